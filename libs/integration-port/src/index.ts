@@ -1,0 +1,4 @@
+export * from './types';
+export * from './errors';
+export * from './integration-port';
+export * from './integration-port.registry';

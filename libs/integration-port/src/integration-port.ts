@@ -1,0 +1,59 @@
+import type {
+  ActivityInput,
+  ActivityResult,
+  AuthorizeUrlRequest,
+  ChangePage,
+  CodeExchangeRequest,
+  ConnectorCapabilities,
+  CrmRecord,
+  CrmSession,
+  FieldDescriptor,
+  ProviderId,
+  ReadChangesRequest,
+  TokenSet,
+  UpsertBatchRequest,
+  UpsertResult,
+  WebhookEvent,
+  WebhookRequest,
+  WebhookSecrets,
+} from './types';
+
+/**
+ * The one interface every CRM connector implements. A connector translates between its CRM and these types:
+ * it never fetches or decrypts credentials (a `CrmSession` is handed in), never loops pages (it returns one
+ * `ChangePage`; `paginate()` loops), and never retries (it throws a `CrmError`; the retry policy decides).
+ */
+export interface IntegrationPort {
+  readonly provider: ProviderId;
+
+  capabilities(): ConnectorCapabilities;
+
+  // OAuth 2.0 (authorization code grant). Client id, secret and the CRM's URLs are the connector's configuration.
+  buildAuthorizeUrl(request: AuthorizeUrlRequest): string;
+  exchangeCode(request: CodeExchangeRequest): Promise<TokenSet>;
+  /** Throws CrmError AUTH_REVOKED on `invalid_grant`. */
+  refreshTokens(refreshToken: string, previous?: { instanceUrl?: string }): Promise<TokenSet>;
+  revokeToken(token: string, session?: Pick<CrmSession, 'instanceUrl'>): Promise<void>;
+
+  describeObject(session: CrmSession, object: string): Promise<FieldDescriptor[]>;
+
+  /** One page of records changed since a cursor, oldest first, ties ordered by id. */
+  readChanges(session: CrmSession, request: ReadChangesRequest): Promise<ChangePage>;
+
+  /** Create or update up to `maxWriteBatch` records; one result per input, in input order. */
+  upsertBatch(session: CrmSession, request: UpsertBatchRequest): Promise<UpsertResult[]>;
+
+  /** Records of `object` whose e-mail is one of `emails` (lower-cased); more than one per e-mail is possible. */
+  findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]>;
+
+  logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]>;
+
+  /** Verifies the request's signature or credentials and returns its events; throws INVALID_SIGNATURE. */
+  parseWebhook(request: WebhookRequest, secrets: WebhookSecrets): WebhookEvent[];
+}
+
+/** DI token for the explicit provider → connector map (`IntegrationPortRegistry`). */
+export const INTEGRATION_PORTS = Symbol('INTEGRATION_PORTS');
+
+/** The explicit, typed map from provider id to its connector. Built by the app module, never self-registered. */
+export type IntegrationPortMap = Readonly<Record<ProviderId, IntegrationPort>>;

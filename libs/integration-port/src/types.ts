@@ -1,0 +1,247 @@
+/**
+ * Types shared by every CRM connector and the sync engine. Object types and field names are data (strings), never
+ * enums: custom objects and more CRMs arrive without touching this file.
+ */
+
+/** A CRM's id in this product: 'salesforce', 'hubspot', 'pipedrive', later 'zoho', 'close'. */
+export type ProviderId = string;
+
+/** The role an object plays in sync, so the engine can treat a Salesforce Lead and a HubSpot contact alike. */
+export type ObjectRole = 'contact' | 'company' | 'activity' | 'custom';
+
+export interface ObjectCapability {
+  /** The CRM's own object name: 'Contact', 'Lead', 'contacts', 'persons'. */
+  name: string;
+  label: string;
+  role: ObjectRole;
+  /** The CRM field holding the e-mail address used for matching (contacts only). */
+  emailField?: string;
+  /** Whether reading changes also reports deletions for this object. */
+  reportsDeletions: boolean;
+  /** Whether `upsertBatch` can match on the e-mail server-side (an idempotent create). */
+  upsertByEmail: boolean;
+}
+
+export type RateLimitPolicy =
+  /** N calls per rolling window (HubSpot 10 s, Pipedrive 2 s). */
+  | { kind: 'window'; limit: number; windowMs: number }
+  /** A daily allocation (Salesforce API requests, HubSpot daily, Pipedrive daily token budget). */
+  | { kind: 'daily'; limit: number };
+
+export interface ConnectorCapabilities {
+  provider: ProviderId;
+  displayName: string;
+  objects: ObjectCapability[];
+  /** Most records one write call takes (Salesforce Collections 200, HubSpot batch 100, Pipedrive 1). */
+  maxWriteBatch: number;
+  /** Most records one read page returns. */
+  maxReadPage: number;
+  /** Calls one account may have in flight at once (used where there is no batch write). */
+  maxConcurrency: number;
+  rateLimits: RateLimitPolicy[];
+  webhooks: { supported: boolean; verification: 'hmac-sha256' | 'basic-auth' | 'none' };
+  oauth: { pkce: boolean; defaultScopes: string[]; refreshRotates: boolean };
+}
+
+/**
+ * What a connector receives for one call: an account's endpoint and a usable access token. Connectors never fetch
+ * or decrypt credentials; the token vault hands this in and refreshes it when a call fails with AUTH_EXPIRED.
+ */
+export interface CrmSession {
+  connectionId: string;
+  accessToken: string;
+  /** The account's API base where the CRM has one per account (Salesforce instance_url, Pipedrive api_domain). */
+  instanceUrl?: string;
+  accountId?: string;
+  /** Aborts the call (run cancelled, client timeout). */
+  signal?: AbortSignal;
+}
+
+// ---- OAuth ----------------------------------------------------------------------------------------------------
+
+export interface AuthorizeUrlRequest {
+  state: string;
+  redirectUri: string;
+  scopes?: string[];
+  /** S256 code challenge, sent only where the CRM supports PKCE. */
+  codeChallenge?: string;
+}
+
+export interface CodeExchangeRequest {
+  code: string;
+  redirectUri: string;
+  codeVerifier?: string;
+}
+
+export interface TokenSet {
+  accessToken: string;
+  /** Absent when the CRM keeps the old refresh token (Zoho) — the vault then keeps the one it has. */
+  refreshToken?: string;
+  expiresAt?: Date;
+  scope?: string;
+  instanceUrl?: string;
+  /** The CRM account (org, portal, company) the tokens belong to. */
+  account: { id: string; name?: string; userId?: string };
+}
+
+// ---- Describe -------------------------------------------------------------------------------------------------
+
+export type FieldType =
+  | 'string'
+  | 'text'
+  | 'email'
+  | 'phone'
+  | 'url'
+  | 'number'
+  | 'boolean'
+  | 'date'
+  | 'datetime'
+  | 'picklist'
+  | 'multipicklist'
+  | 'reference'
+  | 'id'
+  | 'other';
+
+export interface FieldDescriptor {
+  name: string;
+  label: string;
+  type: FieldType;
+  /** The CRM's own type name, for display ('STRING', 'enumeration', 'varchar'). */
+  crmType: string;
+  required: boolean;
+  readOnly: boolean;
+  custom: boolean;
+  options?: { value: string; label: string }[];
+}
+
+// ---- Reading changes ------------------------------------------------------------------------------------------
+
+/**
+ * The incremental cursor: (modification time, record id). Reading restarts at `modifiedAt` (with a small overlap)
+ * and skips ids at that instant already seen, so thousands of records sharing one timestamp are never lost.
+ */
+export interface SyncCursor {
+  /** ISO-8601 UTC. */
+  modifiedAt: string;
+  /** The greatest record id seen at exactly `modifiedAt`. */
+  lastId?: string;
+}
+
+export interface CrmRecord {
+  id: string;
+  object: string;
+  /** ISO-8601 UTC modification time as the CRM reports it. */
+  modifiedAt: string;
+  createdAt?: string;
+  fields: Record<string, unknown>;
+  /** Ids of associated records by object (HubSpot contact → companies, Pipedrive person → organization). */
+  associations?: Record<string, string[]>;
+}
+
+export interface DeletedRecord {
+  id: string;
+  object: string;
+  deletedAt: string;
+}
+
+export interface ReadChangesRequest {
+  object: string;
+  /** null: read everything (first sync). */
+  since: SyncCursor | null;
+  /** The opaque token from the previous page of the same read; absent for the first page. */
+  pageToken?: string;
+  /** Fields to return; absent: the connector's default set for the object. */
+  fields?: string[];
+  pageSize?: number;
+}
+
+/** One page of changes. The shared paginator loops pages; a connector returns exactly one. */
+export interface ChangePage {
+  records: CrmRecord[];
+  deleted: DeletedRecord[];
+  /** Absent on the last page. */
+  nextPageToken?: string;
+}
+
+// ---- Writing --------------------------------------------------------------------------------------------------
+
+export interface UpsertInput {
+  /** The caller's key for this record (the local id or e-mail); results are matched back by it. */
+  key: string;
+  /** Known CRM id: update. Absent: create, or update the record matched by e-mail where the CRM supports it. */
+  crmId?: string;
+  fields: Record<string, unknown>;
+}
+
+export interface UpsertBatchRequest {
+  object: string;
+  records: UpsertInput[];
+}
+
+export type UpsertResult =
+  | { key: string; ok: true; crmId: string; created: boolean; modifiedAt?: string }
+  | { key: string; ok: false; error: RecordError };
+
+export interface RecordError {
+  code: import('./errors').CrmErrorCode;
+  /** The CRM's own message, verbatim. */
+  message: string;
+  field?: string;
+  crmCode?: string;
+}
+
+// ---- Activities -----------------------------------------------------------------------------------------------
+
+export type ActivityKind =
+  | 'email_sent'
+  | 'email_received'
+  | 'email_opened'
+  | 'email_clicked'
+  | 'email_replied'
+  | 'email_bounced';
+
+export interface ActivityInput {
+  /** Idempotency key from PenguinMails (message id + event); a redelivered activity is not logged twice. */
+  key: string;
+  kind: ActivityKind;
+  occurredAt: string;
+  subject?: string;
+  bodyText?: string;
+  from?: string;
+  to?: string[];
+  /** The CRM record the activity belongs to. */
+  contact: { crmId: string; object: string; email: string };
+  companyCrmId?: string;
+}
+
+export type ActivityResult =
+  | { key: string; ok: true; crmId: string }
+  | { key: string; ok: false; error: RecordError };
+
+// ---- Webhooks -------------------------------------------------------------------------------------------------
+
+export interface WebhookRequest {
+  method: string;
+  /** Full URL the CRM called, as it signed it. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer;
+  receivedAt: Date;
+}
+
+export interface WebhookSecrets {
+  /** HMAC secret (HubSpot client secret) or basic-auth password (Pipedrive). */
+  secret: string;
+  username?: string;
+}
+
+export interface WebhookEvent {
+  /** The CRM account the event belongs to (portalId, company_id). */
+  accountId: string;
+  object: string;
+  recordId: string;
+  action: 'created' | 'updated' | 'deleted' | 'merged' | 'other';
+  occurredAt: string;
+  changedFields?: string[];
+  eventId?: string;
+}
