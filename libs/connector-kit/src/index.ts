@@ -1,0 +1,7 @@
+export * from './clock';
+export * from './cursor';
+export * from './paginate';
+export * from './retry';
+export * from './rate-budget';
+export * from './http-facts';
+export * from './http-status';

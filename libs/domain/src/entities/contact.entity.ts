@@ -1,0 +1,72 @@
+import {
+  BeforeCreate,
+  BeforeUpdate,
+  Entity,
+  Index,
+  ManyToOne,
+  Opt,
+  PrimaryKey,
+  Property,
+  Unique,
+} from '@mikro-orm/core';
+import { newId, normaliseEmail } from './common';
+import { Tenant } from './tenant.entity';
+
+/** A PenguinMails contact: the local side of contact sync. */
+@Entity({ tableName: 'contacts' })
+@Unique({ properties: ['tenant', 'email'] })
+@Index({ properties: ['tenant', 'updatedAt'] })
+export class Contact {
+  @PrimaryKey({ type: 'uuid' })
+  id: string & Opt = newId();
+
+  @ManyToOne(() => Tenant, { deleteRule: 'cascade' })
+  tenant!: Tenant;
+
+  /** Normalised (trimmed, lower case); unique per tenant. */
+  @Property({ type: 'text' })
+  email!: string;
+
+  @Property({ type: 'text', nullable: true })
+  firstName?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  lastName?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  company?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  title?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  phone?: string | null;
+
+  /** Lifecycle stage (subscriber, lead, customer, …) as PenguinMails names it. */
+  @Property({ type: 'text', nullable: true })
+  lifecycleStage?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  leadStatus?: string | null;
+
+  /** Tenant-defined fields, mapped to CRM custom fields by the field mapping. */
+  @Property({ type: 'json', default: '{}' })
+  customFields: Record<string, unknown> & Opt = {};
+
+  @Property({ type: 'datetime' })
+  createdAt: Date & Opt = new Date();
+
+  /** Bumped on every local change; the engine's change detection reads it. */
+  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  updatedAt: Date & Opt = new Date();
+
+  /** Soft delete, so a deletion can be seen (and unlinked) by the next sync. */
+  @Property({ type: 'datetime', nullable: true })
+  deletedAt?: Date | null;
+
+  @BeforeCreate()
+  @BeforeUpdate()
+  protected normalise(): void {
+    this.email = normaliseEmail(this.email);
+  }
+}

@@ -1,0 +1,42 @@
+export * from './common';
+export * from './tenant.entity';
+export * from './contact.entity';
+export * from './crm-connection.entity';
+export * from './connection-credential.entity';
+export * from './provider-setting.entity';
+export * from './record-link.entity';
+export * from './sync-cursor.entity';
+export * from './sync-run.entity';
+export * from './sync-log-entry.entity';
+export * from './audit-log-entry.entity';
+export * from './admin-user.entity';
+export * from './service-token.entity';
+
+import { AdminUser } from './admin-user.entity';
+import { AuditLogEntry } from './audit-log-entry.entity';
+import { ConnectionCredential } from './connection-credential.entity';
+import { Contact } from './contact.entity';
+import { CrmConnection } from './crm-connection.entity';
+import { ProviderSetting } from './provider-setting.entity';
+import { RecordLink } from './record-link.entity';
+import { ServiceToken } from './service-token.entity';
+import { SyncCursorState } from './sync-cursor.entity';
+import { SyncLogEntry } from './sync-log-entry.entity';
+import { SyncRun } from './sync-run.entity';
+import { Tenant } from './tenant.entity';
+
+/** Every entity of the product, for the ORM config and AdminJS. */
+export const ALL_ENTITIES = [
+  Tenant,
+  Contact,
+  CrmConnection,
+  ConnectionCredential,
+  ProviderSetting,
+  RecordLink,
+  SyncCursorState,
+  SyncRun,
+  SyncLogEntry,
+  AuditLogEntry,
+  AdminUser,
+  ServiceToken,
+];

@@ -1,0 +1,60 @@
+import { Entity, Index, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { CrmConnection } from './crm-connection.entity';
+import { SyncRun } from './sync-run.entity';
+import { Tenant } from './tenant.entity';
+
+export const SYNC_LOG_ACTIONS = [
+  'created',
+  'updated',
+  'skipped',
+  'conflict_resolved',
+  'error',
+  'deleted',
+  'unlinked',
+  'duplicate_found',
+  'activity_logged',
+  'status_changed',
+] as const;
+export type SyncLogAction = (typeof SYNC_LOG_ACTIONS)[number];
+
+/** One line of the seed's "Recent Sync Log" ("Contact synced: john@example.com → SF"). */
+@Entity({ tableName: 'sync_log_entries' })
+@Index({ properties: ['connection', 'at'] })
+@Index({ properties: ['tenant', 'at'] })
+export class SyncLogEntry {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => Tenant, { deleteRule: 'cascade' })
+  tenant!: Tenant;
+
+  @ManyToOne(() => CrmConnection, { deleteRule: 'cascade' })
+  connection!: CrmConnection;
+
+  @ManyToOne(() => SyncRun, { nullable: true, deleteRule: 'set null' })
+  run?: SyncRun | null;
+
+  @Property({ type: 'datetime' })
+  at: Date & Opt = new Date();
+
+  @Property({ type: 'text' })
+  direction!: 'to_crm' | 'from_crm' | 'none';
+
+  /** The CRM object or local object the line is about ('Contact', 'contacts', 'persons'). */
+  @Property({ type: 'text' })
+  object!: string;
+
+  /** The record's key a person recognises, usually the e-mail. */
+  @Property({ type: 'text', nullable: true })
+  recordKey?: string | null;
+
+  @Property({ type: 'text' })
+  action!: SyncLogAction;
+
+  /** Human-readable; for errors, the CRM's own message. */
+  @Property({ type: 'text' })
+  message!: string;
+
+  @Property({ type: 'json', nullable: true })
+  details?: Record<string, unknown> | null;
+}

@@ -1,0 +1,60 @@
+import { Entity, Index, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { newId } from './common';
+import { CrmConnection } from './crm-connection.entity';
+import { Tenant } from './tenant.entity';
+
+export const SYNC_TRIGGERS = ['scheduled', 'manual', 'initial', 'webhook', 'retry'] as const;
+export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
+
+export const SYNC_RUN_STATUSES = ['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const;
+export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
+
+/** Counts per direction and object: `counts['from_crm']['Contact'].created`. */
+export interface SyncCounts {
+  created: number;
+  updated: number;
+  skipped: number;
+  conflicts: number;
+  errors: number;
+  deleted: number;
+}
+export type SyncRunCounts = Record<string, Record<string, SyncCounts>>;
+
+@Entity({ tableName: 'sync_runs' })
+@Index({ properties: ['connection', 'queuedAt'] })
+@Index({ properties: ['tenant', 'queuedAt'] })
+export class SyncRun {
+  @PrimaryKey({ type: 'uuid' })
+  id: string & Opt = newId();
+
+  @ManyToOne(() => Tenant, { deleteRule: 'cascade' })
+  tenant!: Tenant;
+
+  @ManyToOne(() => CrmConnection, { deleteRule: 'cascade' })
+  connection!: CrmConnection;
+
+  @Property({ type: 'text' })
+  trigger!: SyncTrigger;
+
+  @Property({ type: 'text', default: 'queued' })
+  status: SyncRunStatus & Opt = 'queued';
+
+  @Property({ type: 'datetime' })
+  queuedAt: Date & Opt = new Date();
+
+  @Property({ type: 'datetime', nullable: true })
+  startedAt?: Date | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  finishedAt?: Date | null;
+
+  @Property({ type: 'json', default: '{}' })
+  counts: SyncRunCounts & Opt = {};
+
+  @Property({ type: 'text', nullable: true })
+  error?: string | null;
+
+  /** Which worker process ran it (host:pid), for operators. */
+  @Property({ type: 'text', nullable: true })
+  workerId?: string | null;
+}

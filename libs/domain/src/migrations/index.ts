@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261124000000_initial } from './Migration20261124000000_initial';
+
+/**
+ * Committed migrations, in order, listed explicitly so the compiled build and ts-jest load the same classes.
+ * Add a new one by writing `MigrationYYYYMMDDhhmmss_name.ts` next to this file and appending it here.
+ */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261124000000_initial', class: Migration20261124000000_initial },
+];

@@ -1,0 +1,55 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import type { CrmConnection } from '@pm/domain';
+import { AuditService } from '../audit/audit.service';
+import type { AuthContext } from '../auth/auth-context';
+import { ConnectionRepository } from '../repositories';
+import { TenantService } from '../tenants/tenant.service';
+import { ConnectionResponseDto, type UpdateConnectionSettingsDto } from './connection.dto';
+
+@Injectable()
+export class ConnectionService {
+  constructor(
+    private readonly connections: ConnectionRepository,
+    private readonly tenants: TenantService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(_auth: AuthContext, tenantId: string): Promise<ConnectionResponseDto[]> {
+    await this.tenants.require(tenantId);
+    const connections = await this.connections.listForTenant(tenantId);
+    return connections.map((connection) => ConnectionResponseDto.from(connection));
+  }
+
+  async get(_auth: AuthContext, tenantId: string, connectionId: string): Promise<ConnectionResponseDto> {
+    return ConnectionResponseDto.from(await this.require(tenantId, connectionId));
+  }
+
+  async updateSettings(
+    auth: AuthContext,
+    tenantId: string,
+    connectionId: string,
+    dto: UpdateConnectionSettingsDto,
+  ): Promise<ConnectionResponseDto> {
+    const connection = await this.require(tenantId, connectionId);
+    const before = { ...connection.settings };
+    const changes = Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined));
+    connection.settings = { ...connection.settings, ...changes };
+    await this.connections.flush();
+    await this.audit.record(auth, {
+      tenantId,
+      action: 'connection.settings.updated',
+      targetType: 'crm_connection',
+      targetId: connection.id,
+      before,
+      after: { ...connection.settings },
+    });
+    return ConnectionResponseDto.from(connection);
+  }
+
+  private async require(tenantId: string, connectionId: string): Promise<CrmConnection> {
+    await this.tenants.require(tenantId);
+    const connection = await this.connections.findForTenant(tenantId, connectionId);
+    if (!connection) throw new NotFoundException(`Connection "${connectionId}" does not exist for this tenant`);
+    return connection;
+  }
+}

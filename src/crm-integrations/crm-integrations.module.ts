@@ -1,0 +1,79 @@
+import {
+  Module,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type ModuleMetadata,
+  type NestModule,
+  type Provider,
+} from '@nestjs/common';
+import { AuditService } from './audit/audit.service';
+import { ServiceAuthGuard } from './auth/service-auth.guard';
+import { ServiceTokenService } from './auth/service-token.service';
+import { ConnectionService } from './connections/connection.service';
+import { ConnectionsController } from './connections/connections.controller';
+import { ContactService } from './contacts/contact.service';
+import { ContactsController } from './contacts/contacts.controller';
+import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from './crm-integrations.options';
+import { CRM_ORM, crmOrmProvider, secretBoxProvider } from './database/crm-database';
+import { OrmLifecycle } from './database/orm-lifecycle';
+import { CrmRequestContextMiddleware } from './database/request-context.middleware';
+import { HealthController } from './health/health.controller';
+import { REPOSITORIES } from './repositories';
+import { TenantService } from './tenants/tenant.service';
+import { TenantsController } from './tenants/tenants.controller';
+
+export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: never[] | unknown[];
+  useFactory: (...args: never[]) => CrmIntegrationsOptions | Promise<CrmIntegrationsOptions>;
+}
+
+const CONTROLLERS = [HealthController, TenantsController, ConnectionsController, ContactsController];
+
+const SERVICES: Provider[] = [
+  crmOrmProvider,
+  secretBoxProvider,
+  OrmLifecycle,
+  ...REPOSITORIES,
+  AuditService,
+  ServiceTokenService,
+  ServiceAuthGuard,
+  TenantService,
+  ConnectionService,
+  ContactService,
+];
+
+/** What a host may inject from the plugin. */
+const EXPORTS = [CRM_ORM, CRM_INTEGRATIONS_OPTIONS, ServiceTokenService, ContactService, TenantService];
+
+/**
+ * The whole CRM integrations feature as one module a host app imports: its database, HTTP API and (as they land)
+ * scheduler and workers. The AdminJS screens come separately as `createCrmAdminContribution()`, for the host to
+ * spread into its own AdminJS. The standalone service in src/main.ts is simply the first host.
+ */
+@Module({})
+export class CrmIntegrationsModule implements NestModule {
+  static forRoot(options: CrmIntegrationsOptions): DynamicModule {
+    return this.build([{ provide: CRM_INTEGRATIONS_OPTIONS, useValue: options }]);
+  }
+
+  static forRootAsync(options: CrmIntegrationsAsyncOptions): DynamicModule {
+    return this.build(
+      [{ provide: CRM_INTEGRATIONS_OPTIONS, useFactory: options.useFactory, inject: (options.inject ?? []) as never[] }],
+      options.imports,
+    );
+  }
+
+  private static build(optionsProviders: Provider[], imports: ModuleMetadata['imports'] = []): DynamicModule {
+    return {
+      module: CrmIntegrationsModule,
+      imports,
+      controllers: CONTROLLERS,
+      providers: [...optionsProviders, ...SERVICES],
+      exports: EXPORTS,
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(CrmRequestContextMiddleware).forRoutes(...CONTROLLERS);
+  }
+}

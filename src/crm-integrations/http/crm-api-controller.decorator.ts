@@ -1,0 +1,22 @@
+import { applyDecorators, Controller, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ServiceAuthGuard } from '../auth/service-auth.guard';
+import { ProblemDetailsFilter } from './problem-details.filter';
+import { apiValidationPipe } from './validation.pipe';
+
+export const API_PREFIX = 'api/v1';
+
+/**
+ * A tenant-scoped API controller: service-token auth, DTO validation and problem+json errors are set here, not
+ * globally, because a host app mounts this plugin beside routes of its own.
+ */
+export function CrmApiController(path: string, tag: string): ClassDecorator {
+  return applyDecorators(
+    Controller(`${API_PREFIX}/${path}`),
+    ApiTags(tag),
+    ApiBearerAuth(),
+    UseGuards(ServiceAuthGuard),
+    UsePipes(apiValidationPipe),
+    UseFilters(ProblemDetailsFilter),
+  );
+}

@@ -1,0 +1,92 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+
+/** One invalid field, named as the client sent it ("settings.direction"). */
+export interface InvalidParam {
+  name: string;
+  reason: string;
+}
+
+/** RFC 9457 problem details; `invalidParams` names each bad field. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  invalidParams?: InvalidParam[];
+}
+
+export class ValidationProblem extends HttpException {
+  constructor(readonly invalidParams: InvalidParam[]) {
+    super(
+      {
+        detail: invalidParams.map((param) => `${param.name}: ${param.reason}`).join('; '),
+        invalidParams,
+      },
+      HttpStatus.BAD_REQUEST,
+    );
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Every error from the plugin's routes leaves as application/problem+json. Internal errors never leak detail. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Api');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const context = host.switchToHttp();
+    const response = context.getResponse<Response>();
+    const request = context.getRequest<Request>();
+    const problem = this.toProblem(exception);
+    problem.instance = request.originalUrl?.split('?')[0];
+    if (problem.status >= 500) {
+      this.logger.error(exception instanceof Error ? exception.message : 'Unknown error', (exception as Error)?.stack);
+    }
+    response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+
+  private toProblem(exception: unknown): ProblemDetails {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const problem: ProblemDetails = {
+        type: status === 400 && exception instanceof ValidationProblem ? 'urn:problem:validation' : 'about:blank',
+        title: TITLES[status] ?? 'Error',
+        status,
+      };
+      if (typeof body === 'string') problem.detail = body;
+      else if (body && typeof body === 'object') {
+        const record = body as Record<string, unknown>;
+        const message = record.detail ?? record.message;
+        problem.detail = Array.isArray(message) ? message.join('; ') : (message as string | undefined);
+        if (Array.isArray(record.invalidParams)) problem.invalidParams = record.invalidParams as InvalidParam[];
+      }
+      return problem;
+    }
+    // Malformed JSON bodies reach us as SyntaxError from the body parser.
+    if (exception instanceof SyntaxError && 'status' in exception && (exception as { status: number }).status === 400) {
+      return { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request body is not valid JSON' };
+    }
+    return { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred' };
+  }
+}

@@ -1,0 +1,23 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ProblemDetailsFilter } from './problem-details.filter';
+
+/**
+ * HTTP pieces that need the app instance: the OpenAPI document at /api/docs (JSON at /api/docs-json) and
+ * problem+json for errors raised outside the plugin's controllers.
+ */
+export function setupCrmHttp(app: INestApplication, options: { title?: string; problemJsonEverywhere?: boolean } = {}): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(options.title ?? 'PenguinMails CRM Integrations')
+      .setDescription('Connect tenants to their CRM and keep contacts and e-mail activity in step.')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A service token (pmcrm_…)' })
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  // Errors raised before any controller (a body the JSON parser rejects, an unknown route) also leave as
+  // problem+json. A host that mounts the plugin beside its own routes may leave this off.
+  if (options.problemJsonEverywhere !== false) app.useGlobalFilters(new ProblemDetailsFilter());
+}

@@ -1,0 +1,28 @@
+import { Body, Get, Param, Put } from '@nestjs/common';
+import { ApiOkResponse } from '@nestjs/swagger';
+import { Auth, type AuthContext } from '../auth/auth-context';
+import { CrmApiController } from '../http/crm-api-controller.decorator';
+import { TenantParams, TenantResponseDto, UpsertTenantDto } from './tenant.dto';
+import { TenantService } from './tenant.service';
+
+@CrmApiController('tenants/:tenantId', 'tenants')
+export class TenantsController {
+  constructor(private readonly service: TenantService) {}
+
+  @Get()
+  @ApiOkResponse({ type: TenantResponseDto })
+  get(@Auth() auth: AuthContext, @Param() { tenantId }: TenantParams): Promise<TenantResponseDto> {
+    return this.service.get(auth, tenantId);
+  }
+
+  /** Registers or renames a PenguinMails workspace. */
+  @Put()
+  @ApiOkResponse({ type: TenantResponseDto })
+  upsert(
+    @Auth() auth: AuthContext,
+    @Param() { tenantId }: TenantParams,
+    @Body() dto: UpsertTenantDto,
+  ): Promise<TenantResponseDto> {
+    return this.service.upsert(auth, tenantId, dto);
+  }
+}

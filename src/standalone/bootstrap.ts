@@ -1,0 +1,43 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { setupCrmHttp } from '../crm-integrations';
+import { prepareRuntime, type StandaloneRuntime } from './runtime';
+import { StandaloneModule } from './standalone.module';
+
+export interface StartedService {
+  app: NestExpressApplication;
+  runtime: StandaloneRuntime;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Builds the standalone app on a prepared runtime (used by main.ts and by the end-to-end tests). */
+export async function createStandaloneApp(runtime: StandaloneRuntime): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(StandaloneModule.forRoot(runtime), {
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  setupCrmHttp(app);
+  return app;
+}
+
+export async function bootstrapStandalone(env: Record<string, string | undefined> = process.env): Promise<StartedService> {
+  const runtime = await prepareRuntime(env);
+  const app = await createStandaloneApp(runtime);
+  await app.listen(runtime.env.PORT, runtime.env.HOST);
+  const url = `http://localhost:${runtime.env.PORT}`;
+  const database = runtime.embeddedDatabase
+    ? `embedded PostgreSQL in ${runtime.dataDir}/postgres (port ${runtime.embeddedDatabase.port})`
+    : 'DATABASE_URL';
+  // Plain lines on stdout so a person sees where to go, whatever the log level.
+  console.log(`PenguinMails CRM Integrations listening on ${url}`);
+  console.log(`  API docs: ${url}/api/docs    health: ${url}/health    database: ${database}`);
+  const stop = async () => {
+    await app.close();
+    await runtime.embeddedDatabase?.stop();
+  };
+  process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
+  process.once('SIGINT', () => void stop().then(() => process.exit(0)));
+  return { app, runtime, url, stop };
+}

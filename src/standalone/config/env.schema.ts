@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the standalone service reads, validated once at start into `EnvConfig`.
+ * `.env.example` documents each; keep the two in step.
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+const optionalUrl = optionalString.pipe(z.url().optional());
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().trim().min(1).default('0.0.0.0'),
+    PORT: port.default(3000),
+    /** Unset: start an embedded PostgreSQL with its data under DATA_DIR. */
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    ),
+    DATABASE_SCHEMA: optionalString,
+    DATA_DIR: z.string().trim().min(1).default('./.data'),
+    /** Port for the embedded PostgreSQL; unset: chosen once and remembered in DATA_DIR. */
+    EMBEDDED_DB_PORT: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      port.refine((value) => value !== 5432, 'must not be 5432').optional(),
+    ),
+    /** base64 of 32 bytes. Unset: generated into DATA_DIR/secrets on first start. */
+    TOKEN_ENCRYPTION_KEY: optionalString.pipe(
+      z
+        .string()
+        .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be base64 of exactly 32 bytes')
+        .optional(),
+    ),
+    TOKEN_ENCRYPTION_KEY_ID: optionalString,
+    /** Older keys still able to decrypt: "id:base64,id:base64". */
+    TOKEN_ENCRYPTION_PREVIOUS_KEYS: optionalString.pipe(
+      z
+        .string()
+        .regex(/^([A-Za-z0-9_.-]+:[A-Za-z0-9+/=]+)(,[A-Za-z0-9_.-]+:[A-Za-z0-9+/=]+)*$/, 'must be id:base64[,id:base64…]')
+        .optional(),
+    ),
+    /** The first AdminJS login, created on start when no admin exists. */
+    ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
+    ADMIN_PASSWORD: optionalString.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
+    /** Signs the AdminJS session cookie. Unset: generated into DATA_DIR/secrets. */
+    SESSION_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    /** A platform-wide service token for the PenguinMails backend (reaches every tenant). */
+    SERVICE_TOKEN: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    /** Where users' browsers reach this service; OAuth callbacks are built from it. */
+    PUBLIC_URL: optionalUrl,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Run the sync workers in this process (npm start) — `npm run worker` runs them alone. */
+    RUN_WORKERS: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((value) => value === 'true'),
+  })
+  .refine((env) => !(env.ADMIN_EMAIL && !env.ADMIN_PASSWORD), {
+    path: ['ADMIN_PASSWORD'],
+    message: 'is required when ADMIN_EMAIL is set',
+  });
+
+export type EnvConfig = z.infer<typeof envSchema>;
+
+/** A configuration problem, said in one line that names the variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function parseEnv(env: Record<string, string | undefined>): EnvConfig {
+  const result = envSchema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const variable = issue.path.join('.') || 'environment';
+  const value = env[variable];
+  const shown = value === undefined ? 'unset' : JSON.stringify(isSecret(variable) ? '***' : value);
+  throw new ConfigError(`Invalid configuration: ${variable}: ${issue.message} (got ${shown})`);
+}
+
+function isSecret(variable: string): boolean {
+  return /KEY|SECRET|PASSWORD|TOKEN/.test(variable);
+}

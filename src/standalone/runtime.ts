@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { EncryptionKey } from '@pm/domain';
+import { parseEnv, type EnvConfig } from './config/env.schema';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres';
+
+/** Everything the standalone service resolves before Nest starts: config, secrets, and a database to talk to. */
+export interface StandaloneRuntime {
+  env: EnvConfig;
+  dataDir: string;
+  databaseUrl: string;
+  embeddedDatabase?: EmbeddedPostgresHandle;
+  encryption: { current: EncryptionKey; previous: EncryptionKey[] };
+  sessionSecret: string;
+  publicUrl: string;
+}
+
+/** Reads a secret file from DATA_DIR/secrets, creating it (mode 0600) on first start. Never lives in the repo. */
+function persistentSecret(dataDir: string, name: string, create: () => string): string {
+  const dir = join(dataDir, 'secrets');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, name);
+  if (!existsSync(file)) {
+    writeFileSync(file, create(), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+export function resolveEncryption(env: EnvConfig, dataDir: string): StandaloneRuntime['encryption'] {
+  const previous = (env.TOKEN_ENCRYPTION_PREVIOUS_KEYS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => {
+      const [id, key] = pair.split(':');
+      return { id, key: Buffer.from(key, 'base64') };
+    });
+  if (env.TOKEN_ENCRYPTION_KEY) {
+    return {
+      current: { id: env.TOKEN_ENCRYPTION_KEY_ID ?? 'env', key: Buffer.from(env.TOKEN_ENCRYPTION_KEY, 'base64') },
+      previous,
+    };
+  }
+  const stored = JSON.parse(
+    persistentSecret(dataDir, 'token-encryption-key.json', () =>
+      JSON.stringify({ id: `local-${Date.now().toString(36)}`, key: randomBytes(32).toString('base64') }),
+    ),
+  ) as { id: string; key: string };
+  return { current: { id: stored.id, key: Buffer.from(stored.key, 'base64') }, previous };
+}
+
+export async function prepareRuntime(
+  rawEnv: Record<string, string | undefined> = process.env,
+  options: { database?: boolean } = {},
+): Promise<StandaloneRuntime> {
+  const env = parseEnv(rawEnv);
+  const dataDir = resolve(env.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const encryption = resolveEncryption(env, dataDir);
+  const sessionSecret =
+    env.SESSION_SECRET ?? persistentSecret(dataDir, 'session-secret', () => randomBytes(48).toString('base64url'));
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
+
+  let databaseUrl = env.DATABASE_URL;
+  let embeddedDatabase: EmbeddedPostgresHandle | undefined;
+  if (!databaseUrl && options.database !== false) {
+    // Remember the embedded server's port so a restart finds the same URL (and two services with different
+    // DATA_DIRs never fight over one).
+    const portFile = join(dataDir, 'postgres.port');
+    const rememberedPort = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8')) : undefined;
+    embeddedDatabase = await startEmbeddedPostgres({
+      dataDir: join(dataDir, 'postgres'),
+      port: env.EMBEDDED_DB_PORT ?? rememberedPort,
+      database: 'crm_integrations',
+    });
+    writeFileSync(portFile, String(embeddedDatabase.port));
+    databaseUrl = embeddedDatabase.url;
+  }
+  return {
+    env,
+    dataDir,
+    databaseUrl: databaseUrl ?? '',
+    embeddedDatabase,
+    encryption,
+    sessionSecret,
+    publicUrl,
+  };
+}
