@@ -66,6 +66,8 @@ export class CrmIntegrationsModule implements NestModule {
   private static build(optionsProviders: Provider[], imports: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: CrmIntegrationsModule,
+      // Global so the host's own modules (its AdminJS module above all) can inject CRM_ORM and the services.
+      global: true,
       imports,
       controllers: CONTROLLERS,
       providers: [...optionsProviders, ...SERVICES],

@@ -4,7 +4,7 @@ import { z } from 'zod';
  * Every environment variable the standalone service reads, validated once at start into `EnvConfig`.
  * `.env.example` documents each; keep the two in step.
  */
-const port = z.coerce.number().int().min(1).max(65535);
+const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z
   .string()
   .trim()

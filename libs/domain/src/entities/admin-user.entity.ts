@@ -1,8 +1,9 @@
-import { Entity, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, Enum, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { newId } from './common';
 import { Tenant } from './tenant.entity';
 
-export type AdminRole = 'superadmin' | 'tenant_admin';
+export const ADMIN_ROLES = ['superadmin', 'tenant_admin'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
 
 /** An AdminJS login. A tenant admin sees only its tenant's rows; a superadmin sees all. */
 @Entity({ tableName: 'admin_users' })
@@ -18,7 +19,7 @@ export class AdminUser {
   @Property({ type: 'text', hidden: true, lazy: true })
   passwordHash!: string;
 
-  @Property({ type: 'text', default: 'superadmin' })
+  @Enum({ items: () => [...ADMIN_ROLES], default: 'superadmin' })
   role: AdminRole & Opt = 'superadmin';
 
   @ManyToOne(() => Tenant, { nullable: true, deleteRule: 'cascade' })

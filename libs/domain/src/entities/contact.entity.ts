@@ -1,4 +1,5 @@
 import {
+  Check,
   BeforeCreate,
   BeforeUpdate,
   Entity,
@@ -13,6 +14,7 @@ import { newId, normaliseEmail } from './common';
 import { Tenant } from './tenant.entity';
 
 /** A PenguinMails contact: the local side of contact sync. */
+@Check({ name: 'contacts_email_normalised', expression: "email = lower(btrim(email)) and email <> ''" })
 @Entity({ tableName: 'contacts' })
 @Unique({ properties: ['tenant', 'email'] })
 @Index({ properties: ['tenant', 'updatedAt'] })

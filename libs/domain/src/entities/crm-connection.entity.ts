@@ -1,9 +1,15 @@
-import { Entity, Index, ManyToOne, OneToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, OneToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from './common';
 import { ConnectionCredential } from './connection-credential.entity';
 import { Tenant } from './tenant.entity';
 
-export const CONNECTION_STATUSES = ['pending', 'connected', 'needs_reconnect', 'error', 'disconnected'] as const;
+export const CONNECTION_STATUSES = [
+  'pending',
+  'connected',
+  'needs_reconnect',
+  'error',
+  'disconnected',
+] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 /** Sync health, separate from the OAuth status: a connected connection may be degraded or paused. */
@@ -57,14 +63,14 @@ export class CrmConnection {
   @Property({ type: 'text', nullable: true })
   label?: string | null;
 
-  @Property({ type: 'text', default: 'pending' })
+  @Enum({ items: () => [...CONNECTION_STATUSES], default: 'pending' })
   status: ConnectionStatus & Opt = 'pending';
 
   /** Why the status is what it is ("invalid_grant: token revoked"), shown to admins. */
   @Property({ type: 'text', nullable: true })
   statusReason?: string | null;
 
-  @Property({ type: 'text', default: 'healthy' })
+  @Enum({ items: () => [...CONNECTION_HEALTH], default: 'healthy' })
   health: ConnectionHealth & Opt = 'healthy';
 
   @Property({ type: 'text', nullable: true })
@@ -88,7 +94,10 @@ export class CrmConnection {
   settings: ConnectionSettings & Opt = { ...DEFAULT_CONNECTION_SETTINGS };
 
   /** Encrypted tokens live in their own table so no generic screen or query picks them up by accident. */
-  @OneToOne(() => ConnectionCredential, (credential) => credential.connection, { nullable: true, hidden: true })
+  @OneToOne(() => ConnectionCredential, (credential) => credential.connection, {
+    nullable: true,
+    hidden: true,
+  })
   credential?: ConnectionCredential | null;
 
   @Property({ type: 'datetime', nullable: true })

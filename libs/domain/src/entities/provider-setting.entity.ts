@@ -7,7 +7,11 @@ import { Tenant } from './tenant.entity';
  * overrides it for that tenant. No row means enabled.
  */
 @Entity({ tableName: 'provider_settings' })
-@Unique({ name: 'provider_settings_provider_tenant_unique', expression: 'create unique index "provider_settings_provider_tenant_unique" on "provider_settings" ("provider", "tenant_id") nulls not distinct' })
+@Unique({
+  name: 'provider_settings_provider_tenant_unique',
+  expression:
+    'create unique index "provider_settings_provider_tenant_unique" on "provider_settings" ("provider", "tenant_id") nulls not distinct',
+})
 export class ProviderSetting {
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = newId();

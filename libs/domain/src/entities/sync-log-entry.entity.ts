@@ -1,4 +1,4 @@
-import { Entity, Index, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { CrmConnection } from './crm-connection.entity';
 import { SyncRun } from './sync-run.entity';
 import { Tenant } from './tenant.entity';
@@ -37,7 +37,7 @@ export class SyncLogEntry {
   @Property({ type: 'datetime' })
   at: Date & Opt = new Date();
 
-  @Property({ type: 'text' })
+  @Enum({ items: ['to_crm', 'from_crm', 'none'] })
   direction!: 'to_crm' | 'from_crm' | 'none';
 
   /** The CRM object or local object the line is about ('Contact', 'contacts', 'persons'). */

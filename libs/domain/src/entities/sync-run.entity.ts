@@ -1,4 +1,4 @@
-import { Entity, Index, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from './common';
 import { CrmConnection } from './crm-connection.entity';
 import { Tenant } from './tenant.entity';
@@ -6,7 +6,14 @@ import { Tenant } from './tenant.entity';
 export const SYNC_TRIGGERS = ['scheduled', 'manual', 'initial', 'webhook', 'retry'] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 
-export const SYNC_RUN_STATUSES = ['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const;
+export const SYNC_RUN_STATUSES = [
+  'queued',
+  'running',
+  'succeeded',
+  'partial',
+  'failed',
+  'cancelled',
+] as const;
 export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
 
 /** Counts per direction and object: `counts['from_crm']['Contact'].created`. */
@@ -36,7 +43,7 @@ export class SyncRun {
   @Property({ type: 'text' })
   trigger!: SyncTrigger;
 
-  @Property({ type: 'text', default: 'queued' })
+  @Enum({ items: () => [...SYNC_RUN_STATUSES], default: 'queued' })
   status: SyncRunStatus & Opt = 'queued';
 
   @Property({ type: 'datetime' })

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createStandaloneApp } from '../../src/standalone/bootstrap';
+import { prepareRuntime, type StandaloneRuntime } from '../../src/standalone/runtime';
+import { createTestDatabase, type TestDatabase } from './test-database';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  runtime: StandaloneRuntime;
+  database: TestDatabase;
+  platformToken: string;
+  close(): Promise<void>;
+}
+
+/** The standalone service on its own fresh database, as `npm start` builds it, without listening on a port. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const platformToken = `platform-${randomBytes(24).toString('hex')}`;
+  const runtime = await prepareRuntime({
+    DATABASE_URL: database.url,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'pmcrm-test-')),
+    SERVICE_TOKEN: platformToken,
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    ...env,
+  });
+  const app = await createStandaloneApp(runtime);
+  await app.init();
+  return {
+    app,
+    runtime,
+    database,
+    platformToken,
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
