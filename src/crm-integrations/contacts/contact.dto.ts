@@ -1,8 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { IsEmail, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
 import type { Contact } from '@pm/domain';
 import { TenantParams } from '../tenants/tenant.dto';
+
+/** Surrounding white space is a copy-paste accident, not part of an address. */
+const TrimString = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 
 export class ContactParams extends TenantParams {
   @ApiProperty({ format: 'uuid' })
@@ -41,6 +44,7 @@ export class ContactFieldsDto {
 
 export class UpsertContactDto extends ContactFieldsDto {
   @ApiProperty({ example: 'john@example.com' })
+  @TrimString()
   @IsEmail({}, { message: 'email must be a valid e-mail address' })
   @Length(3, 320)
   email!: string;
@@ -49,6 +53,7 @@ export class UpsertContactDto extends ContactFieldsDto {
 export class UpdateContactDto extends ContactFieldsDto {
   @ApiPropertyOptional({ example: 'john@example.com' })
   @IsOptional()
+  @TrimString()
   @IsEmail({}, { message: 'email must be a valid e-mail address' })
   email?: string;
 }
