@@ -58,7 +58,13 @@ export class CrmIntegrationsModule implements NestModule {
 
   static forRootAsync(options: CrmIntegrationsAsyncOptions): DynamicModule {
     return this.build(
-      [{ provide: CRM_INTEGRATIONS_OPTIONS, useFactory: options.useFactory, inject: (options.inject ?? []) as never[] }],
+      [
+        {
+          provide: CRM_INTEGRATIONS_OPTIONS,
+          useFactory: options.useFactory,
+          inject: (options.inject ?? []) as never[],
+        },
+      ],
       options.imports,
     );
   }

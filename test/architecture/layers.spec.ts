@@ -18,7 +18,12 @@ describe('architecture', () => {
         '--output-type',
         'json',
       ],
-      { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: '' } },
+      {
+        cwd: root,
+        encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, NODE_OPTIONS: '' },
+      },
     );
     const report = JSON.parse(run.stdout) as {
       summary: { totalCruised: number; violations: { rule: { name: string }; from: string; to: string }[] };

@@ -6,7 +6,10 @@ import { startEmbeddedPostgres } from '../../src/standalone/embedded-postgres';
 
 export default async function globalSetup(): Promise<void> {
   if (process.env.TEST_DATABASE_URL) return;
-  const server = await startEmbeddedPostgres({ dataDir: `/tmp/pm-crm-test-pg-${process.pid}`, persistent: false });
+  const server = await startEmbeddedPostgres({
+    dataDir: `/tmp/pm-crm-test-pg-${process.pid}`,
+    persistent: false,
+  });
   process.env.TEST_DATABASE_URL = server.url;
   (globalThis as Record<string, unknown>).__PM_EMBEDDED_PG__ = server;
 }

@@ -9,7 +9,8 @@ export interface TestDatabase {
 
 function serverUrl(): string {
   const url = process.env.TEST_DATABASE_URL;
-  if (!url) throw new Error('TEST_DATABASE_URL is not set: run tests through `npm test` (its globalSetup sets it)');
+  if (!url)
+    throw new Error('TEST_DATABASE_URL is not set: run tests through `npm test` (its globalSetup sets it)');
   return url;
 }
 

@@ -10,6 +10,12 @@ export function hashServiceToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/** A new token: the plaintext (shown once), its hash (stored) and a prefix (to tell tokens apart in lists). */
+export function generateServiceToken(): { token: string; tokenHash: string; prefix: string } {
+  const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+  return { token, tokenHash: hashServiceToken(token), prefix: token.slice(0, TOKEN_PREFIX.length + 6) };
+}
+
 @Injectable()
 export class ServiceTokenService {
   private readonly platformTokenHash?: Buffer;
@@ -25,13 +31,8 @@ export class ServiceTokenService {
 
   /** Issues a token; the plaintext is returned once and only its hash is stored. */
   async issue(name: string, tenantId: string | null): Promise<{ token: string; id: string }> {
-    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    const stored = await this.tokens.create({
-      name,
-      tenantId,
-      tokenHash: hashServiceToken(token),
-      prefix: token.slice(0, TOKEN_PREFIX.length + 6),
-    });
+    const { token, tokenHash, prefix } = generateServiceToken();
+    const stored = await this.tokens.create({ name, tenantId, tokenHash, prefix });
     return { token, id: stored.id };
   }
 

@@ -49,7 +49,8 @@ export class ConnectionService {
   private async require(tenantId: string, connectionId: string): Promise<CrmConnection> {
     await this.tenants.require(tenantId);
     const connection = await this.connections.findForTenant(tenantId, connectionId);
-    if (!connection) throw new NotFoundException(`Connection "${connectionId}" does not exist for this tenant`);
+    if (!connection)
+      throw new NotFoundException(`Connection "${connectionId}" does not exist for this tenant`);
     return connection;
   }
 }

@@ -13,7 +13,15 @@ import {
   type UpsertContactDto,
 } from './contact.dto';
 
-const FIELDS = ['firstName', 'lastName', 'company', 'title', 'phone', 'lifecycleStage', 'leadStatus'] as const;
+const FIELDS = [
+  'firstName',
+  'lastName',
+  'company',
+  'title',
+  'phone',
+  'lifecycleStage',
+  'leadStatus',
+] as const;
 
 /**
  * The PenguinMails side of contact sync. The HTTP API and the sync engine both change contacts through here, so
@@ -29,7 +37,12 @@ export class ContactService {
   async list(_auth: AuthContext, tenantId: string, query: ListContactsQuery): Promise<ContactPageDto> {
     await this.tenants.require(tenantId);
     const limit = query.limit ?? 100;
-    const page = await this.contacts.page({ tenantId, limit, email: query.email, after: decodeCursor(query.cursor) });
+    const page = await this.contacts.page({
+      tenantId,
+      limit,
+      email: query.email,
+      after: decodeCursor(query.cursor),
+    });
     const last = page.at(-1);
     return {
       data: page.map((contact) => ContactResponseDto.from(contact)),
@@ -77,7 +90,9 @@ export class ContactService {
     if (dto.email && normaliseEmail(dto.email) !== contact.email) {
       const clash = await this.contacts.findByEmail(tenantId, dto.email);
       if (clash) {
-        throw new ValidationProblem([{ name: 'email', reason: 'another contact of this tenant has this e-mail' }]);
+        throw new ValidationProblem([
+          { name: 'email', reason: 'another contact of this tenant has this e-mail' },
+        ]);
       }
       contact.email = normaliseEmail(dto.email);
     }

@@ -23,7 +23,9 @@ export const crmOrmProvider: FactoryProvider<Promise<MikroORM>> = {
       }
       const applied = await orm.getMigrator().up();
       if (applied.length > 0) {
-        new Logger('Database').log(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
+        new Logger('Database').log(
+          `Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`,
+        );
       }
     }
     return orm;

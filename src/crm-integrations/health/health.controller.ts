@@ -15,7 +15,15 @@ export class HealthController {
   @ApiOkResponse({ description: 'The service is up and its database reachable' })
   async health(): Promise<{ status: 'ok'; database: 'up' }> {
     const reachable = await this.orm.isConnected().catch(() => false);
-    const answered = reachable && (await this.orm.em.getConnection().execute('select 1').then(() => true, () => false));
+    const answered =
+      reachable &&
+      (await this.orm.em
+        .getConnection()
+        .execute('select 1')
+        .then(
+          () => true,
+          () => false,
+        ));
     if (!answered) throw new ServiceUnavailableException('The database is not reachable');
     return { status: 'ok', database: 'up' };
   }

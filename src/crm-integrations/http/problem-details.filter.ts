@@ -1,11 +1,4 @@
-import {
-  ArgumentsHost,
-  Catch,
-  ExceptionFilter,
-  HttpException,
-  HttpStatus,
-  Logger,
-} from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 
 /** One invalid field, named as the client sent it ("settings.direction"). */
@@ -60,7 +53,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const problem = this.toProblem(exception);
     problem.instance = request.originalUrl?.split('?')[0];
     if (problem.status >= 500) {
-      this.logger.error(exception instanceof Error ? exception.message : 'Unknown error', (exception as Error)?.stack);
+      this.logger.error(
+        exception instanceof Error ? exception.message : 'Unknown error',
+        (exception as Error)?.stack,
+      );
     }
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
@@ -70,7 +66,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const problem: ProblemDetails = {
-        type: status === 400 && exception instanceof ValidationProblem ? 'urn:problem:validation' : 'about:blank',
+        type:
+          status === 400 && exception instanceof ValidationProblem ? 'urn:problem:validation' : 'about:blank',
         title: TITLES[status] ?? 'Error',
         status,
       };
@@ -79,14 +76,29 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         const record = body as Record<string, unknown>;
         const message = record.detail ?? record.message;
         problem.detail = Array.isArray(message) ? message.join('; ') : (message as string | undefined);
-        if (Array.isArray(record.invalidParams)) problem.invalidParams = record.invalidParams as InvalidParam[];
+        if (Array.isArray(record.invalidParams))
+          problem.invalidParams = record.invalidParams as InvalidParam[];
       }
       return problem;
     }
     // Malformed JSON bodies reach us as SyntaxError from the body parser.
-    if (exception instanceof SyntaxError && 'status' in exception && (exception as { status: number }).status === 400) {
-      return { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request body is not valid JSON' };
+    if (
+      exception instanceof SyntaxError &&
+      'status' in exception &&
+      (exception as { status: number }).status === 400
+    ) {
+      return {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'The request body is not valid JSON',
+      };
     }
-    return { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred' };
+    return {
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'An unexpected error occurred',
+    };
   }
 }

@@ -6,7 +6,10 @@ import { ProblemDetailsFilter } from './problem-details.filter';
  * HTTP pieces that need the app instance: the OpenAPI document at /api/docs (JSON at /api/docs-json) and
  * problem+json for errors raised outside the plugin's controllers.
  */
-export function setupCrmHttp(app: INestApplication, options: { title?: string; problemJsonEverywhere?: boolean } = {}): void {
+export function setupCrmHttp(
+  app: INestApplication,
+  options: { title?: string; problemJsonEverywhere?: boolean } = {},
+): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -34,6 +34,9 @@ export class ContactRepository extends CrmRepository {
   }
 
   create(tenantId: string, email: string): Contact {
-    return this.em.create(Contact, { email: normaliseEmail(email), tenant: this.em.getReference(Tenant, tenantId) });
+    return this.em.create(Contact, {
+      email: normaliseEmail(email),
+      tenant: this.em.getReference(Tenant, tenantId),
+    });
   }
 }

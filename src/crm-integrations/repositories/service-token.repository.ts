@@ -12,7 +12,12 @@ export class ServiceTokenRepository extends CrmRepository {
     await this.em.nativeUpdate(ServiceToken, { id: token.id }, { lastUsedAt: new Date() });
   }
 
-  async create(data: { name: string; tenantId: string | null; tokenHash: string; prefix: string }): Promise<ServiceToken> {
+  async create(data: {
+    name: string;
+    tenantId: string | null;
+    tokenHash: string;
+    prefix: string;
+  }): Promise<ServiceToken> {
     const token = this.em.create(ServiceToken, {
       name: data.name,
       tenant: data.tenantId,

@@ -8,7 +8,10 @@ export class TenantRepository extends CrmRepository {
     return this.em.findOne(Tenant, { id });
   }
 
-  async upsert(id: string, name: string): Promise<{ tenant: Tenant; created: boolean; before?: { name: string } }> {
+  async upsert(
+    id: string,
+    name: string,
+  ): Promise<{ tenant: Tenant; created: boolean; before?: { name: string } }> {
     const existing = await this.find(id);
     if (existing) {
       const before = { name: existing.name };

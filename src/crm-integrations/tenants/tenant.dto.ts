@@ -24,6 +24,11 @@ export class TenantResponseDto {
   @ApiProperty() createdAt!: string;
 
   static from(tenant: Tenant): TenantResponseDto {
-    return { id: tenant.id, name: tenant.name, active: tenant.active, createdAt: tenant.createdAt.toISOString() };
+    return {
+      id: tenant.id,
+      name: tenant.name,
+      active: tenant.active,
+      createdAt: tenant.createdAt.toISOString(),
+    };
   }
 }

@@ -43,7 +43,10 @@ export const envSchema = z
     TOKEN_ENCRYPTION_PREVIOUS_KEYS: optionalString.pipe(
       z
         .string()
-        .regex(/^([A-Za-z0-9_.-]+:[A-Za-z0-9+/=]+)(,[A-Za-z0-9_.-]+:[A-Za-z0-9+/=]+)*$/, 'must be id:base64[,id:base64…]')
+        .regex(
+          /^([A-Za-z0-9_.-]+:[A-Za-z0-9+/=]+)(,[A-Za-z0-9_.-]+:[A-Za-z0-9+/=]+)*$/,
+          'must be id:base64[,id:base64…]',
+        )
         .optional(),
     ),
     /** The first AdminJS login, created on start when no admin exists. */

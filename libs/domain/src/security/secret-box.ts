@@ -41,7 +41,10 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
     cipher.setAAD(Buffer.from(associatedData, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return { keyId: this.current.id, sealed: Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64') };
+    return {
+      keyId: this.current.id,
+      sealed: Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64'),
+    };
   }
 
   open(secret: SealedSecret, associatedData: string): string {
