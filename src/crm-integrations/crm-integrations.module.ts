@@ -6,6 +6,7 @@ import {
   type NestModule,
   type Provider,
 } from '@nestjs/common';
+import { IntegrationPortRegistry } from '@pm/integration-port';
 import { AuditService } from './audit/audit.service';
 import { ServiceAuthGuard } from './auth/service-auth.guard';
 import { ServiceTokenService } from './auth/service-token.service';
@@ -17,7 +18,13 @@ import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from './crm-int
 import { CRM_ORM, crmOrmProvider, secretBoxProvider } from './database/crm-database';
 import { OrmLifecycle } from './database/orm-lifecycle';
 import { CrmRequestContextMiddleware } from './database/request-context.middleware';
+import { integrationPortProviders } from './connectors/integration-ports.provider';
+import { ProviderAccessService } from './connectors/provider-access.service';
 import { HealthController } from './health/health.controller';
+import { ConnectFlowService } from './oauth/connect-flow.service';
+import { OAuthCallbackController } from './oauth/oauth-callback.controller';
+import { OAuthStateStore } from './oauth/oauth-state.store';
+import { TokenVault } from './vault/token-vault';
 import { REPOSITORIES } from './repositories';
 import { TenantService } from './tenants/tenant.service';
 import { TenantsController } from './tenants/tenants.controller';
@@ -27,7 +34,13 @@ export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'impor
   useFactory: (...args: never[]) => CrmIntegrationsOptions | Promise<CrmIntegrationsOptions>;
 }
 
-const CONTROLLERS = [HealthController, TenantsController, ConnectionsController, ContactsController];
+const CONTROLLERS = [
+  HealthController,
+  TenantsController,
+  ConnectionsController,
+  ContactsController,
+  OAuthCallbackController,
+];
 
 const SERVICES: Provider[] = [
   crmOrmProvider,
@@ -40,10 +53,23 @@ const SERVICES: Provider[] = [
   TenantService,
   ConnectionService,
   ContactService,
+  ...integrationPortProviders,
+  ProviderAccessService,
+  TokenVault,
+  OAuthStateStore,
+  ConnectFlowService,
 ];
 
 /** What a host may inject from the plugin. */
-const EXPORTS = [CRM_ORM, CRM_INTEGRATIONS_OPTIONS, ServiceTokenService, ContactService, TenantService];
+const EXPORTS = [
+  CRM_ORM,
+  CRM_INTEGRATIONS_OPTIONS,
+  ServiceTokenService,
+  ContactService,
+  TenantService,
+  TokenVault,
+  IntegrationPortRegistry,
+];
 
 /**
  * The whole CRM integrations feature as one module a host app imports: its database, HTTP API and (as they land)

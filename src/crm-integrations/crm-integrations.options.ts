@@ -1,4 +1,5 @@
 import type { EncryptionKey } from '@pm/domain';
+import type { IntegrationPortMap } from '@pm/integration-port';
 
 /** What a host app gives the plugin. The standalone service builds this from its environment. */
 export interface CrmIntegrationsOptions {
@@ -15,8 +16,13 @@ export interface CrmIntegrationsOptions {
   publicUrl: string;
   /** A platform-wide service token (reaches every tenant); tenant tokens live in the database. */
   platformServiceToken?: string;
-  /** Path prefix of the HTTP API (default 'api/v1'). */
-  apiPrefix?: string;
+  /**
+   * The explicit provider → connector map (no self-registering adapters). The standalone service builds it from
+   * the connector libraries; a test may pass an in-memory connector.
+   */
+  connectors?: IntegrationPortMap;
+  /** Origins the OAuth callback may send the browser back to (`returnTo`); default: the publicUrl's origin. */
+  allowedReturnOrigins?: string[];
 }
 
 export const CRM_INTEGRATIONS_OPTIONS = Symbol('CRM_INTEGRATIONS_OPTIONS');

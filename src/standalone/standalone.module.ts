@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
-import { CrmIntegrationsModule } from '../crm-integrations';
+import { CrmIntegrationsModule, type CrmIntegrationsOptions } from '../crm-integrations';
 import { parseEnv } from './config/env.schema';
 import { loggerOptions } from './logger';
 import type { StandaloneRuntime } from './runtime';
@@ -12,7 +12,11 @@ import type { StandaloneRuntime } from './runtime';
  */
 @Module({})
 export class StandaloneModule {
-  static forRoot(runtime: StandaloneRuntime, extra: DynamicModule[] = []): DynamicModule {
+  static forRoot(
+    runtime: StandaloneRuntime,
+    extra: DynamicModule[] = [],
+    overrides: Partial<CrmIntegrationsOptions> = {},
+  ): DynamicModule {
     return {
       module: StandaloneModule,
       imports: [
@@ -23,6 +27,7 @@ export class StandaloneModule {
           encryption: runtime.encryption,
           publicUrl: runtime.publicUrl,
           platformServiceToken: runtime.env.SERVICE_TOKEN,
+          ...overrides,
         }),
         ...extra,
       ],

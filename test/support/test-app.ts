@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { CrmIntegrationsOptions } from '../../src/crm-integrations';
 import { createStandaloneApp } from '../../src/standalone/bootstrap';
 import { prepareRuntime, type StandaloneRuntime } from '../../src/standalone/runtime';
 import { createTestDatabase, type TestDatabase } from './test-database';
@@ -16,7 +17,10 @@ export interface TestApp {
 }
 
 /** The standalone service on its own fresh database, as `npm start` builds it, without listening on a port. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  overrides: Partial<CrmIntegrationsOptions> = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const platformToken = `platform-${randomBytes(24).toString('hex')}`;
   const runtime = await prepareRuntime({
@@ -27,7 +31,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     PORT: '0',
     ...env,
   });
-  const app = await createStandaloneApp(runtime);
+  // API tests leave AdminJS out (its bundle is the slow part of a start); the admin tests mount it.
+  const app = await createStandaloneApp(runtime, overrides, { admin: false });
   await app.init();
   return {
     app,

@@ -11,6 +11,7 @@ export * from './sync-log-entry.entity';
 export * from './audit-log-entry.entity';
 export * from './admin-user.entity';
 export * from './service-token.entity';
+export * from './oauth-state.entity';
 
 import { AdminUser } from './admin-user.entity';
 import { AuditLogEntry } from './audit-log-entry.entity';
@@ -20,6 +21,7 @@ import { CrmConnection } from './crm-connection.entity';
 import { ProviderSetting } from './provider-setting.entity';
 import { RecordLink } from './record-link.entity';
 import { ServiceToken } from './service-token.entity';
+import { OAuthState } from './oauth-state.entity';
 import { SyncCursorState } from './sync-cursor.entity';
 import { SyncLogEntry } from './sync-log-entry.entity';
 import { SyncRun } from './sync-run.entity';
@@ -39,4 +41,5 @@ export const ALL_ENTITIES = [
   AuditLogEntry,
   AdminUser,
   ServiceToken,
+  OAuthState,
 ];

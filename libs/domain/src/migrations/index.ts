@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261124000000_initial } from './Migration20261124000000_initial';
+import { Migration20261124100000_oauth_states } from './Migration20261124100000_oauth_states';
 
 /**
  * Committed migrations, in order, listed explicitly so the compiled build and ts-jest load the same classes.
@@ -7,4 +8,5 @@ import { Migration20261124000000_initial } from './Migration20261124000000_initi
  */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261124000000_initial', class: Migration20261124000000_initial },
+  { name: 'Migration20261124100000_oauth_states', class: Migration20261124100000_oauth_states },
 ];

@@ -1,0 +1,149 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { OAuthState, SecretBox, Tenant } from '@pm/domain';
+import { CRM_ORM } from '../database/crm-database';
+
+/** How long a sign-in link stays valid. */
+export const OAUTH_STATE_TTL_MS = 10 * 60 * 1000;
+
+const hashState = (state: string) => createHash('sha256').update(state, 'utf8').digest('hex');
+
+export interface IssuedState {
+  state: string;
+  codeChallenge?: string;
+  expiresAt: Date;
+}
+
+/** The verified state handed to the strategy's verify callback. */
+export interface VerifiedState {
+  id: string;
+  tenantId: string;
+  provider: string;
+  connectionId: string | null;
+  startOver: boolean;
+  returnTo: string | null;
+  actor: string;
+}
+
+/**
+ * OAuth `state` in PostgreSQL, in the shape passport-oauth2's state stores take: random, bound to tenant and
+ * provider, single-use and expiring in 10 minutes, with the PKCE verifier sealed beside it. A replayed, expired or
+ * foreign state fails verification and nothing is stored.
+ */
+@Injectable()
+export class OAuthStateStore {
+  constructor(
+    @Inject(CRM_ORM) private readonly orm: MikroORM,
+    private readonly box: SecretBox,
+  ) {}
+
+  async issue(input: {
+    tenantId: string;
+    provider: string;
+    pkce: boolean;
+    connectionId?: string;
+    startOver?: boolean;
+    returnTo?: string;
+    actor: string;
+  }): Promise<IssuedState> {
+    const state = randomBytes(32).toString('base64url');
+    const stateHash = hashState(state);
+    const verifier = input.pkce ? randomBytes(32).toString('base64url') : undefined;
+    const sealed = verifier ? this.box.seal(verifier, stateHash) : undefined;
+    const expiresAt = new Date(Date.now() + OAUTH_STATE_TTL_MS);
+    const em = this.orm.em.fork();
+    em.create(OAuthState, {
+      stateHash,
+      tenant: em.getReference(Tenant, input.tenantId),
+      provider: input.provider,
+      connectionId: input.connectionId ?? null,
+      startOver: input.startOver ?? false,
+      keyId: sealed?.keyId ?? null,
+      codeVerifier: sealed?.sealed ?? null,
+      returnTo: input.returnTo ?? null,
+      actor: input.actor,
+      expiresAt,
+    });
+    await em.flush();
+    return {
+      state,
+      expiresAt,
+      codeChallenge: verifier ? createHash('sha256').update(verifier).digest('base64url') : undefined,
+    };
+  }
+
+  /**
+   * Consumes a state for `provider`: marks it used in the same statement that checks it is unused and unexpired,
+   * so two callbacks racing with one state cannot both pass. Returns the PKCE verifier (or true) and the state.
+   */
+  async consume(
+    provider: string,
+    state: string | undefined,
+  ): Promise<{ verifier: string | true; state: VerifiedState } | null> {
+    if (!state) return null;
+    const stateHash = hashState(state);
+    const rows = await this.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ id: string }[]>(
+        `update oauth_states set used_at = now()
+          where state_hash = ? and provider = ? and used_at is null and expires_at > now()
+          returning id`,
+        [stateHash, provider],
+      );
+    if (rows.length === 0) return null;
+    const record = await this.orm.em
+      .fork()
+      .findOneOrFail(OAuthState, rows[0].id, { populate: ['codeVerifier'] });
+    const verifier =
+      record.codeVerifier && record.keyId
+        ? this.box.open({ keyId: record.keyId, sealed: record.codeVerifier }, stateHash)
+        : true;
+    return {
+      verifier,
+      state: {
+        id: record.id,
+        tenantId: record.tenant.id,
+        provider: record.provider,
+        connectionId: record.connectionId ?? null,
+        startOver: record.startOver,
+        returnTo: record.returnTo ?? null,
+        actor: record.actor,
+      },
+    };
+  }
+
+  /** passport-oauth2's state store interface: only `verify` is used (states are issued by the API, not passport). */
+  forPassport(provider: string) {
+    return {
+      store: (
+        _req: unknown,
+        _verifier: unknown,
+        _state: unknown,
+        _meta: unknown,
+        callback: (error: Error) => void,
+      ) => callback(new Error('Sign-in links are issued by POST /api/v1/tenants/:tenantId/connections')),
+      verify: (
+        _req: unknown,
+        providedState: string,
+        _meta: unknown,
+        callback: (
+          error: Error | null,
+          ok: string | boolean,
+          state?: VerifiedState | { message: string },
+        ) => void,
+      ) => {
+        this.consume(provider, providedState).then(
+          (result) =>
+            result
+              ? callback(null, result.verifier, result.state)
+              : callback(null, false, {
+                  message: 'This sign-in link has expired, was already used, or belongs to another CRM.',
+                }),
+          (error: Error) => callback(error, false),
+        );
+      },
+    };
+  }
+}

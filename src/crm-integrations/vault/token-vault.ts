@@ -1,0 +1,212 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LockMode, MikroORM, type EntityManager } from '@mikro-orm/postgresql';
+import { ConnectionCredential, CrmConnection, SecretBox } from '@pm/domain';
+import {
+  CrmError,
+  CrmErrorCode,
+  IntegrationPortRegistry,
+  type CrmSession,
+  type TokenSet,
+} from '@pm/integration-port';
+import { CRM_ORM } from '../database/crm-database';
+
+/** What is sealed per connection. Never logged, never returned, never shown. */
+interface StoredTokens {
+  accessToken: string;
+  refreshToken?: string;
+  scope?: string;
+}
+
+/** Refresh this long before the CRM says the access token expires, so a call never starts with a dying token. */
+const EXPIRY_SKEW_MS = 60_000;
+
+/**
+ * The token vault: OAuth tokens sealed with AES-256-GCM at rest, handed to connectors as a `CrmSession`, refreshed
+ * before expiry and on a 401. A refresh holds a row lock on the connection's credential, so two workers never
+ * refresh one connection at once (a refresh race that loses a rotated refresh token breaks the connection); the
+ * loser of the race finds the new token and uses it without calling the CRM.
+ */
+@Injectable()
+export class TokenVault {
+  private readonly logger = new Logger(TokenVault.name);
+
+  constructor(
+    @Inject(CRM_ORM) private readonly orm: MikroORM,
+    private readonly box: SecretBox,
+    private readonly registry: IntegrationPortRegistry,
+  ) {}
+
+  /** Seals a fresh token set for a connection (on connect or reconnect), replacing what it had. */
+  async save(em: EntityManager, connection: CrmConnection, tokens: TokenSet): Promise<void> {
+    const existing = await em.findOne(
+      ConnectionCredential,
+      { connection: connection.id },
+      { populate: ['sealed'] },
+    );
+    const previous = existing ? this.unseal(existing, connection.id) : undefined;
+    const sealed = this.box.seal(
+      JSON.stringify({
+        accessToken: tokens.accessToken,
+        // Some CRMs (Zoho) do not send a new refresh token: keep the one we have.
+        refreshToken: tokens.refreshToken ?? previous?.refreshToken,
+        scope: tokens.scope,
+      } satisfies StoredTokens),
+      connection.id,
+    );
+    const credential = existing ?? em.create(ConnectionCredential, { connection, ...sealed });
+    credential.keyId = sealed.keyId;
+    credential.sealed = sealed.sealed;
+    credential.accessTokenExpiresAt = tokens.expiresAt ?? null;
+    credential.refreshedAt = new Date();
+    await em.flush();
+  }
+
+  /** A usable session for the connection, refreshing first when the access token is about to expire. */
+  async session(connectionId: string): Promise<CrmSession> {
+    const em = this.orm.em.fork();
+    const connection = await em.findOneOrFail(CrmConnection, connectionId);
+    const credential = await this.credential(em, connectionId);
+    const tokens = this.unseal(credential, connectionId);
+    const expiresAt = credential.accessTokenExpiresAt?.getTime();
+    if (expiresAt !== undefined && expiresAt - EXPIRY_SKEW_MS <= Date.now()) {
+      return this.refresh(connectionId, tokens.accessToken);
+    }
+    return this.toSession(connection, tokens);
+  }
+
+  /**
+   * Refreshes the access token unless another worker already did since `staleAccessToken` was read. AUTH_REVOKED
+   * (`invalid_grant`) moves the connection to needs_reconnect with the CRM's reason, and is rethrown.
+   */
+  async refresh(connectionId: string, staleAccessToken?: string): Promise<CrmSession> {
+    let revoked: CrmError | undefined;
+    const session = await this.orm.em.fork().transactional(async (em) => {
+      const connection = await em.findOneOrFail(CrmConnection, connectionId);
+      const credential = await em.findOne(
+        ConnectionCredential,
+        { connection: connectionId },
+        { populate: ['sealed'], lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
+      if (!credential)
+        throw new CrmError(CrmErrorCode.AUTH_REVOKED, 'The connection has no stored credentials');
+      const tokens = this.unseal(credential, connectionId);
+      if (staleAccessToken !== undefined && tokens.accessToken !== staleAccessToken) {
+        return this.toSession(connection, tokens);
+      }
+      if (!tokens.refreshToken) {
+        revoked = new CrmError(
+          CrmErrorCode.AUTH_REVOKED,
+          'The CRM issued no refresh token; reconnect to continue',
+        );
+      } else {
+        try {
+          const port = this.registry.get(connection.provider);
+          const fresh = await port.refreshTokens(tokens.refreshToken, {
+            instanceUrl: connection.instanceUrl ?? undefined,
+          });
+          if (fresh.instanceUrl) connection.instanceUrl = fresh.instanceUrl;
+          await this.save(em, connection, fresh);
+          return this.toSession(connection, {
+            accessToken: fresh.accessToken,
+            refreshToken: fresh.refreshToken ?? tokens.refreshToken,
+          });
+        } catch (error) {
+          if (!CrmError.is(error, CrmErrorCode.AUTH_REVOKED)) throw error;
+          revoked = error;
+        }
+      }
+      connection.status = 'needs_reconnect';
+      connection.statusReason = `The CRM refused to refresh access: ${revoked.message}`;
+      connection.health = 'paused';
+      connection.healthReason = 'Credentials revoked; waiting for the user to reconnect';
+      return undefined;
+    });
+    if (revoked) {
+      this.logger.warn(`Connection ${connectionId} needs reconnecting: ${revoked.message}`);
+      throw revoked;
+    }
+    return session as CrmSession;
+  }
+
+  /** Runs a CRM call with a session; on AUTH_EXPIRED refreshes once and runs it again. */
+  async withSession<T>(connectionId: string, call: (session: CrmSession) => Promise<T>): Promise<T> {
+    const session = await this.session(connectionId);
+    try {
+      return await call(session);
+    } catch (error) {
+      if (!CrmError.is(error, CrmErrorCode.AUTH_EXPIRED)) throw error;
+      return call(await this.refresh(connectionId, session.accessToken));
+    }
+  }
+
+  /**
+   * Revokes the connection's token at the CRM (best effort: the user asked to disconnect, so an unreachable CRM
+   * does not keep the secrets here) and deletes the sealed secrets. Says whether the CRM confirmed.
+   */
+  async revokeAndDelete(connectionId: string): Promise<{ revokedAtCrm: boolean; reason?: string }> {
+    const em = this.orm.em.fork();
+    const connection = await em.findOneOrFail(CrmConnection, connectionId);
+    const credential = await em.findOne(
+      ConnectionCredential,
+      { connection: connectionId },
+      { populate: ['sealed'] },
+    );
+    if (!credential) return { revokedAtCrm: false, reason: 'no stored credentials' };
+    const tokens = this.unseal(credential, connectionId);
+    let result: { revokedAtCrm: boolean; reason?: string } = { revokedAtCrm: true };
+    try {
+      await this.registry
+        .get(connection.provider)
+        .revokeToken(tokens.refreshToken ?? tokens.accessToken, {
+          instanceUrl: connection.instanceUrl ?? undefined,
+        });
+    } catch (error) {
+      result = { revokedAtCrm: false, reason: error instanceof Error ? error.message : String(error) };
+      this.logger.warn(`Revoking connection ${connectionId} at the CRM failed: ${result.reason}`);
+    }
+    await em.removeAndFlush(credential);
+    return result;
+  }
+
+  /** Re-seals every credential with the current key (`npm run keys:rotate`). Returns how many were re-sealed. */
+  async rotateAll(): Promise<number> {
+    const em = this.orm.em.fork();
+    const credentials = await em.find(
+      ConnectionCredential,
+      { keyId: { $ne: this.box.currentKeyId } },
+      { populate: ['sealed'] },
+    );
+    for (const credential of credentials) {
+      const connectionId = credential.connection.id;
+      const resealed = this.box.seal(this.box.open(credential, connectionId), connectionId);
+      credential.keyId = resealed.keyId;
+      credential.sealed = resealed.sealed;
+    }
+    await em.flush();
+    return credentials.length;
+  }
+
+  private async credential(em: EntityManager, connectionId: string): Promise<ConnectionCredential> {
+    const credential = await em.findOne(
+      ConnectionCredential,
+      { connection: connectionId },
+      { populate: ['sealed'] },
+    );
+    if (!credential)
+      throw new CrmError(CrmErrorCode.AUTH_REVOKED, 'The connection has no stored credentials');
+    return credential;
+  }
+
+  private unseal(credential: ConnectionCredential, connectionId: string): StoredTokens {
+    return JSON.parse(this.box.open(credential, connectionId)) as StoredTokens;
+  }
+
+  private toSession(connection: CrmConnection, tokens: StoredTokens): CrmSession {
+    return {
+      connectionId: connection.id,
+      accessToken: tokens.accessToken,
+      instanceUrl: connection.instanceUrl ?? undefined,
+      accountId: connection.crmAccountId ?? undefined,
+    };
+  }
+}
