@@ -48,7 +48,11 @@ describe('compareIds', () => {
 describe('cursorAfter', () => {
   it('takes the greatest (modifiedAt, id) of unsorted records, ids compared numerically', () => {
     const cursor = cursorAfter(
-      [record('10', '2026-01-15T12:00:00Z'), record('9', '2026-01-15T12:00:00Z'), record('99', '2026-01-15T11:00:00Z')],
+      [
+        record('10', '2026-01-15T12:00:00Z'),
+        record('9', '2026-01-15T12:00:00Z'),
+        record('99', '2026-01-15T11:00:00Z'),
+      ],
       null,
     );
     expect(cursor).toEqual({ modifiedAt: '2026-01-15T12:00:00.000Z', lastId: '10' });
@@ -95,7 +99,9 @@ describe('readWindowStart', () => {
     expect(readWindowStart({ modifiedAt: '2026-01-15T12:00:00.000Z', lastId: '5' }, 60_000)).toBe(
       '2026-01-15T11:59:00.000Z',
     );
-    expect(readWindowStart({ modifiedAt: '2026-01-15T14:00:00.250+02:00' }, 0)).toBe('2026-01-15T12:00:00.250Z');
+    expect(readWindowStart({ modifiedAt: '2026-01-15T14:00:00.250+02:00' }, 0)).toBe(
+      '2026-01-15T12:00:00.250Z',
+    );
   });
 
   it('reads everything without a cursor and refuses a negative overlap', () => {

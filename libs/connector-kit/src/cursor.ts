@@ -79,7 +79,10 @@ export function compareByCursorPosition(
 }
 
 /** Whether a record comes after the cursor, i.e. has not been processed by the read the cursor summarises. */
-export function isAfterCursor(record: Pick<CrmRecord, 'modifiedAt' | 'id'>, cursor: SyncCursor | null): boolean {
+export function isAfterCursor(
+  record: Pick<CrmRecord, 'modifiedAt' | 'id'>,
+  cursor: SyncCursor | null,
+): boolean {
   if (cursor === null) {
     return true;
   }

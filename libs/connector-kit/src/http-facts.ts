@@ -67,7 +67,9 @@ function headerValue(headers: HeaderSource, name: string): string | undefined {
     return (headers as Headers).get(name) ?? undefined;
   }
   const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers as Record<string, string | string[] | number | undefined>)) {
+  for (const [key, value] of Object.entries(
+    headers as Record<string, string | string[] | number | undefined>,
+  )) {
     if (key.toLowerCase() === wanted && value !== undefined) {
       return Array.isArray(value) ? value[0] : String(value);
     }
@@ -193,7 +195,10 @@ export function pageItemsFrom(pagination: PaginationFacts, body: unknown): unkno
 }
 
 /** The API base for a session: `{instanceUrl}` replaced by the account's instance URL. */
-export function resolveBaseUrl(facts: Pick<HttpFacts, 'baseUrl' | 'provider'>, session?: Pick<CrmSession, 'instanceUrl'>): string {
+export function resolveBaseUrl(
+  facts: Pick<HttpFacts, 'baseUrl' | 'provider'>,
+  session?: Pick<CrmSession, 'instanceUrl'>,
+): string {
   if (!facts.baseUrl.includes('{instanceUrl}')) {
     return facts.baseUrl;
   }

@@ -20,7 +20,9 @@ describe('mapHttpStatusToErrorCode', () => {
   });
 
   it('builds a CrmError that keeps the status, the CRM message and Retry-After', () => {
-    const error = crmErrorFromHttpStatus(429, 'You have reached your secondly limit.', { retryAfterMs: 1000 });
+    const error = crmErrorFromHttpStatus(429, 'You have reached your secondly limit.', {
+      retryAfterMs: 1000,
+    });
     expect(error).toMatchObject({
       code: CrmErrorCode.RATE_LIMITED,
       status: 429,

@@ -35,6 +35,10 @@ export function mapHttpStatusToErrorCode(status: number): CrmErrorCode {
 }
 
 /** A CrmError for an HTTP failure, with the status's default code and the CRM's own message. */
-export function crmErrorFromHttpStatus(status: number, message: string, options: CrmErrorOptions = {}): CrmError {
+export function crmErrorFromHttpStatus(
+  status: number,
+  message: string,
+  options: CrmErrorOptions = {},
+): CrmError {
   return new CrmError(mapHttpStatusToErrorCode(status), message, { ...options, status });
 }

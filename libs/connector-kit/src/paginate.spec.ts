@@ -40,7 +40,9 @@ class PositionPagingCrm {
       records: page,
       deleted: [],
       nextPageToken:
-        matching.length > page.length ? JSON.stringify({ modifiedAt: last.modifiedAt, lastId: last.id }) : undefined,
+        matching.length > page.length
+          ? JSON.stringify({ modifiedAt: last.modifiedAt, lastId: last.id })
+          : undefined,
     };
   }
 }
@@ -97,9 +99,9 @@ describe('paginate', () => {
       }
     };
     await expect(read()).rejects.toThrow(RepeatedPageTokenError);
-    await expect(
-      collect(paginate(async () => ({ nextPageToken: 'same' }))),
-    ).rejects.toThrow('returned next page token "same", which was already followed');
+    await expect(collect(paginate(async () => ({ nextPageToken: 'same' })))).rejects.toThrow(
+      'returned next page token "same", which was already followed',
+    );
     expect(seen).toEqual([0, 1, 2]);
   });
 
@@ -123,7 +125,9 @@ describe('readAllChanges', () => {
 
   it('yields 2,500 records sharing one timestamp across pages exactly once, oldest first with ties by id', async () => {
     const crm = new PositionPagingCrm(contactsSharingOneInstant(2500, instant), 1000);
-    const pages = await collect(readAllChanges(crm, session, { object: 'contacts', since: null, pageSize: 1000 }));
+    const pages = await collect(
+      readAllChanges(crm, session, { object: 'contacts', since: null, pageSize: 1000 }),
+    );
     const ids = pages.flatMap((page) => page.records.map((r) => r.id));
     expect(pages.map((page) => page.records.length)).toEqual([1000, 1000, 500]);
     expect(new Set(ids).size).toBe(2500);
@@ -158,7 +162,9 @@ describe('readAllChanges', () => {
     )) {
       pages.push(page);
       if (++pagesRead === 1) {
-        crm.failNextCallWith = new CrmError(CrmErrorCode.CRM_UNAVAILABLE, 'Service Unavailable', { status: 503 });
+        crm.failNextCallWith = new CrmError(CrmErrorCode.CRM_UNAVAILABLE, 'Service Unavailable', {
+          status: 503,
+        });
       }
     }
     expect(pages.flatMap((page) => page.records).map((r) => r.id)).toHaveLength(30);

@@ -47,10 +47,15 @@ export async function* paginate<P extends TokenPage>(
   let pageToken: string | undefined;
   for (let pageNumber = 1; ; pageNumber++) {
     if (options.signal?.aborted) {
-      throw new CrmError(CrmErrorCode.ABORTED, 'Pagination aborted by the caller', { cause: options.signal.reason });
+      throw new CrmError(CrmErrorCode.ABORTED, 'Pagination aborted by the caller', {
+        cause: options.signal.reason,
+      });
     }
     if (options.maxPages !== undefined && pageNumber > options.maxPages) {
-      throw new CrmError(CrmErrorCode.UNKNOWN, `Pagination stopped after ${options.maxPages} pages (maxPages)`);
+      throw new CrmError(
+        CrmErrorCode.UNKNOWN,
+        `Pagination stopped after ${options.maxPages} pages (maxPages)`,
+      );
     }
     const page = await fetchPage(pageToken);
     const next = page.nextPageToken;
@@ -83,7 +88,9 @@ export function readAllChanges(
   const callPage = options.callPage ?? ((call: () => Promise<ChangePage>) => call());
   return paginate(
     (pageToken) =>
-      callPage(() => port.readChanges(session, pageToken === undefined ? request : { ...request, pageToken })),
+      callPage(() =>
+        port.readChanges(session, pageToken === undefined ? request : { ...request, pageToken }),
+      ),
     { signal: options.signal ?? session.signal, maxPages: options.maxPages },
   );
 }

@@ -121,7 +121,12 @@ export class InMemoryRateBudget implements RateBudget {
           refilledAt: now,
         };
       }
-      return { kind: 'daily', capacity: policy.limit, tokens: policy.limit, resetsAt: this.nextDailyReset(now) };
+      return {
+        kind: 'daily',
+        capacity: policy.limit,
+        tokens: policy.limit,
+        resetsAt: this.nextDailyReset(now),
+      };
     });
   }
 
@@ -132,7 +137,9 @@ export class InMemoryRateBudget implements RateBudget {
     const tooSmall = this.buckets.find((bucket) => bucket.capacity < cost);
     if (tooSmall) {
       return Promise.reject(
-        new RangeError(`cost ${cost} exceeds the ${tooSmall.kind} limit of ${tooSmall.capacity}: it can never be granted`),
+        new RangeError(
+          `cost ${cost} exceeds the ${tooSmall.kind} limit of ${tooSmall.capacity}: it can never be granted`,
+        ),
       );
     }
     if (options.signal?.aborted) {
@@ -185,7 +192,10 @@ export class InMemoryRateBudget implements RateBudget {
   }
 
   /** Calls available now per limit, and how many callers wait: for logs and the admin screen. */
-  snapshot(): { limits: { kind: 'window' | 'daily'; capacity: number; available: number }[]; waiting: number } {
+  snapshot(): {
+    limits: { kind: 'window' | 'daily'; capacity: number; available: number }[];
+    waiting: number;
+  } {
     this.refill(this.clock.now());
     return {
       limits: this.buckets.map((bucket) => ({
@@ -200,7 +210,10 @@ export class InMemoryRateBudget implements RateBudget {
   private refill(now: number): void {
     for (const bucket of this.buckets) {
       if (bucket.kind === 'window') {
-        bucket.tokens = Math.min(bucket.capacity, bucket.tokens + (now - bucket.refilledAt) * bucket.refillPerMs);
+        bucket.tokens = Math.min(
+          bucket.capacity,
+          bucket.tokens + (now - bucket.refilledAt) * bucket.refillPerMs,
+        );
         bucket.refilledAt = now;
       } else if (now >= bucket.resetsAt) {
         bucket.tokens = bucket.capacity;
@@ -253,7 +266,9 @@ export class InMemoryRateBudget implements RateBudget {
         continue;
       }
       const bucketWait =
-        bucket.kind === 'window' ? (cost - bucket.tokens) / bucket.refillPerMs : Math.max(0, bucket.resetsAt - now);
+        bucket.kind === 'window'
+          ? (cost - bucket.tokens) / bucket.refillPerMs
+          : Math.max(0, bucket.resetsAt - now);
       waitMs = Math.max(waitMs, bucketWait);
     }
     // Whole milliseconds, at least 1 when anything is short, so the timer never fires before the tokens exist.
@@ -272,5 +287,7 @@ export class InMemoryRateBudget implements RateBudget {
 }
 
 function abortedError(signal: AbortSignal): CrmError {
-  return new CrmError(CrmErrorCode.ABORTED, 'Aborted while waiting for the rate budget', { cause: signal.reason });
+  return new CrmError(CrmErrorCode.ABORTED, 'Aborted while waiting for the rate budget', {
+    cause: signal.reason,
+  });
 }

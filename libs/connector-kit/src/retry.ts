@@ -74,11 +74,17 @@ export function shouldRetry(
 ): RetryDecision {
   if (!(error instanceof CrmError)) {
     // A connector maps every CRM failure to a CrmError; anything else is a bug, and retrying hides it.
-    return noRetry(`not a CrmError (${error instanceof Error ? error.name : typeof error}): a bug, not retried`);
+    return noRetry(
+      `not a CrmError (${error instanceof Error ? error.name : typeof error}): a bug, not retried`,
+    );
   }
   const code = error.code;
   if (code === CrmErrorCode.QUOTA_EXHAUSTED) {
-    return noRetry('daily quota exhausted: pause the connection until it refills', error.retryAfterMs ?? 0, true);
+    return noRetry(
+      'daily quota exhausted: pause the connection until it refills',
+      error.retryAfterMs ?? 0,
+      true,
+    );
   }
   if (NEVER_RETRIED.has(code)) {
     return noRetry(`${code} is not retried: the same request would fail again`);
@@ -91,22 +97,49 @@ export function shouldRetry(
       if (history.authRefreshes > 0) {
         return noRetry('access token rejected again right after a refresh: not retried');
       }
-      return { retry: true, waitMs: 0, reason: 'access token expired: refresh, then retry once', refreshAuth: true, pause: false };
+      return {
+        retry: true,
+        waitMs: 0,
+        reason: 'access token expired: refresh, then retry once',
+        refreshAuth: true,
+        pause: false,
+      };
     case CrmErrorCode.RATE_LIMITED: {
       if (error.retryAfterMs !== undefined) {
         const waitMs = Math.max(0, error.retryAfterMs);
         if (waitMs > policy.maxWaitMs) {
-          return noRetry(`rate limited: Retry-After ${waitMs} ms exceeds maxWaitMs ${policy.maxWaitMs}; reschedule`, waitMs);
+          return noRetry(
+            `rate limited: Retry-After ${waitMs} ms exceeds maxWaitMs ${policy.maxWaitMs}; reschedule`,
+            waitMs,
+          );
         }
-        return { retry: true, waitMs, reason: `rate limited: waiting Retry-After ${waitMs} ms`, refreshAuth: false, pause: false };
+        return {
+          retry: true,
+          waitMs,
+          reason: `rate limited: waiting Retry-After ${waitMs} ms`,
+          refreshAuth: false,
+          pause: false,
+        };
       }
       const waitMs = backoffMs(attempt, policy);
-      return { retry: true, waitMs, reason: `rate limited without Retry-After: backoff ${waitMs} ms`, refreshAuth: false, pause: false };
+      return {
+        retry: true,
+        waitMs,
+        reason: `rate limited without Retry-After: backoff ${waitMs} ms`,
+        refreshAuth: false,
+        pause: false,
+      };
     }
     case CrmErrorCode.CRM_UNAVAILABLE:
     case CrmErrorCode.TIMEOUT: {
       const waitMs = backoffMs(attempt, policy);
-      return { retry: true, waitMs, reason: `${code}: backoff ${waitMs} ms`, refreshAuth: false, pause: false };
+      return {
+        retry: true,
+        waitMs,
+        reason: `${code}: backoff ${waitMs} ms`,
+        refreshAuth: false,
+        pause: false,
+      };
     }
     default:
       return noRetry(`${code} has no retry rule`);
@@ -154,7 +187,10 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
  * The one retry loop: runs `fn`, and on failure asks `shouldRetry` whether and when to try again. The error of the
  * last attempt is rethrown unchanged, so the caller sees the CRM's own code and message.
  */
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: WithRetryOptions = {}): Promise<T> {
+export async function withRetry<T>(
+  fn: (attempt: number) => Promise<T>,
+  options: WithRetryOptions = {},
+): Promise<T> {
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
   const sleep = options.sleep ?? abortableSleep;
   const history: RetryHistory = { authRefreshes: 0 };
