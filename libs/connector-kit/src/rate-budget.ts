@@ -1,4 +1,4 @@
-import { CrmError, CrmErrorCode, type RateLimitPolicy } from '@pm/integration-port';
+import { CrmError, CrmErrorCode, type RateLimitObservation, type RateLimitPolicy } from '@pm/integration-port';
 import { systemClock, type Clock } from './clock';
 
 /** Who is waiting for the CRM: a user at the screen before an activity log before a background sync. */
@@ -7,20 +7,7 @@ export type RatePriority = 'interactive' | 'activity' | 'background';
 const PRIORITY_RANK: Readonly<Record<RatePriority, number>> = { interactive: 0, activity: 1, background: 2 };
 
 /** What the CRM said about its limits in a response's headers (see `parseRateLimitHeaders`). */
-export interface RateLimitState {
-  windowLimit?: number;
-  windowRemaining?: number;
-  /** Milliseconds until the current window resets. */
-  windowResetMs?: number;
-  /** The window's length, where the CRM says it (HubSpot's interval header). */
-  windowMs?: number;
-  dailyLimit?: number;
-  dailyRemaining?: number;
-  /** Milliseconds until the daily allocation refills, where the CRM says it. */
-  dailyResetMs?: number;
-  /** The CRM asked for a pause (429 Retry-After). */
-  retryAfterMs?: number;
-}
+export type RateLimitState = RateLimitObservation;
 
 /** What to do when the daily allocation is used up: wait for the refill, or reject with QUOTA_EXHAUSTED. */
 export type DailyExhaustedBehaviour = 'wait' | 'signal';

@@ -55,6 +55,27 @@ export interface CrmSession {
   accountId?: string;
   /** Aborts the call (run cancelled, client timeout). */
   signal?: AbortSignal;
+  /**
+   * Called by the connector with what each response's rate-limit headers said, so the shared budget follows the
+   * CRM's own count (connectors parse headers with connector-kit's `parseRateLimitHeaders`).
+   */
+  onRateLimit?: (observation: RateLimitObservation) => void;
+}
+
+/** What a CRM response said about its limits (HubSpot X-HubSpot-RateLimit-*, Sforce-Limit-Info, x-ratelimit-*). */
+export interface RateLimitObservation {
+  windowLimit?: number;
+  windowRemaining?: number;
+  /** Milliseconds until the current window resets. */
+  windowResetMs?: number;
+  /** The window's length, where the CRM says it. */
+  windowMs?: number;
+  dailyLimit?: number;
+  dailyRemaining?: number;
+  /** Milliseconds until the daily allocation refills, where the CRM says it. */
+  dailyResetMs?: number;
+  /** The CRM asked for a pause (429 Retry-After). */
+  retryAfterMs?: number;
 }
 
 // ---- OAuth ----------------------------------------------------------------------------------------------------
