@@ -8,10 +8,12 @@ export * from './record-link.entity';
 export * from './sync-cursor.entity';
 export * from './sync-run.entity';
 export * from './sync-log-entry.entity';
+export * from './sync-retry-item.entity';
 export * from './audit-log-entry.entity';
 export * from './admin-user.entity';
 export * from './service-token.entity';
 export * from './oauth-state.entity';
+export * from './rate-budget-state.entity';
 
 import { AdminUser } from './admin-user.entity';
 import { AuditLogEntry } from './audit-log-entry.entity';
@@ -22,9 +24,11 @@ import { ProviderSetting } from './provider-setting.entity';
 import { RecordLink } from './record-link.entity';
 import { ServiceToken } from './service-token.entity';
 import { OAuthState } from './oauth-state.entity';
+import { RateBudgetState } from './rate-budget-state.entity';
 import { SyncCursorState } from './sync-cursor.entity';
 import { SyncLogEntry } from './sync-log-entry.entity';
 import { SyncRun } from './sync-run.entity';
+import { SyncRetryItem } from './sync-retry-item.entity';
 import { Tenant } from './tenant.entity';
 
 /** Every entity of the product, for the ORM config and AdminJS. */
@@ -38,8 +42,10 @@ export const ALL_ENTITIES = [
   SyncCursorState,
   SyncRun,
   SyncLogEntry,
+  SyncRetryItem,
   AuditLogEntry,
   AdminUser,
   ServiceToken,
   OAuthState,
+  RateBudgetState,
 ];

@@ -1,6 +1,8 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261124000000_initial } from './Migration20261124000000_initial';
 import { Migration20261124100000_oauth_states } from './Migration20261124100000_oauth_states';
+import { Migration20261124110000_rate_budgets } from './Migration20261124110000_rate_budgets';
+import { Migration20261124120000_sync_retry_items } from './Migration20261124120000_sync_retry_items';
 
 /**
  * Committed migrations, in order, listed explicitly so the compiled build and ts-jest load the same classes.
@@ -9,4 +11,6 @@ import { Migration20261124100000_oauth_states } from './Migration20261124100000_
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261124000000_initial', class: Migration20261124000000_initial },
   { name: 'Migration20261124100000_oauth_states', class: Migration20261124100000_oauth_states },
+  { name: 'Migration20261124110000_rate_budgets', class: Migration20261124110000_rate_budgets },
+  { name: 'Migration20261124120000_sync_retry_items', class: Migration20261124120000_sync_retry_items },
 ];
