@@ -17,4 +17,5 @@ module.exports = {
   testTimeout: 60000,
   maxWorkers: 2,
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist/', '<rootDir>/tmp/'],
 };

@@ -28,7 +28,8 @@ async function startService(env: Record<string, string>): Promise<RunningService
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start in 60 s:\n${output}`)), 60_000);
     const check = () => {
-      const match = output.match(/listening on (http:\/\/\S+)/);
+      // Wait for the whole start banner (listen URL, then the line naming the database).
+      const match = output.match(/listening on (http:\/\/\S+)[\s\S]*database: [^\n]*\n/);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]);
