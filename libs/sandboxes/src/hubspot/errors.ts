@@ -96,8 +96,3 @@ export function contactExistsError(existingId: string): HubSpotApiError {
     errorBody('CONFLICT', `Contact already exists. Existing ID: ${existingId}`),
   );
 }
-
-/** OAuth token endpoint failures (`invalid_grant` and friends), in HubSpot's own body. */
-export function oauthError(status: string, message: string, httpStatus = 400): HubSpotApiError {
-  return new HubSpotApiError(httpStatus, { status, message, correlationId: correlationId() });
-}

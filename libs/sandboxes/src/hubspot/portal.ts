@@ -107,13 +107,16 @@ export class HubSpotPortal {
     return this.stores[objectType].get(id);
   }
 
-  /** Archived records (HubSpot keeps them 90 days; the sandbox keeps them until reset). */
+  /** Archived records in id order (HubSpot keeps them 90 days; the sandbox keeps them until reset). */
   archived(objectType: HubSpotObjectType): HubSpotRecord[] {
-    return this.stores[objectType].deleted().map((tombstone) => ({
-      ...tombstone.record,
-      archived: true,
-      archivedAt: tombstone.deletedAt.toISOString(),
-    }));
+    return this.stores[objectType]
+      .deleted()
+      .map((tombstone) => ({
+        ...tombstone.record,
+        archived: true,
+        archivedAt: tombstone.deletedAt.toISOString(),
+      }))
+      .sort((left, right) => Number(left.id) - Number(right.id));
   }
 
   /** Finds a live record by id or by a unique property (`idProperty=email`). */

@@ -236,6 +236,10 @@ describe('parseSearchRequest', () => {
       filterGroups: [],
       sorts: [{ propertyName: 'lastmodifieddate', direction: 'DESCENDING' }],
     });
+    const jsonSort = JSON.stringify({ propertyName: 'email', direction: 'DESCENDING' });
+    expect(parseSearchRequest({ sorts: [jsonSort] }, typeOf).sorts).toEqual([
+      { propertyName: 'email', direction: 'DESCENDING' },
+    ]);
   });
 
   it('refuses what HubSpot refuses with a 400 VALIDATION_ERROR', () => {

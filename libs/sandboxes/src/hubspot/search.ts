@@ -177,7 +177,15 @@ function parseFilter(rawFilter: unknown, propertyType: PropertyTypeLookup): Sear
 }
 
 function parseSort(rawSort: unknown, propertyType: PropertyTypeLookup): SearchSort {
-  // The SDK types sorts as strings; the API also takes {propertyName, direction}. A leading "-" means descending.
+  // The SDK types sorts as strings, so callers send a property name ("-name" for descending) or the
+  // {propertyName, direction} object, either as an object or JSON-encoded in the string.
+  if (typeof rawSort === 'string' && rawSort.trim().startsWith('{')) {
+    try {
+      rawSort = JSON.parse(rawSort) as unknown;
+    } catch {
+      throw validationError(`Invalid sort: ${rawSort}`);
+    }
+  }
   let propertyName: string | undefined;
   let direction: SearchSort['direction'] = 'ASCENDING';
   if (typeof rawSort === 'string') {

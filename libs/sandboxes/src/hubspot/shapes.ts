@@ -2,8 +2,8 @@
 // (node_modules/@hubspot/api-client/lib/codegen/crm/*/models) read them.
 // Follows https://developers.hubspot.com/docs/api/crm/contacts and …/companies, …/engagements/email.
 import { AssociationStore, v3AssociationName } from './associations';
-import { errorBody, HubSpotErrorBody } from './errors';
-import { HubSpotObjectType, OBJECT_TYPE_INFO, resolveObjectType } from './object-types';
+import type { HubSpotErrorBody } from './errors';
+import { OBJECT_TYPE_INFO, resolveObjectType } from './object-types';
 import type { HubSpotRecord } from './portal';
 
 export interface SimplePublicObject {
@@ -119,9 +119,4 @@ export function nextPaging(
   after: string,
 ): { next: { after: string; link: string } } {
   return { next: { after, link: `${baseUrl}${path}?after=${encodeURIComponent(after)}` } };
-}
-
-/** The 404 body for an unknown record id. */
-export function objectNotFoundBody(objectType: HubSpotObjectType, id: string): HubSpotErrorBody {
-  return errorBody('OBJECT_NOT_FOUND', 'resource not found', { context: { id: [id] } });
 }

@@ -61,9 +61,7 @@ export class SandboxControlClient {
     return this.call('POST', '/rate-limit', serializable);
   }
 
-  issueTokens(
-    options: { accountId?: string; scopes?: string[] } = {},
-  ): Promise<{
+  issueTokens(options: { accountId?: string; scopes?: string[] } = {}): Promise<{
     accessToken: string;
     refreshToken: string;
     expiresAt: string;

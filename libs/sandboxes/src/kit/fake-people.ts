@@ -210,6 +210,12 @@ export class FakePersonGenerator {
     };
   }
 
+  /** Starts the sequence over: the next person is the first one again. */
+  reset(): void {
+    this.personIndex = 0;
+    this.random.reset();
+  }
+
   people(count: number): FakePerson[] {
     const result: FakePerson[] = [];
     for (let i = 0; i < count; i++) result.push(this.person());

@@ -383,9 +383,7 @@ export class OAuthServer {
   // ---------------------------------------------------------------------------------------------------------
   // Authorize endpoint
 
-  private validateAuthorizeRequest(
-    req: Request,
-  ):
+  private validateAuthorizeRequest(req: Request):
     | {
         ok: true;
         clientId: string;

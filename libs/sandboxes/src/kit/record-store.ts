@@ -23,6 +23,7 @@ export class RecordStore<T extends { id: string }> {
   private readonly records = new Map<string, T>();
   private readonly tombstones = new Map<string, Tombstone<T>>();
   private readonly clock: SandboxClock;
+  private changeCount = 0;
 
   constructor(
     readonly name: string,
@@ -36,6 +37,7 @@ export class RecordStore<T extends { id: string }> {
     if (this.records.has(record.id)) throw new Error(`${this.name}: duplicate id ${record.id}`);
     this.records.set(record.id, record);
     this.tombstones.delete(record.id);
+    this.changeCount++;
     return record;
   }
 
@@ -59,6 +61,7 @@ export class RecordStore<T extends { id: string }> {
     if (!current) return undefined;
     const next = { ...current, ...patch, id: current.id };
     this.records.set(id, next);
+    this.changeCount++;
     return next;
   }
 
@@ -66,6 +69,7 @@ export class RecordStore<T extends { id: string }> {
   replace(record: T): T {
     if (!this.records.has(record.id)) throw new Error(`${this.name}: no record ${record.id} to replace`);
     this.records.set(record.id, record);
+    this.changeCount++;
     return record;
   }
 
@@ -76,6 +80,7 @@ export class RecordStore<T extends { id: string }> {
     this.records.delete(id);
     const tombstone: Tombstone<T> = { id, deletedAt, record: current };
     this.tombstones.set(id, tombstone);
+    this.changeCount++;
     return tombstone;
   }
 
@@ -85,6 +90,7 @@ export class RecordStore<T extends { id: string }> {
     if (!tombstone) return undefined;
     this.tombstones.delete(id);
     this.records.set(id, tombstone.record);
+    this.changeCount++;
     return tombstone.record;
   }
 
@@ -129,6 +135,15 @@ export class RecordStore<T extends { id: string }> {
   clear(): void {
     this.records.clear();
     this.tombstones.clear();
+    this.changeCount++;
+  }
+
+  /**
+   * Increases on every write (insert, update, replace, delete, restore, clear), so list endpoints can cache a
+   * sorted view and rebuild it only when the data changed.
+   */
+  get version(): number {
+    return this.changeCount;
   }
 }
 

@@ -229,14 +229,16 @@ export class SandboxServer {
    * clock survive unless asked, so a connected client keeps working across a test reset.
    */
   reset(options: { oauth?: boolean; clock?: boolean } = {}): void {
+    // Random sources and the clock first, so a CRM handler that reseeds demo data gets the same data again.
+    this.random.reset();
+    this.people.reset();
+    if (options.clock) this.clock.reset();
+    if (options.oauth) this.oauth.reset();
     for (const handler of this.resetHandlers) handler();
     this.counters.reset();
     this.faults.clear();
     this.webhooks.reset();
     this.rateLimiter.reset();
-    this.random.reset();
-    if (options.oauth) this.oauth.reset();
-    if (options.clock) this.clock.reset();
   }
 
   get baseUrl(): string {

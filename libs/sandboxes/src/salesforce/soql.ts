@@ -663,7 +663,6 @@ export interface CompileOptions {
 }
 
 const TEXT_TYPES = new Set<SoqlFieldType>(['string', 'email', 'phone', 'url', 'textarea', 'picklist']);
-const NUMBER_TYPES = new Set<SoqlFieldType>(['double', 'int', 'currency']);
 const ID_PATTERN = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
 
 function findField(object: SoqlObject, name: string): SoqlField | undefined {

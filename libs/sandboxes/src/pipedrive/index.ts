@@ -1,0 +1,2 @@
+export * from './pipedrive-records';
+export * from './pipedrive-sandbox';
