@@ -28,6 +28,12 @@ describe('environment configuration', () => {
     ],
     [{ EMBEDDED_DB_PORT: '5432' }, /^Invalid configuration: EMBEDDED_DB_PORT: must not be 5432/],
     [{ LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL: /],
+    [
+      { HUBSPOT_CLIENT_ID: 'abc' },
+      /^Invalid configuration: HUBSPOT_CLIENT_SECRET: is required when HUBSPOT_CLIENT_ID is set/,
+    ],
+    [{ SALESFORCE_LOGIN_URL: 'login.salesforce' }, /^Invalid configuration: SALESFORCE_LOGIN_URL: /],
+    [{ DEMO_SANDBOXES: 'maybe' }, /^Invalid configuration: DEMO_SANDBOXES: /],
   ])('refuses %j with one line naming the variable', (env, message) => {
     let error: unknown;
     try {

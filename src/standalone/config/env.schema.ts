@@ -59,6 +59,22 @@ export const envSchema = z
     /** Where users' browsers reach this service; OAuth callbacks are built from it. */
     PUBLIC_URL: optionalUrl,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // CRM OAuth clients. A CRM without a client id runs against its local sandbox in demo mode (DEMO_SANDBOXES).
+    SALESFORCE_CLIENT_ID: optionalString,
+    SALESFORCE_CLIENT_SECRET: optionalString,
+    SALESFORCE_LOGIN_URL: optionalUrl,
+    HUBSPOT_CLIENT_ID: optionalString,
+    HUBSPOT_CLIENT_SECRET: optionalString,
+    HUBSPOT_API_URL: optionalUrl,
+    HUBSPOT_AUTHORIZE_URL: optionalUrl,
+    PIPEDRIVE_CLIENT_ID: optionalString,
+    PIPEDRIVE_CLIENT_SECRET: optionalString,
+    PIPEDRIVE_OAUTH_URL: optionalUrl,
+    PIPEDRIVE_API_URL: optionalUrl,
+    /** auto: start a CRM's local sandbox when it has no client id configured; off: that CRM is not offered. */
+    DEMO_SANDBOXES: z.enum(['auto', 'off']).default('auto'),
+    /** Demo sandboxes listen on this base + 1/2/3; 0 picks free ports. */
+    SANDBOX_PORT_BASE: z.preprocess((value) => (value === '' ? undefined : value), port.default(0)),
     /** Run the sync workers in this process (npm start) — `npm run worker` runs them alone. */
     RUN_WORKERS: z
       .enum(['true', 'false'])
@@ -68,6 +84,17 @@ export const envSchema = z
   .refine((env) => !(env.ADMIN_EMAIL && !env.ADMIN_PASSWORD), {
     path: ['ADMIN_PASSWORD'],
     message: 'is required when ADMIN_EMAIL is set',
+  })
+  .superRefine((env, context) => {
+    for (const crm of ['SALESFORCE', 'HUBSPOT', 'PIPEDRIVE'] as const) {
+      const id = env[`${crm}_CLIENT_ID`];
+      const secret = env[`${crm}_CLIENT_SECRET`];
+      if (Boolean(id) !== Boolean(secret)) {
+        const missing = id ? `${crm}_CLIENT_SECRET` : `${crm}_CLIENT_ID`;
+        const present = id ? `${crm}_CLIENT_ID` : `${crm}_CLIENT_SECRET`;
+        context.addIssue({ code: 'custom', path: [missing], message: `is required when ${present} is set` });
+      }
+    }
   });
 
 export type EnvConfig = z.infer<typeof envSchema>;
