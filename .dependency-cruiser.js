@@ -3,7 +3,8 @@
  * them. Imports run one way: app → libraries; connectors → port + connector-kit; engine → port (+ domain,
  * connector-kit); sandboxes → nothing of the product.
  */
-const notTests = '\\.(spec|medium-spec|e2e-spec)\\.ts$';
+// Test code: spec files, and helpers under a library's own test/ folder.
+const notTests = '(\\.(spec|medium-spec|e2e-spec)\\.ts$|^libs/[^/]+(/[^/]+)?/test/)';
 
 module.exports = {
   forbidden: [
@@ -19,6 +20,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/crm-integrations/' },
       to: { path: '^src/(standalone|cli|main\\.ts|worker\\.ts)' },
+    },
+    {
+      name: 'sandboxes-are-never-a-runtime-dependency',
+      comment: 'Only the standalone demo mode (and tests) may start a sandbox; the plugin and libraries never load one.',
+      severity: 'error',
+      from: { path: '^(src/crm-integrations|libs/(?!sandboxes/))', pathNot: notTests },
+      to: { path: '^libs/sandboxes/' },
     },
     {
       name: 'port-imports-nothing-of-the-product',
