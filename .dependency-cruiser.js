@@ -4,7 +4,7 @@
  * connector-kit); sandboxes → nothing of the product.
  */
 // Test code: spec files, and helpers under a library's own test/ folder.
-const notTests = '(\\.(spec|medium-spec|e2e-spec)\\.ts$|^libs/[^/]+(/[^/]+)?/test/)';
+const notTests = '(\\.(spec|medium-spec|e2e-spec)\\.ts$|^libs/.+/test/)';
 
 module.exports = {
   forbidden: [

@@ -25,6 +25,8 @@ describe('architecture', () => {
         env: { ...process.env, NODE_OPTIONS: '' },
       },
     );
+    if (!run.stdout.trim().startsWith('{'))
+      throw new Error(`dependency-cruiser failed: ${run.stderr || run.stdout}`);
     const report = JSON.parse(run.stdout) as {
       summary: { totalCruised: number; violations: { rule: { name: string }; from: string; to: string }[] };
     };
