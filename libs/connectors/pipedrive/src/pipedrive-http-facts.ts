@@ -1,0 +1,34 @@
+import type { HttpFacts } from '@pm/connector-kit';
+
+export const PIPEDRIVE_PROVIDER = 'pipedrive';
+
+/**
+ * Pipedrive's HTTP facts as data: the API lives on the company's own domain (`api_domain` from the token response,
+ * the session's instanceUrl); API v2 lists page with `cursor`/`limit` and answer `additional_data.next_cursor`;
+ * every response carries `x-ratelimit-limit`, `-remaining` and `-reset` (seconds) and a 429 adds `retry-after`.
+ */
+export const PIPEDRIVE_HTTP_FACTS: HttpFacts = {
+  provider: PIPEDRIVE_PROVIDER,
+  baseUrl: '{instanceUrl}',
+  pagination: {
+    style: 'cursor',
+    cursorParam: 'cursor',
+    limitParam: 'limit',
+    nextPath: 'additional_data.next_cursor',
+    itemsPath: 'data',
+    maxPageSize: 500,
+  },
+  rateLimitHeaders: {
+    windowLimit: 'x-ratelimit-limit',
+    windowRemaining: 'x-ratelimit-remaining',
+    windowReset: { header: 'x-ratelimit-reset', unit: 'seconds' },
+    retryAfter: 'retry-after',
+  },
+  tokenResponse: {
+    accessToken: 'access_token',
+    refreshToken: 'refresh_token',
+    expiresIn: 'expires_in',
+    scope: 'scope',
+    instanceUrl: 'api_domain',
+  },
+};

@@ -1,0 +1,98 @@
+import type { CrmRecord, CrmSession } from '@pm/integration-port';
+import type { CrmStaging, StagedContact } from '@pm/integration-port/testing';
+import type { PipedriveConnector } from '../src';
+import { toCrmRecord, toRequestBody, type PipedriveApiRecord } from '../src/pipedrive-objects';
+
+/*
+ * Test helpers shared by the Pipedrive specs. The sandbox is described structurally here (connector files other
+ * than specs may not import a sandbox — layer rules), so the specs pass in the real PipedriveSandbox.
+ */
+
+export interface PipedriveSandboxLike {
+  baseUrl: string;
+  clock: { set(date: Date | string | number): void; freeze(): void; reset(): void };
+  oauth: { clientId: string; clientSecret: string };
+  createInCrm(object: 'persons', fields: Record<string, unknown>): Record<string, unknown>;
+  editInCrm(object: 'persons', id: number | string, fields: Record<string, unknown>): Record<string, unknown>;
+  deleteInCrm(object: 'persons', id: number | string): void;
+  records(object: 'persons'): Record<string, unknown>[];
+}
+
+export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/pipedrive/callback';
+
+/** Runs `stage` with the sandbox clock frozen at `at` (whole seconds), so every change carries that stamp. */
+function atInstant<T>(sandbox: PipedriveSandboxLike, at: string | undefined, stage: () => T): T {
+  if (at === undefined) return stage();
+  sandbox.clock.set(at);
+  sandbox.clock.freeze();
+  try {
+    return stage();
+  } finally {
+    sandbox.clock.reset();
+  }
+}
+
+export function personFields(contact: StagedContact): Record<string, unknown> {
+  return {
+    name: `${contact.firstName} ${contact.lastName}`,
+    emails: [{ value: contact.email, primary: true }],
+  };
+}
+
+function asRecord(api: Record<string, unknown>): CrmRecord {
+  return toCrmRecord('persons', api as PipedriveApiRecord);
+}
+
+/** Changes made "in Pipedrive" (the sandbox's staging helpers), for the contract kit and the specs. */
+export function pipedriveStaging(sandbox: PipedriveSandboxLike): CrmStaging {
+  const find = (id: string) => sandbox.records('persons').find((record) => String(record.id) === id);
+  return {
+    async createContacts(contacts, options) {
+      return atInstant(sandbox, options?.at, () =>
+        contacts.map((contact) => asRecord(sandbox.createInCrm('persons', personFields(contact)))),
+      );
+    },
+    async editContact(id, fields, options) {
+      const current = find(id) as PipedriveApiRecord | undefined;
+      const body = toRequestBody('persons', fields, current);
+      return atInstant(sandbox, options?.at, () => asRecord(sandbox.editInCrm('persons', id, body)));
+    },
+    async deleteContact(id, options) {
+      atInstant(sandbox, options?.at, () => sandbox.deleteInCrm('persons', id));
+    },
+    async readContact(id) {
+      const record = find(id);
+      return record && asRecord(record);
+    },
+    invalidContact(validFields) {
+      // Pipedrive checks that a linked organization exists and names the field in its schema error.
+      return {
+        fields: { ...validFields, org_id: 987_654_321 },
+        message: 'Validation failed: org_id: Organization 987654321 not found',
+        field: 'org_id',
+      };
+    },
+  };
+}
+
+/** The user's part of the consent dance (the kit's approveAuthorization), passed in by the spec. */
+export type ApproveAuthorization = (url: string) => Promise<{ code?: string; state?: string }>;
+
+/** OAuth against the sandbox through the connector: authorize page, Allow, code exchange. */
+export async function connectSession(
+  connector: PipedriveConnector,
+  approve: ApproveAuthorization,
+  connectionId = 'pipedrive-test-connection',
+): Promise<CrmSession> {
+  const redirect = await approve(
+    connector.buildAuthorizeUrl({ state: 'test-state', redirectUri: REDIRECT_URI }),
+  );
+  if (redirect.code === undefined) throw new Error('The sandbox consent page returned no code');
+  const tokens = await connector.exchangeCode({ code: redirect.code, redirectUri: REDIRECT_URI });
+  return {
+    connectionId,
+    accessToken: tokens.accessToken,
+    instanceUrl: tokens.instanceUrl,
+    accountId: tokens.account.id,
+  };
+}
