@@ -1,0 +1,17 @@
+export { HubSpotConnector } from './hubspot.connector';
+export {
+  HubSpotConnectorModule,
+  HUBSPOT_INTEGRATION_PORT,
+  HUBSPOT_CONNECTOR_CONFIG,
+} from './hubspot-connector.module';
+export {
+  HUBSPOT_PROVIDER,
+  HUBSPOT_API_BASE_URL,
+  HUBSPOT_AUTHORIZE_URL,
+  HUBSPOT_DEFAULT_SCOPES,
+  HUBSPOT_OBJECTS,
+  hubSpotCapabilities,
+  hubSpotHttpFacts,
+  type HubSpotConnectorConfig,
+} from './hubspot-config';
+export { hubSpotWebhookSignatureV3, HUBSPOT_WEBHOOK_MAX_AGE_MS } from './hubspot-webhooks';

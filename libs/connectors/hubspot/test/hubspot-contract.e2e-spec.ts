@@ -1,0 +1,6 @@
+import { describeIntegrationPortContract } from '@pm/integration-port/testing';
+import { hubSpotContractFixture } from './hubspot-test-bed';
+
+// The shared IntegrationPort contract, run against the HubSpot connector and the HubSpot sandbox over real HTTP
+// with @hubspot/api-client.
+describeIntegrationPortContract('HubSpot connector', hubSpotContractFixture);
