@@ -1,0 +1,23 @@
+import type { ConnectorCapabilities } from '@pm/integration-port';
+import type { ResolvedSalesforceConfig } from './config';
+import { SALESFORCE_OBJECTS } from './objects';
+import { MAX_READ_PAGE } from './read-changes';
+import { MAX_WRITE_BATCH } from './writes';
+
+export function salesforceCapabilities(config: ResolvedSalesforceConfig): ConnectorCapabilities {
+  return {
+    provider: 'salesforce',
+    displayName: 'Salesforce',
+    objects: SALESFORCE_OBJECTS.map((spec) => ({ ...spec.capability })),
+    maxWriteBatch: MAX_WRITE_BATCH,
+    maxReadPage: MAX_READ_PAGE,
+    // Salesforce limits concurrent long-running requests (25 per org over 20 s), not short ones; stay modest.
+    maxConcurrency: 4,
+    // The daily API request allocation (edition × licences); `Sforce-Limit-Info` reports the real one per response.
+    rateLimits: [{ kind: 'daily', limit: config.dailyApiRequests }],
+    // Outbound messages and Change Data Capture (CometD) are not wired yet: no webhooks for now.
+    webhooks: { supported: false, verification: 'none' },
+    // Refresh tokens rotate only when the connected app turns rotation on; the vault keeps the old one otherwise.
+    oauth: { pkce: true, defaultScopes: [...config.defaultScopes], refreshRotates: false },
+  };
+}

@@ -1,0 +1,28 @@
+import { toUtcIso } from '@pm/connector-kit';
+import type { CrmRecord } from '@pm/integration-port';
+
+/** A row of a SOQL answer: the record's fields plus `attributes {type, url}`. */
+export type SoqlRow = Record<string, unknown> & { attributes?: { type?: string; url?: string } };
+
+/** A SOQL query answer (REST "Query": totalSize, done, nextRecordsUrl, records). */
+export interface QueryAnswer {
+  totalSize: number;
+  done: boolean;
+  nextRecordsUrl?: string;
+  records: SoqlRow[];
+}
+
+/** A SOQL row as the port's record: the id, SystemModstamp as the modification time (UTC), the other fields. */
+export function toCrmRecord(object: string, row: SoqlRow): CrmRecord {
+  const { attributes: _attributes, ...fields } = row;
+  void _attributes;
+  const createdAt = typeof row.CreatedDate === 'string' ? toUtcIso(row.CreatedDate) : undefined;
+  return {
+    id: String(row.Id),
+    object,
+    // SystemModstamp moves on every change, including system ones (LastModifiedDate does not): the safe cursor.
+    modifiedAt: toUtcIso(String(row.SystemModstamp ?? row.LastModifiedDate)),
+    ...(createdAt !== undefined ? { createdAt } : {}),
+    fields,
+  };
+}

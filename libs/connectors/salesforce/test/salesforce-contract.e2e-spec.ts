@@ -1,0 +1,5 @@
+import { describeIntegrationPortContract } from '@pm/integration-port/testing';
+import { createContractFixture } from './salesforce-fixture';
+
+// The shared IntegrationPort contract: the Salesforce connector (jsforce over HTTP) against the Salesforce sandbox.
+describeIntegrationPortContract('Salesforce', createContractFixture);
