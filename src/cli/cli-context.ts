@@ -34,7 +34,7 @@ export async function runCli(
   let orm: MikroORM | undefined;
   try {
     const args = parseArgs(process.argv.slice(2));
-    runtime = await prepareRuntime(process.env);
+    runtime = await prepareRuntime(process.env, { crms: false });
     orm = await MikroORM.init(
       createOrmConfig({ clientUrl: runtime.databaseUrl, schema: runtime.env.DATABASE_SCHEMA }),
     );
@@ -47,6 +47,6 @@ export async function runCli(
     process.exitCode = 1;
   } finally {
     await orm?.close(true);
-    await runtime?.embeddedDatabase?.stop();
+    await runtime?.stop();
   }
 }

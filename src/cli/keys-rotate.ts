@@ -11,7 +11,7 @@ import { StandaloneModule } from '../standalone/standalone.module';
  * drop the old key.
  */
 async function main(): Promise<void> {
-  const runtime = await prepareRuntime(process.env);
+  const runtime = await prepareRuntime(process.env, { crms: false });
   const app = await NestFactory.createApplicationContext(StandaloneModule.forRoot(runtime), {
     logger: ['error'],
   });
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     console.log(`Re-sealed ${count} credential(s) with key "${runtime.encryption.current.id}".`);
   } finally {
     await app.close();
-    await runtime.embeddedDatabase?.stop();
+    await runtime.stop();
   }
 }
 

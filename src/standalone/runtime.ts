@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import type { EncryptionKey } from '@pm/domain';
 import { parseEnv, type EnvConfig } from './config/env.schema';
+import { resolveCrmClients, type CrmClients } from './crm-clients';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres';
 
 /** Everything the standalone service resolves before Nest starts: config, secrets, and a database to talk to. */
@@ -14,6 +15,10 @@ export interface StandaloneRuntime {
   encryption: { current: EncryptionKey; previous: EncryptionKey[] };
   sessionSecret: string;
   publicUrl: string;
+  /** Each offered CRM's OAuth client; in demo mode, pointing at a local sandbox started here. */
+  crmClients: CrmClients;
+  /** Stops what the runtime started (demo sandboxes, the embedded database). */
+  stop(): Promise<void>;
 }
 
 /** Reads a secret file from DATA_DIR/secrets, creating it (mode 0600) on first start. Never lives in the repo. */
@@ -55,7 +60,7 @@ export function resolveEncryption(env: EnvConfig, dataDir: string): StandaloneRu
 
 export async function prepareRuntime(
   rawEnv: Record<string, string | undefined> = process.env,
-  options: { database?: boolean } = {},
+  options: { database?: boolean; crms?: boolean } = {},
 ): Promise<StandaloneRuntime> {
   const env = parseEnv(rawEnv);
   const dataDir = resolve(env.DATA_DIR);
@@ -81,6 +86,13 @@ export async function prepareRuntime(
     writeFileSync(portFile, String(embeddedDatabase.port));
     databaseUrl = embeddedDatabase.url;
   }
+  const crmClients =
+    options.crms === false
+      ? { demoLines: [], stopDemo: async () => undefined }
+      : await resolveCrmClients(env).catch(async (error: unknown) => {
+          await embeddedDatabase?.stop();
+          throw error;
+        });
   return {
     env,
     dataDir,
@@ -89,5 +101,10 @@ export async function prepareRuntime(
     encryption,
     sessionSecret,
     publicUrl,
+    crmClients,
+    stop: async () => {
+      await crmClients.stopDemo();
+      await embeddedDatabase?.stop();
+    },
   };
 }

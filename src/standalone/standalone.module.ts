@@ -2,7 +2,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import { CrmIntegrationsModule, type CrmIntegrationsOptions } from '../crm-integrations';
+import type { IntegrationPort } from '@pm/integration-port';
 import { parseEnv } from './config/env.schema';
+import { connectorModules } from './crm-clients';
 import { loggerOptions } from './logger';
 import type { StandaloneRuntime } from './runtime';
 
@@ -17,18 +19,32 @@ export class StandaloneModule {
     extra: DynamicModule[] = [],
     overrides: Partial<CrmIntegrationsOptions> = {},
   ): DynamicModule {
+    const options: CrmIntegrationsOptions = {
+      database: { clientUrl: runtime.databaseUrl, schema: runtime.env.DATABASE_SCHEMA },
+      encryption: runtime.encryption,
+      publicUrl: runtime.publicUrl,
+      platformServiceToken: runtime.env.SERVICE_TOKEN,
+      ...overrides,
+    };
+    // The connector modules of the configured CRMs provide the ports the plugin's explicit map is built from;
+    // a test may hand the map in directly instead.
+    const connectors = connectorModules(runtime.crmClients);
+    const plugin = options.connectors
+      ? CrmIntegrationsModule.forRoot(options)
+      : CrmIntegrationsModule.forRootAsync({
+          imports: connectors.imports,
+          inject: connectors.inject,
+          useFactory: (...ports: IntegrationPort[]) => ({
+            ...options,
+            connectors: connectors.toMap(...ports),
+          }),
+        });
     return {
       module: StandaloneModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: parseEnv }),
         LoggerModule.forRoot(loggerOptions(runtime.env.LOG_LEVEL)),
-        CrmIntegrationsModule.forRoot({
-          database: { clientUrl: runtime.databaseUrl, schema: runtime.env.DATABASE_SCHEMA },
-          encryption: runtime.encryption,
-          publicUrl: runtime.publicUrl,
-          platformServiceToken: runtime.env.SERVICE_TOKEN,
-          ...overrides,
-        }),
+        plugin,
         ...extra,
       ],
     };

@@ -28,6 +28,8 @@ export async function startTestApp(
     DATA_DIR: mkdtempSync(join(tmpdir(), 'pmcrm-test-')),
     SERVICE_TOKEN: platformToken,
     LOG_LEVEL: 'silent',
+    // Tests pass the connectors they use; no demo sandboxes start behind their back.
+    DEMO_SANDBOXES: 'off',
     PORT: '0',
     ...env,
   });
