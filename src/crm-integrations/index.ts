@@ -6,3 +6,4 @@ export { ServiceTokenService, generateServiceToken } from './auth/service-token.
 export { ContactService } from './contacts/contact.service';
 export { TenantService } from './tenants/tenant.service';
 export { setupCrmHttp } from './http/setup-crm-http';
+export * from './admin';

@@ -1,7 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
-import { setupCrmHttp } from '../crm-integrations';
+import { setupCrmHttp, type CrmIntegrationsOptions } from '../crm-integrations';
+import { loadStandaloneAdmin, type StandaloneAdmin } from './admin/standalone-admin';
 import { prepareRuntime, type StandaloneRuntime } from './runtime';
 import { StandaloneModule } from './standalone.module';
 
@@ -12,11 +13,22 @@ export interface StartedService {
   stop(): Promise<void>;
 }
 
-/** Builds the standalone app on a prepared runtime (used by main.ts and by the end-to-end tests). */
-export async function createStandaloneApp(runtime: StandaloneRuntime): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(StandaloneModule.forRoot(runtime), {
-    bufferLogs: true,
-  });
+/**
+ * Builds the standalone app on a prepared runtime (used by main.ts and by the end-to-end tests). AdminJS is
+ * mounted at /admin unless `options.admin` is false; its ESM modules load before Nest builds the module tree.
+ */
+export async function createStandaloneApp(
+  runtime: StandaloneRuntime,
+  overrides: Partial<CrmIntegrationsOptions> = {},
+  options: { admin?: StandaloneAdmin | false } = {},
+): Promise<NestExpressApplication> {
+  const admin = options.admin ?? (await loadStandaloneAdmin(runtime));
+  const app = await NestFactory.create<NestExpressApplication>(
+    StandaloneModule.forRoot(runtime, admin ? [admin.module] : [], overrides),
+    {
+      bufferLogs: true,
+    },
+  );
   app.useLogger(app.get(Logger));
   setupCrmHttp(app);
   return app;
@@ -26,7 +38,8 @@ export async function bootstrapStandalone(
   env: Record<string, string | undefined> = process.env,
 ): Promise<StartedService> {
   const runtime = await prepareRuntime(env);
-  const app = await createStandaloneApp(runtime);
+  const admin = await loadStandaloneAdmin(runtime);
+  const app = await createStandaloneApp(runtime, {}, { admin });
   await app.listen(runtime.env.PORT, runtime.env.HOST);
   const url = `http://localhost:${runtime.env.PORT}`;
   const database = runtime.embeddedDatabase
@@ -35,9 +48,11 @@ export async function bootstrapStandalone(
   // Plain lines on stdout so a person sees where to go, whatever the log level.
   console.log(`PenguinMails CRM Integrations listening on ${url}`);
   console.log(`  API docs: ${url}/api/docs    health: ${url}/health    database: ${database}`);
+  console.log(admin.describeLogin(url));
+  for (const line of runtime.crmClients.demoLines) console.log(line);
   const stop = async () => {
     await app.close();
-    await runtime.embeddedDatabase?.stop();
+    await runtime.stop();
   };
   process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
   process.once('SIGINT', () => void stop().then(() => process.exit(0)));

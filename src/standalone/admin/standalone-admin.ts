@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamicModule } from '@nestjs/common';
+import type { MikroORM } from '@mikro-orm/core';
+import type { AdminJSOptions, CurrentAdmin } from 'adminjs';
+import type { SessionOptions } from 'express-session';
+import { esmImport } from '../../common/esm-import';
+import { CRM_ORM } from '../../crm-integrations';
+import {
+  authenticateAdminUser,
+  createCrmAdminContribution,
+  loadAdminJs,
+  useOneShotComponentBundling,
+} from '../../crm-integrations/admin';
+import type { StandaloneRuntime } from '../runtime';
+import { describeAdminLogin, ensureFirstAdmin, type FirstAdminLogin } from './first-admin';
+
+export const ADMIN_ROOT_PATH = '/admin';
+export const ADMIN_COOKIE_NAME = 'pm_crm_admin';
+
+/** The part of @adminjs/nestjs we use (its types are out of reach of node10 module resolution). */
+interface AdminModuleOptions {
+  adminJsOptions: AdminJSOptions;
+  auth: {
+    authenticate: (email: string, password: string) => Promise<CurrentAdmin | null>;
+    cookieName: string;
+    cookiePassword: string;
+    /** @adminjs/express: failed logins allowed per IP and window before the form refuses. */
+    maxRetries?: { count: number; duration: number };
+  };
+  /** express-session options; the secret comes from auth.cookiePassword. */
+  sessionOptions: Omit<SessionOptions, 'secret'>;
+}
+interface AdminJsNestModule {
+  AdminModule: {
+    createAdminAsync(options: {
+      inject: unknown[];
+      useFactory: (orm: MikroORM) => Promise<AdminModuleOptions>;
+    }): DynamicModule;
+  };
+}
+
+export interface StandaloneAdmin {
+  /** Imported by StandaloneModule beside CrmIntegrationsModule. */
+  module: DynamicModule;
+  /** The line to print once the service listens (the first admin exists by then). */
+  describeLogin(baseUrl: string): string;
+}
+
+/**
+ * AdminJS for the standalone service, mounted at /admin through @adminjs/nestjs with the plugin's contribution and
+ * a login against AdminUser. The ESM-only modules are loaded here, before Nest builds the module tree.
+ */
+export async function loadStandaloneAdmin(runtime: StandaloneRuntime): Promise<StandaloneAdmin> {
+  // In production AdminJS serves its component bundle with res.sendFile, which (express 5) refuses any path with
+  // a dot folder in it, such as the default ./.adminjs. Bundle into a plain temp folder instead (per DATA_DIR, so
+  // two services never share one). Read by AdminJS when it loads, so this must come first.
+  if (process.env.NODE_ENV === 'production' && !process.env.ADMIN_JS_TMP_DIR) {
+    const id = createHash('sha256').update(runtime.dataDir).digest('hex').slice(0, 12);
+    process.env.ADMIN_JS_TMP_DIR = join(tmpdir(), `penguinmails-crm-adminjs-${id}`);
+  }
+  // Sequential on purpose: Jest's ESM loader fails on parallel imports that share modules.
+  const { adminjs } = await loadAdminJs();
+  const { AdminModule } = await esmImport<AdminJsNestModule>('@adminjs/nestjs');
+  // @adminjs/nestjs imports it only when the router is built; loading it now surfaces a broken install early.
+  await esmImport('@adminjs/express');
+  await useOneShotComponentBundling();
+  let firstAdmin: FirstAdminLogin = { kind: 'existing' };
+
+  const module = AdminModule.createAdminAsync({
+    inject: [CRM_ORM],
+    useFactory: async (orm: MikroORM) => {
+      firstAdmin = await ensureFirstAdmin(orm, {
+        dataDir: runtime.dataDir,
+        adminEmail: runtime.env.ADMIN_EMAIL,
+        adminPassword: runtime.env.ADMIN_PASSWORD,
+      });
+      const crm = await createCrmAdminContribution({ orm, componentLoader: new adminjs.ComponentLoader() });
+      return {
+        adminJsOptions: {
+          rootPath: ADMIN_ROOT_PATH,
+          loginPath: `${ADMIN_ROOT_PATH}/login`,
+          logoutPath: `${ADMIN_ROOT_PATH}/logout`,
+          resources: crm.resources,
+          pages: crm.pages,
+          componentLoader: crm.componentLoader,
+          locale: crm.locale,
+          branding: { companyName: 'PenguinMails CRM Integrations', withMadeWithLove: false },
+        },
+        auth: {
+          authenticate: (email, password) => authenticateAdminUser(orm, email, password),
+          cookieName: ADMIN_COOKIE_NAME,
+          cookiePassword: runtime.sessionSecret,
+          maxRetries: { count: 10, duration: 60 },
+        },
+        // Sessions live in memory: a restart logs everyone out, which is acceptable for an admin console.
+        sessionOptions: {
+          resave: false,
+          saveUninitialized: false,
+          cookie: { httpOnly: true, sameSite: 'lax', secure: runtime.publicUrl.startsWith('https://') },
+        },
+      };
+    },
+  });
+
+  return {
+    module,
+    describeLogin: (baseUrl) => describeAdminLogin(`${baseUrl}${ADMIN_ROOT_PATH}`, firstAdmin),
+  };
+}
