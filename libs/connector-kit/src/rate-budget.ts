@@ -1,4 +1,9 @@
-import { CrmError, CrmErrorCode, type RateLimitObservation, type RateLimitPolicy } from '@pm/integration-port';
+import {
+  CrmError,
+  CrmErrorCode,
+  type RateLimitObservation,
+  type RateLimitPolicy,
+} from '@pm/integration-port';
 import { systemClock, type Clock } from './clock';
 
 /** Who is waiting for the CRM: a user at the screen before an activity log before a background sync. */

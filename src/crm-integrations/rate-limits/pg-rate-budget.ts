@@ -176,7 +176,8 @@ export class PgRateBudget implements RateBudget {
       // Raw rows come back with timestamps as text (MikroORM's pg type parsers) and jsonb possibly as text.
       const raw = rows[0] as unknown as Record<string, unknown>;
       const asDate = (value: unknown) => (value == null ? null : new Date(value as string));
-      const grants = typeof raw.window_grants === 'string' ? JSON.parse(raw.window_grants) : raw.window_grants;
+      const grants =
+        typeof raw.window_grants === 'string' ? JSON.parse(raw.window_grants) : raw.window_grants;
       return work(connection, context, {
         window_grants: (grants as number[]).map(Number),
         day_started_at: asDate(raw.day_started_at),

@@ -155,11 +155,9 @@ export class TokenVault {
     const tokens = this.unseal(credential, connectionId);
     let result: { revokedAtCrm: boolean; reason?: string } = { revokedAtCrm: true };
     try {
-      await this.registry
-        .get(connection.provider)
-        .revokeToken(tokens.refreshToken ?? tokens.accessToken, {
-          instanceUrl: connection.instanceUrl ?? undefined,
-        });
+      await this.registry.get(connection.provider).revokeToken(tokens.refreshToken ?? tokens.accessToken, {
+        instanceUrl: connection.instanceUrl ?? undefined,
+      });
     } catch (error) {
       result = { revokedAtCrm: false, reason: error instanceof Error ? error.message : String(error) };
       this.logger.warn(`Revoking connection ${connectionId} at the CRM failed: ${result.reason}`);
