@@ -28,6 +28,7 @@ import { TokenVault } from './vault/token-vault';
 import { REPOSITORIES } from './repositories';
 import { TenantService } from './tenants/tenant.service';
 import { TenantsController } from './tenants/tenants.controller';
+import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: never[] | unknown[];
@@ -40,6 +41,7 @@ const CONTROLLERS = [
   ConnectionsController,
   ContactsController,
   OAuthCallbackController,
+  SyncController,
 ];
 
 const SERVICES: Provider[] = [
@@ -58,6 +60,7 @@ const SERVICES: Provider[] = [
   TokenVault,
   OAuthStateStore,
   ConnectFlowService,
+  ...SYNC_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */
@@ -69,6 +72,7 @@ const EXPORTS = [
   TenantService,
   TokenVault,
   IntegrationPortRegistry,
+  ...SYNC_EXPORTS,
 ];
 
 /**

@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { setupCrmHttp, type CrmIntegrationsOptions } from '../crm-integrations';
+import { SyncWorkersModule } from '../crm-integrations/sync';
 import { loadStandaloneAdmin, type StandaloneAdmin } from './admin/standalone-admin';
 import { prepareRuntime, type StandaloneRuntime } from './runtime';
 import { StandaloneModule } from './standalone.module';
@@ -24,7 +25,15 @@ export async function createStandaloneApp(
 ): Promise<NestExpressApplication> {
   const admin = options.admin ?? (await loadStandaloneAdmin(runtime));
   const app = await NestFactory.create<NestExpressApplication>(
-    StandaloneModule.forRoot(runtime, admin ? [admin.module] : [], overrides),
+    StandaloneModule.forRoot(
+      runtime,
+      [
+        ...(admin ? [admin.module] : []),
+        // `npm start` runs API and sync workers in one process; RUN_WORKERS=false leaves them to `npm run worker`.
+        ...(runtime.env.RUN_WORKERS ? [SyncWorkersModule.forRoot()] : []),
+      ],
+      overrides,
+    ),
     {
       bufferLogs: true,
     },

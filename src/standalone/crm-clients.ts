@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DynamicModule } from '@nestjs/common';
 import {
   HUBSPOT_INTEGRATION_PORT,
@@ -17,6 +19,35 @@ import {
 import type { IntegrationPort, IntegrationPortMap } from '@pm/integration-port';
 import type { EnvConfig } from './config/env.schema';
 
+interface DemoSandboxInfo {
+  crm: 'salesforce' | 'hubspot' | 'pipedrive';
+  label: string;
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+const demoFile = (dataDir: string) => join(dataDir, 'demo-sandboxes.json');
+
+/** The demo sandboxes a running `npm start` with this DATA_DIR wrote down, if each still answers. */
+async function runningDemoSandboxes(
+  dataDir: string,
+  wanted: readonly string[],
+): Promise<DemoSandboxInfo[] | undefined> {
+  if (!existsSync(demoFile(dataDir))) return undefined;
+  const recorded = JSON.parse(readFileSync(demoFile(dataDir), 'utf8')) as DemoSandboxInfo[];
+  if (!wanted.every((crm) => recorded.some((sandbox) => sandbox.crm === crm))) return undefined;
+  const alive = await Promise.all(
+    recorded.map((sandbox) =>
+      fetch(`${sandbox.baseUrl}/__sandbox`, { signal: AbortSignal.timeout(1_000) }).then(
+        (response) => response.ok,
+        () => false,
+      ),
+    ),
+  );
+  return alive.every(Boolean) ? recorded.filter((sandbox) => wanted.includes(sandbox.crm)) : undefined;
+}
+
 /** The CRMs this service offers, each with its connector's configuration. */
 export interface CrmClients {
   salesforce?: SalesforceConnectorConfig;
@@ -32,7 +63,7 @@ export interface CrmClients {
  * sandbox starts beside the service (with demo data) and its connector points at it. With real client ids no
  * sandbox is loaded at all — the sandboxes are never a runtime dependency of the product.
  */
-export async function resolveCrmClients(env: EnvConfig): Promise<CrmClients> {
+export async function resolveCrmClients(env: EnvConfig, dataDir: string): Promise<CrmClients> {
   const clients: CrmClients = { demoLines: [], stopDemo: async () => undefined };
   if (env.SALESFORCE_CLIENT_ID && env.SALESFORCE_CLIENT_SECRET) {
     clients.salesforce = {
@@ -60,12 +91,24 @@ export async function resolveCrmClients(env: EnvConfig): Promise<CrmClients> {
   const missing = (['salesforce', 'hubspot', 'pipedrive'] as const).filter((crm) => !clients[crm]);
   if (env.DEMO_SANDBOXES === 'off' || missing.length === 0) return clients;
 
-  // Loaded only in demo mode, so a configured deployment never loads sandbox code.
-  const { startDemoSandboxes } = await import('../cli/sandbox');
-  const demo = await startDemoSandboxes({ portBase: env.SANDBOX_PORT_BASE, crms: [...missing] });
-  clients.stopDemo = demo.stop;
-  for (const { crm, label, server } of demo.sandboxes) {
-    const { baseUrl, clientId, clientSecret } = server.info();
+  // A worker (`npm run worker`) beside a running `npm start` with the same DATA_DIR uses that process's sandboxes.
+  const shared = await runningDemoSandboxes(dataDir, missing);
+  // Otherwise start them; loaded only in demo mode, so a configured deployment never loads sandbox code.
+  const started = shared
+    ? undefined
+    : await import('../cli/sandbox').then(({ startDemoSandboxes }) =>
+        startDemoSandboxes({ portBase: env.SANDBOX_PORT_BASE, crms: [...missing] }),
+      );
+  const sandboxes: DemoSandboxInfo[] =
+    shared ?? started!.sandboxes.map(({ crm, label, server }) => ({ crm, label, ...server.info() }));
+  if (started) {
+    writeFileSync(demoFile(dataDir), JSON.stringify(sandboxes));
+    clients.stopDemo = async () => {
+      rmSync(demoFile(dataDir), { force: true });
+      await started.stop();
+    };
+  }
+  for (const { crm, label, baseUrl, clientId, clientSecret } of sandboxes) {
     if (crm === 'salesforce') {
       clients.salesforce = { clientId, clientSecret, loginUrl: baseUrl };
     } else if (crm === 'hubspot') {

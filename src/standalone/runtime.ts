@@ -89,7 +89,7 @@ export async function prepareRuntime(
   const crmClients =
     options.crms === false
       ? { demoLines: [], stopDemo: async () => undefined }
-      : await resolveCrmClients(env).catch(async (error: unknown) => {
+      : await resolveCrmClients(env, dataDir).catch(async (error: unknown) => {
           await embeddedDatabase?.stop();
           throw error;
         });

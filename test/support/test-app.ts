@@ -30,6 +30,8 @@ export async function startTestApp(
     LOG_LEVEL: 'silent',
     // Tests pass the connectors they use; no demo sandboxes start behind their back.
     DEMO_SANDBOXES: 'off',
+    // Sync workers start only where a test asks for them (RUN_WORKERS: 'true').
+    RUN_WORKERS: 'false',
     PORT: '0',
     ...env,
   });

@@ -23,6 +23,16 @@ const FIELDS = [
   'leadStatus',
 ] as const;
 
+/** The contact fields sync may set: the e-mail and every field the API may set. */
+export type SyncedContactField = 'email' | (typeof FIELDS)[number];
+
+export interface SyncedContactChange {
+  /** Absent: the contact with this e-mail, or a new one. */
+  contactId?: string;
+  email: string;
+  values: Partial<Record<SyncedContactField, string | null>>;
+}
+
 /**
  * The PenguinMails side of contact sync. The HTTP API and the sync engine both change contacts through here, so
  * normalisation and change tracking (`updatedAt`) are the same whoever writes.
@@ -103,6 +113,97 @@ export class ContactService {
 
   async remove(_auth: AuthContext, tenantId: string, contactId: string): Promise<void> {
     const contact = await this.require(tenantId, contactId);
+    contact.deletedAt = new Date();
+    await this.contacts.flush();
+  }
+
+  /**
+   * For the sync engine: sets synced values on a contact (found by id, else by e-mail, else created), with the same
+   * normalisation and `updatedAt` tracking as the API. Throws with a plain message when the change cannot apply.
+   */
+  async applySyncedValues(
+    tenantId: string,
+    change: SyncedContactChange,
+  ): Promise<{ contact: Contact; created: boolean }> {
+    const result = await this.stageSyncedValues(tenantId, change);
+    await this.contacts.flush();
+    return result;
+  }
+
+  /**
+   * For the sync engine: a page of changes in one transaction. A change that cannot apply is reported and left out;
+   * should the database refuse the whole flush, it throws and the caller applies the page change by change.
+   */
+  async applySyncedValuesMany(
+    tenantId: string,
+    changes: SyncedContactChange[],
+  ): Promise<({ ok: true; contact: Contact; created: boolean } | { ok: false; message: string })[]> {
+    // Two queries for the whole page instead of one or two per contact.
+    const ids = changes.flatMap((change) => (change.contactId ? [change.contactId] : []));
+    const emails = changes.flatMap((change) => [
+      change.email,
+      ...(change.values.email ? [change.values.email] : []),
+    ]);
+    const known = new Map<string, Contact>();
+    for (const contact of await this.contacts.findManyByIdsForSync(tenantId, ids))
+      known.set(`id:${contact.id}`, contact);
+    for (const contact of await this.contacts.findManyByEmailsForSync(tenantId, emails)) {
+      known.set(`email:${contact.email}`, contact);
+    }
+    const results: ({ ok: true; contact: Contact; created: boolean } | { ok: false; message: string })[] = [];
+    for (const change of changes) {
+      try {
+        const result = await this.stageSyncedValues(tenantId, change, known);
+        known.set(`email:${result.contact.email}`, result.contact);
+        results.push({ ok: true, ...result });
+      } catch (error) {
+        results.push({ ok: false, message: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    await this.contacts.flush();
+    return results;
+  }
+
+  /** Stages one change; `known` holds contacts already loaded (`id:…`, `email:…`), so lookups skip the database. */
+  private async stageSyncedValues(
+    tenantId: string,
+    change: SyncedContactChange,
+    known?: Map<string, Contact>,
+  ): Promise<{ contact: Contact; created: boolean }> {
+    const byEmail = async (email: string) =>
+      known
+        ? (known.get(`email:${normaliseEmail(email)}`) ?? null)
+        : this.contacts.findByEmail(tenantId, email);
+    let contact = change.contactId
+      ? known
+        ? (known.get(`id:${change.contactId}`) ?? null)
+        : await this.contacts.findByIdIncludingDeleted(tenantId, change.contactId)
+      : await byEmail(change.email);
+    let created = false;
+    if (!contact) {
+      if (change.contactId) throw new Error(`Contact "${change.contactId}" does not exist for this tenant`);
+      contact = this.contacts.create(tenantId, change.email);
+      created = true;
+    }
+    const newEmail = change.values.email ? normaliseEmail(change.values.email) : undefined;
+    if (newEmail && newEmail !== contact.email) {
+      const clash = await byEmail(newEmail);
+      if (clash && clash.id !== contact.id) {
+        throw new Error(`Another contact of this tenant already has the e-mail ${newEmail}`);
+      }
+      known?.delete(`email:${contact.email}`);
+      contact.email = newEmail;
+    }
+    for (const field of FIELDS) {
+      if (field in change.values) contact[field] = change.values[field] ?? null;
+    }
+    return { contact, created };
+  }
+
+  /** For the sync engine: soft-deletes a contact whose CRM record was deleted (when the connection says so). */
+  async markDeletedBySync(tenantId: string, contactId: string): Promise<void> {
+    const contact = await this.contacts.findByIdIncludingDeleted(tenantId, contactId);
+    if (!contact || contact.deletedAt) return;
     contact.deletedAt = new Date();
     await this.contacts.flush();
   }

@@ -33,6 +33,43 @@ export class ContactRepository extends CrmRepository {
     return this.em.find(Contact, where, { orderBy: { updatedAt: 'asc', id: 'asc' }, limit: query.limit });
   }
 
+  /** For sync: any contact of the tenant by id, deleted ones included. */
+  findByIdIncludingDeleted(tenantId: string, id: string): Promise<Contact | null> {
+    return this.em.findOne(Contact, { id, tenant: tenantId });
+  }
+
+  /**
+   * For sync: contacts changed after a keyset position, oldest first then id, deleted ones included (a deletion
+   * is a change the sync must see). Without `after.id`, contacts at exactly `after.updatedAt` are included.
+   */
+  changedSinceForSync(
+    tenantId: string,
+    after: { updatedAt: Date; id?: string } | null,
+    limit: number,
+  ): Promise<Contact[]> {
+    const where: Record<string, unknown> = { tenant: tenantId };
+    if (after && after.id === undefined) where.updatedAt = { $gte: after.updatedAt };
+    if (after && after.id !== undefined) {
+      where.$or = [
+        { updatedAt: { $gt: after.updatedAt } },
+        { updatedAt: after.updatedAt, id: { $gt: after.id } },
+      ];
+    }
+    return this.em.find(Contact, where, { orderBy: { updatedAt: 'asc', id: 'asc' }, limit });
+  }
+
+  /** For sync: by ids, deleted ones included. */
+  findManyByIdsForSync(tenantId: string, ids: string[]): Promise<Contact[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.em.find(Contact, { tenant: tenantId, id: { $in: ids } });
+  }
+
+  /** For sync: by normalised e-mails, deleted ones included. */
+  findManyByEmailsForSync(tenantId: string, emails: string[]): Promise<Contact[]> {
+    if (emails.length === 0) return Promise.resolve([]);
+    return this.em.find(Contact, { tenant: tenantId, email: { $in: emails.map(normaliseEmail) } });
+  }
+
   create(tenantId: string, email: string): Contact {
     return this.em.create(Contact, {
       email: normaliseEmail(email),

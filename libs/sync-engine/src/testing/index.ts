@@ -1,0 +1,5 @@
+// Test support for the engine and its store implementations. Never imported by runtime code.
+export * from './auto-mock';
+export * from './builders';
+export * from './counting-port';
+export * from './in-memory-stores';

@@ -1,0 +1,34 @@
+export * from './sync.tokens';
+export * from './sync-queue';
+export * from './sync-locks';
+export * from './sync-runs';
+export * from './sync-stores';
+export * from './sync-executor';
+export * from './sync-scheduler';
+export * from './sync-worker';
+export * from './sync.service';
+export * from './sync.controller';
+export * from './sync-workers.module';
+export * from './vault-session-provider';
+
+import { SyncExecutor } from './sync-executor';
+import { SyncLocks } from './sync-locks';
+import { SyncQueue } from './sync-queue';
+import { SyncRuns } from './sync-runs';
+import { SYNC_STORES } from './sync-stores';
+import { SyncService } from './sync.service';
+import { vaultSessionProvider } from './vault-session-provider';
+
+/** Providers the feature module registers (and exports, for SyncWorkersModule and hosts). */
+export const SYNC_PROVIDERS = [
+  SyncQueue,
+  SyncLocks,
+  SyncRuns,
+  ...SYNC_STORES,
+  SyncExecutor,
+  SyncService,
+  vaultSessionProvider,
+];
+
+/** What the feature module exports for SyncWorkersModule (and hosts). */
+export const SYNC_EXPORTS = [SyncQueue, SyncRuns, SyncExecutor, SyncService];

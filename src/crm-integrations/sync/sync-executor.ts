@@ -1,0 +1,295 @@
+import { hostname } from 'node:os';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { CrmConnection, SyncLogEntry, SyncRun, type SyncRunStatus } from '@pm/domain';
+import { CrmError, INTEGRATION_PORTS, type IntegrationPortMap } from '@pm/integration-port';
+import {
+  ContactSyncRunner,
+  nextHealth,
+  nextSyncDue,
+  type ContactSyncOutcome,
+  type ContactSyncRunnerOptions,
+  type FieldMappingSource,
+  type HealthEvent,
+  type SessionProvider,
+  type SyncConnection,
+} from '@pm/sync-engine';
+import { SyncLocks } from './sync-locks';
+import { SyncQueue } from './sync-queue';
+import { SyncRuns, TRANSIENT_ERROR_PREFIX } from './sync-runs';
+import {
+  MikroOrmCursorStore,
+  MikroOrmLinkStore,
+  MikroOrmLocalContactStore,
+  MikroOrmRetryStore,
+  MikroOrmSyncLog,
+} from './sync-stores';
+import { SYNC_SESSION_PROVIDER, type ContactSyncJob } from './sync.tokens';
+
+/** DI token for `SyncExecutorOptions`. */
+export const SYNC_EXECUTOR_OPTIONS = Symbol('SYNC_EXECUTOR_OPTIONS');
+
+/** DI token for a `FieldMappingSource` replacing the default mapping (the field-mapping work binds it). */
+export const SYNC_FIELD_MAPPINGS = Symbol('SYNC_FIELD_MAPPINGS');
+
+export interface SyncExecutorOptions {
+  runner?: ContactSyncRunnerOptions;
+  /** How often a running sync checks that its connection is still enabled. */
+  enabledCheckMs?: number;
+  /** When a connection is busy on another worker, its job comes back after this long. */
+  busyRetryMs?: number;
+}
+
+export type ExecuteResult = 'ran' | 'busy' | 'skipped';
+
+const WORKER_ID = `${hostname()}:${process.pid}`;
+
+/** How long a connection whose credentials were refused waits before a scheduled retry. */
+const AUTH_RETRY_MS = 3_600_000;
+
+function nextUtcMidnight(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+}
+
+/**
+ * Runs one queued contact sync job: takes the connection's lock (or hands the job back if another worker holds it),
+ * checks the connection may sync, runs the engine, then records the run, the connection's health and when it is
+ * next due. A connection disabled mid-run stops after the page in flight.
+ */
+@Injectable()
+export class SyncExecutor implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('SyncExecutor');
+  /** Runs in flight in this process, stopped (after their page) when the process shuts down. */
+  private readonly inFlight = new Set<AbortController>();
+  private readonly options: Required<Omit<SyncExecutorOptions, 'runner'>> &
+    Pick<SyncExecutorOptions, 'runner'>;
+
+  constructor(
+    private readonly runs: SyncRuns,
+    private readonly locks: SyncLocks,
+    private readonly queue: SyncQueue,
+    private readonly links: MikroOrmLinkStore,
+    private readonly cursors: MikroOrmCursorStore,
+    private readonly retries: MikroOrmRetryStore,
+    private readonly log: MikroOrmSyncLog,
+    private readonly locals: MikroOrmLocalContactStore,
+    @Optional() @Inject(INTEGRATION_PORTS) private readonly ports?: IntegrationPortMap,
+    @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
+    @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly mappings?: FieldMappingSource,
+    @Optional() @Inject(SYNC_EXECUTOR_OPTIONS) options?: SyncExecutorOptions,
+  ) {
+    this.options = { enabledCheckMs: 5_000, busyRetryMs: 15_000, ...options };
+  }
+
+  async execute(job: ContactSyncJob): Promise<ExecuteResult> {
+    const locked = await this.locks.withConnectionLock(job.connectionId, () => this.executeLocked(job));
+    if (locked.acquired) return locked.result;
+    // Another worker is syncing this connection: come back later, as the one follow-up — if this job's run is
+    // still waiting (a job whose run was settled elsewhere has nothing left to do).
+    const run = await this.runs.fork().findOne(SyncRun, { id: job.runId });
+    if (run?.status !== 'queued') return 'busy';
+    const requeued = await this.queue.enqueue(job, {
+      startAfter: new Date(Date.now() + this.options.busyRetryMs),
+    });
+    if (!requeued) {
+      await this.finishRun(job.runId, 'cancelled', 'another run of this connection was already queued');
+    }
+    return 'busy';
+  }
+
+  private async executeLocked(job: ContactSyncJob): Promise<ExecuteResult> {
+    const em = this.runs.fork();
+    const connection = await em.findOne(CrmConnection, { id: job.connectionId });
+    if (!connection) {
+      // Removed while queued: its runs went with it (cascade), so there is nothing to record.
+      return 'skipped';
+    }
+    const run =
+      (await em.findOne(SyncRun, { id: job.runId })) ??
+      em.create(SyncRun, {
+        id: job.runId,
+        tenant: job.tenantId,
+        connection: job.connectionId,
+        trigger: 'scheduled',
+      });
+    const refusal = await this.runs.whyNotRunnable(em, connection);
+    if (refusal) {
+      Object.assign(run, { status: 'cancelled', finishedAt: new Date(), error: `Not run: ${refusal}` });
+      await em.flush();
+      return 'skipped';
+    }
+    const port = this.ports?.[connection.provider];
+    const startedAt = new Date();
+    Object.assign(run, { status: 'running', startedAt, workerId: WORKER_ID });
+    await em.flush();
+    if (!port || !this.sessions) {
+      run.status = 'failed';
+      run.finishedAt = new Date();
+      run.error = !port
+        ? `No connector is installed for provider "${connection.provider}"`
+        : 'No session provider is configured (the token vault binds SYNC_SESSION_PROVIDER)';
+      await em.flush();
+      return 'ran';
+    }
+
+    const abort = new AbortController();
+    this.inFlight.add(abort);
+    const watcher = setInterval(() => {
+      this.stillRunnable(connection.id).then(
+        (reason) => {
+          if (reason) abort.abort(new Error(`Stopped: ${reason}`));
+        },
+        // The database did not answer this time; the next check asks again.
+        () => undefined,
+      );
+    }, this.options.enabledCheckMs);
+    watcher.unref();
+    let outcome: ContactSyncOutcome;
+    try {
+      const runner = new ContactSyncRunner({
+        port,
+        sessions: this.sessions,
+        links: this.links,
+        cursors: this.cursors,
+        locals: this.locals,
+        retries: this.retries,
+        log: this.log,
+        mappings: this.mappings,
+        options: this.options.runner,
+      });
+      outcome = await runner.run({
+        connection: toSyncConnection(connection),
+        runId: run.id,
+        signal: abort.signal,
+      });
+    } finally {
+      clearInterval(watcher);
+      this.inFlight.delete(abort);
+    }
+    await this.record(job, connection.id, startedAt, outcome);
+    return 'ran';
+  }
+
+  /** A worker shutting down lets each run finish its page (cursor saved) and stop; the next run resumes there. */
+  beforeApplicationShutdown(): void {
+    for (const abort of this.inFlight) abort.abort(new Error('Stopped: the worker is shutting down'));
+  }
+
+  private async stillRunnable(connectionId: string): Promise<string | null> {
+    const em = this.runs.fork();
+    const connection = await em.findOne(CrmConnection, { id: connectionId });
+    return connection ? this.runs.whyNotRunnable(em, connection) : 'the connection was removed';
+  }
+
+  /** Writes the run's result, the connection's health and when it is next due. */
+  private async record(
+    job: ContactSyncJob,
+    connectionId: string,
+    startedAt: Date,
+    outcome: ContactSyncOutcome,
+  ): Promise<void> {
+    const now = new Date();
+    const streakBefore = await this.runs.transientFailureStreak(connectionId);
+    const em = this.runs.fork();
+    const connection = await em.findOneOrFail(CrmConnection, { id: connectionId });
+    const run = await em.findOneOrFail(SyncRun, { id: job.runId });
+    run.status = outcome.status;
+    run.counts = outcome.counts;
+    run.finishedAt = now;
+    const failureText = describeFailure(outcome);
+    const transient = outcome.failure === 'transient' || outcome.failure === 'fatal';
+    run.error = failureText === null ? null : `${transient ? TRANSIENT_ERROR_PREFIX : ''}${failureText}`;
+
+    let event: HealthEvent | undefined;
+    if (outcome.status === 'succeeded' || outcome.status === 'partial') event = { kind: 'run_succeeded' };
+    else if (outcome.failure === 'quota') {
+      event = {
+        kind: 'quota_exhausted',
+        reason: failureText ?? 'quota exhausted',
+        resumeAt: outcome.retryAfterMs
+          ? new Date(now.getTime() + outcome.retryAfterMs)
+          : nextUtcMidnight(now),
+      };
+    } else if (outcome.failure === 'auth_revoked') {
+      event = { kind: 'auth_revoked', reason: failureText ?? 'credentials revoked' };
+    } else if (transient) {
+      event = { kind: 'transient_failure', consecutive: streakBefore + 1, reason: failureText ?? 'failed' };
+    }
+
+    let pausedUntil: Date | null | undefined;
+    if (event) {
+      const transition = nextHealth(connection.health, event);
+      pausedUntil = transition.to === 'paused' ? (transition.resumeAt ?? null) : undefined;
+      if (
+        transition.changed ||
+        (transition.to !== 'healthy' && connection.healthReason !== transition.reason)
+      ) {
+        connection.health = transition.to;
+        connection.healthReason = transition.reason;
+      }
+      if (transition.changed) {
+        em.create(SyncLogEntry, {
+          tenant: connection.tenant,
+          connection,
+          run,
+          direction: 'none',
+          object: 'connection',
+          action: 'status_changed',
+          message:
+            transition.to === 'healthy'
+              ? `Connection healthy again (was ${transition.from})`
+              : `Connection ${transition.to}: ${transition.reason ?? ''}`.trim(),
+          details: { from: transition.from, to: transition.to, resumeAt: transition.resumeAt ?? null },
+        });
+      }
+    }
+    if (outcome.status === 'succeeded' || outcome.status === 'partial') connection.lastSyncAt = startedAt;
+    // Revoked or refused credentials: the vault moves the connection to needs_reconnect; should it stay connected
+    // (a permission the user may grant), try again only slowly rather than every tick.
+    if (outcome.failure === 'auth_revoked') connection.nextSyncAt = new Date(now.getTime() + AUTH_RETRY_MS);
+    else if (pausedUntil) connection.nextSyncAt = pausedUntil;
+    else if (transient && outcome.retryAfterMs)
+      connection.nextSyncAt = new Date(now.getTime() + outcome.retryAfterMs);
+    else if (transient)
+      connection.nextSyncAt = new Date(now.getTime() + Math.min(60_000 * 2 ** streakBefore, 3_600_000));
+    else {
+      connection.nextSyncAt = nextSyncDue({
+        frequency: connection.settings.frequency,
+        lastSyncAt: connection.lastSyncAt ?? null,
+        now,
+      });
+    }
+    await em.flush();
+    if (outcome.status === 'failed') {
+      this.logger.warn(`Sync of connection ${connectionId} failed (${outcome.failure}): ${failureText}`);
+    }
+  }
+
+  private async finishRun(runId: string, status: SyncRunStatus, error: string): Promise<void> {
+    const em = this.runs.fork();
+    const run = await em.findOne(SyncRun, { id: runId });
+    if (!run) return;
+    Object.assign(run, { status, error, finishedAt: new Date() });
+    await em.flush();
+  }
+}
+
+/** The run's error in words: a stopped run says why it was stopped; a CRM error keeps its code. */
+function describeFailure(outcome: ContactSyncOutcome): string | null {
+  const error = outcome.error;
+  if (error === undefined) return null;
+  if (outcome.status === 'cancelled' && error instanceof Error && error.cause instanceof Error) {
+    return error.cause.message;
+  }
+  if (error instanceof CrmError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function toSyncConnection(connection: CrmConnection): SyncConnection {
+  return {
+    id: connection.id,
+    tenantId: connection.tenant.id,
+    provider: connection.provider,
+    settings: { ...connection.settings },
+    health: connection.health,
+  };
+}

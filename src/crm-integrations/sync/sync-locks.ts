@@ -1,0 +1,56 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Pool } from 'pg';
+import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from '../crm-integrations.options';
+
+/** The advisory-lock namespace of contact sync (the first key of the two-key form). */
+const SYNC_LOCK_NAMESPACE = 0x504d4352; // 'PMCR'
+
+/**
+ * At most one sync of a connection at a time, across every worker on every machine: a PostgreSQL session advisory
+ * lock per connection, held on its own connection for the whole run. A worker that dies loses its session and so
+ * its lock; no lease to expire, no stale flag to clean.
+ */
+@Injectable()
+export class SyncLocks implements OnApplicationShutdown {
+  private pool?: Pool;
+
+  constructor(@Inject(CRM_INTEGRATIONS_OPTIONS) private readonly options: CrmIntegrationsOptions) {}
+
+  private getPool(): Pool {
+    this.pool ??= new Pool({
+      connectionString: this.options.database.clientUrl,
+      max: 10,
+      application_name: 'pmcrm-sync-locks',
+    });
+    return this.pool;
+  }
+
+  /** Runs `work` holding the connection's lock; returns `{ acquired: false }` at once when another holds it. */
+  async withConnectionLock<T>(
+    connectionId: string,
+    work: () => Promise<T>,
+  ): Promise<{ acquired: true; result: T } | { acquired: false }> {
+    const client = await this.getPool().connect();
+    let locked = false;
+    try {
+      const answer = await client.query<{ locked: boolean }>(
+        'select pg_try_advisory_lock($1::int, hashtext($2)) as locked',
+        [SYNC_LOCK_NAMESPACE, connectionId],
+      );
+      locked = answer.rows[0]?.locked === true;
+      if (!locked) return { acquired: false };
+      return { acquired: true, result: await work() };
+    } finally {
+      if (locked) {
+        await client
+          .query('select pg_advisory_unlock($1::int, hashtext($2))', [SYNC_LOCK_NAMESPACE, connectionId])
+          .catch(() => undefined);
+      }
+      client.release();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool?.end();
+  }
+}

@@ -1,0 +1,107 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from '../crm-integrations.options';
+import { CONTACT_SYNC_QUEUE, SYNC_QUEUE_OPTIONS, type ContactSyncJob } from './sync.tokens';
+
+export interface SyncQueueOptions {
+  /** How often an idle worker polls for jobs (pg-boss default 2 s). */
+  pollingIntervalSeconds?: number;
+  /** Jobs one process runs at once (one per connection at most, whatever this says). */
+  workerConcurrency?: number;
+  /** Run pg-boss maintenance (expiry, archiving) in this process. */
+  supervise?: boolean;
+}
+
+/**
+ * The job queue, on pg-boss in the same PostgreSQL: more worker processes on more machines share the work with no
+ * other infrastructure. The queue uses pg-boss's `short` policy keyed by connection, so each connection has at
+ * most one job waiting — a "Sync now" during a run queues one follow-up, never a pile. At most one job per
+ * connection *runs* at a time is the advisory lock's job (see SyncLocks), which, unlike pg-boss's `stately` policy,
+ * never makes a busy connection's queued job block other tenants' jobs at the head of the queue.
+ */
+@Injectable()
+export class SyncQueue implements OnApplicationShutdown {
+  private readonly logger = new Logger('SyncQueue');
+  private boss?: PgBoss;
+  private starting?: Promise<PgBoss>;
+  private readonly options: SyncQueueOptions;
+
+  constructor(
+    @Inject(CRM_INTEGRATIONS_OPTIONS) private readonly crmOptions: CrmIntegrationsOptions,
+    @Optional() @Inject(SYNC_QUEUE_OPTIONS) options?: SyncQueueOptions,
+  ) {
+    this.options = options ?? {};
+  }
+
+  /** Starts pg-boss once (creating its schema and the queue on first use). */
+  start(): Promise<PgBoss> {
+    this.starting ??= (async () => {
+      const schema = this.crmOptions.database.schema;
+      const boss = new PgBoss({
+        connectionString: this.crmOptions.database.clientUrl,
+        schema: schema ? `${schema}_pgboss` : 'pgboss',
+        max: 4,
+        schedule: false,
+        supervise: this.options.supervise ?? true,
+        application_name: 'pmcrm-sync-queue',
+      });
+      boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
+      await boss.start();
+      // pg-boss 10: a send to a queue that does not exist stores nothing, so the queue is created first.
+      await boss.createQueue(CONTACT_SYNC_QUEUE, {
+        name: CONTACT_SYNC_QUEUE,
+        policy: 'short',
+        retryLimit: 0,
+        expireInHours: 6,
+      });
+      this.boss = boss;
+      return boss;
+    })();
+    return this.starting;
+  }
+
+  /** Queues a run of the connection; null when one is already waiting (the waiting one will do). */
+  async enqueue(
+    job: ContactSyncJob,
+    options: { startAfter?: Date; priority?: number } = {},
+  ): Promise<string | null> {
+    const boss = await this.start();
+    // pg-boss validates every option present, so absent ones are left out rather than sent as undefined.
+    return boss.send(
+      CONTACT_SYNC_QUEUE,
+      { ...job },
+      {
+        singletonKey: job.connectionId,
+        ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+        ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      },
+    );
+  }
+
+  async work(handler: (job: ContactSyncJob) => Promise<void>): Promise<string> {
+    const boss = await this.start();
+    const concurrency = Math.max(1, this.options.workerConcurrency ?? 2);
+    // pg-boss 10 runs one fetch loop per `work` call; several loops give several jobs in flight.
+    const ids: string[] = [];
+    for (let lane = 0; lane < concurrency; lane++) {
+      ids.push(
+        await boss.work<ContactSyncJob>(
+          CONTACT_SYNC_QUEUE,
+          { pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2, batchSize: 1 },
+          async ([job]) => handler(job.data),
+        ),
+      );
+    }
+    return ids.join(',');
+  }
+
+  /** Stops fetching; jobs in flight finish first. */
+  async stopWorkers(): Promise<void> {
+    if (this.boss) await this.boss.offWork(CONTACT_SYNC_QUEUE);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const boss = this.boss ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
+    if (boss) await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+  }
+}

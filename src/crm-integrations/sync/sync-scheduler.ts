@@ -1,0 +1,64 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { CrmConnection } from '@pm/domain';
+import { frequencyIntervalMs } from '@pm/sync-engine';
+import { SyncRuns } from './sync-runs';
+
+/** How often the scheduler looks for due connections (the frequency itself is per connection). */
+export const SYNC_TICK_MS = 30_000;
+
+export const SYNC_SCHEDULER_ENABLED = Symbol('SYNC_SCHEDULER_ENABLED');
+
+/**
+ * The @nestjs/schedule tick: enqueues each connection due by its frequency. Several worker processes may tick at
+ * once; the queue keeps one waiting job per connection, so that costs nothing. Manual-only connections, paused ones
+ * (until their pause ends), disconnected ones, inactive tenants and providers an admin disabled are never enqueued.
+ */
+@Injectable()
+export class SyncScheduler {
+  private readonly logger = new Logger('SyncScheduler');
+  private ticking = false;
+
+  constructor(
+    private readonly runs: SyncRuns,
+    @Optional() @Inject(SYNC_SCHEDULER_ENABLED) private readonly enabled: boolean = true,
+  ) {}
+
+  @Interval('crm-sync-scheduler', SYNC_TICK_MS)
+  async onTick(): Promise<void> {
+    if (!this.enabled || this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.tick(new Date());
+    } catch (error) {
+      this.logger.error(`Scheduler tick failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Enqueues every connection due at `now`; returns the ids enqueued. */
+  async tick(now: Date): Promise<string[]> {
+    const em = this.runs.fork();
+    const candidates = await em.find(CrmConnection, {
+      status: 'connected',
+      $or: [{ health: { $ne: 'paused' }, nextSyncAt: null }, { nextSyncAt: { $lte: now } }],
+    });
+    const enqueued: string[] = [];
+    for (const connection of candidates) {
+      const interval = frequencyIntervalMs(connection.settings.frequency);
+      if (interval === null) continue;
+      if (await this.runs.whyNotRunnable(em, connection)) continue;
+      const trigger = connection.lastSyncAt ? 'scheduled' : 'initial';
+      const { queued } = await this.runs.request(
+        { id: connection.id, tenantId: connection.tenant.id },
+        trigger,
+      );
+      // Not due again until this run has had its chance; the run itself sets the real next time.
+      connection.nextSyncAt = new Date(now.getTime() + interval);
+      if (queued) enqueued.push(connection.id);
+    }
+    await em.flush();
+    return enqueued;
+  }
+}

@@ -1,0 +1,33 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SyncExecutor } from './sync-executor';
+import { SyncQueue } from './sync-queue';
+
+/** Takes contact sync jobs from the queue in this process (`npm start` with RUN_WORKERS, or `npm run worker`). */
+@Injectable()
+export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('SyncWorker');
+
+  constructor(
+    private readonly queue: SyncQueue,
+    private readonly executor: SyncExecutor,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.work(async (job) => {
+      try {
+        await this.executor.execute(job);
+      } catch (error) {
+        // The run could not even be recorded (database down): the job fails and the scheduler tries again later.
+        this.logger.error(
+          `Sync job for ${job.connectionId} failed: ${error instanceof Error ? error.stack : error}`,
+        );
+        throw error;
+      }
+    });
+    this.logger.log('Contact sync worker started');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.stopWorkers();
+  }
+}

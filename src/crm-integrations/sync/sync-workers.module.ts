@@ -1,0 +1,28 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { SYNC_SCHEDULER_ENABLED, SyncScheduler } from './sync-scheduler';
+import { SyncWorker } from './sync-worker';
+
+export interface SyncWorkersOptions {
+  /** Run the @nestjs/schedule tick in this process (default true). */
+  scheduler?: boolean;
+}
+
+/**
+ * The sync workers and the scheduler tick, for a process that should run jobs: `npm start` when RUN_WORKERS is
+ * true, and `npm run worker`. It relies on the global `CrmIntegrationsModule` for the queue, stores and executor.
+ */
+@Module({})
+export class SyncWorkersModule {
+  static forRoot(options: SyncWorkersOptions = {}): DynamicModule {
+    return {
+      module: SyncWorkersModule,
+      imports: [ScheduleModule.forRoot()],
+      providers: [
+        { provide: SYNC_SCHEDULER_ENABLED, useValue: options.scheduler ?? true },
+        SyncScheduler,
+        SyncWorker,
+      ],
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { SyncWorkersModule } from './crm-integrations/sync';
+import { ConfigError, parseEnv } from './standalone/config/env.schema';
+import { isPortFree } from './standalone/embedded-postgres';
+import { prepareRuntime } from './standalone/runtime';
+import { StandaloneModule } from './standalone/standalone.module';
+
+/**
+ * `npm run worker`: contact sync workers and the scheduler tick, no HTTP. Start as many as you like, on as many
+ * machines as share the database; pg-boss hands each job to one of them and the per-connection lock keeps one run
+ * of a connection at a time. Without DATABASE_URL it joins the embedded database a local `npm start` is running
+ * (same DATA_DIR), or starts that embedded database itself.
+ */
+async function embeddedDatabaseInUse(env: Record<string, string | undefined>): Promise<string | undefined> {
+  if (env.DATABASE_URL) return undefined;
+  const portFile = join(resolve(parseEnv(env).DATA_DIR), 'postgres.port');
+  if (!existsSync(portFile)) return undefined;
+  const port = Number(readFileSync(portFile, 'utf8'));
+  if (!Number.isInteger(port) || (await isPortFree(port))) return undefined;
+  return `postgresql://postgres:postgres@127.0.0.1:${port}/crm_integrations`;
+}
+
+async function startWorker(): Promise<void> {
+  const sharedUrl = await embeddedDatabaseInUse(process.env);
+  const runtime = await prepareRuntime(sharedUrl ? { ...process.env, DATABASE_URL: sharedUrl } : process.env);
+  // This process runs the workers whatever RUN_WORKERS says; that flag tells `npm start` whether to add them too.
+  const workerRuntime = { ...runtime, env: { ...runtime.env, RUN_WORKERS: false } };
+  const app = await NestFactory.createApplicationContext(
+    StandaloneModule.forRoot(workerRuntime, [SyncWorkersModule.forRoot()]),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  await app.init();
+  console.log(`PenguinMails CRM Integrations worker running (pid ${process.pid})`);
+  const stop = async () => {
+    await app.close();
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+startWorker().catch((error: unknown) => {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error(error);
+  process.exit(1);
+});
