@@ -32,8 +32,13 @@ export interface ConnectorCapabilities {
   provider: ProviderId;
   displayName: string;
   objects: ObjectCapability[];
-  /** Most records one write call takes (Salesforce Collections 200, HubSpot batch 100, Pipedrive 1). */
+  /** Most records one `upsertBatch` takes (Salesforce Collections 200, HubSpot batch 100). */
   maxWriteBatch: number;
+  /**
+   * Records one HTTP request to the CRM writes, for rate budgeting; default `maxWriteBatch`. Pipedrive, which has no
+   * batch endpoint, says 1: its `upsertBatch` makes one request per record.
+   */
+  writeRecordsPerRequest?: number;
   /** Most records one read page returns. */
   maxReadPage: number;
   /** Calls one account may have in flight at once (used where there is no batch write). */

@@ -13,6 +13,10 @@ import {
   type SessionProvider,
   type SyncConnection,
 } from '@pm/sync-engine';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { CRM_ORM } from '../database/crm-database';
+import { PgRateBudget } from '../rate-limits/pg-rate-budget';
+import { rateLimitedPort } from '../rate-limits/rate-limited-port';
 import { SyncLocks } from './sync-locks';
 import { SyncQueue } from './sync-queue';
 import { SyncRuns, TRANSIENT_ERROR_PREFIX } from './sync-runs';
@@ -72,6 +76,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     private readonly retries: MikroOrmRetryStore,
     private readonly log: MikroOrmSyncLog,
     private readonly locals: MikroOrmLocalContactStore,
+    @Inject(CRM_ORM) private readonly orm: MikroORM,
     @Optional() @Inject(INTEGRATION_PORTS) private readonly ports?: IntegrationPortMap,
     @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
     @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly mappings?: FieldMappingSource,
@@ -145,8 +150,15 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     watcher.unref();
     let outcome: ContactSyncOutcome;
     try {
+      // Every call of the run spends from the CRM account's one budget, shared with other workers and with
+      // activity delivery; a user's "Sync now" goes ahead of scheduled background work.
+      const budget = new PgRateBudget(
+        this.orm,
+        `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
+        port.capabilities().rateLimits,
+      );
       const runner = new ContactSyncRunner({
-        port,
+        port: rateLimitedPort(port, budget, run.trigger === 'manual' ? 'interactive' : 'background'),
         sessions: this.sessions,
         links: this.links,
         cursors: this.cursors,

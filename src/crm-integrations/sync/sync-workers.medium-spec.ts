@@ -137,6 +137,14 @@ describe('sync scheduling and workers (pg-boss on PostgreSQL, two workers)', () 
     const [a, b] = runs;
     expect(b.startedAt!.getTime()).toBeGreaterThanOrEqual(a.finishedAt!.getTime());
     expect(crm.recordsByEmail('contacts', ['p0@example.com'])).toHaveLength(1);
+    // Both runs spent from the CRM account's one budget row, whichever worker ran them.
+    const budgets = await orm.em
+      .getConnection()
+      .execute<
+        { key: string; daily_used: number }[]
+      >(`select key, daily_used from rate_budgets where key like 'in-memory:%'`);
+    expect(budgets).toHaveLength(1);
+    expect(budgets[0].daily_used).toBeGreaterThanOrEqual(4);
 
     const runsApi = await request(workerA.getHttpServer())
       .get(`/api/v1/tenants/acme/connections/${connection.id}/sync-runs`)

@@ -66,6 +66,8 @@ export class PipedriveConnector implements IntegrationPort {
       displayName: 'Pipedrive',
       objects: PIPEDRIVE_OBJECTS.map((object) => ({ ...object })),
       maxWriteBatch: this.config.maxWriteBatch,
+      // No batch endpoint: every record is its own request (plus an e-mail search before a create).
+      writeRecordsPerRequest: 1,
       maxReadPage: PIPEDRIVE_HTTP_FACTS.pagination.maxPageSize,
       maxConcurrency: this.config.maxConcurrency,
       rateLimits: this.config.rateLimits.map((limit) => ({ ...limit })),
