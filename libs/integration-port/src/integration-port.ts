@@ -7,7 +7,10 @@ import type {
   ConnectorCapabilities,
   CrmRecord,
   CrmSession,
+  DeleteRecordsRequest,
+  DeleteResult,
   FieldDescriptor,
+  GetRecordsRequest,
   ProviderId,
   ReadChangesRequest,
   TokenSet,
@@ -45,6 +48,15 @@ export interface IntegrationPort {
 
   /** Records of `object` whose e-mail is one of `emails` (lower-cased); more than one per e-mail is possible. */
   findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]>;
+
+  /**
+   * Records of `object` by CRM id (e.g. the companies a page of contacts is associated with), batched at the CRM's
+   * limit inside the call; ids that do not exist are simply absent from the result.
+   */
+  getRecords(session: CrmSession, request: GetRecordsRequest): Promise<CrmRecord[]>;
+
+  /** Deletes (archives, where the CRM keeps a recycle bin) records by CRM id; one result per id, in order. */
+  deleteRecords(session: CrmSession, request: DeleteRecordsRequest): Promise<DeleteResult[]>;
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]>;
 

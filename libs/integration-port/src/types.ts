@@ -216,6 +216,21 @@ export interface RecordError {
   crmCode?: string;
 }
 
+export interface GetRecordsRequest {
+  object: string;
+  ids: string[];
+  /** Fields to return; absent: the connector's default set for the object. */
+  fields?: string[];
+}
+
+export interface DeleteRecordsRequest {
+  object: string;
+  ids: string[];
+}
+
+/** A record already gone counts as deleted (`ok: true`): deleting is idempotent. */
+export type DeleteResult = { id: string; ok: true } | { id: string; ok: false; error: RecordError };
+
 // ---- Activities -----------------------------------------------------------------------------------------------
 
 export type ActivityKind =

@@ -4,7 +4,9 @@ import type {
   ChangePage,
   CrmRecord,
   CrmSession,
+  DeleteRecordsRequest,
   FieldDescriptor,
+  GetRecordsRequest,
   IntegrationPort,
   ReadChangesRequest,
   UpsertBatchRequest,
@@ -54,6 +56,10 @@ export function rateLimitedPort(
       ),
     findByEmail: (session, object, emails): Promise<CrmRecord[]> =>
       withBudget(Math.ceil(emails.length / perRequest), session, (s) => port.findByEmail(s, object, emails)),
+    getRecords: (session, request: GetRecordsRequest): Promise<CrmRecord[]> =>
+      withBudget(Math.ceil(request.ids.length / perRequest), session, (s) => port.getRecords(s, request)),
+    deleteRecords: (session, request: DeleteRecordsRequest) =>
+      withBudget(Math.ceil(request.ids.length / perRequest), session, (s) => port.deleteRecords(s, request)),
     logActivities: (session, activities: ActivityInput[]) =>
       withBudget(Math.ceil(activities.length / perRequest), session, (s) =>
         port.logActivities(s, activities),

@@ -8,6 +8,7 @@ import {
   type DeletedRecord,
   type ReadChangesRequest,
 } from '@pm/integration-port';
+import { addHubSpotAssociations } from './hubspot-associations';
 import type { HubSpotCall } from './hubspot-client';
 import {
   HUBSPOT_DEFAULT_READ_OVERLAP_MS,
@@ -96,7 +97,7 @@ export class HubSpotChangeReader {
       ({ records, next } = await this.readRange(call, info, properties, pageSize, state));
     }
     if (next === undefined && this.reportsDeletions(info, token)) next = { phase: 'deleted' };
-    await this.addAssociations(call, info, records);
+    await addHubSpotAssociations(call, info, records);
     return {
       records,
       deleted: [],
@@ -236,35 +237,5 @@ export class HubSpotChangeReader {
         ? { nextPageToken: encodeToken({ ...token, state: { phase: 'deleted', after: nextAfter } }) }
         : {}),
     };
-  }
-
-  /** Fills `associations` (contact → companies, email → contacts) with one v4 batch read per associated type. */
-  private async addAssociations(
-    call: HubSpotCall,
-    info: HubSpotObjectInfo,
-    records: CrmRecord[],
-  ): Promise<void> {
-    if (records.length === 0) return;
-    for (const toObject of info.associatedObjects) {
-      const response = await call.run(() =>
-        call.associations.getPage(
-          info.capability.name,
-          toObject,
-          {
-            inputs: records.map((record) => ({ id: record.id })),
-          },
-          call.options,
-        ),
-      );
-      const byId = new Map(
-        response.results.map((result) => [
-          result._from.id,
-          result.to.map((target) => String(target.toObjectId)),
-        ]),
-      );
-      for (const record of records) {
-        record.associations = { ...record.associations, [toObject]: byId.get(record.id) ?? [] };
-      }
-    }
   }
 }

@@ -8,7 +8,10 @@ import type {
   ConnectorCapabilities,
   CrmRecord,
   CrmSession,
+  DeleteRecordsRequest,
+  DeleteResult,
   FieldDescriptor,
+  GetRecordsRequest,
   IntegrationPort,
   ReadChangesRequest,
   TokenSet,
@@ -26,8 +29,10 @@ import {
   hubSpotHttpFacts,
   type HubSpotConnectorConfig,
 } from './hubspot-config';
+import { deleteHubSpotRecords } from './hubspot-delete-records';
 import { describeHubSpotObject } from './hubspot-describe';
 import { findHubSpotByEmail } from './hubspot-find';
+import { getHubSpotRecords } from './hubspot-get-records';
 import { HubSpotOAuth } from './hubspot-oauth';
 import { HubSpotChangeReader } from './hubspot-read-changes';
 import { parseHubSpotWebhook } from './hubspot-webhooks';
@@ -87,6 +92,14 @@ export class HubSpotConnector implements IntegrationPort {
 
   findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]> {
     return findHubSpotByEmail(this.call(session), object, emails);
+  }
+
+  getRecords(session: CrmSession, request: GetRecordsRequest): Promise<CrmRecord[]> {
+    return getHubSpotRecords(this.call(session), request);
+  }
+
+  deleteRecords(session: CrmSession, request: DeleteRecordsRequest): Promise<DeleteResult[]> {
+    return deleteHubSpotRecords(this.call(session), request);
   }
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {

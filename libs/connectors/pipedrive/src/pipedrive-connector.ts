@@ -7,7 +7,10 @@ import type {
   ConnectorCapabilities,
   CrmRecord,
   CrmSession,
+  DeleteRecordsRequest,
+  DeleteResult,
   FieldDescriptor,
+  GetRecordsRequest,
   IntegrationPort,
   ReadChangesRequest,
   TokenSet,
@@ -30,6 +33,7 @@ import { PIPEDRIVE_HTTP_FACTS, PIPEDRIVE_PROVIDER } from './pipedrive-http-facts
 import { PipedriveOAuth } from './pipedrive-oauth';
 import { PIPEDRIVE_OBJECTS } from './pipedrive-objects';
 import { readPipedriveChanges } from './pipedrive-read-changes';
+import { deletePipedriveRecords, getPipedriveRecords } from './pipedrive-records-by-id';
 import {
   createPipedriveWebhook,
   deletePipedriveWebhook,
@@ -115,6 +119,14 @@ export class PipedriveConnector implements IntegrationPort {
 
   findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]> {
     return findPipedrivePersonsByEmail(this.http, session, object, emails, this.config.maxConcurrency);
+  }
+
+  getRecords(session: CrmSession, request: GetRecordsRequest): Promise<CrmRecord[]> {
+    return getPipedriveRecords(this.http, session, request, this.config.maxConcurrency);
+  }
+
+  deleteRecords(session: CrmSession, request: DeleteRecordsRequest): Promise<DeleteResult[]> {
+    return deletePipedriveRecords(this.http, session, request, this.config.maxConcurrency);
   }
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {

@@ -3,15 +3,8 @@ import { CrmError, CrmErrorCode, type CrmRecord, type CrmSession } from '@pm/int
 import { mapWithConcurrency } from './concurrency';
 import type { PipedriveHttpClient } from './pipedrive-http';
 import { PIPEDRIVE_PROVIDER } from './pipedrive-http-facts';
-import {
-  personHasEmail,
-  requirePipedriveObject,
-  toCrmRecord,
-  type PipedriveApiRecord,
-} from './pipedrive-objects';
-
-/** `GET /api/v2/persons?ids=` takes at most 100 ids. */
-const IDS_PER_LIST = 100;
+import { personHasEmail, requirePipedriveObject, toCrmRecord } from './pipedrive-objects';
+import { listRecordsByIds } from './pipedrive-records-by-id';
 
 interface SearchItem {
   item?: { id?: number; emails?: string[] };
@@ -45,25 +38,6 @@ export async function searchPersonIdsByEmail(
   return ids.sort(compareIds);
 }
 
-/** Persons by id, 100 a call (`ids=`), as full API v2 records. */
-export async function getPersonsByIds(
-  http: PipedriveHttpClient,
-  session: CrmSession,
-  ids: readonly string[],
-): Promise<PipedriveApiRecord[]> {
-  const records: PipedriveApiRecord[] = [];
-  for (let start = 0; start < ids.length; start += IDS_PER_LIST) {
-    const chunk = ids.slice(start, start + IDS_PER_LIST);
-    const page = await http.api<PipedriveApiRecord[] | null>(session, {
-      method: 'GET',
-      path: '/api/v2/persons',
-      query: { ids: chunk.join(','), limit: IDS_PER_LIST },
-    });
-    records.push(...(page.data ?? []));
-  }
-  return records;
-}
-
 /**
  * Persons whose e-mail is one of `emails`. Pipedrive's search takes one term a call, so the searches run with
  * bounded concurrency; the matches are then read in one batched list call (`ids=`, up to 100 a call).
@@ -88,7 +62,7 @@ export async function findPipedrivePersonsByEmail(
     searchPersonIdsByEmail(http, session, email),
   );
   const ids = [...new Set(idLists.flat())].sort(compareIds);
-  const records = await getPersonsByIds(http, session, ids);
+  const records = await listRecordsByIds(http, session, 'persons', ids, concurrency);
   return records
     .filter((record) => wanted.some((email) => personHasEmail(record, email)))
     .map((record) => toCrmRecord('persons', record))

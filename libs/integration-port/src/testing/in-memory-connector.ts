@@ -11,7 +11,10 @@ import type {
   CrmRecord,
   CrmSession,
   DeletedRecord,
+  DeleteRecordsRequest,
+  DeleteResult,
   FieldDescriptor,
+  GetRecordsRequest,
   ReadChangesRequest,
   RecordError,
   SyncCursor,
@@ -736,6 +739,27 @@ export class InMemoryConnector implements IntegrationPort {
   async findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]> {
     this.enter(session);
     return emails.length === 0 ? [] : this.crm.recordsByEmail(object, emails);
+  }
+
+  async getRecords(session: CrmSession, request: GetRecordsRequest): Promise<CrmRecord[]> {
+    this.enter(session);
+    this.crm.schema(request.object);
+    const records: CrmRecord[] = [];
+    for (const id of new Set(request.ids)) {
+      const stored = this.crm.storedRecord(request.object, id);
+      if (stored !== undefined) records.push(this.crm.toCrmRecord(stored, request.fields));
+    }
+    return records;
+  }
+
+  async deleteRecords(session: CrmSession, request: DeleteRecordsRequest): Promise<DeleteResult[]> {
+    this.enter(session);
+    this.crm.schema(request.object);
+    return request.ids.map((id): DeleteResult => {
+      // Already gone (deleted before, or never there): deleting is idempotent.
+      if (this.crm.storedRecord(request.object, id) !== undefined) this.crm.deleteRecord(request.object, id);
+      return { id, ok: true };
+    });
   }
 
   async logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {

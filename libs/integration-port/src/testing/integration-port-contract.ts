@@ -122,6 +122,12 @@ function crmErrorCodeOf(call: () => unknown): CrmErrorCode {
   throw new Error('Expected a CrmError, but the call returned normally');
 }
 
+/**
+ * How many contacts the getRecords case asks for at once: above HubSpot's batch/read limit of 100 so the connector
+ * must split the call, yet quick to stage in every sandbox.
+ */
+const GET_RECORDS_COUNT = 120;
+
 interface ReadResult {
   pages: ChangePage[];
   records: CrmRecord[];
@@ -194,7 +200,7 @@ export function describeIntegrationPortContract(
     };
 
     /** How often each id occurs; the contract's "exactly once". */
-    const occurrences = (records: CrmRecord[], ids: Iterable<string>): Map<string, number> => {
+    const occurrences = (records: { id: string }[], ids: Iterable<string>): Map<string, number> => {
       const counts = new Map<string, number>([...ids].map((id) => [id, 0]));
       for (const record of records) {
         const count = counts.get(record.id);
@@ -430,6 +436,107 @@ export function describeIntegrationPortContract(
         expect(deleted[0].deletedAt).toMatch(ISO_UTC_OR_OFFSET);
       } else {
         expect(deleted).toEqual([]);
+      }
+    });
+
+    /** The id of a contact that existed and is gone: well-formed for the CRM, unknown to it (or in its bin). */
+    const goneContactId = async (label: string): Promise<string> => {
+      const [gone] = await fixture.staging.createContacts([newContact(label)], { at: nextInstant() });
+      await fixture.staging.deleteContact(gone.id, { at: nextInstant() });
+      return gone.id;
+    };
+
+    it('gets records by id across more than one CRM batch; unknown ids are simply absent', async () => {
+      const session = await fixture.session();
+      // Past HubSpot's batch/read limit of 100; connectors test their own CRM's limit (Salesforce 200) themselves.
+      const staged = await fixture.staging.createContacts(
+        Array.from({ length: GET_RECORDS_COUNT }, () => newContact('get')),
+        { at: nextInstant() },
+      );
+      const unknownId = await goneContactId('get-gone');
+      const ids = staged.map((record) => record.id);
+      ids.splice(Math.floor(ids.length / 2), 0, unknownId);
+
+      const records = await fixture.port.getRecords(session, { object: fixture.contact.object, ids });
+      expect(records.map((record) => record.id).sort(compareIds)).toEqual(
+        staged.map((record) => record.id).sort(compareIds),
+      );
+      const byId = new Map(records.map((record) => [record.id, record]));
+      for (const original of staged) {
+        const read = byId.get(original.id) as CrmRecord;
+        expect(read.object).toBe(fixture.contact.object);
+        expect(read.modifiedAt).toMatch(ISO_UTC_OR_OFFSET);
+        expect(compareInstants(read.modifiedAt, original.modifiedAt)).toBe(0);
+        expect(emailOf(read)?.toLowerCase()).toBe(emailOf(original)?.toLowerCase());
+      }
+
+      // Asked fields are returned; an empty list of ids costs nothing and returns nothing.
+      const [first] = staged;
+      const [withFields] = await fixture.port.getRecords(session, {
+        object: fixture.contact.object,
+        ids: [first.id],
+        fields: [fixture.contact.fields.email, fixture.contact.fields.firstName],
+      });
+      expect(withFields?.id).toBe(first.id);
+      expect(firstNameOf(withFields as CrmRecord)).toBe(firstNameOf(first));
+      await expect(
+        fixture.port.getRecords(session, { object: fixture.contact.object, ids: [] }),
+      ).resolves.toEqual([]);
+    });
+
+    it('deletes records by id with one result per id in order, idempotently, and readChanges reports it where it reports deletions', async () => {
+      const session = await fixture.session();
+      const t1 = nextInstant();
+      const [kept, removedFirst, removedSecond] = await fixture.staging.createContacts(
+        [newContact('port-delete'), newContact('port-delete'), newContact('port-delete')],
+        { at: t1 },
+      );
+      const cursor = cursorAfter(
+        (await readContacts(session, { modifiedAt: t1 })).records.filter((record) =>
+          [kept.id, removedFirst.id, removedSecond.id].includes(record.id),
+        ),
+        null,
+      );
+      const removedIds = [removedSecond.id, removedFirst.id];
+
+      const results = await fixture.port.deleteRecords(session, {
+        object: fixture.contact.object,
+        ids: removedIds,
+      });
+      expect(results).toEqual(removedIds.map((id) => ({ id, ok: true })));
+      for (const id of removedIds) await expect(fixture.staging.readContact(id)).resolves.toBeUndefined();
+      expect(await fixture.staging.readContact(kept.id)).toMatchObject({ id: kept.id });
+      const live = await fixture.port.getRecords(session, {
+        object: fixture.contact.object,
+        ids: [kept.id, ...removedIds],
+      });
+      expect(live.map((record) => record.id)).toEqual([kept.id]);
+
+      // Deleting again (a retried run, a record removed in the CRM meanwhile) is not an error.
+      const again = await fixture.port.deleteRecords(session, {
+        object: fixture.contact.object,
+        ids: [removedFirst.id, removedSecond.id],
+      });
+      expect(again).toEqual([
+        { id: removedFirst.id, ok: true },
+        { id: removedSecond.id, ok: true },
+      ]);
+
+      const { pages, records } = await readContacts(session, cursor);
+      expect(records.map((record) => record.id)).not.toContain(removedFirst.id);
+      expect(records.map((record) => record.id)).not.toContain(removedSecond.id);
+      const deleted = pages.flatMap((page) => page.deleted);
+      const deletedCounts = occurrences(deleted, removedIds);
+      if (contactCapability?.reportsDeletions) {
+        expect(Object.fromEntries(deletedCounts)).toEqual(
+          Object.fromEntries(removedIds.map((id) => [id, 1])),
+        );
+        for (const entry of deleted.filter((candidate) => removedIds.includes(candidate.id))) {
+          expect(entry.object).toBe(fixture.contact.object);
+          expect(entry.deletedAt).toMatch(ISO_UTC_OR_OFFSET);
+        }
+      } else {
+        expect([...deletedCounts.values()]).toEqual([0, 0]);
       }
     });
 
