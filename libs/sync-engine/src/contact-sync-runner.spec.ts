@@ -12,6 +12,7 @@ import type {
   SyncLogSink,
 } from './ports';
 import {
+  AssociatingPort,
   aConnection,
   aLocalContact,
   autoMock,
@@ -25,11 +26,15 @@ import {
   MemorySyncLog,
 } from './testing';
 
-function setup(settings: Partial<ConnectionSettings> = {}, options: { maxWriteBatch?: number } = {}) {
+function setup(
+  settings: Partial<ConnectionSettings> = {},
+  options: { maxWriteBatch?: number; readPageSize?: number } = {},
+) {
   let crmClock = Date.parse('2026-01-01T00:00:00Z');
   const crm = new InMemoryCrm({ now: () => new Date((crmClock += 1_000)) });
   const connector = new InMemoryConnector(crm, { maxWriteBatch: options.maxWriteBatch ?? 3 });
-  const counting = new CountingPort(connector);
+  const associating = new AssociatingPort(connector);
+  const counting = new CountingPort(associating.port);
   const sessions = inMemorySessions(crm, connector);
   const locals = new InMemoryLocalContacts();
   const links = new InMemoryLinkStore();
@@ -47,12 +52,25 @@ function setup(settings: Partial<ConnectionSettings> = {}, options: { maxWriteBa
     retries,
     log,
     mappings: inMemoryMappings,
-    options: { sleep: async () => undefined, localOverlapMs: 0 },
+    options: { sleep: async () => undefined, localOverlapMs: 0, readPageSize: options.readPageSize },
   });
   const run = (signal?: AbortSignal) => runner.run({ connection, runId: `run-${++runs}`, signal });
   const crmContact = (email: string) =>
     crm.listRecords('contacts').find((record) => record.fields.email === email);
-  return { crm, counting, sessions, locals, links, cursors, retries, log, connection, run, crmContact };
+  return {
+    crm,
+    associating,
+    counting,
+    sessions,
+    locals,
+    links,
+    cursors,
+    retries,
+    log,
+    connection,
+    run,
+    crmContact,
+  };
 }
 
 describe('ContactSyncRunner (in-memory CRM and stores)', () => {
@@ -210,6 +228,7 @@ describe('ContactSyncRunner (in-memory CRM and stores)', () => {
     expect(t.log.messages()).toContain(
       'Contact unlinked: back@example.com was deleted in PenguinMails; kept in In-memory CRM',
     );
+    expect(t.counting.calls.deleteRecords).toBe(0);
 
     t.locals.contacts.find((c) => c.email === 'back@example.com')!.deletedAt = null;
     t.locals.edit('back@example.com', { firstName: 'Back again' });
@@ -246,8 +265,110 @@ describe('ContactSyncRunner (in-memory CRM and stores)', () => {
     t.locals.add('gone@example.com');
     await t.run();
     t.crm.deleteRecord('contacts', t.crmContact('gone@example.com')?.id as string);
-    await t.run();
+    const run = await t.run();
     expect(t.locals.byEmail('gone@example.com')?.deletedAt).not.toBeNull();
+    expect(run.counts.from_crm.contacts.deleted).toBe(1);
+    expect(t.log.messages()).toContain('Contact deleted: gone@example.com ← In-memory CRM');
+    // The local deletion that followed is not sent back to the CRM (the link already ended).
+    expect(t.counting.calls.deleteRecords).toBe(0);
+  });
+
+  it('with propagateDeletes, contacts deleted in PenguinMails are deleted in the CRM in one call; a refused one stays linked and is retried', async () => {
+    const t = setup({ propagateDeletes: true }, { maxWriteBatch: 2 });
+    for (let i = 0; i < 4; i++) t.locals.add(`d${i}@example.com`);
+    t.locals.add('kept@example.com');
+    await t.run();
+    const refusedId = t.crmContact('d3@example.com')?.id as string;
+    t.associating.refuseDelete(refusedId, 'Contact is the primary contact of an open deal');
+    for (let i = 0; i < 4; i++) await t.locals.markDeleted('acme', t.locals.byEmail(`d${i}@example.com`)!.id);
+    t.counting.reset();
+
+    const deletion = await t.run();
+
+    expect(deletion.status).toBe('partial');
+    expect(deletion.counts.to_crm.contacts).toMatchObject({ deleted: 3, errors: 1 });
+    // Four records at a write batch of 2, still one call: the connector batches deletions at the CRM's limit.
+    expect(t.counting.calls.deleteRecords).toBe(1);
+    expect(t.crm.listRecords('contacts').map((record) => record.fields.email)).toEqual([
+      'd3@example.com',
+      'kept@example.com',
+    ]);
+    expect(t.log.messages()).toContain('Contact deleted: d0@example.com → In-memory CRM');
+    expect(t.log.messages()).toContain(
+      'Contact not deleted: d3@example.com → In-memory CRM: Contact is the primary contact of an open deal',
+    );
+    expect(t.retries.items).toHaveLength(1);
+
+    t.associating.allowDelete(refusedId);
+    const retried = await t.run();
+    expect(retried.status).toBe('succeeded');
+    expect(retried.counts.to_crm.contacts.deleted).toBe(1);
+    expect(t.crm.listRecords('contacts').map((record) => record.fields.email)).toEqual(['kept@example.com']);
+    expect(t.retries.items).toHaveLength(0);
+
+    // The CRM reports the deletions back; the links are gone, so nothing more happens on either side.
+    t.counting.reset();
+    const settled = await t.run();
+    expect(settled.counts.from_crm?.contacts.deleted ?? 0).toBe(0);
+    expect(t.counting.calls.deleteRecords + t.counting.calls.upsertBatch).toBe(0);
+    expect(t.locals.byEmail('kept@example.com')?.deletedAt).toBeNull();
+  });
+
+  it('a contact’s company follows its associated company, read with one getRecords call per page', async () => {
+    const t = setup({}, { readPageSize: 3 });
+    const acme = t.crm.createRecord('companies', { name: 'Acme Corp' });
+    const globex = t.crm.createRecord('companies', { name: 'Globex' });
+    const contact = (email: string, company?: string) =>
+      t.crm.createRecord('contacts', { email, ...(company ? { company } : {}) }).id;
+    t.associating.associate(contact('a1@example.com', 'Typed by hand'), [acme.id, globex.id]);
+    t.associating.associate(contact('a2@example.com'), [acme.id]);
+    const g1 = contact('g1@example.com');
+    t.associating.associate(g1, [globex.id]);
+    contact('own@example.com', 'Own Co');
+    t.associating.associate(contact('ghost@example.com', 'Fallback Co'), ['404']);
+
+    await t.run();
+
+    const company = (email: string) => t.locals.byEmail(email)?.values.company;
+    expect(['a1', 'a2', 'g1', 'own', 'ghost'].map((name) => company(`${name}@example.com`))).toEqual([
+      'Acme Corp',
+      'Acme Corp',
+      'Globex',
+      'Own Co',
+      'Fallback Co',
+    ]);
+    // Five contacts in two pages of three: two company reads, not one per contact.
+    expect(t.counting.calls.getRecords).toBe(2);
+    // The association's name is not pushed into the contact's own company property.
+    expect(t.counting.calls.upsertBatch).toBe(0);
+
+    // Converged: the next run writes nothing to either side.
+    t.counting.reset();
+    const localBefore = structuredClone(t.locals.contacts);
+    await t.run();
+    expect(t.counting.calls.upsertBatch).toBe(0);
+    expect(t.locals.contacts).toEqual(localBefore);
+
+    // Moved to another company: the contact is read again and its company follows; nothing is written back.
+    t.associating.associate(g1, [acme.id]);
+    t.crm.updateRecord('contacts', g1, {});
+    t.counting.reset();
+    const moved = await t.run();
+    expect(company('g1@example.com')).toBe('Acme Corp');
+    expect(moved.counts.from_crm.contacts.updated).toBe(1);
+    expect(t.counting.calls.upsertBatch).toBe(0);
+
+    // A local edit is written to the contact's own company property, but the association stays what the
+    // company is: the next read brings its name back, and both sides then settle.
+    t.locals.edit('a2@example.com', { company: 'Local Co' });
+    await t.run();
+    expect(t.crmContact('a2@example.com')?.fields.company).toBe('Local Co');
+    await t.run();
+    expect(company('a2@example.com')).toBe('Acme Corp');
+    t.counting.reset();
+    await t.run();
+    expect(t.counting.calls.upsertBatch).toBe(0);
+    expect(company('a2@example.com')).toBe('Acme Corp');
   });
 
   it('one-way to the CRM ignores CRM edits; one-way from the CRM never writes to it', async () => {

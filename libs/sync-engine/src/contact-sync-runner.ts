@@ -14,6 +14,7 @@ import {
   type CrmRecord,
   type CrmSession,
   type DeletedRecord,
+  type DeleteResult,
   type IntegrationPort,
   type SyncCursor,
   type UpsertInput,
@@ -23,11 +24,14 @@ import type { SyncRunCounts } from '@pm/domain';
 import { classifyRunFailure, type FailureKind } from './connection-health';
 import { conflictLogLine, ConflictResolver } from './conflict-resolver';
 import {
+  associatedIdsToRead,
+  associatedValuesOf,
   crmFieldsToRead,
   crmRecordEmail,
   decodeCrmRecord,
   DefaultFieldMappingSource,
   encodeForCrm,
+  type AssociatedRecords,
   type FieldMappingSource,
   type LocalValues,
   type ObjectMapping,
@@ -137,6 +141,12 @@ interface InboundItem {
   local?: LocalContact;
   plan: RecordPlan;
   failed?: boolean;
+}
+
+/** A local contact deleted in PenguinMails, with one of its active links. */
+interface LocalDeletion {
+  contact: LocalContact;
+  link: LinkSnapshot;
 }
 
 interface OutboundItem {
@@ -393,6 +403,7 @@ export class ContactSyncRunner {
     const { connection } = ctx;
     const counts = ctx.counts.for('from_crm', object);
     const records = page.records;
+    const associated = await this.readAssociated(ctx, mapping, records);
     const links = await this.deps.links.findByCrmIds(
       connection.id,
       object,
@@ -429,7 +440,7 @@ export class ContactSyncRunner {
     const items: InboundItem[] = [];
     for (const record of records) {
       const email = crmRecordEmail(mapping, record.fields);
-      const crm = { values: decodeCrmRecord(mapping, record.fields), modifiedAt: record.modifiedAt };
+      const crm = { values: this.decode(mapping, record, associated), modifiedAt: record.modifiedAt };
       const link = linkByCrmId.get(record.id);
       let local: LocalContact | undefined;
       if (link) {
@@ -725,11 +736,12 @@ export class ContactSyncRunner {
     const at = ctx.now().toISOString();
     const items: OutboundItem[] = [];
     const unlinked: LocalContact[] = [];
+    const deletions: LocalDeletion[] = [];
 
     for (const contact of contacts) {
       const links = linksByLocal.get(contact.id) ?? [];
       if (contact.deletedAt) {
-        await this.applyLocalDeletion(ctx, contact, links);
+        deletions.push(...links.map((link) => ({ contact, link })));
         continue;
       }
       if (links.length === 0) {
@@ -754,6 +766,7 @@ export class ContactSyncRunner {
     for (const contact of unlinked) {
       if (deletedInCrm.has(contact.id)) ctx.counts.for('to_crm', objects[0]).skipped++;
     }
+    await this.applyLocalDeletions(ctx, deletions);
     items.push(
       ...(await this.matchUnlinked(
         ctx,
@@ -902,6 +915,7 @@ export class ContactSyncRunner {
         const email = crmRecordEmail(mapping, record.fields);
         if (email !== null) byEmail.set(email, [...(byEmail.get(email) ?? []), record]);
       }
+      const associated = await this.readAssociated(ctx, mapping, found);
       const alreadyLinked = new Map(
         (
           await this.deps.links.findByCrmIds(
@@ -946,7 +960,7 @@ export class ContactSyncRunner {
           });
           continue;
         }
-        const crm = { values: decodeCrmRecord(mapping, record.fields), modifiedAt: record.modifiedAt };
+        const crm = { values: this.decode(mapping, record, associated), modifiedAt: record.modifiedAt };
         items.push({
           contact,
           object,
@@ -990,33 +1004,106 @@ export class ContactSyncRunner {
     });
   }
 
-  private async applyLocalDeletion(
-    ctx: RunContext,
-    contact: LocalContact,
-    links: LinkSnapshot[],
-  ): Promise<void> {
-    for (const link of links) {
+  /**
+   * Contacts deleted in PenguinMails. With `propagateDeletes`, their CRM records are deleted first (one
+   * `deleteRecords` call per object and page; the connector batches at the CRM's limit) and each link ends only
+   * once its record is gone: a record the CRM refuses to delete is logged with the CRM's message, stays linked, and
+   * is tried again next run. Without it, the links end and the CRM records stay.
+   */
+  private async applyLocalDeletions(ctx: RunContext, deletions: LocalDeletion[]): Promise<void> {
+    if (deletions.length === 0) return;
+    const propagate = ctx.connection.settings.propagateDeletes;
+    const objects = [...new Set(deletions.map((deletion) => deletion.link.crmObject))];
+    const results = new Map<string, DeleteResult>();
+    if (propagate) {
+      for (const object of objects) {
+        const ids = [
+          ...new Set(
+            deletions
+              .filter((deletion) => deletion.link.crmObject === object)
+              .map((deletion) => deletion.link.crmId),
+          ),
+        ];
+        const answered = await this.call(ctx, (session) =>
+          this.deps.port.deleteRecords(session, { object, ids }),
+        );
+        for (const result of answered) results.set(`${object}|${result.id}`, result);
+      }
+    }
+    const retryLater: RetryItem[] = [];
+    const deleted = new Map<string, string[]>(objects.map((object) => [object, []]));
+    for (const { contact, link } of deletions) {
+      const object = link.crmObject;
+      const counts = ctx.counts.for('to_crm', object);
+      if (propagate) {
+        const result = results.get(`${object}|${link.crmId}`);
+        if (!result?.ok) {
+          const error = result && !result.ok ? result.error : undefined;
+          const message = error?.message ?? 'no result returned';
+          counts.errors++;
+          retryLater.push({
+            direction: 'to_crm',
+            object,
+            recordId: contact.id,
+            recordKey: contact.email,
+            error: message,
+          });
+          this.log(ctx, {
+            direction: 'to_crm',
+            object,
+            recordKey: contact.email,
+            action: 'error',
+            message: `Contact not deleted: ${contact.email} → ${ctx.crmName}: ${message}`,
+            details: { crmId: link.crmId, code: error?.code, crmCode: error?.crmCode },
+          });
+          continue;
+        }
+      }
       await this.deps.links.unlink(
         ctx.connection.id,
-        link.crmObject,
+        object,
         link.crmId,
         'deleted_in_penguinmails',
         ctx.now(),
       );
-      ctx.counts.for('to_crm', link.crmObject).deleted++;
-      // The port has no delete call yet, so even with propagateDeletes the CRM record stays; the log says so.
+      counts.deleted++;
+      deleted.get(object)?.push(contact.id);
       this.log(ctx, {
         direction: 'to_crm',
-        object: link.crmObject,
+        object,
         recordKey: contact.email,
-        action: 'unlinked',
-        message: `Contact unlinked: ${contact.email} was deleted in PenguinMails; kept in ${ctx.crmName}`,
-        details: {
-          crmId: link.crmId,
-          propagateDeletes: ctx.connection.settings.propagateDeletes,
-        },
+        action: propagate ? 'deleted' : 'unlinked',
+        message: propagate
+          ? `Contact deleted: ${contact.email} → ${ctx.crmName}`
+          : `Contact unlinked: ${contact.email} was deleted in PenguinMails; kept in ${ctx.crmName}`,
+        details: { crmId: link.crmId, propagateDeletes: propagate },
       });
     }
+    if (retryLater.length > 0) await this.deps.retries.record(ctx.connection.id, retryLater);
+    for (const [object, ids] of deleted) await this.clearRetried(ctx, 'to_crm', object, ids);
+  }
+
+  /**
+   * The associated records a page's mapped values come from (a HubSpot contact's company, a Pipedrive person's
+   * organization): one `getRecords` call per associated object for the whole page, never one per record.
+   */
+  private async readAssociated(
+    ctx: RunContext,
+    mapping: ObjectMapping,
+    records: readonly CrmRecord[],
+  ): Promise<AssociatedRecords> {
+    const associated = new Map<string, Map<string, CrmRecord>>();
+    for (const read of associatedIdsToRead(mapping, records)) {
+      const found = await this.call(ctx, (session) =>
+        this.deps.port.getRecords(session, { object: read.object, ids: read.ids, fields: read.fields }),
+      );
+      associated.set(read.object, new Map(found.map((record) => [record.id, record])));
+    }
+    return associated;
+  }
+
+  private decode(mapping: ObjectMapping, record: CrmRecord, associated: AssociatedRecords): LocalValues {
+    return decodeCrmRecord(mapping, record.fields, associatedValuesOf(mapping, record, associated));
   }
 
   // ---- Shared -------------------------------------------------------------------------------------------------

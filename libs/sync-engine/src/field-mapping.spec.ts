@@ -1,4 +1,6 @@
 import {
+  associatedIdsToRead,
+  associatedValuesOf,
   crmFieldsToRead,
   crmRecordEmail,
   decodeCrmRecord,
@@ -24,6 +26,45 @@ describe('default field mapping', () => {
     ]);
     expect(source.mappingFor('pipedrive', 'persons')?.emailField).toBe('email');
     expect(source.mappingFor('hubspot', 'companies')).toBeUndefined();
+  });
+
+  it('reads a HubSpot contact’s company from its first associated company, else from its own company property', () => {
+    const mapping = DEFAULT_FIELD_MAPPINGS.hubspot.contacts;
+    const companies = new Map([
+      ['c1', { fields: { name: 'Acme Corp' } }],
+      ['c2', { fields: { name: 'Globex' } }],
+    ]);
+    const associated = new Map([['companies', companies]]);
+    const associatedContact = { associations: { companies: ['c1', 'c2'] } };
+    const lonelyContact = { associations: { companies: [] } };
+    const missingCompany = { associations: { companies: ['gone'] } };
+
+    expect(associatedIdsToRead(mapping, [associatedContact, lonelyContact, missingCompany, {}])).toEqual([
+      { object: 'companies', fields: ['name'], ids: ['c1', 'gone'] },
+    ]);
+    const fields = { email: 'a@b.co', company: 'Typed by hand Inc' };
+    const decode = (record: { associations?: Record<string, string[]> }) =>
+      decodeCrmRecord(mapping, fields, associatedValuesOf(mapping, record, associated)).company;
+    expect(decode(associatedContact)).toBe('Acme Corp');
+    expect(decode(lonelyContact)).toBe('Typed by hand Inc');
+    expect(decode(missingCompany)).toBe('Typed by hand Inc');
+    // Outbound, HubSpot's own company text property is what is written; the company record is not touched.
+    expect(encodeForCrm(mapping, { company: 'New Co' })).toEqual({ company: 'New Co' });
+  });
+
+  it('reads a Pipedrive person’s company from its organization and never writes it through the person', () => {
+    const mapping = DEFAULT_FIELD_MAPPINGS.pipedrive.persons;
+    const associated = new Map([['organizations', new Map([['7', { fields: { name: 'Initech' } }]])]]);
+    const person = { associations: { organizations: ['7'] } };
+    expect(associatedIdsToRead(mapping, [person])).toEqual([
+      { object: 'organizations', fields: ['name'], ids: ['7'] },
+    ]);
+    expect(
+      decodeCrmRecord(mapping, { email: 'p@x.co' }, associatedValuesOf(mapping, person, associated)).company,
+    ).toBe('Initech');
+    expect(decodeCrmRecord(mapping, { email: 'p@x.co' }).company).toBeNull();
+    expect(encodeForCrm(mapping, { company: 'Other', title: 'CTO' })).toEqual({ job_title: 'CTO' });
+    expect(crmFieldsToRead(mapping)).toEqual(['email', 'first_name', 'last_name', 'phone', 'job_title']);
   });
 
   it('reads a Salesforce Contact’s company through its Account, and never writes it', () => {

@@ -1,4 +1,4 @@
-import type { ProviderId } from '@pm/integration-port';
+import type { CrmRecord, ProviderId } from '@pm/integration-port';
 
 /**
  * The default field mapping per CRM object, kept in this one place (not in each connector). The field-mapping
@@ -32,10 +32,27 @@ export type MappingDirection = 'both' | 'to_crm' | 'from_crm';
  */
 export type ValueCodec = 'text' | 'email' | 'primary_of_list';
 
+/**
+ * A value that lives on an associated record (a HubSpot contact's company, a Pipedrive person's organization):
+ * the field of the first record of `object` the contact is associated with (`CrmRecord.associations[object]`).
+ */
+export interface AssociatedField {
+  /** The association's key on `CrmRecord.associations`, and the object `getRecords` reads ('companies'). */
+  object: string;
+  /** The associated record's field ('name'). */
+  field: string;
+}
+
 export interface FieldMappingEntry {
   local: LocalContactField;
-  /** The CRM's field name; a dotted path reads a related record's field ('Account.Name'). */
-  crm: string;
+  /**
+   * The contact's own CRM field: what a write sets, and what a read takes when `associated` gives no value. A
+   * dotted path reads a related record's field ('Account.Name'). Absent: the value exists only on the association
+   * (a Pipedrive person's organization), so the entry flows from the CRM only.
+   */
+  crm?: string;
+  /** Read first from the associated record, where the contact has one (see `AssociatedField`). */
+  associated?: AssociatedField;
   direction: MappingDirection;
   codec: ValueCodec;
 }
@@ -61,11 +78,19 @@ const fromCrm = (local: LocalContactField, crm: string): FieldMappingEntry => ({
   direction: 'from_crm',
   codec: 'text',
 });
+const fromAssociation = (local: LocalContactField, object: string, field: string): FieldMappingEntry => ({
+  local,
+  associated: { object, field },
+  direction: 'from_crm',
+  codec: 'text',
+});
 
 /**
- * provider → CRM object → mapping. Company data that lives on an associated record (a Salesforce Contact's
- * Account, a Pipedrive person's organization) is read from the association and never written through the
- * contact, so those entries flow from the CRM only.
+ * provider → CRM object → mapping. Company data follows the contact's association where the CRM keeps the
+ * company as its own record: a Salesforce Contact's Account (the `Account.Name` relation field), a HubSpot
+ * contact's first associated company, a Pipedrive person's organization. None of them is written through the
+ * contact except HubSpot's own `company` text property (the contact's "Company name"), which stays mapped both
+ * ways and is what a HubSpot contact without an associated company shows.
  */
 export const DEFAULT_FIELD_MAPPINGS: Readonly<Record<ProviderId, Readonly<Record<string, ObjectMapping>>>> = {
   salesforce: {
@@ -106,7 +131,13 @@ export const DEFAULT_FIELD_MAPPINGS: Readonly<Record<ProviderId, Readonly<Record
         both('email', 'email', 'email'),
         both('firstName', 'firstname'),
         both('lastName', 'lastname'),
-        both('company', 'company'),
+        {
+          local: 'company',
+          crm: 'company',
+          associated: { object: 'companies', field: 'name' },
+          direction: 'both',
+          codec: 'text',
+        },
         both('title', 'jobtitle'),
         both('phone', 'phone'),
         both('lifecycleStage', 'lifecyclestage'),
@@ -115,7 +146,7 @@ export const DEFAULT_FIELD_MAPPINGS: Readonly<Record<ProviderId, Readonly<Record
   },
   pipedrive: {
     // The connector flattens a person's e-mail and phone lists to their primary values (`email`, `phone`); the
-    // organization's name needs its association and joins when company mapping follows associations.
+    // company is the name of the person's organization (`org_id`, reported as the `organizations` association).
     persons: {
       provider: 'pipedrive',
       object: 'persons',
@@ -126,6 +157,7 @@ export const DEFAULT_FIELD_MAPPINGS: Readonly<Record<ProviderId, Readonly<Record
         both('lastName', 'last_name'),
         both('phone', 'phone'),
         both('title', 'job_title'),
+        fromAssociation('company', 'organizations', 'name'),
       ],
     },
   },
@@ -150,8 +182,68 @@ export class DefaultFieldMappingSource implements FieldMappingSource {
 
 /** The CRM fields to ask a read for: every mapped field's top-level name (a dotted path asks for its relation). */
 export function crmFieldsToRead(mapping: ObjectMapping): string[] {
-  return [...new Set([mapping.emailField, ...mapping.fields.map((entry) => entry.crm)])];
+  const own = mapping.fields.flatMap((entry) => (entry.crm === undefined ? [] : [entry.crm]));
+  return [...new Set([mapping.emailField, ...own])];
 }
+
+/** The associated objects a mapping reads from, each with the fields to ask `getRecords` for. */
+export function associatedReads(mapping: ObjectMapping): { object: string; fields: string[] }[] {
+  const byObject = new Map<string, Set<string>>();
+  for (const entry of mapping.fields) {
+    if (!entry.associated) continue;
+    const fields = byObject.get(entry.associated.object) ?? new Set<string>();
+    fields.add(entry.associated.field);
+    byObject.set(entry.associated.object, fields);
+  }
+  return [...byObject].map(([object, fields]) => ({ object, fields: [...fields] }));
+}
+
+/** The one associated record of `object` a contact's value comes from: the first the CRM lists. */
+function associatedId(record: Pick<CrmRecord, 'associations'>, object: string): string | undefined {
+  return record.associations?.[object]?.[0];
+}
+
+/** Of these records, the associated ids to read per object (deduplicated), for one `getRecords` call each. */
+export function associatedIdsToRead(
+  mapping: ObjectMapping,
+  records: readonly Pick<CrmRecord, 'associations'>[],
+): { object: string; fields: string[]; ids: string[] }[] {
+  return associatedReads(mapping)
+    .map((read) => ({
+      ...read,
+      ids: [
+        ...new Set(
+          records.map((record) => associatedId(record, read.object)).filter((id) => id !== undefined),
+        ),
+      ],
+    }))
+    .filter((read) => read.ids.length > 0);
+}
+
+/** Associated records as read, by object and then id. */
+export type AssociatedRecords = ReadonlyMap<string, ReadonlyMap<string, Pick<CrmRecord, 'fields'>>>;
+
+/**
+ * The values a record's associated records give its mapping, keyed `object.field`. A key is present only when
+ * the record is associated with a record that was found; otherwise the entry falls back to the contact's own
+ * field (`crm`), or to null when it has none.
+ */
+export function associatedValuesOf(
+  mapping: ObjectMapping,
+  record: Pick<CrmRecord, 'associations'>,
+  associated: AssociatedRecords,
+): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const entry of mapping.fields) {
+    if (!entry.associated) continue;
+    const id = associatedId(record, entry.associated.object);
+    const found = id === undefined ? undefined : associated.get(entry.associated.object)?.get(id);
+    if (found) values[associatedKey(entry.associated)] = found.fields[entry.associated.field] ?? null;
+  }
+  return values;
+}
+
+const associatedKey = (associated: AssociatedField): string => `${associated.object}.${associated.field}`;
 
 function readPath(fields: Record<string, unknown>, path: string): unknown {
   if (path in fields) return fields[path];
@@ -178,9 +270,21 @@ function primaryOfList(value: unknown): string | null {
   return primary === undefined ? null : toText(primary.value);
 }
 
-/** A CRM value in local form, through the entry's codec. E-mails are always compared lower-cased. */
-export function decodeCrmValue(entry: FieldMappingEntry, fields: Record<string, unknown>): string | null {
-  const raw = readPath(fields, entry.crm);
+/**
+ * A CRM value in local form, through the entry's codec. E-mails are always compared lower-cased. `associated`
+ * holds the record's associated values (`associatedValuesOf`); they win over the contact's own field.
+ */
+export function decodeCrmValue(
+  entry: FieldMappingEntry,
+  fields: Record<string, unknown>,
+  associated: Record<string, unknown> = {},
+): string | null {
+  const fromAssociation = entry.associated && associatedKey(entry.associated) in associated;
+  const raw = fromAssociation
+    ? associated[associatedKey(entry.associated as AssociatedField)]
+    : entry.crm === undefined
+      ? null
+      : readPath(fields, entry.crm);
   const value = entry.codec === 'primary_of_list' ? primaryOfList(raw) : toText(raw);
   return entry.codec === 'email' || entry.local === 'email' ? (value?.toLowerCase() ?? null) : value;
 }
@@ -199,10 +303,14 @@ export function normaliseLocalValue(field: LocalContactField, value: unknown): s
   return field === 'email' ? (text?.toLowerCase() ?? null) : text;
 }
 
-/** Every mapped field of a CRM record, in local form. */
-export function decodeCrmRecord(mapping: ObjectMapping, fields: Record<string, unknown>): LocalValues {
+/** Every mapped field of a CRM record, in local form; `associated` as in `decodeCrmValue`. */
+export function decodeCrmRecord(
+  mapping: ObjectMapping,
+  fields: Record<string, unknown>,
+  associated: Record<string, unknown> = {},
+): LocalValues {
   const values: LocalValues = {};
-  for (const entry of mapping.fields) values[entry.local] = decodeCrmValue(entry, fields);
+  for (const entry of mapping.fields) values[entry.local] = decodeCrmValue(entry, fields, associated);
   return values;
 }
 
@@ -219,7 +327,7 @@ export function crmRecordEmail(mapping: ObjectMapping, fields: Record<string, un
 export function encodeForCrm(mapping: ObjectMapping, values: LocalValues): Record<string, unknown> {
   const payload: Record<string, unknown> = {};
   for (const entry of mapping.fields) {
-    if (entry.direction === 'from_crm' || !(entry.local in values)) continue;
+    if (entry.direction === 'from_crm' || entry.crm === undefined || !(entry.local in values)) continue;
     payload[entry.crm] = encodeLocalValue(entry, values[entry.local] ?? null);
   }
   return payload;

@@ -12,6 +12,7 @@ import { CrmError, CrmErrorCode } from '@pm/integration-port';
 import { InMemoryConnector, InMemoryCrm, IN_MEMORY_PROVIDER } from '@pm/integration-port/testing';
 import { ContactSyncRunner, decodeCrmRecord, type LocalValues, type SyncConnection } from '@pm/sync-engine';
 import {
+  AssociatingPort,
   CountingPort,
   IN_MEMORY_CONTACTS_MAPPING,
   inMemoryMappings,
@@ -63,7 +64,8 @@ describe('contact sync on PostgreSQL (MikroORM stores, in-memory CRM)', () => {
     let crmClock = Date.now();
     const crm = new InMemoryCrm({ now: () => new Date((crmClock += 1_000)) });
     const connector = new InMemoryConnector(crm, { maxWriteBatch });
-    const counting = new CountingPort(connector);
+    const associating = new AssociatingPort(connector);
+    const counting = new CountingPort(associating.port);
     const sessions = inMemorySessions(crm, connector);
     const tenantId = `t-${randomUUID().slice(0, 8)}`;
     const entity = await seedConnection(app, { tenantId, provider: IN_MEMORY_PROVIDER, settings });
@@ -108,7 +110,23 @@ describe('contact sync on PostgreSQL (MikroORM stores, in-memory CRM)', () => {
       return { local, remote };
     };
     const crmByEmail = (email: string) => crm.recordsByEmail('contacts', [email]);
-    return { crm, counting, tenantId, connection, run, upsertLocal, localContacts, sides, crmByEmail };
+    const removeLocal = async (email: string) => {
+      const contact = await orm.em.fork().findOneOrFail(Contact, { tenant: tenantId, email });
+      await inRequest(app, () => contacts.remove(auth, tenantId, contact.id));
+    };
+    return {
+      crm,
+      associating,
+      counting,
+      tenantId,
+      connection,
+      run,
+      upsertLocal,
+      removeLocal,
+      localContacts,
+      sides,
+      crmByEmail,
+    };
   }
 
   it('initial sync both ways, then incremental changes both ways, converge; a further run writes nothing', async () => {
@@ -251,6 +269,75 @@ describe('contact sync on PostgreSQL (MikroORM stores, in-memory CRM)', () => {
     expect(second.status).toBe('succeeded');
     expect(t.crmByEmail('bad@example.com')[0].fields.lifecyclestage).toBe('lead');
     expect(await orm.em.fork().count(SyncRetryItem, { connection: t.connection.id })).toBe(0);
+  });
+
+  it('with propagateDeletes, a deletion on either side deletes the other; a refused CRM deletion is retried from the retry table', async () => {
+    const t = await setup({ propagateDeletes: true });
+    for (const name of ['keep', 'local-gone', 'refused', 'crm-gone'])
+      await t.upsertLocal(`${name}@example.com`, { firstName: name });
+    await t.run();
+    const [keepId, localGoneId, refusedId, crmGoneId] = ['keep', 'local-gone', 'refused', 'crm-gone'].map(
+      (name) => t.crmByEmail(`${name}@example.com`)[0].id,
+    );
+    t.associating.refuseDelete(refusedId, 'This contact is locked by a workflow');
+    await t.removeLocal('local-gone@example.com');
+    await t.removeLocal('refused@example.com');
+    t.crm.deleteRecord('contacts', crmGoneId);
+    t.counting.reset();
+
+    const run = await t.run();
+
+    expect(run.status).toBe('partial');
+    expect(run.counts.to_crm.contacts).toMatchObject({ deleted: 1, errors: 1 });
+    expect(run.counts.from_crm.contacts.deleted).toBe(1);
+    expect(t.counting.calls.deleteRecords).toBe(1);
+    expect(t.crm.listRecords('contacts').map((record) => record.fields.email)).toEqual([
+      'keep@example.com',
+      'refused@example.com',
+    ]);
+    expect((await t.localContacts()).map((contact) => contact.email)).toEqual(['keep@example.com']);
+    const em = orm.em.fork();
+    const messages = (await em.find(SyncLogEntry, { connection: t.connection.id })).map((l) => l.message);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'Contact deleted: local-gone@example.com → In-memory CRM',
+        'Contact deleted: crm-gone@example.com ← In-memory CRM',
+        'Contact not deleted: refused@example.com → In-memory CRM: This contact is locked by a workflow',
+      ]),
+    );
+    const links = await em.find(RecordLink, { connection: t.connection.id });
+    expect(Object.fromEntries(links.map((link) => [link.crmId, link.unlinkReason ?? 'linked']))).toEqual({
+      [keepId]: 'linked',
+      [refusedId]: 'linked',
+      [localGoneId]: 'deleted_in_penguinmails',
+      [crmGoneId]: 'deleted_in_crm',
+    });
+    expect(await em.count(SyncRetryItem, { connection: t.connection.id })).toBe(1);
+
+    t.associating.allowDelete(refusedId);
+    const retried = await t.run();
+    expect(retried.status).toBe('succeeded');
+    expect(retried.counts.to_crm.contacts.deleted).toBe(1);
+    expect(t.crm.listRecords('contacts').map((record) => record.fields.email)).toEqual(['keep@example.com']);
+    expect(await orm.em.fork().count(SyncRetryItem, { connection: t.connection.id })).toBe(0);
+  });
+
+  it('a contact’s company follows its associated company record on PostgreSQL too', async () => {
+    const t = await setup();
+    const company = t.crm.createRecord('companies', { name: 'Acme Corp' });
+    const contactId = t.crm.createRecord('contacts', { email: 'assoc@example.com', company: 'Typed' }).id;
+    t.associating.associate(contactId, [company.id]);
+    t.crm.createRecord('contacts', { email: 'plain@example.com', company: 'Plain Co' });
+
+    await t.run();
+
+    const companies = Object.fromEntries((await t.localContacts()).map((c) => [c.email, c.company]));
+    expect(companies).toEqual({ 'assoc@example.com': 'Acme Corp', 'plain@example.com': 'Plain Co' });
+    expect(t.counting.calls.getRecords).toBe(1);
+    const link = await orm.em
+      .fork()
+      .findOneOrFail(RecordLink, { connection: t.connection.id, crmId: contactId });
+    expect(link.synced.company).toMatchObject({ value: 'Acme Corp', side: 'crm' });
   });
 
   it('a run that failed before writing anything is caught up by the next run', async () => {

@@ -3,6 +3,11 @@ import type { ObjectCapability } from '@pm/integration-port';
 /** What the connector knows about each Salesforce object it syncs. */
 export interface SalesforceObjectSpec {
   capability: ObjectCapability;
+  /**
+   * The first three characters of every id of this object, the same in every org ("Working with Record IDs":
+   * 003 Contact, 00Q Lead, 001 Account, 00T Task), so an id of another object is never deleted by mistake.
+   */
+  keyPrefix: string;
   /** Fields read when the caller names none (standard fields every org has). */
   defaultFields: string[];
 }
@@ -22,6 +27,7 @@ export const SALESFORCE_OBJECTS: readonly SalesforceObjectSpec[] = [
       // same call before creating, so a create retried after a lost response finds the first one.
       upsertByEmail: true,
     },
+    keyPrefix: '003',
     defaultFields: [
       'FirstName',
       'LastName',
@@ -47,6 +53,7 @@ export const SALESFORCE_OBJECTS: readonly SalesforceObjectSpec[] = [
       reportsDeletions: true,
       upsertByEmail: true,
     },
+    keyPrefix: '00Q',
     defaultFields: [
       'FirstName',
       'LastName',
@@ -70,6 +77,7 @@ export const SALESFORCE_OBJECTS: readonly SalesforceObjectSpec[] = [
       reportsDeletions: true,
       upsertByEmail: false,
     },
+    keyPrefix: '001',
     defaultFields: ['Name', 'Type', 'Website', 'Phone', 'Industry', 'NumberOfEmployees'],
   },
   {
@@ -80,6 +88,7 @@ export const SALESFORCE_OBJECTS: readonly SalesforceObjectSpec[] = [
       reportsDeletions: true,
       upsertByEmail: false,
     },
+    keyPrefix: '00T',
     defaultFields: ['Subject', 'WhoId', 'WhatId', 'ActivityDate', 'Status', 'TaskSubtype', 'Description'],
   },
 ];

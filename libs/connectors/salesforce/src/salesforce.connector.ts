@@ -9,7 +9,10 @@ import {
   type ConnectorCapabilities,
   type CrmRecord,
   type CrmSession,
+  type DeleteRecordsRequest,
+  type DeleteResult,
   type FieldDescriptor,
+  type GetRecordsRequest,
   type IntegrationPort,
   type ReadChangesRequest,
   type TokenSet,
@@ -21,7 +24,9 @@ import { logActivities } from './activities';
 import { salesforceCapabilities } from './capabilities';
 import { resolveConfig, type ResolvedSalesforceConfig, type SalesforceConnectorConfig } from './config';
 import { describeObject, FieldCatalog } from './describe';
+import { deleteRecords } from './delete-records';
 import { findByEmail } from './find-by-email';
+import { getRecords } from './get-records';
 import { SalesforceOAuth } from './oauth';
 import { readChanges } from './read-changes';
 import { SessionConnection } from './session-connection';
@@ -78,6 +83,14 @@ export class SalesforceConnector implements IntegrationPort {
 
   findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]> {
     return findByEmail(this.connect(session), object, emails);
+  }
+
+  getRecords(session: CrmSession, request: GetRecordsRequest): Promise<CrmRecord[]> {
+    return getRecords(this.connect(session), request);
+  }
+
+  deleteRecords(session: CrmSession, request: DeleteRecordsRequest): Promise<DeleteResult[]> {
+    return deleteRecords(this.connect(session), request);
   }
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {

@@ -720,6 +720,10 @@ export class SalesforceOrg {
           fields: [],
         });
       }
+      // A delete can be refused per record too (an Apex trigger's addError, a validation in a before-delete flow):
+      // the injected record faults answer deletes as they answer inserts and updates.
+      const injected = this.recordFault?.(found.object.name, found.record.fields);
+      if (injected) errors.push(injected);
       return { id: found.record.id, object: found.object, values: {}, errors };
     });
     return this.commit(prepared, allOrNone, (entry) => {

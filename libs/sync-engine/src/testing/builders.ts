@@ -9,7 +9,10 @@ import {
 } from '../field-mapping';
 import type { LocalContact, SyncConnection } from '../ports';
 
-/** The in-memory CRM's contacts, mapped like HubSpot's (the in-memory CRM has no job title). */
+/**
+ * The in-memory CRM's contacts, mapped like HubSpot's (the in-memory CRM has no job title): the company is the
+ * first associated company's name where the contact reports one (`AssociatingPort`), else its own property.
+ */
 export const IN_MEMORY_CONTACTS_MAPPING: ObjectMapping = {
   provider: IN_MEMORY_PROVIDER,
   object: 'contacts',
@@ -18,7 +21,13 @@ export const IN_MEMORY_CONTACTS_MAPPING: ObjectMapping = {
     { local: 'email', crm: 'email', direction: 'both', codec: 'email' },
     { local: 'firstName', crm: 'firstname', direction: 'both', codec: 'text' },
     { local: 'lastName', crm: 'lastname', direction: 'both', codec: 'text' },
-    { local: 'company', crm: 'company', direction: 'both', codec: 'text' },
+    {
+      local: 'company',
+      crm: 'company',
+      associated: { object: 'companies', field: 'name' },
+      direction: 'both',
+      codec: 'text',
+    },
     { local: 'phone', crm: 'phone', direction: 'both', codec: 'text' },
     { local: 'lifecycleStage', crm: 'lifecyclestage', direction: 'both', codec: 'text' },
   ],

@@ -1,13 +1,22 @@
 import type { IntegrationPort } from '@pm/integration-port';
 
-type PortMethod = 'readChanges' | 'upsertBatch' | 'findByEmail';
+const COUNTED_METHODS = ['readChanges', 'upsertBatch', 'findByEmail', 'getRecords', 'deleteRecords'] as const;
+type PortMethod = (typeof COUNTED_METHODS)[number];
+const isCounted = (property: string | symbol): property is PortMethod =>
+  (COUNTED_METHODS as readonly (string | symbol)[]).includes(property);
 
 /**
  * Wraps a connector to count its calls (and records written) and to inject faults: `failNext('upsertBatch', e)`
  * makes the next call throw `e`; `after: 'call'` lets the call reach the CRM first, as a response lost on the wire.
  */
 export class CountingPort {
-  readonly calls: Record<PortMethod, number> = { readChanges: 0, upsertBatch: 0, findByEmail: 0 };
+  readonly calls: Record<PortMethod, number> = {
+    readChanges: 0,
+    upsertBatch: 0,
+    findByEmail: 0,
+    getRecords: 0,
+    deleteRecords: 0,
+  };
   readonly batchSizes: number[] = [];
   private readonly faults: { method: PortMethod; error: unknown; after: 'none' | 'call' }[] = [];
   readonly port: IntegrationPort;
@@ -16,11 +25,11 @@ export class CountingPort {
     this.port = new Proxy(inner, {
       get: (target, property, receiver) => {
         const value = Reflect.get(target, property, receiver) as unknown;
-        if (property !== 'readChanges' && property !== 'upsertBatch' && property !== 'findByEmail') {
+        if (!isCounted(property)) {
           return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         }
         return async (...args: unknown[]) => {
-          const method = property as PortMethod;
+          const method = property;
           this.calls[method]++;
           const index = this.faults.findIndex((fault) => fault.method === method);
           const fault = index >= 0 ? this.faults.splice(index, 1)[0] : undefined;
@@ -56,9 +65,7 @@ export class CountingPort {
   }
 
   reset(): void {
-    this.calls.readChanges = 0;
-    this.calls.upsertBatch = 0;
-    this.calls.findByEmail = 0;
+    for (const method of COUNTED_METHODS) this.calls[method] = 0;
     this.batchSizes.length = 0;
   }
 

@@ -3,3 +3,4 @@ export * from './auto-mock';
 export * from './builders';
 export * from './counting-port';
 export * from './in-memory-stores';
+export * from './associating-port';
