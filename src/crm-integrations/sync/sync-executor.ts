@@ -156,6 +156,9 @@ export class SyncExecutor implements BeforeApplicationShutdown {
         this.orm,
         `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
         port.capabilities().rateLimits,
+        // A used-up daily allocation stops the run with QUOTA_EXHAUSTED, which pauses the connection until the
+        // allocation refills (instead of holding a worker for hours); nothing is lost, the cursor resumes.
+        { whenDailyExhausted: 'signal' },
       );
       const runner = new ContactSyncRunner({
         port: rateLimitedPort(port, budget, run.trigger === 'manual' ? 'interactive' : 'background'),

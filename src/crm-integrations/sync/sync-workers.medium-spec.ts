@@ -287,6 +287,34 @@ describe('sync scheduling and workers (pg-boss on PostgreSQL, two workers)', () 
     expect(await contactsOfTenant()).toBe(total);
   });
 
+  it("pauses, without calling the CRM, when the account's shared daily allocation is used up, until it refills", async () => {
+    const connection = await seedConnection(workerA, { tenantId: 'quota', provider: 'flaky' });
+    // Other workers (or activity delivery) spent the account's whole day.
+    const today = new Date();
+    today.setUTCHours(0, 0, 0, 0);
+    await orm.em
+      .getConnection()
+      .execute(
+        `insert into rate_budgets (key, daily_limit, day_started_at, daily_used, updated_at) values (?, ?, ?, ?, now())`,
+        [`flaky:${connection.id}`, 250_000, today, 250_000],
+      );
+    const before = { ...flaky.calls };
+    const em = orm.em.fork();
+    const run = em.create(SyncRun, { tenant: 'quota', connection: connection.id, trigger: 'scheduled' });
+    await em.flush();
+    await workerA
+      .get(SyncExecutor)
+      .execute({ connectionId: connection.id, tenantId: 'quota', runId: run.id });
+
+    expect(flaky.calls).toEqual(before);
+    const paused = await orm.em.fork().findOneOrFail(CrmConnection, { id: connection.id });
+    expect(paused.health).toBe('paused');
+    const midnight = new Date(today.getTime() + 24 * 3_600_000);
+    expect(Math.abs(paused.nextSyncAt!.getTime() - midnight.getTime())).toBeLessThan(5_000);
+    const finished = await orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
+    expect(finished.error).toContain('QUOTA_EXHAUSTED');
+  });
+
   it('moves health healthy → degraded on repeated outages → paused on quota → healthy again, logging each change', async () => {
     const connection = await seedConnection(workerA, { tenantId: 'flaky', provider: 'flaky' });
     const executor = workerA.get(SyncExecutor);
