@@ -1,10 +1,11 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import request from 'supertest';
-import { ConnectionCredential, CrmConnection, ProviderSetting, SecretBox } from '@pm/domain';
+import { ConnectionCredential, CrmConnection, ProviderSetting } from '@pm/domain';
 import { CrmError, CrmErrorCode } from '@pm/integration-port';
 import { InMemoryConnector, InMemoryCrm } from '@pm/integration-port/testing';
 import { CRM_ORM } from '../../src/crm-integrations';
 import { TokenVault } from '../../src/crm-integrations/vault/token-vault';
+import { openSealedTokens } from '../support/connect-flow-kit';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -35,15 +36,7 @@ describe('connect flow and token vault', () => {
     return response.body as { authorizeUrl: string; expiresAt: string };
   }
 
-  const sealedTokens = async (connectionId: string) => {
-    const credential = await orm.em
-      .fork()
-      .findOneOrFail(ConnectionCredential, { connection: connectionId }, { populate: ['sealed'] });
-    return JSON.parse(testApp.app.get(SecretBox).open(credential, connectionId)) as {
-      accessToken: string;
-      refreshToken: string;
-    };
-  };
+  const sealedTokens = (connectionId: string) => openSealedTokens(testApp, connectionId);
 
   beforeAll(async () => {
     crm = new InMemoryCrm();
