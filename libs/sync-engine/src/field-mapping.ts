@@ -1,3 +1,4 @@
+import { CONTACT_TEXT_FIELDS } from '@pm/domain';
 import type { CrmRecord, ProviderId } from '@pm/integration-port';
 
 /**
@@ -7,16 +8,7 @@ import type { CrmRecord, ProviderId } from '@pm/integration-port';
  */
 
 /** The PenguinMails contact fields the engine can sync. */
-export const LOCAL_CONTACT_FIELDS = [
-  'email',
-  'firstName',
-  'lastName',
-  'company',
-  'title',
-  'phone',
-  'lifecycleStage',
-  'leadStatus',
-] as const;
+export const LOCAL_CONTACT_FIELDS = ['email', ...CONTACT_TEXT_FIELDS] as const;
 export type LocalContactField = (typeof LOCAL_CONTACT_FIELDS)[number];
 
 /** Local contact values in local form: text or null (empty). */

@@ -1,5 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { normaliseEmail, type Contact } from '@pm/domain';
+import { CONTACT_TEXT_FIELDS, normaliseEmail, type Contact } from '@pm/domain';
 import type { AuthContext } from '../auth/auth-context';
 import { ContactRepository } from '../repositories';
 import { TenantService } from '../tenants/tenant.service';
@@ -13,15 +13,7 @@ import {
   type UpsertContactDto,
 } from './contact.dto';
 
-const FIELDS = [
-  'firstName',
-  'lastName',
-  'company',
-  'title',
-  'phone',
-  'lifecycleStage',
-  'leadStatus',
-] as const;
+const FIELDS = CONTACT_TEXT_FIELDS;
 
 /** The contact fields sync may set: the e-mail and every field the API may set. */
 export type SyncedContactField = 'email' | (typeof FIELDS)[number];
