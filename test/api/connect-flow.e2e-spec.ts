@@ -1,7 +1,8 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import request from 'supertest';
-import { ConnectionCredential, CrmConnection, ProviderSetting } from '@pm/domain';
-import { CrmError, CrmErrorCode } from '@pm/integration-port';
+import { randomBytes } from 'node:crypto';
+import { ConnectionCredential, CrmConnection, ProviderSetting, SecretBox } from '@pm/domain';
+import { CrmError, CrmErrorCode, IntegrationPortRegistry } from '@pm/integration-port';
 import { InMemoryConnector, InMemoryCrm } from '@pm/integration-port/testing';
 import { CRM_ORM } from '../../src/crm-integrations';
 import { TokenVault } from '../../src/crm-integrations/vault/token-vault';
@@ -237,6 +238,37 @@ describe('connect flow and token vault', () => {
       .set(platform())
       .expect(200);
     expect(back.body).toMatchObject({ status: 'connected', health: 'healthy', statusReason: null });
+  });
+
+  it('re-seals every stored token with a new key (keys:rotate), the old key kept only for reading', async () => {
+    const oldKey = testApp.runtime.encryption.current;
+    const newKey = { id: 'rotated-key', key: randomBytes(32) };
+    const rotating = new TokenVault(
+      orm,
+      new SecretBox(newKey, [oldKey]),
+      testApp.app.get(IntegrationPortRegistry),
+    );
+    const before = await sealedTokens(connectionId);
+    expect(await rotating.rotateAll()).toBeGreaterThanOrEqual(1);
+    expect(await rotating.rotateAll()).toBe(0);
+    const [row] = await orm.em
+      .getConnection()
+      .execute<
+        { key_id: string; sealed: string }[]
+      >('select key_id, sealed from connection_credentials where connection_id = ?', [connectionId]);
+    expect(row.key_id).toBe('rotated-key');
+    expect(
+      JSON.parse(new SecretBox(newKey).open({ keyId: row.key_id, sealed: row.sealed }, connectionId)),
+    ).toMatchObject(before);
+    expect(() =>
+      new SecretBox(oldKey).open({ keyId: row.key_id, sealed: row.sealed }, connectionId),
+    ).toThrow();
+    // Put the app's own key back for the tests below.
+    await new TokenVault(
+      orm,
+      new SecretBox(oldKey, [newKey]),
+      testApp.app.get(IntegrationPortRegistry),
+    ).rotateAll();
   });
 
   it('disconnects: revokes at the CRM and deletes the secrets', async () => {
