@@ -642,10 +642,7 @@ export class SalesforceSandbox extends SandboxServer {
       this.handler((req, res) => {
         const id = routeParam(req, 'id');
         const type = routeParam(req, 'type');
-        this.org.objectOrThrow(type);
-        const found = this.org.findById(id);
-        if (!found || found.object.name.toLowerCase() !== type.toLowerCase())
-          return this.sendMissing(res, id);
+        if (!this.existsAs(type, id)) return this.sendMissing(res, id);
         const [result] = this.org.updateMany([{ type, id, fields: this.bodyObject(req) }], false);
         if (!result.success) return sendJson(res, 400, toErrorBody(result.errors));
         res.status(204).end();
@@ -657,10 +654,7 @@ export class SalesforceSandbox extends SandboxServer {
       this.handler((req, res) => {
         const id = routeParam(req, 'id');
         const type = routeParam(req, 'type');
-        this.org.objectOrThrow(type);
-        const found = this.org.findById(id);
-        if (!found || found.object.name.toLowerCase() !== type.toLowerCase())
-          return this.sendMissing(res, id);
+        if (!this.existsAs(type, id)) return this.sendMissing(res, id);
         const [result] = this.org.deleteMany([id], false, type);
         if (!result.success) return sendJson(res, 400, toErrorBody(result.errors));
         res.status(204).end();
@@ -895,6 +889,13 @@ export class SalesforceSandbox extends SandboxServer {
   private sendSaveResult(res: Response, result: SaveResult, successStatus: number): void {
     if (!result.success) return sendJson(res, 400, toErrorBody(result.errors));
     sendJson(res, successStatus, { id: result.id, success: true, errors: [] });
+  }
+
+  /** Whether `id` is a live record of sObject `type` (an unknown type throws the CRM's NOT_FOUND first). */
+  private existsAs(type: string, id: string): boolean {
+    this.org.objectOrThrow(type);
+    const found = this.org.findById(id);
+    return Boolean(found && found.object.name.toLowerCase() === type.toLowerCase());
   }
 
   private sendMissing(res: Response, id: string): void {
