@@ -20,7 +20,7 @@ import type { IntegrationPort, IntegrationPortMap } from '@pm/integration-port';
 import type { EnvConfig } from './config/env.schema';
 
 interface DemoSandboxInfo {
-  crm: 'salesforce' | 'hubspot' | 'pipedrive';
+  crm: keyof CrmConfigs;
   label: string;
   baseUrl: string;
   clientId: string;
@@ -48,14 +48,90 @@ async function runningDemoSandboxes(
   return alive.every(Boolean) ? recorded.filter((sandbox) => wanted.includes(sandbox.crm)) : undefined;
 }
 
+interface CrmConfigs {
+  salesforce: SalesforceConnectorConfig;
+  hubspot: HubSpotConnectorConfig;
+  pipedrive: PipedriveConnectorConfig;
+}
+
 /** The CRMs this service offers, each with its connector's configuration. */
-export interface CrmClients {
-  salesforce?: SalesforceConnectorConfig;
-  hubspot?: HubSpotConnectorConfig;
-  pipedrive?: PipedriveConnectorConfig;
+export interface CrmClients extends Partial<CrmConfigs> {
   /** Lines saying which CRMs run against a local sandbox (demo mode), printed at start. */
   demoLines: string[];
   stopDemo(): Promise<void>;
+}
+
+/**
+ * Everything the standalone host knows per CRM, as one typed table: how its connector is configured from the
+ * environment or from a local sandbox, and which Nest module and DI token provide its port.
+ */
+interface CrmEntry<Config> {
+  fromEnv(env: EnvConfig): Config | undefined;
+  fromSandbox(sandbox: { baseUrl: string; clientId: string; clientSecret: string }): Config;
+  module(config: Config): DynamicModule;
+  token: symbol;
+}
+
+const CRMS: { [Crm in keyof CrmConfigs]: CrmEntry<CrmConfigs[Crm]> } = {
+  salesforce: {
+    fromEnv: (env) =>
+      env.SALESFORCE_CLIENT_ID && env.SALESFORCE_CLIENT_SECRET
+        ? {
+            clientId: env.SALESFORCE_CLIENT_ID,
+            clientSecret: env.SALESFORCE_CLIENT_SECRET,
+            loginUrl: env.SALESFORCE_LOGIN_URL,
+          }
+        : undefined,
+    fromSandbox: ({ baseUrl, clientId, clientSecret }) => ({ clientId, clientSecret, loginUrl: baseUrl }),
+    module: (config) => SalesforceConnectorModule.register(config),
+    token: SALESFORCE_INTEGRATION_PORT,
+  },
+  hubspot: {
+    fromEnv: (env) =>
+      env.HUBSPOT_CLIENT_ID && env.HUBSPOT_CLIENT_SECRET
+        ? {
+            clientId: env.HUBSPOT_CLIENT_ID,
+            clientSecret: env.HUBSPOT_CLIENT_SECRET,
+            apiBaseUrl: env.HUBSPOT_API_URL,
+            authorizeUrl: env.HUBSPOT_AUTHORIZE_URL,
+          }
+        : undefined,
+    fromSandbox: ({ baseUrl, clientId, clientSecret }) => ({
+      clientId,
+      clientSecret,
+      apiBaseUrl: baseUrl,
+      authorizeUrl: `${baseUrl}/oauth/authorize`,
+    }),
+    module: (config) => HubSpotConnectorModule.register(config),
+    token: HUBSPOT_INTEGRATION_PORT,
+  },
+  pipedrive: {
+    fromEnv: (env) =>
+      env.PIPEDRIVE_CLIENT_ID && env.PIPEDRIVE_CLIENT_SECRET
+        ? {
+            clientId: env.PIPEDRIVE_CLIENT_ID,
+            clientSecret: env.PIPEDRIVE_CLIENT_SECRET,
+            oauthBaseUrl: env.PIPEDRIVE_OAUTH_URL,
+            apiBaseUrl: env.PIPEDRIVE_API_URL,
+          }
+        : undefined,
+    fromSandbox: ({ baseUrl, clientId, clientSecret }) => ({
+      clientId,
+      clientSecret,
+      oauthBaseUrl: baseUrl,
+      apiBaseUrl: baseUrl,
+    }),
+    module: (config) => PipedriveConnectorModule.register(config),
+    token: PIPEDRIVE_INTEGRATION_PORT,
+  },
+};
+
+type Crm = keyof CrmConfigs;
+const CRM_IDS = Object.keys(CRMS) as Crm[];
+
+/** Sets one CRM's config; the generic keeps the CRM and its config type together. */
+function setConfig<C extends Crm>(clients: CrmClients, crm: C, config: CrmConfigs[C]): void {
+  clients[crm] = config as CrmClients[C];
 }
 
 /**
@@ -65,30 +141,11 @@ export interface CrmClients {
  */
 export async function resolveCrmClients(env: EnvConfig, dataDir: string): Promise<CrmClients> {
   const clients: CrmClients = { demoLines: [], stopDemo: async () => undefined };
-  if (env.SALESFORCE_CLIENT_ID && env.SALESFORCE_CLIENT_SECRET) {
-    clients.salesforce = {
-      clientId: env.SALESFORCE_CLIENT_ID,
-      clientSecret: env.SALESFORCE_CLIENT_SECRET,
-      loginUrl: env.SALESFORCE_LOGIN_URL,
-    };
+  for (const crm of CRM_IDS) {
+    const config = CRMS[crm].fromEnv(env);
+    if (config) setConfig(clients, crm, config);
   }
-  if (env.HUBSPOT_CLIENT_ID && env.HUBSPOT_CLIENT_SECRET) {
-    clients.hubspot = {
-      clientId: env.HUBSPOT_CLIENT_ID,
-      clientSecret: env.HUBSPOT_CLIENT_SECRET,
-      apiBaseUrl: env.HUBSPOT_API_URL,
-      authorizeUrl: env.HUBSPOT_AUTHORIZE_URL,
-    };
-  }
-  if (env.PIPEDRIVE_CLIENT_ID && env.PIPEDRIVE_CLIENT_SECRET) {
-    clients.pipedrive = {
-      clientId: env.PIPEDRIVE_CLIENT_ID,
-      clientSecret: env.PIPEDRIVE_CLIENT_SECRET,
-      oauthBaseUrl: env.PIPEDRIVE_OAUTH_URL,
-      apiBaseUrl: env.PIPEDRIVE_API_URL,
-    };
-  }
-  const missing = (['salesforce', 'hubspot', 'pipedrive'] as const).filter((crm) => !clients[crm]);
+  const missing = CRM_IDS.filter((crm) => !clients[crm]);
   if (env.DEMO_SANDBOXES === 'off' || missing.length === 0) return clients;
 
   // A worker (`npm run worker`) beside a running `npm start` with the same DATA_DIR uses that process's sandboxes.
@@ -109,18 +166,7 @@ export async function resolveCrmClients(env: EnvConfig, dataDir: string): Promis
     };
   }
   for (const { crm, label, baseUrl, clientId, clientSecret } of sandboxes) {
-    if (crm === 'salesforce') {
-      clients.salesforce = { clientId, clientSecret, loginUrl: baseUrl };
-    } else if (crm === 'hubspot') {
-      clients.hubspot = {
-        clientId,
-        clientSecret,
-        apiBaseUrl: baseUrl,
-        authorizeUrl: `${baseUrl}/oauth/authorize`,
-      };
-    } else if (crm === 'pipedrive') {
-      clients.pipedrive = { clientId, clientSecret, oauthBaseUrl: baseUrl, apiBaseUrl: baseUrl };
-    }
+    setConfig(clients, crm, CRMS[crm].fromSandbox({ baseUrl, clientId, clientSecret }));
     clients.demoLines.push(
       `  demo: ${label} is the local sandbox at ${baseUrl} (set ${crm.toUpperCase()}_CLIENT_ID for the real one)`,
     );
@@ -137,28 +183,12 @@ export function connectorModules(clients: CrmClients): {
   inject: symbol[];
   toMap: (...ports: IntegrationPort[]) => IntegrationPortMap;
 } {
-  const entries: { provider: string; module: DynamicModule; token: symbol }[] = [];
-  if (clients.salesforce) {
-    entries.push({
-      provider: 'salesforce',
-      module: SalesforceConnectorModule.register(clients.salesforce),
-      token: SALESFORCE_INTEGRATION_PORT,
-    });
-  }
-  if (clients.hubspot) {
-    entries.push({
-      provider: 'hubspot',
-      module: HubSpotConnectorModule.register(clients.hubspot),
-      token: HUBSPOT_INTEGRATION_PORT,
-    });
-  }
-  if (clients.pipedrive) {
-    entries.push({
-      provider: 'pipedrive',
-      module: PipedriveConnectorModule.register(clients.pipedrive),
-      token: PIPEDRIVE_INTEGRATION_PORT,
-    });
-  }
+  const entries = CRM_IDS.flatMap((crm) => {
+    const config = clients[crm];
+    if (!config) return [];
+    const entry = CRMS[crm] as CrmEntry<typeof config>;
+    return [{ provider: crm, module: entry.module(config), token: entry.token }];
+  });
   return {
     imports: entries.map((entry) => entry.module),
     inject: entries.map((entry) => entry.token),
