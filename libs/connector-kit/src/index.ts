@@ -5,3 +5,6 @@ export * from './retry';
 export * from './rate-budget';
 export * from './http-facts';
 export * from './http-status';
+export * from './batches';
+export * from './pool';
+export * from './email';

@@ -202,6 +202,14 @@ export interface UpsertInput {
 export interface UpsertBatchRequest {
   object: string;
   records: UpsertInput[];
+  /**
+   * Who makes sure a create never duplicates. Absent or false: the connector does (it looks each create up by its
+   * matching key, or uses a CRM upsert keyed by it). True: the caller has just looked every create up by e-mail and
+   * found none, so the connector creates without a look-up of its own — one CRM call less per batch. The caller sets
+   * it only on a first attempt: a retry after an ambiguous failure (a lost response, a reset connection) sends false,
+   * so a create the CRM applied the first time is found instead of made twice.
+   */
+  createsMatched?: boolean;
 }
 
 export type UpsertResult =
