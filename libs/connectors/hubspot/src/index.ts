@@ -1,9 +1,9 @@
-export { HubSpotConnector } from './hubspot.connector';
+export { HubSpotConnector } from './connector';
 export {
   HubSpotConnectorModule,
   HUBSPOT_INTEGRATION_PORT,
   HUBSPOT_CONNECTOR_CONFIG,
-} from './hubspot-connector.module';
+} from './connector.module';
 export {
   HUBSPOT_PROVIDER,
   HUBSPOT_API_BASE_URL,
@@ -13,5 +13,5 @@ export {
   hubSpotCapabilities,
   hubSpotHttpFacts,
   type HubSpotConnectorConfig,
-} from './hubspot-config';
-export { hubSpotWebhookSignatureV3, HUBSPOT_WEBHOOK_MAX_AGE_MS } from './hubspot-webhooks';
+} from './config';
+export { hubSpotWebhookSignatureV3, HUBSPOT_WEBHOOK_MAX_AGE_MS } from './parse-webhook';

@@ -1,9 +1,5 @@
 import { CrmErrorCode } from '@pm/integration-port';
-import {
-  crmErrorFromHttpFailure,
-  crmErrorFromTransport,
-  recordErrorFromBatchError,
-} from '../src/hubspot-errors';
+import { crmErrorFromHttpFailure, crmErrorFromTransport, recordErrorFromBatchError } from '../src/errors';
 
 describe('HubSpot error mapping', () => {
   it('reads a revoked refresh token from the token endpoint as AUTH_REVOKED, a bad code as VALIDATION_FAILED', () => {

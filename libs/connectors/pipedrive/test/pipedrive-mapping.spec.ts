@@ -1,8 +1,8 @@
 import { CrmError, CrmErrorCode } from '@pm/integration-port';
 import { mapWithConcurrency } from '../src/concurrency';
-import { crmErrorFromResponse, crmErrorFromTokenResponse } from '../src/pipedrive-errors';
-import { toCrmRecord, toRequestBody } from '../src/pipedrive-objects';
-import { parsePipedriveWebhook } from '../src/pipedrive-webhooks';
+import { crmErrorFromResponse, crmErrorFromTokenResponse } from '../src/errors';
+import { toCrmRecord, toRequestBody } from '../src/objects';
+import { parsePipedriveWebhook } from '../src/parse-webhook';
 
 /** The pure translations: error bodies to codes, flat fields to API v2 bodies, webhook payloads to events. */
 describe('Pipedrive error mapping', () => {

@@ -1,7 +1,7 @@
 import type { CrmRecord, CrmSession } from '@pm/integration-port';
 import type { CrmStaging, StagedContact } from '@pm/integration-port/testing';
 import type { PipedriveConnector } from '../src';
-import { toCrmRecord, toRequestBody, type PipedriveApiRecord } from '../src/pipedrive-objects';
+import { toCrmRecord, toRequestBody, type PipedriveApiRecord } from '../src/objects';
 
 /*
  * Test helpers shared by the Pipedrive specs. The sandbox is described structurally here (connector files other

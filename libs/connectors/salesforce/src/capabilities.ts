@@ -2,7 +2,7 @@ import type { ConnectorCapabilities } from '@pm/integration-port';
 import type { ResolvedSalesforceConfig } from './config';
 import { SALESFORCE_OBJECTS } from './objects';
 import { MAX_READ_PAGE } from './read-changes';
-import { MAX_WRITE_BATCH } from './writes';
+import { MAX_WRITE_BATCH } from './upsert-batch';
 
 export function salesforceCapabilities(config: ResolvedSalesforceConfig): ConnectorCapabilities {
   return {

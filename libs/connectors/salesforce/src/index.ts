@@ -1,5 +1,5 @@
-export { SalesforceConnector } from './salesforce.connector';
-export { SalesforceConnectorModule, SALESFORCE_INTEGRATION_PORT } from './salesforce-connector.module';
+export { SalesforceConnector } from './connector';
+export { SalesforceConnectorModule, SALESFORCE_INTEGRATION_PORT } from './connector.module';
 export type { SalesforceConnectorConfig } from './config';
 export {
   DEFAULT_API_VERSION as SALESFORCE_DEFAULT_API_VERSION,

@@ -1,0 +1,134 @@
+import type { CrmSession, FieldDescriptor, FieldType } from '@pm/integration-port';
+import type { PipedriveEnvelope, PipedriveHttpClient } from './client';
+import { requirePipedriveObject, toRequestBody, type PipedriveObjectName } from './objects';
+
+/** A person field as `GET /v1/personFields` returns it (the SDK's v1 `Field` model). */
+interface PipedriveField {
+  key: string;
+  name: string;
+  field_type: string;
+  mandatory_flag?: boolean;
+  edit_flag?: boolean;
+  options?: Array<{ id: number | string; label: string }> | null;
+}
+
+const CUSTOM_FIELD_KEY = /^[0-9a-f]{40}$/;
+
+/** Pipedrive field types (https://developers.pipedrive.com/docs/api/v1/PersonFields) as the port's types. */
+const FIELD_TYPES: Readonly<Record<string, FieldType>> = {
+  varchar: 'string',
+  varchar_auto: 'string',
+  varchar_options: 'string',
+  text: 'text',
+  double: 'number',
+  monetary: 'number',
+  int: 'number',
+  date: 'date',
+  daterange: 'date',
+  time: 'string',
+  timerange: 'string',
+  enum: 'picklist',
+  set: 'multipicklist',
+  visible_to: 'picklist',
+  phone: 'phone',
+  org: 'reference',
+  people: 'reference',
+  user: 'reference',
+  address: 'string',
+  picture: 'other',
+  status: 'picklist',
+};
+
+/** Where the standard field's meaning is narrower than its Pipedrive type. */
+const STANDARD_TYPES: Readonly<Record<string, FieldType>> = {
+  id: 'id',
+  email: 'email',
+  add_time: 'datetime',
+  update_time: 'datetime',
+};
+
+/** Whether the connector can write the field (custom fields, the writable standard ones, email/phone/name parts). */
+function writable(object: PipedriveObjectName, key: string): boolean {
+  try {
+    toRequestBody(object, { [key]: null });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describeField(object: PipedriveObjectName, field: PipedriveField): FieldDescriptor {
+  const custom = CUSTOM_FIELD_KEY.test(field.key);
+  const descriptor: FieldDescriptor = {
+    name: field.key,
+    label: field.name,
+    type: STANDARD_TYPES[field.key] ?? FIELD_TYPES[field.field_type] ?? 'other',
+    crmType: field.field_type,
+    required: field.mandatory_flag === true,
+    readOnly: !writable(object, field.key),
+    custom,
+  };
+  if (field.options && field.options.length > 0) {
+    descriptor.options = field.options.map((option) => ({ value: String(option.id), label: option.label }));
+  }
+  return descriptor;
+}
+
+/**
+ * Organizations and activities: the standard API v2 fields, stated here because the sandbox serves field metadata
+ * for persons only (real accounts also have /v1/organizationFields and /v1/activityFields, with custom fields).
+ */
+const STATIC_FIELDS: Readonly<Record<'organizations' | 'activities', PipedriveField[]>> = {
+  organizations: [
+    { key: 'id', name: 'ID', field_type: 'int' },
+    { key: 'name', name: 'Name', field_type: 'varchar', mandatory_flag: true },
+    { key: 'owner_id', name: 'Owner', field_type: 'user' },
+    { key: 'address', name: 'Address', field_type: 'address' },
+    { key: 'website', name: 'Website', field_type: 'varchar' },
+    { key: 'employee_count', name: 'Number of employees', field_type: 'int' },
+    { key: 'label_ids', name: 'Labels', field_type: 'set' },
+    { key: 'visible_to', name: 'Visible to', field_type: 'visible_to' },
+    { key: 'add_time', name: 'Organization created', field_type: 'date' },
+    { key: 'update_time', name: 'Update time', field_type: 'date' },
+  ],
+  activities: [
+    { key: 'id', name: 'ID', field_type: 'int' },
+    { key: 'subject', name: 'Subject', field_type: 'varchar', mandatory_flag: true },
+    { key: 'type', name: 'Type', field_type: 'varchar' },
+    { key: 'due_date', name: 'Due date', field_type: 'date' },
+    { key: 'due_time', name: 'Due time', field_type: 'time' },
+    { key: 'done', name: 'Done', field_type: 'status' },
+    { key: 'note', name: 'Note', field_type: 'text' },
+    { key: 'person_id', name: 'Contact person', field_type: 'people' },
+    { key: 'org_id', name: 'Organization', field_type: 'org' },
+    { key: 'owner_id', name: 'Assigned to user', field_type: 'user' },
+    { key: 'add_time', name: 'Add time', field_type: 'date' },
+    { key: 'update_time', name: 'Update time', field_type: 'date' },
+  ],
+};
+
+/** describeObject: persons from `GET {api_domain}/api/v1/personFields` (paged by start/limit), custom fields included. */
+export async function describePipedriveObject(
+  http: PipedriveHttpClient,
+  session: CrmSession,
+  objectName: string,
+): Promise<FieldDescriptor[]> {
+  const object = requirePipedriveObject(objectName);
+  if (object !== 'persons') return STATIC_FIELDS[object].map((field) => describeField(object, field));
+  const fields: PipedriveField[] = [];
+  let start: number | undefined = 0;
+  while (start !== undefined) {
+    const page: PipedriveEnvelope<PipedriveField[] | null> = await http.api<PipedriveField[] | null>(
+      session,
+      {
+        method: 'GET',
+        path: '/api/v1/personFields',
+        query: { start, limit: 500 },
+      },
+    );
+    fields.push(...(page.data ?? []));
+    const more = page.additional_data?.more_items_in_collection === true;
+    start = more ? page.additional_data?.next_start : undefined;
+  }
+  return fields.map((field) => describeField(object, field));
+}

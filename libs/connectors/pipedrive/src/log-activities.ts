@@ -1,0 +1,176 @@
+import {
+  CrmError,
+  CrmErrorCode,
+  type ActivityInput,
+  type ActivityKind,
+  type ActivityResult,
+  type CrmSession,
+} from '@pm/integration-port';
+import { mapWithConcurrency } from './concurrency';
+import { isAccountLevelError, toRecordError } from './errors';
+import type { PipedriveHttpClient } from './client';
+import { PIPEDRIVE_PROVIDER } from './http-facts';
+import type { PipedriveApiRecord } from './objects';
+
+/**
+ * PenguinMails e-mail events as Pipedrive activities: `POST /api/v2/activities` with `type: "email"`, `done: true`,
+ * the event's date and time, and `person_id` (plus `org_id` when known), so they show in the person's timeline.
+ *
+ * Idempotency: Pipedrive activities have no external id or idempotency key. The activity key is written into the
+ * note (`[PenguinMails activity <URI-encoded key>]`); before creating, the person's activities updated since the earliest event
+ * of the call (an activity is logged after its event happened) are listed once per person and any carrying the key
+ * is returned instead of creating another. A redelivered event therefore finds its activity; the read costs one list
+ * call per person and call.
+ */
+
+const KEY_MARKER = /\[PenguinMails activity ([^\]\s]+)\]/g;
+/** Listing starts this long before the earliest event, for clocks that disagree a little. */
+const LOOKBACK_MS = 3_600_000;
+
+const KIND_LABELS: Readonly<Record<ActivityKind, string>> = {
+  email_sent: 'E-mail sent',
+  email_received: 'E-mail received',
+  email_opened: 'E-mail opened',
+  email_clicked: 'Link clicked in e-mail',
+  email_replied: 'E-mail replied',
+  email_bounced: 'E-mail bounced',
+};
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function noteOf(activity: ActivityInput): string {
+  const lines = [`<b>${escapeHtml(KIND_LABELS[activity.kind])}</b> (PenguinMails)`];
+  if (activity.from) lines.push(`From: ${escapeHtml(activity.from)}`);
+  if (activity.to?.length) lines.push(`To: ${escapeHtml(activity.to.join(', '))}`);
+  if (activity.bodyText) lines.push('', escapeHtml(activity.bodyText));
+  // URI-encoded so a message id's `<…@…>` survives Pipedrive's HTML note sanitising.
+  lines.push('', `[PenguinMails activity ${encodeURIComponent(activity.key)}]`);
+  return lines.join('<br>');
+}
+
+function activityBody(activity: ActivityInput, personId: number): Record<string, unknown> {
+  const occurred = new Date(activity.occurredAt);
+  if (Number.isNaN(occurred.getTime())) {
+    throw new CrmError(
+      CrmErrorCode.VALIDATION_FAILED,
+      `occurredAt is not a timestamp: ${activity.occurredAt}`,
+      {
+        provider: PIPEDRIVE_PROVIDER,
+        field: 'occurredAt',
+      },
+    );
+  }
+  const iso = occurred.toISOString();
+  const body: Record<string, unknown> = {
+    subject: activity.subject?.trim() || KIND_LABELS[activity.kind],
+    type: 'email',
+    done: true,
+    due_date: iso.slice(0, 10),
+    due_time: iso.slice(11, 16),
+    person_id: personId,
+    note: noteOf(activity),
+  };
+  const orgId = Number(activity.companyCrmId);
+  if (activity.companyCrmId !== undefined && Number.isInteger(orgId) && orgId > 0) body.org_id = orgId;
+  return body;
+}
+
+function personIdOf(activity: ActivityInput): number {
+  const id = Number(activity.contact.crmId);
+  if (activity.contact.object !== 'persons' || !Number.isInteger(id) || id <= 0) {
+    throw new CrmError(
+      CrmErrorCode.VALIDATION_FAILED,
+      `Pipedrive activities belong to persons; got ${activity.contact.object} ${activity.contact.crmId}`,
+      { provider: PIPEDRIVE_PROVIDER, field: 'contact' },
+    );
+  }
+  return id;
+}
+
+export class PipedriveActivityLogger {
+  constructor(
+    private readonly http: PipedriveHttpClient,
+    private readonly maxConcurrency: number,
+  ) {}
+
+  async logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {
+    const logged = await this.loggedKeys(session, activities);
+    const inFlight = new Map<string, Promise<string>>();
+    return mapWithConcurrency(
+      activities,
+      this.maxConcurrency,
+      async (activity): Promise<ActivityResult> => {
+        try {
+          const existing = logged.get(activity.key);
+          if (existing !== undefined) return { key: activity.key, ok: true, crmId: existing };
+          // The same key twice in one call: one activity, both results point at it.
+          let creation = inFlight.get(activity.key);
+          if (creation === undefined) {
+            creation = this.create(session, activity);
+            inFlight.set(activity.key, creation);
+          }
+          return { key: activity.key, ok: true, crmId: await creation };
+        } catch (error) {
+          if (isAccountLevelError(error) || !(error instanceof CrmError)) throw error;
+          return { key: activity.key, ok: false, error: toRecordError(error) };
+        }
+      },
+      isAccountLevelError,
+    );
+  }
+
+  private async create(session: CrmSession, activity: ActivityInput): Promise<string> {
+    const created = await this.http.api<PipedriveApiRecord>(session, {
+      method: 'POST',
+      path: '/api/v2/activities',
+      body: activityBody(activity, personIdOf(activity)),
+    });
+    return String(created.data.id);
+  }
+
+  /** Activity key → Pipedrive activity id, for the keys already logged on the call's persons. */
+  private async loggedKeys(session: CrmSession, activities: ActivityInput[]): Promise<Map<string, string>> {
+    const earliestByPerson = new Map<number, number>();
+    for (const activity of activities) {
+      const personId = Number(activity.contact.crmId);
+      const at = Date.parse(activity.occurredAt);
+      if (activity.contact.object !== 'persons' || !Number.isInteger(personId) || Number.isNaN(at)) continue;
+      earliestByPerson.set(personId, Math.min(at, earliestByPerson.get(personId) ?? at));
+    }
+    const found = new Map<string, string>();
+    await mapWithConcurrency([...earliestByPerson], this.maxConcurrency, async ([personId, earliest]) => {
+      let cursor: string | undefined;
+      do {
+        const page = await this.http.api<PipedriveApiRecord[] | null>(session, {
+          method: 'GET',
+          path: '/api/v2/activities',
+          query: {
+            person_id: personId,
+            updated_since: new Date(earliest - LOOKBACK_MS).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            limit: 500,
+            cursor,
+          },
+        });
+        for (const record of page.data ?? []) {
+          const note = typeof record.note === 'string' ? record.note : '';
+          for (const match of note.matchAll(KEY_MARKER)) {
+            found.set(safeDecode(match[1]), String(record.id));
+          }
+        }
+        cursor = page.additional_data?.next_cursor ?? undefined;
+      } while (cursor);
+    });
+    // Any failure here fails the call: creating without knowing what was logged could log an activity twice.
+    return found;
+  }
+}

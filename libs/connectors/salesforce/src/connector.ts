@@ -1,0 +1,114 @@
+import {
+  CrmError,
+  CrmErrorCode,
+  type ActivityInput,
+  type ActivityResult,
+  type AuthorizeUrlRequest,
+  type ChangePage,
+  type CodeExchangeRequest,
+  type ConnectorCapabilities,
+  type CrmRecord,
+  type CrmSession,
+  type DeleteRecordsRequest,
+  type DeleteResult,
+  type FieldDescriptor,
+  type GetRecordsRequest,
+  type IntegrationPort,
+  type ReadChangesRequest,
+  type TokenSet,
+  type UpsertBatchRequest,
+  type UpsertResult,
+  type WebhookEvent,
+} from '@pm/integration-port';
+import { logActivities } from './log-activities';
+import { salesforceCapabilities } from './capabilities';
+import { resolveConfig, type ResolvedSalesforceConfig, type SalesforceConnectorConfig } from './config';
+import { describeObject, FieldCatalog } from './describe-object';
+import { deleteRecords } from './delete-records';
+import { findByEmail } from './find-by-email';
+import { getRecords } from './get-records';
+import { SalesforceOAuth } from './oauth';
+import { readChanges } from './read-changes';
+import { SessionConnection } from './session-connection';
+import { upsertBatch } from './upsert-batch';
+
+/**
+ * The Salesforce connector: the IntegrationPort over jsforce 3 (REST API, SOQL, sObject Collections, OAuth 2.0 web
+ * server flow). Stateless between calls: each call builds a jsforce Connection from the session it is handed, with
+ * jsforce's own retries and session refresh switched off (the engine retries, the token vault refreshes).
+ */
+export class SalesforceConnector implements IntegrationPort {
+  readonly provider = 'salesforce';
+  private readonly config: ResolvedSalesforceConfig;
+  private readonly oauth: SalesforceOAuth;
+  /** Field names per org and object, so writes can refuse an unknown field per record (see writes.ts). */
+  private readonly fieldCatalog = new FieldCatalog();
+
+  constructor(config: SalesforceConnectorConfig) {
+    this.config = resolveConfig(config);
+    this.oauth = new SalesforceOAuth(this.config);
+  }
+
+  capabilities(): ConnectorCapabilities {
+    return salesforceCapabilities(this.config);
+  }
+
+  buildAuthorizeUrl(request: AuthorizeUrlRequest): string {
+    return this.oauth.buildAuthorizeUrl(request);
+  }
+
+  exchangeCode(request: CodeExchangeRequest): Promise<TokenSet> {
+    return this.oauth.exchangeCode(request);
+  }
+
+  refreshTokens(refreshToken: string): Promise<TokenSet> {
+    return this.oauth.refreshTokens(refreshToken);
+  }
+
+  revokeToken(token: string): Promise<void> {
+    return this.oauth.revokeToken(token);
+  }
+
+  describeObject(session: CrmSession, object: string): Promise<FieldDescriptor[]> {
+    return describeObject(this.connect(session), object, this.fieldCatalog);
+  }
+
+  readChanges(session: CrmSession, request: ReadChangesRequest): Promise<ChangePage> {
+    return readChanges(this.connect(session), request);
+  }
+
+  upsertBatch(session: CrmSession, request: UpsertBatchRequest): Promise<UpsertResult[]> {
+    return upsertBatch(this.connect(session), request, this.fieldCatalog);
+  }
+
+  findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]> {
+    return findByEmail(this.connect(session), object, emails);
+  }
+
+  getRecords(session: CrmSession, request: GetRecordsRequest): Promise<CrmRecord[]> {
+    return getRecords(this.connect(session), request);
+  }
+
+  deleteRecords(session: CrmSession, request: DeleteRecordsRequest): Promise<DeleteResult[]> {
+    return deleteRecords(this.connect(session), request);
+  }
+
+  logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {
+    return logActivities(this.connect(session), activities, this.config.activityKeyField);
+  }
+
+  /** Salesforce sends no webhooks this connector accepts yet (capabilities say so): every request is refused. */
+  parseWebhook(): WebhookEvent[] {
+    throw new CrmError(
+      CrmErrorCode.INVALID_SIGNATURE,
+      'Salesforce webhooks are not supported by this connector',
+      {
+        provider: this.provider,
+      },
+    );
+  }
+
+  private connect(session: CrmSession): SessionConnection {
+    return new SessionConnection(session, this.config);
+  }
+}
