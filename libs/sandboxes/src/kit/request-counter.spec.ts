@@ -23,6 +23,8 @@ describe('RequestCounter', () => {
         'GET /services/data/:version/query': 1,
         'POST /api/v2/persons/17': 1,
       },
+      inFlight: 0,
+      maxInFlight: 0,
     });
     expect(counter.count('GET /api/v2/persons/:id')).toBe(2);
     expect(counter.countWhere((key) => key.startsWith('GET '))).toBe(4);
@@ -36,5 +38,24 @@ describe('RequestCounter', () => {
     expect(compileRoutePattern('/sobjects/:type/:id').test('/sobjects/Contact')).toBe(false);
     expect(compileRoutePattern('/files/*rest').test('/files/a/b/c')).toBe(true);
     expect(compileRoutePattern('/v1/a.b').test('/v1/aXb')).toBe(false);
+  });
+
+  it('gauges the requests in flight and keeps the most there were at once until a reset', () => {
+    const counter = new RequestCounter();
+    const first = counter.enter();
+    const second = counter.enter();
+    second();
+    second();
+    const third = counter.enter();
+    expect(counter.inFlight()).toBe(2);
+    expect(counter.maxInFlight()).toBe(2);
+    first();
+    third();
+    expect(counter.snapshot()).toMatchObject({ inFlight: 0, maxInFlight: 2 });
+    const stillOpen = counter.enter();
+    counter.reset();
+    expect(counter.maxInFlight()).toBe(1);
+    stillOpen();
+    expect(counter.inFlight()).toBe(0);
   });
 });

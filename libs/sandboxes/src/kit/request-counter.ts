@@ -7,10 +7,18 @@ import type { Request, RequestHandler } from 'express';
  * Counting happens when the request arrives (not when it finishes), so requests answered by an injected fault
  * (429 storms, dropped connections) are counted too, and a test reading the counter right after a response sees
  * it already included.
+ *
+ * It also gauges concurrency: a request is in flight from its arrival until its response is finished or its
+ * connection closes, and the counter keeps the most requests that were ever in flight at once, so a test can assert
+ * that a client never exceeds the concurrency it declares.
  */
 export interface RequestCounterSnapshot {
   total: number;
   byRoute: Record<string, number>;
+  /** Requests that have arrived and are not answered yet. */
+  inFlight: number;
+  /** The most requests in flight at once since the last reset. */
+  maxInFlight: number;
 }
 
 interface RoutePattern {
@@ -43,6 +51,8 @@ export class RequestCounter {
   private readonly patterns: RoutePattern[] = [];
   private readonly counts = new Map<string, number>();
   private totalCount = 0;
+  private inFlightCount = 0;
+  private peakInFlight = 0;
 
   /** Makes a route known so its requests are counted under its pattern; done by SandboxServer.route(). */
   register(method: string, pattern: string): void {
@@ -81,21 +91,51 @@ export class RequestCounter {
     return this.totalCount;
   }
 
+  /** Requests that have arrived and are not answered yet. */
+  inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** The most requests that were in flight at once since the last reset. */
+  maxInFlight(): number {
+    return this.peakInFlight;
+  }
+
+  /** Marks a request as arrived; the returned function marks it done (calling it again does nothing). */
+  enter(): () => void {
+    this.inFlightCount++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlightCount);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.inFlightCount--;
+    };
+  }
+
   snapshot(): RequestCounterSnapshot {
     return {
       total: this.totalCount,
       byRoute: Object.fromEntries([...this.counts].sort(([a], [b]) => (a < b ? -1 : 1))),
+      inFlight: this.inFlightCount,
+      maxInFlight: this.peakInFlight,
     };
   }
 
+  /** Clears the counts; the peak restarts from the requests still in flight (they are not forgotten). */
   reset(): void {
     this.counts.clear();
     this.totalCount = 0;
+    this.peakInFlight = this.inFlightCount;
   }
 
   middleware(): RequestHandler {
-    return (req: Request, _res, next) => {
+    return (req: Request, res, next) => {
       this.record(this.keyFor(req.method, req.path));
+      const leave = this.enter();
+      // 'finish': the answer is handed to the network; 'close': the connection dropped before an answer (or after it).
+      res.once('finish', leave);
+      res.once('close', leave);
       next();
     };
   }

@@ -25,6 +25,13 @@ function oauthConfig(overrides: Partial<OAuthServerConfig> = {}): OAuthServerCon
   };
 }
 
+/** Requests to /api/held wait here until the test answers them; `arrived` tells when the wanted number is held. */
+const held = {
+  answers: [] as Array<() => void>,
+  wanted: 0,
+  arrived: (): void => undefined,
+};
+
 function createServer(overrides: Partial<OAuthServerConfig> = {}): SandboxServer {
   const server = new SandboxServer({
     name: 'test',
@@ -39,6 +46,10 @@ function createServer(overrides: Partial<OAuthServerConfig> = {}): SandboxServer
     res.json({ account: auth.account.id, items });
   });
   server.get('/api/items/:id', (req, res) => void res.json({ id: req.params.id }));
+  server.get('/api/held', (_req, res) => {
+    held.answers.push(() => void res.json({ held: true }));
+    if (held.answers.length === held.wanted) held.arrived();
+  });
   server.post('/api/boom', () => {
     throw new Error('kaboom');
   });
@@ -250,6 +261,24 @@ describe('SandboxServer + OAuthServer over HTTP', () => {
     await fetch(`${base}/__sandbox/counters`);
     expect(server.counters.count('GET /api/items/:id')).toBe(3);
     expect(server.counters.total()).toBe(3);
+  });
+
+  it('gauges the most requests in flight at once, in process and through the control API', async () => {
+    const control = new SandboxControlClient(base);
+    await fetch(`${base}/api/items/1`);
+    const allHeld = new Promise<void>((resolve) => {
+      held.answers = [];
+      held.wanted = 3;
+      held.arrived = resolve;
+    });
+    const requests = [1, 2, 3].map(() => fetch(`${base}/api/held`).then((response) => response.json()));
+    await allHeld;
+    expect(server.counters.inFlight()).toBe(3);
+    expect(await control.counters()).toMatchObject({ total: 4, inFlight: 3, maxInFlight: 3 });
+    for (const answer of held.answers) answer();
+    expect(await Promise.all(requests)).toEqual([{ held: true }, { held: true }, { held: true }]);
+    expect(await control.counters()).toMatchObject({ inFlight: 0, maxInFlight: 3 });
+    expect(await control.resetCounters()).toMatchObject({ total: 0, inFlight: 0, maxInFlight: 0 });
   });
 
   it('answers rate-limit storms through the CRM hook with Retry-After', async () => {

@@ -516,6 +516,9 @@ describe('Salesforce sandbox driven by jsforce', () => {
         'PATCH /services/data/:version/composite/sobjects': 1,
         'PATCH /services/data/:version/sobjects/:type/:id': 1,
       },
+      inFlight: 0,
+      // jsforce sends one request after another.
+      maxInFlight: 1,
     });
   });
 });
