@@ -73,7 +73,7 @@ export class HubSpotCall {
 
   constructor(
     config: HubSpotConnectorConfig,
-    private readonly facts: HttpFacts,
+    readonly facts: HttpFacts,
     private readonly session?: Pick<CrmSession, 'accessToken' | 'signal' | 'onRateLimit'>,
   ) {
     this.timeoutMs = config.requestTimeoutMs ?? HUBSPOT_DEFAULT_TIMEOUT_MS;

@@ -1,3 +1,4 @@
+import { inBatches } from '@pm/connector-kit';
 import {
   CrmError,
   CrmErrorCode,
@@ -28,8 +29,8 @@ export async function deleteHubSpotRecords(
   // HubSpot refuses a batch naming one id twice; each input still gets its own result below.
   const ids = [...new Set(request.ids)];
   const refused = new Map<string, RecordError>();
-  for (let start = 0; start < ids.length; start += HUBSPOT_MAX_BATCH) {
-    await archiveIsolated(call, info.capability.name, ids.slice(start, start + HUBSPOT_MAX_BATCH), refused);
+  for (const batch of inBatches(ids, HUBSPOT_MAX_BATCH)) {
+    await archiveIsolated(call, info.capability.name, batch, refused);
   }
   return request.ids.map((id): DeleteResult => {
     const error = refused.get(id);

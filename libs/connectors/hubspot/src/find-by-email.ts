@@ -1,3 +1,4 @@
+import { inBatches, uniqueNormalisedEmails } from '@pm/connector-kit';
 import { CrmError, CrmErrorCode, type CrmRecord } from '@pm/integration-port';
 import type { HubSpotCall } from './client';
 import { HUBSPOT_MAX_BATCH, HUBSPOT_PROVIDER } from './config';
@@ -21,13 +22,9 @@ export async function findHubSpotByEmail(
       provider: HUBSPOT_PROVIDER,
     });
   }
-  const wanted = [
-    ...new Set(emails.map((email) => email.trim().toLowerCase()).filter((email) => email !== '')),
-  ];
   const properties = propertiesToRead(info, undefined);
   const found = new Map<string, CrmRecord>();
-  for (let start = 0; start < wanted.length; start += HUBSPOT_MAX_BATCH) {
-    const chunk = wanted.slice(start, start + HUBSPOT_MAX_BATCH);
+  for (const chunk of inBatches(uniqueNormalisedEmails(emails), HUBSPOT_MAX_BATCH)) {
     const response = await call.run(() =>
       call.objects.batchApi.read(
         object,

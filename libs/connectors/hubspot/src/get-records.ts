@@ -1,3 +1,4 @@
+import { inBatches } from '@pm/connector-kit';
 import { CrmError, type CrmRecord, type GetRecordsRequest } from '@pm/integration-port';
 import { addHubSpotAssociations } from './associations';
 import type { HubSpotCall } from './client';
@@ -19,8 +20,7 @@ export async function getHubSpotRecords(call: HubSpotCall, request: GetRecordsRe
   const ids = [...new Set(request.ids.map((id) => id.trim()).filter((id) => id !== ''))];
   const properties = propertiesToRead(info, request.fields);
   const records: CrmRecord[] = [];
-  for (let start = 0; start < ids.length; start += HUBSPOT_MAX_BATCH) {
-    const chunk = ids.slice(start, start + HUBSPOT_MAX_BATCH);
+  for (const chunk of inBatches(ids, HUBSPOT_MAX_BATCH)) {
     const response = await call.run(() =>
       call.objects.batchApi.read(
         info.capability.name,

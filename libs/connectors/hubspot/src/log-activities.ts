@@ -1,3 +1,4 @@
+import { collectPages, inBatches } from '@pm/connector-kit';
 import {
   AssociationSpecAssociationCategoryEnum,
   FilterOperatorEnum,
@@ -16,6 +17,7 @@ import {
 } from '@pm/integration-port';
 import { runBatchIsolated, type BatchEntry } from './batch-outcomes';
 import type { HubSpotCall } from './client';
+import type { SdkObject } from './records';
 import {
   HUBSPOT_DEFAULT_ACTIVITY_KEY_PROPERTY,
   HUBSPOT_MAX_BATCH,
@@ -102,8 +104,7 @@ export class HubSpotActivityLogger {
     const toCreate: ActivityEntry[] = candidates
       .filter((activity) => !results.has(activity.key))
       .map((activity) => ({ traceId: activity.key, matchKey: activity.key, activity }));
-    for (let start = 0; start < toCreate.length; start += HUBSPOT_MAX_BATCH) {
-      const chunk = toCreate.slice(start, start + HUBSPOT_MAX_BATCH);
+    for (const chunk of inBatches(toCreate, HUBSPOT_MAX_BATCH)) {
       const outcomes = await runBatchIsolated(
         chunk,
         (entries) =>
@@ -165,24 +166,29 @@ export class HubSpotActivityLogger {
   /** Keys already logged, with their engagement ids. */
   private async findExisting(call: HubSpotCall, keys: string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    for (let start = 0; start < keys.length; start += HUBSPOT_MAX_BATCH) {
-      const chunk = keys.slice(start, start + HUBSPOT_MAX_BATCH);
-      const page = await call.run(() =>
-        call.objects.searchApi.doSearch(
-          'emails',
-          {
-            filterGroups: [
-              {
-                filters: [{ propertyName: this.keyProperty, operator: FilterOperatorEnum.In, values: chunk }],
-              },
-            ],
-            properties: [this.keyProperty],
-            limit: HUBSPOT_MAX_SEARCH_PAGE,
-          },
-          call.options,
+    for (const chunk of inBatches(keys, HUBSPOT_MAX_BATCH)) {
+      // One page holds every match but for duplicates from the search lag; the kit follows any further page.
+      const matches = await collectPages<SdkObject>(call.facts.pagination, (after) =>
+        call.run(() =>
+          call.objects.searchApi.doSearch(
+            'emails',
+            {
+              filterGroups: [
+                {
+                  filters: [
+                    { propertyName: this.keyProperty, operator: FilterOperatorEnum.In, values: chunk },
+                  ],
+                },
+              ],
+              properties: [this.keyProperty],
+              limit: HUBSPOT_MAX_SEARCH_PAGE,
+              ...(after === undefined ? {} : { after }),
+            },
+            call.options,
+          ),
         ),
       );
-      for (const result of page.results) {
+      for (const result of matches) {
         const key = result.properties[this.keyProperty];
         // Two engagements with one key can only come from the search lag above; the oldest id wins.
         if (key && !found.has(key)) found.set(key, result.id);

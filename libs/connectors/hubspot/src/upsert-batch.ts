@@ -1,4 +1,4 @@
-import { toUtcIso } from '@pm/connector-kit';
+import { normaliseEmail, toUtcIso } from '@pm/connector-kit';
 import {
   CrmError,
   CrmErrorCode,
@@ -16,10 +16,6 @@ interface WriteEntry extends BatchEntry {
   index: number;
   input: UpsertInput;
   properties: Record<string, string>;
-}
-
-function normalizeEmail(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : undefined;
 }
 
 /**
@@ -60,7 +56,7 @@ export class HubSpotWriter {
         updates.push({ index, traceId, input, properties, matchKey: input.crmId });
         return;
       }
-      const email = emailField !== undefined ? normalizeEmail(input.fields[emailField]) : undefined;
+      const email = emailField !== undefined ? normaliseEmail(input.fields[emailField]) : undefined;
       if (info.capability.upsertByEmail && email !== undefined) {
         // HubSpot refuses a whole upsert batch that names one e-mail twice.
         if (emailsInBatch.has(email)) {
@@ -151,7 +147,7 @@ export class HubSpotWriter {
               call.options,
             ),
           ),
-        (result) => (emailField ? normalizeEmail(result.properties[emailField]) : undefined),
+        (result) => (emailField ? normaliseEmail(result.properties[emailField]) : undefined),
       ),
       (result) => result._new === true,
     );

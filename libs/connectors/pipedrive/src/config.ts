@@ -15,7 +15,10 @@ export interface PipedriveConnectorConfig {
   requestTimeoutMs?: number;
   /** Records one `upsertBatch` call takes; default 100. Pipedrive has no batch write: each is its own request. */
   maxWriteBatch?: number;
-  /** Requests one call keeps in flight at once (writes, e-mail searches); default 5. */
+  /**
+   * Port calls the engine may run at once against one account (capabilities.maxConcurrency); default 5. Each call
+   * sends its own requests one after another, so this is also the most requests in flight per account.
+   */
   maxConcurrency?: number;
   /** How far before the cursor a change read starts, for records committed with a slightly older stamp; 1 s. */
   readOverlapMs?: number;

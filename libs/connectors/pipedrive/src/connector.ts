@@ -33,7 +33,8 @@ import { PIPEDRIVE_HTTP_FACTS, PIPEDRIVE_PROVIDER } from './http-facts';
 import { PipedriveOAuth } from './oauth';
 import { PIPEDRIVE_OBJECTS } from './objects';
 import { readPipedriveChanges } from './read-changes';
-import { deletePipedriveRecords, getPipedriveRecords } from './get-records';
+import { deletePipedriveRecords } from './delete-records';
+import { getPipedriveRecords } from './get-records';
 import {
   createPipedriveWebhook,
   deletePipedriveWebhook,
@@ -44,8 +45,8 @@ import { PipedriveWriter } from './upsert-batch';
 
 /**
  * The Pipedrive connector: persons, organizations and activities over API v2 (v1 for field metadata, the current
- * user and webhooks), through a thin typed fetch client (see pipedrive-http.ts for why not the SDK). It translates,
- * reads one page per call and never retries; every failure is a CrmError mapped in pipedrive-errors.ts.
+ * user and webhooks), through a thin typed fetch client (see client.ts for why not the SDK). It translates,
+ * reads one page per call, sends its requests one after another (the engine owns concurrency) and never retries; every failure is a CrmError mapped in errors.ts.
  */
 export class PipedriveConnector implements IntegrationPort {
   readonly provider = PIPEDRIVE_PROVIDER;
@@ -61,7 +62,7 @@ export class PipedriveConnector implements IntegrationPort {
     this.http = new PipedriveHttpClient(this.config);
     this.oauth = new PipedriveOAuth(this.config, this.http);
     this.writer = new PipedriveWriter(this.http, this.config);
-    this.activityLogger = new PipedriveActivityLogger(this.http, this.config.maxConcurrency);
+    this.activityLogger = new PipedriveActivityLogger(this.http);
   }
 
   capabilities(): ConnectorCapabilities {
@@ -70,7 +71,8 @@ export class PipedriveConnector implements IntegrationPort {
       displayName: 'Pipedrive',
       objects: PIPEDRIVE_OBJECTS.map((object) => ({ ...object })),
       maxWriteBatch: this.config.maxWriteBatch,
-      // No batch endpoint: every record is its own request (plus an e-mail search before a create).
+      // No batch endpoint: every record is its own request (plus an e-mail search before a create, unless the
+      // caller matched it already: createsMatched).
       writeRecordsPerRequest: 1,
       maxReadPage: PIPEDRIVE_HTTP_FACTS.pagination.maxPageSize,
       maxConcurrency: this.config.maxConcurrency,
@@ -118,15 +120,15 @@ export class PipedriveConnector implements IntegrationPort {
   }
 
   findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]> {
-    return findPipedrivePersonsByEmail(this.http, session, object, emails, this.config.maxConcurrency);
+    return findPipedrivePersonsByEmail(this.http, session, object, emails);
   }
 
   getRecords(session: CrmSession, request: GetRecordsRequest): Promise<CrmRecord[]> {
-    return getPipedriveRecords(this.http, session, request, this.config.maxConcurrency);
+    return getPipedriveRecords(this.http, session, request);
   }
 
   deleteRecords(session: CrmSession, request: DeleteRecordsRequest): Promise<DeleteResult[]> {
-    return deletePipedriveRecords(this.http, session, request, this.config.maxConcurrency);
+    return deletePipedriveRecords(this.http, session, request);
   }
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {

@@ -1,6 +1,8 @@
 import type { CrmSession, FieldDescriptor, FieldType } from '@pm/integration-port';
-import type { PipedriveEnvelope, PipedriveHttpClient } from './client';
+import type { PipedriveHttpClient } from './client';
+import { PIPEDRIVE_V1_PAGINATION } from './http-facts';
 import { requirePipedriveObject, toRequestBody, type PipedriveObjectName } from './objects';
+import { collectPipedrivePages } from './pages';
 
 /** A person field as `GET /v1/personFields` returns it (the SDK's v1 `Field` model). */
 interface PipedriveField {
@@ -115,20 +117,10 @@ export async function describePipedriveObject(
 ): Promise<FieldDescriptor[]> {
   const object = requirePipedriveObject(objectName);
   if (object !== 'persons') return STATIC_FIELDS[object].map((field) => describeField(object, field));
-  const fields: PipedriveField[] = [];
-  let start: number | undefined = 0;
-  while (start !== undefined) {
-    const page: PipedriveEnvelope<PipedriveField[] | null> = await http.api<PipedriveField[] | null>(
-      session,
-      {
-        method: 'GET',
-        path: '/api/v1/personFields',
-        query: { start, limit: 500 },
-      },
-    );
-    fields.push(...(page.data ?? []));
-    const more = page.additional_data?.more_items_in_collection === true;
-    start = more ? page.additional_data?.next_start : undefined;
-  }
+  const fields = await collectPipedrivePages<PipedriveField>(http, session, PIPEDRIVE_V1_PAGINATION, {
+    method: 'GET',
+    path: '/api/v1/personFields',
+    query: { start: 0, limit: PIPEDRIVE_V1_PAGINATION.maxPageSize },
+  });
   return fields.map((field) => describeField(object, field));
 }

@@ -1,4 +1,4 @@
-import type { HttpFacts } from '@pm/connector-kit';
+import type { HttpFacts, PaginationFacts } from '@pm/connector-kit';
 
 export const PIPEDRIVE_PROVIDER = 'pipedrive';
 
@@ -31,4 +31,24 @@ export const PIPEDRIVE_HTTP_FACTS: HttpFacts = {
     scope: 'scope',
     instanceUrl: 'api_domain',
   },
+};
+
+/** The person search (`GET /api/v2/persons/search`): the same cursor paging, its items under `data.items`. */
+export const PIPEDRIVE_SEARCH_PAGINATION: PaginationFacts = {
+  ...PIPEDRIVE_HTTP_FACTS.pagination,
+  itemsPath: 'data.items',
+};
+
+/**
+ * API v1 lists (the field metadata `GET /api/v1/personFields`): offset paging by `start`/`limit`, the next offset in
+ * `additional_data.next_start`, absent on the last page (as the sandbox answers; the real API nests the same fields
+ * under `additional_data.pagination`).
+ */
+export const PIPEDRIVE_V1_PAGINATION: PaginationFacts = {
+  style: 'offset',
+  cursorParam: 'start',
+  limitParam: 'limit',
+  nextPath: 'additional_data.next_start',
+  itemsPath: 'data',
+  maxPageSize: 500,
 };

@@ -6,11 +6,11 @@ import {
   type ActivityResult,
   type CrmSession,
 } from '@pm/integration-port';
-import { mapWithConcurrency } from './concurrency';
-import { isAccountLevelError, toRecordError } from './errors';
 import type { PipedriveHttpClient } from './client';
-import { PIPEDRIVE_PROVIDER } from './http-facts';
+import { isAccountLevelError, toRecordError } from './errors';
+import { PIPEDRIVE_HTTP_FACTS, PIPEDRIVE_PROVIDER } from './http-facts';
 import type { PipedriveApiRecord } from './objects';
+import { collectPipedrivePages } from './pages';
 
 /**
  * PenguinMails e-mail events as Pipedrive activities: `POST /api/v2/activities` with `type: "email"`, `done: true`,
@@ -98,35 +98,32 @@ function personIdOf(activity: ActivityInput): number {
 }
 
 export class PipedriveActivityLogger {
-  constructor(
-    private readonly http: PipedriveHttpClient,
-    private readonly maxConcurrency: number,
-  ) {}
+  constructor(private readonly http: PipedriveHttpClient) {}
 
+  /** Creates one after another; an account-level failure (401, 403, 429, abort) stops the call and is thrown. */
   async logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {
     const logged = await this.loggedKeys(session, activities);
-    const inFlight = new Map<string, Promise<string>>();
-    return mapWithConcurrency(
-      activities,
-      this.maxConcurrency,
-      async (activity): Promise<ActivityResult> => {
-        try {
-          const existing = logged.get(activity.key);
-          if (existing !== undefined) return { key: activity.key, ok: true, crmId: existing };
-          // The same key twice in one call: one activity, both results point at it.
-          let creation = inFlight.get(activity.key);
-          if (creation === undefined) {
-            creation = this.create(session, activity);
-            inFlight.set(activity.key, creation);
-          }
-          return { key: activity.key, ok: true, crmId: await creation };
-        } catch (error) {
-          if (isAccountLevelError(error) || !(error instanceof CrmError)) throw error;
-          return { key: activity.key, ok: false, error: toRecordError(error) };
-        }
-      },
-      isAccountLevelError,
-    );
+    // The same key twice in one call: one activity (or one failure), both results point at it.
+    const byKey = new Map<string, ActivityResult>();
+    for (const activity of activities) {
+      if (byKey.has(activity.key)) continue;
+      byKey.set(activity.key, await this.logOne(session, activity, logged.get(activity.key)));
+    }
+    return activities.map((activity) => ({ ...(byKey.get(activity.key) as ActivityResult) }));
+  }
+
+  private async logOne(
+    session: CrmSession,
+    activity: ActivityInput,
+    loggedBefore: string | undefined,
+  ): Promise<ActivityResult> {
+    if (loggedBefore !== undefined) return { key: activity.key, ok: true, crmId: loggedBefore };
+    try {
+      return { key: activity.key, ok: true, crmId: await this.create(session, activity) };
+    } catch (error) {
+      if (isAccountLevelError(error) || !(error instanceof CrmError)) throw error;
+      return { key: activity.key, ok: false, error: toRecordError(error) };
+    }
   }
 
   private async create(session: CrmSession, activity: ActivityInput): Promise<string> {
@@ -148,28 +145,28 @@ export class PipedriveActivityLogger {
       earliestByPerson.set(personId, Math.min(at, earliestByPerson.get(personId) ?? at));
     }
     const found = new Map<string, string>();
-    await mapWithConcurrency([...earliestByPerson], this.maxConcurrency, async ([personId, earliest]) => {
-      let cursor: string | undefined;
-      do {
-        const page = await this.http.api<PipedriveApiRecord[] | null>(session, {
+    for (const [personId, earliest] of earliestByPerson) {
+      const records = await collectPipedrivePages<PipedriveApiRecord>(
+        this.http,
+        session,
+        PIPEDRIVE_HTTP_FACTS.pagination,
+        {
           method: 'GET',
           path: '/api/v2/activities',
           query: {
             person_id: personId,
             updated_since: new Date(earliest - LOOKBACK_MS).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-            limit: 500,
-            cursor,
+            limit: PIPEDRIVE_HTTP_FACTS.pagination.maxPageSize,
           },
-        });
-        for (const record of page.data ?? []) {
-          const note = typeof record.note === 'string' ? record.note : '';
-          for (const match of note.matchAll(KEY_MARKER)) {
-            found.set(safeDecode(match[1]), String(record.id));
-          }
+        },
+      );
+      for (const record of records) {
+        const note = typeof record.note === 'string' ? record.note : '';
+        for (const match of note.matchAll(KEY_MARKER)) {
+          found.set(safeDecode(match[1]), String(record.id));
         }
-        cursor = page.additional_data?.next_cursor ?? undefined;
-      } while (cursor);
-    });
+      }
+    }
     // Any failure here fails the call: creating without knowing what was logged could log an activity twice.
     return found;
   }

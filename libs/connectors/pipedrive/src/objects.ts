@@ -1,4 +1,4 @@
-import { toUtcIso } from '@pm/connector-kit';
+import { normaliseEmail, toUtcIso } from '@pm/connector-kit';
 import { CrmError, CrmErrorCode, type CrmRecord, type ObjectCapability } from '@pm/integration-port';
 import { PIPEDRIVE_PROVIDER } from './http-facts';
 
@@ -20,7 +20,7 @@ export const PIPEDRIVE_OBJECTS: readonly ObjectCapability[] = [
     emailField: 'email',
     // API v2 lists leave deleted records out; deletions arrive through webhooks (`meta.action: delete`).
     reportsDeletions: false,
-    // No server-side upsert: upsertBatch searches by e-mail before creating (see pipedrive-writes.ts).
+    // No server-side upsert: upsertBatch searches by e-mail before creating (see upsert-batch.ts).
     upsertByEmail: false,
   },
   {
@@ -176,7 +176,8 @@ function replacePrimary(current: unknown, value: unknown, field: string): Pipedr
   return [
     { value, primary: true, label: label ?? 'work' },
     ...others
-      .filter((item) => item.value.toLowerCase() !== value.toLowerCase())
+      // The same address (or number) in another case is the one being made primary.
+      .filter((item) => normaliseEmail(item.value) !== normaliseEmail(value))
       .map((i) => ({ ...i, primary: false })),
   ];
 }
@@ -235,9 +236,10 @@ export function connectorFieldName(
 
 /** Whether a person carries `email` (compared case-insensitively, as Pipedrive's search does). */
 export function personHasEmail(api: PipedriveApiRecord, email: string): boolean {
-  const wanted = email.toLowerCase();
+  const wanted = normaliseEmail(email);
   return (
+    wanted !== undefined &&
     Array.isArray(api.emails) &&
-    (api.emails as PipedriveContactItem[]).some((item) => item.value?.toLowerCase() === wanted)
+    (api.emails as PipedriveContactItem[]).some((item) => normaliseEmail(item.value) === wanted)
   );
 }

@@ -1,3 +1,4 @@
+import { normaliseEmail } from '@pm/connector-kit';
 import {
   CrmError,
   CrmErrorCode,
@@ -6,10 +7,9 @@ import {
   type UpsertInput,
   type UpsertResult,
 } from '@pm/integration-port';
-import { mapWithConcurrency } from './concurrency';
+import type { PipedriveHttpClient } from './client';
 import { isAccountLevelError, toRecordError } from './errors';
 import { searchPersonIdsByEmail } from './find-by-email';
-import type { PipedriveHttpClient } from './client';
 import { PIPEDRIVE_PROVIDER } from './http-facts';
 import {
   connectorFieldName,
@@ -24,22 +24,24 @@ import {
 
 /**
  * upsertBatch for Pipedrive, which has no batch write endpoint: each record is its own `POST`/`PATCH
- * /api/v2/{object}`, run with at most `maxConcurrency` in flight inside the one call, and the results come back one
- * per input in input order. A record Pipedrive rejects (400 validation, 404) fails alone with Pipedrive's message
- * and field; so does a record whose request got no answer (reset, timeout) — the engine retries it later, and the
- * e-mail lookup below makes that retry safe. Account-level failures (401, 403, 429, daily budget, abort) stop new
- * requests and throw once the ones in flight have finished: no other record of the call could succeed.
+ * /api/v2/{object}`, sent one after another (the engine decides how many port calls run at once), and the results
+ * come back one per input in input order. A record Pipedrive rejects (400 validation, 404) fails alone with
+ * Pipedrive's message and field; so does a record whose request got no answer (reset, timeout) — the engine retries
+ * it later, and the e-mail lookup below makes that retry safe. Account-level failures (401, 403, 429, daily budget,
+ * abort) stop the call and are thrown: no other record of the call could succeed.
  *
  * Creates never duplicate: Pipedrive has no upsert by a unique key, so a person without a crmId is first looked up by
- * e-mail (exact search) and updated when found. A create whose response was lost therefore becomes an update of the
- * person it made when the engine retries it. (Pipedrive's search index can lag a write by seconds; a retry sooner
- * than that could still create a second person — the engine's retry back-off is longer.) Organizations and
- * activities have no such key; they are created as given.
+ * e-mail (exact search) and updated when found — unless the caller has just done that look-up itself
+ * (`createsMatched`), when the create is the only request: one per person instead of two. A create whose response
+ * was lost becomes an update of the person it made when the engine retries it (a retry never sets the flag).
+ * (Pipedrive's search index can lag a write by seconds; a retry sooner than that could still create a second
+ * person — the engine's retry back-off is longer.) Two inputs of one call with one e-mail make one person: the later
+ * updates the person the earlier created. Organizations and activities have no such key; they are created as given.
  */
 export class PipedriveWriter {
   constructor(
     private readonly http: PipedriveHttpClient,
-    private readonly options: { maxWriteBatch: number; maxConcurrency: number },
+    private readonly options: { maxWriteBatch: number },
   ) {}
 
   async upsertBatch(session: CrmSession, request: UpsertBatchRequest): Promise<UpsertResult[]> {
@@ -51,32 +53,34 @@ export class PipedriveWriter {
         { provider: PIPEDRIVE_PROVIDER },
       );
     }
-    // Creates of one e-mail within the call run one after the other, so the second finds the person the first made.
-    const byEmail = new Map<string, Promise<UpsertResult>>();
-    return mapWithConcurrency(
-      request.records,
-      this.options.maxConcurrency,
-      (input) => {
-        const email = object === 'persons' && input.crmId === undefined ? emailOf(input.fields) : undefined;
-        if (email === undefined) return this.upsertOne(session, object, input);
-        const previous = byEmail.get(email.toLowerCase());
-        const write = (previous ?? Promise.resolve())
-          .catch(() => undefined)
-          .then(() => this.upsertOne(session, object, input));
-        byEmail.set(email.toLowerCase(), write);
-        return write;
-      },
-      isAccountLevelError,
-    );
+    const lookUpCreates = request.createsMatched !== true;
+    // Persons created earlier in this call, by e-mail: a later input with the e-mail updates that person.
+    const createdByEmail = new Map<string, string>();
+    const results: UpsertResult[] = [];
+    for (const input of request.records) {
+      const email = object === 'persons' && input.crmId === undefined ? emailOf(input.fields) : undefined;
+      const result = await this.upsertOne(session, object, input, async () => {
+        if (email === undefined) return undefined;
+        const madeHere = createdByEmail.get(email);
+        if (madeHere !== undefined || !lookUpCreates) return madeHere;
+        // The person a create would duplicate: the lowest id holding the e-mail.
+        const [first] = await searchPersonIdsByEmail(this.http, session, email);
+        return first;
+      });
+      if (email !== undefined && result.ok && result.created) createdByEmail.set(email, result.crmId);
+      results.push(result);
+    }
+    return results;
   }
 
   private async upsertOne(
     session: CrmSession,
     object: PipedriveObjectName,
     input: UpsertInput,
+    existingId: () => Promise<string | undefined>,
   ): Promise<UpsertResult> {
     try {
-      const targetId = input.crmId ?? (await this.existingIdByEmail(session, object, input));
+      const targetId = input.crmId ?? (await existingId());
       if (targetId !== undefined) {
         const current = updateNeedsCurrent(object, input.fields)
           ? await this.get(session, object, targetId)
@@ -104,19 +108,6 @@ export class PipedriveWriter {
     }
   }
 
-  /** The person a create would duplicate: the lowest id holding the input's e-mail. */
-  private async existingIdByEmail(
-    session: CrmSession,
-    object: PipedriveObjectName,
-    input: UpsertInput,
-  ): Promise<string | undefined> {
-    if (object !== 'persons') return undefined;
-    const email = emailOf(input.fields);
-    if (email === undefined) return undefined;
-    const [first] = await searchPersonIdsByEmail(this.http, session, email);
-    return first;
-  }
-
   private async get(
     session: CrmSession,
     object: PipedriveObjectName,
@@ -140,12 +131,10 @@ export class PipedriveWriter {
   }
 }
 
+/** The normalised primary e-mail of a person's input fields (`email`, or the primary of `emails[]`). */
 function emailOf(fields: Record<string, unknown>): string | undefined {
-  if (typeof fields.email === 'string' && fields.email.trim() !== '') return fields.email.trim();
-  if (Array.isArray(fields.emails)) {
-    const items = fields.emails as PipedriveContactItem[];
-    const value = (items.find((item) => item.primary) ?? items[0])?.value;
-    if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  }
-  return undefined;
+  const email = normaliseEmail(fields.email);
+  if (email !== undefined || !Array.isArray(fields.emails)) return email;
+  const items = fields.emails as PipedriveContactItem[];
+  return normaliseEmail((items.find((item) => item.primary) ?? items[0])?.value);
 }

@@ -1,5 +1,4 @@
-import { CrmError, CrmErrorCode } from '@pm/integration-port';
-import { mapWithConcurrency } from '../src/concurrency';
+import { CrmErrorCode } from '@pm/integration-port';
 import { crmErrorFromResponse, crmErrorFromTokenResponse } from '../src/errors';
 import { toCrmRecord, toRequestBody } from '../src/objects';
 import { parsePipedriveWebhook } from '../src/parse-webhook';
@@ -125,36 +124,6 @@ describe('Pipedrive field translation', () => {
       fields: { email: 'first@x.example', phone: null, ['b'.repeat(40)]: null },
       associations: { organizations: ['3'] },
     });
-  });
-});
-
-describe('mapWithConcurrency', () => {
-  it('keeps input order, never exceeds the limit, and stops starting tasks after a fatal error', async () => {
-    let inFlight = 0;
-    let most = 0;
-    const started: number[] = [];
-    const results = await mapWithConcurrency([5, 1, 4, 2, 3], 2, async (ms, index) => {
-      started.push(index);
-      inFlight++;
-      most = Math.max(most, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      inFlight--;
-      return index * 10;
-    });
-    expect(results).toEqual([0, 10, 20, 30, 40]);
-    expect(most).toBe(2);
-
-    const seen: number[] = [];
-    const fatal = new CrmError(CrmErrorCode.RATE_LIMITED, 'slow down');
-    await expect(
-      mapWithConcurrency([0, 1, 2, 3, 4, 5], 2, async (value) => {
-        seen.push(value);
-        if (value === 1) throw fatal;
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        return value;
-      }),
-    ).rejects.toBe(fatal);
-    expect(seen).toEqual([0, 1]);
   });
 });
 

@@ -41,7 +41,7 @@ export class SalesforceConnector implements IntegrationPort {
   readonly provider = 'salesforce';
   private readonly config: ResolvedSalesforceConfig;
   private readonly oauth: SalesforceOAuth;
-  /** Field names per org and object, so writes can refuse an unknown field per record (see writes.ts). */
+  /** Field names per org and object, so writes can refuse an unknown field per record (see upsert-batch.ts). */
   private readonly fieldCatalog = new FieldCatalog();
 
   constructor(config: SalesforceConnectorConfig) {

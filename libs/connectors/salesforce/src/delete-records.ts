@@ -1,3 +1,4 @@
+import { inBatches } from '@pm/connector-kit';
 import {
   CrmErrorCode,
   type DeleteRecordsRequest,
@@ -61,8 +62,7 @@ export async function deleteRecords(
     toSend.push(id);
   }
   const answers = new Map<string, DeleteResult>();
-  for (let start = 0; start < toSend.length; start += IDS_PER_DELETE) {
-    const chunk = toSend.slice(start, start + IDS_PER_DELETE);
+  for (const chunk of inBatches(toSend, IDS_PER_DELETE)) {
     const query = new URLSearchParams({ ids: chunk.join(','), allOrNone: 'false' });
     const entries = await connection.call((conn) =>
       conn.request<DeleteAnswer[]>({

@@ -1,6 +1,8 @@
+import { inBatches, normaliseEmail, uniqueNormalisedEmails } from '@pm/connector-kit';
 import { CrmError, CrmErrorCode, type CrmRecord } from '@pm/integration-port';
 import { objectSpec, selectFields } from './objects';
-import { toCrmRecord, type QueryAnswer } from './records';
+import { queryAllRows } from './query';
+import { toCrmRecord } from './records';
 import type { SessionConnection } from './session-connection';
 import { soqlName, soqlString } from './soql';
 
@@ -9,7 +11,7 @@ const EMAILS_PER_QUERY = 200;
 
 /**
  * Records whose e-mail is one of `emails`. SOQL compares text case-insensitively, so `Email IN ('a@x.com')` also
- * finds `A@X.com`; one query per 200 e-mails, following `nextRecordsUrl` when an answer comes in batches.
+ * finds `A@X.com`; one query per 200 e-mails, all pages of each answer followed (`queryAllRows`).
  */
 export async function findByEmail(
   connection: SessionConnection,
@@ -29,31 +31,19 @@ export async function findByEmail(
       },
     );
   }
-  const wanted = [
-    ...new Set(emails.map((email) => email.trim().toLowerCase()).filter((email) => email !== '')),
-  ];
   const fields = selectFields(spec, requestedFields ?? [emailField, ...spec.defaultFields]);
   const found: CrmRecord[] = [];
-  for (let start = 0; start < wanted.length; start += EMAILS_PER_QUERY) {
-    const chunk = wanted.slice(start, start + EMAILS_PER_QUERY);
+  for (const batch of inBatches(uniqueNormalisedEmails(emails), EMAILS_PER_QUERY)) {
     const soql =
       `SELECT ${fields.map(soqlName).join(', ')} FROM ${spec.capability.name}` +
-      ` WHERE ${emailField} IN (${chunk.map(soqlString).join(', ')}) ORDER BY CreatedDate ASC, Id ASC`;
-    let answer = await connection.call((conn) =>
-      conn.request<QueryAnswer>(`${connection.baseUrl}/query?q=${encodeURIComponent(soql)}`),
-    );
-    found.push(...answer.records.map((row) => toCrmRecord(spec.capability.name, row)));
-    while (!answer.done && answer.nextRecordsUrl) {
-      const next = answer.nextRecordsUrl;
-      answer = await connection.call((conn) => conn.request<QueryAnswer>(next));
-      found.push(...answer.records.map((row) => toCrmRecord(spec.capability.name, row)));
-    }
+      ` WHERE ${emailField} IN (${batch.map(soqlString).join(', ')}) ORDER BY CreatedDate ASC, Id ASC`;
+    const rows = await queryAllRows(connection, soql);
+    found.push(...rows.map((row) => toCrmRecord(spec.capability.name, row)));
   }
   return found;
 }
 
-/** The lower-cased e-mail of a record found by `findByEmail`. */
+/** The normalised e-mail of a record found by `findByEmail`, the key it is matched on. */
 export function emailOf(record: CrmRecord, emailField: string): string | undefined {
-  const value = record.fields[emailField];
-  return typeof value === 'string' ? value.toLowerCase() : undefined;
+  return normaliseEmail(record.fields[emailField]);
 }

@@ -1,7 +1,9 @@
+import { inBatches } from '@pm/connector-kit';
 import type { CrmRecord, GetRecordsRequest } from '@pm/integration-port';
 import { objectSpec, selectFields } from './objects';
+import { queryAllRows } from './query';
 import { belongsTo, isRecordId, recordKey } from './record-ids';
-import { toCrmRecord, type QueryAnswer } from './records';
+import { toCrmRecord } from './records';
 import type { SessionConnection } from './session-connection';
 import { soqlName, soqlString } from './soql';
 
@@ -36,19 +38,11 @@ export async function getRecords(
 
   const fields = selectFields(spec, request.fields).map(soqlName);
   const found: CrmRecord[] = [];
-  for (let start = 0; start < wanted.length; start += IDS_PER_QUERY) {
-    const chunk = wanted.slice(start, start + IDS_PER_QUERY);
-    const soql = `SELECT ${fields.join(', ')} FROM ${soqlName(object)} WHERE Id IN (${chunk.map(soqlString).join(', ')})`;
-    let answer = await connection.call((conn) =>
-      conn.request<QueryAnswer>(`${connection.baseUrl}/query?q=${encodeURIComponent(soql)}`),
-    );
-    found.push(...(answer.records ?? []).map((row) => toCrmRecord(object, row)));
-    // 200 rows never fill a query batch (2,000 by default), but an org may set a smaller batch size: follow it.
-    while (!answer.done && answer.nextRecordsUrl) {
-      const next = answer.nextRecordsUrl;
-      answer = await connection.call((conn) => conn.request<QueryAnswer>(next));
-      found.push(...(answer.records ?? []).map((row) => toCrmRecord(object, row)));
-    }
+  for (const batch of inBatches(wanted, IDS_PER_QUERY)) {
+    const soql = `SELECT ${fields.join(', ')} FROM ${soqlName(object)} WHERE Id IN (${batch.map(soqlString).join(', ')})`;
+    // 200 rows never fill a query batch (2,000 by default), but an org may set a smaller batch size: all pages.
+    const rows = await queryAllRows(connection, soql);
+    found.push(...rows.map((row) => toCrmRecord(object, row)));
   }
   const order = (record: CrmRecord) => position.get(recordKey(record.id)) ?? Number.MAX_SAFE_INTEGER;
   return found.sort((left, right) => order(left) - order(right));

@@ -5,9 +5,10 @@ import {
   type ActivityKind,
   type ActivityResult,
 } from '@pm/integration-port';
+import { inBatches } from '@pm/connector-kit';
 import type { SaveResult } from 'jsforce';
 import { recordErrorFrom, type CollectionError } from './errors';
-import type { QueryAnswer } from './records';
+import { queryAllRows } from './query';
 import type { SessionConnection } from './session-connection';
 import { soqlName, soqlString } from './soql';
 import { MAX_WRITE_BATCH } from './upsert-batch';
@@ -99,27 +100,13 @@ async function existingTasks(
   keyField: string | undefined,
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
-  const run = async (soql: string): Promise<Record<string, unknown>[]> => {
-    const rows: Record<string, unknown>[] = [];
-    let answer = await connection.call((conn) =>
-      conn.request<QueryAnswer>(`${connection.baseUrl}/query?q=${encodeURIComponent(soql)}`),
-    );
-    rows.push(...answer.records);
-    while (!answer.done && answer.nextRecordsUrl) {
-      const next = answer.nextRecordsUrl;
-      answer = await connection.call((conn) => conn.request<QueryAnswer>(next));
-      rows.push(...answer.records);
-    }
-    return rows;
-  };
-
   if (keyField !== undefined) {
     const keys = [...new Set(activities.map((activity) => storedKey(activity.key)))];
-    for (let start = 0; start < keys.length; start += KEYS_PER_QUERY) {
-      const chunk = keys.slice(start, start + KEYS_PER_QUERY);
+    for (const batch of inBatches(keys, KEYS_PER_QUERY)) {
       const field = soqlName(keyField);
-      for (const row of await run(
-        `SELECT Id, ${field} FROM Task WHERE ${field} IN (${chunk.map(soqlString).join(', ')})`,
+      for (const row of await queryAllRows(
+        connection,
+        `SELECT Id, ${field} FROM Task WHERE ${field} IN (${batch.map(soqlString).join(', ')})`,
       )) {
         if (typeof row[keyField] === 'string') found.set(row[keyField], String(row.Id));
       }
@@ -129,12 +116,11 @@ async function existingTasks(
 
   const whoIds = [...new Set(activities.map((activity) => activity.contact.crmId))];
   const days = activities.map((activity) => new Date(activity.occurredAt).toISOString().slice(0, 10)).sort();
-  for (let start = 0; start < whoIds.length; start += KEYS_PER_QUERY) {
-    const chunk = whoIds.slice(start, start + KEYS_PER_QUERY);
+  for (const batch of inBatches(whoIds, KEYS_PER_QUERY)) {
     const soql =
-      `SELECT Id, Description FROM Task WHERE WhoId IN (${chunk.map(soqlString).join(', ')})` +
+      `SELECT Id, Description FROM Task WHERE WhoId IN (${batch.map(soqlString).join(', ')})` +
       ` AND TaskSubtype = 'Email' AND ActivityDate >= ${days[0]} AND ActivityDate <= ${days[days.length - 1]}`;
-    for (const row of await run(soql)) {
+    for (const row of await queryAllRows(connection, soql)) {
       const description = typeof row.Description === 'string' ? row.Description : '';
       const markerLine = description.split('\n').at(-1) ?? '';
       if (markerLine.startsWith(MARKER_PREFIX))
@@ -183,8 +169,7 @@ export async function logActivities(
   });
 
   const racedKeys: string[] = [];
-  for (let start = 0; start < toCreate.length; start += MAX_WRITE_BATCH) {
-    const chunk = toCreate.slice(start, start + MAX_WRITE_BATCH);
+  for (const chunk of inBatches(toCreate, MAX_WRITE_BATCH)) {
     const answers: SaveResult[] = await connection.call((conn) =>
       conn.sobject('Task').create(
         chunk.map((entry) => entry.fields),

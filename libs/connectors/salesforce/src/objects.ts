@@ -24,7 +24,8 @@ export const SALESFORCE_OBJECTS: readonly SalesforceObjectSpec[] = [
       emailField: 'Email',
       reportsDeletions: true,
       // No server-side upsert by e-mail (Email is not an external id), but upsertBatch looks the e-mail up in the
-      // same call before creating, so a create retried after a lost response finds the first one.
+      // same call before creating (unless the caller matched it: createsMatched), so a create retried after a lost
+      // response finds the first one.
       upsertByEmail: true,
     },
     keyPrefix: '003',

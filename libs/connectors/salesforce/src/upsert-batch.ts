@@ -6,6 +6,7 @@ import {
   type UpsertInput,
   type UpsertResult,
 } from '@pm/integration-port';
+import { normaliseEmail } from '@pm/connector-kit';
 import type { Connection, SaveResult } from 'jsforce';
 import type { FieldCatalog } from './describe-object';
 import { recordErrorFrom, recordErrorOf, type CollectionError } from './errors';
@@ -58,10 +59,12 @@ function writableFields(fields: Record<string, unknown>): Record<string, unknown
  * `allOrNone: false`), one result per input in input order; a record Salesforce rejects fails alone with its
  * `errors[0]` (statusCode, message, fields).
  *
- * Creates never duplicate: inputs without a CRM id are first looked up by e-mail (one SOQL query for the whole
- * batch). A create whose answer was lost (reset, timeout) and that the engine retries finds the record made the
- * first time and becomes an update. Two inputs with one e-mail in a batch cannot both create: the later ones fail
- * with DUPLICATE and go again in the next batch (when the first one exists and the lookup finds it).
+ * Creates never duplicate: unless the caller says it has just matched them (`createsMatched`), inputs without a CRM
+ * id are first looked up by e-mail (one SOQL query for the whole batch). A create whose answer was lost (reset,
+ * timeout) and that the engine retries without that flag finds the record made the first time and becomes an
+ * update. With `createsMatched` the engine's own look-up by e-mail was that check, so none is made here: one call
+ * less per batch. Two inputs with one e-mail in a batch cannot both create: the later ones fail with DUPLICATE and
+ * go again in the next batch (when the first one exists and the lookup finds it).
  */
 export async function upsertBatch(
   connection: SessionConnection,
@@ -84,7 +87,14 @@ export async function upsertBatch(
   const unknown = new Set(
     catalog !== undefined && names.size > 0 ? await catalog.unknownFields(connection, object, names) : [],
   );
-  const plan = await planWrites(connection, object, emailField, request.records, unknown);
+  const plan = await planWrites(
+    connection,
+    object,
+    request.createsMatched === true ? undefined : emailField,
+    emailField,
+    request.records,
+    unknown,
+  );
 
   const results: UpsertResult[] = new Array<UpsertResult>(request.records.length);
   for (const step of plan) if (step.kind === 'done') results[step.index] = step.result;
@@ -144,27 +154,26 @@ export async function upsertBatch(
 async function planWrites(
   connection: SessionConnection,
   object: string,
+  /** The e-mail field creates are looked up by; undefined when the caller has matched them already. */
+  lookUpField: string | undefined,
   emailField: string | undefined,
   inputs: readonly UpsertInput[],
   unknownFields: ReadonlySet<string>,
 ): Promise<PlannedWrite[]> {
   const unknownIn = (input: UpsertInput): string | undefined =>
     Object.keys(writableFields(input.fields)).find((name) => unknownFields.has(name.toLowerCase()));
-  const emailOfInput = (input: UpsertInput): string | undefined => {
-    if (emailField === undefined) return undefined;
-    const value = input.fields[emailField];
-    return typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : undefined;
-  };
+  const emailOfInput = (input: UpsertInput): string | undefined =>
+    emailField === undefined ? undefined : normaliseEmail(input.fields[emailField]);
   const lookups = inputs
     .filter((input) => input.crmId === undefined && unknownIn(input) === undefined)
     .map(emailOfInput)
     .filter((email): email is string => email !== undefined);
   const existing = new Map<string, string>();
-  if (emailField !== undefined && lookups.length > 0) {
+  if (lookUpField !== undefined && lookups.length > 0) {
     // Oldest first: when the CRM already holds duplicates, every retry lands on the same (first) record.
     // Only what matching needs: the id, the e-mail and (from the system fields) the creation date.
-    for (const record of await findByEmail(connection, object, lookups, [emailField])) {
-      const email = emailOf(record, emailField);
+    for (const record of await findByEmail(connection, object, lookups, [lookUpField])) {
+      const email = emailOf(record, lookUpField);
       if (email !== undefined && !existing.has(email)) existing.set(email, record.id);
     }
   }
