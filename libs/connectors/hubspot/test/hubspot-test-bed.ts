@@ -92,6 +92,11 @@ export async function hubSpotContractFixture(): Promise<ContractFixture> {
   return {
     port: bed.connector,
     session: () => bed.session(),
+    // Look-ups are batch reads (by id or e-mail) and searches.
+    requests: {
+      reset: () => bed.sandbox.counters.reset(),
+      lookups: () => bed.sandbox.counters.countWhere((key) => /\/batch\/read$|\/search$/.test(key)),
+    },
     contact: { object: 'contacts', fields: { email: 'email', firstName: 'firstname', lastName: 'lastname' } },
     oauth: { redirectUri: REDIRECT_URI },
     staging: {

@@ -55,6 +55,11 @@ describeIntegrationPortContract('Pipedrive connector against the Pipedrive sandb
       fields: { email: 'email', firstName: 'first_name', lastName: 'last_name' },
     },
     staging: pipedriveStaging(sandbox),
+    // Look-ups are the e-mail search and list reads of persons.
+    requests: {
+      reset: () => sandbox.counters.reset(),
+      lookups: () => sandbox.counters.countWhere((key) => /^GET \/api\/v2\/persons(\/search)?$/.test(key)),
+    },
     oauth: { redirectUri: REDIRECT_URI },
     webhooks: {
       secrets: { username: 'penguinmails', secret: 'webhook-password' },

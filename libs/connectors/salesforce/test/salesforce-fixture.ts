@@ -102,6 +102,11 @@ export async function createContractFixture(): Promise<ContractFixture> {
     session: async () => (session ??= await connect(sandbox, port)),
     contact: { object: 'Contact', fields: { email: 'Email', firstName: 'FirstName', lastName: 'LastName' } },
     oauth: { redirectUri: REDIRECT_URI },
+    // Every look-up the connector makes is a SOQL query.
+    requests: {
+      reset: () => sandbox.counters.reset(),
+      lookups: () => sandbox.counters.countWhere((key) => /^GET \S+\/query(All)?$/.test(key)),
+    },
     readPageSize: 100,
     staging: {
       createContacts: async (contacts: StagedContact[], options?: StagingOptions) =>

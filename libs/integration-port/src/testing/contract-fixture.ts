@@ -53,6 +53,14 @@ export interface WebhookFixture {
   ): WebhookRequest;
 }
 
+/** What the CRM (its sandbox) counted of the requests the port under test made. */
+export interface RequestCounts {
+  /** Starts counting afresh. */
+  reset(): void | Promise<void>;
+  /** Look-up requests (searches or reads by e-mail, SOQL queries) counted since the reset. */
+  lookups(): number | Promise<number>;
+}
+
 /** Everything the contract kit needs to run against one connector and the CRM (or sandbox) behind it. */
 export interface ContractFixture {
   port: IntegrationPort;
@@ -73,6 +81,11 @@ export interface ContractFixture {
   oauth: { redirectUri: string };
   /** Required when the capabilities say webhooks are supported. */
   webhooks?: WebhookFixture;
+  /**
+   * The CRM's request counter, where the fixture has one (a sandbox's): lets the kit check what a call cost, e.g.
+   * that a create the caller has matched (`createsMatched`) makes no look-up of its own.
+   */
+  requests?: RequestCounts;
   /** The page size asked of `readChanges`; default min(capabilities.maxReadPage, 100). The port must honour it. */
   readPageSize?: number;
   /** Stops servers and releases what the fixture holds; called once after the suite. */

@@ -220,13 +220,18 @@ export function describeIntegrationPortContract(
       }
     };
 
-    const upsertInChunks = async (session: CrmSession, inputs: UpsertInput[]): Promise<UpsertResult[]> => {
+    const upsertInChunks = async (
+      session: CrmSession,
+      inputs: UpsertInput[],
+      options: { createsMatched?: boolean } = {},
+    ): Promise<UpsertResult[]> => {
       const results: UpsertResult[] = [];
       for (let start = 0; start < inputs.length; start += capabilities.maxWriteBatch) {
         const chunk = inputs.slice(start, start + capabilities.maxWriteBatch);
         const chunkResults = await fixture.port.upsertBatch(session, {
           object: fixture.contact.object,
           records: chunk,
+          ...options,
         });
         expect(chunkResults.map((result) => result.key)).toEqual(chunk.map((input) => input.key));
         results.push(...chunkResults);
@@ -598,6 +603,34 @@ export function describeIntegrationPortContract(
         ]);
         expect(found.map((record) => record.id)).toContain(firstId);
       }
+    });
+
+    it('creates without a look-up of its own when the caller matched the creates (createsMatched); a create re-sent without the flag does not duplicate', async () => {
+      const session = await fixture.session();
+      const contacts = [newContact('matched'), newContact('matched')];
+      await fixture.requests?.reset();
+      const created = await upsertInChunks(
+        session,
+        contacts.map((contact, index) => ({ key: `matched-${index}`, fields: contactFields(contact) })),
+        { createsMatched: true },
+      );
+      expect(created).toEqual([
+        expect.objectContaining({ ok: true, created: true, crmId: expect.any(String) }),
+        expect.objectContaining({ ok: true, created: true, crmId: expect.any(String) }),
+      ]);
+      if (fixture.requests !== undefined) expect(await fixture.requests.lookups()).toBe(0);
+      const firstId = created[0].ok ? created[0].crmId : '';
+
+      // A retry after an ambiguous failure (lost answer, dropped connection) is sent without the flag: the connector
+      // must find the contact the first attempt made instead of making a second one.
+      const [retry] = await upsertInChunks(session, [
+        { key: 'matched-retry', fields: contactFields(contacts[0]) },
+      ]);
+      expect(retry).toMatchObject({ ok: true, created: false, crmId: firstId });
+      const found = await fixture.port.findByEmail(session, fixture.contact.object, [
+        contacts[0].email.toLowerCase(),
+      ]);
+      expect(found.map((record) => record.id)).toEqual([firstId]);
     });
 
     it('finds contacts by e-mail regardless of the case stored in the CRM', async () => {
