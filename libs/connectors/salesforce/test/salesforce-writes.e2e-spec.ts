@@ -1,0 +1,452 @@
+import { compareIds, readAllChanges } from '@pm/connector-kit';
+import { CrmError, CrmErrorCode, type CrmSession, type RateLimitObservation } from '@pm/integration-port';
+import type { SalesforceSandbox } from '@pm/sandboxes';
+import type { SalesforceConnector } from '../src';
+import { LostResponseProxy } from './lost-response-proxy';
+import { connect, connectorFor, startSalesforceSandbox } from './salesforce-fixture';
+
+const QUERY = 'GET /services/data/:version/query';
+const CREATE = 'POST /services/data/:version/composite/sobjects';
+const UPDATE = 'PATCH /services/data/:version/composite/sobjects';
+const DELETE = 'DELETE /services/data/:version/composite/sobjects';
+/** A well-formed Contact id (key prefix 003) that no record of the sandbox has. */
+const NEVER_EXISTED_CONTACT_ID = '0038d0000ZZZZZZ';
+
+async function failure(promise: Promise<unknown>): Promise<CrmError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof CrmError) return error;
+    throw new Error(`expected a CrmError, got ${String(error)}`, { cause: error });
+  }
+  throw new Error('expected the call to fail');
+}
+
+async function readAll(
+  connector: SalesforceConnector,
+  session: CrmSession,
+  object: string,
+  since: { modifiedAt: string; lastId?: string } | null,
+  pageSize: number,
+) {
+  const pages = [];
+  for await (const page of readAllChanges(connector, session, { object, since, pageSize })) pages.push(page);
+  return {
+    pages,
+    records: pages.flatMap((page) => page.records),
+    deleted: pages.flatMap((page) => page.deleted),
+  };
+}
+
+describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP)', () => {
+  let sandbox: SalesforceSandbox;
+  let connector: SalesforceConnector;
+  let session: CrmSession & { refreshToken?: string };
+  const observations: RateLimitObservation[] = [];
+
+  beforeAll(async () => {
+    sandbox = await startSalesforceSandbox();
+    connector = connectorFor(sandbox, { timeoutMs: 2_000 });
+    const connected = await connect(sandbox, connector);
+    session = { ...connected, onRateLimit: (observation) => observations.push(observation) };
+  });
+
+  afterAll(() => sandbox.stop());
+
+  beforeEach(() => {
+    sandbox.reset();
+    sandbox.rateLimiter.configure({ dailyLimit: 15_000, enforce: false }, true);
+    observations.length = 0;
+  });
+
+  describe('writing', () => {
+    it('sends the calls of one big upsertBatch one at a time, and creates the caller matched (createsMatched) without a look-up', async () => {
+      const existing = sandbox.seedContacts(100);
+      const inputs = [
+        ...existing.map((contact, index) => ({
+          key: `update-${index}`,
+          crmId: contact.id,
+          fields: { Title: `Title ${index}` },
+        })),
+        ...Array.from({ length: 100 }, (_, index) => ({
+          key: `create-${index}`,
+          fields: { LastName: `Matched ${index}`, Email: `matched-${index}@acme.example` },
+        })),
+      ];
+      await connector.describeObject(session, 'Contact');
+      // Latency on every call, so that calls sent together would overlap at the sandbox.
+      sandbox.faults.latency(20, { times: Number.POSITIVE_INFINITY });
+      sandbox.counters.reset();
+      const results = await connector.upsertBatch(session, {
+        object: 'Contact',
+        records: inputs,
+        createsMatched: true,
+      });
+      expect(results.filter((result) => !result.ok)).toEqual([]);
+      expect(results.filter((result) => result.ok && result.created)).toHaveLength(100);
+      expect(sandbox.counters.count(QUERY)).toBe(0);
+      expect(sandbox.counters.count(UPDATE)).toBe(1);
+      expect(sandbox.counters.count(CREATE)).toBe(1);
+      expect(sandbox.counters.maxInFlight()).toBe(1);
+    });
+
+    it('writes 200 records in one sObject Collections call and refuses 201 before calling Salesforce', async () => {
+      const inputs = Array.from({ length: 200 }, (_, index) => ({
+        key: `k${index}`,
+        fields: { LastName: `Bulk ${index}`, Email: `bulk-${index}@acme.example` },
+      }));
+      const results = await connector.upsertBatch(session, { object: 'Contact', records: inputs });
+      expect(results.map((result) => result.key)).toEqual(inputs.map((input) => input.key));
+      expect(results.every((result) => result.ok && result.created)).toBe(true);
+      expect(sandbox.counters.count(CREATE)).toBe(1);
+      expect(sandbox.counters.count(QUERY)).toBe(1); // the e-mail lookup, one query for the batch
+
+      sandbox.counters.reset();
+      const tooMany = await failure(
+        connector.upsertBatch(session, {
+          object: 'Contact',
+          records: [...inputs, { key: 'x', fields: { LastName: 'X' } }],
+        }),
+      );
+      expect(tooMany.code).toBe(CrmErrorCode.VALIDATION_FAILED);
+      expect(sandbox.counters.snapshot().total).toBe(0);
+    });
+
+    it('fails a bad record alone with Salesforce’s statusCode, message and field; updates by id; same e-mail twice in a batch', async () => {
+      sandbox.faults.recordErrors(
+        { object: 'Contact', field: 'Email', equals: 'blocked@acme.example' },
+        { message: 'Email domain is blocked by a validation rule', field: 'Email' },
+      );
+      const [existing] = sandbox.seedContacts(1);
+      const results = await connector.upsertBatch(session, {
+        object: 'Contact',
+        records: [
+          { key: 'blocked', fields: { LastName: 'Blocked', Email: 'blocked@acme.example' } },
+          { key: 'no-last-name', fields: { FirstName: 'Nameless', Email: 'nameless@acme.example' } },
+          { key: 'update', crmId: existing.id, fields: { Title: 'CTO' } },
+          { key: 'gone', crmId: '003000000000000AAA', fields: { Title: 'CTO' } },
+          { key: 'ok', fields: { LastName: 'Fine', Email: 'twice@acme.example' } },
+          { key: 'twice', fields: { LastName: 'Again', Email: 'TWICE@acme.example' } },
+        ],
+      });
+      expect(results).toEqual([
+        {
+          key: 'blocked',
+          ok: false,
+          error: {
+            code: CrmErrorCode.VALIDATION_FAILED,
+            message: 'Email domain is blocked by a validation rule',
+            field: 'Email',
+            crmCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+          },
+        },
+        {
+          key: 'no-last-name',
+          ok: false,
+          error: {
+            code: CrmErrorCode.VALIDATION_FAILED,
+            message: 'Required fields are missing: [LastName]',
+            field: 'LastName',
+            crmCode: 'REQUIRED_FIELD_MISSING',
+          },
+        },
+        { key: 'update', ok: true, crmId: existing.id, created: false },
+        {
+          key: 'gone',
+          ok: false,
+          error: expect.objectContaining({
+            crmCode: expect.stringMatching(/MALFORMED_ID|INVALID_CROSS_REFERENCE_KEY/),
+          }),
+        },
+        { key: 'ok', ok: true, crmId: expect.any(String), created: true },
+        {
+          key: 'twice',
+          ok: false,
+          error: expect.objectContaining({ code: CrmErrorCode.DUPLICATE, field: 'Email' }),
+        },
+      ]);
+      expect(sandbox.org.findById(existing.id)?.record.fields.Title).toBe('CTO');
+      expect(
+        sandbox
+          .records('Contact')
+          .filter((r) => String(r.fields.Email).toLowerCase() === 'twice@acme.example'),
+      ).toHaveLength(1);
+    });
+
+    it('keeps a record with an unknown field or a mistyped value from failing the others (describe cached per org)', async () => {
+      const fresh = connectorFor(sandbox);
+      const [existing] = sandbox.seedContacts(1);
+      const results = await fresh.upsertBatch(session, {
+        object: 'Contact',
+        records: [
+          { key: 'typo', fields: { LastName: 'Typo', Emial: 'typo@acme.example' } },
+          { key: 'fine', fields: { LastName: 'Fine', Email: 'fine@acme.example' } },
+          { key: 'update', crmId: existing.id, fields: { Title: 'VP' } },
+        ],
+      });
+      expect(results).toEqual([
+        {
+          key: 'typo',
+          ok: false,
+          error: {
+            code: CrmErrorCode.VALIDATION_FAILED,
+            message: "No such column 'Emial' on sobject of type Contact",
+            field: 'Emial',
+            crmCode: 'INVALID_FIELD',
+          },
+        },
+        { key: 'fine', ok: true, created: true, crmId: expect.any(String) },
+        { key: 'update', ok: true, created: false, crmId: existing.id },
+      ]);
+
+      // Salesforce refuses a whole request for a mistyped JSON value: only that call's records fail, with its words.
+      const mistyped = await fresh.upsertBatch(session, {
+        object: 'Contact',
+        records: [
+          {
+            key: 'bad-type',
+            fields: { LastName: 'Bad', Email: 'bad@acme.example', HasOptedOutOfEmail: 'maybe' },
+          },
+          { key: 'update', crmId: existing.id, fields: { Title: 'SVP' } },
+        ],
+      });
+      expect(mistyped[0]).toMatchObject({
+        ok: false,
+        error: { code: CrmErrorCode.VALIDATION_FAILED, crmCode: 'JSON_PARSER_ERROR' },
+      });
+      expect(mistyped[1]).toEqual({ key: 'update', ok: true, created: false, crmId: existing.id });
+      expect(sandbox.counters.count('GET /services/data/:version/sobjects/:type/describe')).toBe(1);
+    });
+
+    it('never duplicates a create whose connection dropped before Salesforce saw it (sandbox dropConnection fault)', async () => {
+      sandbox.faults.dropConnection({ method: 'POST', path: '/services/data/:version/composite/sobjects' });
+      const input = { key: 'ada', fields: { LastName: 'Lovelace', Email: 'ada@acme.example' } };
+      const dropped = await failure(connector.upsertBatch(session, { object: 'Contact', records: [input] }));
+      expect(dropped.code).toBe(CrmErrorCode.CRM_UNAVAILABLE);
+      expect(sandbox.counters.count(CREATE)).toBe(1); // jsforce did not retry it by itself
+
+      const [retried] = await connector.upsertBatch(session, { object: 'Contact', records: [input] });
+      expect(retried).toMatchObject({ ok: true, created: true });
+      const again = await connector.upsertBatch(session, { object: 'Contact', records: [input] });
+      expect(again[0]).toMatchObject({ ok: true, created: false, crmId: retried.ok ? retried.crmId : '' });
+      expect(sandbox.records('Contact')).toHaveLength(1);
+    });
+
+    it('never duplicates a create that Salesforce applied but whose answer was lost: the retry finds it by e-mail', async () => {
+      const proxy = new LostResponseProxy(sandbox.baseUrl);
+      await proxy.start();
+      try {
+        const viaProxy = { ...session, instanceUrl: proxy.baseUrl };
+        proxy.loseNext('POST', /\/composite\/sobjects$/);
+        const input = { key: 'grace', fields: { LastName: 'Hopper', Email: 'Grace@Acme.example' } };
+        const lost = await failure(connector.upsertBatch(viaProxy, { object: 'Contact', records: [input] }));
+        expect(lost.code).toBe(CrmErrorCode.CRM_UNAVAILABLE);
+        expect(sandbox.records('Contact')).toHaveLength(1); // Salesforce did create it
+
+        const [retried] = await connector.upsertBatch(viaProxy, { object: 'Contact', records: [input] });
+        expect(retried).toEqual({
+          key: 'grace',
+          ok: true,
+          created: false,
+          crmId: sandbox.records('Contact')[0].id,
+        });
+        expect(sandbox.records('Contact')).toHaveLength(1);
+        expect(sandbox.counters.count(CREATE)).toBe(1);
+        expect(sandbox.counters.count(UPDATE)).toBe(1);
+      } finally {
+        await proxy.stop();
+      }
+    });
+
+    it('creates a Lead after the e-mail lookup and matches it case-insensitively next time', async () => {
+      const input = {
+        key: 'lead',
+        fields: { LastName: 'Lead', Company: 'Acme', Email: 'Lead@Acme.example' },
+      };
+      const [created] = await connector.upsertBatch(session, { object: 'Lead', records: [input] });
+      expect(created).toMatchObject({ ok: true, created: true });
+      const found = await connector.findByEmail(session, 'Lead', ['lead@acme.example']);
+      expect(found.map((record) => record.id)).toEqual([created.ok ? created.crmId : '']);
+      const [again] = await connector.upsertBatch(session, {
+        object: 'Lead',
+        records: [{ key: 'lead', fields: { LastName: 'Lead', Email: 'LEAD@acme.example' } }],
+      });
+      expect(again).toMatchObject({ ok: true, created: false, crmId: created.ok ? created.crmId : '' });
+    });
+  });
+
+  describe('records by id and deletions', () => {
+    it('gets records by id with one SOQL query per 200 ids, in the order asked; unknown, binned and foreign ids are absent', async () => {
+      const contacts = sandbox.seedContacts(450, { timestamp: new Date('2026-03-02T10:00:00Z') });
+      const [account] = sandbox.seedAccounts(1);
+      const binned = contacts[7];
+      sandbox.deleteInCrm('Contact', binned.id);
+      const asked = contacts.map((contact) => contact.id).reverse();
+      // One record asked for by its 15-character id, as older integrations store them.
+      asked[asked.indexOf(contacts[3].id)] = contacts[3].id.slice(0, 15);
+      asked.splice(100, 0, NEVER_EXISTED_CONTACT_ID, account.id, 'not-an-id');
+
+      sandbox.counters.reset();
+      const records = await connector.getRecords(session, { object: 'Contact', ids: asked });
+      expect(records.map((record) => record.id)).toEqual(
+        contacts
+          .filter((contact) => contact.id !== binned.id)
+          .map((contact) => contact.id)
+          .reverse(),
+      );
+      // 451 ids that can be Contacts (the Account's and the malformed one are never sent): 200 + 200 + 51.
+      expect(sandbox.counters.count(QUERY)).toBe(3);
+      expect(sandbox.counters.snapshot().total).toBe(3);
+      expect(observations).toHaveLength(3);
+      const first = contacts[449];
+      expect(records[0]).toEqual({
+        id: first.id,
+        object: 'Contact',
+        modifiedAt: '2026-03-02T10:00:00.000Z',
+        createdAt: '2026-03-02T10:00:00.000Z',
+        fields: expect.objectContaining({
+          Id: first.id,
+          Email: first.fields.Email,
+          LastName: first.fields.LastName,
+          IsDeleted: false,
+        }),
+      });
+
+      const [emailOnly] = await connector.getRecords(session, {
+        object: 'Contact',
+        ids: [first.id],
+        fields: ['Email'],
+      });
+      expect(Object.keys(emailOnly.fields).sort()).toEqual(
+        ['CreatedDate', 'Email', 'Id', 'IsDeleted', 'LastModifiedDate', 'SystemModstamp'].sort(),
+      );
+      const accounts = await connector.getRecords(session, {
+        object: 'Account',
+        ids: [account.id, first.id],
+      });
+      expect(accounts.map((record) => [record.id, record.fields.Name])).toEqual([
+        [account.id, account.fields.Name],
+      ]);
+
+      sandbox.counters.reset();
+      await expect(
+        connector.getRecords(session, { object: 'Contact', ids: ['not-an-id', account.id] }),
+      ).resolves.toEqual([]);
+      expect(sandbox.counters.snapshot().total).toBe(0);
+    });
+
+    it('deletes in Collections calls of 200, one result per id in order: gone ids are ok, a refused record and a foreign id fail alone, readChanges reports the deletions', async () => {
+      const stamp = '2026-03-02T10:00:00.000Z';
+      const contacts = sandbox.seedContacts(252, { timestamp: new Date(stamp) });
+      const [account] = sandbox.seedAccounts(1);
+      const [alreadyDeleted, refused, ...deletable] = contacts;
+      const cursor = {
+        modifiedAt: stamp,
+        lastId: contacts
+          .map((contact) => contact.id)
+          .sort(compareIds)
+          .at(-1),
+      };
+      sandbox.clock.freeze();
+      sandbox.clock.set('2026-03-02T11:00:00Z');
+      sandbox.deleteInCrm('Contact', alreadyDeleted.id);
+      sandbox.clock.set('2026-03-02T11:30:00Z');
+      // An Apex trigger refusing the delete of this one contact (Salesforce's per-record DML error).
+      sandbox.faults.recordErrors(
+        { object: 'Contact', field: 'Email', equals: refused.fields.Email },
+        { message: 'Contacts with open support cases cannot be deleted' },
+      );
+      const ids = [
+        alreadyDeleted.id,
+        ...deletable.map((contact) => contact.id),
+        refused.id,
+        account.id,
+        NEVER_EXISTED_CONTACT_ID,
+        'not-an-id',
+      ];
+
+      sandbox.counters.reset();
+      const results = await connector.deleteRecords(session, { object: 'Contact', ids });
+      sandbox.clock.reset();
+      expect(results.map((result) => result.id)).toEqual(ids);
+      expect(results.slice(0, 251)).toEqual(ids.slice(0, 251).map((id) => ({ id, ok: true })));
+      expect(results.slice(251)).toEqual([
+        {
+          id: refused.id,
+          ok: false,
+          error: {
+            code: CrmErrorCode.VALIDATION_FAILED,
+            message: 'Contacts with open support cases cannot be deleted',
+            crmCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+          },
+        },
+        {
+          id: account.id,
+          ok: false,
+          error: {
+            code: CrmErrorCode.VALIDATION_FAILED,
+            message: expect.stringContaining('is not a Contact id'),
+          },
+        },
+        { id: NEVER_EXISTED_CONTACT_ID, ok: true },
+        {
+          id: 'not-an-id',
+          ok: false,
+          error: { code: CrmErrorCode.VALIDATION_FAILED, message: 'Not a Salesforce record id: "not-an-id"' },
+        },
+      ]);
+      // 253 ids sent (the Account's and the malformed one are not): two calls of 200 and 53, nothing else.
+      expect(sandbox.counters.count(DELETE)).toBe(2);
+      expect(sandbox.counters.snapshot().total).toBe(2);
+      expect(sandbox.records('Contact').map((record) => record.id)).toEqual([refused.id]);
+      expect(sandbox.records('Account').map((record) => record.id)).toEqual([account.id]);
+
+      const changes = await readAll(connector, session, 'Contact', cursor, 2_000);
+      expect(changes.records).toEqual([]);
+      expect(changes.deleted.map((entry) => entry.id).sort(compareIds)).toEqual(
+        [alreadyDeleted, ...deletable].map((contact) => contact.id).sort(compareIds),
+      );
+      expect(changes.deleted.find((entry) => entry.id === alreadyDeleted.id)?.deletedAt).toBe(
+        '2026-03-02T11:00:00.000Z',
+      );
+      expect(changes.deleted.find((entry) => entry.id === deletable[0].id)?.deletedAt).toBe(
+        '2026-03-02T11:30:00.000Z',
+      );
+
+      // Deleting again (a retried run) is not an error: the recycle bin answers ENTITY_IS_DELETED.
+      await expect(
+        connector.deleteRecords(session, { object: 'Contact', ids: [deletable[0].id, deletable[0].id] }),
+      ).resolves.toEqual([
+        { id: deletable[0].id, ok: true },
+        { id: deletable[0].id, ok: true },
+      ]);
+      expect(sandbox.counters.count(DELETE)).toBe(3);
+    });
+
+    it('throws a throttled or failed call as a whole without retrying it (RATE_LIMITED, CRM_UNAVAILABLE)', async () => {
+      const [contact] = sandbox.seedContacts(1);
+      sandbox.faults.rateLimitStorm(1, 3, {
+        method: 'DELETE',
+        path: '/services/data/:version/composite/sobjects',
+      });
+      const throttled = await failure(
+        connector.deleteRecords(session, { object: 'Contact', ids: [contact.id] }),
+      );
+      expect(throttled).toMatchObject({ code: CrmErrorCode.RATE_LIMITED, status: 429, retryAfterMs: 3_000 });
+      expect(sandbox.counters.count(DELETE)).toBe(1);
+      expect(sandbox.records('Contact')).toHaveLength(1);
+
+      sandbox.faults.status(
+        503,
+        [{ message: 'Service unavailable', errorCode: 'SERVER_UNAVAILABLE' }],
+        { 'content-type': 'application/json;charset=UTF-8' },
+        { path: '/services/data/:version/query' },
+      );
+      const unavailable = await failure(
+        connector.getRecords(session, { object: 'Contact', ids: [contact.id] }),
+      );
+      expect(unavailable).toMatchObject({ code: CrmErrorCode.CRM_UNAVAILABLE, status: 503 });
+      expect(sandbox.counters.count(QUERY)).toBe(1);
+    });
+  });
+});
