@@ -1,5 +1,4 @@
-import type { HttpFacts } from '@pm/connector-kit';
-import type { ConnectorCapabilities, ObjectCapability } from '@pm/integration-port';
+import type { ObjectCapability } from '@pm/integration-port';
 
 export const HUBSPOT_PROVIDER = 'hubspot';
 
@@ -115,57 +114,6 @@ export const HUBSPOT_OBJECTS: Readonly<Record<string, HubSpotObjectInfo>> = {
     associatedObjects: ['contacts'],
   },
 };
-
-export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCapabilities {
-  return {
-    provider: HUBSPOT_PROVIDER,
-    displayName: 'HubSpot',
-    objects: Object.values(HUBSPOT_OBJECTS).map((info) => ({ ...info.capability })),
-    maxWriteBatch: HUBSPOT_MAX_BATCH,
-    maxReadPage: HUBSPOT_MAX_SEARCH_PAGE,
-    // Batches carry the volume; a few calls in flight stay far inside 110 per 10 s.
-    maxConcurrency: 4,
-    rateLimits: [
-      // Public (OAuth) apps: 110 calls per 10 s per account (developers.hubspot.com/docs/api/usage-details).
-      { kind: 'window', limit: 110, windowMs: 10_000 },
-      // Search has its own limit of about 5 calls per second per account. Reads are almost all searches, so the
-      // budget applies it to every call: conservative for writes, which are batches of 100 anyway.
-      { kind: 'window', limit: 5, windowMs: 1000 },
-    ],
-    webhooks: { supported: true, verification: 'hmac-sha256' },
-    // HubSpot's OAuth v1 token endpoint documents no PKCE and the SDK's token call cannot send a code_verifier.
-    oauth: { pkce: false, defaultScopes: config.scopes ?? HUBSPOT_DEFAULT_SCOPES, refreshRotates: false },
-  };
-}
-
-/** HubSpot's HTTP facts as data, read by connector-kit's header and token helpers. */
-export function hubSpotHttpFacts(config: Pick<HubSpotConnectorConfig, 'apiBaseUrl'>): HttpFacts {
-  return {
-    provider: HUBSPOT_PROVIDER,
-    baseUrl: config.apiBaseUrl ?? HUBSPOT_API_BASE_URL,
-    pagination: {
-      style: 'cursor',
-      cursorParam: 'after',
-      limitParam: 'limit',
-      nextPath: 'paging.next.after',
-      itemsPath: 'results',
-      maxPageSize: HUBSPOT_MAX_SEARCH_PAGE,
-    },
-    rateLimitHeaders: {
-      windowLimit: 'X-HubSpot-RateLimit-Max',
-      windowRemaining: 'X-HubSpot-RateLimit-Remaining',
-      windowIntervalMs: 'X-HubSpot-RateLimit-Interval-Milliseconds',
-      dailyLimit: 'X-HubSpot-RateLimit-Daily',
-      dailyRemaining: 'X-HubSpot-RateLimit-Daily-Remaining',
-      retryAfter: 'Retry-After',
-    },
-    tokenResponse: {
-      accessToken: 'access_token',
-      refreshToken: 'refresh_token',
-      expiresIn: 'expires_in',
-    },
-  };
-}
 
 /** The object's info; undefined for an object this connector does not handle. */
 export function objectInfo(object: string): HubSpotObjectInfo | undefined {

@@ -23,16 +23,13 @@ import type {
 } from '@pm/integration-port';
 import { HubSpotActivityLogger } from './log-activities';
 import { HubSpotCall } from './client';
-import {
-  HUBSPOT_PROVIDER,
-  hubSpotCapabilities,
-  hubSpotHttpFacts,
-  type HubSpotConnectorConfig,
-} from './config';
+import { hubSpotCapabilities } from './capabilities';
+import { HUBSPOT_PROVIDER, type HubSpotConnectorConfig } from './config';
 import { deleteHubSpotRecords } from './delete-records';
 import { describeHubSpotObject } from './describe-object';
 import { findHubSpotByEmail } from './find-by-email';
 import { getHubSpotRecords } from './get-records';
+import { hubSpotHttpFacts } from './http-facts';
 import { HubSpotOAuth } from './oauth';
 import { HubSpotChangeReader } from './read-changes';
 import { parseHubSpotWebhook } from './parse-webhook';

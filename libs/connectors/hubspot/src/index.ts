@@ -10,8 +10,8 @@ export {
   HUBSPOT_AUTHORIZE_URL,
   HUBSPOT_DEFAULT_SCOPES,
   HUBSPOT_OBJECTS,
-  hubSpotCapabilities,
-  hubSpotHttpFacts,
   type HubSpotConnectorConfig,
 } from './config';
+export { hubSpotCapabilities } from './capabilities';
+export { hubSpotHttpFacts } from './http-facts';
 export { hubSpotWebhookSignatureV3, HUBSPOT_WEBHOOK_MAX_AGE_MS } from './parse-webhook';

@@ -20,6 +20,7 @@ import type {
   WebhookRequest,
   WebhookSecrets,
 } from '@pm/integration-port';
+import { pipedriveCapabilities } from './capabilities';
 import { PipedriveActivityLogger } from './log-activities';
 import {
   resolvePipedriveConfig,
@@ -31,7 +32,6 @@ import { findPipedrivePersonsByEmail } from './find-by-email';
 import { PipedriveHttpClient } from './client';
 import { PIPEDRIVE_HTTP_FACTS, PIPEDRIVE_PROVIDER } from './http-facts';
 import { PipedriveOAuth } from './oauth';
-import { PIPEDRIVE_OBJECTS } from './objects';
 import { readPipedriveChanges } from './read-changes';
 import { deletePipedriveRecords } from './delete-records';
 import { getPipedriveRecords } from './get-records';
@@ -66,26 +66,7 @@ export class PipedriveConnector implements IntegrationPort {
   }
 
   capabilities(): ConnectorCapabilities {
-    return {
-      provider: this.provider,
-      displayName: 'Pipedrive',
-      objects: PIPEDRIVE_OBJECTS.map((object) => ({ ...object })),
-      maxWriteBatch: this.config.maxWriteBatch,
-      // No batch endpoint: every record is its own request (plus an e-mail search before a create, unless the
-      // caller matched it already: createsMatched).
-      writeRecordsPerRequest: 1,
-      maxReadPage: PIPEDRIVE_HTTP_FACTS.pagination.maxPageSize,
-      maxConcurrency: this.config.maxConcurrency,
-      rateLimits: this.config.rateLimits.map((limit) => ({ ...limit })),
-      webhooks: { supported: true, verification: 'basic-auth' },
-      // Scopes are chosen on the app in Pipedrive's Developer Hub, not per authorize request; these are what the
-      // sync needs. Pipedrive has no PKCE. A refresh answers a refresh token, which the vault stores as given.
-      oauth: {
-        pkce: false,
-        defaultScopes: ['base', 'contacts:full', 'activities:full'],
-        refreshRotates: false,
-      },
-    };
+    return pipedriveCapabilities(this.config);
   }
 
   buildAuthorizeUrl(request: AuthorizeUrlRequest): string {

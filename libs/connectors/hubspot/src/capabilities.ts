@@ -1,0 +1,31 @@
+import type { ConnectorCapabilities } from '@pm/integration-port';
+import {
+  HUBSPOT_DEFAULT_SCOPES,
+  HUBSPOT_MAX_BATCH,
+  HUBSPOT_MAX_SEARCH_PAGE,
+  HUBSPOT_OBJECTS,
+  HUBSPOT_PROVIDER,
+  type HubSpotConnectorConfig,
+} from './config';
+
+export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCapabilities {
+  return {
+    provider: HUBSPOT_PROVIDER,
+    displayName: 'HubSpot',
+    objects: Object.values(HUBSPOT_OBJECTS).map((info) => ({ ...info.capability })),
+    maxWriteBatch: HUBSPOT_MAX_BATCH,
+    maxReadPage: HUBSPOT_MAX_SEARCH_PAGE,
+    // Batches carry the volume; a few calls in flight stay far inside 110 per 10 s.
+    maxConcurrency: 4,
+    rateLimits: [
+      // Public (OAuth) apps: 110 calls per 10 s per account (developers.hubspot.com/docs/api/usage-details).
+      { kind: 'window', limit: 110, windowMs: 10_000 },
+      // Search has its own limit of about 5 calls per second per account. Reads are almost all searches, so the
+      // budget applies it to every call: conservative for writes, which are batches of 100 anyway.
+      { kind: 'window', limit: 5, windowMs: 1000 },
+    ],
+    webhooks: { supported: true, verification: 'hmac-sha256' },
+    // HubSpot's OAuth v1 token endpoint documents no PKCE and the SDK's token call cannot send a code_verifier.
+    oauth: { pkce: false, defaultScopes: config.scopes ?? HUBSPOT_DEFAULT_SCOPES, refreshRotates: false },
+  };
+}
