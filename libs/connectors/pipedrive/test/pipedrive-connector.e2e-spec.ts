@@ -60,7 +60,6 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       sandbox.clock.freeze();
       sandbox.seedPersons(3000, { sameTimestamp: true, withOrganizations: false });
       sandbox.clock.reset();
-      const started = Date.now();
       const pages: CrmRecord[][] = [];
       for await (const page of readAllChanges(connector, session, {
         object: 'persons',
@@ -69,14 +68,12 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       })) {
         pages.push(page.records);
       }
-      const elapsedMs = Date.now() - started;
       const ids = pages.flat().map((record) => record.id);
       expect(ids).toHaveLength(3000);
       expect(new Set(ids).size).toBe(3000);
       expect(ids).toEqual([...ids].sort(compareIds));
       expect(pages).toHaveLength(6);
       expect(sandbox.counters.count('GET /api/v2/persons')).toBe(6);
-      expect(elapsedMs).toBeLessThan(5_000);
 
       // A run that stopped after the 1,234th person resumes from (instant, that id) and reads only the rest.
       const resumeAfter = ids[1233];
