@@ -23,12 +23,12 @@ import { ContactService } from '../contacts/contact.service';
 import { CRM_ORM } from '../database/crm-database';
 import { toSyncConnection } from './sync-executor';
 import {
-  MikroOrmCursorStore,
-  MikroOrmLinkStore,
-  MikroOrmLocalContactStore,
-  MikroOrmRetryStore,
-  MikroOrmSyncLog,
-} from './sync-stores';
+  RecordLinkRepository,
+  SyncCursorRepository,
+  SyncLogRepository,
+  SyncRetryRepository,
+} from '../repositories';
+import { LocalContactStoreAdapter } from './local-contact-store';
 import { inRequest, seedConnection, startSyncTestApp } from './testing/sync-test-app';
 
 /** The Pipedrive connector against its sandbox, signed in, set up as its own contract test does. */
@@ -79,11 +79,11 @@ async function syncHarness(
     return new ContactSyncRunner({
       port,
       sessions: { getSession: async () => session, refreshSession: async () => session },
-      links: app.get(MikroOrmLinkStore),
-      cursors: app.get(MikroOrmCursorStore),
-      locals: app.get(MikroOrmLocalContactStore),
-      retries: app.get(MikroOrmRetryStore),
-      log: app.get(MikroOrmSyncLog),
+      links: app.get(RecordLinkRepository),
+      cursors: app.get(SyncCursorRepository),
+      locals: app.get(LocalContactStoreAdapter),
+      retries: app.get(SyncRetryRepository),
+      log: app.get(SyncLogRepository),
       options: { sleep: async () => undefined },
     }).run({ connection, runId: row.id });
   };

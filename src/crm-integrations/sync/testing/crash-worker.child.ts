@@ -9,12 +9,12 @@ import { ContactService } from '../../contacts/contact.service';
 import { AuditLogRepository, ContactRepository, TenantRepository } from '../../repositories';
 import { TenantService } from '../../tenants/tenant.service';
 import {
-  MikroOrmCursorStore,
-  MikroOrmLinkStore,
-  MikroOrmLocalContactStore,
-  MikroOrmRetryStore,
-  MikroOrmSyncLog,
-} from '../sync-stores';
+  RecordLinkRepository,
+  SyncCursorRepository,
+  SyncLogRepository,
+  SyncRetryRepository,
+} from '../../repositories';
+import { LocalContactStoreAdapter } from '../local-contact-store';
 
 /**
  * A sync worker as its own process, for the crash test: it runs one sync of a connection against the parent
@@ -65,11 +65,11 @@ async function main(): Promise<void> {
   const outcome = await new ContactSyncRunner({
     port,
     sessions: { getSession: async () => session, refreshSession: async () => session },
-    links: new MikroOrmLinkStore(orm),
-    cursors: new MikroOrmCursorStore(orm),
-    retries: new MikroOrmRetryStore(orm),
-    log: new MikroOrmSyncLog(orm),
-    locals: new MikroOrmLocalContactStore(orm, contacts, new ContactRepository(orm)),
+    links: new RecordLinkRepository(orm),
+    cursors: new SyncCursorRepository(orm),
+    retries: new SyncRetryRepository(orm),
+    log: new SyncLogRepository(orm),
+    locals: new LocalContactStoreAdapter(contacts, new ContactRepository(orm)),
     mappings: {
       mappingFor: (_provider, object) => (object === 'contacts' ? IN_MEMORY_CONTACTS_MAPPING : undefined),
     },
