@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { CrmConnection, SyncRun, SyncTrigger } from '@pm/domain';
 import { ProviderAccessService } from '../connectors/provider-access.service';
-import { SyncRunRepository, TenantRepository } from '../repositories';
+import { ConnectionRepository, SyncRunRepository, TenantRepository } from '../repositories';
 import { SyncQueue } from './sync-queue';
 
 /** A failure's kind is kept as the error's prefix ("transient: RATE_LIMITED: …"), so health can count a streak. */
@@ -19,6 +19,7 @@ export class SyncRuns {
   constructor(
     private readonly runs: SyncRunRepository,
     private readonly tenants: TenantRepository,
+    private readonly connections: ConnectionRepository,
     private readonly access: ProviderAccessService,
     private readonly queue: SyncQueue,
   ) {}
@@ -61,6 +62,16 @@ export class SyncRuns {
       streak++;
     }
     return streak;
+  }
+
+  /** Connected connections the scheduler should look at at `now` (each still checked for its frequency). */
+  schedulable(now: Date): Promise<CrmConnection[]> {
+    return this.connections.findSchedulable(now);
+  }
+
+  /** When each connection is next due (the scheduler's mark until its run sets the real time). */
+  setNextSyncAt(due: { id: string; at: Date }[]): Promise<void> {
+    return this.connections.setNextSyncAt(due);
   }
 
   /** Why the connection may not sync now, or null when it may. */

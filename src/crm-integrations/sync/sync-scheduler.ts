@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { frequencyIntervalMs } from '@pm/sync-engine';
-import { ConnectionRepository } from '../repositories';
 import { SyncRuns } from './sync-runs';
 
 /** How often the scheduler looks for due connections (the frequency itself is per connection). */
@@ -21,7 +20,6 @@ export class SyncScheduler {
 
   constructor(
     private readonly runs: SyncRuns,
-    private readonly connections: ConnectionRepository,
     @Optional() @Inject(SYNC_SCHEDULER_ENABLED) private readonly enabled: boolean = true,
   ) {}
 
@@ -40,7 +38,7 @@ export class SyncScheduler {
 
   /** Enqueues every connection due at `now`; returns the ids enqueued. */
   async tick(now: Date): Promise<string[]> {
-    const candidates = await this.connections.findSchedulable(now);
+    const candidates = await this.runs.schedulable(now);
     const enqueued: string[] = [];
     const due: { id: string; at: Date }[] = [];
     for (const connection of candidates) {
@@ -56,7 +54,7 @@ export class SyncScheduler {
       due.push({ id: connection.id, at: new Date(now.getTime() + interval) });
       if (queued) enqueued.push(connection.id);
     }
-    await this.connections.setNextSyncAt(due);
+    await this.runs.setNextSyncAt(due);
     return enqueued;
   }
 }
