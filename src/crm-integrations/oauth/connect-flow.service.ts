@@ -148,10 +148,10 @@ export class ConnectFlowService implements OnModuleInit {
   }
 
   /**
-   * Stores the connection: a reconnect to the same CRM account keeps settings, links and history; a different
-   * account is refused unless the user asked to start over.
+   * Stores the connection once passport verified the callback: a reconnect to the same CRM account keeps
+   * settings, links and history; a different account is refused unless the user asked to start over.
    */
-  private async complete(state: VerifiedState, { tokens }: OAuthCallbackResult): Promise<CrmConnection> {
+  async complete(state: VerifiedState, { tokens }: OAuthCallbackResult): Promise<CrmConnection> {
     const port = this.registry.get(state.provider);
     const name = port.capabilities().displayName;
     let connection: CrmConnection | null = null;
