@@ -12,11 +12,13 @@ export * from './sync-log.repository';
 export * from './record-link.repository';
 export * from './sync-cursor.repository';
 export * from './sync-retry.repository';
+export * from './database-health.repository';
 
 import { AuditLogRepository } from './audit-log.repository';
 import { ConnectionCredentialRepository } from './connection-credential.repository';
 import { ConnectionRepository } from './connection.repository';
 import { ContactRepository } from './contact.repository';
+import { DatabaseHealthRepository } from './database-health.repository';
 import { OAuthStateRepository } from './oauth-state.repository';
 import { ProviderSettingRepository } from './provider-setting.repository';
 import { RecordLinkRepository } from './record-link.repository';
@@ -42,4 +44,5 @@ export const REPOSITORIES = [
   RecordLinkRepository,
   SyncCursorRepository,
   SyncRetryRepository,
+  DatabaseHealthRepository,
 ];
