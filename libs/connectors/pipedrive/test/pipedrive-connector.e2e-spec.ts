@@ -10,9 +10,9 @@ import {
   type UpsertInput,
   type WebhookRequest,
 } from '@pm/integration-port';
-import { approveAuthorization, createPipedriveSandbox, type PipedriveSandbox } from '@pm/sandboxes';
+import { createPipedriveSandbox, type PipedriveSandbox } from '@pm/sandboxes';
 import { PipedriveConnector } from '../src';
-import { connectSession, REDIRECT_URI } from './pipedrive-staging';
+import { connectSession, REDIRECT_URI } from '../src/testing';
 
 /**
  * What only Pipedrive has: no batch write (bounded concurrency inside one call), no upsert (look up by e-mail
@@ -117,7 +117,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       maxWriteBatch: 50,
       maxConcurrency: 4,
     });
-    session = await connectSession(connector, approveAuthorization);
+    session = await connectSession(connector);
     proxy = new ForwardingProxy(base);
     proxied = { ...session, instanceUrl: await proxy.start() };
   });

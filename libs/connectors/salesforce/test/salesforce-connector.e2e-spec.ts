@@ -16,7 +16,7 @@ import {
   connect,
   connectorFor,
   startSalesforceSandbox,
-} from './salesforce-fixture';
+} from '../src/testing';
 
 const QUERY_ALL = 'GET /services/data/:version/queryAll';
 const QUERY = 'GET /services/data/:version/query';
