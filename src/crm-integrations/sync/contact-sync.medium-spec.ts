@@ -17,7 +17,7 @@ import {
   IN_MEMORY_CONTACTS_MAPPING,
   inMemoryMappings,
   inMemorySessions,
-} from '../../../libs/sync-engine/src/testing';
+} from '@pm/sync-engine/testing';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import type { AuthContext } from '../auth/auth-context';

@@ -3,7 +3,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { createOrmConfig } from '@pm/domain';
 import { CrmError, type IntegrationPort } from '@pm/integration-port';
 import { ContactSyncRunner, type SyncConnection } from '@pm/sync-engine';
-import { IN_MEMORY_CONTACTS_MAPPING } from '../../../../libs/sync-engine/src/testing/builders';
+import { IN_MEMORY_CONTACTS_MAPPING } from '@pm/sync-engine/testing';
 import { AuditService } from '../../audit/audit.service';
 import { ContactService } from '../../contacts/contact.service';
 import { AuditLogRepository, ContactRepository, TenantRepository } from '../../repositories';
