@@ -1,9 +1,4 @@
-import {
-  CrmError,
-  CrmErrorCode,
-  type RateLimitObservation,
-  type RateLimitPolicy,
-} from '@pm/integration-port';
+import { CrmError, CrmErrorCode, type RateLimitPolicy } from '@pm/integration-port';
 import { systemClock, type Clock } from '../clock';
 import {
   nextUtcMidnight,
