@@ -3,7 +3,8 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { createOrmConfig } from '@pm/domain';
 import { CrmError, type IntegrationPort } from '@pm/integration-port';
 import { ContactSyncRunner, type SyncConnection } from '@pm/sync-engine';
-import { IN_MEMORY_CONTACTS_MAPPING } from '@pm/sync-engine/testing';
+// Only the mapping (not the whole testing barrel): the child transpiles what it loads, on a busy machine too.
+import { IN_MEMORY_CONTACTS_MAPPING } from '@pm/sync-engine/testing/builders';
 import { AuditService } from '../../audit/audit.service';
 import { ContactService } from '../../contacts/contact.service';
 import { AuditLogRepository, ContactRepository, TenantRepository } from '../../repositories';
