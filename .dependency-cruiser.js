@@ -3,8 +3,9 @@
  * them. Imports run one way: app → libraries; connectors → port + connector-kit; engine → port (+ domain,
  * connector-kit); sandboxes → nothing of the product.
  */
-// Test code: spec files, and helpers under a library's own test/ folder.
-const notTests = '(\\.(spec|medium-spec|e2e-spec)\\.ts$|^libs/.+/test/)';
+// Test code: spec files, helpers under a library's own test/ folder, and a library's testing entry point
+// (`@pm/<lib>/testing`: never imported by runtime code, see runtime-code-never-imports-tests).
+const notTests = '(\\.(spec|medium-spec|e2e-spec)\\.ts$|^libs/.+/test/|^libs/.+/src/testing/)';
 
 module.exports = {
   forbidden: [

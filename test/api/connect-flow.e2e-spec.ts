@@ -5,6 +5,10 @@ import { ConnectionCredential, CrmConnection, ProviderSetting, SecretBox } from 
 import { CrmError, CrmErrorCode, IntegrationPortRegistry } from '@pm/integration-port';
 import { InMemoryConnector, InMemoryCrm } from '@pm/integration-port/testing';
 import { CRM_ORM } from '../../src/crm-integrations';
+import {
+  ConnectionCredentialRepository,
+  ConnectionRepository,
+} from '../../src/crm-integrations/repositories';
 import { TokenVault } from '../../src/crm-integrations/vault/token-vault';
 import { openSealedTokens } from '../support/connect-flow-kit';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -244,7 +248,8 @@ describe('connect flow and token vault', () => {
     const oldKey = testApp.runtime.encryption.current;
     const newKey = { id: 'rotated-key', key: randomBytes(32) };
     const rotating = new TokenVault(
-      orm,
+      testApp.app.get(ConnectionCredentialRepository),
+      testApp.app.get(ConnectionRepository),
       new SecretBox(newKey, [oldKey]),
       testApp.app.get(IntegrationPortRegistry),
     );
@@ -265,7 +270,8 @@ describe('connect flow and token vault', () => {
     ).toThrow();
     // Put the app's own key back for the tests below.
     await new TokenVault(
-      orm,
+      testApp.app.get(ConnectionCredentialRepository),
+      testApp.app.get(ConnectionRepository),
       new SecretBox(oldKey, [newKey]),
       testApp.app.get(IntegrationPortRegistry),
     ).rotateAll();

@@ -1,7 +1,7 @@
 import { CrmError, CrmErrorCode } from '@pm/integration-port';
-import { flushPromises, ManualClock } from '../test/manual-clock';
-import { InMemoryRateBudget, type RatePriority } from './rate-budget';
+import type { RatePriority } from './rate-budget';
 import { shouldRetry } from './retry';
+import { flushPromises, InMemoryRateBudget, ManualClock } from './testing';
 
 function track(promise: Promise<void>): { settled: () => 'pending' | 'granted' | CrmError | Error } {
   let state: 'pending' | 'granted' | CrmError | Error = 'pending';

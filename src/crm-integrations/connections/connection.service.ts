@@ -46,7 +46,8 @@ export class ConnectionService {
     return ConnectionResponseDto.from(connection);
   }
 
-  private async require(tenantId: string, connectionId: string): Promise<CrmConnection> {
+  /** The tenant's connection, or 404 (also when the tenant does not exist): every connection route starts here. */
+  async require(tenantId: string, connectionId: string): Promise<CrmConnection> {
     await this.tenants.require(tenantId);
     const connection = await this.connections.findForTenant(tenantId, connectionId);
     if (!connection)

@@ -6,18 +6,18 @@ import {
   NotFoundException,
   type OnModuleInit,
 } from '@nestjs/common';
-import { MikroORM } from '@mikro-orm/postgresql';
-import { CrmConnection, RecordLink, SyncCursorState, Tenant } from '@pm/domain';
+import type { CrmConnection } from '@pm/domain';
 import { IntegrationPortRegistry } from '@pm/integration-port';
 import type { Request, Response } from 'express';
 import passport from 'passport';
 import { AuditService } from '../audit/audit.service';
 import type { AuthContext } from '../auth/auth-context';
 import { ConnectionResponseDto } from '../connections/connection.dto';
+import { ConnectionService } from '../connections/connection.service';
 import { ProviderAccessService } from '../connectors/provider-access.service';
 import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from '../crm-integrations.options';
-import { CRM_ORM } from '../database/crm-database';
 import { ValidationProblem } from '../http/problem-details.filter';
+import { ConnectionRepository, RecordLinkRepository, SyncCursorRepository } from '../repositories';
 import { TenantService } from '../tenants/tenant.service';
 import { TokenVault } from '../vault/token-vault';
 import type { DisconnectResponseDto, StartConnectionDto, StartConnectionResponseDto } from './connect.dto';
@@ -31,7 +31,6 @@ export class ConnectFlowService implements OnModuleInit {
   private readonly logger = new Logger(ConnectFlowService.name);
 
   constructor(
-    @Inject(CRM_ORM) private readonly orm: MikroORM,
     @Inject(CRM_INTEGRATIONS_OPTIONS) private readonly options: CrmIntegrationsOptions,
     private readonly registry: IntegrationPortRegistry,
     private readonly access: ProviderAccessService,
@@ -39,6 +38,10 @@ export class ConnectFlowService implements OnModuleInit {
     private readonly vault: TokenVault,
     private readonly tenants: TenantService,
     private readonly audit: AuditService,
+    private readonly connections: ConnectionRepository,
+    private readonly connectionService: ConnectionService,
+    private readonly links: RecordLinkRepository,
+    private readonly cursors: SyncCursorRepository,
   ) {}
 
   onModuleInit(): void {
@@ -72,9 +75,7 @@ export class ConnectFlowService implements OnModuleInit {
       throw new ValidationProblem([{ name: 'returnTo', reason: 'is not on an allowed origin' }]);
     }
     if (dto.connectionId) {
-      const existing = await this.orm.em
-        .fork()
-        .findOne(CrmConnection, { id: dto.connectionId, tenant: tenantId });
+      const existing = await this.connections.findForTenant(tenantId, dto.connectionId);
       if (!existing || existing.provider !== dto.provider) {
         throw new NotFoundException(
           `Connection "${dto.connectionId}" to ${name} does not exist for this tenant`,
@@ -147,17 +148,16 @@ export class ConnectFlowService implements OnModuleInit {
   }
 
   /**
-   * Stores the connection: a reconnect to the same CRM account keeps settings, links and history; a different
-   * account is refused unless the user asked to start over.
+   * Stores the connection once passport verified the callback: a reconnect to the same CRM account keeps
+   * settings, links and history; a different account is refused unless the user asked to start over.
    */
-  private async complete(state: VerifiedState, { tokens }: OAuthCallbackResult): Promise<CrmConnection> {
+  async complete(state: VerifiedState, { tokens }: OAuthCallbackResult): Promise<CrmConnection> {
     const port = this.registry.get(state.provider);
     const name = port.capabilities().displayName;
-    const em = this.orm.em.fork();
     let connection: CrmConnection | null = null;
     let reset = false;
     if (state.connectionId) {
-      connection = await em.findOne(CrmConnection, { id: state.connectionId, tenant: state.tenantId });
+      connection = await this.connections.findForTenant(state.tenantId, state.connectionId);
       if (connection?.crmAccountId && connection.crmAccountId !== tokens.account.id) {
         if (!state.startOver) {
           await port.revokeToken(tokens.refreshToken ?? tokens.accessToken, tokens).catch(() => undefined);
@@ -170,19 +170,12 @@ export class ConnectFlowService implements OnModuleInit {
         reset = true;
       }
     }
-    connection ??= await em.findOne(CrmConnection, {
-      tenant: state.tenantId,
-      provider: state.provider,
-      crmAccountId: tokens.account.id,
-    });
+    connection ??= await this.connections.findForAccount(state.tenantId, state.provider, tokens.account.id);
     const before = connection ? ConnectionResponseDto.from(connection) : null;
-    connection ??= em.create(CrmConnection, {
-      tenant: em.getReference(Tenant, state.tenantId),
-      provider: state.provider,
-    });
+    connection ??= this.connections.create(state.tenantId, state.provider);
     if (reset) {
-      await em.nativeDelete(RecordLink, { connection: connection.id });
-      await em.nativeDelete(SyncCursorState, { connection: connection.id });
+      await this.links.deleteForConnection(connection.id);
+      await this.cursors.deleteForConnection(connection.id);
     }
     Object.assign(connection, {
       status: 'connected',
@@ -205,8 +198,8 @@ export class ConnectFlowService implements OnModuleInit {
           .map((o) => o.name),
       };
     }
-    await em.flush();
-    await this.vault.save(em, connection, tokens);
+    await this.connections.flush();
+    await this.vault.save(connection.id, tokens);
     await this.audit.record(
       { actor: state.actor },
       {
@@ -226,17 +219,13 @@ export class ConnectFlowService implements OnModuleInit {
     tenantId: string,
     connectionId: string,
   ): Promise<DisconnectResponseDto> {
-    await this.tenants.require(tenantId);
-    const em = this.orm.em.fork();
-    const connection = await em.findOne(CrmConnection, { id: connectionId, tenant: tenantId });
-    if (!connection)
-      throw new NotFoundException(`Connection "${connectionId}" does not exist for this tenant`);
+    const connection = await this.connectionService.require(tenantId, connectionId);
     const revoke = await this.vault.revokeAndDelete(connection.id);
     const before = connection.status;
     connection.status = 'disconnected';
     connection.statusReason = 'Disconnected by the user';
     connection.disconnectedAt = new Date();
-    await em.flush();
+    await this.connections.flush();
     await this.audit.record(auth, {
       tenantId,
       action: 'connection.disconnected',

@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
-import { MikroORM } from '@mikro-orm/postgresql';
-import { OAuthState, SecretBox, Tenant } from '@pm/domain';
-import { CRM_ORM } from '../database/crm-database';
+import { Injectable } from '@nestjs/common';
+import { SecretBox } from '@pm/domain';
+import { OAuthStateRepository } from '../repositories';
 
 /** How long a sign-in link stays valid. */
 export const OAUTH_STATE_TTL_MS = 10 * 60 * 1000;
@@ -34,7 +33,7 @@ export interface VerifiedState {
 @Injectable()
 export class OAuthStateStore {
   constructor(
-    @Inject(CRM_ORM) private readonly orm: MikroORM,
+    private readonly states: OAuthStateRepository,
     private readonly box: SecretBox,
   ) {}
 
@@ -52,10 +51,9 @@ export class OAuthStateStore {
     const verifier = input.pkce ? randomBytes(32).toString('base64url') : undefined;
     const sealed = verifier ? this.box.seal(verifier, stateHash) : undefined;
     const expiresAt = new Date(Date.now() + OAUTH_STATE_TTL_MS);
-    const em = this.orm.em.fork();
-    em.create(OAuthState, {
+    await this.states.create({
       stateHash,
-      tenant: em.getReference(Tenant, input.tenantId),
+      tenantId: input.tenantId,
       provider: input.provider,
       connectionId: input.connectionId ?? null,
       startOver: input.startOver ?? false,
@@ -65,7 +63,6 @@ export class OAuthStateStore {
       actor: input.actor,
       expiresAt,
     });
-    await em.flush();
     return {
       state,
       expiresAt,
@@ -74,8 +71,8 @@ export class OAuthStateStore {
   }
 
   /**
-   * Consumes a state for `provider`: marks it used in the same statement that checks it is unused and unexpired,
-   * so two callbacks racing with one state cannot both pass. Returns the PKCE verifier (or true) and the state.
+   * Consumes a state for `provider` (single use, even when two callbacks race with it). Returns the PKCE verifier
+   * (or true) and the state.
    */
   async consume(
     provider: string,
@@ -83,19 +80,8 @@ export class OAuthStateStore {
   ): Promise<{ verifier: string | true; state: VerifiedState } | null> {
     if (!state) return null;
     const stateHash = hashState(state);
-    const rows = await this.orm.em
-      .fork()
-      .getConnection()
-      .execute<{ id: string }[]>(
-        `update oauth_states set used_at = now()
-          where state_hash = ? and provider = ? and used_at is null and expires_at > now()
-          returning id`,
-        [stateHash, provider],
-      );
-    if (rows.length === 0) return null;
-    const record = await this.orm.em
-      .fork()
-      .findOneOrFail(OAuthState, rows[0].id, { populate: ['codeVerifier'] });
+    const record = await this.states.consume(stateHash, provider);
+    if (!record) return null;
     const verifier =
       record.codeVerifier && record.keyId
         ? this.box.open({ keyId: record.keyId, sealed: record.codeVerifier }, stateHash)

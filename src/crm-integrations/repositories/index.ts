@@ -1,20 +1,48 @@
 export * from './base.repository';
 export * from './tenant.repository';
 export * from './connection.repository';
+export * from './connection-credential.repository';
 export * from './contact.repository';
 export * from './service-token.repository';
 export * from './audit-log.repository';
+export * from './provider-setting.repository';
+export * from './oauth-state.repository';
+export * from './sync-run.repository';
+export * from './sync-log.repository';
+export * from './record-link.repository';
+export * from './sync-cursor.repository';
+export * from './sync-retry.repository';
+export * from './database-health.repository';
 
 import { AuditLogRepository } from './audit-log.repository';
+import { ConnectionCredentialRepository } from './connection-credential.repository';
 import { ConnectionRepository } from './connection.repository';
 import { ContactRepository } from './contact.repository';
+import { DatabaseHealthRepository } from './database-health.repository';
+import { OAuthStateRepository } from './oauth-state.repository';
+import { ProviderSettingRepository } from './provider-setting.repository';
+import { RecordLinkRepository } from './record-link.repository';
 import { ServiceTokenRepository } from './service-token.repository';
+import { SyncCursorRepository } from './sync-cursor.repository';
+import { SyncLogRepository } from './sync-log.repository';
+import { SyncRetryRepository } from './sync-retry.repository';
+import { SyncRunRepository } from './sync-run.repository';
 import { TenantRepository } from './tenant.repository';
 
+/** One repository per aggregate: every query of the feature lives in one of these. */
 export const REPOSITORIES = [
   TenantRepository,
   ConnectionRepository,
+  ConnectionCredentialRepository,
   ContactRepository,
   ServiceTokenRepository,
   AuditLogRepository,
+  ProviderSettingRepository,
+  OAuthStateRepository,
+  SyncRunRepository,
+  SyncLogRepository,
+  RecordLinkRepository,
+  SyncCursorRepository,
+  SyncRetryRepository,
+  DatabaseHealthRepository,
 ];

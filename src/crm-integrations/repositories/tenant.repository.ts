@@ -8,6 +8,12 @@ export class TenantRepository extends CrmRepository {
     return this.em.findOne(Tenant, { id });
   }
 
+  /** For workers (outside any request): whether the tenant exists and is active. */
+  async isActive(id: string): Promise<boolean> {
+    const tenant = await this.fork().findOne(Tenant, { id }, { fields: ['active'] });
+    return tenant?.active === true;
+  }
+
   async upsert(
     id: string,
     name: string,

@@ -17,7 +17,7 @@ import {
   IN_MEMORY_CONTACTS_MAPPING,
   inMemoryMappings,
   inMemorySessions,
-} from '../../../libs/sync-engine/src/testing';
+} from '@pm/sync-engine/testing';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import type { AuthContext } from '../auth/auth-context';
@@ -25,12 +25,12 @@ import { ContactService } from '../contacts/contact.service';
 import { CRM_ORM } from '../database/crm-database';
 import { toSyncConnection } from './sync-executor';
 import {
-  MikroOrmCursorStore,
-  MikroOrmLinkStore,
-  MikroOrmLocalContactStore,
-  MikroOrmRetryStore,
-  MikroOrmSyncLog,
-} from './sync-stores';
+  RecordLinkRepository,
+  SyncCursorRepository,
+  SyncLogRepository,
+  SyncRetryRepository,
+} from '../repositories';
+import { LocalContactStoreAdapter } from './local-contact-store';
 import { inRequest, seedConnection, startSyncTestApp } from './testing/sync-test-app';
 
 const auth: AuthContext = { actor: 'test', tenantId: null };
@@ -75,11 +75,11 @@ describe('contact sync on PostgreSQL (MikroORM stores, in-memory CRM)', () => {
       new ContactSyncRunner({
         port: counting.port,
         sessions,
-        links: app.get(MikroOrmLinkStore),
-        cursors: app.get(MikroOrmCursorStore),
-        locals: app.get(MikroOrmLocalContactStore),
-        retries: app.get(MikroOrmRetryStore),
-        log: app.get(MikroOrmSyncLog),
+        links: app.get(RecordLinkRepository),
+        cursors: app.get(SyncCursorRepository),
+        locals: app.get(LocalContactStoreAdapter),
+        retries: app.get(SyncRetryRepository),
+        log: app.get(SyncLogRepository),
         mappings: inMemoryMappings,
         options: { sleep: async () => undefined, readPageSize },
       });

@@ -2,7 +2,8 @@ export * from './sync.tokens';
 export * from './sync-queue';
 export * from './sync-locks';
 export * from './sync-runs';
-export * from './sync-stores';
+export * from './local-contact-store';
+export * from './rate-budget.factory';
 export * from './sync-executor';
 export * from './sync-scheduler';
 export * from './sync-worker';
@@ -15,7 +16,8 @@ import { SyncExecutor } from './sync-executor';
 import { SyncLocks } from './sync-locks';
 import { SyncQueue } from './sync-queue';
 import { SyncRuns } from './sync-runs';
-import { SYNC_STORES } from './sync-stores';
+import { LocalContactStoreAdapter } from './local-contact-store';
+import { RateBudgetFactory } from './rate-budget.factory';
 import { SyncService } from './sync.service';
 import { vaultSessionProvider } from './vault-session-provider';
 
@@ -24,7 +26,8 @@ export const SYNC_PROVIDERS = [
   SyncQueue,
   SyncLocks,
   SyncRuns,
-  ...SYNC_STORES,
+  LocalContactStoreAdapter,
+  RateBudgetFactory,
   SyncExecutor,
   SyncService,
   vaultSessionProvider,

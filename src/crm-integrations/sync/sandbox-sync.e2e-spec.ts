@@ -3,63 +3,31 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Contact, SyncRun, type ConnectionSettings } from '@pm/domain';
 import type { CrmRecord, CrmSession, IntegrationPort } from '@pm/integration-port';
 import type { ContractFixture } from '@pm/integration-port/testing';
-import { approveAuthorization, createPipedriveSandbox } from '@pm/sandboxes';
-import { PipedriveConnector } from '@pm/connectors/pipedrive';
-import { ContactSyncRunner, DefaultFieldMappingSource, decodeCrmRecord } from '@pm/sync-engine';
 import {
   hubSpotContractFixture,
   startHubSpotTestBed,
   type HubSpotTestBed,
-} from '../../../libs/connectors/hubspot/test/hubspot-test-bed';
+} from '@pm/connectors/hubspot/testing';
 import {
-  connectSession,
-  pipedriveStaging,
-  REDIRECT_URI as PIPEDRIVE_REDIRECT_URI,
-} from '../../../libs/connectors/pipedrive/test/pipedrive-staging';
-import { createContractFixture as salesforceContractFixture } from '../../../libs/connectors/salesforce/test/salesforce-fixture';
-import { CountingPort } from '../../../libs/sync-engine/src/testing';
+  pipedriveContractFixture,
+  startPipedriveTestBed,
+  type PipedriveTestBed,
+} from '@pm/connectors/pipedrive/testing';
+import { createContractFixture as salesforceContractFixture } from '@pm/connectors/salesforce/testing';
+import { ContactSyncRunner, DefaultFieldMappingSource, decodeCrmRecord } from '@pm/sync-engine';
+import { CountingPort } from '@pm/sync-engine/testing';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { ContactService } from '../contacts/contact.service';
 import { CRM_ORM } from '../database/crm-database';
 import { toSyncConnection } from './sync-executor';
 import {
-  MikroOrmCursorStore,
-  MikroOrmLinkStore,
-  MikroOrmLocalContactStore,
-  MikroOrmRetryStore,
-  MikroOrmSyncLog,
-} from './sync-stores';
+  RecordLinkRepository,
+  SyncCursorRepository,
+  SyncLogRepository,
+  SyncRetryRepository,
+} from '../repositories';
+import { LocalContactStoreAdapter } from './local-contact-store';
 import { inRequest, seedConnection, startSyncTestApp } from './testing/sync-test-app';
-
-/** The Pipedrive connector against its sandbox, signed in, set up as its own contract test does. */
-async function startPipedrive() {
-  const sandbox = createPipedriveSandbox({ redirectUris: [PIPEDRIVE_REDIRECT_URI], seed: 5 });
-  const base = await sandbox.start();
-  const port = new PipedriveConnector({
-    clientId: sandbox.oauth.clientId,
-    clientSecret: sandbox.oauth.clientSecret,
-    oauthBaseUrl: base,
-    apiBaseUrl: base,
-    requestTimeoutMs: 10_000,
-  });
-  const session = await connectSession(port, approveAuthorization);
-  return { sandbox, port, session };
-}
-
-async function pipedriveFixture(): Promise<ContractFixture> {
-  const { sandbox, port, session } = await startPipedrive();
-  return {
-    port,
-    session: async () => session,
-    contact: {
-      object: 'persons',
-      fields: { email: 'email', firstName: 'first_name', lastName: 'last_name' },
-    },
-    staging: pipedriveStaging(sandbox),
-    oauth: { redirectUri: PIPEDRIVE_REDIRECT_URI },
-    close: () => sandbox.stop(),
-  };
-}
 
 /** The engine on PostgreSQL with the default field mapping, for one tenant's connection to a sandbox CRM. */
 async function syncHarness(
@@ -79,11 +47,11 @@ async function syncHarness(
     return new ContactSyncRunner({
       port,
       sessions: { getSession: async () => session, refreshSession: async () => session },
-      links: app.get(MikroOrmLinkStore),
-      cursors: app.get(MikroOrmCursorStore),
-      locals: app.get(MikroOrmLocalContactStore),
-      retries: app.get(MikroOrmRetryStore),
-      log: app.get(MikroOrmSyncLog),
+      links: app.get(RecordLinkRepository),
+      cursors: app.get(SyncCursorRepository),
+      locals: app.get(LocalContactStoreAdapter),
+      retries: app.get(SyncRetryRepository),
+      log: app.get(SyncLogRepository),
       options: { sleep: async () => undefined },
     }).run({ connection, runId: row.id });
   };
@@ -113,7 +81,7 @@ async function startApp(database: TestDatabase): Promise<INestApplication> {
 const FIXTURES: [string, () => Promise<ContractFixture>][] = [
   ['HubSpot', hubSpotContractFixture],
   ['Salesforce', salesforceContractFixture],
-  ['Pipedrive', pipedriveFixture],
+  ['Pipedrive', pipedriveContractFixture],
 ];
 
 /**
@@ -264,23 +232,24 @@ describe('HubSpot companies and deletions against the HubSpot sandbox', () => {
 describe('Pipedrive organizations against the Pipedrive sandbox', () => {
   let database: TestDatabase;
   let app: INestApplication;
-  let pipedrive: Awaited<ReturnType<typeof startPipedrive>>;
+  let pipedrive: PipedriveTestBed;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     app = await startApp(database);
-    pipedrive = await startPipedrive();
+    pipedrive = await startPipedriveTestBed();
   });
 
   afterAll(async () => {
-    await pipedrive?.sandbox.stop();
+    await pipedrive?.close();
     await app?.close();
     await database?.drop();
   });
 
   it('a person’s company is its organization’s name, and a move to another organization follows', async () => {
-    const { sandbox, port, session } = pipedrive;
-    const counting = new CountingPort(port);
+    const { sandbox, connector } = pipedrive;
+    const session = await pipedrive.session();
+    const counting = new CountingPort(connector);
     const { run, local } = await syncHarness(app, counting.port, session, 'sandbox-pipedrive-orgs', {
       objects: ['persons'],
     });

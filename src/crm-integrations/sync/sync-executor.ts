@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { CrmConnection, SyncLogEntry, SyncRun, type SyncRunStatus } from '@pm/domain';
+import type { CrmConnection, SyncRunStatus } from '@pm/domain';
 import { CrmError, INTEGRATION_PORTS, type IntegrationPortMap } from '@pm/integration-port';
 import {
   ContactSyncRunner,
@@ -13,20 +13,22 @@ import {
   type SessionProvider,
   type SyncConnection,
 } from '@pm/sync-engine';
-import { MikroORM } from '@mikro-orm/postgresql';
-import { CRM_ORM } from '../database/crm-database';
-import { PgRateBudget } from '../rate-limits/pg-rate-budget';
 import { rateLimitedPort } from '../rate-limits/rate-limited-port';
+import {
+  ConnectionRepository,
+  RecordLinkRepository,
+  SyncCursorRepository,
+  SyncLogRepository,
+  SyncRetryRepository,
+  SyncRunRepository,
+  type ConnectionStatusLine,
+  type ConnectionSyncChanges,
+} from '../repositories';
+import { LocalContactStoreAdapter } from './local-contact-store';
+import { RateBudgetFactory } from './rate-budget.factory';
 import { SyncLocks } from './sync-locks';
 import { SyncQueue } from './sync-queue';
 import { SyncRuns, TRANSIENT_ERROR_PREFIX } from './sync-runs';
-import {
-  MikroOrmCursorStore,
-  MikroOrmLinkStore,
-  MikroOrmLocalContactStore,
-  MikroOrmRetryStore,
-  MikroOrmSyncLog,
-} from './sync-stores';
 import { SYNC_SESSION_PROVIDER, type ContactSyncJob } from './sync.tokens';
 
 /** DI token for `SyncExecutorOptions`. */
@@ -69,14 +71,16 @@ export class SyncExecutor implements BeforeApplicationShutdown {
 
   constructor(
     private readonly runs: SyncRuns,
+    private readonly runRepository: SyncRunRepository,
+    private readonly connections: ConnectionRepository,
     private readonly locks: SyncLocks,
     private readonly queue: SyncQueue,
-    private readonly links: MikroOrmLinkStore,
-    private readonly cursors: MikroOrmCursorStore,
-    private readonly retries: MikroOrmRetryStore,
-    private readonly log: MikroOrmSyncLog,
-    private readonly locals: MikroOrmLocalContactStore,
-    @Inject(CRM_ORM) private readonly orm: MikroORM,
+    private readonly budgets: RateBudgetFactory,
+    private readonly links: RecordLinkRepository,
+    private readonly cursors: SyncCursorRepository,
+    private readonly retries: SyncRetryRepository,
+    private readonly log: SyncLogRepository,
+    private readonly locals: LocalContactStoreAdapter,
     @Optional() @Inject(INTEGRATION_PORTS) private readonly ports?: IntegrationPortMap,
     @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
     @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly mappings?: FieldMappingSource,
@@ -90,7 +94,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     if (locked.acquired) return locked.result;
     // Another worker is syncing this connection: come back later, as the one follow-up — if this job's run is
     // still waiting (a job whose run was settled elsewhere has nothing left to do).
-    const run = await this.runs.fork().findOne(SyncRun, { id: job.runId });
+    const run = await this.runRepository.findById(job.runId);
     if (run?.status !== 'queued') return 'busy';
     const requeued = await this.queue.enqueue(job, {
       startAfter: new Date(Date.now() + this.options.busyRetryMs),
@@ -102,37 +106,35 @@ export class SyncExecutor implements BeforeApplicationShutdown {
   }
 
   private async executeLocked(job: ContactSyncJob): Promise<ExecuteResult> {
-    const em = this.runs.fork();
-    const connection = await em.findOne(CrmConnection, { id: job.connectionId });
+    const connection = await this.connections.findById(job.connectionId);
     if (!connection) {
       // Removed while queued: its runs went with it (cascade), so there is nothing to record.
       return 'skipped';
     }
-    const run =
-      (await em.findOne(SyncRun, { id: job.runId })) ??
-      em.create(SyncRun, {
-        id: job.runId,
-        tenant: job.tenantId,
-        connection: job.connectionId,
-        trigger: 'scheduled',
-      });
-    const refusal = await this.runs.whyNotRunnable(em, connection);
+    const refusal = await this.runs.whyNotRunnable(connection);
     if (refusal) {
-      Object.assign(run, { status: 'cancelled', finishedAt: new Date(), error: `Not run: ${refusal}` });
-      await em.flush();
+      await this.runRepository.saveForJob(job, {
+        status: 'cancelled',
+        finishedAt: new Date(),
+        error: `Not run: ${refusal}`,
+      });
       return 'skipped';
     }
     const port = this.ports?.[connection.provider];
     const startedAt = new Date();
-    Object.assign(run, { status: 'running', startedAt, workerId: WORKER_ID });
-    await em.flush();
+    const run = await this.runRepository.saveForJob(job, {
+      status: 'running',
+      startedAt,
+      workerId: WORKER_ID,
+    });
     if (!port || !this.sessions) {
-      run.status = 'failed';
-      run.finishedAt = new Date();
-      run.error = !port
-        ? `No connector is installed for provider "${connection.provider}"`
-        : 'No session provider is configured (the token vault binds SYNC_SESSION_PROVIDER)';
-      await em.flush();
+      await this.runRepository.update(run.id, {
+        status: 'failed',
+        finishedAt: new Date(),
+        error: !port
+          ? `No connector is installed for provider "${connection.provider}"`
+          : 'No session provider is configured (the token vault binds SYNC_SESSION_PROVIDER)',
+      });
       return 'ran';
     }
 
@@ -152,8 +154,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     try {
       // Every call of the run spends from the CRM account's one budget, shared with other workers and with
       // activity delivery; a user's "Sync now" goes ahead of scheduled background work.
-      const budget = new PgRateBudget(
-        this.orm,
+      const budget = this.budgets.forAccount(
         `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
         port.capabilities().rateLimits,
         // A used-up daily allocation stops the run with QUOTA_EXHAUSTED, which pauses the connection until the
@@ -190,9 +191,8 @@ export class SyncExecutor implements BeforeApplicationShutdown {
   }
 
   private async stillRunnable(connectionId: string): Promise<string | null> {
-    const em = this.runs.fork();
-    const connection = await em.findOne(CrmConnection, { id: connectionId });
-    return connection ? this.runs.whyNotRunnable(em, connection) : 'the connection was removed';
+    const connection = await this.connections.findById(connectionId);
+    return connection ? this.runs.whyNotRunnable(connection) : 'the connection was removed';
   }
 
   /** Writes the run's result, the connection's health and when it is next due. */
@@ -204,15 +204,12 @@ export class SyncExecutor implements BeforeApplicationShutdown {
   ): Promise<void> {
     const now = new Date();
     const streakBefore = await this.runs.transientFailureStreak(connectionId);
-    const em = this.runs.fork();
-    const connection = await em.findOneOrFail(CrmConnection, { id: connectionId });
-    const run = await em.findOneOrFail(SyncRun, { id: job.runId });
-    run.status = outcome.status;
-    run.counts = outcome.counts;
-    run.finishedAt = now;
+    const connection = await this.connections.findById(connectionId);
+    if (!connection) throw new Error(`Connection "${connectionId}" was removed during its sync`);
     const failureText = describeFailure(outcome);
     const transient = outcome.failure === 'transient' || outcome.failure === 'fatal';
-    run.error = failureText === null ? null : `${transient ? TRANSIENT_ERROR_PREFIX : ''}${failureText}`;
+    const changes: ConnectionSyncChanges = {};
+    let statusLine: ConnectionStatusLine | undefined;
 
     let event: HealthEvent | undefined;
     if (outcome.status === 'succeeded' || outcome.status === 'partial') event = { kind: 'run_succeeded' };
@@ -238,53 +235,54 @@ export class SyncExecutor implements BeforeApplicationShutdown {
         transition.changed ||
         (transition.to !== 'healthy' && connection.healthReason !== transition.reason)
       ) {
-        connection.health = transition.to;
-        connection.healthReason = transition.reason;
+        changes.health = transition.to;
+        changes.healthReason = transition.reason;
       }
       if (transition.changed) {
-        em.create(SyncLogEntry, {
-          tenant: connection.tenant,
-          connection,
-          run,
-          direction: 'none',
-          object: 'connection',
-          action: 'status_changed',
+        statusLine = {
           message:
             transition.to === 'healthy'
               ? `Connection healthy again (was ${transition.from})`
               : `Connection ${transition.to}: ${transition.reason ?? ''}`.trim(),
           details: { from: transition.from, to: transition.to, resumeAt: transition.resumeAt ?? null },
-        });
+        };
       }
     }
-    if (outcome.status === 'succeeded' || outcome.status === 'partial') connection.lastSyncAt = startedAt;
+    if (outcome.status === 'succeeded' || outcome.status === 'partial') changes.lastSyncAt = startedAt;
     // Revoked or refused credentials: the vault moves the connection to needs_reconnect; should it stay connected
     // (a permission the user may grant), try again only slowly rather than every tick.
-    if (outcome.failure === 'auth_revoked') connection.nextSyncAt = new Date(now.getTime() + AUTH_RETRY_MS);
-    else if (pausedUntil) connection.nextSyncAt = pausedUntil;
+    if (outcome.failure === 'auth_revoked') changes.nextSyncAt = new Date(now.getTime() + AUTH_RETRY_MS);
+    else if (pausedUntil) changes.nextSyncAt = pausedUntil;
     else if (transient && outcome.retryAfterMs)
-      connection.nextSyncAt = new Date(now.getTime() + outcome.retryAfterMs);
+      changes.nextSyncAt = new Date(now.getTime() + outcome.retryAfterMs);
     else if (transient)
-      connection.nextSyncAt = new Date(now.getTime() + Math.min(60_000 * 2 ** streakBefore, 3_600_000));
+      changes.nextSyncAt = new Date(now.getTime() + Math.min(60_000 * 2 ** streakBefore, 3_600_000));
     else {
-      connection.nextSyncAt = nextSyncDue({
+      changes.nextSyncAt = nextSyncDue({
         frequency: connection.settings.frequency,
-        lastSyncAt: connection.lastSyncAt ?? null,
+        lastSyncAt: changes.lastSyncAt ?? connection.lastSyncAt ?? null,
         now,
       });
     }
-    await em.flush();
+    await this.runRepository.recordOutcome({
+      runId: job.runId,
+      run: {
+        status: outcome.status,
+        counts: outcome.counts,
+        finishedAt: now,
+        error: failureText === null ? null : `${transient ? TRANSIENT_ERROR_PREFIX : ''}${failureText}`,
+      },
+      connectionId,
+      connection: changes,
+      statusLine,
+    });
     if (outcome.status === 'failed') {
       this.logger.warn(`Sync of connection ${connectionId} failed (${outcome.failure}): ${failureText}`);
     }
   }
 
   private async finishRun(runId: string, status: SyncRunStatus, error: string): Promise<void> {
-    const em = this.runs.fork();
-    const run = await em.findOne(SyncRun, { id: runId });
-    if (!run) return;
-    Object.assign(run, { status, error, finishedAt: new Date() });
-    await em.flush();
+    await this.runRepository.update(runId, { status, error, finishedAt: new Date() });
   }
 }
 

@@ -1,15 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
-import {
-  CrmConnection,
-  ProviderSetting,
-  RecordLink,
-  SyncLogEntry,
-  SyncRun,
-  Tenant,
-  type SyncTrigger,
-} from '@pm/domain';
-import { CRM_ORM } from '../database/crm-database';
+import { Injectable } from '@nestjs/common';
+import type { CrmConnection, SyncRun, SyncTrigger } from '@pm/domain';
+import { ProviderAccessService } from '../connectors/provider-access.service';
+import { ConnectionRepository, SyncRunRepository, TenantRepository } from '../repositories';
 import { SyncQueue } from './sync-queue';
 
 /** A failure's kind is kept as the error's prefix ("transient: RATE_LIMITED: …"), so health can count a streak. */
@@ -18,20 +10,19 @@ export const TRANSIENT_ERROR_PREFIX = 'transient: ';
 /** The queue expires jobs after 6 hours; a `queued` run older than that lost its job. */
 const QUEUED_RUN_STALE_MS = 6 * 3_600_000;
 
-/**
- * Sync runs and the connection facts scheduling needs. Every method forks its own entity manager: it is called
- * from workers and the scheduler as well as from HTTP requests.
- */
+/** How many finished runs a transient-failure streak is counted over. */
+const STREAK_WINDOW = 20;
+
+/** Queuing sync runs, and the facts scheduling needs: whether a connection may run, its failure streak. */
 @Injectable()
 export class SyncRuns {
   constructor(
-    @Inject(CRM_ORM) private readonly orm: MikroORM,
+    private readonly runs: SyncRunRepository,
+    private readonly tenants: TenantRepository,
+    private readonly connections: ConnectionRepository,
+    private readonly access: ProviderAccessService,
     private readonly queue: SyncQueue,
   ) {}
-
-  fork(): EntityManager {
-    return this.orm.em.fork() as EntityManager;
-  }
 
   /**
    * Queues a run of the connection, recorded as a `queued` SyncRun. When a run is already waiting for this
@@ -46,45 +37,25 @@ export class SyncRuns {
     // while its job is handed back because the connection is busy on another worker.
     const waiting = await this.waitingRun(connection.id);
     if (waiting) return { run: waiting, queued: false };
-    const em = this.fork();
-    const run = em.create(SyncRun, {
-      tenant: em.getReference(Tenant, connection.tenantId),
-      connection: em.getReference(CrmConnection, connection.id),
-      trigger,
-      status: 'queued',
-    });
-    await em.flush();
+    const run = await this.runs.createQueued(connection, trigger);
     const jobId = await this.queue.enqueue(
       { connectionId: connection.id, tenantId: connection.tenantId, runId: run.id },
       options,
     );
     if (jobId) return { run, queued: true };
     // Another request queued one at the same instant (the queue keeps one waiting job per connection).
-    em.remove(run);
-    await em.flush();
+    await this.runs.delete(run.id);
     return { run: (await this.waitingRun(connection.id)) ?? run, queued: false };
   }
 
   /** The queued run of the connection, if any; older than the queue's job expiry, it is stale and ignored. */
   private waitingRun(connectionId: string): Promise<SyncRun | null> {
-    return this.fork().findOne(
-      SyncRun,
-      {
-        connection: connectionId,
-        status: 'queued',
-        queuedAt: { $gt: new Date(Date.now() - QUEUED_RUN_STALE_MS) },
-      },
-      { orderBy: { queuedAt: 'desc' } },
-    );
+    return this.runs.findQueued(connectionId, new Date(Date.now() - QUEUED_RUN_STALE_MS));
   }
 
   /** Failed runs in a row, most recent first, whose failure was transient (for the health machine). */
   async transientFailureStreak(connectionId: string): Promise<number> {
-    const recent = await this.fork().find(
-      SyncRun,
-      { connection: connectionId, finishedAt: { $ne: null } },
-      { orderBy: { finishedAt: 'desc' }, limit: 20, fields: ['status', 'error'] },
-    );
+    const recent = await this.runs.recentFinished(connectionId, STREAK_WINDOW);
     let streak = 0;
     for (const run of recent) {
       if (run.status !== 'failed' || !run.error?.startsWith(TRANSIENT_ERROR_PREFIX)) break;
@@ -93,46 +64,23 @@ export class SyncRuns {
     return streak;
   }
 
-  /** Whether the admin switched the provider off, for this tenant or globally (a tenant row overrides). */
-  async providerEnabled(em: EntityManager, provider: string, tenantId: string): Promise<boolean> {
-    const settings = await em.find(ProviderSetting, {
-      provider,
-      $or: [{ tenant: tenantId }, { tenant: null }],
-    });
-    const forTenant = settings.find((setting) => setting.tenant);
-    const global = settings.find((setting) => !setting.tenant);
-    return (forTenant ?? global)?.enabled ?? true;
+  /** Connected connections the scheduler should look at at `now` (each still checked for its frequency). */
+  schedulable(now: Date): Promise<CrmConnection[]> {
+    return this.connections.findSchedulable(now);
+  }
+
+  /** When each connection is next due (the scheduler's mark until its run sets the real time). */
+  setNextSyncAt(due: { id: string; at: Date }[]): Promise<void> {
+    return this.connections.setNextSyncAt(due);
   }
 
   /** Why the connection may not sync now, or null when it may. */
-  async whyNotRunnable(em: EntityManager, connection: CrmConnection): Promise<string | null> {
+  async whyNotRunnable(connection: CrmConnection): Promise<string | null> {
     if (connection.status !== 'connected') return `the connection is ${connection.status}`;
-    const tenant = await em.findOne(Tenant, { id: connection.tenant.id });
-    if (!tenant?.active) return 'the tenant is inactive';
-    if (!(await this.providerEnabled(em, connection.provider, connection.tenant.id))) {
+    if (!(await this.tenants.isActive(connection.tenant.id))) return 'the tenant is inactive';
+    if (!(await this.access.isEnabled(connection.provider, connection.tenant.id))) {
       return `${connection.provider} is disabled by an administrator`;
     }
     return null;
-  }
-
-  async listRuns(connectionId: string, limit: number): Promise<SyncRun[]> {
-    return this.fork().find(SyncRun, { connection: connectionId }, { orderBy: { queuedAt: 'desc' }, limit });
-  }
-
-  /** Every link of the contact in this connection (unlinked ones too), newest first. */
-  async contactLinks(connectionId: string, contactId: string): Promise<RecordLink[]> {
-    return this.fork().find(
-      RecordLink,
-      { connection: connectionId, localObject: 'contact', localId: contactId },
-      { orderBy: { createdAt: 'desc' } },
-    );
-  }
-
-  async listLog(connectionId: string, limit: number, runId?: string): Promise<SyncLogEntry[]> {
-    return this.fork().find(
-      SyncLogEntry,
-      { connection: connectionId, ...(runId ? { run: runId } : {}) },
-      { orderBy: { id: 'desc' }, limit },
-    );
   }
 }

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
-import { CrmConnection } from '@pm/domain';
 import { frequencyIntervalMs } from '@pm/sync-engine';
 import { SyncRuns } from './sync-runs';
 
@@ -39,26 +38,23 @@ export class SyncScheduler {
 
   /** Enqueues every connection due at `now`; returns the ids enqueued. */
   async tick(now: Date): Promise<string[]> {
-    const em = this.runs.fork();
-    const candidates = await em.find(CrmConnection, {
-      status: 'connected',
-      $or: [{ health: { $ne: 'paused' }, nextSyncAt: null }, { nextSyncAt: { $lte: now } }],
-    });
+    const candidates = await this.runs.schedulable(now);
     const enqueued: string[] = [];
+    const due: { id: string; at: Date }[] = [];
     for (const connection of candidates) {
       const interval = frequencyIntervalMs(connection.settings.frequency);
       if (interval === null) continue;
-      if (await this.runs.whyNotRunnable(em, connection)) continue;
+      if (await this.runs.whyNotRunnable(connection)) continue;
       const trigger = connection.lastSyncAt ? 'scheduled' : 'initial';
       const { queued } = await this.runs.request(
         { id: connection.id, tenantId: connection.tenant.id },
         trigger,
       );
       // Not due again until this run has had its chance; the run itself sets the real next time.
-      connection.nextSyncAt = new Date(now.getTime() + interval);
+      due.push({ id: connection.id, at: new Date(now.getTime() + interval) });
       if (queued) enqueued.push(connection.id);
     }
-    await em.flush();
+    await this.runs.setNextSyncAt(due);
     return enqueued;
   }
 }

@@ -15,11 +15,7 @@ import type { FieldMappingSource } from '@pm/sync-engine';
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
-import {
-  CountingPort,
-  IN_MEMORY_CONTACTS_MAPPING,
-  inMemorySessions,
-} from '../../../libs/sync-engine/src/testing';
+import { CountingPort, IN_MEMORY_CONTACTS_MAPPING, inMemorySessions } from '@pm/sync-engine/testing';
 import { ContactService } from '../contacts/contact.service';
 import { CRM_ORM } from '../database/crm-database';
 import { SyncExecutor } from './sync-executor';

@@ -1,8 +1,7 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import type { CrmConnection } from '@pm/domain';
+import { ConflictException, Injectable } from '@nestjs/common';
 import type { AuthContext } from '../auth/auth-context';
-import { ConnectionRepository } from '../repositories';
-import { TenantService } from '../tenants/tenant.service';
+import { ConnectionService } from '../connections/connection.service';
+import { RecordLinkRepository, SyncLogRepository, SyncRunRepository } from '../repositories';
 import { SyncRuns } from './sync-runs';
 import {
   ContactProvenanceDto,
@@ -17,15 +16,17 @@ const INTERACTIVE_PRIORITY = 10;
 @Injectable()
 export class SyncService {
   constructor(
-    private readonly tenants: TenantService,
-    private readonly connections: ConnectionRepository,
+    private readonly connections: ConnectionService,
     private readonly runs: SyncRuns,
+    private readonly runRepository: SyncRunRepository,
+    private readonly log: SyncLogRepository,
+    private readonly links: RecordLinkRepository,
   ) {}
 
   /** The seed's "Sync now": queues a run, or returns the one already waiting. */
   async syncNow(_auth: AuthContext, tenantId: string, connectionId: string): Promise<SyncNowResponseDto> {
-    const connection = await this.require(tenantId, connectionId);
-    const refusal = await this.runs.whyNotRunnable(this.runs.fork(), connection);
+    const connection = await this.connections.require(tenantId, connectionId);
+    const refusal = await this.runs.whyNotRunnable(connection);
     if (refusal) throw new ConflictException(`Cannot sync now: ${refusal}`);
     const { run, queued } = await this.runs.request({ id: connection.id, tenantId }, 'manual', {
       priority: INTERACTIVE_PRIORITY,
@@ -39,8 +40,9 @@ export class SyncService {
     connectionId: string,
     limit = 50,
   ): Promise<SyncRunResponseDto[]> {
-    const connection = await this.require(tenantId, connectionId);
-    return (await this.runs.listRuns(connection.id, limit)).map((run) => SyncRunResponseDto.from(run));
+    const connection = await this.connections.require(tenantId, connectionId);
+    const runs = await this.runRepository.listForConnection(connection.id, limit);
+    return runs.map((run) => SyncRunResponseDto.from(run));
   }
 
   async listLog(
@@ -49,8 +51,8 @@ export class SyncService {
     connectionId: string,
     options: { limit?: number; runId?: string } = {},
   ): Promise<SyncLogEntryResponseDto[]> {
-    const connection = await this.require(tenantId, connectionId);
-    const entries = await this.runs.listLog(connection.id, options.limit ?? 100, options.runId);
+    const connection = await this.connections.require(tenantId, connectionId);
+    const entries = await this.log.listForConnection(connection.id, options.limit ?? 100, options.runId);
     return entries.map((entry) => SyncLogEntryResponseDto.from(entry));
   }
 
@@ -61,16 +63,8 @@ export class SyncService {
     connectionId: string,
     contactId: string,
   ): Promise<ContactProvenanceDto[]> {
-    const connection = await this.require(tenantId, connectionId);
-    const links = await this.runs.contactLinks(connection.id, contactId);
+    const connection = await this.connections.require(tenantId, connectionId);
+    const links = await this.links.contactLinks(connection.id, contactId);
     return links.map((link) => ContactProvenanceDto.from(link));
-  }
-
-  private async require(tenantId: string, connectionId: string): Promise<CrmConnection> {
-    await this.tenants.require(tenantId);
-    const connection = await this.connections.findForTenant(tenantId, connectionId);
-    if (!connection)
-      throw new NotFoundException(`Connection "${connectionId}" does not exist for this tenant`);
-    return connection;
   }
 }

@@ -6,7 +6,7 @@ import { Contact, SyncRun } from '@pm/domain';
 import { CrmError } from '@pm/integration-port';
 import { InMemoryConnector, InMemoryCrm, IN_MEMORY_PROVIDER } from '@pm/integration-port/testing';
 import { decodeCrmRecord } from '@pm/sync-engine';
-import { IN_MEMORY_CONTACTS_MAPPING, inMemorySessions } from '../../../libs/sync-engine/src/testing';
+import { IN_MEMORY_CONTACTS_MAPPING, inMemorySessions } from '@pm/sync-engine/testing';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { ContactService } from '../contacts/contact.service';
 import { CRM_ORM } from '../database/crm-database';

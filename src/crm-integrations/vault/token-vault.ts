@@ -1,6 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { LockMode, MikroORM, type EntityManager } from '@mikro-orm/postgresql';
-import { ConnectionCredential, CrmConnection, SecretBox } from '@pm/domain';
+import { Injectable, Logger } from '@nestjs/common';
+import { SecretBox, type ConnectionCredential, type CrmConnection } from '@pm/domain';
 import {
   CrmError,
   CrmErrorCode,
@@ -8,7 +7,7 @@ import {
   type CrmSession,
   type TokenSet,
 } from '@pm/integration-port';
-import { CRM_ORM } from '../database/crm-database';
+import { ConnectionCredentialRepository, ConnectionRepository, type SealedCredential } from '../repositories';
 
 /** What is sealed per connection. Never logged, never returned, never shown. */
 interface StoredTokens {
@@ -31,41 +30,24 @@ export class TokenVault {
   private readonly logger = new Logger(TokenVault.name);
 
   constructor(
-    @Inject(CRM_ORM) private readonly orm: MikroORM,
+    private readonly credentials: ConnectionCredentialRepository,
+    private readonly connections: ConnectionRepository,
     private readonly box: SecretBox,
     private readonly registry: IntegrationPortRegistry,
   ) {}
 
   /** Seals a fresh token set for a connection (on connect or reconnect), replacing what it had. */
-  async save(em: EntityManager, connection: CrmConnection, tokens: TokenSet): Promise<void> {
-    const existing = await em.findOne(
-      ConnectionCredential,
-      { connection: connection.id },
-      { populate: ['sealed'] },
-    );
-    const previous = existing ? this.unseal(existing, connection.id) : undefined;
-    const sealed = this.box.seal(
-      JSON.stringify({
-        accessToken: tokens.accessToken,
-        // Some CRMs (Zoho) do not send a new refresh token: keep the one we have.
-        refreshToken: tokens.refreshToken ?? previous?.refreshToken,
-        scope: tokens.scope,
-      } satisfies StoredTokens),
-      connection.id,
-    );
-    const credential = existing ?? em.create(ConnectionCredential, { connection, ...sealed });
-    credential.keyId = sealed.keyId;
-    credential.sealed = sealed.sealed;
-    credential.accessTokenExpiresAt = tokens.expiresAt ?? null;
-    credential.refreshedAt = new Date();
-    await em.flush();
+  async save(connectionId: string, tokens: TokenSet): Promise<void> {
+    const existing = await this.credentials.findByConnection(connectionId);
+    const previous = existing ? this.unseal(existing, connectionId) : undefined;
+    await this.credentials.save(connectionId, this.seal(connectionId, tokens, previous));
   }
 
   /** A usable session for the connection, refreshing first when the access token is about to expire. */
   async session(connectionId: string): Promise<CrmSession> {
-    const em = this.orm.em.fork();
-    const connection = await em.findOneOrFail(CrmConnection, connectionId);
-    const credential = await this.credential(em, connectionId);
+    const connection = await this.requireConnection(connectionId);
+    const credential = await this.credentials.findByConnection(connectionId);
+    if (!credential) throw noCredentials();
     const tokens = this.unseal(credential, connectionId);
     const expiresAt = credential.accessTokenExpiresAt?.getTime();
     if (expiresAt !== undefined && expiresAt - EXPIRY_SKEW_MS <= Date.now()) {
@@ -80,47 +62,43 @@ export class TokenVault {
    */
   async refresh(connectionId: string, staleAccessToken?: string): Promise<CrmSession> {
     let revoked: CrmError | undefined;
-    const session = await this.orm.em.fork().transactional(async (em) => {
-      const connection = await em.findOneOrFail(CrmConnection, connectionId);
-      const credential = await em.findOne(
-        ConnectionCredential,
-        { connection: connectionId },
-        { populate: ['sealed'], lockMode: LockMode.PESSIMISTIC_WRITE },
-      );
-      if (!credential)
-        throw new CrmError(CrmErrorCode.AUTH_REVOKED, 'The connection has no stored credentials');
-      const tokens = this.unseal(credential, connectionId);
-      if (staleAccessToken !== undefined && tokens.accessToken !== staleAccessToken) {
-        return this.toSession(connection, tokens);
-      }
-      if (!tokens.refreshToken) {
-        revoked = new CrmError(
-          CrmErrorCode.AUTH_REVOKED,
-          'The CRM issued no refresh token; reconnect to continue',
-        );
-      } else {
-        try {
-          const port = this.registry.get(connection.provider);
-          const fresh = await port.refreshTokens(tokens.refreshToken, {
-            instanceUrl: connection.instanceUrl ?? undefined,
-          });
-          if (fresh.instanceUrl) connection.instanceUrl = fresh.instanceUrl;
-          await this.save(em, connection, fresh);
-          return this.toSession(connection, {
-            accessToken: fresh.accessToken,
-            refreshToken: fresh.refreshToken ?? tokens.refreshToken,
-          });
-        } catch (error) {
-          if (!CrmError.is(error, CrmErrorCode.AUTH_REVOKED)) throw error;
-          revoked = error;
+    const session = await this.credentials.lockForRefresh(
+      connectionId,
+      async ({ connection, credential }) => {
+        if (!credential) throw noCredentials();
+        const tokens = this.unseal(credential, connectionId);
+        if (staleAccessToken !== undefined && tokens.accessToken !== staleAccessToken) {
+          return this.toSession(connection, tokens);
         }
-      }
-      connection.status = 'needs_reconnect';
-      connection.statusReason = `The CRM refused to refresh access: ${revoked.message}`;
-      connection.health = 'paused';
-      connection.healthReason = 'Credentials revoked; waiting for the user to reconnect';
-      return undefined;
-    });
+        if (!tokens.refreshToken) {
+          revoked = new CrmError(
+            CrmErrorCode.AUTH_REVOKED,
+            'The CRM issued no refresh token; reconnect to continue',
+          );
+        } else {
+          try {
+            const port = this.registry.get(connection.provider);
+            const fresh = await port.refreshTokens(tokens.refreshToken, {
+              instanceUrl: connection.instanceUrl ?? undefined,
+            });
+            if (fresh.instanceUrl) connection.instanceUrl = fresh.instanceUrl;
+            Object.assign(credential, this.seal(connectionId, fresh, tokens));
+            return this.toSession(connection, {
+              accessToken: fresh.accessToken,
+              refreshToken: fresh.refreshToken ?? tokens.refreshToken,
+            });
+          } catch (error) {
+            if (!CrmError.is(error, CrmErrorCode.AUTH_REVOKED)) throw error;
+            revoked = error;
+          }
+        }
+        connection.status = 'needs_reconnect';
+        connection.statusReason = `The CRM refused to refresh access: ${revoked.message}`;
+        connection.health = 'paused';
+        connection.healthReason = 'Credentials revoked; waiting for the user to reconnect';
+        return undefined;
+      },
+    );
     if (revoked) {
       this.logger.warn(`Connection ${connectionId} needs reconnecting: ${revoked.message}`);
       throw revoked;
@@ -144,13 +122,8 @@ export class TokenVault {
    * does not keep the secrets here) and deletes the sealed secrets. Says whether the CRM confirmed.
    */
   async revokeAndDelete(connectionId: string): Promise<{ revokedAtCrm: boolean; reason?: string }> {
-    const em = this.orm.em.fork();
-    const connection = await em.findOneOrFail(CrmConnection, connectionId);
-    const credential = await em.findOne(
-      ConnectionCredential,
-      { connection: connectionId },
-      { populate: ['sealed'] },
-    );
+    const connection = await this.requireConnection(connectionId);
+    const credential = await this.credentials.findByConnection(connectionId);
     if (!credential) return { revokedAtCrm: false, reason: 'no stored credentials' };
     const tokens = this.unseal(credential, connectionId);
     let result: { revokedAtCrm: boolean; reason?: string } = { revokedAtCrm: true };
@@ -162,37 +135,41 @@ export class TokenVault {
       result = { revokedAtCrm: false, reason: error instanceof Error ? error.message : String(error) };
       this.logger.warn(`Revoking connection ${connectionId} at the CRM failed: ${result.reason}`);
     }
-    await em.removeAndFlush(credential);
+    await this.credentials.deleteForConnection(connectionId);
     return result;
   }
 
   /** Re-seals every credential with the current key (`npm run keys:rotate`). Returns how many were re-sealed. */
-  async rotateAll(): Promise<number> {
-    const em = this.orm.em.fork();
-    const credentials = await em.find(
-      ConnectionCredential,
-      { keyId: { $ne: this.box.currentKeyId } },
-      { populate: ['sealed'] },
-    );
-    for (const credential of credentials) {
+  rotateAll(): Promise<number> {
+    return this.credentials.resealAll(this.box.currentKeyId, (credential) => {
       const connectionId = credential.connection.id;
-      const resealed = this.box.seal(this.box.open(credential, connectionId), connectionId);
-      credential.keyId = resealed.keyId;
-      credential.sealed = resealed.sealed;
-    }
-    await em.flush();
-    return credentials.length;
+      return this.box.seal(this.box.open(credential, connectionId), connectionId);
+    });
   }
 
-  private async credential(em: EntityManager, connectionId: string): Promise<ConnectionCredential> {
-    const credential = await em.findOne(
-      ConnectionCredential,
-      { connection: connectionId },
-      { populate: ['sealed'] },
+  private async requireConnection(connectionId: string): Promise<CrmConnection> {
+    const connection = await this.connections.findById(connectionId);
+    if (!connection) throw new Error(`Connection "${connectionId}" does not exist`);
+    return connection;
+  }
+
+  /** The credential's new contents for `tokens`; a CRM that sends no new refresh token keeps the previous one. */
+  private seal(connectionId: string, tokens: TokenSet, previous: StoredTokens | undefined): SealedCredential {
+    const sealed = this.box.seal(
+      JSON.stringify({
+        accessToken: tokens.accessToken,
+        // Some CRMs (Zoho) do not send a new refresh token: keep the one we have.
+        refreshToken: tokens.refreshToken ?? previous?.refreshToken,
+        scope: tokens.scope,
+      } satisfies StoredTokens),
+      connectionId,
     );
-    if (!credential)
-      throw new CrmError(CrmErrorCode.AUTH_REVOKED, 'The connection has no stored credentials');
-    return credential;
+    return {
+      keyId: sealed.keyId,
+      sealed: sealed.sealed,
+      accessTokenExpiresAt: tokens.expiresAt ?? null,
+      refreshedAt: new Date(),
+    };
   }
 
   private unseal(credential: ConnectionCredential, connectionId: string): StoredTokens {
@@ -207,4 +184,8 @@ export class TokenVault {
       accountId: connection.crmAccountId ?? undefined,
     };
   }
+}
+
+function noCredentials(): CrmError {
+  return new CrmError(CrmErrorCode.AUTH_REVOKED, 'The connection has no stored credentials');
 }

@@ -8,7 +8,7 @@ import {
   type ReadChangesRequest,
 } from '@pm/integration-port';
 import { HubSpotConnector } from '@pm/connectors/hubspot';
-import { startHubSpotTestBed, type HubSpotTestBed } from './hubspot-test-bed';
+import { startHubSpotTestBed, type HubSpotTestBed } from '../src/testing';
 
 /** Every page of a read, as the engine's paginator drives it. */
 async function readAll(

@@ -5,7 +5,7 @@ import {
   describeConnectFlowAgainstSandbox,
   describeObjectCall,
 } from '../../../../test/support/connect-flow-kit';
-import { hubSpotConnectorConfig } from './hubspot-test-bed';
+import { hubSpotConnectorConfig } from '../src/testing';
 
 /**
  * The shared connect flow (test/support/connect-flow-kit.ts) with the HubSpot connector pointed at the HubSpot

@@ -9,7 +9,7 @@ import {
 } from '@pm/integration-port';
 import { hubSpotRateLimitBody } from '@pm/sandboxes';
 import { HubSpotConnector } from '@pm/connectors/hubspot';
-import { startHubSpotTestBed, type HubSpotTestBed } from './hubspot-test-bed';
+import { startHubSpotTestBed, type HubSpotTestBed } from '../src/testing';
 
 /** Every page of a read, as the engine's paginator drives it. */
 async function readAll(

@@ -1,6 +1,6 @@
 import { CrmError, CrmErrorCode, type CrmSession, type UpsertInput } from '@pm/integration-port';
 import { HubSpotConnector } from '@pm/connectors/hubspot';
-import { startHubSpotTestBed, type HubSpotTestBed } from './hubspot-test-bed';
+import { startHubSpotTestBed, type HubSpotTestBed } from '../src/testing';
 
 async function crmErrorOf(call: Promise<unknown>): Promise<CrmError> {
   try {

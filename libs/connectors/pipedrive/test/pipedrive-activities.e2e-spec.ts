@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { CrmErrorCode, type CrmSession, type WebhookRequest } from '@pm/integration-port';
 import { approveAuthorization, createPipedriveSandbox, type PipedriveSandbox } from '@pm/sandboxes';
 import { PipedriveConnector } from '../src';
-import { connectSession, REDIRECT_URI } from './pipedrive-staging';
+import { connectSession, REDIRECT_URI } from '../src/testing';
 
 /** Pipedrive activities on persons (idempotent by the key in the note) and v2.0 webhooks with Basic auth. */
 
@@ -26,7 +26,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       maxWriteBatch: 50,
       maxConcurrency: 4,
     });
-    session = await connectSession(connector, approveAuthorization);
+    session = await connectSession(connector);
   });
 
   afterAll(() => sandbox.stop());

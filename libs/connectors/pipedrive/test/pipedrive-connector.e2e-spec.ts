@@ -6,9 +6,9 @@ import {
   type CrmSession,
   type RateLimitObservation,
 } from '@pm/integration-port';
-import { approveAuthorization, createPipedriveSandbox, type PipedriveSandbox } from '@pm/sandboxes';
+import { createPipedriveSandbox, type PipedriveSandbox } from '@pm/sandboxes';
 import { PipedriveConnector } from '../src';
-import { connectSession, REDIRECT_URI } from './pipedrive-staging';
+import { connectSession, REDIRECT_URI } from '../src/testing';
 
 /**
  * What only Pipedrive has when reading: an opaque list cursor (thousands of persons sharing one update_time), its
@@ -45,7 +45,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       maxWriteBatch: 50,
       maxConcurrency: 4,
     });
-    session = await connectSession(connector, approveAuthorization);
+    session = await connectSession(connector);
   });
 
   afterAll(() => sandbox.stop());

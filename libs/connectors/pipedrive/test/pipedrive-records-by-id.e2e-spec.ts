@@ -3,7 +3,7 @@ import { CrmError, CrmErrorCode, type CrmSession, type RateLimitObservation } fr
 import { approveAuthorization, createPipedriveSandbox, type PipedriveSandbox } from '@pm/sandboxes';
 import { PipedriveConnector } from '../src';
 import { ForwardingProxy } from './forwarding-proxy';
-import { connectSession, REDIRECT_URI } from './pipedrive-staging';
+import { connectSession, REDIRECT_URI } from '../src/testing';
 
 /** Pipedrive reads and deletes by id: lists by `ids=` (100 a call), deletes one id at a time, one request in flight. */
 
@@ -38,7 +38,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       maxWriteBatch: 50,
       maxConcurrency: 4,
     });
-    session = await connectSession(connector, approveAuthorization);
+    session = await connectSession(connector);
     proxy = new ForwardingProxy(base);
     proxied = { ...session, instanceUrl: await proxy.start() };
   });

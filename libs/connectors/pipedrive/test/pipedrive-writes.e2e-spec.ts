@@ -2,7 +2,7 @@ import { CrmError, CrmErrorCode, type CrmSession, type UpsertInput } from '@pm/i
 import { approveAuthorization, createPipedriveSandbox, type PipedriveSandbox } from '@pm/sandboxes';
 import { PipedriveConnector } from '../src';
 import { ForwardingProxy } from './forwarding-proxy';
-import { connectSession, REDIRECT_URI } from './pipedrive-staging';
+import { connectSession, REDIRECT_URI } from '../src/testing';
 
 /**
  * Pipedrive writes: no batch write (one request per record, one at a time inside one call), no upsert (look up by
@@ -53,7 +53,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       maxWriteBatch: 50,
       maxConcurrency: 4,
     });
-    session = await connectSession(connector, approveAuthorization);
+    session = await connectSession(connector);
     proxy = new ForwardingProxy(base);
     proxied = { ...session, instanceUrl: await proxy.start() };
   });

@@ -15,7 +15,7 @@ import {
   connect,
   connectorFor,
   startSalesforceSandbox,
-} from './salesforce-fixture';
+} from '../src/testing';
 
 const CREATE = 'POST /services/data/:version/composite/sobjects';
 

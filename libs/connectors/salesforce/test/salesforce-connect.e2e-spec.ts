@@ -1,5 +1,5 @@
 import { describeConnectFlowAgainstSandbox } from '../../../../test/support/connect-flow-kit';
-import { connectorFor, startSalesforceSandbox } from './salesforce-fixture';
+import { connectorFor, startSalesforceSandbox } from '../src/testing';
 
 /**
  * The shared connect flow (test/support/connect-flow-kit.ts) with the Salesforce connector pointed at the Salesforce

@@ -2,7 +2,7 @@ import { compareIds, cursorAfter, dropSeen, readAllChanges } from '@pm/connector
 import { CrmError, CrmErrorCode, type CrmSession, type RateLimitObservation } from '@pm/integration-port';
 import type { SalesforceSandbox } from '@pm/sandboxes';
 import type { SalesforceConnector } from '../src';
-import { connect, connectorFor, startSalesforceSandbox } from './salesforce-fixture';
+import { connect, connectorFor, startSalesforceSandbox } from '../src/testing';
 
 const QUERY_ALL = 'GET /services/data/:version/queryAll';
 const CREATE = 'POST /services/data/:version/composite/sobjects';

@@ -2,7 +2,7 @@ import { compareIds, readAllChanges } from '@pm/connector-kit';
 import { CrmError, CrmErrorCode, type CrmSession, type RateLimitObservation } from '@pm/integration-port';
 import type { SalesforceSandbox } from '@pm/sandboxes';
 import type { SalesforceConnector } from '../src';
-import { connect, connectorFor, startSalesforceSandbox } from './salesforce-fixture';
+import { connect, connectorFor, startSalesforceSandbox } from '../src/testing';
 
 const QUERY = 'GET /services/data/:version/query';
 const DELETE = 'DELETE /services/data/:version/composite/sobjects';

@@ -2,7 +2,7 @@ import { CrmError, CrmErrorCode, type CrmSession, type RateLimitObservation } fr
 import type { SalesforceSandbox } from '@pm/sandboxes';
 import type { SalesforceConnector } from '../src';
 import { LostResponseProxy } from './lost-response-proxy';
-import { connect, connectorFor, startSalesforceSandbox } from './salesforce-fixture';
+import { connect, connectorFor, startSalesforceSandbox } from '../src/testing';
 
 const QUERY = 'GET /services/data/:version/query';
 const CREATE = 'POST /services/data/:version/composite/sobjects';

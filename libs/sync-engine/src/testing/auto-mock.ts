@@ -1,22 +1,2 @@
-/**
- * An auto-mocked port (Immich style): every method is a jest.fn that fails the test when called without a stub,
- * so a test states each call it expects.
- */
-export function autoMock<T extends object>(name: string): jest.Mocked<T> {
-  const mocks = new Map<PropertyKey, jest.Mock>();
-  return new Proxy({} as jest.Mocked<T>, {
-    get(_target, property) {
-      if (property === 'then') return undefined;
-      let mock = mocks.get(property);
-      if (!mock) {
-        mock = jest.fn((...args: unknown[]) => {
-          throw new Error(
-            `Unexpected call: ${name}.${String(property)}(${JSON.stringify(args).slice(0, 200)})`,
-          );
-        });
-        mocks.set(property, mock);
-      }
-      return mock;
-    },
-  });
-}
+// Moved to the port's testing entry point, shared with the app's service tests; kept here for the engine's imports.
+export { autoMock } from '@pm/integration-port/testing';

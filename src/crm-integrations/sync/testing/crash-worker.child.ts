@@ -3,18 +3,19 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { createOrmConfig } from '@pm/domain';
 import { CrmError, type IntegrationPort } from '@pm/integration-port';
 import { ContactSyncRunner, type SyncConnection } from '@pm/sync-engine';
-import { IN_MEMORY_CONTACTS_MAPPING } from '../../../../libs/sync-engine/src/testing/builders';
+// Only the mapping (not the whole testing barrel): the child transpiles what it loads, on a busy machine too.
+import { IN_MEMORY_CONTACTS_MAPPING } from '@pm/sync-engine/testing/builders';
 import { AuditService } from '../../audit/audit.service';
 import { ContactService } from '../../contacts/contact.service';
 import { AuditLogRepository, ContactRepository, TenantRepository } from '../../repositories';
 import { TenantService } from '../../tenants/tenant.service';
 import {
-  MikroOrmCursorStore,
-  MikroOrmLinkStore,
-  MikroOrmLocalContactStore,
-  MikroOrmRetryStore,
-  MikroOrmSyncLog,
-} from '../sync-stores';
+  RecordLinkRepository,
+  SyncCursorRepository,
+  SyncLogRepository,
+  SyncRetryRepository,
+} from '../../repositories';
+import { LocalContactStoreAdapter } from '../local-contact-store';
 
 /**
  * A sync worker as its own process, for the crash test: it runs one sync of a connection against the parent
@@ -65,11 +66,11 @@ async function main(): Promise<void> {
   const outcome = await new ContactSyncRunner({
     port,
     sessions: { getSession: async () => session, refreshSession: async () => session },
-    links: new MikroOrmLinkStore(orm),
-    cursors: new MikroOrmCursorStore(orm),
-    retries: new MikroOrmRetryStore(orm),
-    log: new MikroOrmSyncLog(orm),
-    locals: new MikroOrmLocalContactStore(orm, contacts, new ContactRepository(orm)),
+    links: new RecordLinkRepository(orm),
+    cursors: new SyncCursorRepository(orm),
+    retries: new SyncRetryRepository(orm),
+    log: new SyncLogRepository(orm),
+    locals: new LocalContactStoreAdapter(contacts, new ContactRepository(orm)),
     mappings: {
       mappingFor: (_provider, object) => (object === 'contacts' ? IN_MEMORY_CONTACTS_MAPPING : undefined),
     },

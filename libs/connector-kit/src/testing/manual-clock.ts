@@ -1,4 +1,4 @@
-import type { Clock } from '../src/clock';
+import type { Clock } from '../clock';
 
 /** A clock moved by hand: `advance` fires due timers in time order, so rate-budget tests never wait. */
 export class ManualClock implements Clock {

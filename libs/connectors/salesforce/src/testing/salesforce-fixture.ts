@@ -1,13 +1,15 @@
 import type { CrmRecord, CrmSession } from '@pm/integration-port';
 import type { ContractFixture, StagedContact, StagingOptions } from '@pm/integration-port/testing';
 import {
-  approveAuthorization,
   createSalesforceSandbox,
   SALESFORCE_DEFAULT_CUSTOM_FIELDS,
   type SalesforceRecord,
   type SalesforceSandbox,
 } from '@pm/sandboxes';
-import { SalesforceConnector, type SalesforceConnectorConfig } from '../src';
+import { signInToSandbox, startSandboxTestBed, type SandboxTestBed } from '@pm/sandboxes/testing';
+import type { TokenSet } from '@pm/integration-port';
+import type { SalesforceConnectorConfig } from '../config';
+import { SalesforceConnector } from '../connector';
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/salesforce/callback';
 export const ACTIVITY_KEY_FIELD = 'PenguinMails_Activity_Key__c';
@@ -15,8 +17,8 @@ const CLIENT_ID = 'pm-connector-test';
 const CLIENT_SECRET = 'pm-connector-secret';
 
 /** A Salesforce sandbox with a unique activity-key field on Task, as the PenguinMails package installs it. */
-export async function startSalesforceSandbox(): Promise<SalesforceSandbox> {
-  const sandbox = createSalesforceSandbox({
+function salesforceSandbox(): SalesforceSandbox {
+  return createSalesforceSandbox({
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     customFields: {
@@ -33,8 +35,23 @@ export async function startSalesforceSandbox(): Promise<SalesforceSandbox> {
       ],
     },
   });
+}
+
+export async function startSalesforceSandbox(): Promise<SalesforceSandbox> {
+  const sandbox = salesforceSandbox();
   await sandbox.start();
   return sandbox;
+}
+
+/** That sandbox with a connector pointed at it (the shared sandbox test bed). */
+export function startSalesforceTestBed(
+  overrides: Partial<SalesforceConnectorConfig> = {},
+): Promise<SandboxTestBed<SalesforceSandbox, SalesforceConnector, TokenSet>> {
+  return startSandboxTestBed({
+    sandbox: salesforceSandbox(),
+    connector: (_baseUrl, sandbox) => connectorFor(sandbox, overrides),
+    redirectUri: REDIRECT_URI,
+  });
 }
 
 export function connectorFor(
@@ -52,12 +69,13 @@ export function connectorFor(
 
 /** The user's part of the web server flow against the sandbox's real consent page, then our code exchange. */
 export async function connect(
-  sandbox: SalesforceSandbox,
+  _sandbox: SalesforceSandbox,
   connector: SalesforceConnector,
 ): Promise<CrmSession & { refreshToken?: string }> {
-  const authorizeUrl = connector.buildAuthorizeUrl({ state: 'fixture', redirectUri: REDIRECT_URI });
-  const redirect = await approveAuthorization(authorizeUrl);
-  const tokens = await connector.exchangeCode({ code: redirect.code as string, redirectUri: REDIRECT_URI });
+  return toSession(await signInToSandbox(connector, REDIRECT_URI));
+}
+
+function toSession(tokens: TokenSet): CrmSession & { refreshToken?: string } {
   return {
     connectionId: 'salesforce-test-connection',
     accessToken: tokens.accessToken,
@@ -94,12 +112,12 @@ export function contactRow(contact: StagedContact): Record<string, unknown> {
 
 /** The contract kit's fixture: the connector against a sandbox over HTTP, a session from a real OAuth dance. */
 export async function createContractFixture(): Promise<ContractFixture> {
-  const sandbox = await startSalesforceSandbox();
-  const port = connectorFor(sandbox);
+  const bed = await startSalesforceTestBed();
+  const { sandbox, connector: port } = bed;
   let session: CrmSession | undefined;
   return {
     port,
-    session: async () => (session ??= await connect(sandbox, port)),
+    session: async () => (session ??= toSession(await bed.signIn())),
     contact: { object: 'Contact', fields: { email: 'Email', firstName: 'FirstName', lastName: 'LastName' } },
     oauth: { redirectUri: REDIRECT_URI },
     // Every look-up the connector makes is a SOQL query.
@@ -129,6 +147,6 @@ export async function createContractFixture(): Promise<ContractFixture> {
         field: 'Email',
       }),
     },
-    close: () => sandbox.stop(),
+    close: () => bed.close(),
   };
 }

@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type { CrmRecord, CrmSession, RateLimitObservation } from '@pm/integration-port';
 import type { ContractFixture } from '@pm/integration-port/testing';
 import {
-  approveAuthorization,
   createHubSpotSandbox,
   hubSpotSignatureV3,
   type HubSpotRecord,
   type HubSpotSandbox,
   type HubSpotSandboxOptions,
 } from '@pm/sandboxes';
-import { HubSpotConnector, type HubSpotConnectorConfig } from '@pm/connectors/hubspot';
+import { startSandboxTestBed } from '@pm/sandboxes/testing';
+import type { HubSpotConnectorConfig } from '../config';
+import { HubSpotConnector } from '../connector';
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/hubspot/callback';
 
@@ -40,21 +41,21 @@ export function hubSpotConnectorConfig(baseUrl: string, sandbox: HubSpotSandbox)
 export async function startHubSpotTestBed(
   options: { sandbox?: HubSpotSandboxOptions; connector?: Partial<HubSpotConnectorConfig> } = {},
 ): Promise<HubSpotTestBed> {
-  const sandbox = createHubSpotSandbox({ seed: 7, ...options.sandbox });
-  const baseUrl = await sandbox.start();
-  const config = { ...hubSpotConnectorConfig(baseUrl, sandbox), ...options.connector };
-  const connector = new HubSpotConnector(config);
+  let config!: HubSpotConnectorConfig;
+  const bed = await startSandboxTestBed({
+    sandbox: createHubSpotSandbox({ seed: 7, ...options.sandbox }),
+    connector: (baseUrl, sandbox) => {
+      config = { ...hubSpotConnectorConfig(baseUrl, sandbox), ...options.connector };
+      return new HubSpotConnector(config);
+    },
+    redirectUri: REDIRECT_URI,
+  });
+  const { sandbox, baseUrl, connector } = bed;
   const observations: RateLimitObservation[] = [];
   const connect = async (): Promise<CrmSession> => {
-    const state = randomBytes(8).toString('hex');
-    const redirect = await approveAuthorization(
-      connector.buildAuthorizeUrl({ state, redirectUri: REDIRECT_URI }),
-    );
-    if (redirect.state !== state || redirect.code === undefined)
-      throw new Error('consent did not return a code');
-    const tokens = await connector.exchangeCode({ code: redirect.code, redirectUri: REDIRECT_URI });
+    const tokens = await bed.signIn();
     return {
-      connectionId: `connection-${state}`,
+      connectionId: `connection-${randomBytes(8).toString('hex')}`,
       accessToken: tokens.accessToken,
       accountId: tokens.account.id,
       onRateLimit: (observation) => observations.push(observation),
@@ -69,7 +70,7 @@ export async function startHubSpotTestBed(
     observations,
     session: () => (session ??= connect()),
     connect,
-    close: () => sandbox.stop(),
+    close: () => bed.close(),
   };
 }
 

@@ -1,11 +1,12 @@
 import type { CrmRecord, CrmSession } from '@pm/integration-port';
 import type { CrmStaging, StagedContact } from '@pm/integration-port/testing';
-import type { PipedriveConnector } from '../src';
-import { toCrmRecord, toRequestBody, type PipedriveApiRecord } from '../src/objects';
+import { signInToSandbox } from '@pm/sandboxes/testing';
+import type { PipedriveConnector } from '../connector';
+import { toCrmRecord, toRequestBody, type PipedriveApiRecord } from '../objects';
 
 /*
- * Test helpers shared by the Pipedrive specs. The sandbox is described structurally here (connector files other
- * than specs may not import a sandbox — layer rules), so the specs pass in the real PipedriveSandbox.
+ * Test helpers shared by the Pipedrive specs and the app's sandbox tests ('@pm/connectors/pipedrive/testing'). The
+ * sandbox is described structurally, so the staging works on any Pipedrive sandbox the caller started.
  */
 
 export interface PipedriveSandboxLike {
@@ -75,20 +76,12 @@ export function pipedriveStaging(sandbox: PipedriveSandboxLike): CrmStaging {
   };
 }
 
-/** The user's part of the consent dance (the kit's approveAuthorization), passed in by the spec. */
-export type ApproveAuthorization = (url: string) => Promise<{ code?: string; state?: string }>;
-
 /** OAuth against the sandbox through the connector: authorize page, Allow, code exchange. */
 export async function connectSession(
   connector: PipedriveConnector,
-  approve: ApproveAuthorization,
   connectionId = 'pipedrive-test-connection',
 ): Promise<CrmSession> {
-  const redirect = await approve(
-    connector.buildAuthorizeUrl({ state: 'test-state', redirectUri: REDIRECT_URI }),
-  );
-  if (redirect.code === undefined) throw new Error('The sandbox consent page returned no code');
-  const tokens = await connector.exchangeCode({ code: redirect.code, redirectUri: REDIRECT_URI });
+  const tokens = await signInToSandbox(connector, REDIRECT_URI);
   return {
     connectionId,
     accessToken: tokens.accessToken,

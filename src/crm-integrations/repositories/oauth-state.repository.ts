@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { OAuthState, Tenant } from '@pm/domain';
+import { CrmRepository } from './base.repository';
+
+export interface NewOAuthState {
+  stateHash: string;
+  tenantId: string;
+  provider: string;
+  connectionId: string | null;
+  startOver: boolean;
+  keyId: string | null;
+  codeVerifier: string | null;
+  returnTo: string | null;
+  actor: string;
+  expiresAt: Date;
+}
+
+/** Issued OAuth sign-in states (hashed), single-use. */
+@Injectable()
+export class OAuthStateRepository extends CrmRepository {
+  async create(input: NewOAuthState): Promise<void> {
+    const em = this.fork();
+    const { tenantId, ...values } = input;
+    em.create(OAuthState, { ...values, tenant: em.getReference(Tenant, tenantId) });
+    await em.flush();
+  }
+
+  /**
+   * Marks the state used in the same statement that checks it is unused and unexpired, so two callbacks racing
+   * with one state cannot both pass. Returns the state (with its sealed verifier), or null.
+   */
+  async consume(stateHash: string, provider: string): Promise<OAuthState | null> {
+    const rows = await this.fork()
+      .getConnection()
+      .execute<{ id: string }[]>(
+        `update oauth_states set used_at = now()
+          where state_hash = ? and provider = ? and used_at is null and expires_at > now()
+          returning id`,
+        [stateHash, provider],
+      );
+    if (rows.length === 0) return null;
+    return this.fork().findOneOrFail(OAuthState, rows[0].id, { populate: ['codeVerifier'] });
+  }
+}

@@ -1,0 +1,109 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { createOrmConfig, CrmConnection, RecordLink, Tenant } from '@pm/domain';
+import type { LinkSnapshot } from '@pm/sync-engine';
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
+import { anyId, RecordLinkRepository } from './record-link.repository';
+
+function snapshot(localId: string, crmId: string, crmObject = 'contacts'): LinkSnapshot {
+  return {
+    localObject: 'contact',
+    localId,
+    crmObject,
+    crmId,
+    synced: {},
+    localUpdatedAt: null,
+    crmModifiedAt: null,
+    lastSyncedAt: null,
+  };
+}
+
+describe('RecordLinkRepository on PostgreSQL', () => {
+  let database: TestDatabase;
+  let orm: MikroORM;
+  let links: RecordLinkRepository;
+  let connectionId: string;
+  let otherConnectionId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    orm = await MikroORM.init(createOrmConfig({ clientUrl: database.url, poolMax: 2 }));
+    await orm.getMigrator().up();
+    links = new RecordLinkRepository(orm);
+    const em = orm.em.fork();
+    const tenant = em.create(Tenant, { id: 'links', name: 'Links' });
+    connectionId = em.create(CrmConnection, { tenant, provider: 'hubspot' }).id;
+    otherConnectionId = em.create(CrmConnection, { tenant, provider: 'pipedrive' }).id;
+    await em.flush();
+  });
+
+  afterAll(async () => {
+    await orm?.close(true);
+    await database?.drop();
+  });
+
+  it('saves a large page in one go, updating existing links by (object, CRM id) and creating the rest', async () => {
+    const localIds = Array.from({ length: 4_000 }, () => randomUUID());
+    await links.save(
+      connectionId,
+      localIds.slice(0, 2_000).map((localId, i) => snapshot(localId, `c${i}`)),
+    );
+    // Half of the page is known (same CRM ids), half is new.
+    const page = localIds.map((localId, i) => snapshot(localId, `c${i}`));
+    page[0] = {
+      ...snapshot(localIds[0], 'c0'),
+      synced: { email: { value: 'a@x', side: 'crm', at: 'now', rule: 'initial' } },
+    };
+    await links.save(connectionId, page);
+    const count = await orm.em.fork().count(RecordLink, { connection: connectionId });
+    expect(count).toBe(4_000);
+    const [first] = await links.findByCrmIds(connectionId, 'contacts', ['c0']);
+    expect(first).toMatchObject({ localId: localIds[0], synced: { email: { value: 'a@x' } } });
+  });
+
+  it('keeps links of different CRM objects with the same id apart', async () => {
+    const localA = randomUUID();
+    const localB = randomUUID();
+    await links.save(connectionId, [
+      snapshot(localA, 'shared', 'leads'),
+      snapshot(localB, 'shared', 'people'),
+    ]);
+    expect((await links.findByCrmIds(connectionId, 'leads', ['shared'])).map((l) => l.localId)).toEqual([
+      localA,
+    ]);
+    expect((await links.findByCrmIds(connectionId, 'people', ['shared'])).map((l) => l.localId)).toEqual([
+      localB,
+    ]);
+  });
+
+  it('finds active links by local ids in this connection only', async () => {
+    const local = randomUUID();
+    const unlinked = randomUUID();
+    await links.save(connectionId, [snapshot(local, 'mine'), snapshot(unlinked, 'gone')]);
+    await links.save(otherConnectionId, [snapshot(local, 'theirs')]);
+    await links.unlink(connectionId, 'contacts', 'gone', 'deleted_in_crm', new Date());
+    const found = await links.findByLocalIds(connectionId, [local, unlinked, randomUUID()]);
+    expect(found.map((link) => link.crmId)).toEqual(['mine']);
+    expect(await links.findDeletedInCrmLocalIds(connectionId, [local, unlinked])).toEqual([unlinked]);
+  });
+
+  it('looks up links by local id through the (connection, local_object, local_id) index', async () => {
+    // The same condition as findByLocalIds; with sequential scans priced out, the plan shows whether the index
+    // can serve it at all (a small test table would otherwise be scanned whatever the query).
+    const plan = await orm.em.fork().transactional(async (em) => {
+      await em
+        .getConnection()
+        .execute('set local enable_seqscan = off', [], 'run', em.getTransactionContext());
+      return em.getConnection().execute<{ 'QUERY PLAN': string }[]>(
+        `explain select * from record_links
+          where connection_id = ? and local_object = 'contact' and unlinked_at is null
+            and ${anyId('local_id', 'uuid')}`,
+        [connectionId, JSON.stringify([randomUUID(), randomUUID()])],
+        'all',
+        em.getTransactionContext(),
+      );
+    });
+    const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+    expect(text).toMatch(/Index.*record_links_connection_id_local_object_local_id_index/);
+  });
+});

@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import type { Contact } from '@pm/domain';
+import {
+  LOCAL_CONTACT_FIELDS,
+  type LocalApplyResult,
+  type LocalContact,
+  type LocalContactChange,
+  type LocalContactField,
+  type LocalContactStore,
+  type LocalPosition,
+} from '@pm/sync-engine';
+import { ContactService } from '../contacts/contact.service';
+import { ContactRepository } from '../repositories';
+
+export function toLocalContact(contact: Contact): LocalContact {
+  const values = {} as Record<LocalContactField, string | null>;
+  for (const field of LOCAL_CONTACT_FIELDS)
+    values[field] = (contact[field] as string | null | undefined) ?? null;
+  return {
+    id: contact.id,
+    email: contact.email,
+    values,
+    updatedAt: contact.updatedAt,
+    deletedAt: contact.deletedAt ?? null,
+  };
+}
+
+/**
+ * PenguinMails contacts for the engine. Writes go through `ContactService`, the same code the HTTP API uses; each
+ * change runs in its own context, so one contact the database refuses never undoes the others.
+ */
+@Injectable()
+export class LocalContactStoreAdapter implements LocalContactStore {
+  constructor(
+    private readonly contacts: ContactService,
+    private readonly repository: ContactRepository,
+  ) {}
+
+  private inContext<T>(work: () => Promise<T>): Promise<T> {
+    return this.repository.inOwnContext(work);
+  }
+
+  async changedSince(tenantId: string, after: LocalPosition | null, limit: number): Promise<LocalContact[]> {
+    const contacts = await this.inContext(() =>
+      this.repository.changedSinceForSync(
+        tenantId,
+        after ? { updatedAt: new Date(after.updatedAt), id: after.id } : null,
+        limit,
+      ),
+    );
+    return contacts.map(toLocalContact);
+  }
+
+  async findByIds(tenantId: string, ids: string[]): Promise<LocalContact[]> {
+    const contacts = await this.inContext(() => this.repository.findManyByIdsForSync(tenantId, ids));
+    return contacts.map(toLocalContact);
+  }
+
+  async findByEmails(tenantId: string, emails: string[]): Promise<LocalContact[]> {
+    const contacts = await this.inContext(() => this.repository.findManyByEmailsForSync(tenantId, emails));
+    return contacts.map(toLocalContact);
+  }
+
+  async apply(tenantId: string, changes: LocalContactChange[]): Promise<LocalApplyResult[]> {
+    if (changes.length === 0) return [];
+    try {
+      // The whole page in one transaction: the common case, and the fast one.
+      const results = await this.inContext(() => this.contacts.applySyncedValuesMany(tenantId, changes));
+      return results.map((result, index): LocalApplyResult => {
+        const key = changes[index].key;
+        return result.ok
+          ? { key, ok: true, contact: toLocalContact(result.contact), created: result.created }
+          : { key, ok: false, message: result.message };
+      });
+    } catch {
+      // The database refused the page (a constraint): apply change by change, so only the culprit fails.
+      return this.applyOneByOne(tenantId, changes);
+    }
+  }
+
+  private async applyOneByOne(tenantId: string, changes: LocalContactChange[]): Promise<LocalApplyResult[]> {
+    const results: LocalApplyResult[] = [];
+    for (const change of changes) {
+      try {
+        const { contact, created } = await this.inContext(() =>
+          this.contacts.applySyncedValues(tenantId, {
+            contactId: change.contactId,
+            email: change.email,
+            values: change.values,
+          }),
+        );
+        results.push({ key: change.key, ok: true, contact: toLocalContact(contact), created });
+      } catch (error) {
+        results.push({
+          key: change.key,
+          ok: false,
+          message: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+    return results;
+  }
+
+  async markDeleted(tenantId: string, contactId: string): Promise<void> {
+    await this.inContext(() => this.contacts.markDeletedBySync(tenantId, contactId));
+  }
+}

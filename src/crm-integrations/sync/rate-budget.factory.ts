@@ -1,0 +1,23 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { MikroORM } from '@mikro-orm/postgresql';
+import type { DailyExhaustedBehaviour, RateBudget } from '@pm/connector-kit';
+import type { RateLimitPolicy } from '@pm/integration-port';
+import { CRM_ORM } from '../database/crm-database';
+import { PgRateBudget } from '../rate-limits/pg-rate-budget';
+
+/**
+ * Hands out each CRM account's one rate budget, kept in PostgreSQL and shared by every worker. A factory, so the
+ * executor holds no database handle and its tests can give it an in-memory budget.
+ */
+@Injectable()
+export class RateBudgetFactory {
+  constructor(@Inject(CRM_ORM) private readonly orm: MikroORM) {}
+
+  forAccount(
+    accountKey: string,
+    policies: readonly RateLimitPolicy[],
+    options: { whenDailyExhausted: DailyExhaustedBehaviour },
+  ): RateBudget {
+    return new PgRateBudget(this.orm, accountKey, policies, options);
+  }
+}
