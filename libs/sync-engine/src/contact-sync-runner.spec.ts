@@ -1,6 +1,6 @@
 import { CrmError, CrmErrorCode } from '@pm/integration-port';
 import { InMemoryConnector, InMemoryCrm } from '@pm/integration-port/testing';
-import type { ConnectionSettings } from '@pm/domain';
+import type { ConnectionSettings } from '@pm/domain/model';
 import { ContactSyncRunner } from './contact-sync-runner';
 import type { IntegrationPort } from '@pm/integration-port';
 import type {

@@ -20,7 +20,7 @@ import {
   type UpsertInput,
   type UpsertResult,
 } from '@pm/integration-port';
-import type { SyncRunCounts } from '@pm/domain';
+import type { SyncRunCounts } from '@pm/domain/model';
 import { classifyRunFailure, type FailureKind } from './connection-health';
 import { conflictLogLine, ConflictResolver } from './conflict-resolver';
 import {

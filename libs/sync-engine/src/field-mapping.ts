@@ -1,4 +1,4 @@
-import { CONTACT_TEXT_FIELDS } from '@pm/domain';
+import { CONTACT_TEXT_FIELDS } from '@pm/domain/model';
 import type { CrmRecord, ProviderId } from '@pm/integration-port';
 
 /**

@@ -1,4 +1,4 @@
-import type { FieldProvenance } from '@pm/domain';
+import type { FieldProvenance } from '@pm/domain/model';
 import { ConflictResolver } from './conflict-resolver';
 import { DEFAULT_FIELD_MAPPINGS } from './field-mapping';
 import { detectFieldChange, planRecord, type PlanInput } from './record-planner';

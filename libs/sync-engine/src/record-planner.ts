@@ -1,4 +1,4 @@
-import type { FieldProvenance, SyncDirection } from '@pm/domain';
+import type { FieldProvenance, SyncDirection } from '@pm/domain/model';
 import { ConflictResolver, type ConflictResolution } from './conflict-resolver';
 import type { LocalContactField, LocalValues, ObjectMapping } from './field-mapping';
 

@@ -1,5 +1,5 @@
 import { IN_MEMORY_PROVIDER } from '@pm/integration-port/testing';
-import { DEFAULT_CONNECTION_SETTINGS, type ConnectionSettings } from '@pm/domain';
+import { DEFAULT_CONNECTION_SETTINGS, type ConnectionSettings } from '@pm/domain/model';
 import { randomUUID } from 'node:crypto';
 import {
   LOCAL_CONTACT_FIELDS,
