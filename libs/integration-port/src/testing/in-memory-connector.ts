@@ -714,7 +714,8 @@ export class InMemoryConnector implements IntegrationPort {
         };
       }
       const email = schema.emailField === undefined ? undefined : input.fields[schema.emailField];
-      if (target === undefined && typeof email === 'string') {
+      // A create is looked up by e-mail here unless the caller says it just did that (`createsMatched`).
+      if (target === undefined && typeof email === 'string' && request.createsMatched !== true) {
         const [match] = this.crm.recordsByEmail(request.object, [email]);
         target = match && this.crm.storedRecord(request.object, match.id);
       }
