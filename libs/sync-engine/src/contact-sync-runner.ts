@@ -17,7 +17,6 @@ import type {
   SyncLogSink,
 } from './ports';
 import { RunJournal } from './run-journal';
-import { crmShortName } from './sync-log-messages';
 import type { SyncRunScope, SyncRunTuning } from './sync-run-scope';
 
 export { LOCAL_CONTACT_OBJECT } from './sync-run-scope';
@@ -119,7 +118,7 @@ export class ContactSyncRunner {
         this.options,
         request.signal,
       );
-      const mappings = this.deps.mappings ?? new DefaultFieldMappingSource();
+      const mappings = this.deps.mappings ?? new DefaultFieldMappingSource(this.deps.port);
       const scope = this.scope(request, crm, journal, mappings);
       const objects = this.objectsToSync(scope, mappings);
       const direction = connection.settings.direction;
@@ -172,7 +171,7 @@ export class ContactSyncRunner {
       links: this.deps.links,
       cursors: this.deps.cursors,
       locals: this.deps.locals,
-      crmName: crmShortName(connection.provider, crm.capabilities.displayName),
+      crmName: crm.capabilities.shortName ?? crm.capabilities.displayName,
       resolver: new ConflictResolver(connection.settings.conflictPolicy),
       tuning,
       now: this.clock,

@@ -136,8 +136,8 @@ export class CrmGateway {
   }
 
   /**
-   * The associated records a page's mapped values come from (a HubSpot contact's company, a Pipedrive person's
-   * organization): one `getRecords` call per associated object for the whole page, never one per record.
+   * The associated records a page's mapped values come from (the company record a contact belongs to, say): one
+   * `getRecords` call per associated object for the whole page, never one per record.
    */
   async readAssociated(mapping: ObjectMapping, records: readonly CrmRecord[]): Promise<AssociatedRecords> {
     const reads = associatedIdsToRead(mapping, records);

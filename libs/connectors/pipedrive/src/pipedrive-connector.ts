@@ -41,6 +41,7 @@ import {
   type WebhookSubscription,
 } from './pipedrive-webhooks';
 import { PipedriveWriter } from './pipedrive-writes';
+import { PIPEDRIVE_DEFAULT_MAPPINGS } from './default-mapping';
 
 /**
  * The Pipedrive connector: persons, organizations and activities over API v2 (v1 for field metadata, the current
@@ -75,6 +76,7 @@ export class PipedriveConnector implements IntegrationPort {
       maxReadPage: PIPEDRIVE_HTTP_FACTS.pagination.maxPageSize,
       maxConcurrency: this.config.maxConcurrency,
       rateLimits: this.config.rateLimits.map((limit) => ({ ...limit })),
+      defaultMappings: PIPEDRIVE_DEFAULT_MAPPINGS,
       webhooks: { supported: true, verification: 'basic-auth' },
       // Scopes are chosen on the app in Pipedrive's Developer Hub, not per authorize request; these are what the
       // sync needs. Pipedrive has no PKCE. A refresh answers a refresh token, which the vault stores as given.

@@ -1,5 +1,5 @@
 import { Entity, Enum, Index, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
-import { SYNC_LOG_ACTIONS, type SyncLogAction } from '../model/sync-log-actions';
+import type { SyncLogAction } from '../model/sync-log-actions';
 import { CrmConnection } from './crm-connection.entity';
 import { SyncRun } from './sync-run.entity';
 import { Tenant } from './tenant.entity';

@@ -1,11 +1,3 @@
-/** A contact's own text fields besides the e-mail: what the API edits and what field mappings map. */
-export const CONTACT_TEXT_FIELDS = [
-  'firstName',
-  'lastName',
-  'company',
-  'title',
-  'phone',
-  'lifecycleStage',
-  'leadStatus',
-] as const;
-export type ContactTextField = (typeof CONTACT_TEXT_FIELDS)[number];
+// One list of a contact's text fields, kept with the field-mapping types in the port: the API edits these, and a
+// connector's default mapping names them.
+export { CONTACT_TEXT_FIELDS, type ContactTextField } from '@pm/integration-port';
