@@ -1,3 +1,4 @@
+import { uniqueNormalisedEmails } from '@pm/connector-kit';
 import type { CrmRecord } from '@pm/integration-port';
 import {
   associatedValuesOf,
@@ -36,91 +37,32 @@ export function decodeRecord(
  * e-mail, one whose local contact was deleted in PenguinMails, and a second record claiming a contact already
  * linked to another (a duplicate in the CRM) are skipped and logged; the rest are planned.
  */
+/** What a page's records are matched against, read in a few queries for the whole page. */
+interface PageCandidates {
+  linkByCrmId: Map<string, LinkSnapshot>;
+  localById: Map<string, LocalContact>;
+  localByEmail: Map<string, LocalContact>;
+  /** Which CRM record of this object each candidate local contact is already linked to. */
+  claimed: Map<string, string>;
+}
+
 export class InboundMatcher {
   constructor(private readonly run: SyncRunScope) {}
 
   async match(object: string, mapping: ObjectMapping, records: CrmRecord[]): Promise<InboundItem[]> {
-    const { connection, journal } = this.run;
-    const counts = journal.count('from_crm', object);
     const associated = await this.run.crm.readAssociated(mapping, records);
-    const links = await this.run.links.findByCrmIds(
-      connection.id,
-      object,
-      records.map((record) => record.id),
-    );
-    const linkByCrmId = new Map(links.map((link) => [link.crmId, link]));
-    const unlinkedEmails = [
-      ...new Set(
-        records
-          .filter((record) => !linkByCrmId.has(record.id))
-          .map((record) => crmRecordEmail(mapping, record.fields))
-          .filter((email): email is string => email !== null),
-      ),
-    ];
-    const [linkedLocals, localsByEmailList] = await Promise.all([
-      this.run.locals.findByIds(
-        connection.tenantId,
-        links.map((link) => link.localId),
-      ),
-      this.run.locals.findByEmails(connection.tenantId, unlinkedEmails),
-    ]);
-    const localById = new Map(linkedLocals.map((contact) => [contact.id, contact]));
-    const localByEmail = new Map(localsByEmailList.map((contact) => [contact.email, contact]));
-    // Which CRM record of this object each candidate local contact is already linked to.
-    const claimed = new Map<string, string>();
-    const candidateLinks = await this.run.links.findByLocalIds(
-      connection.id,
-      localsByEmailList.map((contact) => contact.id),
-    );
-    for (const link of candidateLinks) if (link.crmObject === object) claimed.set(link.localId, link.crmId);
+    const candidates = await this.candidates(object, mapping, records);
+    /** E-mails of records that will create a local contact, so a second record with one is a duplicate. */
     const newByEmail = new Map<string, string>();
-
     const at = this.run.now().toISOString();
     const items: InboundItem[] = [];
     for (const record of records) {
       const email = crmRecordEmail(mapping, record.fields);
-      const link = linkByCrmId.get(record.id);
-      let local: LocalContact | undefined;
-      if (link) {
-        local = localById.get(link.localId);
-        if (!local || local.deletedAt) {
-          // Deleted in PenguinMails: the outbound pass unlinks it; nothing flows back into a deleted contact.
-          counts.skipped++;
-          continue;
-        }
-      } else {
-        if (email === null) {
-          counts.skipped++;
-          journal.log({
-            direction: 'from_crm',
-            object,
-            recordKey: record.id,
-            action: 'skipped',
-            message: `Contact skipped: ${object} ${record.id} in ${this.run.crmName} has no e-mail`,
-          });
-          continue;
-        }
-        local = localByEmail.get(email);
-        const otherRecord = local ? claimed.get(local.id) : newByEmail.get(email);
-        if (otherRecord !== undefined && otherRecord !== record.id) {
-          counts.skipped++;
-          journal.log(duplicateLine('from_crm', object, email, [otherRecord, record.id], this.run.crmName));
-          continue;
-        }
-        if (local?.deletedAt) {
-          counts.skipped++;
-          journal.log({
-            direction: 'from_crm',
-            object,
-            recordKey: email,
-            action: 'skipped',
-            message: `Contact skipped: ${email} was deleted in PenguinMails`,
-          });
-          continue;
-        }
-        if (local) claimed.set(local.id, record.id);
-        else newByEmail.set(email, record.id);
-      }
+      const link = candidates.linkByCrmId.get(record.id);
+      const local = link
+        ? this.linkedContact(object, link, candidates)
+        : this.contactByEmail(object, record, email, candidates, newByEmail);
+      if (local === null) continue;
       const plan = planForRun(this.run, {
         mapping,
         base: link?.synced,
@@ -131,5 +73,99 @@ export class InboundMatcher {
       items.push({ record, email: local?.email ?? (email as string), link, local, plan });
     }
     return items;
+  }
+
+  private async candidates(
+    object: string,
+    mapping: ObjectMapping,
+    records: CrmRecord[],
+  ): Promise<PageCandidates> {
+    const { connection, links, locals } = this.run;
+    const linked = await links.findByCrmIds(
+      connection.id,
+      object,
+      records.map((record) => record.id),
+    );
+    const linkByCrmId = new Map(linked.map((link) => [link.crmId, link]));
+    const unlinkedEmails = uniqueNormalisedEmails(
+      records
+        .filter((record) => !linkByCrmId.has(record.id))
+        .map((record) => crmRecordEmail(mapping, record.fields)),
+    );
+    const [linkedLocals, localsByEmail] = await Promise.all([
+      locals.findByIds(
+        connection.tenantId,
+        linked.map((link) => link.localId),
+      ),
+      locals.findByEmails(connection.tenantId, unlinkedEmails),
+    ]);
+    const claimed = new Map<string, string>();
+    const candidateLinks = await links.findByLocalIds(
+      connection.id,
+      localsByEmail.map((contact) => contact.id),
+    );
+    for (const link of candidateLinks) if (link.crmObject === object) claimed.set(link.localId, link.crmId);
+    return {
+      linkByCrmId,
+      localById: new Map(linkedLocals.map((contact) => [contact.id, contact])),
+      localByEmail: new Map(localsByEmail.map((contact) => [contact.email, contact])),
+      claimed,
+    };
+  }
+
+  /** The contact a link points to; null (skipped) when it was deleted in PenguinMails. */
+  private linkedContact(object: string, link: LinkSnapshot, candidates: PageCandidates): LocalContact | null {
+    const local = candidates.localById.get(link.localId);
+    if (local && !local.deletedAt) return local;
+    // Deleted in PenguinMails: the outbound pass unlinks it; nothing flows back into a deleted contact.
+    this.run.journal.count('from_crm', object).skipped++;
+    return null;
+  }
+
+  /**
+   * The contact an unlinked record matches by e-mail (undefined: none yet, a create); null (skipped and logged)
+   * when the record has no e-mail, another record already claims the contact, or the contact was deleted.
+   */
+  private contactByEmail(
+    object: string,
+    record: CrmRecord,
+    email: string | null,
+    candidates: PageCandidates,
+    newByEmail: Map<string, string>,
+  ): LocalContact | undefined | null {
+    const { journal, crmName } = this.run;
+    const counts = journal.count('from_crm', object);
+    if (email === null) {
+      counts.skipped++;
+      journal.log({
+        direction: 'from_crm',
+        object,
+        recordKey: record.id,
+        action: 'skipped',
+        message: `Contact skipped: ${object} ${record.id} in ${crmName} has no e-mail`,
+      });
+      return null;
+    }
+    const local = candidates.localByEmail.get(email);
+    const otherRecord = local ? candidates.claimed.get(local.id) : newByEmail.get(email);
+    if (otherRecord !== undefined && otherRecord !== record.id) {
+      counts.skipped++;
+      journal.log(duplicateLine('from_crm', object, email, [otherRecord, record.id], crmName));
+      return null;
+    }
+    if (local?.deletedAt) {
+      counts.skipped++;
+      journal.log({
+        direction: 'from_crm',
+        object,
+        recordKey: email,
+        action: 'skipped',
+        message: `Contact skipped: ${email} was deleted in PenguinMails`,
+      });
+      return null;
+    }
+    if (local) candidates.claimed.set(local.id, record.id);
+    else newByEmail.set(email, record.id);
+    return local;
   }
 }

@@ -118,70 +118,88 @@ export class OutboundBatch {
     results: Map<OutboundItem, UpsertResult | undefined>,
     filled: Map<string, LocalApplyResult>,
   ): Promise<void> {
-    const { journal, crmName } = this.run;
     const retryLater: RetryItem[] = [];
     const links: LinkSnapshot[] = [];
     for (const item of items) {
-      const counts = journal.count('to_crm', item.object);
-      const wrote = hasFields(item.plan.toCrm);
       const result = results.get(item);
-      if (wrote && !result?.ok) {
-        counts.errors++;
-        item.failed = true;
-        const { contact } = item;
-        retryLater.push({
-          direction: 'to_crm',
-          object: item.object,
-          recordId: contact.id,
-          recordKey: contact.email,
-          error: writeErrorMessage(result),
-        });
-        journal.log(pushErrorLine(item.object, contact.email, result, crmName));
-        if (!item.link) continue;
-        revertFields(item.plan, item.plan.toCrm, item.link.synced);
-      }
+      // A create that failed has nothing more to record (no link, no fill); it is retried next run.
+      if (this.writeFailed(item, result, retryLater) && !item.link) continue;
       const fill = filled.get(`${item.object}:${item.contact.id}`);
       if (fill && !fill.ok) revertFields(item.plan, item.plan.toLocal, item.link?.synced);
-      counts.conflicts += item.plan.conflicts.length;
-      for (const line of conflictLines('to_crm', item.object, item.contact.email, item.plan.conflicts)) {
-        journal.log(line);
-      }
-      if (wrote && result?.ok) {
-        if (result.created) counts.created++;
-        else counts.updated++;
-        journal.log(
-          syncedLine('to_crm', item.object, item.contact.email, crmName, {
-            created: result.created,
-            crmId: result.crmId,
-            fields: item.plan.toCrm,
-          }),
-        );
-      } else if (!item.failed && item.link) {
-        counts.skipped++;
-      }
-      const crmId = result?.ok ? result.crmId : (item.link?.crmId ?? item.matched?.id);
-      if (crmId === undefined || (item.link && !hasChanges(item.plan))) continue;
-      const seen = item.link?.crmModifiedAt ?? (item.matched ? new Date(item.matched.modifiedAt) : null);
-      links.push(
-        linkSnapshot({
-          link: item.link,
-          localId: item.contact.id,
-          crmObject: item.object,
-          crmId,
-          plan: item.plan,
-          localUpdatedAt: fill?.ok ? fill.contact.updatedAt : item.contact.updatedAt,
-          crmModifiedAt: crmModifiedAfter(result?.ok ? result : undefined, seen),
-          at: this.run.now(),
-        }),
-      );
+      this.tally(item, result);
+      const link = this.linkAfter(item, result, fill?.ok ? fill.contact.updatedAt : item.contact.updatedAt);
+      if (link) links.push(link);
     }
     if (links.length > 0) await this.run.links.save(this.run.connection.id, links);
-    await journal.retryLater(retryLater);
+    await this.run.journal.retryLater(retryLater);
     for (const object of objects) {
       const ids = items
         .filter((item) => item.object === object && !item.failed)
         .map((item) => item.contact.id);
-      await journal.succeeded('to_crm', object, ids);
+      await this.run.journal.succeeded('to_crm', object, ids);
     }
+  }
+
+  /**
+   * A write the CRM refused (or did not answer for): counted, logged with the CRM's message and put on the retry
+   * list; the base keeps the old values of what was not written, so they are written next run.
+   */
+  private writeFailed(
+    item: OutboundItem,
+    result: UpsertResult | undefined,
+    retryLater: RetryItem[],
+  ): boolean {
+    if (!hasFields(item.plan.toCrm) || result?.ok) return false;
+    const { contact, object } = item;
+    this.run.journal.count('to_crm', object).errors++;
+    item.failed = true;
+    retryLater.push({
+      direction: 'to_crm',
+      object,
+      recordId: contact.id,
+      recordKey: contact.email,
+      error: writeErrorMessage(result),
+    });
+    this.run.journal.log(pushErrorLine(object, contact.email, result, this.run.crmName));
+    if (item.link) revertFields(item.plan, item.plan.toCrm, item.link.synced);
+    return true;
+  }
+
+  /** Conflicts settled, and what the write did: created, updated, or nothing to do for a linked record. */
+  private tally(item: OutboundItem, result: UpsertResult | undefined): void {
+    const { journal, crmName } = this.run;
+    const { contact, object, plan } = item;
+    const counts = journal.count('to_crm', object);
+    counts.conflicts += plan.conflicts.length;
+    for (const line of conflictLines('to_crm', object, contact.email, plan.conflicts)) journal.log(line);
+    if (hasFields(plan.toCrm) && result?.ok) {
+      if (result.created) counts.created++;
+      else counts.updated++;
+      const change = { created: result.created, crmId: result.crmId, fields: plan.toCrm };
+      journal.log(syncedLine('to_crm', object, contact.email, crmName, change));
+    } else if (!item.failed && item.link) {
+      counts.skipped++;
+    }
+  }
+
+  /** The link to save for an item: a first link, or one whose values moved; none for an unchanged one. */
+  private linkAfter(
+    item: OutboundItem,
+    result: UpsertResult | undefined,
+    localUpdatedAt: Date,
+  ): LinkSnapshot | undefined {
+    const crmId = result?.ok ? result.crmId : (item.link?.crmId ?? item.matched?.id);
+    if (crmId === undefined || (item.link && !hasChanges(item.plan))) return undefined;
+    const seen = item.link?.crmModifiedAt ?? (item.matched ? new Date(item.matched.modifiedAt) : null);
+    return linkSnapshot({
+      link: item.link,
+      localId: item.contact.id,
+      crmObject: item.object,
+      crmId,
+      plan: item.plan,
+      localUpdatedAt,
+      crmModifiedAt: crmModifiedAfter(result?.ok ? result : undefined, seen),
+      at: this.run.now(),
+    });
   }
 }
