@@ -17,14 +17,16 @@ module.exports = {
     },
     {
       name: 'plugin-never-imports-the-standalone-bootstrap',
-      comment: 'src/crm-integrations is what a host mounts; main.ts, the embedded database and CLIs are the host side.',
+      comment:
+        'src/crm-integrations is what a host mounts; main.ts, the embedded database and CLIs are the host side.',
       severity: 'error',
       from: { path: '^src/crm-integrations/' },
       to: { path: '^src/(standalone|cli|main\\.ts|worker\\.ts)' },
     },
     {
       name: 'sandboxes-are-never-a-runtime-dependency',
-      comment: 'Only the standalone demo mode (and tests) may start a sandbox; the plugin and libraries never load one.',
+      comment:
+        'Only the standalone demo mode (and tests) may start a sandbox; the plugin and libraries never load one.',
       severity: 'error',
       from: { path: '^(src/crm-integrations|libs/(?!sandboxes/))', pathNot: notTests },
       to: { path: '^libs/sandboxes/' },
@@ -43,7 +45,8 @@ module.exports = {
     },
     {
       name: 'connectors-import-only-port-and-kit',
-      comment: 'A connector never imports the engine, the domain (credentials), another connector or a sandbox.',
+      comment:
+        'A connector never imports the engine, the domain (credentials), another connector or a sandbox.',
       severity: 'error',
       from: { path: '^libs/connectors/([^/]+)/', pathNot: notTests },
       to: { path: '^(src|libs/(?!integration-port/|connector-kit/|connectors/$1/))' },
@@ -53,6 +56,27 @@ module.exports = {
       severity: 'error',
       from: { path: '^libs/sync-engine/' },
       to: { path: '^(src|libs/(connectors|sandboxes)/)' },
+    },
+    {
+      name: 'engine-imports-no-entity',
+      comment:
+        "The engine takes the domain's plain types from libs/domain/src/model; an entity would load MikroORM.",
+      severity: 'error',
+      from: { path: '^libs/sync-engine/' },
+      to: { path: '^libs/domain/src/(?!model/)' },
+    },
+    {
+      name: 'domain-model-is-orm-free',
+      comment: 'The plain types the engine and the port side share: no ORM, no entity.',
+      severity: 'error',
+      from: { path: '^libs/domain/src/model/' },
+      to: { path: '(^libs/domain/src/(?!model/)|@mikro-orm)' },
+    },
+    {
+      name: 'engine-loads-no-orm',
+      severity: 'error',
+      from: { path: '^libs/sync-engine/' },
+      to: { path: '@mikro-orm' },
     },
     {
       name: 'sandboxes-import-nothing-of-the-product',

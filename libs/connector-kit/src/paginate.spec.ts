@@ -120,6 +120,61 @@ describe('paginate', () => {
   });
 });
 
+describe('paginate with prefetch', () => {
+  it('asks for the next page before the caller starts on the current one, and never holds more than two', async () => {
+    const events: string[] = [];
+    const pages: Record<string, { id: string; nextPageToken?: string }> = {
+      first: { id: '1', nextPageToken: 'p2' },
+      p2: { id: '2', nextPageToken: 'p3' },
+      p3: { id: '3' },
+    };
+    const fetchPage = async (token: string | undefined) => {
+      events.push(`fetch ${token ?? 'first'}`);
+      return pages[token ?? 'first'];
+    };
+    for await (const current of paginate(fetchPage, { prefetch: true })) events.push(`apply ${current.id}`);
+    expect(events).toEqual(['fetch first', 'fetch p2', 'apply 1', 'fetch p3', 'apply 2', 'apply 3']);
+  });
+
+  it('finishes the page in hand and fetches nothing more once asked to stop', async () => {
+    const controller = new AbortController();
+    let fetches = 0;
+    const applied: string[] = [];
+    const read = async () => {
+      const pages = paginate(
+        async () => {
+          fetches++;
+          return { id: String(fetches), nextPageToken: `p${fetches + 1}` };
+        },
+        { prefetch: true, signal: controller.signal },
+      );
+      for await (const current of pages) {
+        applied.push(current.id);
+        if (applied.length === 2) controller.abort();
+      }
+    };
+    await expect(read()).rejects.toMatchObject({ code: CrmErrorCode.ABORTED });
+    expect(applied).toEqual(['1', '2']);
+    // The third page was already asked for while the second was applied; no fourth.
+    expect(fetches).toBe(3);
+  });
+
+  it('refuses a CRM that hands back a page token it already gave, without fetching it again', async () => {
+    let fetches = 0;
+    const read = collect(
+      paginate(
+        async () => {
+          fetches++;
+          return { nextPageToken: 'same' };
+        },
+        { prefetch: true },
+      ),
+    );
+    await expect(read).rejects.toBeInstanceOf(RepeatedPageTokenError);
+    expect(fetches).toBe(2);
+  });
+});
+
 describe('readAllChanges', () => {
   const instant = '2026-01-15T12:00:00.000Z';
 

@@ -1,4 +1,5 @@
 export * from './types';
+export * from './field-mapping';
 export * from './errors';
 export * from './integration-port';
 export * from './integration-port.registry';

@@ -1,3 +1,5 @@
+import type { DefaultFieldMappings } from './field-mapping';
+
 /**
  * Types shared by every CRM connector and the sync engine. Object types and field names are data (strings), never
  * enums: custom objects and more CRMs arrive without touching this file.
@@ -31,6 +33,8 @@ export type RateLimitPolicy =
 export interface ConnectorCapabilities {
   provider: ProviderId;
   displayName: string;
+  /** How sync log lines name the CRM ("→ SF"); default `displayName`. */
+  shortName?: string;
   objects: ObjectCapability[];
   /** Most records one `upsertBatch` takes (Salesforce Collections 200, HubSpot batch 100). */
   maxWriteBatch: number;
@@ -44,6 +48,11 @@ export interface ConnectorCapabilities {
   /** Calls one account may have in flight at once (used where there is no batch write). */
   maxConcurrency: number;
   rateLimits: RateLimitPolicy[];
+  /**
+   * The field mapping a connection starts with, per contact object (`objects[].name`): data beside the other
+   * capabilities, so the engine needs no knowledge of any CRM's fields. An object without one is not synced.
+   */
+  defaultMappings: DefaultFieldMappings;
   webhooks: { supported: boolean; verification: 'hmac-sha256' | 'basic-auth' | 'none' };
   oauth: { pkce: boolean; defaultScopes: string[]; refreshRotates: boolean };
 }

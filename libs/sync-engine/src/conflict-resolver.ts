@@ -1,5 +1,5 @@
 import { compareInstants } from '@pm/connector-kit';
-import type { ConflictPolicy } from '@pm/domain';
+import type { ConflictPolicy } from '@pm/domain/model';
 import type { LocalContactField } from './field-mapping';
 
 export type SyncSide = 'penguinmails' | 'crm';

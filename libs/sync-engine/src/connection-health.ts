@@ -1,5 +1,5 @@
 import { CrmError, CrmErrorCode } from '@pm/integration-port';
-import type { ConnectionHealth } from '@pm/domain';
+import type { ConnectionHealth } from '@pm/domain/model';
 
 /** What a run's outcome means for the connection's health. */
 export type HealthEvent =

@@ -1,6 +1,5 @@
 import { CrmError, CrmErrorCode } from '@pm/integration-port';
 import { InMemoryConnector, InMemoryCrm } from '@pm/integration-port/testing';
-import type { ConnectionSettings } from '@pm/domain';
 import { ContactSyncRunner } from './contact-sync-runner';
 import type { IntegrationPort } from '@pm/integration-port';
 import type {
@@ -12,66 +11,20 @@ import type {
   SyncLogSink,
 } from './ports';
 import {
-  AssociatingPort,
   aConnection,
   aLocalContact,
   autoMock,
-  CountingPort,
   InMemoryCursorStore,
   InMemoryLinkStore,
   InMemoryLocalContacts,
   InMemoryRetryStore,
   inMemoryMappings,
   inMemorySessions,
+  inMemorySyncHarness,
   MemorySyncLog,
 } from './testing';
 
-function setup(
-  settings: Partial<ConnectionSettings> = {},
-  options: { maxWriteBatch?: number; readPageSize?: number } = {},
-) {
-  let crmClock = Date.parse('2026-01-01T00:00:00Z');
-  const crm = new InMemoryCrm({ now: () => new Date((crmClock += 1_000)) });
-  const connector = new InMemoryConnector(crm, { maxWriteBatch: options.maxWriteBatch ?? 3 });
-  const associating = new AssociatingPort(connector);
-  const counting = new CountingPort(associating.port);
-  const sessions = inMemorySessions(crm, connector);
-  const locals = new InMemoryLocalContacts();
-  const links = new InMemoryLinkStore();
-  const cursors = new InMemoryCursorStore();
-  const retries = new InMemoryRetryStore();
-  const log = new MemorySyncLog();
-  const connection = aConnection({ settings });
-  let runs = 0;
-  const runner = new ContactSyncRunner({
-    port: counting.port,
-    sessions,
-    links,
-    cursors,
-    locals,
-    retries,
-    log,
-    mappings: inMemoryMappings,
-    options: { sleep: async () => undefined, localOverlapMs: 0, readPageSize: options.readPageSize },
-  });
-  const run = (signal?: AbortSignal) => runner.run({ connection, runId: `run-${++runs}`, signal });
-  const crmContact = (email: string) =>
-    crm.listRecords('contacts').find((record) => record.fields.email === email);
-  return {
-    crm,
-    associating,
-    counting,
-    sessions,
-    locals,
-    links,
-    cursors,
-    retries,
-    log,
-    connection,
-    run,
-    crmContact,
-  };
-}
+const setup = inMemorySyncHarness;
 
 describe('ContactSyncRunner (in-memory CRM and stores)', () => {
   it('first sync copies each side to the other, then a second run writes nothing to either side', async () => {

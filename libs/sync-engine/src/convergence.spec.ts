@@ -1,7 +1,7 @@
 import { compareInstants } from '@pm/connector-kit';
 import { CrmError, CrmErrorCode } from '@pm/integration-port';
 import { InMemoryConnector, InMemoryCrm } from '@pm/integration-port/testing';
-import type { ConflictPolicy } from '@pm/domain';
+import type { ConflictPolicy } from '@pm/domain/model';
 import { ContactSyncRunner } from './contact-sync-runner';
 import { decodeCrmRecord } from './field-mapping';
 import {

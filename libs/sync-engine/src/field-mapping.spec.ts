@@ -1,35 +1,54 @@
+import { InMemoryConnector, InMemoryCrm } from '@pm/integration-port/testing';
 import {
   associatedIdsToRead,
   associatedValuesOf,
   crmFieldsToRead,
   crmRecordEmail,
   decodeCrmRecord,
-  DEFAULT_FIELD_MAPPINGS,
   DefaultFieldMappingSource,
   encodeForCrm,
   type ObjectMapping,
 } from './field-mapping';
+import { IN_MEMORY_CONTACTS_MAPPING } from './testing';
 
-describe('default field mapping', () => {
-  it('maps each CRM contact object the settings can select, with its e-mail field', () => {
-    const source = new DefaultFieldMappingSource();
-    expect(source.mappingFor('salesforce', 'Contact')?.emailField).toBe('Email');
-    expect(source.mappingFor('salesforce', 'Lead')?.fields.map((f) => f.crm)).toContain('Company');
-    expect(source.mappingFor('hubspot', 'contacts')?.fields.map((f) => `${f.local}:${f.crm}`)).toEqual([
-      'email:email',
-      'firstName:firstname',
-      'lastName:lastname',
-      'company:company',
-      'title:jobtitle',
-      'phone:phone',
-      'lifecycleStage:lifecyclestage',
-    ]);
-    expect(source.mappingFor('pipedrive', 'persons')?.emailField).toBe('email');
-    expect(source.mappingFor('hubspot', 'companies')).toBeUndefined();
+// Mappings shaped like the CRMs' own (the connectors' real defaults are tested against these rules in
+// test/field-mapping/default-mappings.spec.ts); field names here are made up, the engine knows none.
+const relatedCompany: ObjectMapping = {
+  object: 'people',
+  emailField: 'Mail',
+  fields: [
+    { local: 'email', crm: 'Mail', direction: 'both', codec: 'email' },
+    { local: 'firstName', crm: 'Given', direction: 'both', codec: 'text' },
+    { local: 'title', crm: 'Role', direction: 'both', codec: 'text' },
+    { local: 'phone', crm: 'Tel', direction: 'both', codec: 'text' },
+    { local: 'company', crm: 'Employer.Label', direction: 'from_crm', codec: 'text' },
+  ],
+};
+const organizationOnly: ObjectMapping = {
+  object: 'people',
+  emailField: 'mail',
+  fields: [
+    { local: 'email', crm: 'mail', direction: 'both', codec: 'email' },
+    { local: 'title', crm: 'role', direction: 'both', codec: 'text' },
+    {
+      local: 'company',
+      associated: { object: 'orgs', field: 'label' },
+      direction: 'from_crm',
+      codec: 'text',
+    },
+  ],
+};
+
+describe('field mapping', () => {
+  it('takes each object’s default mapping from the connector’s capabilities, and none for an object without one', () => {
+    const source = new DefaultFieldMappingSource(new InMemoryConnector(new InMemoryCrm()));
+    expect(source.mappingFor('in-memory', 'contacts')).toEqual(IN_MEMORY_CONTACTS_MAPPING);
+    expect(source.mappingFor('in-memory', 'companies')).toBeUndefined();
+    expect(source.mappingFor('in-memory', 'toString')).toBeUndefined();
   });
 
-  it('reads a HubSpot contact’s company from its first associated company, else from its own company property', () => {
-    const mapping = DEFAULT_FIELD_MAPPINGS.hubspot.contacts;
+  it('reads a company from the first associated record, else from the contact’s own property', () => {
+    const mapping = IN_MEMORY_CONTACTS_MAPPING;
     const companies = new Map([
       ['c1', { fields: { name: 'Acme Corp' } }],
       ['c2', { fields: { name: 'Globex' } }],
@@ -48,31 +67,29 @@ describe('default field mapping', () => {
     expect(decode(associatedContact)).toBe('Acme Corp');
     expect(decode(lonelyContact)).toBe('Typed by hand Inc');
     expect(decode(missingCompany)).toBe('Typed by hand Inc');
-    // Outbound, HubSpot's own company text property is what is written; the company record is not touched.
+    // Outbound, the contact's own company property is what is written; the company record is not touched.
     expect(encodeForCrm(mapping, { company: 'New Co' })).toEqual({ company: 'New Co' });
   });
 
-  it('reads a Pipedrive person’s company from its organization and never writes it through the person', () => {
-    const mapping = DEFAULT_FIELD_MAPPINGS.pipedrive.persons;
-    const associated = new Map([['organizations', new Map([['7', { fields: { name: 'Initech' } }]])]]);
-    const person = { associations: { organizations: ['7'] } };
-    expect(associatedIdsToRead(mapping, [person])).toEqual([
-      { object: 'organizations', fields: ['name'], ids: ['7'] },
+  it('reads a value only an association holds, and never writes it through the contact', () => {
+    const associated = new Map([['orgs', new Map([['7', { fields: { label: 'Initech' } }]])]]);
+    const person = { associations: { orgs: ['7'] } };
+    expect(associatedIdsToRead(organizationOnly, [person])).toEqual([
+      { object: 'orgs', fields: ['label'], ids: ['7'] },
     ]);
-    expect(
-      decodeCrmRecord(mapping, { email: 'p@x.co' }, associatedValuesOf(mapping, person, associated)).company,
-    ).toBe('Initech');
-    expect(decodeCrmRecord(mapping, { email: 'p@x.co' }).company).toBeNull();
-    expect(encodeForCrm(mapping, { company: 'Other', title: 'CTO' })).toEqual({ job_title: 'CTO' });
-    expect(crmFieldsToRead(mapping)).toEqual(['email', 'first_name', 'last_name', 'phone', 'job_title']);
+    const decode = (associations: Record<string, unknown>) =>
+      decodeCrmRecord(organizationOnly, { mail: 'p@x.co' }, associations).company;
+    expect(decode(associatedValuesOf(organizationOnly, person, associated))).toBe('Initech');
+    expect(decode({})).toBeNull();
+    expect(encodeForCrm(organizationOnly, { company: 'Other', title: 'CTO' })).toEqual({ role: 'CTO' });
+    expect(crmFieldsToRead(organizationOnly)).toEqual(['mail', 'role']);
   });
 
-  it('reads a Salesforce Contact’s company through its Account, and never writes it', () => {
-    const mapping = DEFAULT_FIELD_MAPPINGS.salesforce.Contact;
-    const values = decodeCrmRecord(mapping, {
-      Email: ' John@Example.COM ',
-      FirstName: 'John',
-      Account: { Name: 'Acme' },
+  it('reads a related record’s field by its dotted path, and never writes it', () => {
+    const values = decodeCrmRecord(relatedCompany, {
+      Mail: ' John@Example.COM ',
+      Given: 'John',
+      Employer: { Label: 'Acme' },
     });
     expect(values).toMatchObject({
       email: 'john@example.com',
@@ -80,13 +97,12 @@ describe('default field mapping', () => {
       company: 'Acme',
       phone: null,
     });
-    expect(encodeForCrm(mapping, { company: 'Other', title: 'CTO' })).toEqual({ Title: 'CTO' });
-    expect(crmFieldsToRead(mapping)).toContain('Account.Name');
+    expect(encodeForCrm(relatedCompany, { company: 'Other', title: 'CTO' })).toEqual({ Role: 'CTO' });
+    expect(crmFieldsToRead(relatedCompany)).toContain('Employer.Label');
   });
 
   it('reads the primary of a list and writes a one-item primary list, for a CRM that keeps lists', () => {
     const mapping: ObjectMapping = {
-      provider: 'list-crm',
       object: 'people',
       emailField: 'emails',
       fields: [
@@ -107,22 +123,8 @@ describe('default field mapping', () => {
     });
   });
 
-  it('maps Pipedrive persons to the flat fields its connector returns', () => {
-    const mapping = DEFAULT_FIELD_MAPPINGS.pipedrive.persons;
-    expect(
-      decodeCrmRecord(mapping, { email: 'P@Example.com', first_name: 'Pat', job_title: 'CTO' }),
-    ).toMatchObject({
-      email: 'p@example.com',
-      firstName: 'Pat',
-      title: 'CTO',
-    });
-  });
-
   it('treats empty text as no value', () => {
-    const values = decodeCrmRecord(DEFAULT_FIELD_MAPPINGS.hubspot.contacts, {
-      email: 'a@b.co',
-      firstname: '   ',
-    });
+    const values = decodeCrmRecord(IN_MEMORY_CONTACTS_MAPPING, { email: 'a@b.co', firstname: '   ' });
     expect(values.firstName).toBeNull();
   });
 });

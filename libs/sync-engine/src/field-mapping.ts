@@ -1,174 +1,46 @@
-import { CONTACT_TEXT_FIELDS } from '@pm/domain';
-import type { CrmRecord, ProviderId } from '@pm/integration-port';
+import { normaliseEmail } from '@pm/connector-kit';
+import type {
+  AssociatedField,
+  CrmRecord,
+  FieldMappingEntry,
+  IntegrationPort,
+  LocalContactField,
+  ObjectMapping,
+  ProviderId,
+} from '@pm/integration-port';
 
 /**
- * The default field mapping per CRM object, kept in this one place (not in each connector). The field-mapping
- * work extends it: a tenant's own mapping is another `FieldMappingSource`, and an entry may later carry a jsonata
- * formula beside or instead of its codec. Everything here is data.
+ * How the engine applies a field mapping: the CRM fields a read asks for, the associated records it needs, and each
+ * value's way across (decode from the CRM, encode for it). The mappings themselves are data from elsewhere: each
+ * connector's defaults (`ConnectorCapabilities.defaultMappings`), later a tenant's own. No CRM field name lives
+ * here.
  */
 
-/** The PenguinMails contact fields the engine can sync. */
-export const LOCAL_CONTACT_FIELDS = ['email', ...CONTACT_TEXT_FIELDS] as const;
-export type LocalContactField = (typeof LOCAL_CONTACT_FIELDS)[number];
+export {
+  LOCAL_CONTACT_FIELDS,
+  type AssociatedField,
+  type FieldMappingEntry,
+  type LocalContactField,
+  type MappingDirection,
+  type ObjectMapping,
+  type ValueCodec,
+} from '@pm/integration-port';
 
 /** Local contact values in local form: text or null (empty). */
 export type LocalValues = Partial<Record<LocalContactField, string | null>>;
-
-/** Which way a field may flow, before the connection's own direction narrows it further. */
-export type MappingDirection = 'both' | 'to_crm' | 'from_crm';
-
-/**
- * How a value crosses between the two sides. `text`: trimmed string, empty is null. `email`: text, lower-cased.
- * `primary_of_list`: the CRM holds a list of `{ value, primary }` (Pipedrive e-mails and phones); the local side
- * holds the primary one, and a write sends a one-element list marked primary.
- */
-export type ValueCodec = 'text' | 'email' | 'primary_of_list';
-
-/**
- * A value that lives on an associated record (a HubSpot contact's company, a Pipedrive person's organization):
- * the field of the first record of `object` the contact is associated with (`CrmRecord.associations[object]`).
- */
-export interface AssociatedField {
-  /** The association's key on `CrmRecord.associations`, and the object `getRecords` reads ('companies'). */
-  object: string;
-  /** The associated record's field ('name'). */
-  field: string;
-}
-
-export interface FieldMappingEntry {
-  local: LocalContactField;
-  /**
-   * The contact's own CRM field: what a write sets, and what a read takes when `associated` gives no value. A
-   * dotted path reads a related record's field ('Account.Name'). Absent: the value exists only on the association
-   * (a Pipedrive person's organization), so the entry flows from the CRM only.
-   */
-  crm?: string;
-  /** Read first from the associated record, where the contact has one (see `AssociatedField`). */
-  associated?: AssociatedField;
-  direction: MappingDirection;
-  codec: ValueCodec;
-}
-
-export interface ObjectMapping {
-  provider: ProviderId;
-  /** The CRM's own object name ('Contact', 'contacts', 'persons'). */
-  object: string;
-  /** The CRM field holding the e-mail used for matching. */
-  emailField: string;
-  fields: FieldMappingEntry[];
-}
-
-const both = (local: LocalContactField, crm: string, codec: ValueCodec = 'text'): FieldMappingEntry => ({
-  local,
-  crm,
-  direction: 'both',
-  codec,
-});
-const fromCrm = (local: LocalContactField, crm: string): FieldMappingEntry => ({
-  local,
-  crm,
-  direction: 'from_crm',
-  codec: 'text',
-});
-const fromAssociation = (local: LocalContactField, object: string, field: string): FieldMappingEntry => ({
-  local,
-  associated: { object, field },
-  direction: 'from_crm',
-  codec: 'text',
-});
-
-/**
- * provider → CRM object → mapping. Company data follows the contact's association where the CRM keeps the
- * company as its own record: a Salesforce Contact's Account (the `Account.Name` relation field), a HubSpot
- * contact's first associated company, a Pipedrive person's organization. None of them is written through the
- * contact except HubSpot's own `company` text property (the contact's "Company name"), which stays mapped both
- * ways and is what a HubSpot contact without an associated company shows.
- */
-export const DEFAULT_FIELD_MAPPINGS: Readonly<Record<ProviderId, Readonly<Record<string, ObjectMapping>>>> = {
-  salesforce: {
-    Contact: {
-      provider: 'salesforce',
-      object: 'Contact',
-      emailField: 'Email',
-      fields: [
-        both('email', 'Email', 'email'),
-        both('firstName', 'FirstName'),
-        both('lastName', 'LastName'),
-        both('title', 'Title'),
-        both('phone', 'Phone'),
-        fromCrm('company', 'Account.Name'),
-      ],
-    },
-    Lead: {
-      provider: 'salesforce',
-      object: 'Lead',
-      emailField: 'Email',
-      fields: [
-        both('email', 'Email', 'email'),
-        both('firstName', 'FirstName'),
-        both('lastName', 'LastName'),
-        both('title', 'Title'),
-        both('phone', 'Phone'),
-        both('company', 'Company'),
-        both('leadStatus', 'Status'),
-      ],
-    },
-  },
-  hubspot: {
-    contacts: {
-      provider: 'hubspot',
-      object: 'contacts',
-      emailField: 'email',
-      fields: [
-        both('email', 'email', 'email'),
-        both('firstName', 'firstname'),
-        both('lastName', 'lastname'),
-        {
-          local: 'company',
-          crm: 'company',
-          associated: { object: 'companies', field: 'name' },
-          direction: 'both',
-          codec: 'text',
-        },
-        both('title', 'jobtitle'),
-        both('phone', 'phone'),
-        both('lifecycleStage', 'lifecyclestage'),
-      ],
-    },
-  },
-  pipedrive: {
-    // The connector flattens a person's e-mail and phone lists to their primary values (`email`, `phone`); the
-    // company is the name of the person's organization (`org_id`, reported as the `organizations` association).
-    persons: {
-      provider: 'pipedrive',
-      object: 'persons',
-      emailField: 'email',
-      fields: [
-        both('email', 'email', 'email'),
-        both('firstName', 'first_name'),
-        both('lastName', 'last_name'),
-        both('phone', 'phone'),
-        both('title', 'job_title'),
-        fromAssociation('company', 'organizations', 'name'),
-      ],
-    },
-  },
-};
 
 /** Where the engine gets an object's mapping: the defaults now, a tenant's own mapping later. */
 export interface FieldMappingSource {
   mappingFor(provider: ProviderId, object: string): ObjectMapping | undefined;
 }
 
+/** A connector's own default mapping, as its capabilities declare it (made per port, so the provider is its own). */
 export class DefaultFieldMappingSource implements FieldMappingSource {
-  constructor(
-    private readonly mappings: Readonly<
-      Record<ProviderId, Readonly<Record<string, ObjectMapping>>>
-    > = DEFAULT_FIELD_MAPPINGS,
-  ) {}
+  constructor(private readonly port: Pick<IntegrationPort, 'capabilities'>) {}
 
-  mappingFor(provider: ProviderId, object: string): ObjectMapping | undefined {
-    return this.mappings[provider]?.[object];
+  mappingFor(_provider: ProviderId, object: string): ObjectMapping | undefined {
+    const mappings = this.port.capabilities().defaultMappings;
+    return Object.hasOwn(mappings, object) ? mappings[object] : undefined;
   }
 }
 
@@ -278,7 +150,7 @@ export function decodeCrmValue(
       ? null
       : readPath(fields, entry.crm);
   const value = entry.codec === 'primary_of_list' ? primaryOfList(raw) : toText(raw);
-  return entry.codec === 'email' || entry.local === 'email' ? (value?.toLowerCase() ?? null) : value;
+  return entry.codec === 'email' || entry.local === 'email' ? (normaliseEmail(value) ?? null) : value;
 }
 
 /** A local value in the CRM's form, through the entry's codec. */
@@ -292,7 +164,7 @@ export function encodeLocalValue(entry: FieldMappingEntry, value: string | null)
 /** A normalised local value, so '  x ' and 'x', '' and null compare equal. */
 export function normaliseLocalValue(field: LocalContactField, value: unknown): string | null {
   const text = toText(value);
-  return field === 'email' ? (text?.toLowerCase() ?? null) : text;
+  return field === 'email' ? (normaliseEmail(text) ?? null) : text;
 }
 
 /** Every mapped field of a CRM record, in local form; `associated` as in `decodeCrmValue`. */

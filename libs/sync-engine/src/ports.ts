@@ -5,7 +5,7 @@ import type {
   SyncCounts,
   SyncLogAction,
   SyncRunCounts,
-} from '@pm/domain';
+} from '@pm/domain/model';
 import type { LocalContactField, LocalValues } from './field-mapping';
 import type { SyncedValues } from './record-planner';
 

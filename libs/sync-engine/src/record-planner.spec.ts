@@ -1,6 +1,6 @@
-import type { FieldProvenance } from '@pm/domain';
+import type { FieldProvenance } from '@pm/domain/model';
 import { ConflictResolver } from './conflict-resolver';
-import { DEFAULT_FIELD_MAPPINGS } from './field-mapping';
+import type { ObjectMapping } from './field-mapping';
 import { detectFieldChange, planRecord, type PlanInput } from './record-planner';
 import { IN_MEMORY_CONTACTS_MAPPING } from './testing';
 
@@ -94,10 +94,18 @@ describe('planRecord', () => {
     });
   });
 
-  it('never pushes a field the mapping reads from the CRM only (a Salesforce Contact’s Account.Name)', () => {
+  it('never pushes a field the mapping reads from the CRM only (a related record’s field)', () => {
+    const readOnlyCompany: ObjectMapping = {
+      object: 'people',
+      emailField: 'mail',
+      fields: [
+        { local: 'email', crm: 'mail', direction: 'both', codec: 'email' },
+        { local: 'company', crm: 'Employer.Label', direction: 'from_crm', codec: 'text' },
+      ],
+    };
     const plan = planRecord(
       input({
-        mapping: DEFAULT_FIELD_MAPPINGS.salesforce.Contact,
+        mapping: readOnlyCompany,
         base: { company: base('Acme') },
         local: { values: { company: 'Changed locally' }, modifiedAt: '2026-01-02T00:00:00Z' },
       }),

@@ -1,4 +1,4 @@
-import type { FieldProvenance, SyncDirection } from '@pm/domain';
+import type { FieldProvenance, SyncDirection } from '@pm/domain/model';
 import { ConflictResolver, type ConflictResolution } from './conflict-resolver';
 import type { LocalContactField, LocalValues, ObjectMapping } from './field-mapping';
 
@@ -151,3 +151,18 @@ export function planRecord(input: PlanInput): RecordPlan {
 }
 
 export const hasFields = (values: LocalValues): boolean => Object.keys(values).length > 0;
+
+/** Whether any field moved on either side (a record that did not needs no new link snapshot). */
+export const hasChanges = (plan: RecordPlan): boolean =>
+  Object.values(plan.changes).some((change) => change !== 'none');
+
+/**
+ * A write failed (`plan.toCrm` to the CRM, or `plan.toLocal` locally): the base keeps the old values of the fields
+ * it carried, so they still count as changed next run and are written then.
+ */
+export function revertFields(plan: RecordPlan, written: LocalValues, base: SyncedValues | undefined): void {
+  for (const field of Object.keys(written)) {
+    if (base?.[field]) plan.synced[field] = base[field];
+    else delete plan.synced[field];
+  }
+}

@@ -1,4 +1,4 @@
-import type { SyncCounts, SyncRunCounts } from '@pm/domain';
+import type { SyncCounts, SyncRunCounts } from '@pm/domain/model';
 
 export const emptyCounts = (): SyncCounts => ({
   created: 0,

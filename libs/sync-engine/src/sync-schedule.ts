@@ -1,4 +1,4 @@
-import type { SyncFrequency } from '@pm/domain';
+import type { SyncFrequency } from '@pm/domain/model';
 
 const MINUTE = 60_000;
 

@@ -1,4 +1,5 @@
 import type { ConnectorCapabilities } from '@pm/integration-port';
+import { HUBSPOT_DEFAULT_MAPPINGS } from './default-mapping';
 import {
   HUBSPOT_DEFAULT_SCOPES,
   HUBSPOT_MAX_BATCH,
@@ -24,6 +25,7 @@ export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCa
       // budget applies it to every call: conservative for writes, which are batches of 100 anyway.
       { kind: 'window', limit: 5, windowMs: 1000 },
     ],
+    defaultMappings: HUBSPOT_DEFAULT_MAPPINGS,
     webhooks: { supported: true, verification: 'hmac-sha256' },
     // HubSpot's OAuth v1 token endpoint documents no PKCE and the SDK's token call cannot send a code_verifier.
     oauth: { pkce: false, defaultScopes: config.scopes ?? HUBSPOT_DEFAULT_SCOPES, refreshRotates: false },

@@ -1,4 +1,5 @@
 import type { ConnectorCapabilities } from '@pm/integration-port';
+import { PIPEDRIVE_DEFAULT_MAPPINGS } from './default-mapping';
 import type { ResolvedPipedriveConfig } from './config';
 import { PIPEDRIVE_HTTP_FACTS, PIPEDRIVE_PROVIDER } from './http-facts';
 import { PIPEDRIVE_OBJECTS } from './objects';
@@ -17,6 +18,7 @@ export function pipedriveCapabilities(config: ResolvedPipedriveConfig): Connecto
     // Port calls at once per account (the engine's gate); each call sends its requests one after another.
     maxConcurrency: config.maxConcurrency,
     rateLimits: config.rateLimits.map((limit) => ({ ...limit })),
+    defaultMappings: PIPEDRIVE_DEFAULT_MAPPINGS,
     webhooks: { supported: true, verification: 'basic-auth' },
     // Scopes are chosen on the app in Pipedrive's Developer Hub, not per authorize request; these are what the
     // sync needs. Pipedrive has no PKCE. A refresh answers a refresh token, which the vault stores as given.

@@ -1,5 +1,6 @@
 import type { ConnectorCapabilities } from '@pm/integration-port';
 import type { ResolvedSalesforceConfig } from './config';
+import { SALESFORCE_DEFAULT_MAPPINGS } from './default-mapping';
 import { SALESFORCE_OBJECTS } from './objects';
 import { MAX_READ_PAGE } from './read-changes';
 import { MAX_WRITE_BATCH } from './upsert-batch';
@@ -8,6 +9,7 @@ export function salesforceCapabilities(config: ResolvedSalesforceConfig): Connec
   return {
     provider: 'salesforce',
     displayName: 'Salesforce',
+    shortName: 'SF',
     objects: SALESFORCE_OBJECTS.map((spec) => ({ ...spec.capability })),
     maxWriteBatch: MAX_WRITE_BATCH,
     maxReadPage: MAX_READ_PAGE,
@@ -15,6 +17,7 @@ export function salesforceCapabilities(config: ResolvedSalesforceConfig): Connec
     maxConcurrency: 4,
     // The daily API request allocation (edition × licences); `Sforce-Limit-Info` reports the real one per response.
     rateLimits: [{ kind: 'daily', limit: config.dailyApiRequests }],
+    defaultMappings: SALESFORCE_DEFAULT_MAPPINGS,
     // Outbound messages and Change Data Capture (CometD) are not wired yet: no webhooks for now.
     webhooks: { supported: false, verification: 'none' },
     // Refresh tokens rotate only when the connected app turns rotation on; the vault keeps the old one otherwise.

@@ -13,17 +13,7 @@ import {
 import { newId, normaliseEmail } from './common';
 import { Tenant } from './tenant.entity';
 
-/** A contact's own text fields besides the e-mail: what the API edits and what field mappings map. */
-export const CONTACT_TEXT_FIELDS = [
-  'firstName',
-  'lastName',
-  'company',
-  'title',
-  'phone',
-  'lifecycleStage',
-  'leadStatus',
-] as const;
-export type ContactTextField = (typeof CONTACT_TEXT_FIELDS)[number];
+export * from '../model/contact-fields';
 
 /** A PenguinMails contact: the local side of contact sync. */
 @Check({ name: 'contacts_email_normalised', expression: "email = lower(btrim(email)) and email <> ''" })

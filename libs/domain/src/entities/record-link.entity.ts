@@ -1,16 +1,9 @@
 import { Entity, Index, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import type { FieldProvenance } from '../model/field-provenance';
 import { newId } from './common';
 import { CrmConnection } from './crm-connection.entity';
 
-/** Which side a synced value came from, and by which rule it won. */
-export interface FieldProvenance {
-  /** The value both sides held after the last sync (the base of the three-way comparison). */
-  value: unknown;
-  side: 'penguinmails' | 'crm';
-  at: string;
-  rule: 'only_changed_side' | 'crm_wins' | 'penguinmails_wins' | 'most_recent' | 'initial';
-  runId?: string;
-}
+export type { FieldProvenance } from '../model/field-provenance';
 
 /**
  * The link between a local record and a CRM record within one connection, with the last values synced per mapped

@@ -1,21 +1,10 @@
 import { Entity, Enum, Index, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import type { SyncLogAction } from '../model/sync-log-actions';
 import { CrmConnection } from './crm-connection.entity';
 import { SyncRun } from './sync-run.entity';
 import { Tenant } from './tenant.entity';
 
-export const SYNC_LOG_ACTIONS = [
-  'created',
-  'updated',
-  'skipped',
-  'conflict_resolved',
-  'error',
-  'deleted',
-  'unlinked',
-  'duplicate_found',
-  'activity_logged',
-  'status_changed',
-] as const;
-export type SyncLogAction = (typeof SYNC_LOG_ACTIONS)[number];
+export * from '../model/sync-log-actions';
 
 /** One line of the seed's "Recent Sync Log" ("Contact synced: john@example.com → SF"). */
 @Entity({ tableName: 'sync_log_entries' })

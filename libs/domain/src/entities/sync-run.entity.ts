@@ -1,4 +1,5 @@
 import { Entity, Enum, Index, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import type { SyncRunCounts } from '../model/sync-run-counts';
 import { newId } from './common';
 import { CrmConnection } from './crm-connection.entity';
 import { Tenant } from './tenant.entity';
@@ -16,16 +17,7 @@ export const SYNC_RUN_STATUSES = [
 ] as const;
 export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
 
-/** Counts per direction and object: `counts['from_crm']['Contact'].created`. */
-export interface SyncCounts {
-  created: number;
-  updated: number;
-  skipped: number;
-  conflicts: number;
-  errors: number;
-  deleted: number;
-}
-export type SyncRunCounts = Record<string, Record<string, SyncCounts>>;
+export type { SyncCounts, SyncRunCounts } from '../model/sync-run-counts';
 
 @Entity({ tableName: 'sync_runs' })
 @Index({ properties: ['connection', 'queuedAt'] })

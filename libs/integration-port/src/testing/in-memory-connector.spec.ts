@@ -143,6 +143,27 @@ describe('InMemoryConnector', () => {
     ).rejects.toMatchObject({ code: CrmErrorCode.VALIDATION_FAILED });
   });
 
+  it('looks a create up by e-mail unless the caller says it just did (createsMatched), as the real connectors do', async () => {
+    const crm = new InMemoryCrm();
+    const port = new InMemoryConnector(crm);
+    const session = await connect(crm, port);
+    crm.createRecord('contacts', { email: 'known@example.com', firstname: 'Known' });
+    const emailSearches = jest.spyOn(crm, 'recordsByEmail');
+    const create = { key: 'k1', fields: { email: 'known@example.com', firstname: 'Again' } };
+
+    const [checked] = await port.upsertBatch(session, { object: 'contacts', records: [create] });
+    expect(checked).toMatchObject({ ok: true, created: false });
+    expect(emailSearches).toHaveBeenCalledTimes(1);
+
+    const [trusted] = await port.upsertBatch(session, {
+      object: 'contacts',
+      records: [{ ...create, fields: { email: 'new@example.com' } }],
+      createsMatched: true,
+    });
+    expect(trusted).toMatchObject({ ok: true, created: true });
+    expect(emailSearches).toHaveBeenCalledTimes(1);
+  });
+
   it('logs a redelivered activity once and reports an unknown contact for that activity alone', async () => {
     const crm = new InMemoryCrm();
     const port = new InMemoryConnector(crm);

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CrmError, CrmErrorCode } from '../errors';
 import type { IntegrationPort } from '../integration-port';
+import type { DefaultFieldMappings } from '../field-mapping';
 import type {
   ActivityInput,
   ActivityResult,
@@ -566,6 +567,31 @@ interface PageToken {
   after: StreamPosition;
 }
 
+/**
+ * The in-memory CRM's contacts mapped like HubSpot's (it has no job title): the company is the first associated
+ * company's name where the contact reports one, else its own `company` property.
+ */
+export const IN_MEMORY_DEFAULT_MAPPINGS: DefaultFieldMappings = {
+  contacts: {
+    object: 'contacts',
+    emailField: 'email',
+    fields: [
+      { local: 'email', crm: 'email', direction: 'both', codec: 'email' },
+      { local: 'firstName', crm: 'firstname', direction: 'both', codec: 'text' },
+      { local: 'lastName', crm: 'lastname', direction: 'both', codec: 'text' },
+      {
+        local: 'company',
+        crm: 'company',
+        associated: { object: 'companies', field: 'name' },
+        direction: 'both',
+        codec: 'text',
+      },
+      { local: 'phone', crm: 'phone', direction: 'both', codec: 'text' },
+      { local: 'lifecycleStage', crm: 'lifecyclestage', direction: 'both', codec: 'text' },
+    ],
+  },
+};
+
 export interface InMemoryConnectorOptions {
   authorizeUrl?: string;
   /** Most records one `upsertBatch` takes; small by default so tests cross batch boundaries. */
@@ -613,6 +639,7 @@ export class InMemoryConnector implements IntegrationPort {
       maxWriteBatch: this.maxWriteBatch,
       maxReadPage: this.maxReadPage,
       maxConcurrency: 4,
+      defaultMappings: IN_MEMORY_DEFAULT_MAPPINGS,
       rateLimits: [
         { kind: 'window', limit: 100, windowMs: 10_000 },
         { kind: 'daily', limit: 250_000 },
@@ -714,7 +741,8 @@ export class InMemoryConnector implements IntegrationPort {
         };
       }
       const email = schema.emailField === undefined ? undefined : input.fields[schema.emailField];
-      if (target === undefined && typeof email === 'string') {
+      // A create is looked up by e-mail here unless the caller says it just did that (`createsMatched`).
+      if (target === undefined && typeof email === 'string' && request.createsMatched !== true) {
         const [match] = this.crm.recordsByEmail(request.object, [email]);
         target = match && this.crm.storedRecord(request.object, match.id);
       }

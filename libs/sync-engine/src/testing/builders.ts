@@ -1,5 +1,5 @@
-import { IN_MEMORY_PROVIDER } from '@pm/integration-port/testing';
-import { DEFAULT_CONNECTION_SETTINGS, type ConnectionSettings } from '@pm/domain';
+import { IN_MEMORY_DEFAULT_MAPPINGS, IN_MEMORY_PROVIDER } from '@pm/integration-port/testing';
+import { DEFAULT_CONNECTION_SETTINGS, type ConnectionSettings } from '@pm/domain/model';
 import { randomUUID } from 'node:crypto';
 import {
   LOCAL_CONTACT_FIELDS,
@@ -9,29 +9,8 @@ import {
 } from '../field-mapping';
 import type { LocalContact, SyncConnection } from '../ports';
 
-/**
- * The in-memory CRM's contacts, mapped like HubSpot's (the in-memory CRM has no job title): the company is the
- * first associated company's name where the contact reports one (`AssociatingPort`), else its own property.
- */
-export const IN_MEMORY_CONTACTS_MAPPING: ObjectMapping = {
-  provider: IN_MEMORY_PROVIDER,
-  object: 'contacts',
-  emailField: 'email',
-  fields: [
-    { local: 'email', crm: 'email', direction: 'both', codec: 'email' },
-    { local: 'firstName', crm: 'firstname', direction: 'both', codec: 'text' },
-    { local: 'lastName', crm: 'lastname', direction: 'both', codec: 'text' },
-    {
-      local: 'company',
-      crm: 'company',
-      associated: { object: 'companies', field: 'name' },
-      direction: 'both',
-      codec: 'text',
-    },
-    { local: 'phone', crm: 'phone', direction: 'both', codec: 'text' },
-    { local: 'lifecycleStage', crm: 'lifecyclestage', direction: 'both', codec: 'text' },
-  ],
-};
+/** The in-memory CRM's contacts mapping, as its connector declares it (mapped like HubSpot's). */
+export const IN_MEMORY_CONTACTS_MAPPING: ObjectMapping = IN_MEMORY_DEFAULT_MAPPINGS.contacts;
 
 export const inMemoryMappings: FieldMappingSource = {
   mappingFor: (provider, object) =>

@@ -4,3 +4,4 @@ export * from './builders';
 export * from './counting-port';
 export * from './in-memory-stores';
 export * from './associating-port';
+export * from './runner-harness';

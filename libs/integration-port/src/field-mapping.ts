@@ -1,0 +1,69 @@
+/**
+ * Field mappings as data: which PenguinMails contact field a CRM field holds, which way it flows and how its value
+ * crosses. Each connector declares its defaults (`ConnectorCapabilities.defaultMappings`) beside its other
+ * capabilities; the engine reads them through the port and knows no CRM field name. A tenant's own mapping (the
+ * field-mapping work) is built from the same types.
+ */
+
+/** A PenguinMails contact's text fields besides the e-mail: what the API edits and what a mapping can name. */
+export const CONTACT_TEXT_FIELDS = [
+  'firstName',
+  'lastName',
+  'company',
+  'title',
+  'phone',
+  'lifecycleStage',
+  'leadStatus',
+] as const;
+export type ContactTextField = (typeof CONTACT_TEXT_FIELDS)[number];
+
+/** The PenguinMails contact fields a mapping can sync: the e-mail and the text fields. */
+export const LOCAL_CONTACT_FIELDS = ['email', ...CONTACT_TEXT_FIELDS] as const;
+export type LocalContactField = (typeof LOCAL_CONTACT_FIELDS)[number];
+
+/** Which way a field may flow, before the connection's own direction narrows it further. */
+export type MappingDirection = 'both' | 'to_crm' | 'from_crm';
+
+/**
+ * How a value crosses between the two sides. `text`: trimmed string, empty is null. `email`: text, normalised
+ * (trimmed, lower-cased). `primary_of_list`: the CRM holds a list of `{ value, primary }` (Pipedrive e-mails and
+ * phones); the local side holds the primary one, and a write sends a one-element list marked primary.
+ */
+export type ValueCodec = 'text' | 'email' | 'primary_of_list';
+
+/**
+ * A value that lives on an associated record (a HubSpot contact's company, a Pipedrive person's organization):
+ * the field of the first record of `object` the contact is associated with (`CrmRecord.associations[object]`).
+ */
+export interface AssociatedField {
+  /** The association's key on `CrmRecord.associations`, and the object `getRecords` reads ('companies'). */
+  object: string;
+  /** The associated record's field ('name'). */
+  field: string;
+}
+
+export interface FieldMappingEntry {
+  local: LocalContactField;
+  /**
+   * The contact's own CRM field: what a write sets, and what a read takes when `associated` gives no value. A
+   * dotted path reads a related record's field ('Account.Name'). Absent: the value exists only on the association
+   * (a Pipedrive person's organization), so the entry flows from the CRM only.
+   */
+  crm?: string;
+  /** Read first from the associated record, where the contact has one (see `AssociatedField`). */
+  associated?: AssociatedField;
+  direction: MappingDirection;
+  codec: ValueCodec;
+}
+
+/** How one CRM object's records map onto PenguinMails contacts. */
+export interface ObjectMapping {
+  /** The CRM's own object name ('Contact', 'contacts', 'persons'). */
+  object: string;
+  /** The CRM field holding the e-mail used for matching. */
+  emailField: string;
+  fields: readonly FieldMappingEntry[];
+}
+
+/** A connector's default mapping per CRM object name (only the objects it can sync as contacts). */
+export type DefaultFieldMappings = Readonly<Record<string, ObjectMapping>>;

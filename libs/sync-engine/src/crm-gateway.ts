@@ -1,0 +1,166 @@
+import {
+  ConcurrencyGate,
+  inBatches,
+  mapWithConcurrency,
+  paginate,
+  withRetry,
+  type RetryPolicy,
+} from '@pm/connector-kit';
+import type {
+  ChangePage,
+  ConnectorCapabilities,
+  CrmRecord,
+  CrmSession,
+  DeleteResult,
+  GetRecordsRequest,
+  IntegrationPort,
+  ReadChangesRequest,
+  UpsertInput,
+  UpsertResult,
+} from '@pm/integration-port';
+import { associatedIdsToRead, type AssociatedRecords, type ObjectMapping } from './field-mapping';
+import type { SessionProvider } from './ports';
+
+export interface CrmGatewayOptions {
+  retryPolicy: RetryPolicy;
+  /** Injectable so tests do not wait out backoffs. */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Largest number of e-mails in one `findByEmail` call. */
+  findByEmailChunk: number;
+}
+
+export interface UpsertOptions {
+  /**
+   * Every create in `inputs` was just looked up by e-mail and not found (the e-mail matching did it), so the
+   * connector need not look it up again. Sent only on a first attempt: a retry may follow a write the CRM applied
+   * but whose answer was lost, and then the connector's own look-up finds the record instead of creating it twice.
+   */
+  createsMatched?: boolean;
+}
+
+/**
+ * The one way a run reaches the CRM. Every call goes through the shared retry loop (AUTH_EXPIRED refreshes the
+ * session once) and through one concurrency gate, so the connection never has more than the connector's
+ * `maxConcurrency` calls in flight, whatever the run overlaps (a prefetched page, parallel write batches). Batching
+ * at the connector's limits and the look-up of associated records live here too, so the passes above never loop over
+ * pages or chunks.
+ */
+export class CrmGateway {
+  readonly capabilities: ConnectorCapabilities;
+  /** Calls retried inside the run (rate limits, outages) that then succeeded or gave up. */
+  retriedCalls = 0;
+  private readonly gate: ConcurrencyGate;
+
+  private constructor(
+    private readonly port: IntegrationPort,
+    private readonly sessions: SessionProvider,
+    private readonly connectionId: string,
+    private session: CrmSession,
+    private readonly options: CrmGatewayOptions,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.capabilities = port.capabilities();
+    this.gate = new ConcurrencyGate(Math.max(1, this.capabilities.maxConcurrency));
+  }
+
+  /** Opens the gateway for one run: one session for the whole run, refreshed only when the CRM refuses it. */
+  static async open(
+    port: IntegrationPort,
+    sessions: SessionProvider,
+    connectionId: string,
+    options: CrmGatewayOptions,
+    signal?: AbortSignal,
+  ): Promise<CrmGateway> {
+    const session = await sessions.getSession(connectionId);
+    return new CrmGateway(port, sessions, connectionId, session, options, signal);
+  }
+
+  /** The most calls this connection may have in flight at once. */
+  get maxInFlight(): number {
+    return this.gate.limit;
+  }
+
+  /**
+   * The pages of one change read, the next asked for while the caller applies the current one; a stop request
+   * lets the page in hand finish and fetches no further.
+   */
+  changePages(request: Omit<ReadChangesRequest, 'pageToken'>): AsyncGenerator<ChangePage, void, undefined> {
+    return paginate(
+      (pageToken) => this.call((session) => this.port.readChanges(session, { ...request, pageToken })),
+      { prefetch: true, signal: this.signal },
+    );
+  }
+
+  /** The records of `object` holding these e-mails, in look-ups of at most `findByEmailChunk` e-mails. */
+  async findByEmail(object: string, emails: readonly string[]): Promise<CrmRecord[]> {
+    const answers = await mapWithConcurrency(
+      inBatches(emails, this.options.findByEmailChunk),
+      this.gate.limit,
+      (batch) => this.call((session) => this.port.findByEmail(session, object, batch)),
+    );
+    return answers.flat();
+  }
+
+  /**
+   * Writes in batches of the connector's `maxWriteBatch`. Once a batch fails as a whole, no further batch starts;
+   * those in flight finish and the failure is thrown. Results by the caller's key.
+   */
+  async upsert(
+    object: string,
+    inputs: readonly UpsertInput[],
+    options: UpsertOptions = {},
+  ): Promise<Map<string, UpsertResult>> {
+    const answers = await mapWithConcurrency(
+      inBatches(inputs, Math.max(1, this.capabilities.maxWriteBatch)),
+      this.gate.limit,
+      (records) =>
+        this.call((session, attempt) =>
+          this.port.upsertBatch(session, {
+            object,
+            records,
+            createsMatched: options.createsMatched === true && attempt === 1,
+          }),
+        ),
+    );
+    return new Map(answers.flat().map((result) => [result.key, result]));
+  }
+
+  /** One `deleteRecords` call for `ids`; the connector batches at the CRM's limit. Results by record id. */
+  async deleteRecords(object: string, ids: string[]): Promise<Map<string, DeleteResult>> {
+    const answered = await this.call((session) => this.port.deleteRecords(session, { object, ids }));
+    return new Map(answered.map((result) => [result.id, result]));
+  }
+
+  getRecords(request: GetRecordsRequest): Promise<CrmRecord[]> {
+    return this.call((session) => this.port.getRecords(session, request));
+  }
+
+  /**
+   * The associated records a page's mapped values come from (the company record a contact belongs to, say): one
+   * `getRecords` call per associated object for the whole page, never one per record.
+   */
+  async readAssociated(mapping: ObjectMapping, records: readonly CrmRecord[]): Promise<AssociatedRecords> {
+    const reads = associatedIdsToRead(mapping, records);
+    const found = await mapWithConcurrency(reads, this.gate.limit, (read) =>
+      this.getRecords({ object: read.object, ids: read.ids, fields: read.fields }),
+    );
+    return new Map(
+      reads.map((read, index) => [read.object, new Map(found[index].map((record) => [record.id, record]))]),
+    );
+  }
+
+  /** Every CRM call: retried by the shared policy, one slot of the gate per attempt (none held while waiting). */
+  private call<T>(fn: (session: CrmSession, attempt: number) => Promise<T>): Promise<T> {
+    return withRetry((attempt) => this.gate.run(() => fn(this.session, attempt)), {
+      policy: this.options.retryPolicy,
+      sleep: this.options.sleep,
+      signal: this.signal,
+      refreshAuth: async () => {
+        this.session = await this.sessions.refreshSession(this.connectionId, this.session.accessToken);
+      },
+      onRetry: () => {
+        this.retriedCalls++;
+      },
+    });
+  }
+}

@@ -1,0 +1,105 @@
+import type { CrmRecord } from '@pm/integration-port';
+import { crmRecordEmail, type ObjectMapping } from './field-mapping';
+import { decodeRecord } from './inbound-matching';
+import type { LinkSnapshot, LocalContact } from './ports';
+import type { RecordPlan } from './record-planner';
+import { duplicateLine } from './sync-log-messages';
+import { EPOCH, localSide, planForRun, type SyncRunScope } from './sync-run-scope';
+
+/** A local contact and the CRM record it is written to: its link's, one matched by e-mail, or a new one. */
+export interface OutboundItem {
+  contact: LocalContact;
+  object: string;
+  mapping: ObjectMapping;
+  link?: LinkSnapshot;
+  /** The CRM record matched by e-mail for a first link. */
+  matched?: CrmRecord;
+  plan: RecordPlan;
+  failed?: boolean;
+}
+
+/**
+ * Unlinked local contacts: each is looked up by e-mail in the CRM (in look-ups at the gateway's batch size, per
+ * object), linked to the one record found, reported as a duplicate when two or more hold the e-mail, and otherwise
+ * created in the first selected object. That look-up is the only one a create gets: the write tells the connector
+ * so (`createsMatched`).
+ */
+export class EmailMatcher {
+  constructor(private readonly run: SyncRunScope) {}
+
+  async matchUnlinked(objects: string[], contacts: LocalContact[], at: string): Promise<OutboundItem[]> {
+    const items: OutboundItem[] = [];
+    let remaining = contacts;
+    for (const object of objects) {
+      if (remaining.length === 0) break;
+      const mapping = this.run.mapping(object);
+      const found = await this.run.crm.findByEmail(
+        object,
+        remaining.map((contact) => contact.email),
+      );
+      const byEmail = new Map<string, CrmRecord[]>();
+      for (const record of found) {
+        const email = crmRecordEmail(mapping, record.fields);
+        if (email !== null) byEmail.set(email, [...(byEmail.get(email) ?? []), record]);
+      }
+      const associated = await this.run.crm.readAssociated(mapping, found);
+      const linkedTo = await this.run.links.findByCrmIds(
+        this.run.connection.id,
+        object,
+        found.map((record) => record.id),
+      );
+      const owners = new Map(linkedTo.map((link) => [link.crmId, link]));
+      const next: LocalContact[] = [];
+      for (const contact of remaining) {
+        const matches = byEmail.get(contact.email) ?? [];
+        if (matches.length === 0) {
+          next.push(contact);
+          continue;
+        }
+        if (this.refused(object, contact, matches, owners)) continue;
+        const [record] = matches;
+        const crm = { values: decodeRecord(mapping, record, associated), modifiedAt: record.modifiedAt };
+        const plan = planForRun(this.run, { mapping, local: localSide(contact), crm, at });
+        items.push({ contact, object, mapping, matched: record, plan });
+      }
+      remaining = next;
+    }
+    const createIn = objects[0];
+    const mapping = this.run.mapping(createIn);
+    for (const contact of remaining) {
+      const crm = { values: {}, modifiedAt: EPOCH };
+      const plan = planForRun(this.run, { mapping, local: localSide(contact), crm, at });
+      items.push({ contact, object: createIn, mapping, plan });
+    }
+    return items;
+  }
+
+  /** Two records hold the e-mail, or the one that does is linked to another contact: skipped and logged. */
+  private refused(
+    object: string,
+    contact: LocalContact,
+    matches: CrmRecord[],
+    owners: ReadonlyMap<string, LinkSnapshot>,
+  ): boolean {
+    const { journal, crmName } = this.run;
+    if (matches.length > 1) {
+      journal.count('to_crm', object).skipped++;
+      const ids = matches.map((record) => record.id);
+      journal.log(duplicateLine('to_crm', object, contact.email, ids, crmName));
+      return true;
+    }
+    const [record] = matches;
+    const owner = owners.get(record.id);
+    if (!owner || owner.localId === contact.id) return false;
+    journal.count('to_crm', object).skipped++;
+    journal.log({
+      direction: 'to_crm',
+      object,
+      recordKey: contact.email,
+      action: 'duplicate_found',
+      message: `Duplicate: ${contact.email} matches ${object} ${record.id} in ${crmName}, which is linked to another contact; not merged`,
+      details: { crmId: record.id, linkedLocalId: owner.localId },
+    });
+    return true;
+  }
+}

@@ -1,0 +1,227 @@
+import { cursorAfter } from '@pm/connector-kit';
+import type { ChangePage, CrmRecord, SyncCursor, UpsertResult } from '@pm/integration-port';
+import { Deletions } from './deletions';
+import { crmFieldsToRead, encodeForCrm, type ObjectMapping } from './field-mapping';
+import { InboundMatcher, type InboundItem } from './inbound-matching';
+import { crmModifiedAfter, linkSnapshot } from './link-snapshots';
+import type { LinkSnapshot, LocalContact, LocalContactChange, RetryItem } from './ports';
+import { hasChanges, hasFields, revertFields } from './record-planner';
+import { conflictLines, pushErrorLine, syncedLine, writeErrorMessage } from './sync-log-messages';
+import type { SyncRunScope } from './sync-run-scope';
+
+/**
+ * CRM → PenguinMails for one object: first the records left on the retry list, then the changes since the saved
+ * cursor, page by page. The cursor passes a page only once the page is applied, so a run stopped anywhere loses
+ * nothing. Local values that won a conflict (or changed only locally) go back to the CRM with the page.
+ */
+export class InboundPass {
+  private readonly matcher: InboundMatcher;
+  private readonly deletions: Deletions;
+
+  constructor(private readonly run: SyncRunScope) {
+    this.matcher = new InboundMatcher(run);
+    this.deletions = new Deletions(run);
+  }
+
+  async sync(object: string): Promise<void> {
+    const { connection, journal, cursors } = this.run;
+    const mapping = this.run.mapping(object);
+    const retryItems = await journal.retryList(
+      'from_crm',
+      (item) => item.object === object && Boolean(item.payload),
+    );
+    if (retryItems.length > 0) {
+      const records = retryItems.map((item) => item.payload as CrmRecord);
+      await this.applyPage(object, mapping, { records, deleted: [] });
+      await journal.flush();
+    }
+    const state = await cursors.load(connection.id, object, 'from_crm');
+    const since = state.value;
+    let cursor = since;
+    const readStartedAt = this.run.now().getTime();
+    const pages = this.run.crm.changePages({
+      object,
+      since,
+      fields: crmFieldsToRead(mapping),
+      pageSize: this.run.tuning.readPageSize ?? this.run.crm.capabilities.maxReadPage,
+    });
+    for await (const page of pages) {
+      await this.applyPage(object, mapping, page);
+      const deleted = page.deleted.map((record) => ({ id: record.id, modifiedAt: record.deletedAt }));
+      cursor = cursorAfter([...page.records, ...deleted], cursor);
+      // The page is applied: only now may the cursor pass it.
+      await cursors.save(connection.id, object, 'from_crm', this.closedCursor(cursor, readStartedAt));
+      await journal.flush();
+    }
+    if (!state.initialSyncCompletedAt) {
+      await cursors.save(connection.id, object, 'from_crm', this.closedCursor(cursor, readStartedAt), {
+        initialSyncCompleted: true,
+      });
+    }
+  }
+
+  /** The cursor to save: without its id while its instant may still gain records (see `openInstantMs`). */
+  private closedCursor(cursor: SyncCursor | null, readStartedAt: number): SyncCursor | null {
+    if (cursor === null || cursor.lastId === undefined) return cursor;
+    return Date.parse(cursor.modifiedAt) > readStartedAt - this.run.tuning.openInstantMs
+      ? { modifiedAt: cursor.modifiedAt }
+      : cursor;
+  }
+
+  private async applyPage(
+    object: string,
+    mapping: ObjectMapping,
+    page: Pick<ChangePage, 'records' | 'deleted'>,
+  ): Promise<void> {
+    const items = await this.matcher.match(object, mapping, page.records);
+    const retryLater: RetryItem[] = [];
+    await this.writeLocally(object, items, retryLater);
+    const pushed = await this.pushBack(object, mapping, items, retryLater);
+    this.tally(object, items);
+    // Links last: a crash before this line leaves links behind, and the re-read page converges without writes.
+    await this.saveLinks(object, items, pushed);
+    await this.deletions.deletedInCrm(object, page.deleted);
+    await this.run.journal.retryLater(retryLater);
+    const succeeded = items.filter((item) => !item.failed).map((item) => item.record.id);
+    await this.run.journal.succeeded('from_crm', object, succeeded);
+  }
+
+  /** Local writes (through the contacts service), one result per contact; a failed one is retried next run. */
+  private async writeLocally(object: string, items: InboundItem[], retryLater: RetryItem[]): Promise<void> {
+    const { journal, crmName } = this.run;
+    const counts = journal.count('from_crm', object);
+    const changes: LocalContactChange[] = items
+      .filter((item) => !item.local || hasFields(item.plan.toLocal))
+      .map((item) => ({
+        key: item.record.id,
+        contactId: item.local?.id,
+        email: item.email,
+        values: item.plan.toLocal,
+      }));
+    if (changes.length === 0) return;
+    const results = await this.run.locals.apply(this.run.connection.tenantId, changes);
+    const byKey = new Map(items.map((item) => [item.record.id, item]));
+    for (const result of results) {
+      const item = byKey.get(result.key) as InboundItem;
+      if (!result.ok) {
+        item.failed = true;
+        counts.errors++;
+        retryLater.push({
+          direction: 'from_crm',
+          object,
+          recordId: item.record.id,
+          recordKey: item.email,
+          error: result.message,
+          payload: item.record,
+        });
+        journal.log({
+          direction: 'from_crm',
+          object,
+          recordKey: item.email,
+          action: 'error',
+          message: `Contact not synced: ${item.email} ← ${crmName}: ${result.message}`,
+        });
+        continue;
+      }
+      const created = result.created || !item.local;
+      item.local = result.contact;
+      if (created) counts.created++;
+      else counts.updated++;
+      journal.log(
+        syncedLine('from_crm', object, item.email, crmName, {
+          created,
+          crmId: item.record.id,
+          fields: item.plan.toLocal,
+        }),
+      );
+    }
+  }
+
+  /** Local values that won (or changed only locally) go to the CRM now, in batches. Results by CRM id. */
+  private async pushBack(
+    object: string,
+    mapping: ObjectMapping,
+    items: InboundItem[],
+    retryLater: RetryItem[],
+  ): Promise<Map<string, UpsertResult>> {
+    const { journal, crmName } = this.run;
+    const pushes = items.filter((item) => !item.failed && hasFields(item.plan.toCrm));
+    const results = await this.run.crm.upsert(
+      object,
+      pushes.map((item) => ({
+        key: item.record.id,
+        crmId: item.record.id,
+        fields: encodeForCrm(mapping, item.plan.toCrm),
+      })),
+    );
+    const counts = journal.count('to_crm', object);
+    for (const item of pushes) {
+      const result = results.get(item.record.id);
+      if (result?.ok) {
+        counts.updated++;
+        journal.log(
+          syncedLine('to_crm', object, item.email, crmName, {
+            created: false,
+            crmId: item.record.id,
+            fields: item.plan.toCrm,
+          }),
+        );
+        continue;
+      }
+      revertFields(item.plan, item.plan.toCrm, item.link?.synced);
+      counts.errors++;
+      retryLater.push({
+        direction: 'to_crm',
+        object,
+        recordId: (item.local as LocalContact).id,
+        recordKey: item.email,
+        error: writeErrorMessage(result),
+      });
+      journal.log(pushErrorLine(object, item.email, result, crmName));
+    }
+    return results;
+  }
+
+  /** Conflicts settled, and linked records that had nothing to do. */
+  private tally(object: string, items: InboundItem[]): void {
+    const counts = this.run.journal.count('from_crm', object);
+    for (const item of items) {
+      if (item.failed) continue;
+      counts.conflicts += item.plan.conflicts.length;
+      for (const line of conflictLines('from_crm', object, item.email, item.plan.conflicts)) {
+        this.run.journal.log(line);
+      }
+      if (!hasChanges(item.plan) && item.local && item.link) counts.skipped++;
+    }
+  }
+
+  private async saveLinks(
+    object: string,
+    items: InboundItem[],
+    pushed: Map<string, UpsertResult>,
+  ): Promise<void> {
+    const links: LinkSnapshot[] = [];
+    for (const item of items) {
+      if (item.failed || !item.local) continue;
+      const unchanged = item.link && !hasChanges(item.plan);
+      if (unchanged && item.link?.crmModifiedAt?.toISOString() === item.record.modifiedAt) continue;
+      const written = pushed.get(item.record.id);
+      links.push(
+        linkSnapshot({
+          link: item.link,
+          localId: item.local.id,
+          crmObject: object,
+          crmId: item.record.id,
+          plan: item.plan,
+          localUpdatedAt: item.local.updatedAt,
+          crmModifiedAt: crmModifiedAfter(
+            written?.ok ? written : undefined,
+            new Date(item.record.modifiedAt),
+          ),
+          at: this.run.now(),
+        }),
+      );
+    }
+    if (links.length > 0) await this.run.links.save(this.run.connection.id, links);
+  }
+}

@@ -1,0 +1,73 @@
+import { paginate } from '@pm/connector-kit';
+import { OutboundBatch } from './outbound-batch';
+import type { LocalContact, LocalPosition } from './ports';
+import { LOCAL_CONTACT_OBJECT, type SyncRunScope } from './sync-run-scope';
+
+/** One page of local changes; the next page's token is the keyset position after its last contact. */
+interface LocalChangePage {
+  contacts: LocalContact[];
+  nextPageToken?: string;
+}
+
+/**
+ * PenguinMails → CRM: first the contacts left on the retry list, then local changes since the saved local cursor,
+ * a page at a time. The cursor restarts a little before where it stopped (`localOverlapMs`), never moves back,
+ * and passes a page only once the page is written.
+ */
+export class OutboundPass {
+  private readonly batch: OutboundBatch;
+
+  constructor(private readonly run: SyncRunScope) {
+    this.batch = new OutboundBatch(run);
+  }
+
+  async sync(objects: string[]): Promise<void> {
+    const { connection, journal, cursors } = this.run;
+    const retryItems = await journal.retryList('to_crm');
+    if (retryItems.length > 0) {
+      const ids = [...new Set(retryItems.map((item) => item.recordId))];
+      await this.batch.push(objects, await this.run.locals.findByIds(connection.tenantId, ids));
+      await journal.flush();
+    }
+    const state = await cursors.load(connection.id, LOCAL_CONTACT_OBJECT, 'to_crm');
+    const saved = state.value;
+    const start: LocalPosition | null = saved
+      ? { updatedAt: new Date(Date.parse(saved.modifiedAt) - this.run.tuning.localOverlapMs).toISOString() }
+      : null;
+    for await (const { contacts } of this.localChanges(start)) {
+      if (contacts.length === 0) break;
+      await this.batch.push(objects, contacts);
+      const last = contacts[contacts.length - 1];
+      const position = { modifiedAt: last.updatedAt.toISOString(), lastId: last.id };
+      // Never move the cursor back (the overlap re-reads contacts before it).
+      if (!saved || Date.parse(position.modifiedAt) >= Date.parse(saved.modifiedAt)) {
+        await cursors.save(connection.id, LOCAL_CONTACT_OBJECT, 'to_crm', position);
+      }
+      await journal.flush();
+    }
+    if (!state.initialSyncCompletedAt) {
+      const latest = await cursors.load(connection.id, LOCAL_CONTACT_OBJECT, 'to_crm');
+      await cursors.save(connection.id, LOCAL_CONTACT_OBJECT, 'to_crm', latest.value, {
+        initialSyncCompleted: true,
+      });
+    }
+  }
+
+  /** Local changes after `start`, through the one paginator (a stop request ends the read between pages). */
+  private localChanges(start: LocalPosition | null): AsyncGenerator<LocalChangePage, void, undefined> {
+    const pageSize = this.run.tuning.localPageSize;
+    return paginate<LocalChangePage>(
+      async (token) => {
+        const after = token === undefined ? start : (JSON.parse(token) as LocalPosition);
+        const contacts = await this.run.locals.changedSince(this.run.connection.tenantId, after, pageSize);
+        const last = contacts[contacts.length - 1];
+        const full = last !== undefined && contacts.length >= pageSize;
+        const next: LocalPosition | undefined = full
+          ? { updatedAt: last.updatedAt.toISOString(), id: last.id }
+          : undefined;
+        return { contacts, nextPageToken: next && JSON.stringify(next) };
+      },
+      { signal: this.run.signal },
+    );
+  }
+}
