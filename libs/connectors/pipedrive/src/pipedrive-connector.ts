@@ -33,7 +33,7 @@ import { PIPEDRIVE_HTTP_FACTS, PIPEDRIVE_PROVIDER } from './pipedrive-http-facts
 import { PipedriveOAuth } from './pipedrive-oauth';
 import { PIPEDRIVE_OBJECTS } from './pipedrive-objects';
 import { readPipedriveChanges } from './pipedrive-read-changes';
-import { deletePipedriveRecords, getPipedriveRecords } from './pipedrive-records-by-id';
+import { deletePipedriveRecords, getPipedriveRecords, IDS_PER_LIST } from './pipedrive-records-by-id';
 import {
   createPipedriveWebhook,
   deletePipedriveWebhook,
@@ -72,6 +72,16 @@ export class PipedriveConnector implements IntegrationPort {
       maxWriteBatch: this.config.maxWriteBatch,
       // No batch endpoint: every record is its own request (plus an e-mail search before a create).
       writeRecordsPerRequest: 1,
+      // What each call really sends, so the rate budget reserves it: a write may first search the e-mail (create)
+      // or read the record (merging e-mails and phones); look-ups search one e-mail a request, then read the
+      // matches 100 a request; reads by id take 100 ids a request; deletes and activities go one by one.
+      requestCounts: {
+        upsertBatch: { requestsPerItem: 2 },
+        findByEmail: { requestsPerItem: 1, itemsPerRequest: IDS_PER_LIST },
+        getRecords: { itemsPerRequest: IDS_PER_LIST },
+        deleteRecords: { requestsPerItem: 1 },
+        logActivities: { requestsPerItem: 2 },
+      },
       maxReadPage: PIPEDRIVE_HTTP_FACTS.pagination.maxPageSize,
       maxConcurrency: this.config.maxConcurrency,
       rateLimits: this.config.rateLimits.map((limit) => ({ ...limit })),
