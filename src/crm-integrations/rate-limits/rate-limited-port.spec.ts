@@ -84,7 +84,12 @@ describe('rateLimitedPort', () => {
       report: async () => undefined,
     };
     const observing: IntegrationPort = Object.create(connector, {
-      describeObject: { value: async (session: CrmSession) => void seen.push(session.signal) ?? [] },
+      describeObject: {
+        value: async (session: CrmSession) => {
+          seen.push(session.signal);
+          return [];
+        },
+      },
     });
     const port = rateLimitedPort(observing, budget, 'background', { signal: controller.signal });
     await port.describeObject({ connectionId: 'c1', accessToken: 'x' }, 'contacts');
