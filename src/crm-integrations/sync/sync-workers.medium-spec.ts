@@ -32,10 +32,14 @@ const mappings: FieldMappingSource = {
   mappingFor: (_provider, object) => (object === 'contacts' ? IN_MEMORY_CONTACTS_MAPPING : undefined),
 };
 
+/**
+ * Polls the database until `probe` holds. The bound is only a backstop against a hang: a loaded machine may take
+ * many times longer than an idle one, so it is generous and the test's own timeout (below) is larger still.
+ */
 async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
+  timeoutMs = 120_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -82,6 +86,9 @@ class ReadGate {
     });
   }
 }
+
+// Two Nest apps, pg-boss and PostgreSQL per test: on a busy machine these take minutes, not seconds.
+jest.setTimeout(240_000);
 
 describe('sync scheduling and workers (pg-boss on PostgreSQL, two workers)', () => {
   const token = `platform-${randomBytes(24).toString('hex')}`;
