@@ -24,11 +24,44 @@ export interface ObjectCapability {
   upsertByEmail: boolean;
 }
 
-export type RateLimitPolicy =
-  /** N calls per rolling window (HubSpot 10 s, Pipedrive 2 s). */
-  | { kind: 'window'; limit: number; windowMs: number }
+/** The port's calls that reach the CRM, as rate limits and request counts name them. */
+export type PortOperation =
+  | 'describeObject'
+  | 'readChanges'
+  | 'upsertBatch'
+  | 'findByEmail'
+  | 'getRecords'
+  | 'deleteRecords'
+  | 'logActivities';
+
+/** The port's calls that take a list of items (records, e-mails, ids, activities). */
+export type ItemOperation = Exclude<PortOperation, 'describeObject' | 'readChanges'>;
+
+export type RateLimitPolicy = (
+  | /** N calls per rolling window (HubSpot 10 s, Pipedrive 2 s). */ {
+      kind: 'window';
+      limit: number;
+      windowMs: number;
+    }
   /** A daily allocation (Salesforce API requests, HubSpot daily, Pipedrive daily token budget). */
-  | { kind: 'daily'; limit: number };
+  | { kind: 'daily'; limit: number }
+) & {
+  /**
+   * The operations whose requests this limit counts (HubSpot's search limit governs only the calls that search);
+   * absent: every operation.
+   */
+  governs?: PortOperation[];
+};
+
+/**
+ * How many HTTP requests one port call makes for `n` items: `ceil(n × requestsPerItem) + ceil(n / itemsPerRequest)`,
+ * each part counted where given. Pipedrive's upsert is a search and a write per record (`requestsPerItem: 2`); its
+ * e-mail look-up is a search per e-mail and a read per 100 matches (`requestsPerItem: 1, itemsPerRequest: 100`).
+ */
+export interface RequestCount {
+  requestsPerItem?: number;
+  itemsPerRequest?: number;
+}
 
 export interface ConnectorCapabilities {
   provider: ProviderId;
@@ -43,6 +76,11 @@ export interface ConnectorCapabilities {
    * batch endpoint, says 1: its `upsertBatch` makes one request per record.
    */
   writeRecordsPerRequest?: number;
+  /**
+   * Requests each list-taking operation makes, for rate budgeting, where it is not one per `writeRecordsPerRequest`
+   * items. The budget charges what the CRM will count, so a call never spends more of a window than it reserved.
+   */
+  requestCounts?: Partial<Record<ItemOperation, RequestCount>>;
   /** Most records one read page returns. */
   maxReadPage: number;
   /** Calls one account may have in flight at once (used where there is no batch write). */

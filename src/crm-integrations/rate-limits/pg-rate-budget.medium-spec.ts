@@ -40,7 +40,11 @@ describe('PgRateBudget: one CRM account, one budget, shared by every worker', ()
     const started = Date.now();
     await Promise.all(
       Array.from({ length: 15 }, (_, i) =>
-        (i % 2 ? a : b).acquire(1, 'interactive').then(() => grants.push(Date.now())),
+        (i % 2 ? a : b).acquire(1, 'interactive').then(async (grant) => {
+          grants.push(Date.now());
+          // The call is made at once: its grant leaves the window one window length after now.
+          await grant.settle();
+        }),
       ),
     );
     grants.sort((x, y) => x - y);

@@ -1,106 +1,94 @@
 import { MikroORM } from '@mikro-orm/postgresql';
+import type { AcquireOptions, RateBudget, RateGrant, RateLimitState, RatePriority } from '@pm/connector-kit';
+import { CrmError, CrmErrorCode, type PortOperation, type RateLimitPolicy } from '@pm/integration-port';
 import {
-  nextUtcMidnight,
-  type AcquireOptions,
-  type RateBudget,
-  type RateLimitState,
-  type RatePriority,
-} from '@pm/connector-kit';
-import { CrmError, CrmErrorCode, type RateLimitPolicy } from '@pm/integration-port';
+  assertGrantable,
+  decide,
+  largestGrant,
+  observe,
+  rateLimits,
+  settle,
+  type Decision,
+  type Ledger,
+  type RateLimits,
+} from './rate-ledger';
 
-/**
- * Across processes there is no single queue to order waiters by priority, so each priority may spend only its
- * share of a window: background work leaves room for activity delivery, and both leave room for a user's
- * "Sync now" or a connect flow.
- */
-export const PRIORITY_SHARE: Readonly<Record<RatePriority, number>> = {
-  interactive: 1,
-  activity: 0.9,
-  background: 0.75,
-};
+export { PRIORITY_SHARE } from './rate-ledger';
 
-/** Longest single sleep, so an aborted signal or a freed window is noticed soon. */
+/** Longest single sleep, so a pause another worker recorded or a freed window is noticed soon. */
 const MAX_SLEEP_MS = 1_000;
 
-interface BudgetRow {
-  window_grants: number[];
-  day_started_at: Date | null;
-  daily_used: number;
-  paused_until: Date | null;
-}
-
-type Decision = { granted: true } | { granted: false; waitMs: number; dailyExhausted: boolean };
+/**
+ * How long granted calls count as in flight when their call never settles (the worker died): they then leave the
+ * window as if made at the end of it. A settled call's grants leave one window after it ended.
+ */
+const IN_FLIGHT_LEASE_MS = 60_000;
 
 type Connection = ReturnType<MikroORM['em']['getConnection']>;
 
+export interface PgRateBudgetOptions {
+  whenDailyExhausted?: 'wait' | 'signal';
+  /** Epoch ms; a test moves it instead of waiting. */
+  now?: () => number;
+  /** Waits `ms`, or rejects as soon as `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
 /**
  * One CRM account's rate budget in PostgreSQL, so every worker on every machine spends from the same count. A grant
- * is one short transaction on the account's row (`SELECT … FOR UPDATE`); waiting happens outside it. Rolling
- * windows are kept as a sliding log of grant times, so no window ever sees more than its limit. The CRM's own
- * headers (`report`) correct the count, since other clients of the same account spend it too.
+ * is one short transaction on the account's row (`SELECT … FOR UPDATE`); waiting happens outside it. Each rolling
+ * window is a sliding log of grant times (`window_grants`, one log per window), so no window ever sees more than its
+ * limit, and a call is charged only to the limits that govern it (HubSpot's search limit, not its batch writes). The
+ * CRM's own headers (`report`) correct the count, since other clients of the same account spend it too; headers that
+ * say nothing new cost no transaction.
  */
 export class PgRateBudget implements RateBudget {
-  private readonly window?: { limit: number; windowMs: number };
-  private readonly daily?: { limit: number };
+  private readonly limits: RateLimits;
+  /** The row as this process last saw it: `report` skips the database when the headers add nothing to it. */
+  private lastSeen: Ledger | undefined;
 
   constructor(
     private readonly orm: MikroORM,
     /** The unit the CRM limits: `provider:accountId`. */
     readonly key: string,
     policies: readonly RateLimitPolicy[],
-    private readonly options: {
-      whenDailyExhausted?: 'wait' | 'signal';
-      now?: () => number;
-      sleep?: (ms: number) => Promise<void>;
-    } = {},
+    private readonly options: PgRateBudgetOptions = {},
   ) {
-    // Where a CRM has several windows, the strictest per millisecond governs.
-    for (const policy of policies) {
-      if (policy.kind === 'daily') this.daily = { limit: policy.limit };
-      else if (!this.window || policy.limit / policy.windowMs < this.window.limit / this.window.windowMs) {
-        this.window = { limit: policy.limit, windowMs: policy.windowMs };
-      }
-    }
+    this.limits = rateLimits(policies);
   }
 
-  async acquire(cost: number, priority: RatePriority, options: AcquireOptions = {}): Promise<void> {
+  largestGrant(priority: RatePriority, operation?: PortOperation): number {
+    return largestGrant(this.limits, priority, operation);
+  }
+
+  async acquire(cost: number, priority: RatePriority, options: AcquireOptions = {}): Promise<RateGrant> {
+    assertGrantable(this.limits, cost, priority, options.operation);
     const whenDailyExhausted = options.whenDailyExhausted ?? this.options.whenDailyExhausted ?? 'wait';
     for (;;) {
-      if (options.signal?.aborted)
-        throw new CrmError(CrmErrorCode.ABORTED, 'Waiting for the rate budget was aborted');
-      const decision = await this.tryTake(cost, priority);
-      if (decision.granted) return;
+      throwIfAborted(options.signal);
+      // A fraction keeps this grant's stamp apart from any other's, so settling finds exactly its calls.
+      const stampAt = this.now() + IN_FLIGHT_LEASE_MS + Math.random();
+      const decision = await this.tryTake(cost, priority, options.operation, stampAt);
+      if (decision.granted) return { settle: () => this.settle(stampAt) };
       if (decision.dailyExhausted && whenDailyExhausted === 'signal') {
         throw new CrmError(CrmErrorCode.QUOTA_EXHAUSTED, 'The daily API allocation is used up', {
           retryAfterMs: decision.waitMs,
         });
       }
-      await (this.options.sleep ?? sleep)(Math.max(5, Math.min(decision.waitMs, MAX_SLEEP_MS)));
+      const ms = Math.max(5, Math.min(decision.waitMs, MAX_SLEEP_MS));
+      await (this.options.sleep ?? abortableSleep)(ms, options.signal);
     }
   }
 
   async report(state: RateLimitState): Promise<void> {
     const nowMs = this.now();
-    await this.inTransaction(nowMs, async (connection, context, row) => {
-      let grants = this.liveGrants(row, nowMs);
-      // The CRM counted more calls than we granted (another client of the account): fill the log up to its count.
-      if (state.windowLimit !== undefined && state.windowRemaining !== undefined) {
-        const counted = state.windowLimit - state.windowRemaining;
-        if (counted > grants.length)
-          grants = [...grants, ...Array<number>(counted - grants.length).fill(nowMs)];
-      }
-      const dailyUsed =
-        state.dailyLimit !== undefined && state.dailyRemaining !== undefined
-          ? Math.max(row.daily_used, state.dailyLimit - state.dailyRemaining)
-          : row.daily_used;
-      const pausedUntil =
-        state.retryAfterMs !== undefined ? new Date(nowMs + state.retryAfterMs) : row.paused_until;
-      await this.write(
-        connection,
-        context,
-        { grants, dayStartedAt: row.day_started_at, dailyUsed, pausedUntil },
-        nowMs,
-      );
+    // What this process last saw is never more than the row holds, so headers that change nothing here change
+    // nothing there either.
+    if (this.lastSeen && observe(this.limits, this.lastSeen, state, nowMs) === null) return;
+    await this.inTransaction(async (connection, context, ledger) => {
+      const next = observe(this.limits, ledger, state, nowMs);
+      if (next) await this.write(connection, context, next, nowMs);
+      this.lastSeen = next ?? ledger;
     });
   }
 
@@ -108,102 +96,78 @@ export class PgRateBudget implements RateBudget {
     return this.options.now?.() ?? Date.now();
   }
 
-  /** One transaction: drop expired grants, roll the day, then take `cost` if this priority's share allows. */
-  private tryTake(cost: number, priority: RatePriority): Promise<Decision> {
+  /** The call granted at `stampAt` has ended: its calls leave the windows one window length from now. */
+  private async settle(stampAt: number): Promise<void> {
+    if (this.limits.windows.length === 0) return;
     const nowMs = this.now();
-    return this.inTransaction(nowMs, async (connection, context, row): Promise<Decision> => {
-      if (row.paused_until && row.paused_until.getTime() > nowMs) {
-        return { granted: false, waitMs: row.paused_until.getTime() - nowMs, dailyExhausted: false };
-      }
-      const grants = this.liveGrants(row, nowMs);
-      let dayStartedAt = row.day_started_at ?? startOfUtcDay(nowMs);
-      let dailyUsed = row.daily_used;
-      if (nowMs >= nextUtcMidnight(dayStartedAt.getTime())) {
-        dayStartedAt = startOfUtcDay(nowMs);
-        dailyUsed = 0;
-      }
-      if (this.daily && dailyUsed + cost > this.daily.limit) {
-        return { granted: false, waitMs: nextUtcMidnight(nowMs) - nowMs, dailyExhausted: true };
-      }
-      if (this.window) {
-        const allowed = Math.max(1, Math.floor(this.window.limit * PRIORITY_SHARE[priority]));
-        if (grants.length + cost > allowed) {
-          // Wait until enough of the oldest grants leave the window.
-          const freeingGrant = grants[Math.min(grants.length - 1, grants.length + cost - allowed - 1)];
-          return {
-            granted: false,
-            waitMs: freeingGrant + this.window.windowMs - nowMs + 1,
-            dailyExhausted: false,
-          };
-        }
-      }
-      const granted = this.window ? [...grants, ...Array<number>(cost).fill(nowMs)] : [];
-      await this.write(
-        connection,
-        context,
-        { grants: granted, dayStartedAt, dailyUsed: dailyUsed + cost, pausedUntil: null },
-        nowMs,
-      );
-      return { granted: true };
+    await this.inTransaction(async (connection, context, ledger) => {
+      const next = settle(this.limits, ledger, stampAt, nowMs);
+      await this.write(connection, context, next, nowMs);
+      this.lastSeen = next;
     });
   }
 
-  private liveGrants(row: BudgetRow, nowMs: number): number[] {
-    if (!this.window) return [];
-    const since = nowMs - this.window.windowMs;
-    return row.window_grants.filter((at) => at > since).sort((a, b) => a - b);
+  private tryTake(
+    cost: number,
+    priority: RatePriority,
+    operation: PortOperation | undefined,
+    stampAt: number,
+  ): Promise<Decision> {
+    const nowMs = this.now();
+    return this.inTransaction(async (connection, context, ledger) => {
+      const decision = decide(this.limits, ledger, { cost, priority, operation, stampAt }, nowMs);
+      if (decision.granted) await this.write(connection, context, decision.ledger, nowMs);
+      this.lastSeen = decision.granted ? decision.ledger : ledger;
+      return decision;
+    });
   }
 
   private inTransaction<T>(
-    nowMs: number,
-    work: (connection: Connection, context: unknown, row: BudgetRow) => Promise<T>,
+    work: (connection: Connection, context: unknown, ledger: Ledger) => Promise<T>,
   ): Promise<T> {
     return this.orm.em.fork().transactional(async (em) => {
       const connection = em.getConnection();
       const context = em.getTransactionContext();
-      await connection.execute(
-        `insert into rate_budgets (key, updated_at) values (?, ?) on conflict (key) do nothing`,
-        [this.key, new Date(nowMs)],
-        'run',
-        context,
-      );
-      const rows = await connection.execute<BudgetRow[]>(
-        `select window_grants, day_started_at, daily_used, paused_until from rate_budgets where key = ? for update`,
-        [this.key],
-        'all',
-        context,
-      );
-      // Raw rows come back with timestamps as text (MikroORM's pg type parsers) and jsonb possibly as text.
-      const raw = rows[0] as unknown as Record<string, unknown>;
-      const asDate = (value: unknown) => (value == null ? null : new Date(value as string));
-      const grants =
-        typeof raw.window_grants === 'string' ? JSON.parse(raw.window_grants) : raw.window_grants;
-      return work(connection, context, {
-        window_grants: (grants as number[]).map(Number),
-        day_started_at: asDate(raw.day_started_at),
-        daily_used: Number(raw.daily_used),
-        paused_until: asDate(raw.paused_until),
-      });
+      const select = () =>
+        connection.execute<Record<string, unknown>[]>(
+          `select window_grants, day_started_at, daily_used, paused_until from rate_budgets where key = ? for update`,
+          [this.key],
+          'all',
+          context,
+        );
+      let rows = await select();
+      if (rows.length === 0) {
+        await connection.execute(
+          `insert into rate_budgets (key, updated_at) values (?, now()) on conflict (key) do nothing`,
+          [this.key],
+          'run',
+          context,
+        );
+        rows = await select();
+      }
+      return work(connection, context, toLedger(rows[0]));
     });
   }
 
   private async write(
     connection: Connection,
     context: unknown,
-    state: { grants: number[]; dayStartedAt: Date | null; dailyUsed: number; pausedUntil: Date | null },
+    ledger: Ledger,
     nowMs: number,
   ): Promise<void> {
+    // window_limit and window_ms show the first window, for people reading the table.
+    const first = this.limits.windows[0];
     await connection.execute(
       `update rate_budgets set window_limit = ?, window_ms = ?, window_grants = ?::jsonb, daily_limit = ?,
          day_started_at = ?, daily_used = ?, paused_until = ?, updated_at = ? where key = ?`,
       [
-        this.window?.limit ?? null,
-        this.window?.windowMs ?? null,
-        JSON.stringify(state.grants),
-        this.daily?.limit ?? null,
-        state.dayStartedAt,
-        state.dailyUsed,
-        state.pausedUntil,
+        first?.limit ?? null,
+        first?.windowMs ?? null,
+        JSON.stringify(ledger.grants),
+        this.limits.daily?.limit ?? null,
+        ledger.dayStartedAt === null ? null : new Date(ledger.dayStartedAt),
+        ledger.dailyUsed,
+        ledger.pausedUntil === null ? null : new Date(ledger.pausedUntil),
         new Date(nowMs),
         this.key,
       ],
@@ -213,9 +177,49 @@ export class PgRateBudget implements RateBudget {
   }
 }
 
-function startOfUtcDay(nowMs: number): Date {
-  const date = new Date(nowMs);
-  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+/**
+ * Raw rows come back with timestamps as text (MikroORM's pg type parsers) and jsonb possibly as text. A log kept
+ * before windows had their own logs (a bare array) is dropped: it covered at most one window's length.
+ */
+function toLedger(raw: Record<string, unknown>): Ledger {
+  const asMs = (value: unknown) => (value == null ? null : new Date(value as string).getTime());
+  const stored: unknown =
+    typeof raw.window_grants === 'string' ? JSON.parse(raw.window_grants) : raw.window_grants;
+  const grants: Record<string, number[]> = {};
+  if (stored && typeof stored === 'object' && !Array.isArray(stored)) {
+    for (const [id, times] of Object.entries(stored as Record<string, unknown>)) {
+      if (Array.isArray(times)) grants[id] = times.map(Number);
+    }
+  }
+  return {
+    grants,
+    dayStartedAt: asMs(raw.day_started_at),
+    dailyUsed: Number(raw.daily_used),
+    pausedUntil: asMs(raw.paused_until),
+  };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw abortError(signal);
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function abortError(signal: AbortSignal): CrmError {
+  return new CrmError(CrmErrorCode.ABORTED, 'Waiting for the rate budget was aborted', {
+    cause: signal.reason,
+  });
+}

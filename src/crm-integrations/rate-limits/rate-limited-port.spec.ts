@@ -51,6 +51,51 @@ describe('rateLimitedPort', () => {
     expect(calls).toEqual([{ cost: 3, priority: 'background' }]);
   });
 
+  it('splits a look-up too large for one grant into calls that each fit, charging what the CRM counts', async () => {
+    const calls: { cost: number; operation?: string }[] = [];
+    const budget: RateBudget = {
+      acquire: async (cost, _priority, options) => void calls.push({ cost, operation: options?.operation }),
+      report: async () => undefined,
+      largestGrant: () => 60,
+    };
+    const searchPerEmail: IntegrationPort = Object.create(connector, {
+      capabilities: {
+        value: () => ({
+          ...connector.capabilities(),
+          requestCounts: { findByEmail: { requestsPerItem: 1, itemsPerRequest: 100 } },
+        }),
+      },
+    });
+    const port = rateLimitedPort(searchPerEmail, budget, 'background');
+    const emails = Array.from({ length: 100 }, (_, i) => `look${i}@example.com`);
+    await port.findByEmail({ connectionId: 'c1', accessToken: tokens.accessToken }, 'contacts', emails);
+    // 59 searches and one read of the matches fit in 60; the other 41 searches and their read follow.
+    expect(calls).toEqual([
+      { cost: 60, operation: 'findByEmail' },
+      { cost: 42, operation: 'findByEmail' },
+    ]);
+  });
+
+  it("lets the run's signal reach the budget's wait and the CRM call, though the session carries none", async () => {
+    const controller = new AbortController();
+    const seen: (AbortSignal | undefined)[] = [];
+    const budget: RateBudget = {
+      acquire: async (_cost, _priority, options) => void seen.push(options?.signal),
+      report: async () => undefined,
+    };
+    const observing: IntegrationPort = Object.create(connector, {
+      describeObject: {
+        value: async (session: CrmSession) => {
+          seen.push(session.signal);
+          return [];
+        },
+      },
+    });
+    const port = rateLimitedPort(observing, budget, 'background', { signal: controller.signal });
+    await port.describeObject({ connectionId: 'c1', accessToken: 'x' }, 'contacts');
+    expect(seen).toEqual([controller.signal, controller.signal]);
+  });
+
   it("reports what the CRM's headers said back to the budget, and still to the caller", async () => {
     const { budget, reports } = recordingBudget();
     const seen: unknown[] = [];

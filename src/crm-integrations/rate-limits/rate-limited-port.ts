@@ -1,43 +1,98 @@
+import { setMaxListeners } from 'node:events';
 import type { RateBudget, RatePriority } from '@pm/connector-kit';
 import type {
-  ActivityInput,
-  ChangePage,
+  ConnectorCapabilities,
   CrmRecord,
   CrmSession,
-  DeleteRecordsRequest,
-  FieldDescriptor,
-  GetRecordsRequest,
   IntegrationPort,
-  ReadChangesRequest,
-  UpsertBatchRequest,
+  ItemOperation,
+  PortOperation,
 } from '@pm/integration-port';
 
+export interface RateLimitedPortOptions {
+  /**
+   * The run's abort signal: reaches every wait for the budget and every CRM call, whatever signal (if any) the
+   * session the engine passes carries.
+   */
+  signal?: AbortSignal;
+}
+
+/** CRM requests one call of `operation` makes for `items` items, as the connector's capabilities declare them. */
+export function requestsFor(
+  capabilities: ConnectorCapabilities,
+  operation: ItemOperation,
+  items: number,
+): number {
+  if (items <= 0) return 0;
+  const declared = capabilities.requestCounts?.[operation];
+  if (declared === undefined) {
+    const perRequest = Math.max(1, capabilities.writeRecordsPerRequest ?? capabilities.maxWriteBatch);
+    return Math.ceil(items / perRequest);
+  }
+  const perItem = declared.requestsPerItem ? Math.ceil(items * declared.requestsPerItem) : 0;
+  const perGroup = declared.itemsPerRequest ? Math.ceil(items / declared.itemsPerRequest) : 0;
+  return Math.max(1, perItem + perGroup);
+}
+
 /**
- * An `IntegrationPort` whose every CRM call first takes its cost from the account's shared `RateBudget`, and whose
- * sessions report the CRM's rate-limit headers back to it. Wrapping the port once keeps budgeting out of both the
- * engine (which knows no CRM) and the connectors (which never wait or retry).
+ * An `IntegrationPort` whose every CRM call first takes what the CRM will count (its HTTP requests) from the
+ * account's shared `RateBudget`, and whose sessions report the CRM's rate-limit headers back to it. A list too long
+ * for one grant (100 e-mails searched one request each, against 80 requests per 2 s) is split into calls that each
+ * fit, made one after another. Wrapping the port once keeps budgeting out of both the engine (which knows no CRM)
+ * and the connectors (which never wait or retry).
  */
 export function rateLimitedPort(
   port: IntegrationPort,
   budget: RateBudget,
   priority: RatePriority,
+  options: RateLimitedPortOptions = {},
 ): IntegrationPort {
   const capabilities = port.capabilities();
-  const perRequest = Math.max(1, capabilities.writeRecordsPerRequest ?? capabilities.maxWriteBatch);
+  // Every budget wait and every request in flight (lanes × the connector's concurrency) listens to the run's one
+  // signal; that many listeners are expected, not a leak.
+  if (options.signal) setMaxListeners(100, options.signal);
+
   const withBudget = async <T>(
+    operation: PortOperation,
     cost: number,
     session: CrmSession,
     call: (session: CrmSession) => Promise<T>,
-  ) => {
-    await budget.acquire(cost, priority, { signal: session.signal });
-    return call({
-      ...session,
-      onRateLimit: (observation) => {
-        session.onRateLimit?.(observation);
-        void budget.report(observation).catch(() => undefined);
-      },
-    });
+  ): Promise<T> => {
+    const signal = joinSignals(session.signal, options.signal);
+    const grant = cost > 0 ? await budget.acquire(cost, priority, { signal, operation }) : undefined;
+    try {
+      return await call({
+        ...session,
+        signal,
+        onRateLimit: (observation) => {
+          session.onRateLimit?.(observation);
+          void budget.report(observation).catch(() => undefined);
+        },
+      });
+    } finally {
+      // Unsettled grants leave the window when their lease ends; the call's own result matters more.
+      await grant?.settle().catch(() => undefined);
+    }
   };
+
+  /** Calls `call` on consecutive slices of `items`, each as large as one grant allows, and joins the results. */
+  const inSlices = async <I, R>(
+    operation: ItemOperation,
+    session: CrmSession,
+    items: readonly I[],
+    call: (session: CrmSession, slice: I[]) => Promise<R[]>,
+  ): Promise<R[]> => {
+    if (items.length === 0) return withBudget(operation, 0, session, (s) => call(s, []));
+    const size = sliceSize(capabilities, operation, items.length, budget.largestGrant?.(priority, operation));
+    const results: R[] = [];
+    for (let start = 0; start < items.length; start += size) {
+      const slice = items.slice(start, start + size);
+      const cost = requestsFor(capabilities, operation, slice.length);
+      results.push(...(await withBudget(operation, cost, session, (s) => call(s, slice))));
+    }
+    return results;
+  };
+
   return {
     provider: port.provider,
     capabilities: () => port.capabilities(),
@@ -46,23 +101,60 @@ export function rateLimitedPort(
     refreshTokens: (refreshToken, previous) => port.refreshTokens(refreshToken, previous),
     revokeToken: (token, session) => port.revokeToken(token, session),
     parseWebhook: (request, secrets) => port.parseWebhook(request, secrets),
-    describeObject: (session, object): Promise<FieldDescriptor[]> =>
-      withBudget(1, session, (s) => port.describeObject(s, object)),
-    readChanges: (session, request: ReadChangesRequest): Promise<ChangePage> =>
-      withBudget(1, session, (s) => port.readChanges(s, request)),
-    upsertBatch: (session, request: UpsertBatchRequest) =>
-      withBudget(Math.ceil(request.records.length / perRequest), session, (s) =>
-        port.upsertBatch(s, request),
+    describeObject: (session, object) =>
+      withBudget('describeObject', 1, session, (s) => port.describeObject(s, object)),
+    readChanges: (session, request) =>
+      withBudget('readChanges', 1, session, (s) => port.readChanges(s, request)),
+    upsertBatch: (session, request) =>
+      inSlices('upsertBatch', session, request.records, (s, records) =>
+        port.upsertBatch(s, { ...request, records }),
       ),
-    findByEmail: (session, object, emails): Promise<CrmRecord[]> =>
-      withBudget(Math.ceil(emails.length / perRequest), session, (s) => port.findByEmail(s, object, emails)),
-    getRecords: (session, request: GetRecordsRequest): Promise<CrmRecord[]> =>
-      withBudget(Math.ceil(request.ids.length / perRequest), session, (s) => port.getRecords(s, request)),
-    deleteRecords: (session, request: DeleteRecordsRequest) =>
-      withBudget(Math.ceil(request.ids.length / perRequest), session, (s) => port.deleteRecords(s, request)),
-    logActivities: (session, activities: ActivityInput[]) =>
-      withBudget(Math.ceil(activities.length / perRequest), session, (s) =>
-        port.logActivities(s, activities),
+    findByEmail: async (session, object, emails) =>
+      uniqueById(
+        await inSlices('findByEmail', session, emails, (s, slice) => port.findByEmail(s, object, slice)),
       ),
+    getRecords: (session, request) =>
+      inSlices('getRecords', session, request.ids, (s, ids) => port.getRecords(s, { ...request, ids })),
+    deleteRecords: (session, request) =>
+      inSlices('deleteRecords', session, request.ids, (s, ids) => port.deleteRecords(s, { ...request, ids })),
+    logActivities: (session, activities) =>
+      inSlices('logActivities', session, activities, (s, slice) => port.logActivities(s, slice)),
   };
+}
+
+/** The most items one call may take so that its requests fit in one grant of `largest`. */
+function sliceSize(
+  capabilities: ConnectorCapabilities,
+  operation: ItemOperation,
+  items: number,
+  largest: number | undefined,
+): number {
+  if (largest === undefined || requestsFor(capabilities, operation, items) <= largest) return items;
+  let low = 0;
+  let high = items;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (requestsFor(capabilities, operation, middle) <= largest) low = middle;
+    else high = middle - 1;
+  }
+  if (low === 0) {
+    throw new RangeError(
+      `One ${operation} item costs ${requestsFor(capabilities, operation, 1)} requests, more than the ` +
+        `${largest} the rate budget can grant at once`,
+    );
+  }
+  return low;
+}
+
+/** A person holding two of the e-mails looked up in different slices is found twice: keep one. */
+function uniqueById(records: CrmRecord[]): CrmRecord[] {
+  const byId = new Map<string, CrmRecord>();
+  for (const record of records) if (!byId.has(record.id)) byId.set(record.id, record);
+  return [...byId.values()];
+}
+
+function joinSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  if (present.length <= 1) return present[0];
+  return AbortSignal.any(present);
 }

@@ -3,7 +3,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import type { DailyExhaustedBehaviour, RateBudget } from '@pm/connector-kit';
 import type { RateLimitPolicy } from '@pm/integration-port';
 import { CRM_ORM } from '../database/crm-database';
-import { PgRateBudget } from '../rate-limits/pg-rate-budget';
+import { PgRateBudget, type PgRateBudgetOptions } from '../rate-limits/pg-rate-budget';
 
 /**
  * Hands out each CRM account's one rate budget, kept in PostgreSQL and shared by every worker. A factory, so the
@@ -16,7 +16,7 @@ export class RateBudgetFactory {
   forAccount(
     accountKey: string,
     policies: readonly RateLimitPolicy[],
-    options: { whenDailyExhausted: DailyExhaustedBehaviour },
+    options: { whenDailyExhausted: DailyExhaustedBehaviour } & Pick<PgRateBudgetOptions, 'now' | 'sleep'>,
   ): RateBudget {
     return new PgRateBudget(this.orm, accountKey, policies, options);
   }

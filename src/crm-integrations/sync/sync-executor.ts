@@ -13,6 +13,7 @@ import {
   type SessionProvider,
   type SyncConnection,
 } from '@pm/sync-engine';
+import type { PgRateBudgetOptions } from '../rate-limits/pg-rate-budget';
 import { rateLimitedPort } from '../rate-limits/rate-limited-port';
 import {
   ConnectionRepository,
@@ -43,6 +44,8 @@ export interface SyncExecutorOptions {
   enabledCheckMs?: number;
   /** When a connection is busy on another worker, its job comes back after this long. */
   busyRetryMs?: number;
+  /** The rate budget's time source (tests move it instead of waiting). */
+  budgetClock?: Pick<PgRateBudgetOptions, 'now' | 'sleep'>;
 }
 
 export type ExecuteResult = 'ran' | 'busy' | 'skipped';
@@ -66,8 +69,8 @@ export class SyncExecutor implements BeforeApplicationShutdown {
   private readonly logger = new Logger('SyncExecutor');
   /** Runs in flight in this process, stopped (after their page) when the process shuts down. */
   private readonly inFlight = new Set<AbortController>();
-  private readonly options: Required<Omit<SyncExecutorOptions, 'runner'>> &
-    Pick<SyncExecutorOptions, 'runner'>;
+  private readonly options: Required<Omit<SyncExecutorOptions, 'runner' | 'budgetClock'>> &
+    Pick<SyncExecutorOptions, 'runner' | 'budgetClock'>;
 
   constructor(
     private readonly runs: SyncRuns,
@@ -159,10 +162,13 @@ export class SyncExecutor implements BeforeApplicationShutdown {
         port.capabilities().rateLimits,
         // A used-up daily allocation stops the run with QUOTA_EXHAUSTED, which pauses the connection until the
         // allocation refills (instead of holding a worker for hours); nothing is lost, the cursor resumes.
-        { whenDailyExhausted: 'signal' },
+        { whenDailyExhausted: 'signal', ...this.options.budgetClock },
       );
       const runner = new ContactSyncRunner({
-        port: rateLimitedPort(port, budget, run.trigger === 'manual' ? 'interactive' : 'background'),
+        // The run's signal reaches every budget wait and CRM call (the sessions the engine passes carry none).
+        port: rateLimitedPort(port, budget, run.trigger === 'manual' ? 'interactive' : 'background', {
+          signal: abort.signal,
+        }),
         sessions: this.sessions,
         links: this.links,
         cursors: this.cursors,

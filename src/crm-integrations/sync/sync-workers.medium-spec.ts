@@ -28,10 +28,14 @@ const mappings: FieldMappingSource = {
   mappingFor: (_provider, object) => (object === 'contacts' ? IN_MEMORY_CONTACTS_MAPPING : undefined),
 };
 
+/**
+ * Polls the database until `probe` holds. The bound is only a backstop against a hang: a loaded machine may take
+ * many times longer than an idle one, so it is generous and the test's own timeout (below) is larger still.
+ */
 async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
+  timeoutMs = 120_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -42,6 +46,46 @@ async function waitFor<T>(
   }
 }
 
+/**
+ * Holds the CRM's change reads where a test needs a run to be in the middle of its work: `holdAfter(n)` lets `n`
+ * more reads through, then holds each until the test opens the gate or the run's signal aborts the read (a held read
+ * then answers, as a request in flight does). Explicit signals instead of a slow CRM and a timer racing it.
+ */
+class ReadGate {
+  private passes = Number.POSITIVE_INFINITY;
+  private held: (() => void)[] = [];
+  private onHeld?: () => void;
+  private connectionId?: string;
+
+  /** Resolves when the first held read of `connectionId` arrives; other connections' reads pass. */
+  holdAfter(passes: number, connectionId: string): Promise<void> {
+    this.passes = passes;
+    this.connectionId = connectionId;
+    return new Promise((resolve) => (this.onHeld = resolve));
+  }
+
+  open(): void {
+    this.passes = Number.POSITIVE_INFINITY;
+    for (const release of this.held.splice(0)) release();
+  }
+
+  async pass(connectionId: string, signal?: AbortSignal): Promise<void> {
+    if (connectionId !== this.connectionId) return;
+    if (this.passes > 0) {
+      this.passes--;
+      return;
+    }
+    await new Promise<void>((release) => {
+      this.held.push(release);
+      signal?.addEventListener('abort', () => release(), { once: true });
+      this.onHeld?.();
+    });
+  }
+}
+
+// Two Nest apps, pg-boss and PostgreSQL per test: on a busy machine these take minutes, not seconds.
+jest.setTimeout(240_000);
+
 describe('sync scheduling and workers (pg-boss on PostgreSQL, two workers)', () => {
   const token = `platform-${randomBytes(24).toString('hex')}`;
   const auth = { actor: 'test', tenantId: null };
@@ -51,15 +95,16 @@ describe('sync scheduling and workers (pg-boss on PostgreSQL, two workers)', () 
   let orm: MikroORM;
   let crm: InMemoryCrm;
   let flaky: CountingPort;
+  const gate = new ReadGate();
 
   beforeAll(async () => {
     database = await createTestDatabase();
     crm = new InMemoryCrm();
     const connector = new InMemoryConnector(crm, { maxWriteBatch: 10 });
-    // A CRM slow enough that runs overlap in time if nothing stops them.
+    // A CRM whose reads the test can hold, to keep a run in the middle of its work.
     const slow: IntegrationPort = Object.assign(Object.create(connector) as IntegrationPort, {
       readChanges: async (...args: Parameters<IntegrationPort['readChanges']>) => {
-        await new Promise((resolve) => setTimeout(resolve, 400));
+        await gate.pass(args[0].connectionId, args[0].signal);
         return connector.readChanges(...args);
       },
     });
@@ -99,14 +144,15 @@ describe('sync scheduling and workers (pg-boss on PostgreSQL, two workers)', () 
       );
     }
 
+    // The first run holds at its first read of the CRM until the clicks below are done.
+    const firstRunReading = gate.holdAfter(0, connection.id);
     const first = await request(workerA.getHttpServer())
       .post(`/api/v1/tenants/acme/connections/${connection.id}/sync`)
       .set('Authorization', `Bearer ${token}`)
       .expect(202);
     expect(first.body).toMatchObject({ queued: true, run: { status: 'queued', trigger: 'manual' } });
-    await waitFor('the first run to start', async () =>
-      (await runsOf(connection.id)).some((run) => run.status === 'running'),
-    );
+    await firstRunReading;
+    expect((await runsOf(connection.id)).map((run) => run.status)).toEqual(['running']);
 
     // Five clicks on "Sync now" from either process during the run: one follow-up.
     const clicks = [];
@@ -124,6 +170,7 @@ describe('sync scheduling and workers (pg-boss on PostgreSQL, two workers)', () 
         .get(SyncExecutor)
         .execute({ connectionId: connection.id, tenantId: 'acme', runId: randomUUID() }),
     ).toBe('busy');
+    gate.open();
 
     const runs = await waitFor('both runs to finish', async () => {
       const all = await runsOf(connection.id);
@@ -265,9 +312,13 @@ describe('sync scheduling and workers (pg-boss on PostgreSQL, two workers)', () 
     };
     const contactsOfTenant = () => orm.em.fork().count(Contact, { tenant: 'stopme' });
 
-    const disabling = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() => setEnabled(false));
-    const stopped = await execute();
-    await disabling;
+    // The first page is applied; the second read is in flight when an administrator disables the CRM.
+    const secondRead = gate.holdAfter(1, connection.id);
+    const running = execute();
+    await secondRead;
+    await setEnabled(false);
+    const stopped = await running;
+    gate.open();
     expect(stopped.status).toBe('cancelled');
     expect(stopped.error).toBe('Stopped: in-memory is disabled by an administrator');
     const applied = await contactsOfTenant();

@@ -21,9 +21,10 @@ export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCa
     rateLimits: [
       // Public (OAuth) apps: 110 calls per 10 s per account (developers.hubspot.com/docs/api/usage-details).
       { kind: 'window', limit: 110, windowMs: 10_000 },
-      // Search has its own limit of about 5 calls per second per account. Reads are almost all searches, so the
-      // budget applies it to every call: conservative for writes, which are batches of 100 anyway.
-      { kind: 'window', limit: 5, windowMs: 1000 },
+      // Search has its own limit of about 5 calls per second per account; it governs only the calls that search
+      // (change reads, and activity logging's look-up of keys already logged), so batch writes and batch reads
+      // are paced by the 110 per 10 s alone.
+      { kind: 'window', limit: 5, windowMs: 1000, governs: ['readChanges', 'logActivities'] },
     ],
     defaultMappings: HUBSPOT_DEFAULT_MAPPINGS,
     webhooks: { supported: true, verification: 'hmac-sha256' },

@@ -2,6 +2,7 @@ import type { ConnectorCapabilities } from '@pm/integration-port';
 import { PIPEDRIVE_DEFAULT_MAPPINGS } from './default-mapping';
 import type { ResolvedPipedriveConfig } from './config';
 import { PIPEDRIVE_HTTP_FACTS, PIPEDRIVE_PROVIDER } from './http-facts';
+import { IDS_PER_LIST } from './get-records';
 import { PIPEDRIVE_OBJECTS } from './objects';
 
 /** What the Pipedrive connector can do and how hard the engine may push one account. */
@@ -14,6 +15,16 @@ export function pipedriveCapabilities(config: ResolvedPipedriveConfig): Connecto
     // No batch endpoint: every record is its own request (plus an e-mail search before a create, unless the
     // caller matched it already: createsMatched).
     writeRecordsPerRequest: 1,
+    // What each call really sends, so the rate budget reserves it: a write may first search the e-mail (create)
+    // or read the record (merging e-mails and phones); look-ups search one e-mail a request, then read the
+    // matches 100 a request; reads by id take 100 ids a request; deletes and activities go one by one.
+    requestCounts: {
+      upsertBatch: { requestsPerItem: 2 },
+      findByEmail: { requestsPerItem: 1, itemsPerRequest: IDS_PER_LIST },
+      getRecords: { itemsPerRequest: IDS_PER_LIST },
+      deleteRecords: { requestsPerItem: 1 },
+      logActivities: { requestsPerItem: 2 },
+    },
     maxReadPage: PIPEDRIVE_HTTP_FACTS.pagination.maxPageSize,
     // Port calls at once per account (the engine's gate); each call sends its requests one after another.
     maxConcurrency: config.maxConcurrency,

@@ -555,7 +555,7 @@ describe('HubSpot sandbox with @hubspot/api-client', () => {
     });
     expect(refused.headers['retry-after']).toBe('1');
     expect(refused.headers['x-hubspot-ratelimit-remaining']).toBe('0');
-    await new Promise((resolve) => setTimeout(resolve, Number(refused.headers['retry-after']) * 1000));
+    // The storm was one answer long: the caller's retry (after its Retry-After pause) goes through.
     const page = await client.crm.contacts.basicApi.getPageWithHttpInfo(10);
     expect(page.httpStatusCode).toBe(200);
     expect(page.headers['x-hubspot-ratelimit-max']).toBe('110');

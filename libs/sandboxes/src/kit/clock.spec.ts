@@ -1,17 +1,33 @@
 import { SandboxClock } from './clock';
 
 describe('SandboxClock', () => {
+  // Jest's modern fake timers move Date.now() too, so "real time passing" is a step the test takes, not a wait.
+  beforeEach(() => jest.useFakeTimers({ now: Date.parse('2026-06-01T12:00:00.000Z') }));
+  afterEach(() => jest.useRealTimers());
+
   it('runs with the real time by default', () => {
     const clock = new SandboxClock();
-    expect(Math.abs(clock.nowMs() - Date.now())).toBeLessThan(50);
+    expect(clock.nowMs()).toBe(Date.now());
+    jest.advanceTimersByTime(1_234);
+    expect(clock.nowMs()).toBe(Date.now());
   });
 
-  it('stays at one instant while frozen, so many writes share a timestamp', async () => {
+  it('stays at one instant while frozen, so many writes share a timestamp', () => {
     const clock = new SandboxClock({ start: '2024-03-01T10:00:00.000Z', frozen: true });
     const first = clock.now().toISOString();
-    await new Promise((resolve) => setTimeout(resolve, 15));
+    jest.advanceTimersByTime(15);
     expect(clock.now().toISOString()).toBe(first);
     expect(first).toBe('2024-03-01T10:00:00.000Z');
+  });
+
+  it('starts frozen exactly at the given instant, however long reading the wall clock takes', () => {
+    const realNow = Date.now;
+    // A busy machine: every read of the wall clock is a millisecond later than the one before.
+    let reads = 0;
+    jest.spyOn(Date, 'now').mockImplementation(() => realNow() + reads++);
+    const clock = new SandboxClock({ start: '2024-05-05T05:05:05Z', frozen: true });
+    expect(clock.now().toISOString()).toBe('2024-05-05T05:05:05.000Z');
+    jest.restoreAllMocks();
   });
 
   it('advances and jumps while frozen', () => {
@@ -22,18 +38,20 @@ describe('SandboxClock', () => {
     expect(clock.now().toISOString()).toBe('2030-01-01T00:00:00.000Z');
   });
 
-  it('keeps ticking from a set date when running, and from the frozen instant after unfreeze', async () => {
+  it('keeps ticking from a set date when running, and from the frozen instant after unfreeze', () => {
     const clock = new SandboxClock();
     clock.set('2020-01-01T00:00:00Z');
     const base = Date.parse('2020-01-01T00:00:00Z');
-    expect(clock.nowMs() - base).toBeGreaterThanOrEqual(0);
-    expect(clock.nowMs() - base).toBeLessThan(50);
+    expect(clock.nowMs()).toBe(base);
+    jest.advanceTimersByTime(5);
+    expect(clock.nowMs()).toBe(base + 5);
     clock.freeze();
     clock.advance(60_000);
+    jest.advanceTimersByTime(1_000);
+    expect(clock.nowMs()).toBe(base + 60_005);
     clock.unfreeze();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(clock.nowMs() - base).toBeGreaterThanOrEqual(60_015);
-    expect(clock.nowMs() - base).toBeLessThan(60_200);
+    jest.advanceTimersByTime(20);
+    expect(clock.nowMs()).toBe(base + 60_025);
   });
 
   it('rejects invalid dates', () => {
@@ -44,6 +62,6 @@ describe('SandboxClock', () => {
     const clock = new SandboxClock({ start: 0, frozen: true });
     clock.reset();
     expect(clock.isFrozen).toBe(false);
-    expect(Math.abs(clock.nowMs() - Date.now())).toBeLessThan(50);
+    expect(clock.nowMs()).toBe(Date.now());
   });
 });

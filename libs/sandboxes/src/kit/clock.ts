@@ -25,8 +25,11 @@ export class SandboxClock {
   private frozenAtMs: number | undefined;
 
   constructor(options: SandboxClockOptions = {}) {
-    if (options.start !== undefined) this.offsetMs = toEpochMs(options.start) - Date.now();
-    if (options.frozen) this.freeze();
+    const start = options.start === undefined ? undefined : toEpochMs(options.start);
+    // Frozen at `start` exactly: going through the offset reads the wall clock twice, and a busy machine lets a
+    // millisecond pass between the reads.
+    if (options.frozen) this.frozenAtMs = start ?? Date.now();
+    else if (start !== undefined) this.offsetMs = start - Date.now();
   }
 
   now(): Date {
