@@ -54,11 +54,18 @@ export async function bootstrapStandalone(
   const database = runtime.embeddedDatabase
     ? `embedded PostgreSQL in ${runtime.dataDir}/postgres (port ${runtime.embeddedDatabase.port})`
     : 'DATABASE_URL';
-  // Plain lines on stdout so a person sees where to go, whatever the log level.
-  console.log(`PenguinMails CRM Integrations listening on ${url}`);
-  console.log(`  API docs: ${url}/api/docs    health: ${url}/health    database: ${database}`);
-  console.log(admin.describeLogin(url));
-  for (const line of runtime.crmClients.demoLines) console.log(line);
+  // Plain lines on stdout so a person sees where to go, whatever the log level; blank lines set them apart from
+  // the log lines around them.
+  console.log(
+    [
+      '',
+      `PenguinMails CRM Integrations listening on ${url}`,
+      `  API docs: ${url}/api/docs    health: ${url}/health    database: ${database}`,
+      admin.describeLogin(url),
+      ...runtime.crmClients.demoLines,
+      '',
+    ].join('\n'),
+  );
   const stop = async () => {
     await app.close();
     await runtime.stop();
