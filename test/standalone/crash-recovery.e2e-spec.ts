@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { MAIN, startServiceProcess, type ServiceProcess } from './service-proces
  */
 const PLATFORM_TOKEN = 'platform-token-for-the-crash-test-0123456789';
 const TOKEN_CREATE = join(MAIN, '..', 'cli', 'token-create.js');
+const DEMO_RESET = join(MAIN, '..', 'cli', 'demo-reset.js');
 const EMAIL = 'made-before-the-crash@example.com';
 
 interface SyncRun {
@@ -78,7 +79,7 @@ describe('recovery after kill -9, demo mode', () => {
     await service?.stop();
   });
 
-  it('recovers on its own, and the connection, its CRM records and the service token survive', async () => {
+  it('recovers on its own, and the connection, its CRM records and the service token survive; demo:reset forgets them', async () => {
     await start();
     expect(
       (await api('/api/v1/tenants/demo', { method: 'PUT', body: JSON.stringify({ name: 'Demo' }) })).status,
@@ -140,5 +141,14 @@ describe('recovery after kill -9, demo mode', () => {
     expect(await service!.stop()).toBe(0);
     expect(service!.output().slice(outputBeforeStop)).not.toMatch(/"level":(50|60)|ERROR|Error:/);
     service = undefined;
+
+    // Starting the demo over says what it forgets.
+    const reset = await promisify(execFile)(process.execPath, [DEMO_RESET], {
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir },
+    });
+    expect(reset.stdout).toMatch(
+      /removed \S+demo \(.*hubspot: [1-9]\d* saved change\(s\), [1-9]\d* OAuth grant\(s\)/,
+    );
+    expect(existsSync(join(dataDir, 'demo'))).toBe(false);
   }, 300_000);
 });
