@@ -1,11 +1,8 @@
 import 'reflect-metadata';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { SyncWorkersModule } from './crm-integrations/sync';
-import { ConfigError, parseEnv } from './standalone/config/env.schema';
-import { isPortFree } from './standalone/embedded-postgres';
+import { ConfigError } from './standalone/config/env.schema';
 import { prepareRuntime } from './standalone/runtime';
 import { StandaloneModule } from './standalone/standalone.module';
 
@@ -15,18 +12,8 @@ import { StandaloneModule } from './standalone/standalone.module';
  * of a connection at a time. Without DATABASE_URL it joins the embedded database a local `npm start` is running
  * (same DATA_DIR), or starts that embedded database itself.
  */
-async function embeddedDatabaseInUse(env: Record<string, string | undefined>): Promise<string | undefined> {
-  if (env.DATABASE_URL) return undefined;
-  const portFile = join(resolve(parseEnv(env).DATA_DIR), 'postgres.port');
-  if (!existsSync(portFile)) return undefined;
-  const port = Number(readFileSync(portFile, 'utf8'));
-  if (!Number.isInteger(port) || (await isPortFree(port))) return undefined;
-  return `postgresql://postgres:postgres@127.0.0.1:${port}/crm_integrations`;
-}
-
 async function startWorker(): Promise<void> {
-  const sharedUrl = await embeddedDatabaseInUse(process.env);
-  const runtime = await prepareRuntime(sharedUrl ? { ...process.env, DATABASE_URL: sharedUrl } : process.env);
+  const runtime = await prepareRuntime(process.env);
   // This process runs the workers whatever RUN_WORKERS says; that flag tells `npm start` whether to add them too.
   const workerRuntime = { ...runtime, env: { ...runtime.env, RUN_WORKERS: false } };
   const app = await NestFactory.createApplicationContext(

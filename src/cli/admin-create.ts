@@ -1,6 +1,4 @@
 import 'reflect-metadata';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MikroORM } from '@mikro-orm/postgresql';
 import {
@@ -12,8 +10,7 @@ import {
   Tenant,
   type AdminRole,
 } from '@pm/domain';
-import { ConfigError, parseEnv } from '../standalone/config/env.schema';
-import { isPortFree } from '../standalone/embedded-postgres';
+import { ConfigError } from '../standalone/config/env.schema';
 import { prepareRuntime } from '../standalone/runtime';
 
 const USAGE =
@@ -57,27 +54,12 @@ export function parseAdminArgs(argv: string[]): AdminInput {
   return { email, password, role, tenantId };
 }
 
-/**
- * With the embedded database, the running service may already hold DATA_DIR's cluster: then talk to that server
- * instead of starting a second one on the same files.
- */
-async function runningEmbeddedDatabaseUrl(
-  env: Record<string, string | undefined>,
-): Promise<string | undefined> {
-  if (env.DATABASE_URL) return undefined;
-  const portFile = join(resolve(parseEnv(env).DATA_DIR), 'postgres.port');
-  if (!existsSync(portFile)) return undefined;
-  const port = Number(readFileSync(portFile, 'utf8'));
-  if (!port || (await isPortFree(port))) return undefined;
-  return `postgresql://postgres:postgres@127.0.0.1:${port}/crm_integrations`;
-}
-
 export async function createOrUpdateAdmin(
   input: AdminInput,
   env: Record<string, string | undefined> = process.env,
 ): Promise<string> {
-  const runningUrl = await runningEmbeddedDatabaseUrl(env);
-  const runtime = await prepareRuntime(runningUrl ? { ...env, DATABASE_URL: runningUrl } : env);
+  // Beside a running `npm start` of the same DATA_DIR this joins its embedded database (see prepareRuntime).
+  const runtime = await prepareRuntime(env, { crms: false });
   const schema = runtime.env.DATABASE_SCHEMA;
   const orm = await MikroORM.init(createOrmConfig({ clientUrl: runtime.databaseUrl, schema, poolMax: 2 }));
   try {
@@ -109,7 +91,7 @@ export async function createOrUpdateAdmin(
     });
   } finally {
     await orm.close(true);
-    await runtime.embeddedDatabase?.stop();
+    await runtime.stop();
   }
 }
 

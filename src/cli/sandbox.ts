@@ -8,6 +8,8 @@ import {
   createSalesforceSandbox,
   type SandboxServer,
 } from '@pm/sandboxes';
+import { isPortFree } from '../standalone/embedded-postgres';
+import { persistSandbox, rememberedPorts, rememberPorts } from './demo-state';
 
 export type DemoCrm = 'salesforce' | 'hubspot' | 'pipedrive';
 
@@ -24,6 +26,8 @@ export interface DemoSandboxesOptions {
   crms?: DemoCrm[];
   /** Seed of the demo data (the same data on every run). */
   seed?: number;
+  /** DATA_DIR: keep each sandbox's changes, grants and port there across restarts (see demo-state.ts). */
+  dataDir?: string;
 }
 
 export const DEFAULT_SANDBOX_PORT_BASE = 4100;
@@ -60,13 +64,28 @@ const DEMO_CRMS: ReadonlyArray<{
   },
 ];
 
-/** Starts the demo sandboxes; on failure, stops the ones already started and rethrows. */
+/** The port for one sandbox: fixed from the base, else the one it had last time when still free, else any. */
+async function sandboxPort(
+  portBase: number,
+  offset: number,
+  remembered: number | undefined,
+): Promise<number> {
+  if (portBase !== 0) return portBase + offset;
+  return remembered && (await isPortFree(remembered)) ? remembered : 0;
+}
+
+/**
+ * Starts the demo sandboxes; on failure, stops the ones already started and rethrows. With `dataDir`, each one
+ * comes back with what it had when the last run stopped (or was killed); `restored` says so per CRM.
+ */
 export async function startDemoSandboxes(
   options: DemoSandboxesOptions = {},
-): Promise<{ sandboxes: DemoSandbox[]; stop: () => Promise<void> }> {
+): Promise<{ sandboxes: DemoSandbox[]; restored: string[]; stop: () => Promise<void> }> {
   const portBase = options.portBase ?? DEFAULT_SANDBOX_PORT_BASE;
   const wanted = new Set(options.crms ?? DEMO_CRMS.map((c) => c.crm));
+  const remembered = options.dataDir ? rememberedPorts(options.dataDir) : {};
   const sandboxes: DemoSandbox[] = [];
+  const restored: string[] = [];
   const stop = async () => {
     await Promise.all(sandboxes.map((s) => s.server.stop()));
   };
@@ -74,14 +93,27 @@ export async function startDemoSandboxes(
     for (const spec of DEMO_CRMS) {
       if (!wanted.has(spec.crm)) continue;
       const server = spec.create(options.seed ?? 2024);
+      const persisted = options.dataDir ? persistSandbox(server, options.dataDir, spec.crm) : undefined;
       sandboxes.push({ crm: spec.crm, label: spec.label, server });
-      await server.start(portBase === 0 ? 0 : portBase + spec.portOffset);
+      await server.start(await sandboxPort(portBase, spec.portOffset, remembered[spec.crm]));
+      const replay = await persisted?.afterStart();
+      if (replay && replay.replayed + replay.failed > 0) {
+        restored.push(
+          `${spec.label}: ${replay.replayed} saved change(s) replayed${replay.failed ? `, ${replay.failed} failed` : ''}`,
+        );
+      }
     }
   } catch (error) {
     await stop();
     throw error;
   }
-  return { sandboxes, stop };
+  if (options.dataDir) {
+    const ports = Object.fromEntries(
+      sandboxes.map(({ crm, server }) => [crm, Number(new URL(server.baseUrl).port)]),
+    );
+    rememberPorts(options.dataDir, { ...remembered, ...ports });
+  }
+  return { sandboxes, restored, stop };
 }
 
 /** One line per CRM: name, base URL, OAuth client id and client secret. */

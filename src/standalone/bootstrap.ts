@@ -3,7 +3,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { setupCrmHttp, type CrmIntegrationsOptions } from '../crm-integrations';
 import { SyncWorkersModule } from '../crm-integrations/sync';
-import { loadStandaloneAdmin, type StandaloneAdmin } from './admin/standalone-admin';
+import type { Express } from 'express';
+import { serveAdminWithoutExternalFonts } from './admin/admin-offline';
+import { ADMIN_ROOT_PATH, loadStandaloneAdmin, type StandaloneAdmin } from './admin/standalone-admin';
 import { prepareRuntime, type StandaloneRuntime } from './runtime';
 import { StandaloneModule } from './standalone.module';
 
@@ -39,6 +41,12 @@ export async function createStandaloneApp(
     },
   );
   app.useLogger(app.get(Logger));
+  if (admin) {
+    // AdminJS pages without their external font link, and the service's root leading a person to the admin.
+    const express = app.getHttpAdapter().getInstance() as Express;
+    serveAdminWithoutExternalFonts(express, ADMIN_ROOT_PATH);
+    express.get('/', (_req, res) => res.redirect(ADMIN_ROOT_PATH));
+  }
   setupCrmHttp(app);
   return app;
 }
@@ -54,11 +62,18 @@ export async function bootstrapStandalone(
   const database = runtime.embeddedDatabase
     ? `embedded PostgreSQL in ${runtime.dataDir}/postgres (port ${runtime.embeddedDatabase.port})`
     : 'DATABASE_URL';
-  // Plain lines on stdout so a person sees where to go, whatever the log level.
-  console.log(`PenguinMails CRM Integrations listening on ${url}`);
-  console.log(`  API docs: ${url}/api/docs    health: ${url}/health    database: ${database}`);
-  console.log(admin.describeLogin(url));
-  for (const line of runtime.crmClients.demoLines) console.log(line);
+  // Plain lines on stdout so a person sees where to go, whatever the log level; blank lines set them apart from
+  // the log lines around them.
+  console.log(
+    [
+      '',
+      `PenguinMails CRM Integrations listening on ${url}`,
+      `  API docs: ${url}/api/docs    health: ${url}/health    database: ${database}`,
+      admin.describeLogin(url),
+      ...runtime.crmClients.demoLines,
+      '',
+    ].join('\n'),
+  );
   const stop = async () => {
     await app.close();
     await runtime.stop();

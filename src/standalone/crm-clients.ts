@@ -154,7 +154,7 @@ export async function resolveCrmClients(env: EnvConfig, dataDir: string): Promis
   const started = shared
     ? undefined
     : await import('../cli/sandbox').then(({ startDemoSandboxes }) =>
-        startDemoSandboxes({ portBase: env.SANDBOX_PORT_BASE, crms: [...missing] }),
+        startDemoSandboxes({ portBase: env.SANDBOX_PORT_BASE, crms: [...missing], dataDir }),
       );
   const sandboxes: DemoSandboxInfo[] =
     shared ?? started!.sandboxes.map(({ crm, label, server }) => ({ crm, label, ...server.info() }));
@@ -169,6 +169,13 @@ export async function resolveCrmClients(env: EnvConfig, dataDir: string): Promis
     setConfig(clients, crm, CRMS[crm].fromSandbox({ baseUrl, clientId, clientSecret }));
     clients.demoLines.push(
       `  demo: ${label} is the local sandbox at ${baseUrl} (set ${crm.toUpperCase()}_CLIENT_ID for the real one)`,
+    );
+  }
+  if (started) {
+    // Its records, OAuth clients, grants and port live in DATA_DIR/demo, so connections keep working after a restart.
+    for (const line of started.restored) clients.demoLines.push(`  demo: ${line} from ${dataDir}/demo`);
+    clients.demoLines.push(
+      '  demo: data is kept across restarts in DATA_DIR/demo; `npm run demo:reset` starts over',
     );
   }
   return clients;

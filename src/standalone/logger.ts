@@ -1,4 +1,5 @@
 import type { Params } from 'nestjs-pino';
+import pretty from 'pino-pretty';
 
 /**
  * Paths pino blanks before a line is written. Tokens never reach a log: request auth headers, cookies, and any
@@ -18,20 +19,35 @@ export const REDACTED_PATHS = [
   '*.token',
 ];
 
-export function loggerOptions(level: string): Params {
-  return {
-    pinoHttp: {
-      level,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      // OAuth callbacks carry the code in the query string; log the path only.
-      serializers: {
-        req: (req: { method: string; url: string; id: unknown }) => ({
-          id: req.id,
-          method: req.method,
-          url: String(req.url).split('?')[0],
-        }),
-      },
-      autoLogging: { ignore: (req) => req.url === '/health' },
+/** JSON for machines (a pipe, a file, LOG_FORMAT=json); readable lines for a person at a terminal. */
+export function resolveLogFormat(format: 'pretty' | 'json' | undefined): 'pretty' | 'json' {
+  return format ?? (process.stdout.isTTY ? 'pretty' : 'json');
+}
+
+export function loggerOptions(level: string, format: 'pretty' | 'json' = 'json'): Params {
+  const options = {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // OAuth callbacks carry the code in the query string; log the path only.
+    serializers: {
+      req: (req: { method: string; url: string; id: unknown }) => ({
+        id: req.id,
+        method: req.method,
+        url: String(req.url).split('?')[0],
+      }),
     },
+    autoLogging: { ignore: (req: { url?: string }) => req.url === '/health' },
   };
+  if (format === 'json') return { pinoHttp: options };
+  // In-process and synchronous (no worker thread), so lines keep their order with the start banner.
+  const stream = pretty({
+    colorize: true,
+    sync: true,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,context,req,res,responseTime',
+    messageFormat:
+      '{if context}[{context}] {end}{msg}{if req.method} {req.method} {req.url} {res.statusCode} {responseTime}ms{end}',
+  });
+  return { pinoHttp: [options, stream] };
 }

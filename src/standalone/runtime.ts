@@ -78,12 +78,14 @@ export async function prepareRuntime(
     // DATA_DIRs never fight over one).
     const portFile = join(dataDir, 'postgres.port');
     const rememberedPort = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8')) : undefined;
+    // A running `npm start` of this DATA_DIR already serves the cluster: a CLI command or worker joins it.
     embeddedDatabase = await startEmbeddedPostgres({
       dataDir: join(dataDir, 'postgres'),
+      ownedDir: dataDir,
       port: env.EMBEDDED_DB_PORT ?? rememberedPort,
       database: 'crm_integrations',
     });
-    writeFileSync(portFile, String(embeddedDatabase.port));
+    if (!embeddedDatabase.joined) writeFileSync(portFile, String(embeddedDatabase.port));
     databaseUrl = embeddedDatabase.url;
   }
   const crmClients =

@@ -5,7 +5,7 @@ import { CrmIntegrationsModule, type CrmIntegrationsOptions } from '../crm-integ
 import type { IntegrationPort } from '@pm/integration-port';
 import { parseEnv } from './config/env.schema';
 import { connectorModules } from './crm-clients';
-import { loggerOptions } from './logger';
+import { loggerOptions, resolveLogFormat } from './logger';
 import type { StandaloneRuntime } from './runtime';
 
 /**
@@ -43,7 +43,7 @@ export class StandaloneModule {
       module: StandaloneModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: parseEnv }),
-        LoggerModule.forRoot(loggerOptions(runtime.env.LOG_LEVEL)),
+        LoggerModule.forRoot(loggerOptions(runtime.env.LOG_LEVEL, resolveLogFormat(runtime.env.LOG_FORMAT))),
         plugin,
         ...extra,
       ],

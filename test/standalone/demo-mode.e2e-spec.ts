@@ -14,6 +14,9 @@ import { freePort } from '../../src/standalone/embedded-postgres';
 const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
 const PLATFORM_TOKEN = 'platform-token-for-the-demo-test-0123456789';
 
+// A start with three sandboxes on a busy 2-core machine can take most of a minute.
+jest.setTimeout(180_000);
+
 describe('demo mode: npm start with no CRM configured', () => {
   let child: ChildProcessWithoutNullStreams;
   let output = '';
@@ -39,7 +42,7 @@ describe('demo mode: npm start with no CRM configured', () => {
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no start in 60 s:\n${output}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`no start in 120 s:\n${output}`)), 120_000);
       const check = () => {
         const match = output.match(/listening on (http:\/\/\S+)[\s\S]*demo: Pipedrive[^\n]*\n/);
         if (match) {

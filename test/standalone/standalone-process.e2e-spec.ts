@@ -26,7 +26,7 @@ async function startService(env: Record<string, string>): Promise<RunningService
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start in 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`service did not start in 120 s:\n${output}`)), 120_000);
     const check = () => {
       // Wait for the whole start banner (listen URL, then the line naming the database).
       const match = output.match(/listening on (http:\/\/\S+)[\s\S]*database: [^\n]*\n/);
@@ -63,6 +63,9 @@ const api = (service: RunningService, path: string, init: RequestInit = {}) =>
       ...(init.headers ?? {}),
     },
   });
+
+// Two service starts per test: on a busy 2-core machine a start alone can take most of a minute.
+jest.setTimeout(240_000);
 
 describe('standalone service process', () => {
   beforeAll(() => {

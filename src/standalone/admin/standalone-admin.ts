@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import type { MikroORM } from '@mikro-orm/core';
-import type { AdminJSOptions, CurrentAdmin } from 'adminjs';
+import type { AdminJSOptions, CurrentAdmin, Locale } from 'adminjs';
 import type { SessionOptions } from 'express-session';
 import { esmImport } from '../../common/esm-import';
 import { CRM_ORM } from '../../crm-integrations';
@@ -14,10 +14,39 @@ import {
   useOneShotComponentBundling,
 } from '../../crm-integrations/admin';
 import type { StandaloneRuntime } from '../runtime';
+import { adminSessionStore } from './admin-session-store';
 import { describeAdminLogin, ensureFirstAdmin, type FirstAdminLogin } from './first-admin';
 
 export const ADMIN_ROOT_PATH = '/admin';
 export const ADMIN_COOKIE_NAME = 'pm_crm_admin';
+const BRAND = 'PenguinMails CRM Integrations';
+
+/** Our name where AdminJS says its own: the login pitch and the dashboard's "Welcome on Board!". */
+const WELCOME = 'Sign in to connect CRMs, map fields and watch syncs.';
+type Translations = Record<string, Record<string, unknown> | undefined>;
+function brandedLocale(locale: Locale): Locale {
+  const en = (locale.translations?.en ?? {}) as Translations;
+  const login = (en.components?.Login ?? {}) as Record<string, unknown>;
+  return {
+    ...locale,
+    translations: {
+      ...locale.translations,
+      en: {
+        ...en,
+        components: { ...en.components, Login: { ...login, welcomeHeader: BRAND, welcomeMessage: WELCOME } },
+        messages: {
+          ...en.messages,
+          welcomeOnBoard_title: BRAND,
+          welcomeOnBoard_subtitle:
+            'Connections, field mappings, sync runs and the audit log are in the menu.',
+        },
+      },
+    },
+  };
+}
+
+@Module({})
+class StandaloneAdminModule {}
 
 /** The part of @adminjs/nestjs we use (its types are out of reach of node10 module resolution). */
 interface AdminModuleOptions {
@@ -67,6 +96,7 @@ export async function loadStandaloneAdmin(runtime: StandaloneRuntime): Promise<S
   await esmImport('@adminjs/express');
   await useOneShotComponentBundling();
   let firstAdmin: FirstAdminLogin = { kind: 'existing' };
+  const sessions = adminSessionStore(runtime.databaseUrl, runtime.env.DATABASE_SCHEMA);
 
   const module = AdminModule.createAdminAsync({
     inject: [CRM_ORM],
@@ -85,8 +115,8 @@ export async function loadStandaloneAdmin(runtime: StandaloneRuntime): Promise<S
           resources: crm.resources,
           pages: crm.pages,
           componentLoader: crm.componentLoader,
-          locale: crm.locale,
-          branding: { companyName: 'PenguinMails CRM Integrations', withMadeWithLove: false },
+          locale: brandedLocale(crm.locale),
+          branding: { companyName: BRAND, logo: false, withMadeWithLove: false },
         },
         auth: {
           authenticate: (email, password) => authenticateAdminUser(orm, email, password),
@@ -94,8 +124,9 @@ export async function loadStandaloneAdmin(runtime: StandaloneRuntime): Promise<S
           cookiePassword: runtime.sessionSecret,
           maxRetries: { count: 10, duration: 60 },
         },
-        // Sessions live in memory: a restart logs everyone out, which is acceptable for an admin console.
+        // Sessions live in PostgreSQL: a restart keeps everyone logged in.
         sessionOptions: {
+          store: sessions.store,
           resave: false,
           saveUninitialized: false,
           cookie: { httpOnly: true, sameSite: 'lax', secure: runtime.publicUrl.startsWith('https://') },
@@ -105,7 +136,7 @@ export async function loadStandaloneAdmin(runtime: StandaloneRuntime): Promise<S
   });
 
   return {
-    module,
+    module: { module: StandaloneAdminModule, imports: [module, sessions.module] },
     describeLogin: (baseUrl) => describeAdminLogin(`${baseUrl}${ADMIN_ROOT_PATH}`, firstAdmin),
   };
 }

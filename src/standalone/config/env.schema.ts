@@ -59,6 +59,11 @@ export const envSchema = z
     /** Where users' browsers reach this service; OAuth callbacks are built from it. */
     PUBLIC_URL: optionalUrl,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** pretty: one readable line per entry (pino-pretty); json: one JSON object per line. Unset: pretty on a terminal. */
+    LOG_FORMAT: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.enum(['pretty', 'json']).optional(),
+    ),
     // CRM OAuth clients. A CRM without a client id runs against its local sandbox in demo mode (DEMO_SANDBOXES).
     SALESFORCE_CLIENT_ID: optionalString,
     SALESFORCE_CLIENT_SECRET: optionalString,

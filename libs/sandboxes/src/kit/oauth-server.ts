@@ -158,6 +158,13 @@ interface AuthorizationCodeRecord {
   issuedRefreshToken?: string;
 }
 
+/** What `OAuthServer.snapshot()` returns and `restore()` takes (JSON-safe). */
+export interface OAuthSnapshot {
+  codes: AuthorizationCodeRecord[];
+  accessTokens: AccessTokenRecord[];
+  refreshTokens: RefreshTokenRecord[];
+}
+
 class OAuthError extends Error {
   constructor(
     readonly code: OAuthErrorCode,
@@ -364,6 +371,25 @@ export class OAuthServer {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Every code and token as plain JSON, and back: the demo mode keeps a sandbox's grants across a restart of the
+   * service, so a connection made before it still refreshes after it.
+   */
+  snapshot(): OAuthSnapshot {
+    return {
+      codes: [...this.codes.values()],
+      accessTokens: [...this.accessTokens.values()],
+      refreshTokens: [...this.refreshTokens.values()],
+    };
+  }
+
+  restore(snapshot: OAuthSnapshot): void {
+    this.reset();
+    for (const code of snapshot.codes) this.codes.set(code.code, code);
+    for (const access of snapshot.accessTokens) this.accessTokens.set(access.token, access);
+    for (const refresh of snapshot.refreshTokens) this.refreshTokens.set(refresh.token, refresh);
   }
 
   /** Forgets every code and token. */
