@@ -2,7 +2,12 @@ import type { INestApplication } from '@nestjs/common';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { activityHarness, emailEvent, hookedPort, TestSessions } from './testing/activity-harness';
 import { startActivityTestApp } from './testing/activity-test-app';
-import { hubSpotBed, pipedriveBed, salesforceBed, type CrmBed } from './testing/crm-beds';
+import {
+  hubSpotBed,
+  pipedriveBed,
+  salesforceBed,
+  type CrmBed,
+} from '../../../test/support/activity-crm-beds';
 
 const NO_WAIT = {
   sleep: async () => undefined,

@@ -1,16 +1,17 @@
+/** The CRM sandboxes activity delivery is tested against (a sandbox is never a runtime dependency of the plugin). */
 import type { CrmSession, IntegrationPort } from '@pm/integration-port';
 import { approveAuthorization, createPipedriveSandbox, type SandboxServer } from '@pm/sandboxes';
 import { PipedriveConnector } from '@pm/connectors/pipedrive';
-import { startHubSpotTestBed } from '../../../../libs/connectors/hubspot/test/hubspot-test-bed';
+import { startHubSpotTestBed } from '../../libs/connectors/hubspot/test/hubspot-test-bed';
 import {
   connectSession,
   REDIRECT_URI as PIPEDRIVE_REDIRECT_URI,
-} from '../../../../libs/connectors/pipedrive/test/pipedrive-staging';
+} from '../../libs/connectors/pipedrive/test/pipedrive-staging';
 import {
   connect as connectSalesforce,
   connectorFor as salesforceConnector,
   startSalesforceSandbox,
-} from '../../../../libs/connectors/salesforce/test/salesforce-fixture';
+} from '../../libs/connectors/salesforce/test/salesforce-fixture';
 
 /** A CRM record an activity became, read straight from the sandbox. */
 export interface SandboxActivity {
