@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import type { IntegrationPort } from '@pm/integration-port';
 import type { SessionProvider } from '@pm/sync-engine';
 import { CrmIntegrationsModule } from '../../crm-integrations.module';
+import { SyncWorkersModule } from '../../sync/sync-workers.module';
 import { SYNC_QUEUE_OPTIONS, SYNC_SESSION_PROVIDER } from '../../sync/sync.tokens';
 import { ACTIVITY_DELIVERY_OPTIONS, type ActivityDeliveryOptions } from '../activity-delivery.service';
 
@@ -12,6 +13,8 @@ export interface ActivityTestAppOptions {
   connectors: Record<string, IntegrationPort>;
   sessions: SessionProvider;
   delivery?: ActivityDeliveryOptions;
+  /** Run the sync and activity workers (pg-boss `work`) in this app. */
+  workers?: boolean;
 }
 
 function testBindings(options: ActivityTestAppOptions): DynamicModule {
@@ -41,6 +44,7 @@ export async function startActivityTestApp(options: ActivityTestAppOptions): Pro
         publicUrl: 'http://localhost:0',
         connectors: options.connectors,
       }),
+      ...(options.workers ? [SyncWorkersModule.forRoot({ scheduler: false })] : []),
     ],
   })
     .overrideProvider(SYNC_SESSION_PROVIDER)
