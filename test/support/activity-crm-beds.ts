@@ -37,6 +37,8 @@ export interface CrmBed {
   activityIds(): string[];
   /** The Collections / batch / per-record write route the connector creates activities with, as counted. */
   createRoute: string;
+  /** Requests that create activities, for a fault injected on them. */
+  createMatch: { method: string; path: RegExp };
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function salesforceBed(): Promise<CrmBed> {
     },
     activityIds: () => sandbox.org.records('Task').map((record) => record.id),
     createRoute: 'POST /services/data/:version/composite/sobjects',
+    createMatch: { method: 'POST', path: /\/composite\/sobjects$/ },
     close: () => sandbox.stop(),
   };
 }
@@ -89,7 +92,8 @@ export async function hubSpotBed(): Promise<CrmBed> {
       );
     },
     activityIds: () => sandbox.records('emails').map((record) => record.id),
-    createRoute: 'POST /crm/v3/objects/:objectType/batch/create',
+    createRoute: 'POST /crm/v3/objects/emails/batch/create',
+    createMatch: { method: 'POST', path: /\/objects\/emails\/batch\/create$/ },
     close: () => bed.close(),
   };
 }
@@ -129,6 +133,7 @@ export async function pipedriveBed(): Promise<CrmBed> {
     },
     activityIds: () => sandbox.activities.all().map((record) => String(record.id)),
     createRoute: 'POST /api/v2/activities',
+    createMatch: { method: 'POST', path: /^\/api\/v2\/activities$/ },
     close: () => sandbox.stop(),
   };
 }

@@ -7,6 +7,7 @@ import {
   CrmErrorCode,
   INTEGRATION_PORTS,
   type ActivityResult,
+  type ConnectorCapabilities,
   type CrmSession,
   type IntegrationPort,
   type IntegrationPortMap,
@@ -53,6 +54,19 @@ export type DeliveryOutcome =
     } & DeliveryCounts)
   | { status: 'not_delivering'; reason: string }
   | { status: 'busy' };
+
+/**
+ * Activities per `logActivities` call: the connector's batch limit. A CRM without a batch endpoint (one request per
+ * record) costs the budget one unit per record, so its call must fit well inside the tightest rate window, or the
+ * budget could never grant it.
+ */
+export function deliveryBatchSize(capabilities: ConnectorCapabilities): number {
+  const perRequest = Math.max(1, capabilities.writeRecordsPerRequest ?? capabilities.maxWriteBatch);
+  if (perRequest >= capabilities.maxWriteBatch) return Math.max(1, capabilities.maxWriteBatch);
+  const windows = capabilities.rateLimits.flatMap((limit) => (limit.kind === 'window' ? [limit.limit] : []));
+  const requests = windows.length > 0 ? Math.max(1, Math.floor(Math.min(...windows) / 2)) : Infinity;
+  return Math.max(1, Math.min(capabilities.maxWriteBatch, requests * perRequest));
+}
 
 const HELD_REASON = 'The contact is not linked in this CRM yet: held until a sync links it';
 const SKIPPED_REASON = 'Nothing of its own to log: the message’s records carry it';
@@ -168,8 +182,9 @@ export class ActivityDeliveryService {
     const limited = rateLimitedPort(port, budget, 'activity');
     const crmName = capabilities.displayName;
     let session: CrmSession | undefined;
-    for (let start = 0; start < activities.length; start += capabilities.maxWriteBatch) {
-      const batch = activities.slice(start, start + capabilities.maxWriteBatch);
+    const batchSize = deliveryBatchSize(capabilities);
+    for (let start = 0; start < activities.length; start += batchSize) {
+      const batch = activities.slice(start, start + batchSize);
       let results: ActivityResult[];
       try {
         session ??= await sessions.getSession(connection.id);
