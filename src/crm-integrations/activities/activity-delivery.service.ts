@@ -155,7 +155,9 @@ export class ActivityDeliveryService {
 
     const interrupted = await this.write(connection, port, plan.activities, counts);
     if (interrupted) return { ...interrupted, ...counts };
-    return { status: 'done', more: events.length >= limit, ...counts };
+    // More waiting, and this job got somewhere: go on at once (held or refused alone wait for the next trigger).
+    const more = events.length >= limit && counts.logged + counts.skipped > 0;
+    return { status: 'done', more, ...counts };
   }
 
   /** Writes the planned activities batch by batch; returns why it stopped early, if it did. */

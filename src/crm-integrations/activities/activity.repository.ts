@@ -138,7 +138,7 @@ export class ActivityRepository {
     });
   }
 
-  /** Undelivered events of a connection (pending, refused before, held), oldest first. */
+  /** Undelivered events of a connection: pending, then refused before, then held; oldest first within each. */
   async undelivered(connectionId: string, limit: number): Promise<DeliverableEvent[]> {
     const rows = await this.knex
       .select(
@@ -161,7 +161,8 @@ export class ActivityRepository {
       .join({ e: this.table('activity_events') }, 'e.id', 'd.event_id')
       .where('d.connection_id', connectionId)
       .whereIn('d.status', UNDELIVERED)
-      .orderBy([{ column: 'e.occurred_at' }, { column: 'd.id' }])
+      // New events first, then refused ones, then held ones: a pile of held events never starves new ones.
+      .orderByRaw(`case d.status when 'pending' then 0 when 'failed' then 1 else 2 end, e.occurred_at, d.id`)
       .limit(limit);
     return rows.map((row: DeliverableEvent) => ({ ...row, occurredAt: new Date(row.occurredAt) }));
   }
