@@ -1,4 +1,6 @@
 import type { ActivityEventType } from '@pm/domain';
+import type { ConnectorCapabilities } from '@pm/integration-port';
+import { deliveryBatchSize } from './activity-delivery.service';
 import type { DeliverableEvent, LinkedRecord, MessageEngagement } from './activity.repository';
 import { eventKey, planDelivery, rollUpKey } from './activity-inputs';
 import { nextDelivery } from './activity-delivery.worker';
@@ -130,5 +132,36 @@ describe('when the next delivery runs', () => {
     expect(nextDelivery({ status: 'done', more: true, ...counts })).toBe(0);
     expect(nextDelivery({ status: 'done', more: false, ...counts })).toBeUndefined();
     expect(nextDelivery({ status: 'busy' })).toBe(5_000);
+  });
+});
+
+describe('the delivery batch size', () => {
+  const capabilities = (overrides: Partial<ConnectorCapabilities>): ConnectorCapabilities => ({
+    provider: 'x',
+    displayName: 'X',
+    objects: [],
+    maxWriteBatch: 200,
+    maxReadPage: 200,
+    maxConcurrency: 4,
+    rateLimits: [{ kind: 'daily', limit: 100_000 }],
+    webhooks: { supported: false, verification: 'none' },
+    oauth: { pkce: false, defaultScopes: [], refreshRotates: false },
+    ...overrides,
+  });
+
+  it('is the batch limit where one request writes a batch, and fits the rate window where each record is a request', () => {
+    expect(deliveryBatchSize(capabilities({}))).toBe(200);
+    expect(
+      deliveryBatchSize(
+        capabilities({
+          maxWriteBatch: 100,
+          writeRecordsPerRequest: 1,
+          rateLimits: [
+            { kind: 'window', limit: 80, windowMs: 2_000 },
+            { kind: 'daily', limit: 30_000 },
+          ],
+        }),
+      ),
+    ).toBe(40);
   });
 });
