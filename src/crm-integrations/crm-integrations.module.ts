@@ -29,6 +29,7 @@ import { REPOSITORIES } from './repositories';
 import { TenantService } from './tenants/tenant.service';
 import { TenantsController } from './tenants/tenants.controller';
 import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
+import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: never[] | unknown[];
@@ -42,6 +43,7 @@ const CONTROLLERS = [
   ContactsController,
   OAuthCallbackController,
   SyncController,
+  ActivitiesController,
 ];
 
 const SERVICES: Provider[] = [
@@ -61,6 +63,7 @@ const SERVICES: Provider[] = [
   OAuthStateStore,
   ConnectFlowService,
   ...SYNC_PROVIDERS,
+  ...ACTIVITY_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */
@@ -73,6 +76,7 @@ const EXPORTS = [
   TokenVault,
   IntegrationPortRegistry,
   ...SYNC_EXPORTS,
+  ...ACTIVITY_EXPORTS,
 ];
 
 /**

@@ -308,6 +308,20 @@ export interface ActivityInput {
   /** The CRM record the activity belongs to. */
   contact: { crmId: string; object: string; email: string };
   companyCrmId?: string;
+  /**
+   * The CRM record this activity already is (from an earlier delivery): the connector updates that record instead
+   * of creating one. Used for a message's roll-up record, which every later open or click updates.
+   */
+  crmId?: string;
+  /** A message's opens and clicks so far, for the roll-up record (its text is in `bodyText`). */
+  engagement?: ActivityEngagement;
+}
+
+export interface ActivityEngagement {
+  opens: number;
+  clicks: number;
+  /** ISO-8601 UTC time of the latest open or click. */
+  lastEventAt: string;
 }
 
 export type ActivityResult =

@@ -35,6 +35,7 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
+  413: 'Content Too Large',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
@@ -92,6 +93,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         title: 'Bad Request',
         status: 400,
         detail: 'The request body is not valid JSON',
+      };
+    }
+    // A body past the parser's limit (body-parser's PayloadTooLargeError).
+    if ((exception as { type?: string } | null)?.type === 'entity.too.large') {
+      const limit = (exception as { limit?: number }).limit;
+      return {
+        type: 'about:blank',
+        title: 'Content Too Large',
+        status: 413,
+        detail: `The request body is larger than the limit${limit ? ` of ${limit} bytes` : ''}`,
       };
     }
     return {

@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { ActivityDeliveryService } from '../activities/activity-delivery.service';
 import { SyncExecutor } from './sync-executor';
 import { SyncQueue } from './sync-queue';
 
@@ -10,12 +11,15 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     private readonly queue: SyncQueue,
     private readonly executor: SyncExecutor,
+    @Optional() private readonly activities?: ActivityDeliveryService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.queue.work(async (job) => {
       try {
         await this.executor.execute(job);
+        // A contact the run linked may release held activities; refused ones are tried again.
+        await this.activities?.requestAfterSync(job.connectionId);
       } catch (error) {
         // The run could not even be recorded (database down): the job fails and the scheduler tries again later.
         this.logger.error(

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { ActivityDeliveryWorker } from '../activities/activity-delivery.worker';
 import { SYNC_SCHEDULER_ENABLED, SyncScheduler } from './sync-scheduler';
 import { SyncWorker } from './sync-worker';
 
@@ -22,6 +23,7 @@ export class SyncWorkersModule {
         { provide: SYNC_SCHEDULER_ENABLED, useValue: options.scheduler ?? true },
         SyncScheduler,
         SyncWorker,
+        ActivityDeliveryWorker,
       ],
     };
   }

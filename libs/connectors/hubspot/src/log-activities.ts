@@ -84,6 +84,9 @@ export class HubSpotActivityLogger {
         });
       }
     }
+    // A message's roll-up engagement, logged before: update it in place.
+    const updates = unique.filter((activity) => !results.has(activity.key) && activity.crmId !== undefined);
+    for (const [key, result] of await this.updateEmails(call, updates)) results.set(key, result);
     const candidates = unique.filter((activity) => !results.has(activity.key));
     let existing: Map<string, string>;
     try {
@@ -141,6 +144,57 @@ export class HubSpotActivityLogger {
       }
     }
     return activities.map((activity) => results.get(activity.key) as ActivityResult);
+  }
+
+  /** `batch/update` of `emails`, 100 a call; results are matched back by engagement id. */
+  private async updateEmails(
+    call: HubSpotCall,
+    activities: ActivityInput[],
+  ): Promise<Map<string, ActivityResult>> {
+    const results = new Map<string, ActivityResult>();
+    const entries: ActivityEntry[] = activities.map((activity) => ({
+      traceId: activity.key,
+      matchKey: activity.crmId,
+      activity,
+    }));
+    for (let start = 0; start < entries.length; start += HUBSPOT_MAX_BATCH) {
+      const chunk = entries.slice(start, start + HUBSPOT_MAX_BATCH);
+      const outcomes = await runBatchIsolated(
+        chunk,
+        (batch) =>
+          call.run(() =>
+            call.objects.batchApi.update(
+              'emails',
+              {
+                inputs: batch.map((entry) => ({
+                  id: entry.activity.crmId as string,
+                  properties: this.emailProperties(entry.activity),
+                  objectWriteTraceId: entry.traceId,
+                })),
+              },
+              call.options,
+            ),
+          ),
+        (result) => result.id,
+      );
+      for (const entry of chunk) {
+        const outcome = outcomes.get(entry.traceId);
+        results.set(
+          entry.activity.key,
+          outcome?.ok
+            ? { key: entry.activity.key, ok: true, crmId: entry.activity.crmId as string }
+            : {
+                key: entry.activity.key,
+                ok: false,
+                error:
+                  outcome?.ok === false
+                    ? outcome.error
+                    : { code: CrmErrorCode.UNKNOWN, message: 'No result' },
+              },
+        );
+      }
+    }
+    return results;
   }
 
   private emailProperties(activity: ActivityInput): Record<string, string> {

@@ -117,8 +117,11 @@ export class PipedriveActivityLogger {
     activity: ActivityInput,
     loggedBefore: string | undefined,
   ): Promise<ActivityResult> {
-    if (loggedBefore !== undefined) return { key: activity.key, ok: true, crmId: loggedBefore };
     try {
+      // A message's roll-up activity, logged before: update it in place.
+      if (activity.crmId !== undefined)
+        return { key: activity.key, ok: true, crmId: await this.update(session, activity) };
+      if (loggedBefore !== undefined) return { key: activity.key, ok: true, crmId: loggedBefore };
       return { key: activity.key, ok: true, crmId: await this.create(session, activity) };
     } catch (error) {
       if (isAccountLevelError(error) || !(error instanceof CrmError)) throw error;
@@ -135,10 +138,28 @@ export class PipedriveActivityLogger {
     return String(created.data.id);
   }
 
+  private async update(session: CrmSession, activity: ActivityInput): Promise<string> {
+    const id = Number(activity.crmId);
+    if (!Number.isInteger(id) || id <= 0) {
+      throw new CrmError(CrmErrorCode.VALIDATION_FAILED, `Not a Pipedrive activity id: ${activity.crmId}`, {
+        provider: PIPEDRIVE_PROVIDER,
+        field: 'crmId',
+      });
+    }
+    const { subject, due_date, due_time, note } = activityBody(activity, personIdOf(activity));
+    const updated = await this.http.api<PipedriveApiRecord>(session, {
+      method: 'PATCH',
+      path: `/api/v2/activities/${id}`,
+      body: { subject, due_date, due_time, note },
+    });
+    return String(updated.data.id);
+  }
+
   /** Activity key → Pipedrive activity id, for the keys already logged on the call's persons. */
   private async loggedKeys(session: CrmSession, activities: ActivityInput[]): Promise<Map<string, string>> {
     const earliestByPerson = new Map<number, number>();
     for (const activity of activities) {
+      if (activity.crmId !== undefined) continue;
       const personId = Number(activity.contact.crmId);
       const at = Date.parse(activity.occurredAt);
       if (activity.contact.object !== 'persons' || !Number.isInteger(personId) || Number.isNaN(at)) continue;

@@ -130,12 +130,71 @@ async function existingTasks(
   return found;
 }
 
+/**
+ * Activities that already are a Task (`crmId`: a message's roll-up record) are updated in place through sObject
+ * Collections (`PATCH /composite/sobjects`), 200 a call; the contact, type and key stay as created.
+ */
+async function updateTasks(
+  connection: SessionConnection,
+  activities: readonly ActivityInput[],
+  indexes: number[],
+  keyField: string | undefined,
+  results: ActivityResult[],
+): Promise<void> {
+  for (let start = 0; start < indexes.length; start += MAX_WRITE_BATCH) {
+    const chunk = indexes.slice(start, start + MAX_WRITE_BATCH);
+    const answers: SaveResult[] = await connection.call((conn) =>
+      conn.sobject('Task').update(
+        chunk.map((index) => {
+          const { Subject, Description, ActivityDate } = taskFields(activities[index], keyField);
+          return { Id: activities[index].crmId as string, Subject, Description, ActivityDate };
+        }),
+        { allOrNone: false },
+      ),
+    );
+    chunk.forEach((index, position) => {
+      const answer = answers[position];
+      const activity = activities[index];
+      results[index] = answer?.success
+        ? { key: activity.key, ok: true, crmId: activity.crmId as string }
+        : {
+            key: activity.key,
+            ok: false,
+            error: recordErrorFrom(answer ? (answer.errors as unknown as CollectionError[]) : undefined),
+          };
+    });
+  }
+}
+
 export async function logActivities(
+  connection: SessionConnection,
+  all: readonly ActivityInput[],
+  keyField: string | undefined,
+): Promise<ActivityResult[]> {
+  const updates = all.flatMap((activity, index) =>
+    activity.crmId !== undefined && SALESFORCE_ID.test(activity.crmId) ? [index] : [],
+  );
+  if (updates.length === 0) return createActivities(connection, all, keyField);
+  const results: ActivityResult[] = new Array<ActivityResult>(all.length);
+  await updateTasks(connection, all, updates, keyField, results);
+  const updating = new Set(updates);
+  const creates = all.flatMap((_activity, index) => (updating.has(index) ? [] : [index]));
+  const created = await createActivities(
+    connection,
+    creates.map((index) => all[index]),
+    keyField,
+  );
+  creates.forEach((index, position) => (results[index] = created[position]));
+  return results;
+}
+
+async function createActivities(
   connection: SessionConnection,
   activities: readonly ActivityInput[],
   keyField: string | undefined,
 ): Promise<ActivityResult[]> {
   const results: ActivityResult[] = new Array<ActivityResult>(activities.length);
+  if (activities.length === 0) return results;
   const valid = activities.filter((activity) => invalidActivity(activity) === undefined);
   const logged =
     valid.length > 0 ? await existingTasks(connection, valid, keyField) : new Map<string, string>();

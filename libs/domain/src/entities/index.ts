@@ -14,7 +14,13 @@ export * from './admin-user.entity';
 export * from './service-token.entity';
 export * from './oauth-state.entity';
 export * from './rate-budget-state.entity';
+export * from './activity-event.entity';
+export * from './activity-delivery.entity';
+export * from './activity-message-record.entity';
 
+import { ActivityDelivery } from './activity-delivery.entity';
+import { ActivityEvent } from './activity-event.entity';
+import { ActivityMessageRecord } from './activity-message-record.entity';
 import { AdminUser } from './admin-user.entity';
 import { AuditLogEntry } from './audit-log-entry.entity';
 import { ConnectionCredential } from './connection-credential.entity';
@@ -48,4 +54,7 @@ export const ALL_ENTITIES = [
   ServiceToken,
   OAuthState,
   RateBudgetState,
+  ActivityEvent,
+  ActivityDelivery,
+  ActivityMessageRecord,
 ];
