@@ -32,7 +32,7 @@ describe('npm run bench: the smallest case (HubSpot, 200 contacts, one run)', ()
     // HubSpot takes 100 contacts per batch create, plus at least one read: 3 calls at the very least.
     expect(result.first.minCalls).toBe(3);
     expect(result.first.calls).toBeGreaterThanOrEqual(result.first.minCalls);
-    expect(sandbox.records('contacts')).toHaveLength(200);
+    expect(hubspot.ids(sandbox)).toHaveLength(200);
     // Two contacts edited on each side: each crosses over once.
     expect(result.incremental).toMatchObject({ status: 'succeeded', records: 4 });
     expect(result.noop).toMatchObject({ status: 'succeeded', records: 0 });

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { BenchCrm, BenchPerson, RealLimit } from './crms';
-import type { BenchSandbox, BenchService, SyncRunView } from './harness';
+import { RunTimeoutError, type BenchSandbox, type BenchService, type SyncRunView } from './harness';
 
 export type Direction = 'to_crm' | 'from_crm';
 export const DIRECTION_LABEL: Record<Direction, string> = {
@@ -102,9 +102,21 @@ async function syncPhase(
   connectionId: string,
   minCalls: number,
   timeoutMs: number,
+  progress?: () => Promise<{ written: number; expected: number }>,
 ): Promise<PhaseSample> {
   return measure(bench, minCalls, async () => {
-    const run = await service.syncNow(tenantId, connectionId, timeoutMs);
+    const started = performance.now();
+    const run = await service.syncNow(tenantId, connectionId, timeoutMs).catch(async (error: unknown) => {
+      if (!(error instanceof RunTimeoutError) || !progress) throw error;
+      // Say how far it got, then stop it so it spends nothing of the next case.
+      const done = await progress();
+      const seconds = (performance.now() - started) / 1000;
+      await service.abandon(tenantId, connectionId, error.runId).catch(() => undefined);
+      throw new Error(
+        `timed out after ${seconds.toFixed(0)} s with ${done.written} of ${done.expected} records written ` +
+          `(${(done.written / seconds).toFixed(1)}/s)`,
+      );
+    });
     return {
       records: recordsWritten(run),
       status: run.status,
@@ -152,6 +164,10 @@ export async function runSyncCase(
     connectionId,
     direction === 'to_crm' ? minimumCalls(bench, count, 0) : minimumCalls(bench, 0, count),
     timeoutMs,
+    async () => ({
+      written: direction === 'to_crm' ? crm.ids(bench.sandbox).length : await service.localCount(tenantId),
+      expected: count,
+    }),
   );
   if (options.firstOnly || first.error) return { first };
 
@@ -199,6 +215,7 @@ export async function runRealLimitCase(
       connectionId,
       minimumCalls(bench, count, 0),
       timeoutMs,
+      async () => ({ written: crm.ids(bench.sandbox).length, expected: count }),
     );
     return {
       ...sample,

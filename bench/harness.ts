@@ -71,6 +71,16 @@ export interface SyncRunView {
   counts: Record<string, Record<string, Record<string, number>>>;
 }
 
+/** A run still going when its case's time was up. */
+export class RunTimeoutError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`run ${runId} still running after ${Math.round(timeoutMs / 1000)} s`);
+  }
+}
+
 const FINISHED = new Set(['succeeded', 'partial', 'failed', 'cancelled']);
 const PUBLIC_URL = 'http://bench.local';
 
@@ -235,19 +245,39 @@ export class BenchService {
       const runs = await this.api<SyncRunView[]>('GET', `${base}/sync-runs?limit=5`);
       const current = runs.find((candidate) => candidate.id === run.id);
       if (current && FINISHED.has(current.status)) return current;
-      if (Date.now() > deadline) {
-        throw new Error(`run ${run.id} still ${current?.status ?? 'unknown'} after ${timeoutMs} ms`);
-      }
+      if (Date.now() > deadline) throw new RunTimeoutError(run.id, timeoutMs);
       await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /**
+   * Stops a run that overran its case: the tenant disconnects the CRM (the worker notices within its enabled-check
+   * interval and stops after the page in flight), and the run is waited for, so it spends nothing of the next case.
+   */
+  async abandon(tenantId: string, connectionId: string, runId: string): Promise<void> {
+    const base = `/api/v1/tenants/${tenantId}/connections/${connectionId}`;
+    await this.api('DELETE', base);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const runs = await this.api<SyncRunView[]>('GET', `${base}/sync-runs?limit=5`).catch(() => []);
+      const run = runs.find((candidate) => candidate.id === runId);
+      if (!run || FINISHED.has(run.status)) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 }
 
-/** Workers poll the queue every half second (the default 2 s would dominate the short runs). */
+/**
+ * Workers poll the queue every half second (the default 2 s would dominate the short runs) and take up to four jobs
+ * at once (one per connection), so the three CRMs' cases can run side by side.
+ */
 function queueTuning(): DynamicModule {
   @Global()
   @Module({})
   class BenchQueueTuning {}
-  const provider = { provide: SYNC_QUEUE_OPTIONS, useValue: { pollingIntervalSeconds: 0.5 } };
+  const provider = {
+    provide: SYNC_QUEUE_OPTIONS,
+    useValue: { pollingIntervalSeconds: 0.5, workerConcurrency: 4 },
+  };
   return { module: BenchQueueTuning, global: true, providers: [provider], exports: [provider.provide] };
 }
