@@ -28,7 +28,7 @@ const SIZES: Record<BenchSize, Omit<BenchOptions, 'size' | 'crms' | 'sections' |
     peerCount: 1_000,
     memoryCounts: [1_000],
     runs: 1,
-    runTimeoutMs: 45_000,
+    runTimeoutMs: 30_000,
   },
   medium: {
     count: 10_000,

@@ -93,7 +93,8 @@ export function renderReport(results: BenchResults): string {
   out.push(
     `PenguinMails CRM Integrations benchmark: size ${meta.size}, N = ${meta.count.toLocaleString('en-US')}, ` +
       `${meta.runs} run(s) per case (median, min–max), ${meta.cpus} CPUs (${meta.cpuModel}), Node ${meta.node}, ` +
-      `${(meta.durationMs / 1000).toFixed(0)} s`,
+      `${(meta.durationMs / 1000).toFixed(0)} s, load average ${meta.loadAverage.start.toFixed(1)} → ` +
+      `${meta.loadAverage.end.toFixed(1)}`,
   );
   for (const section of Object.keys(TITLES) as BenchSection[]) {
     const rows = results.rows.filter((row) => row.section === section);
@@ -102,28 +103,23 @@ export function renderReport(results: BenchResults): string {
     out.push('', TITLES[section]);
     const lines = rows.map((row) =>
       row.runs === 0 && row.errors.length
-        ? [...COMMON.map(([, cell]) => cell(row)), `ERROR: ${row.errors.join(' | ').slice(0, 160)}`]
+        ? columns.map(([, cell], i) =>
+            i < COMMON.length ? cell(row) : i === COMMON.length ? 'FAILED (!)' : '',
+          )
         : columns.map(([, cell]) => cell(row)),
     );
-    const width = columns.length;
     out.push(
       ...table(
         columns.map(([header]) => header),
-        lines.map((line) => pad(line, width)),
+        lines,
       ),
     );
-    for (const row of rows.filter((r) => r.runs > 0 && r.errors.length)) {
-      out.push(
-        `  ! ${row.crm} ${row.case}: ${row.errors.length} run(s) failed: ${row.errors[0].slice(0, 160)}`,
-      );
+    for (const row of rows.filter((r) => r.errors.length)) {
+      const failed = row.runs === 0 ? 'failed' : `${row.errors.length} run(s) failed`;
+      out.push(`  ! ${row.crm} ${row.case}: ${failed}: ${row.errors.join(' | ').slice(0, 200)}`);
     }
   }
   out.push('', `Activities, real-time (webhooks): not built yet`);
   out.push('', ...results.meta.notes.map((note) => `* ${note}`));
   return out.join('\n');
-}
-
-function pad(line: string[], width: number): string[] {
-  if (line.length >= width) return line.slice(0, width - 1).concat(line.slice(width - 1).join(' '));
-  return [...line, ...Array<string>(width - line.length).fill('')];
 }
