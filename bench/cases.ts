@@ -105,12 +105,11 @@ async function syncPhase(
   progress?: () => Promise<{ written: number; expected: number }>,
 ): Promise<PhaseSample> {
   return measure(bench, minCalls, async () => {
-    const started = performance.now();
     const run = await service.syncNow(tenantId, connectionId, timeoutMs).catch(async (error: unknown) => {
       if (!(error instanceof RunTimeoutError) || !progress) throw error;
       // Say how far it got, then stop it so it spends nothing of the next case.
       const done = await progress();
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = error.timeoutMs / 1000;
       await service.abandon(tenantId, connectionId, error.runId).catch(() => undefined);
       throw new Error(
         `timed out after ${seconds.toFixed(0)} s with ${done.written} of ${done.expected} records written ` +
@@ -136,6 +135,29 @@ async function prepare(service: BenchService, crm: BenchCrm, direction: Directio
   // The connect flow's own requests (token exchange, account lookup) are not the sync's.
   bench.sandbox.counters.reset();
   return { bench, tenantId, connectionId };
+}
+
+/** A phase that could not be measured, carrying why. */
+function notRun(reason: string): PhaseSample {
+  return {
+    wallMs: 0,
+    records: 0,
+    calls: 0,
+    minCalls: 0,
+    calls429: 0,
+    cpuMs: 0,
+    byRoute: {},
+    status: 'not run',
+    error: `not run: ${reason}`,
+  };
+}
+
+async function failureAsSample(phase: () => Promise<PhaseSample>): Promise<PhaseSample> {
+  try {
+    return await phase();
+  } catch (error) {
+    return { ...notRun(''), status: 'failed', error: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 export interface SyncCaseResult {
@@ -169,7 +191,11 @@ export async function runSyncCase(
       expected: count,
     }),
   );
-  if (options.firstOnly || first.error) return { first };
+  if (options.firstOnly) return { first };
+  if (first.error) {
+    const skipped = notRun('the first sync did not succeed');
+    return { first, incremental: skipped, noop: skipped };
+  }
 
   const changed = Math.max(1, Math.round(count / 100));
   const localIds = await service.localIds(tenantId, changed);
@@ -177,15 +203,20 @@ export async function runSyncCase(
   // The CRM's newest records, so the two sides' edits are (mostly) different contacts.
   const crmIds = crm.ids(bench.sandbox).slice(-changed);
   for (const [i, id] of crmIds.entries()) crm.edit(bench.sandbox, id, `EditedInCrm${i}`);
-  const incremental = await syncPhase(
-    service,
-    bench,
-    tenantId,
-    connectionId,
-    minimumCalls(bench, localIds.length, crmIds.length),
-    timeoutMs,
+  const incremental = await failureAsSample(() =>
+    syncPhase(
+      service,
+      bench,
+      tenantId,
+      connectionId,
+      minimumCalls(bench, localIds.length, crmIds.length),
+      timeoutMs,
+    ),
   );
-  const noop = await syncPhase(service, bench, tenantId, connectionId, minimumCalls(bench, 0, 0), timeoutMs);
+  if (incremental.error) return { first, incremental, noop: notRun('the incremental run did not succeed') };
+  const noop = await failureAsSample(() =>
+    syncPhase(service, bench, tenantId, connectionId, minimumCalls(bench, 0, 0), timeoutMs),
+  );
   return { first, incremental, noop };
 }
 

@@ -99,12 +99,23 @@ export async function runCrmCases(
       // CRM→PenguinMails first: exports are the runs that may not stop (see above).
       for (const [d, direction] of [...DIRECTIONS.entries()].reverse()) {
         const builders = syncRows[d];
-        await rows.attempt(`${crm.label} ${DIRECTION_LABEL[direction]}`, builders, async () => {
-          const result = await runSyncCase(service, crm, direction, options.count, options.runTimeoutMs);
+        await rows.attempt(`${crm.label} ${DIRECTION_LABEL[direction]}`, [builders[0]], async () => {
+          const result = await runSyncCase(
+            service,
+            crm,
+            direction,
+            options.count,
+            options.runTimeoutMs,
+          ).catch((error: unknown) => {
+            // The first sync failed or overran: the later phases of this case never ran.
+            builders
+              .slice(1)
+              .forEach((builder) => builder.errors.push('not run: the first sync did not succeed'));
+            throw error;
+          });
           PHASES.forEach(([phase], i) => {
             const sample = result[phase];
             if (sample) builders[i].add(sample);
-            else builders[i].errors.push('not run: the first sync did not succeed');
           });
         });
       }

@@ -19,6 +19,8 @@ async function main(): Promise<void> {
     await runCrmCases(service, crm, options, rows, log);
   } finally {
     process.stdout.write(`${JSON.stringify(rows.build())}\n`);
+    // From here on the process only leaves: a run left behind may fail loudly as its database goes away.
+    process.on('uncaughtException', (error) => log(`while stopping: ${message(error)}`));
     // A run still waiting on its rate budget can hold the shutdown; the database is dropped either way.
     await Promise.race([service.stop(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     await service

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
     process.stdout.write(`${JSON.stringify({ baselineRssMb, peakRssMb, sample: first })}\n`);
   } finally {
+    process.on('uncaughtException', () => undefined);
     await Promise.race([service.stop(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     await service.dropDatabase().catch(() => undefined);
   }
