@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -17,11 +17,15 @@ export async function startDatabaseServer(
 ): Promise<BenchDatabaseServer> {
   if (databaseUrl) return { url: databaseUrl, stop: async () => undefined };
   // The same embedded PostgreSQL 17 `npm start` and the Jest global setup use, on a throw-away cluster.
-  const server = await startEmbeddedPostgres({
-    dataDir: mkdtempSync(join(tmpdir(), 'pm-crm-bench-pg-')),
-    persistent: false,
-  });
-  return { url: server.url, stop: () => server.stop() };
+  const dataDir = mkdtempSync(join(tmpdir(), 'pm-crm-bench-pg-'));
+  const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+  return {
+    url: server.url,
+    stop: async () => {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A fresh database on `serverUrl` for one benchmark process, dropped by `drop()`: runs never see old rows. */

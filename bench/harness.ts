@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Global, Module, type DynamicModule } from '@nestjs/common';
@@ -105,6 +105,7 @@ export class BenchService {
     const database = await createBenchDatabase(serverUrl);
     const sandboxes = new Map<string, BenchSandbox>();
     const budget: BudgetSwitch = { declaredLimits: true };
+    let dropDataDir: () => void = () => undefined;
     try {
       for (const crm of crms) {
         const sandbox = crm.createSandbox();
@@ -117,10 +118,13 @@ export class BenchService {
         });
       }
       const token = `bench-${randomBytes(24).toString('hex')}`;
+      // The runtime keeps its generated secrets here; nothing of it outlives the benchmark.
+      const dataDir = mkdtempSync(join(tmpdir(), 'pm-crm-bench-data-'));
+      dropDataDir = () => rmSync(dataDir, { recursive: true, force: true });
       const runtime = await prepareRuntime(
         {
           DATABASE_URL: database.url,
-          DATA_DIR: mkdtempSync(join(tmpdir(), 'pm-crm-bench-')),
+          DATA_DIR: dataDir,
           SERVICE_TOKEN: token,
           PUBLIC_URL,
           LOG_LEVEL: 'silent',
@@ -142,10 +146,14 @@ export class BenchService {
       setupCrmHttp(app);
       await app.listen(0, '127.0.0.1');
       const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-      return new BenchService(budget, app, url, sandboxes, token, runtime, database.drop);
+      return new BenchService(budget, app, url, sandboxes, token, runtime, async () => {
+        dropDataDir();
+        await database.drop();
+      });
     } catch (error) {
       for (const { sandbox } of sandboxes.values()) await sandbox.stop();
       await database.drop().catch(() => undefined);
+      dropDataDir();
       throw error;
     }
   }
