@@ -1,0 +1,188 @@
+import { execFile } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import type { PhaseSample } from './cases';
+import { benchCrm, type BenchCrm } from './crms';
+import type { BenchOptions, BenchSection } from './options';
+import { message, RowSet, type BenchRow } from './rows';
+
+export type { BenchRow } from './rows';
+
+export interface BenchResults {
+  meta: {
+    size: string;
+    count: number;
+    runs: number;
+    startedAt: string;
+    durationMs: number;
+    node: string;
+    /** 1-minute load average at the start and the end: figures taken on a busy machine say so. */
+    loadAverage: { start: number; end: number };
+    cpus: number;
+    cpuModel: string;
+    notes: string[];
+  };
+  rows: BenchRow[];
+  notBuilt: string[];
+}
+
+const NOTES = [
+  'CRM calls are the requests each sandbox counted during the run; min = ⌈writes / records per request⌉ + ⌈reads / read page⌉ (at least one read).',
+  'Wall time is end to end: "Sync now" over the HTTP API until the sync runs list shows the run finished (pg-boss worker polling every 0.5 s included).',
+  'sync: the service as deployed (its PgRateBudget plans from the connector’s declared limits), sandboxes counting but not enforcing limits.',
+  'limits: the sandbox enforces the CRM’s documented limits; ceiling = allowed requests/s × records per request.',
+  'overhead and memory: the service’s rate budget off and the sandbox not enforcing; CPU and RSS include the in-process sandbox (not PostgreSQL).',
+  'peers: the official SDK creating one record per call against the same sandbox; ratio = service records/s ÷ naive records/s (both unthrottled).',
+  'Each CRM’s cases run in a process of their own, then each memory case; a run that overran its case is reported with how far it got.',
+];
+
+const NOT_BUILT = ['activities', 'real-time (webhooks)'];
+
+/**
+ * Runs the benchmark: each CRM's cases in a child process of their own (its sandbox, the service and a fresh
+ * database on `databaseServerUrl`), then the memory cases, one child process each.
+ */
+export async function runBench(
+  options: BenchOptions,
+  databaseServerUrl: string,
+  log: (line: string) => void = () => undefined,
+): Promise<BenchResults> {
+  const startedAt = Date.now();
+  const loadAtStart = loadavg()[0];
+  const crms: BenchCrm[] = options.crms.map(benchCrm);
+  const inProcess = options.sections.filter((section) => section !== 'memory');
+  const rows: BenchRow[] = [];
+
+  if (inProcess.length) {
+    for (const crm of crms) {
+      log(`${crm.label}: starting its sandbox, the service and a database`);
+      try {
+        rows.push(...(await runCrmChild(crm, { ...options, sections: inProcess }, databaseServerUrl, log)));
+      } catch (error) {
+        log(`${crm.label}: FAILED ${message(error)}`);
+        rows.push(...failedRows(crm, inProcess, options, message(error)));
+      }
+    }
+  }
+
+  if (options.sections.includes('memory')) {
+    const memoryRows = new RowSet(log);
+    const crm = crms.find((candidate) => candidate.id === 'hubspot') ?? crms[0];
+    for (const count of options.memoryCounts) {
+      const builder = memoryRows.row('memory', crm.label, 'PenguinMails→CRM first sync (own process)', count);
+      for (let run = 1; run <= options.runs; run++) {
+        await memoryRows.attempt(`${crm.label} memory at ${count}`, [builder], async () => {
+          const result = await runMemoryChild(crm, count, options.runTimeoutMs, databaseServerUrl);
+          builder.add(result.sample);
+          builder.peak.push(result.peakRssMb);
+          builder.baseline.push(result.baselineRssMb);
+        });
+      }
+    }
+    rows.push(...memoryRows.build());
+  }
+
+  return {
+    meta: {
+      size: options.size,
+      count: options.count,
+      runs: options.runs,
+      startedAt: new Date(startedAt).toISOString(),
+      durationMs: Date.now() - startedAt,
+      node: process.version,
+      loadAverage: { start: loadAtStart, end: loadavg()[0] },
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      notes: NOTES,
+    },
+    rows,
+    notBuilt: NOT_BUILT,
+  };
+}
+
+/** One row per asked-for section saying why none of a CRM's cases ran. */
+function failedRows(
+  crm: BenchCrm,
+  sections: BenchSection[],
+  options: BenchOptions,
+  error: string,
+): BenchRow[] {
+  const set = new RowSet(() => undefined);
+  for (const section of sections) set.row(section, crm.label, 'all cases', options.count).errors.push(error);
+  return set.build();
+}
+
+/** Longest a CRM's child may take: every case timing out, plus starting and stopping. */
+function crmChildTimeoutMs(options: BenchOptions): number {
+  const runsPerRound = 2 + 1 + 2 * 3 + 1; // overhead ×2, peers, sync 2 directions × 3 phases, limits
+  return options.runs * runsPerRound * (options.runTimeoutMs + 20_000) + 120_000;
+}
+
+function runChild(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+  log?: (line: string) => void,
+): Promise<string> {
+  const node = [process.execPath, '-r', join(__dirname, 'register.cjs'), join(__dirname, script)];
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      node[0],
+      [...node.slice(1), ...args],
+      {
+        env: { ...process.env, ...env },
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const line = stdout.trim().split('\n').pop() ?? '';
+        if (line.startsWith('{') || line.startsWith('[')) return resolve(line);
+        const reason = error?.killed
+          ? `killed after ${Math.round(timeoutMs / 1000)} s`
+          : (stderr.trim().split('\n').pop() ?? error?.message ?? 'no output');
+        reject(new Error(`${script} failed: ${reason}`));
+      },
+    );
+    if (log) child.stderr?.on('data', (chunk: Buffer) => chunk.toString().trimEnd().split('\n').forEach(log));
+  });
+}
+
+async function runCrmChild(
+  crm: BenchCrm,
+  options: BenchOptions,
+  databaseServerUrl: string,
+  log: (line: string) => void,
+): Promise<BenchRow[]> {
+  const output = await runChild(
+    'crm-child.ts',
+    [crm.id],
+    { BENCH_DATABASE_SERVER: databaseServerUrl, BENCH_OPTIONS: JSON.stringify(options) },
+    crmChildTimeoutMs(options),
+    log,
+  );
+  return JSON.parse(output) as BenchRow[];
+}
+
+interface MemoryChildResult {
+  baselineRssMb: number;
+  peakRssMb: number;
+  sample: PhaseSample;
+}
+
+/** Runs one memory case in a child process (its own maxRSS), on the same database server. */
+async function runMemoryChild(
+  crm: BenchCrm,
+  count: number,
+  timeoutMs: number,
+  databaseServerUrl: string,
+): Promise<MemoryChildResult> {
+  const output = await runChild(
+    'memory-child.ts',
+    [crm.id, String(count), String(timeoutMs)],
+    { BENCH_DATABASE_SERVER: databaseServerUrl },
+    timeoutMs + 120_000,
+  );
+  return JSON.parse(output) as MemoryChildResult;
+}

@@ -1,0 +1,180 @@
+import { Client as HubSpotClient } from '@hubspot/api-client';
+import { Connection as JsforceConnection } from 'jsforce';
+import { HubSpotConnector } from '@pm/connectors/hubspot';
+import { PipedriveConnector } from '@pm/connectors/pipedrive';
+import { SalesforceConnector } from '@pm/connectors/salesforce';
+import type { IntegrationPort } from '@pm/integration-port';
+import {
+  createHubSpotSandbox,
+  createPipedriveSandbox,
+  createSalesforceSandbox,
+  type HubSpotSandbox,
+  type PipedriveSandbox,
+  type RateLimiter,
+  type SalesforceSandbox,
+  type SandboxServer,
+} from '@pm/sandboxes';
+
+/** One contact as the benchmark writes it on either side. */
+export interface BenchPerson {
+  email: string;
+  firstName: string;
+  lastName: string;
+}
+
+/** A CRM's documented limit, as the sandbox enforces it in the "at the real limits" case. */
+export interface RealLimit {
+  /** Human description for the table. */
+  describe: string;
+  /** Requests per second the limit allows over a long run. */
+  requestsPerSecond: number;
+}
+
+/**
+ * What the benchmark needs to know about one CRM: its sandbox, its connector pointed at it, how a user edits a record
+ * there, its documented limits, and the naive one-call-per-record export with the CRM's official SDK (the peer).
+ * Every handle here is a public one: the sandbox's staging helpers and rate limiters, the connector package's entry.
+ */
+export interface BenchCrm<S extends SandboxServer = SandboxServer> {
+  id: 'salesforce' | 'hubspot' | 'pipedrive';
+  label: string;
+  /** The CRM object the contacts sync with (the connection's `objects`). */
+  object: string;
+  createSandbox(): S;
+  connector(sandbox: S): IntegrationPort;
+  /** Creates `count` contacts in the CRM (no API calls counted). */
+  seed(sandbox: S, count: number): void;
+  /** Ids of the live contact records in the CRM. */
+  ids(sandbox: S): string[];
+  /** A user edits one contact's last name in the CRM. */
+  edit(sandbox: S, id: string, lastName: string): void;
+  /** Every limiter that can answer 429 (HubSpot's search has its own). */
+  limiters(sandbox: S): RateLimiter[];
+  /** Makes the sandbox enforce the CRM's documented limits; returns what it enforces. */
+  enforceRealLimits(sandbox: S): RealLimit;
+  /** The naive export: one official-SDK create per person, one after the other. */
+  naiveExport(sandbox: S, people: BenchPerson[]): Promise<void>;
+}
+
+const salesforce: BenchCrm<SalesforceSandbox> = {
+  id: 'salesforce',
+  label: 'Salesforce',
+  object: 'Contact',
+  createSandbox: () => createSalesforceSandbox({ seed: 11 }),
+  connector: (sandbox) =>
+    new SalesforceConnector({
+      clientId: sandbox.oauth.clientId,
+      clientSecret: sandbox.oauth.clientSecret,
+      loginUrl: sandbox.baseUrl,
+    }),
+  seed: (sandbox, count) => void sandbox.seedContacts(count),
+  ids: (sandbox) => sandbox.records('Contact').map((record) => record.id),
+  edit: (sandbox, id, lastName) => void sandbox.editInCrm('Contact', id, { LastName: lastName }),
+  limiters: (sandbox) => [sandbox.rateLimiter],
+  enforceRealLimits: (sandbox) => {
+    // Salesforce limits API calls per 24 h (an allocation, not a window); a per-second budget stands in for it:
+    // 5 requests/s is about 430,000 a day, an Enterprise org's allocation with a few hundred licences.
+    sandbox.rateLimiter.configure({ limit: 5, windowMs: 1_000, enforce: true }, true);
+    return { describe: '5 req/s (daily allocation stand-in)', requestsPerSecond: 5 };
+  },
+  naiveExport: async (sandbox, people) => {
+    const tokens = sandbox.oauth.issueTokensDirectly();
+    const connection = new JsforceConnection({
+      instanceUrl: sandbox.baseUrl,
+      accessToken: tokens.accessToken,
+      version: '59.0',
+    });
+    for (const person of people) {
+      await connection.sobject('Contact').create({
+        Email: person.email,
+        FirstName: person.firstName,
+        LastName: person.lastName,
+      });
+    }
+  },
+};
+
+const hubspot: BenchCrm<HubSpotSandbox> = {
+  id: 'hubspot',
+  label: 'HubSpot',
+  object: 'contacts',
+  createSandbox: () => createHubSpotSandbox({ seed: 12 }),
+  connector: (sandbox) =>
+    new HubSpotConnector({
+      clientId: sandbox.oauth.clientId,
+      clientSecret: sandbox.oauth.clientSecret,
+      apiBaseUrl: sandbox.baseUrl,
+      authorizeUrl: `${sandbox.baseUrl}/oauth/authorize`,
+    }),
+  seed: (sandbox, count) => void sandbox.seedContacts(count),
+  ids: (sandbox) => sandbox.records('contacts').map((record) => record.id),
+  edit: (sandbox, id, lastName) => void sandbox.editInCrm('contacts', id, { lastname: lastName }),
+  limiters: (sandbox) => [sandbox.rateLimiter, sandbox.searchRateLimiter],
+  enforceRealLimits: (sandbox) => {
+    // A public OAuth app: 110 requests per rolling 10 s per account; search 5 per second on its own counter.
+    sandbox.rateLimiter.configure({ limit: 110, windowMs: 10_000, enforce: true }, true);
+    sandbox.searchRateLimiter.configure({ limit: 5, windowMs: 1_000, enforce: true }, true);
+    return { describe: '110 req/10 s, search 5/s', requestsPerSecond: 11 };
+  },
+  naiveExport: async (sandbox, people) => {
+    const tokens = sandbox.oauth.issueTokensDirectly();
+    const client = new HubSpotClient({ accessToken: tokens.accessToken, basePath: sandbox.baseUrl });
+    for (const person of people) {
+      await client.crm.contacts.basicApi.create({
+        properties: { email: person.email, firstname: person.firstName, lastname: person.lastName },
+        associations: [],
+      });
+    }
+  },
+};
+
+const pipedrive: BenchCrm<PipedriveSandbox> = {
+  id: 'pipedrive',
+  label: 'Pipedrive',
+  object: 'persons',
+  createSandbox: () => createPipedriveSandbox({ seed: 13 }),
+  connector: (sandbox) =>
+    new PipedriveConnector({
+      clientId: sandbox.oauth.clientId,
+      clientSecret: sandbox.oauth.clientSecret,
+      oauthBaseUrl: sandbox.baseUrl,
+      apiBaseUrl: sandbox.baseUrl,
+    }),
+  seed: (sandbox, count) => void sandbox.seedContacts(count),
+  ids: (sandbox) => sandbox.records('persons').map((record) => String(record.id)),
+  edit: (sandbox, id, lastName) => void sandbox.editInCrm('persons', id, { last_name: lastName }),
+  limiters: (sandbox) => [sandbox.rateLimiter],
+  enforceRealLimits: (sandbox) => {
+    // The burst limit of the lowest plan: 80 requests per rolling 2 s per company (token budget left out).
+    sandbox.rateLimiter.configure({ limit: 80, windowMs: 2_000, enforce: true }, true);
+    return { describe: '80 req/2 s', requestsPerSecond: 40 };
+  },
+  naiveExport: async (sandbox, people) => {
+    // The official `pipedrive` SDK's v2 client is a thin generated wrapper; plain fetch is what most integrations do.
+    const tokens = sandbox.oauth.issueTokensDirectly();
+    for (const person of people) {
+      const response = await fetch(`${sandbox.baseUrl}/api/v2/persons`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: `${person.firstName} ${person.lastName}`,
+          emails: [{ value: person.email, primary: true, label: 'work' }],
+        }),
+      });
+      if (!response.ok) throw new Error(`Pipedrive POST /api/v2/persons answered ${response.status}`);
+      await response.arrayBuffer();
+    }
+  },
+};
+
+export const BENCH_CRMS: readonly BenchCrm[] = [
+  salesforce as unknown as BenchCrm,
+  hubspot as unknown as BenchCrm,
+  pipedrive as unknown as BenchCrm,
+];
+
+export function benchCrm(id: string): BenchCrm {
+  const crm = BENCH_CRMS.find((candidate) => candidate.id === id);
+  if (!crm) throw new Error(`unknown CRM "${id}" (salesforce, hubspot, pipedrive)`);
+  return crm;
+}

@@ -1,0 +1,111 @@
+export type BenchSize = 'small' | 'medium' | 'large';
+export type BenchSection = 'sync' | 'limits' | 'overhead' | 'memory' | 'peers';
+export const ALL_SECTIONS: readonly BenchSection[] = ['sync', 'limits', 'overhead', 'memory', 'peers'];
+
+export interface BenchOptions {
+  size: BenchSize;
+  /** Contacts per first sync. */
+  count: number;
+  /** Contacts per first sync at the real limits (smaller: the limits make it slow by design). */
+  limitsCount: number;
+  /** Contacts the naive peer exports (and the limits-off export it is compared with). */
+  peerCount: number;
+  /** Contacts per memory case (one child process each). */
+  memoryCounts: number[];
+  runs: number;
+  crms: string[];
+  sections: BenchSection[];
+  /** Longest one sync run may take before its case is reported as timed out. */
+  runTimeoutMs: number;
+  out: string;
+  strict: boolean;
+}
+
+const SIZES: Record<BenchSize, Omit<BenchOptions, 'size' | 'crms' | 'sections' | 'out' | 'strict'>> = {
+  small: {
+    count: 1_000,
+    limitsCount: 200,
+    peerCount: 1_000,
+    memoryCounts: [1_000],
+    runs: 1,
+    runTimeoutMs: 30_000,
+  },
+  medium: {
+    count: 10_000,
+    limitsCount: 1_000,
+    peerCount: 10_000,
+    memoryCounts: [10_000],
+    runs: 3,
+    runTimeoutMs: 900_000,
+  },
+  large: {
+    count: 100_000,
+    limitsCount: 5_000,
+    peerCount: 10_000,
+    memoryCounts: [10_000, 100_000],
+    runs: 3,
+    runTimeoutMs: 3_600_000,
+  },
+};
+
+export const USAGE = `npm run bench -- [--size small|medium|large] [--runs N] [--crm salesforce,hubspot,pipedrive]
+                   [--only sync,limits,overhead,memory,peers] [--count N] [--out bench/results.json] [--strict]
+  --size   small: 1,000 contacts, 1 run; medium (default): 10,000, 3 runs; large: 100,000, 3 runs
+  --strict exit 1 when any case failed or timed out (default: report the error in its row and exit 0)`;
+
+function list(value: string, allowed: readonly string[], name: string): string[] {
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  const unknown = items.filter((item) => !allowed.includes(item));
+  if (unknown.length) throw new Error(`--${name}: unknown ${unknown.join(', ')} (${allowed.join(', ')})`);
+  return items;
+}
+
+function positiveInt(value: string | undefined, name: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} must be a positive integer`);
+  return number;
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"\n${USAGE}`);
+    const [name, inline] = arg.slice(2).split('=', 2);
+    if (name === 'strict' || name === 'help') flags.set(name, 'true');
+    else flags.set(name, inline ?? argv[++i] ?? '');
+  }
+  if (flags.has('help')) throw new Error(USAGE);
+  const known = ['size', 'runs', 'crm', 'only', 'count', 'out', 'strict'];
+  const unknown = [...flags.keys()].filter((name) => !known.includes(name));
+  if (unknown.length) throw new Error(`unknown option --${unknown[0]}\n${USAGE}`);
+
+  const size = (flags.get('size') ?? 'medium') as BenchSize;
+  if (!(size in SIZES)) throw new Error(`--size must be small, medium or large`);
+  const preset = SIZES[size];
+  const count = flags.has('count') ? positiveInt(flags.get('count'), 'count') : preset.count;
+  return {
+    size,
+    ...preset,
+    count,
+    ...(flags.has('count')
+      ? {
+          limitsCount: Math.min(preset.limitsCount, count),
+          peerCount: Math.min(preset.peerCount, count),
+          memoryCounts: [count],
+        }
+      : {}),
+    runs: flags.has('runs') ? positiveInt(flags.get('runs'), 'runs') : preset.runs,
+    crms: list(
+      flags.get('crm') ?? 'salesforce,hubspot,pipedrive',
+      ['salesforce', 'hubspot', 'pipedrive'],
+      'crm',
+    ),
+    sections: list(flags.get('only') ?? ALL_SECTIONS.join(','), ALL_SECTIONS, 'only') as BenchSection[],
+    out: flags.get('out') ?? 'bench/results.json',
+    strict: flags.get('strict') === 'true',
+  };
+}
