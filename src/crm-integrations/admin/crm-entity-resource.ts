@@ -45,6 +45,11 @@ export interface CrmResourcePolicy {
   permissions: { superadmin: CrmAdminOperation[]; tenant_admin: CrmAdminOperation[] };
   /** Tenant ids are the workspace ids PenguinMails already uses, so they are typed in on creation. */
   primaryKeyEditableOnCreate?: boolean;
+  /**
+   * Properties only the system sets (the OAuth flow, the sync): shown, never taken from a form, whatever the
+   * request carries. Where a token is sent (a connection's instance URL, provider, account) is one of them.
+   */
+  systemProperties?: readonly string[];
   /** Virtual fields (a password) turned into entity data, and server-side rules; may throw a ValidationError. */
   beforeWrite?: (input: CrmWriteInput, runtime: AdminJsRuntime) => Promise<void> | void;
   /**
@@ -134,6 +139,7 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
       private readonly referenceIds: ReadonlyMap<string, string>,
       private readonly editableId: boolean,
       private readonly required: boolean,
+      private readonly systemSet: boolean,
     ) {
       super({ path: entityProperty.name });
     }
@@ -144,7 +150,7 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
 
     override isEditable(): boolean {
       if (this.isId()) return this.editableId;
-      return !['createdAt', 'updatedAt'].includes(this.entityProperty.name);
+      return !this.systemSet && !['createdAt', 'updatedAt'].includes(this.entityProperty.name);
     }
 
     /** Required in the form only when neither the database nor the entity fills it in. */
@@ -215,6 +221,7 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
             referenceIds,
             !!policy.primaryKeyEditableOnCreate,
             this.requiredOnCreate.has(prop.name),
+            policy.systemProperties?.includes(prop.name) ?? false,
           ),
         ]),
       );

@@ -99,6 +99,19 @@ export const CRM_RESOURCE_DEFINITIONS: CrmResourceDefinition[] = [
       resourceId: 'CrmConnection',
       tenantPath: 'tenant',
       permissions: { superadmin: ALL, tenant_admin: ALL },
+      // Set by the OAuth flow and the sync only: the instance URL, provider and account decide where the
+      // connection's token is sent, so a form that could change them could send it anywhere.
+      systemProperties: [
+        'tenant',
+        'provider',
+        'status',
+        'crmAccountId',
+        'crmUserId',
+        'instanceUrl',
+        'connectedAt',
+        'disconnectedAt',
+        'lastSyncAt',
+      ],
       beforeWrite: async ({ data }, runtime) => {
         if ('settings' in data) data.settings = await checkedConnectionSettings(data.settings, runtime);
       },
@@ -109,16 +122,11 @@ export const CRM_RESOURCE_DEFINITIONS: CrmResourceDefinition[] = [
       titleProperty: 'provider',
       listProperties: ['provider', 'label', 'tenant', 'status', 'health', 'crmAccountName', 'lastSyncAt'],
       editProperties: [
-        'tenant',
-        'provider',
         'label',
-        'status',
         'statusReason',
         'health',
         'healthReason',
-        'crmAccountId',
         'crmAccountName',
-        'instanceUrl',
         'settings',
         'nextSyncAt',
       ],
