@@ -5,3 +5,4 @@ export * from './retry';
 export * from './rate-budget';
 export * from './http-facts';
 export * from './http-status';
+export * from './api-hosts';

@@ -31,4 +31,6 @@ export const PIPEDRIVE_HTTP_FACTS: HttpFacts = {
     scope: 'scope',
     instanceUrl: 'api_domain',
   },
+  // Each company's API domain is `https://{company}.pipedrive.com`.
+  allowedApiHosts: ['*.pipedrive.com'],
 };
