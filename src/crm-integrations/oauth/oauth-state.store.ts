@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { OAuthState, SecretBox, Tenant } from '@pm/domain';
 import { CRM_ORM } from '../database/crm-database';
+import { readBindingCookie } from './oauth-browser-binding';
 
 /** How long a sign-in link stays valid. */
 export const OAUTH_STATE_TTL_MS = 10 * 60 * 1000;
@@ -29,7 +30,8 @@ export interface VerifiedState {
 /**
  * OAuth `state` in PostgreSQL, in the shape passport-oauth2's state stores take: random, bound to tenant and
  * provider, single-use and expiring in 10 minutes, with the PKCE verifier sealed beside it. A replayed, expired or
- * foreign state fails verification and nothing is stored.
+ * foreign state fails verification and nothing is stored. A state is also bound, once, to the browser that opened
+ * its start link (`bindBrowser`), and consumed only with that browser's binding cookie.
  */
 @Injectable()
 export class OAuthStateStore {
@@ -74,14 +76,51 @@ export class OAuthStateStore {
   }
 
   /**
+   * Binds an unused, unexpired, not yet bound state to the browser opening its start link: returns the random
+   * cookie value (only its hash is stored) and the PKCE challenge for the authorize URL, or null when the link is
+   * expired, used, for another CRM, or already opened in a browser.
+   */
+  async bindBrowser(
+    provider: string,
+    state: string | undefined,
+  ): Promise<{ binding: string; codeChallenge?: string } | null> {
+    if (!state) return null;
+    const stateHash = hashState(state);
+    const binding = randomBytes(32).toString('base64url');
+    const rows = await this.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ id: string }[]>(
+        `update oauth_states set browser_binding = ?
+          where state_hash = ? and provider = ? and browser_binding is null and used_at is null
+            and expires_at > now()
+          returning id`,
+        [hashState(binding), stateHash, provider],
+      );
+    if (rows.length === 0) return null;
+    const record = await this.orm.em
+      .fork()
+      .findOneOrFail(OAuthState, rows[0].id, { populate: ['codeVerifier'] });
+    const verifier =
+      record.codeVerifier && record.keyId
+        ? this.box.open({ keyId: record.keyId, sealed: record.codeVerifier }, stateHash)
+        : undefined;
+    return {
+      binding,
+      codeChallenge: verifier ? createHash('sha256').update(verifier).digest('base64url') : undefined,
+    };
+  }
+
+  /**
    * Consumes a state for `provider`: marks it used in the same statement that checks it is unused and unexpired,
    * so two callbacks racing with one state cannot both pass. Returns the PKCE verifier (or true) and the state.
    */
   async consume(
     provider: string,
     state: string | undefined,
+    browserBinding: string | undefined,
   ): Promise<{ verifier: string | true; state: VerifiedState } | null> {
-    if (!state) return null;
+    if (!state || !browserBinding) return null;
     const stateHash = hashState(state);
     const rows = await this.orm.em
       .fork()
@@ -89,8 +128,9 @@ export class OAuthStateStore {
       .execute<{ id: string }[]>(
         `update oauth_states set used_at = now()
           where state_hash = ? and provider = ? and used_at is null and expires_at > now()
+            and browser_binding = ?
           returning id`,
-        [stateHash, provider],
+        [stateHash, provider, hashState(browserBinding)],
       );
     if (rows.length === 0) return null;
     const record = await this.orm.em
@@ -125,7 +165,7 @@ export class OAuthStateStore {
         callback: (error: Error) => void,
       ) => callback(new Error('Sign-in links are issued by POST /api/v1/tenants/:tenantId/connections')),
       verify: (
-        _req: unknown,
+        req: Parameters<typeof readBindingCookie>[0],
         providedState: string,
         _meta: unknown,
         callback: (
@@ -134,12 +174,14 @@ export class OAuthStateStore {
           state?: VerifiedState | { message: string },
         ) => void,
       ) => {
-        this.consume(provider, providedState).then(
+        this.consume(provider, providedState, readBindingCookie(req, providedState)).then(
           (result) =>
             result
               ? callback(null, result.verifier, result.state)
               : callback(null, false, {
-                  message: 'This sign-in link has expired, was already used, or belongs to another CRM.',
+                  message:
+                    'This sign-in link has expired, was already used, belongs to another CRM, or was started ' +
+                    'in another browser.',
                 }),
           (error: Error) => callback(error, false),
         );

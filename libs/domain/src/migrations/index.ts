@@ -3,6 +3,7 @@ import { Migration20261124000000_initial } from './Migration20261124000000_initi
 import { Migration20261124100000_oauth_states } from './Migration20261124100000_oauth_states';
 import { Migration20261124110000_rate_budgets } from './Migration20261124110000_rate_budgets';
 import { Migration20261124120000_sync_retry_items } from './Migration20261124120000_sync_retry_items';
+import { Migration20261205000000_oauth_browser_binding } from './Migration20261205000000_oauth_browser_binding';
 
 /**
  * Committed migrations, in order, listed explicitly so the compiled build and ts-jest load the same classes.
@@ -13,4 +14,8 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261124100000_oauth_states', class: Migration20261124100000_oauth_states },
   { name: 'Migration20261124110000_rate_budgets', class: Migration20261124110000_rate_budgets },
   { name: 'Migration20261124120000_sync_retry_items', class: Migration20261124120000_sync_retry_items },
+  {
+    name: 'Migration20261205000000_oauth_browser_binding',
+    class: Migration20261205000000_oauth_browser_binding,
+  },
 ];
