@@ -82,4 +82,18 @@ describe('AdminJS connection resource (security)', () => {
     const audit = await orm.em.fork().find(AuditLogEntry, { targetId: connectionId });
     expect(JSON.stringify(audit.map((entry) => entry.after))).not.toContain('127.0.0.1:9');
   });
+
+  it('offers no "new" connection to anyone: a connection comes only from the OAuth flow', async () => {
+    const resource = connections();
+    for (const identity of [superadmin, acmeAdmin]) {
+      expect(await resource.decorate().actions.new.isAccessible(identity as never)).toBe(false);
+      await expect(
+        resource.create(
+          { provider: 'salesforce', label: 'By hand', status: 'connected' },
+          contextOf(identity, resource),
+        ),
+      ).rejects.toThrow();
+    }
+    expect(await orm.em.fork().count(CrmConnection, { label: 'By hand' })).toBe(0);
+  });
 });

@@ -107,6 +107,16 @@ function isUuidColumn(prop: EntityProperty | undefined): boolean {
   return prop?.columnTypes?.[0] === 'uuid' || prop?.type === 'uuid';
 }
 
+/** Whether `value` can be a value of the key column `prop` (a uuid, an integer, or text). */
+function isWellFormedKey(prop: EntityProperty | undefined, value: string): boolean {
+  if (isUuidColumn(prop)) return UUID.test(value);
+  const column = prop?.columnTypes?.[0] ?? '';
+  if (/^(bigint|int|integer|smallint|serial|bigserial)/.test(column) || prop?.type === 'number') {
+    return /^\d{1,18}$/.test(value);
+  }
+  return true;
+}
+
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
@@ -602,8 +612,8 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
         else if (type === 'reference' || prop.primary) {
           const target =
             type === 'reference' ? prop.targetMeta?.properties[prop.targetMeta.primaryKeys[0]] : prop;
-          // A malformed id matches nothing (instead of a database error about the uuid syntax).
-          where[element.path] = isUuidColumn(target) && !UUID.test(value) ? null : value;
+          // A malformed id matches nothing (instead of a database error about the uuid or integer syntax).
+          where[element.path] = isWellFormedKey(target, value) ? value : null;
         } else if (hasFixedValues) where[element.path] = value;
         else where[element.path] = { $ilike: `%${escapeLike(value)}%` };
       }

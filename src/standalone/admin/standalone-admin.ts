@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DynamicModule } from '@nestjs/common';
+import { Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { MikroORM } from '@mikro-orm/core';
 import type { AdminJSOptions, CurrentAdmin } from 'adminjs';
 import type { SessionOptions } from 'express-session';
@@ -13,6 +14,13 @@ import {
   loadAdminJs,
   useOneShotComponentBundling,
 } from '../../crm-integrations/admin';
+import {
+  adminSecurityMiddleware,
+  adminErrorHandler,
+  csrfScriptPath,
+  mountAroundAdminRouter,
+} from '../../crm-integrations/admin/admin-security';
+import { LoginThrottle } from '../../crm-integrations/admin/admin-login-throttle';
 import type { StandaloneRuntime } from '../runtime';
 import { describeAdminLogin, ensureFirstAdmin, type FirstAdminLogin } from './first-admin';
 
@@ -23,7 +31,7 @@ export const ADMIN_COOKIE_NAME = 'pm_crm_admin';
 interface AdminModuleOptions {
   adminJsOptions: AdminJSOptions;
   auth: {
-    authenticate: (email: string, password: string) => Promise<CurrentAdmin | null>;
+    authenticate: (email: string, password: string, context?: object) => Promise<CurrentAdmin | null>;
     cookieName: string;
     cookiePassword: string;
     /** @adminjs/express: failed logins allowed per IP and window before the form refuses. */
@@ -48,6 +56,10 @@ export interface StandaloneAdmin {
   describeLogin(baseUrl: string): string;
 }
 
+/** Security headers and CSRF checks in front of AdminJS's router, once AdminJS is mounted. */
+@Module({})
+class AdminSecurityModule {}
+
 /**
  * AdminJS for the standalone service, mounted at /admin through @adminjs/nestjs with the plugin's contribution and
  * a login against AdminUser. The ESM-only modules are loaded here, before Nest builds the module tree.
@@ -67,6 +79,7 @@ export async function loadStandaloneAdmin(runtime: StandaloneRuntime): Promise<S
   await esmImport('@adminjs/express');
   await useOneShotComponentBundling();
   let firstAdmin: FirstAdminLogin = { kind: 'existing' };
+  const loginThrottle = new LoginThrottle();
 
   const module = AdminModule.createAdminAsync({
     inject: [CRM_ORM],
@@ -87,25 +100,53 @@ export async function loadStandaloneAdmin(runtime: StandaloneRuntime): Promise<S
           componentLoader: crm.componentLoader,
           locale: crm.locale,
           branding: { companyName: 'PenguinMails CRM Integrations', withMadeWithLove: false },
+          // Adds the CSRF token to the page's POSTs (admin-security.ts).
+          assets: { scripts: [csrfScriptPath(ADMIN_ROOT_PATH)] },
         },
         auth: {
-          authenticate: (email, password) => authenticateAdminUser(orm, email, password),
+          // Throttled per account and address (admin-login-throttle.ts), not AdminJS's per-address lockout.
+          authenticate: loginThrottle.guard((email, password) => authenticateAdminUser(orm, email, password)),
           cookieName: ADMIN_COOKIE_NAME,
           cookiePassword: runtime.sessionSecret,
-          maxRetries: { count: 10, duration: 60 },
         },
         // Sessions live in memory: a restart logs everyone out, which is acceptable for an admin console.
         sessionOptions: {
           resave: false,
           saveUninitialized: false,
-          cookie: { httpOnly: true, sameSite: 'lax', secure: runtime.publicUrl.startsWith('https://') },
+          // Secure whenever served over https: always with an https PUBLIC_URL, else per request (TLS or a proxy's
+          // X-Forwarded-Proto).
+          proxy: true,
+          cookie: {
+            httpOnly: true,
+            sameSite: 'lax',
+            secure: runtime.publicUrl.startsWith('https://') ? true : 'auto',
+          },
         },
       };
     },
   });
 
+  const security = adminSecurityMiddleware({
+    rootPath: ADMIN_ROOT_PATH,
+    loginPath: `${ADMIN_ROOT_PATH}/login`,
+    sessionCookieName: ADMIN_COOKIE_NAME,
+    secret: runtime.sessionSecret,
+    publicUrl: runtime.publicUrl,
+  });
+  @Injectable()
+  class AdminSecurityMount implements OnApplicationBootstrap {
+    constructor(private readonly host: HttpAdapterHost) {}
+    onApplicationBootstrap(): void {
+      mountAroundAdminRouter(
+        this.host.httpAdapter.getInstance(),
+        security,
+        adminErrorHandler(ADMIN_ROOT_PATH),
+      );
+    }
+  }
+
   return {
-    module,
+    module: { module: AdminSecurityModule, imports: [module], providers: [AdminSecurityMount] },
     describeLogin: (baseUrl) => describeAdminLogin(`${baseUrl}${ADMIN_ROOT_PATH}`, firstAdmin),
   };
 }
