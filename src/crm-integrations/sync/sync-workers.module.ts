@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { SYNC_SCHEDULER_ENABLED, SyncScheduler } from './sync-scheduler';
+import { SyncRunReaper } from './sync-run-reaper';
 import { SyncWorker } from './sync-worker';
 
 export interface SyncWorkersOptions {
@@ -22,6 +23,7 @@ export class SyncWorkersModule {
         { provide: SYNC_SCHEDULER_ENABLED, useValue: options.scheduler ?? true },
         SyncScheduler,
         SyncWorker,
+        SyncRunReaper,
       ],
     };
   }
