@@ -1,5 +1,14 @@
 import { BadRequestException } from '@nestjs/common';
-import type { ProblemDetails } from './problem-details.filter';
+
+/** The problem+json shape (as ProblemDetails in problem-details.filter.ts, which imports this file). */
+interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  invalidParams?: { name: string; reason: string }[];
+}
 
 /**
  * Nest turns the body parser's SyntaxError into a BadRequestException carrying the parser's message, which quotes
