@@ -203,12 +203,18 @@ export class BenchService {
       `/api/v1/tenants/${tenantId}/connections`,
       { provider: crm.id },
     );
-    const redirect = await approveAuthorization(started.authorizeUrl);
+    // The answer is our start link: opening it binds the sign-in to this "browser" with a cookie, then redirects
+    // to the CRM's consent page; the callback must bring the cookie back.
+    const start = await fetch(started.authorizeUrl, { redirect: 'manual' });
+    const location = start.headers.get('location');
+    if (start.status !== 302 || !location) throw new Error(`${crm.label} start link answered ${start.status}`);
+    const cookie = (start.headers.getSetCookie?.() ?? []).map((value) => value.split(';')[0]).join('; ');
+    const redirect = await approveAuthorization(location);
     if (!redirect.code) throw new Error(`${crm.label} consent answered ${redirect.error ?? 'no code'}`);
     const callback = new URL(redirect.url.pathname, this.url);
     callback.searchParams.set('code', redirect.code);
     callback.searchParams.set('state', redirect.state ?? '');
-    const page = await fetch(callback);
+    const page = await fetch(callback, { headers: { cookie } });
     if (page.status !== 200) throw new Error(`${crm.label} OAuth callback answered ${page.status}`);
     const [connection] = await this.api<{ id: string }[]>('GET', `/api/v1/tenants/${tenantId}/connections`);
     await this.api('PATCH', `/api/v1/tenants/${tenantId}/connections/${connection.id}/settings`, {

@@ -17,7 +17,7 @@ import { CRM_ORM } from '../../src/crm-integrations';
 import { createStandaloneApp } from '../../src/standalone/bootstrap';
 import { prepareRuntime } from '../../src/standalone/runtime';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { launchBrowser, logIn } from './browser';
+import { csrfHeader, launchBrowser, logIn } from './browser';
 
 // AdminJS writes its component bundle into ADMIN_JS_TMP_DIR (default ./.adminjs): one folder per test file, so
 // test files bundling at the same time never read each other's half-written bundle.
@@ -173,7 +173,7 @@ describe('AdminJS in the standalone service', () => {
     it("cannot change another tenant's connection, and its own changes are audited", async () => {
       const refused = await page.request.post(
         `${baseUrl}/admin/api/resources/CrmConnection/records/${betaConnectionId}/edit`,
-        { multipart: { label: 'Taken over' } },
+        { multipart: { label: 'Taken over' }, headers: await csrfHeader(page, baseUrl) },
       );
       expect(((await refused.json()) as { notice?: { type: string } }).notice?.type).toBe('error');
       const em = orm.em.fork();
@@ -181,7 +181,10 @@ describe('AdminJS in the standalone service', () => {
 
       const edited = await page.request.post(
         `${baseUrl}/admin/api/resources/CrmConnection/records/${acmeConnectionId}/edit`,
-        { multipart: { label: 'Acme HubSpot (EU)', tenant: 'beta' } },
+        {
+          multipart: { label: 'Acme HubSpot (EU)', tenant: 'beta' },
+          headers: await csrfHeader(page, baseUrl),
+        },
       );
       expect(edited.ok()).toBe(true);
       const connection = await em.fork().findOneOrFail(CrmConnection, acmeConnectionId);
@@ -202,12 +205,20 @@ describe('AdminJS in the standalone service', () => {
     });
 
     it('creates records only in its own tenant', async () => {
-      const created = await page.request.post(`${baseUrl}/admin/api/resources/CrmConnection/actions/new`, {
-        multipart: { provider: 'pipedrive', label: 'Sneaky Pipedrive', tenant: 'beta' },
+      // Connections come only from the OAuth flow; an admin user is a record a tenant admin may create.
+      const created = await page.request.post(`${baseUrl}/admin/api/resources/CrmAdminUser/actions/new`, {
+        multipart: {
+          email: 'sneaky@acme.example',
+          password: 'sneaky-password',
+          role: 'superadmin',
+          tenant: 'beta',
+        },
+        headers: await csrfHeader(page, baseUrl),
       });
       expect(created.ok()).toBe(true);
-      const row = await orm.em.fork().findOneOrFail(CrmConnection, { label: 'Sneaky Pipedrive' });
-      expect(row.tenant.id).toBe('acme');
+      const row = await orm.em.fork().findOneOrFail(AdminUser, { email: 'sneaky@acme.example' });
+      expect(row.tenant?.id).toBe('acme');
+      expect(row.role).toBe('tenant_admin');
     });
   });
 });

@@ -33,3 +33,13 @@ export async function logIn(
   await page.locator('input[name="password"]').fill(credentials.password);
   await Promise.all([page.waitForLoadState('load'), page.locator('input[name="password"]').press('Enter')]);
 }
+
+/**
+ * The CSRF header AdminJS's own page adds to its POSTs (admin-security.ts), for tests that POST to the AdminJS API
+ * directly with the page's session.
+ */
+export async function csrfHeader(page: Page, baseUrl: string): Promise<Record<string, string>> {
+  const script = await (await page.request.get(`${baseUrl}/admin/csrf.js`)).text();
+  const token = JSON.parse(/var token = ("[^"]*")/.exec(script)?.[1] ?? '""') as string;
+  return { 'X-CSRF-Token': token };
+}

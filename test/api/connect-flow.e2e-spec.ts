@@ -11,6 +11,7 @@ import {
 } from '../../src/crm-integrations/repositories';
 import { TokenVault } from '../../src/crm-integrations/vault/token-vault';
 import { openSealedTokens } from '../support/connect-flow-kit';
+import { OAuthBrowser } from '../support/oauth-browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -20,6 +21,7 @@ import { startTestApp, type TestApp } from '../support/test-app';
 describe('connect flow and token vault', () => {
   let testApp: TestApp;
   let http: ReturnType<typeof request>;
+  let browser: OAuthBrowser;
   let crm: InMemoryCrm;
   let connector: InMemoryConnector;
   let orm: MikroORM;
@@ -29,7 +31,7 @@ describe('connect flow and token vault', () => {
   async function signIn(authorizeUrl: string): Promise<request.Response> {
     const { code, state, redirectUri } = crm.approveAuthorization(authorizeUrl);
     const callback = new URL(redirectUri);
-    return http.get(callback.pathname).query({ code, state });
+    return browser.callback(callback.pathname, { code, state });
   }
 
   async function startConnect(body: Record<string, unknown> = {}) {
@@ -38,7 +40,9 @@ describe('connect flow and token vault', () => {
       .set(platform())
       .send({ provider: 'in-memory', ...body })
       .expect(201);
-    return response.body as { authorizeUrl: string; expiresAt: string };
+    const started = response.body as { authorizeUrl: string; expiresAt: string };
+    // The API answers a start link on this service; the browser follows it to the CRM's authorize URL.
+    return { ...started, authorizeUrl: await browser.open(started.authorizeUrl) };
   }
 
   const sealedTokens = (connectionId: string) => openSealedTokens(testApp, connectionId);
@@ -51,6 +55,7 @@ describe('connect flow and token vault', () => {
       { connectors: { 'in-memory': connector } },
     );
     http = request(testApp.app.getHttpServer());
+    browser = new OAuthBrowser(http);
     orm = testApp.app.get<MikroORM>(CRM_ORM);
     await http.put('/api/v1/tenants/acme').set(platform()).send({ name: 'Acme' }).expect(200);
   });
@@ -123,32 +128,35 @@ describe('connect flow and token vault', () => {
   it('refuses a replayed, tampered or expired state with a clear page, storing nothing', async () => {
     const { authorizeUrl } = await startConnect();
     const { code, state } = crm.approveAuthorization(authorizeUrl);
-    const ok = await http.get('/oauth/in-memory/callback').query({ code, state });
+    const ok = await browser.callback('/oauth/in-memory/callback', { code, state });
     expect(ok.status).toBe(200);
-    const replay = await http.get('/oauth/in-memory/callback').query({ code, state });
+    const replay = await browser.callback('/oauth/in-memory/callback', { code, state });
     expect(replay.status).toBe(400);
     expect(replay.text).toContain(
-      'This sign-in link has expired, was already used, or belongs to another CRM.',
+      'This sign-in link has expired, was already used, belongs to another CRM, or was started in another browser.',
     );
 
     const tampered = crm.approveAuthorization((await startConnect()).authorizeUrl);
-    const forged = await http
-      .get('/oauth/in-memory/callback')
-      .query({ code: tampered.code, state: `${tampered.state}x` });
+    const forged = await browser.callback('/oauth/in-memory/callback', {
+      code: tampered.code,
+      state: `${tampered.state}x`,
+    });
     expect(forged.status).toBe(400);
 
     const expiring = crm.approveAuthorization((await startConnect()).authorizeUrl);
     await orm.em
       .getConnection()
       .execute(`update oauth_states set expires_at = now() - interval '1 second' where used_at is null`);
-    const late = await http
-      .get('/oauth/in-memory/callback')
-      .query({ code: expiring.code, state: expiring.state });
+    const late = await browser.callback('/oauth/in-memory/callback', {
+      code: expiring.code,
+      state: expiring.state,
+    });
     expect(late.status).toBe(400);
 
-    const denied = await http
-      .get('/oauth/in-memory/callback')
-      .query({ error: 'access_denied', error_description: 'The user said no' });
+    const denied = await browser.callback('/oauth/in-memory/callback', {
+      error: 'access_denied',
+      error_description: 'The user said no',
+    });
     expect(denied.status).toBe(400);
     expect(denied.text).toContain('The user said no');
     expect(await orm.em.fork().count(CrmConnection, {})).toBe(1);

@@ -78,10 +78,18 @@ describe('demo mode: npm start with no CRM configured', () => {
         body: JSON.stringify({ provider }),
       });
       expect(started.status).toBe(201);
-      const { authorizeUrl } = (await started.json()) as { authorizeUrl: string };
-      const redirect = await approveAuthorization(authorizeUrl);
+      const { authorizeUrl: startUrl } = (await started.json()) as { authorizeUrl: string };
+      // The browser opens our start link, which sets the cookie binding the sign-in to it, then the CRM's page.
+      const start = await fetch(startUrl, { redirect: 'manual' });
+      expect(start.status).toBe(302);
+      const binding = start.headers.getSetCookie().find((cookie) => cookie.startsWith('pm_crm_oauth_'));
+      expect(binding).toMatch(/HttpOnly/i);
+      const redirect = await approveAuthorization(start.headers.get('location')!);
       expect(redirect.url.toString().startsWith(`http://localhost:`)).toBe(true);
-      const page = await fetch(redirect.url, { redirect: 'manual' });
+      const page = await fetch(redirect.url, {
+        redirect: 'manual',
+        headers: { Cookie: binding!.split(';')[0] },
+      });
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('Connected to');
     }

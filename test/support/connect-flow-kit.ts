@@ -12,6 +12,7 @@ import { approveAuthorization, type SandboxServer } from '@pm/sandboxes';
 import { CRM_ORM } from '../../src/crm-integrations';
 import { TokenVault } from '../../src/crm-integrations/vault/token-vault';
 import { startTestApp, type TestApp } from './test-app';
+import { OAuthBrowser } from './oauth-browser';
 
 /** The public URL the app runs under in these tests; the CRM redirects the browser to its callback there. */
 export const CONNECT_FLOW_PUBLIC_URL = 'http://crm.test';
@@ -94,7 +95,8 @@ interface ConnectionView {
   instanceUrl: string | null;
 }
 
-const REFUSED_STATE_PAGE = 'This sign-in link has expired, was already used, or belongs to another CRM.';
+const REFUSED_STATE_PAGE =
+  'This sign-in link has expired, was already used, belongs to another CRM, or was started in another browser.';
 
 /**
  * The whole connect flow through the app with one CRM's connector pointed at that CRM's sandbox: our API hands out
@@ -112,6 +114,7 @@ export function describeConnectFlowAgainstSandbox(
     let sandbox: SandboxServer;
     let testApp: TestApp;
     let http: ReturnType<typeof request>;
+    let browser: OAuthBrowser;
     let vault: TokenVault;
     let orm: MikroORM;
     let connectionId: string;
@@ -129,14 +132,15 @@ export function describeConnectFlowAgainstSandbox(
         .set(platform())
         .send({ provider: fixture.provider, ...body })
         .expect(201);
-      return (response.body as { authorizeUrl: string }).authorizeUrl;
+      // The API answers a start link on this service; the browser follows it to the CRM's authorize URL.
+      return browser.open((response.body as { authorizeUrl: string }).authorizeUrl);
     }
 
     /** The browser: the sandbox's consent page, Allow, then the redirect to our callback. */
     async function signIn(authorizeUrl: string): Promise<request.Response> {
       const redirect = await approveAuthorization(authorizeUrl);
       expect(redirect.url.pathname).toBe(callbackPath());
-      return http.get(redirect.url.pathname).query({ code: redirect.code, state: redirect.state });
+      return browser.callback(redirect.url.pathname, { code: redirect.code, state: redirect.state });
     }
 
     const connection = async (): Promise<ConnectionView> =>
@@ -174,6 +178,7 @@ export function describeConnectFlowAgainstSandbox(
         { connectors: { [fixture.provider]: connector } },
       );
       http = request(testApp.app.getHttpServer());
+      browser = new OAuthBrowser(http);
       vault = testApp.app.get(TokenVault);
       orm = testApp.app.get<MikroORM>(CRM_ORM);
       await http.put('/api/v1/tenants/acme').set(platform()).send({ name: 'Acme' }).expect(200);
@@ -246,16 +251,17 @@ export function describeConnectFlowAgainstSandbox(
     it('refuses a tampered state and a replayed one without calling the CRM or storing anything', async () => {
       const redirect = await approveAuthorization(await startConnect());
       const tokenCalls = count(fixture.routes.token);
-      const forged = await http
-        .get(callbackPath())
-        .query({ code: redirect.code, state: `${redirect.state}x` });
+      const forged = await browser.callback(callbackPath(), {
+        code: redirect.code,
+        state: `${redirect.state}x`,
+      });
       expect(forged.status).toBe(400);
       expect(forged.text).toContain(REFUSED_STATE_PAGE);
       expect(count(fixture.routes.token)).toBe(tokenCalls);
 
-      const accepted = await http.get(callbackPath()).query({ code: redirect.code, state: redirect.state });
+      const accepted = await browser.callback(callbackPath(), { code: redirect.code, state: redirect.state });
       expect(accepted.status).toBe(200);
-      const replay = await http.get(callbackPath()).query({ code: redirect.code, state: redirect.state });
+      const replay = await browser.callback(callbackPath(), { code: redirect.code, state: redirect.state });
       expect(replay.status).toBe(400);
       expect(replay.text).toContain(REFUSED_STATE_PAGE);
       // Only the accepted callback exchanged its code at the CRM; it signed in to the same account again.

@@ -1,4 +1,5 @@
 import type { CrmSession, ProviderId, TokenSet } from '@pm/integration-port';
+import { checkApiHost } from './api-hosts';
 import type { RateLimitState } from './rate-budget';
 
 /**
@@ -13,6 +14,11 @@ export interface HttpFacts {
   pagination: PaginationFacts;
   rateLimitHeaders: RateLimitHeaderFacts;
   tokenResponse: TokenResponseFacts;
+  /**
+   * The CRM's own API hosts, where an account's API base (`tokenResponse.instanceUrl`) may point: host patterns
+   * such as `*.my.salesforce.com` (https only). See api-hosts.ts.
+   */
+  allowedApiHosts?: readonly string[];
 }
 
 export type PaginationStyle = 'cursor' | 'link' | 'offset' | 'none';
@@ -208,11 +214,16 @@ export function resolveBaseUrl(
   return facts.baseUrl.replace('{instanceUrl}', session.instanceUrl.replace(/\/+$/, ''));
 }
 
-/** The token fields of a token endpoint's answer, read with the connector's field names. */
+/**
+ * The token fields of a token endpoint's answer, read with the connector's field names. An API base the answer
+ * names must be on `allowedApiHosts` (the connector's resolved list, else its facts' defaults): a token response
+ * never decides on its own where the token goes.
+ */
 export function readTokenResponse(
-  facts: Pick<HttpFacts, 'tokenResponse'>,
+  facts: Pick<HttpFacts, 'tokenResponse' | 'provider' | 'allowedApiHosts'>,
   body: Record<string, unknown>,
   nowMs: number = Date.now(),
+  allowedApiHosts: readonly string[] | undefined = facts.allowedApiHosts,
 ): Omit<TokenSet, 'account'> {
   const fields = facts.tokenResponse;
   const accessToken = body[fields.accessToken];
@@ -230,7 +241,12 @@ export function readTokenResponse(
   const instanceUrl = text(fields.instanceUrl);
   if (refreshToken !== undefined) tokens.refreshToken = refreshToken;
   if (scope !== undefined) tokens.scope = scope;
-  if (instanceUrl !== undefined) tokens.instanceUrl = instanceUrl;
+  if (instanceUrl !== undefined) {
+    tokens.instanceUrl =
+      allowedApiHosts === undefined
+        ? instanceUrl
+        : checkApiHost(facts.provider, instanceUrl, allowedApiHosts);
+  }
   if (expiresIn !== undefined && Number.isFinite(expiresIn) && expiresIn > 0) {
     tokens.expiresAt = new Date(nowMs + expiresIn * 1000);
   }

@@ -8,3 +8,4 @@ export * from './http-status';
 export * from './batches';
 export * from './pool';
 export * from './email';
+export * from './api-hosts';

@@ -45,6 +45,11 @@ export interface CrmResourcePolicy {
   permissions: { superadmin: CrmAdminOperation[]; tenant_admin: CrmAdminOperation[] };
   /** Tenant ids are the workspace ids PenguinMails already uses, so they are typed in on creation. */
   primaryKeyEditableOnCreate?: boolean;
+  /**
+   * Properties only the system sets (the OAuth flow, the sync): shown, never taken from a form, whatever the
+   * request carries. Where a token is sent (a connection's instance URL, provider, account) is one of them.
+   */
+  systemProperties?: readonly string[];
   /** Virtual fields (a password) turned into entity data, and server-side rules; may throw a ValidationError. */
   beforeWrite?: (input: CrmWriteInput, runtime: AdminJsRuntime) => Promise<void> | void;
   /**
@@ -102,6 +107,16 @@ function isUuidColumn(prop: EntityProperty | undefined): boolean {
   return prop?.columnTypes?.[0] === 'uuid' || prop?.type === 'uuid';
 }
 
+/** Whether `value` can be a value of the key column `prop` (a uuid, an integer, or text). */
+function isWellFormedKey(prop: EntityProperty | undefined, value: string): boolean {
+  if (isUuidColumn(prop)) return UUID.test(value);
+  const column = prop?.columnTypes?.[0] ?? '';
+  if (/^(bigint|int|integer|smallint|serial|bigserial)/.test(column) || prop?.type === 'number') {
+    return /^\d{1,18}$/.test(value);
+  }
+  return true;
+}
+
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
@@ -134,6 +149,7 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
       private readonly referenceIds: ReadonlyMap<string, string>,
       private readonly editableId: boolean,
       private readonly required: boolean,
+      private readonly systemSet: boolean,
     ) {
       super({ path: entityProperty.name });
     }
@@ -144,7 +160,7 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
 
     override isEditable(): boolean {
       if (this.isId()) return this.editableId;
-      return !['createdAt', 'updatedAt'].includes(this.entityProperty.name);
+      return !this.systemSet && !['createdAt', 'updatedAt'].includes(this.entityProperty.name);
     }
 
     /** Required in the form only when neither the database nor the entity fills it in. */
@@ -215,6 +231,7 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
             referenceIds,
             !!policy.primaryKeyEditableOnCreate,
             this.requiredOnCreate.has(prop.name),
+            policy.systemProperties?.includes(prop.name) ?? false,
           ),
         ]),
       );
@@ -595,8 +612,8 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
         else if (type === 'reference' || prop.primary) {
           const target =
             type === 'reference' ? prop.targetMeta?.properties[prop.targetMeta.primaryKeys[0]] : prop;
-          // A malformed id matches nothing (instead of a database error about the uuid syntax).
-          where[element.path] = isUuidColumn(target) && !UUID.test(value) ? null : value;
+          // A malformed id matches nothing (instead of a database error about the uuid or integer syntax).
+          where[element.path] = isWellFormedKey(target, value) ? value : null;
         } else if (hasFixedValues) where[element.path] = value;
         else where[element.path] = { $ilike: `%${escapeLike(value)}%` };
       }

@@ -58,6 +58,7 @@ export interface CrmResourceDefinition {
 
 const ALL: CrmAdminOperation[] = ['read', 'create', 'edit', 'delete'];
 const READ: CrmAdminOperation[] = ['read'];
+const EDIT_DELETE: CrmAdminOperation[] = ['read', 'edit', 'delete'];
 const ADMIN_ROLES: AdminRole[] = ['superadmin', 'tenant_admin'];
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -98,7 +99,21 @@ export const CRM_RESOURCE_DEFINITIONS: CrmResourceDefinition[] = [
       entity: CrmConnection,
       resourceId: 'CrmConnection',
       tenantPath: 'tenant',
-      permissions: { superadmin: ALL, tenant_admin: ALL },
+      // A connection is created only by the OAuth connect flow (it has credentials or it is not a connection).
+      permissions: { superadmin: EDIT_DELETE, tenant_admin: EDIT_DELETE },
+      // Set by the OAuth flow and the sync only: the instance URL, provider and account decide where the
+      // connection's token is sent, so a form that could change them could send it anywhere.
+      systemProperties: [
+        'tenant',
+        'provider',
+        'status',
+        'crmAccountId',
+        'crmUserId',
+        'instanceUrl',
+        'connectedAt',
+        'disconnectedAt',
+        'lastSyncAt',
+      ],
       beforeWrite: async ({ data }, runtime) => {
         if ('settings' in data) data.settings = await checkedConnectionSettings(data.settings, runtime);
       },
@@ -109,16 +124,11 @@ export const CRM_RESOURCE_DEFINITIONS: CrmResourceDefinition[] = [
       titleProperty: 'provider',
       listProperties: ['provider', 'label', 'tenant', 'status', 'health', 'crmAccountName', 'lastSyncAt'],
       editProperties: [
-        'tenant',
-        'provider',
         'label',
-        'status',
         'statusReason',
         'health',
         'healthReason',
-        'crmAccountId',
         'crmAccountName',
-        'instanceUrl',
         'settings',
         'nextSyncAt',
       ],
@@ -377,9 +387,11 @@ export function crmResourceActions(
       guard: 'Revoke this token? Calls made with it will be refused from now on.',
       isAccessible: (context: ActionContext) =>
         allowed('delete')(context) && !context.record?.param('revokedAt'),
-      handler: async (_request: ActionRequest, _response: ActionResponse, context: ActionContext) => {
+      handler: async (request: ActionRequest, _response: ActionResponse, context: ActionContext) => {
         const resource = context.resource as unknown as CrmEntityResource;
         const recordId = context.record?.id() ?? '';
+        // State changes only on POST (CSRF-checked): a GET, e.g. a link on another site, only shows the token.
+        if (request.method !== 'post') return { record: context.record?.toJSON(context.currentAdmin) };
         await resource.change(recordId, context, 'delete', 'revoked', (_em, row) => {
           (row as ServiceToken).revokedAt = new Date();
         });

@@ -219,11 +219,22 @@ function encodeCursor(contact: Contact): string {
   return Buffer.from(`${contact.updatedAt.toISOString()}|${contact.id}`, 'utf8').toString('base64url');
 }
 
+const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** PostgreSQL's timestamptz and JavaScript's Date agree on years 1..9999; a cursor outside is not ours. */
+const CURSOR_YEARS = { min: 1970, max: 9999 };
+
 function decodeCursor(cursor?: string): { updatedAt: Date; id: string } | undefined {
   if (!cursor) return undefined;
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const updatedAt = new Date(at);
-  if (!id || Number.isNaN(updatedAt.getTime())) {
+  const year = updatedAt.getUTCFullYear();
+  if (
+    !id ||
+    !CURSOR_ID.test(id) ||
+    Number.isNaN(updatedAt.getTime()) ||
+    year < CURSOR_YEARS.min ||
+    year > CURSOR_YEARS.max
+  ) {
     throw new ValidationProblem([{ name: 'cursor', reason: 'is not a cursor this API returned' }]);
   }
   return { updatedAt, id };

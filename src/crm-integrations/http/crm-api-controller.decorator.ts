@@ -2,6 +2,7 @@ import { applyDecorators, Controller, UseFilters, UseGuards, UsePipes } from '@n
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ServiceAuthGuard } from '../auth/service-auth.guard';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { BodyShapePipe } from './body-shape.pipe';
 import { apiValidationPipe } from './validation.pipe';
 
 export const API_PREFIX = 'api/v1';
@@ -16,7 +17,8 @@ export function CrmApiController(path: string, tag: string): ClassDecorator {
     ApiTags(tag),
     ApiBearerAuth(),
     UseGuards(ServiceAuthGuard),
-    UsePipes(apiValidationPipe),
+    // The body's shape (depth, NUL, lone surrogates, prototype keys) before any DTO code touches it.
+    UsePipes(new BodyShapePipe(), apiValidationPipe),
     UseFilters(ProblemDetailsFilter),
   );
 }

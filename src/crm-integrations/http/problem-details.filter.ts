@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { requestErrorProblem } from './request-errors';
 
 /** One invalid field, named as the client sent it ("settings.direction"). */
 export interface InvalidParam {
@@ -51,15 +52,29 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const context = host.switchToHttp();
     const response = context.getResponse<Response>();
     const request = context.getRequest<Request>();
-    const problem = this.toProblem(exception);
+    const problem = requestErrorProblem(exception, request.originalUrl) ?? this.toProblem(exception);
     problem.instance = request.originalUrl?.split('?')[0];
-    if (problem.status >= 500) {
-      this.logger.error(
-        exception instanceof Error ? exception.message : 'Unknown error',
-        (exception as Error)?.stack,
-      );
-    }
+    if (problem.status >= 500) this.logInternalError(exception);
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+
+  /**
+   * An internal error at error level says what failed and where (name, driver code, stack frames) but not its
+   * message: a database error's message holds the SQL with its parameters, i.e. a contact's details. The message
+   * goes to debug level, for when someone turns it on to diagnose.
+   */
+  private logInternalError(exception: unknown): void {
+    if (!(exception instanceof Error)) {
+      this.logger.error('Unknown error (not an Error instance)');
+      return;
+    }
+    const code = (exception as { code?: unknown }).code;
+    const frames = (exception.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+    this.logger.error(
+      `${exception.constructor.name}${typeof code === 'string' ? ` (${code})` : ''}`,
+      frames.join('\n'),
+    );
+    this.logger.debug(exception.message);
   }
 
   private toProblem(exception: unknown): ProblemDetails {

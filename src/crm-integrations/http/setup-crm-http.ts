@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { answerClientErrorsAsProblems } from './client-error-problem';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 /**
@@ -33,5 +34,8 @@ export function setupCrmHttp(
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   // Errors raised before any controller (a body the JSON parser rejects, an unknown route) also leave as
   // problem+json. A host that mounts the plugin beside its own routes may leave this off.
-  if (options.problemJsonEverywhere !== false) app.useGlobalFilters(new ProblemDetailsFilter());
+  if (options.problemJsonEverywhere !== false) {
+    app.useGlobalFilters(new ProblemDetailsFilter());
+    answerClientErrorsAsProblems(app.getHttpServer());
+  }
 }

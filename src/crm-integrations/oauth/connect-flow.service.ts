@@ -23,7 +23,8 @@ import { TokenVault } from '../vault/token-vault';
 import type { DisconnectResponseDto, StartConnectionDto, StartConnectionResponseDto } from './connect.dto';
 import { createCrmOAuthStrategy, strategyName, type OAuthCallbackResult } from './crm-oauth.strategy';
 import { renderOAuthResultPage } from './oauth-result.page';
-import { OAuthStateStore, type VerifiedState } from './oauth-state.store';
+import { clearBindingCookie, setBindingCookie } from './oauth-browser-binding';
+import { OAUTH_STATE_TTL_MS, OAuthStateStore, type VerifiedState } from './oauth-state.store';
 
 /** The seed's "Connect" and "Authenticate" steps, and disconnecting. */
 @Injectable()
@@ -91,12 +92,46 @@ export class ConnectFlowService implements OnModuleInit {
       returnTo: dto.returnTo,
       actor: auth.actor,
     });
-    const authorizeUrl = port.buildAuthorizeUrl({
-      state: issued.state,
-      redirectUri: this.callbackUrl(dto.provider),
-      codeChallenge: issued.codeChallenge,
+    // A first-party start link: the browser that opens it is bound to the state, then sent on to the CRM.
+    const startUrl = new URL(`${this.options.publicUrl}/oauth/${encodeURIComponent(dto.provider)}/start`);
+    startUrl.searchParams.set('state', issued.state);
+    return { authorizeUrl: startUrl.toString(), expiresAt: issued.expiresAt.toISOString() };
+  }
+
+  /**
+   * GET /oauth/:provider/start: binds the state to this browser (a cookie, once) and redirects to the CRM's
+   * authorize URL. A second browser opening the same link is refused, so only the browser that started the flow
+   * can complete it.
+   */
+  async openStartLink(provider: string, state: string | undefined, res: Response): Promise<void> {
+    const bound = this.registry.has(provider) ? await this.states.bindBrowser(provider, state) : null;
+    if (!bound || !state) {
+      res
+        .status(400)
+        .type('html')
+        .send(
+          renderOAuthResultPage({
+            ok: false,
+            message:
+              'This sign-in link has expired, was already opened, or belongs to another CRM. Start connecting again.',
+          }),
+        );
+      return;
+    }
+    setBindingCookie(res, {
+      provider,
+      state,
+      binding: bound.binding,
+      secure: this.options.publicUrl.startsWith('https://'),
+      maxAgeMs: OAUTH_STATE_TTL_MS,
     });
-    return { authorizeUrl, expiresAt: issued.expiresAt.toISOString() };
+    const authorizeUrl = this.registry.get(provider).buildAuthorizeUrl({
+      state,
+      redirectUri: this.callbackUrl(provider),
+      codeChallenge: bound.codeChallenge,
+    });
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, authorizeUrl);
   }
 
   /** The CRM redirects the user's browser here. Passport verifies; we store; the user sees a clear page. */
@@ -116,6 +151,8 @@ export class ConnectFlowService implements OnModuleInit {
         result: OAuthCallbackResult | false,
         info: { state?: VerifiedState; message?: string },
       ) => {
+        const state = typeof req.query.state === 'string' ? req.query.state : undefined;
+        clearBindingCookie(res, provider, state);
         if (error || !result || !info?.state) {
           const message = error
             ? `The CRM sign-in could not be completed: ${error instanceof Error ? error.message : String(error)}`

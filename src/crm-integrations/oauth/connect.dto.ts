@@ -30,7 +30,11 @@ export class StartConnectionDto {
 }
 
 export class StartConnectionResponseDto {
-  @ApiProperty({ description: "Send the user's browser here to sign in to the CRM" })
+  @ApiProperty({
+    description:
+      "Send the user's browser here (a start link on this service, valid once): it binds the sign-in to that " +
+      "browser and forwards it to the CRM's sign-in page",
+  })
   authorizeUrl!: string;
 
   @ApiProperty({ description: 'The sign-in link stops working after this time' })

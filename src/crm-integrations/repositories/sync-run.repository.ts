@@ -124,4 +124,24 @@ export class SyncRunRepository extends CrmRepository {
     }
     await em.flush();
   }
+  /** Every run marked running, with its connection (candidates for the orphaned-run check). */
+  async findRunning(): Promise<{ id: string; connectionId: string }[]> {
+    const runs = await this.fork().find(SyncRun, { status: 'running' }, { fields: ['id', 'connection'] });
+    return runs.map((run) => ({ id: run.id, connectionId: run.connection.id }));
+  }
+
+  /**
+   * Ends a run that is still running as failed with `reason` and makes its connection due at once; false when the
+   * run had already ended. The caller holds the connection's lock, so no worker can be running it.
+   */
+  async failOrphaned(runId: string, connectionId: string, reason: string): Promise<boolean> {
+    const em = this.fork();
+    const run = await em.findOne(SyncRun, { id: runId, status: 'running' });
+    if (!run) return false;
+    Object.assign(run, { status: 'failed', finishedAt: new Date(), error: reason });
+    const connection = await em.findOne(CrmConnection, { id: connectionId });
+    if (connection) connection.nextSyncAt = new Date();
+    await em.flush();
+    return true;
+  }
 }

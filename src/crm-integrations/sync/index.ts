@@ -34,4 +34,4 @@ export const SYNC_PROVIDERS = [
 ];
 
 /** What the feature module exports for SyncWorkersModule (and hosts). */
-export const SYNC_EXPORTS = [SyncQueue, SyncRuns, SyncExecutor, SyncService];
+export const SYNC_EXPORTS = [SyncQueue, SyncLocks, SyncRuns, SyncExecutor, SyncService];

@@ -95,6 +95,21 @@ export class SyncQueue implements OnApplicationShutdown {
     return ids.join(',');
   }
 
+  /** Fails the queue's active jobs of a run whose worker died, so they do not sit active until expiry. */
+  async failActiveJobsOfRun(runId: string, reason: string): Promise<number> {
+    const boss = await this.start();
+    const schema = this.crmOptions.database.schema ? `${this.crmOptions.database.schema}_pgboss` : 'pgboss';
+    const rows = await boss
+      .getDb()
+      .executeSql(
+        `select id from ${schema}.job where name = $1 and state = 'active' and data->>'runId' = $2`,
+        [CONTACT_SYNC_QUEUE, runId],
+      );
+    const ids = (rows as { rows: { id: string }[] }).rows.map((row) => row.id);
+    for (const id of ids) await boss.fail(CONTACT_SYNC_QUEUE, id, { reason });
+    return ids.length;
+  }
+
   /** Stops fetching; jobs in flight finish first. */
   async stopWorkers(): Promise<void> {
     if (this.boss) await this.boss.offWork(CONTACT_SYNC_QUEUE);

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ActivityDeliveryWorker } from '../activities/activity-delivery.worker';
 import { SYNC_SCHEDULER_ENABLED, SyncScheduler } from './sync-scheduler';
+import { SyncRunReaper } from './sync-run-reaper';
 import { SyncWorker } from './sync-worker';
 
 export interface SyncWorkersOptions {
@@ -24,6 +25,7 @@ export class SyncWorkersModule {
         SyncScheduler,
         SyncWorker,
         ActivityDeliveryWorker,
+        SyncRunReaper,
       ],
     };
   }

@@ -16,6 +16,24 @@ interface StoredTokens {
   scope?: string;
 }
 
+const hostOf = (url: string | null | undefined): string => {
+  try {
+    return new URL(url ?? '').host;
+  } catch {
+    return String(url);
+  }
+};
+
+/** Whether a refreshed token's API base is on another origin than the connection's. */
+function movedHost(stored: string | null | undefined, fresh: string | undefined): boolean {
+  if (!stored || !fresh) return false;
+  try {
+    return new URL(stored).origin !== new URL(fresh).origin;
+  } catch {
+    return true;
+  }
+}
+
 /** Refresh this long before the CRM says the access token expires, so a call never starts with a dying token. */
 const EXPIRY_SKEW_MS = 60_000;
 
@@ -81,6 +99,15 @@ export class TokenVault {
             const fresh = await port.refreshTokens(tokens.refreshToken, {
               instanceUrl: connection.instanceUrl ?? undefined,
             });
+            if (movedHost(connection.instanceUrl, fresh.instanceUrl)) {
+              // A refresh never moves an account to another host: the new token is not used or stored.
+              throw new CrmError(
+                CrmErrorCode.AUTH_REVOKED,
+                `the refreshed token names another API host (${hostOf(fresh.instanceUrl)}) than this ` +
+                  `connection uses (${hostOf(connection.instanceUrl)}); reconnect to confirm the account`,
+                { provider: connection.provider },
+              );
+            }
             if (fresh.instanceUrl) connection.instanceUrl = fresh.instanceUrl;
             Object.assign(credential, this.seal(connectionId, fresh, tokens));
             return this.toSession(connection, {

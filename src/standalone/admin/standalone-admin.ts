@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { MikroORM } from '@mikro-orm/core';
 import type { AdminJSOptions, CurrentAdmin, Locale } from 'adminjs';
 import type { SessionOptions } from 'express-session';
@@ -13,6 +14,13 @@ import {
   loadAdminJs,
   useOneShotComponentBundling,
 } from '../../crm-integrations/admin';
+import {
+  adminSecurityMiddleware,
+  adminErrorHandler,
+  csrfScriptPath,
+  mountAroundAdminRouter,
+} from '../../crm-integrations/admin/admin-security';
+import { LoginThrottle } from '../../crm-integrations/admin/admin-login-throttle';
 import type { StandaloneRuntime } from '../runtime';
 import { adminSessionStore } from './admin-session-store';
 import { describeAdminLogin, ensureFirstAdmin, type FirstAdminLogin } from './first-admin';
@@ -52,7 +60,7 @@ class StandaloneAdminModule {}
 interface AdminModuleOptions {
   adminJsOptions: AdminJSOptions;
   auth: {
-    authenticate: (email: string, password: string) => Promise<CurrentAdmin | null>;
+    authenticate: (email: string, password: string, context?: object) => Promise<CurrentAdmin | null>;
     cookieName: string;
     cookiePassword: string;
     /** @adminjs/express: failed logins allowed per IP and window before the form refuses. */
@@ -97,6 +105,7 @@ export async function loadStandaloneAdmin(runtime: StandaloneRuntime): Promise<S
   await useOneShotComponentBundling();
   let firstAdmin: FirstAdminLogin = { kind: 'existing' };
   const sessions = adminSessionStore(runtime.databaseUrl, runtime.env.DATABASE_SCHEMA);
+  const loginThrottle = new LoginThrottle();
 
   const module = AdminModule.createAdminAsync({
     inject: [CRM_ORM],
@@ -117,26 +126,58 @@ export async function loadStandaloneAdmin(runtime: StandaloneRuntime): Promise<S
           componentLoader: crm.componentLoader,
           locale: brandedLocale(crm.locale),
           branding: { companyName: BRAND, logo: false, withMadeWithLove: false },
+          // Adds the CSRF token to the page's POSTs (admin-security.ts).
+          assets: { scripts: [csrfScriptPath(ADMIN_ROOT_PATH)] },
         },
         auth: {
-          authenticate: (email, password) => authenticateAdminUser(orm, email, password),
+          // Throttled per account and address (admin-login-throttle.ts), not AdminJS's per-address lockout.
+          authenticate: loginThrottle.guard((email, password) => authenticateAdminUser(orm, email, password)),
           cookieName: ADMIN_COOKIE_NAME,
           cookiePassword: runtime.sessionSecret,
-          maxRetries: { count: 10, duration: 60 },
         },
         // Sessions live in PostgreSQL: a restart keeps everyone logged in.
         sessionOptions: {
           store: sessions.store,
           resave: false,
           saveUninitialized: false,
-          cookie: { httpOnly: true, sameSite: 'lax', secure: runtime.publicUrl.startsWith('https://') },
+          // Secure whenever served over https: always with an https PUBLIC_URL, else per request (TLS or a proxy's
+          // X-Forwarded-Proto).
+          proxy: true,
+          cookie: {
+            httpOnly: true,
+            sameSite: 'lax',
+            secure: runtime.publicUrl.startsWith('https://') ? true : 'auto',
+          },
         },
       };
     },
   });
 
+  const security = adminSecurityMiddleware({
+    rootPath: ADMIN_ROOT_PATH,
+    loginPath: `${ADMIN_ROOT_PATH}/login`,
+    sessionCookieName: ADMIN_COOKIE_NAME,
+    secret: runtime.sessionSecret,
+    publicUrl: runtime.publicUrl,
+  });
+  @Injectable()
+  class AdminSecurityMount implements OnApplicationBootstrap {
+    constructor(private readonly host: HttpAdapterHost) {}
+    onApplicationBootstrap(): void {
+      mountAroundAdminRouter(
+        this.host.httpAdapter.getInstance(),
+        security,
+        adminErrorHandler(ADMIN_ROOT_PATH),
+      );
+    }
+  }
+
   return {
-    module: { module: StandaloneAdminModule, imports: [module, sessions.module] },
+    module: {
+      module: StandaloneAdminModule,
+      imports: [module, sessions.module],
+      providers: [AdminSecurityMount],
+    },
     describeLogin: (baseUrl) => describeAdminLogin(`${baseUrl}${ADMIN_ROOT_PATH}`, firstAdmin),
   };
 }

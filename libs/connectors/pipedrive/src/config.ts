@@ -1,4 +1,6 @@
+import { resolveAllowedApiHosts } from '@pm/connector-kit';
 import type { RateLimitPolicy } from '@pm/integration-port';
+import { PIPEDRIVE_HTTP_FACTS } from './http-facts';
 
 /** How to reach Pipedrive (or its sandbox) and how hard to push it. Client id and secret come from configuration. */
 export interface PipedriveConnectorConfig {
@@ -24,6 +26,8 @@ export interface PipedriveConnectorConfig {
   readOverlapMs?: number;
   /** The account's limits as data: default the burst window of 80 requests / 2 s and 30,000 daily tokens. */
   rateLimits?: RateLimitPolicy[];
+  /** Where a company's `api_domain` may point (default Pipedrive's own hosts); the configured bases are added. */
+  allowedApiHosts?: string[];
 }
 
 export interface ResolvedPipedriveConfig {
@@ -36,6 +40,7 @@ export interface ResolvedPipedriveConfig {
   maxConcurrency: number;
   readOverlapMs: number;
   rateLimits: RateLimitPolicy[];
+  allowedApiHosts: string[];
 }
 
 /**
@@ -49,15 +54,22 @@ export const DEFAULT_PIPEDRIVE_RATE_LIMITS: RateLimitPolicy[] = [
 ];
 
 export function resolvePipedriveConfig(config: PipedriveConnectorConfig): ResolvedPipedriveConfig {
+  const oauthBaseUrl = (config.oauthBaseUrl ?? 'https://oauth.pipedrive.com').replace(/\/+$/, '');
+  const apiBaseUrl = (config.apiBaseUrl ?? 'https://api.pipedrive.com').replace(/\/+$/, '');
   return {
     clientId: config.clientId,
     clientSecret: config.clientSecret,
-    oauthBaseUrl: (config.oauthBaseUrl ?? 'https://oauth.pipedrive.com').replace(/\/+$/, ''),
-    apiBaseUrl: (config.apiBaseUrl ?? 'https://api.pipedrive.com').replace(/\/+$/, ''),
+    oauthBaseUrl,
+    apiBaseUrl,
     requestTimeoutMs: config.requestTimeoutMs ?? 30_000,
     maxWriteBatch: config.maxWriteBatch ?? 100,
     maxConcurrency: config.maxConcurrency ?? 5,
     readOverlapMs: config.readOverlapMs ?? 1_000,
     rateLimits: config.rateLimits ?? DEFAULT_PIPEDRIVE_RATE_LIMITS,
+    allowedApiHosts: resolveAllowedApiHosts(
+      PIPEDRIVE_HTTP_FACTS.allowedApiHosts ?? [],
+      config.allowedApiHosts,
+      [oauthBaseUrl, apiBaseUrl],
+    ),
   };
 }

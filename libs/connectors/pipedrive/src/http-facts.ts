@@ -31,6 +31,8 @@ export const PIPEDRIVE_HTTP_FACTS: HttpFacts = {
     scope: 'scope',
     instanceUrl: 'api_domain',
   },
+  // Each company's API domain is `https://{company}.pipedrive.com`.
+  allowedApiHosts: ['*.pipedrive.com'],
 };
 
 /** The person search (`GET /api/v2/persons/search`): the same cursor paging, its items under `data.items`. */

@@ -90,8 +90,9 @@ export class PipedriveOAuth {
   private readTokens(body: Record<string, unknown>, fallbackInstanceUrl?: string): Omit<TokenSet, 'account'> {
     let tokens: Omit<TokenSet, 'account'>;
     try {
-      tokens = readTokenResponse(PIPEDRIVE_HTTP_FACTS, body);
+      tokens = readTokenResponse(PIPEDRIVE_HTTP_FACTS, body, Date.now(), this.config.allowedApiHosts);
     } catch (error) {
+      if (error instanceof CrmError) throw error;
       throw new CrmError(CrmErrorCode.UNKNOWN, (error as Error).message, { provider: PIPEDRIVE_PROVIDER });
     }
     tokens.instanceUrl = (tokens.instanceUrl ?? fallbackInstanceUrl ?? this.config.apiBaseUrl).replace(

@@ -1,3 +1,6 @@
+import { resolveAllowedApiHosts } from '@pm/connector-kit';
+import { SALESFORCE_HTTP_FACTS } from './http-facts';
+
 /** What the Salesforce connector is configured with: the connected app and the hosts it talks to. */
 export interface SalesforceConnectorConfig {
   /** The connected app's consumer key. */
@@ -25,6 +28,8 @@ export interface SalesforceConnectorConfig {
   activityKeyField?: string;
   /** Daily API request allocation to plan with until `Sforce-Limit-Info` says otherwise (default 15,000). */
   dailyApiRequests?: number;
+  /** Where an org's `instance_url` may point (default Salesforce's own hosts); `loginUrl`'s origin is added. */
+  allowedApiHosts?: string[];
 }
 
 export interface ResolvedSalesforceConfig {
@@ -36,6 +41,7 @@ export interface ResolvedSalesforceConfig {
   defaultScopes: string[];
   activityKeyField?: string;
   dailyApiRequests: number;
+  allowedApiHosts: string[];
 }
 
 export const DEFAULT_LOGIN_URL = 'https://login.salesforce.com';
@@ -52,14 +58,20 @@ export function resolveConfig(config: SalesforceConnectorConfig): ResolvedSalesf
       `Salesforce connector: apiVersion must look like "59.0" and be 46.0 or later, got "${apiVersion}"`,
     );
   }
+  const loginUrl = (config.loginUrl ?? DEFAULT_LOGIN_URL).replace(/\/+$/, '');
   return {
     clientId: config.clientId,
     clientSecret: config.clientSecret,
-    loginUrl: (config.loginUrl ?? DEFAULT_LOGIN_URL).replace(/\/+$/, ''),
+    loginUrl,
     apiVersion,
     timeoutMs: config.timeoutMs ?? 60_000,
     defaultScopes: config.defaultScopes ?? ['api', 'refresh_token'],
     activityKeyField: config.activityKeyField,
     dailyApiRequests: config.dailyApiRequests ?? 15_000,
+    allowedApiHosts: resolveAllowedApiHosts(
+      SALESFORCE_HTTP_FACTS.allowedApiHosts ?? [],
+      config.allowedApiHosts,
+      [loginUrl],
+    ),
   };
 }

@@ -24,4 +24,6 @@ export const SALESFORCE_HTTP_FACTS: HttpFacts = {
     scope: 'scope',
     instanceUrl: 'instance_url',
   },
+  // Org instances and My Domains (`acme.my.salesforce.com`, `na1.salesforce.com`, government and Hyperforce hosts).
+  allowedApiHosts: ['*.salesforce.com', '*.force.com', '*.salesforce.mil', '*.cloudforce.com'],
 };

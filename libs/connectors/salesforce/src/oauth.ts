@@ -94,7 +94,7 @@ export class SalesforceOAuth {
   }
 
   private tokenSet(body: SalesforceTokenResponse): TokenSet {
-    const tokens = readTokenResponse(SALESFORCE_HTTP_FACTS, body);
+    const tokens = readTokenResponse(SALESFORCE_HTTP_FACTS, body, Date.now(), this.config.allowedApiHosts);
     // The identity URL ends in /id/{orgId}/{userId}: the org is the CRM account.
     const identity = /\/id\/([A-Za-z0-9]{15,18})\/([A-Za-z0-9]{15,18})\/?$/.exec(body.id ?? '');
     if (!identity || !tokens.instanceUrl) {

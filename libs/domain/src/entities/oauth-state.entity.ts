@@ -52,4 +52,11 @@ export class OAuthState {
 
   @Property({ type: 'datetime', nullable: true })
   usedAt?: Date | null;
+
+  /**
+   * SHA-256 of the cookie set in the browser that opened the start link (once); the callback must carry it, so a
+   * code obtained in another browser cannot complete this flow.
+   */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  browserBinding?: string | null;
 }

@@ -3,6 +3,7 @@ import { Migration20261124000000_initial } from './Migration20261124000000_initi
 import { Migration20261124100000_oauth_states } from './Migration20261124100000_oauth_states';
 import { Migration20261124110000_rate_budgets } from './Migration20261124110000_rate_budgets';
 import { Migration20261124120000_sync_retry_items } from './Migration20261124120000_sync_retry_items';
+import { Migration20261205000000_oauth_browser_binding } from './Migration20261205000000_oauth_browser_binding';
 import { Migration20261205100000_activities } from './Migration20261205100000_activities';
 
 /**
@@ -14,5 +15,9 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261124100000_oauth_states', class: Migration20261124100000_oauth_states },
   { name: 'Migration20261124110000_rate_budgets', class: Migration20261124110000_rate_budgets },
   { name: 'Migration20261124120000_sync_retry_items', class: Migration20261124120000_sync_retry_items },
+  {
+    name: 'Migration20261205000000_oauth_browser_binding',
+    class: Migration20261205000000_oauth_browser_binding,
+  },
   { name: 'Migration20261205100000_activities', class: Migration20261205100000_activities },
 ];
