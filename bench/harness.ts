@@ -205,9 +205,11 @@ export class BenchService {
     );
     // The answer is our start link: opening it binds the sign-in to this "browser" with a cookie, then redirects
     // to the CRM's consent page; the callback must bring the cookie back.
-    const start = await fetch(started.authorizeUrl, { redirect: 'manual' });
+    const link = new URL(started.authorizeUrl);
+    const start = await fetch(new URL(`${link.pathname}${link.search}`, this.url), { redirect: 'manual' });
     const location = start.headers.get('location');
-    if (start.status !== 302 || !location) throw new Error(`${crm.label} start link answered ${start.status}`);
+    if (start.status !== 302 || !location)
+      throw new Error(`${crm.label} start link answered ${start.status}`);
     const cookie = (start.headers.getSetCookie?.() ?? []).map((value) => value.split(';')[0]).join('; ');
     const redirect = await approveAuthorization(location);
     if (!redirect.code) throw new Error(`${crm.label} consent answered ${redirect.error ?? 'no code'}`);

@@ -89,9 +89,14 @@ describe('recovery after kill -9, demo mode', () => {
       body: JSON.stringify({ provider: 'hubspot' }),
     });
     const { authorizeUrl } = (await started.json()) as { authorizeUrl: string };
-    expect(await (await fetch((await approveAuthorization(authorizeUrl)).url)).text()).toContain(
-      'Connected to',
-    );
+    // The start link binds the sign-in to this browser with a cookie, then sends it on to the CRM's consent page.
+    const startLink = await fetch(authorizeUrl, { redirect: 'manual' });
+    const cookie = startLink.headers
+      .getSetCookie()
+      .map((value) => value.split(';')[0])
+      .join('; ');
+    const consent = await approveAuthorization(startLink.headers.get('location') ?? '');
+    expect(await (await fetch(consent.url, { headers: { cookie } })).text()).toContain('Connected to');
     const connections = (await (await api('/api/v1/tenants/demo/connections')).json()) as { id: string }[];
     const connectionId = connections[0].id;
     expect(

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { shouldRetry, withRetry, type RetryPolicy } from '@pm/connector-kit';
+import { inBatches, shouldRetry, withRetry, type RetryPolicy } from '@pm/connector-kit';
 import type { CrmConnection } from '@pm/domain';
 import {
   CrmError,
@@ -185,8 +185,7 @@ export class ActivityDeliveryService {
     const crmName = capabilities.displayName;
     let session: CrmSession | undefined;
     const batchSize = deliveryBatchSize(capabilities);
-    for (let start = 0; start < activities.length; start += batchSize) {
-      const batch = activities.slice(start, start + batchSize);
+    for (const batch of inBatches(activities, batchSize)) {
       let results: ActivityResult[];
       try {
         session ??= await sessions.getSession(connection.id);

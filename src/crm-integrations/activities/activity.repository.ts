@@ -1,3 +1,4 @@
+import { inBatches } from '@pm/connector-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { CrmConnection, type ActivityDeliveryStatus, type ActivityEventType } from '@pm/domain';
@@ -128,9 +129,9 @@ export class ActivityRepository {
           created_at: trx.fn.now(),
         })),
       );
-      for (let start = 0; start < deliveries.length; start += 2_000) {
+      for (const batch of inBatches(deliveries, 2_000)) {
         await trx(this.table('activity_deliveries'))
-          .insert(deliveries.slice(start, start + 2_000))
+          .insert(batch)
           .onConflict(['connection_id', 'event_id'])
           .ignore();
       }
@@ -270,8 +271,7 @@ export class ActivityRepository {
 
   /** Marks deliveries delivered with the CRM record each became, in one statement per 5,000. */
   async markDelivered(delivered: { deliveryId: string; crmId: string }[]): Promise<void> {
-    for (let start = 0; start < delivered.length; start += 5_000) {
-      const chunk = delivered.slice(start, start + 5_000);
+    for (const chunk of inBatches(delivered, 5_000)) {
       await this.knex.raw(
         `update ${this.table('activity_deliveries')} as d
             set status = 'delivered', crm_id = v.crm_id, last_error = null, last_attempt_at = now(), delivered_at = now()
@@ -307,19 +307,17 @@ export class ActivityRepository {
   }
 
   private async update(deliveryIds: string[], values: Record<string, unknown>): Promise<void> {
-    for (let start = 0; start < deliveryIds.length; start += 5_000) {
-      await this.knex(this.table('activity_deliveries'))
-        .whereIn('id', deliveryIds.slice(start, start + 5_000))
-        .update(values);
+    for (const batch of inBatches(deliveryIds, 5_000)) {
+      await this.knex(this.table('activity_deliveries')).whereIn('id', batch).update(values);
     }
   }
 
   async writeLog(lines: LogLine[]): Promise<void> {
     if (lines.length === 0) return;
     const knex = this.knex;
-    for (let start = 0; start < lines.length; start += 1_000) {
+    for (const batch of inBatches(lines, 1_000)) {
       await knex(this.table('sync_log_entries')).insert(
-        lines.slice(start, start + 1_000).map((line) => ({
+        batch.map((line) => ({
           tenant_id: line.tenantId,
           connection_id: line.connectionId,
           run_id: null,

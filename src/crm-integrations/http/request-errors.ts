@@ -27,8 +27,14 @@ function jsonParseMessage(exception: unknown): string | undefined {
   return typeof message === 'string' && JSON_PARSE_MESSAGE.test(message) ? message : undefined;
 }
 
-/** The body parser's limit (express.json's default), named in the answer when a body is larger. */
+/** The body parser's default limit (express.json's), named in the answer when a body is larger. */
 export const BODY_LIMIT_TEXT = '100 kB';
+
+/** A parser limit in bytes as a person reads it ("100 kB", "5 MB"). */
+function limitText(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes)) return BODY_LIMIT_TEXT;
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MB` : `${Math.round(bytes / 1024)} kB`;
+}
 
 interface ParserError {
   status?: number;
@@ -39,6 +45,7 @@ interface ParserError {
   charset?: string;
   encoding?: string;
   message?: string;
+  limit?: number;
 }
 
 /**
@@ -75,7 +82,7 @@ export function requestErrorProblem(
   });
   switch (error.type) {
     case 'entity.too.large':
-      return problem(413, 'body', `is larger than the ${BODY_LIMIT_TEXT} limit`);
+      return problem(413, 'body', `is larger than the ${limitText(error.limit)} limit`);
     case 'encoding.unsupported':
       return problem(
         415,

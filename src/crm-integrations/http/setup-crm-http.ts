@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { json, type RequestHandler } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { answerClientErrorsAsProblems } from './client-error-problem';
 import { ProblemDetailsFilter } from './problem-details.filter';
@@ -8,20 +9,23 @@ import { ProblemDetailsFilter } from './problem-details.filter';
  * problem+json for errors raised outside the plugin's controllers.
  */
 /**
- * The largest JSON body: an activity ingest of 1,000 events with reply snippets is a few megabytes, past the
- * body parser's 100 kB default.
+ * Bodies are JSON of at most 100 kB (the body parser's default), except the activity ingest: a batch of 1,000 events
+ * with reply snippets is a few megabytes.
  */
-export const JSON_BODY_LIMIT = '5mb';
+export const ACTIVITY_BODY_LIMIT = '5mb';
+const ACTIVITY_INGEST_PATH = /^\/api\/v1\/tenants\/[^/]+\/activities\/?$/;
 
 export function setupCrmHttp(
   app: INestApplication,
   options: { title?: string; problemJsonEverywhere?: boolean } = {},
 ): void {
-  // Registered before Nest's own parser, which then leaves JSON alone (Express only; a host may set its own).
-  const withParser = app as INestApplication & {
-    useBodyParser?: (type: string, options: { limit: string }) => unknown;
-  };
-  withParser.useBodyParser?.('json', { limit: JSON_BODY_LIMIT });
+  // Parsed here before Nest's own JSON parser runs, which then leaves the body alone (Express only; a host may
+  // set its own).
+  const activityParser = json({ limit: ACTIVITY_BODY_LIMIT });
+  const express = app.getHttpAdapter().getInstance() as { use?: (handler: RequestHandler) => unknown };
+  express.use?.((req, res, next) =>
+    req.method === 'POST' && ACTIVITY_INGEST_PATH.test(req.path) ? activityParser(req, res, next) : next(),
+  );
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

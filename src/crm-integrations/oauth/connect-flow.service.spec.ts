@@ -132,19 +132,16 @@ describe('ConnectFlowService', () => {
       access.isEnabled.mockResolvedValue(true);
       const expiresAt = new Date('2030-01-01T00:10:00Z');
       states.issue.mockResolvedValue({ state: 's', codeChallenge: 'c', expiresAt });
-      port.buildAuthorizeUrl.mockReturnValue('https://crm.example/authorize?state=s');
+      // The answer is this service's start link, which binds the state to the browser that opens it.
       expect(await flow.start(auth, 'acme', { provider: 'hubspot' })).toEqual({
-        authorizeUrl: 'https://crm.example/authorize?state=s',
+        authorizeUrl: 'https://crm.example.test/oauth/hubspot/start?state=s',
         expiresAt: expiresAt.toISOString(),
       });
       expect(states.issue).toHaveBeenCalledWith(
         expect.objectContaining({ tenantId: 'acme', provider: 'hubspot', pkce: true, actor: 'token:app' }),
       );
-      expect(port.buildAuthorizeUrl).toHaveBeenCalledWith({
-        state: 's',
-        redirectUri: 'https://crm.example.test/oauth/hubspot/callback',
-        codeChallenge: 'c',
-      });
+      // The CRM's authorize URL is made only when a browser opens the start link.
+      expect(port.buildAuthorizeUrl).not.toHaveBeenCalled();
     });
   });
 

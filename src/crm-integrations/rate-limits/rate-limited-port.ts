@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { RateBudget, RatePriority } from '@pm/connector-kit';
+import { inBatches } from '@pm/connector-kit';
 import type {
   ConnectorCapabilities,
   CrmRecord,
@@ -85,8 +86,7 @@ export function rateLimitedPort(
     if (items.length === 0) return withBudget(operation, 0, session, (s) => call(s, []));
     const size = sliceSize(capabilities, operation, items.length, budget.largestGrant?.(priority, operation));
     const results: R[] = [];
-    for (let start = 0; start < items.length; start += size) {
-      const slice = items.slice(start, start + size);
+    for (const slice of inBatches(items, size)) {
       const cost = requestsFor(capabilities, operation, slice.length);
       results.push(...(await withBudget(operation, cost, session, (s) => call(s, slice))));
     }

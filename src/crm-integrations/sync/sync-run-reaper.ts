@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { SyncRunRepository } from '../repositories';
 import { SyncLocks } from './sync-locks';
 import { SyncQueue } from './sync-queue';
+import { SyncRuns } from './sync-runs';
 
 /** How often a worker process looks for runs whose worker died. */
 export const ORPHAN_CHECK_MS = 60_000;
@@ -23,7 +23,7 @@ export class SyncRunReaper implements OnApplicationBootstrap, OnApplicationShutd
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly runs: SyncRunRepository,
+    private readonly runs: SyncRuns,
     private readonly locks: SyncLocks,
     private readonly queue: SyncQueue,
   ) {}

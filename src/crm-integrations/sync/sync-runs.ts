@@ -83,4 +83,13 @@ export class SyncRuns {
     }
     return null;
   }
+  /** Every run marked running, with its connection (candidates for the orphaned-run check). */
+  findRunning(): Promise<{ id: string; connectionId: string }[]> {
+    return this.runs.findRunning();
+  }
+
+  /** Ends a still-running run whose worker is gone as failed, and makes its connection due at once. */
+  failOrphaned(runId: string, connectionId: string, reason: string): Promise<boolean> {
+    return this.runs.failOrphaned(runId, connectionId, reason);
+  }
 }

@@ -157,8 +157,7 @@ export class HubSpotActivityLogger {
       matchKey: activity.crmId,
       activity,
     }));
-    for (let start = 0; start < entries.length; start += HUBSPOT_MAX_BATCH) {
-      const chunk = entries.slice(start, start + HUBSPOT_MAX_BATCH);
+    for (const chunk of inBatches(entries, HUBSPOT_MAX_BATCH)) {
       const outcomes = await runBatchIsolated(
         chunk,
         (batch) =>

@@ -141,8 +141,7 @@ async function updateTasks(
   keyField: string | undefined,
   results: ActivityResult[],
 ): Promise<void> {
-  for (let start = 0; start < indexes.length; start += MAX_WRITE_BATCH) {
-    const chunk = indexes.slice(start, start + MAX_WRITE_BATCH);
+  for (const chunk of inBatches(indexes, MAX_WRITE_BATCH)) {
     const answers: SaveResult[] = await connection.call((conn) =>
       conn.sobject('Task').update(
         chunk.map((index) => {
