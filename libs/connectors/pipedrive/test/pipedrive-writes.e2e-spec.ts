@@ -1,5 +1,5 @@
 import { CrmError, CrmErrorCode, type CrmSession, type UpsertInput } from '@pm/integration-port';
-import { approveAuthorization, createPipedriveSandbox, type PipedriveSandbox } from '@pm/sandboxes';
+import { createPipedriveSandbox, type PipedriveSandbox } from '@pm/sandboxes';
 import { PipedriveConnector } from '../src';
 import { ForwardingProxy } from './forwarding-proxy';
 import { connectSession, REDIRECT_URI } from '../src/testing';
