@@ -1,7 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { deliveryBatchSize } from './activity-delivery.service';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
-import { activityHarness, emailEvent, hookedPort, TestSessions } from './testing/activity-harness';
+import {
+  activityHarness,
+  emailEvent,
+  hookedPort,
+  steppingBudgetClock,
+  TestSessions,
+} from './testing/activity-harness';
 import { startActivityTestApp } from './testing/activity-test-app';
 import {
   hubSpotBed,
@@ -33,7 +39,8 @@ async function start(build: () => Promise<CrmBed>): Promise<Context> {
     databaseUrl: database.url,
     connectors: { [bed.port.provider]: hookedPort(bed.port, hooks) },
     sessions,
-    delivery: NO_WAIT,
+    // The budget's windows pass on this clock, not the wall clock: a storm's window waits cost no real time.
+    delivery: { ...NO_WAIT, budgetClock: steppingBudgetClock() },
   });
   return { database, bed, sessions, app, hooks };
 }
@@ -232,9 +239,9 @@ describe.each([
  * `maxConcurrency` per attempt where Pipedrive writes record by record.
  */
 describe.each([
-  // HubSpot and Pipedrive answer a storm's 429s with their window headers, and the shared rate budget then waits
-  // out whole windows in real time (10 s, 2 s): too slow for this suite until the budget's clock is injectable here.
   ['Salesforce', salesforceBed, 8, 300],
+  ['HubSpot', hubSpotBed, 8, 150],
+  ['Pipedrive', pipedriveBed, 30, 60],
 ])('activity delivery into %s through trouble', (name, build, stormSize, sends) => {
   let context: Context;
 

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { MikroORM } from '@mikro-orm/postgresql';
 import { inBatches, shouldRetry, withRetry, type RetryPolicy } from '@pm/connector-kit';
 import type { CrmConnection } from '@pm/domain';
 import {
@@ -13,9 +12,9 @@ import {
   type IntegrationPortMap,
 } from '@pm/integration-port';
 import type { SessionProvider } from '@pm/sync-engine';
-import { CRM_ORM } from '../database/crm-database';
-import { PgRateBudget } from '../rate-limits/pg-rate-budget';
-import { rateLimitedPort } from '../rate-limits/rate-limited-port';
+import type { PgRateBudgetOptions } from '../rate-limits/pg-rate-budget';
+import { rateLimitedPort, requestsFor } from '../rate-limits/rate-limited-port';
+import { RateBudgetFactory } from '../sync/rate-budget.factory';
 import { SyncLocks } from '../sync/sync-locks';
 import { SYNC_SESSION_PROVIDER } from '../sync/sync.tokens';
 import { planDelivery, type PlannedActivity } from './activity-inputs';
@@ -31,6 +30,8 @@ export interface ActivityDeliveryOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Events one job takes; more left over queue the next job at once. */
   maxEventsPerRun?: number;
+  /** The rate budget's time source (tests move it instead of waiting out the CRM's windows). */
+  budgetClock?: Pick<PgRateBudgetOptions, 'now' | 'sleep'>;
 }
 
 export interface DeliveryCounts {
@@ -56,16 +57,19 @@ export type DeliveryOutcome =
   | { status: 'busy' };
 
 /**
- * Activities per `logActivities` call: the connector's batch limit. A CRM without a batch endpoint (one request per
- * record) costs the budget one unit per record, so its call must fit well inside the tightest rate window, or the
- * budget could never grant it.
+ * Activities per `logActivities` call: the connector's batch limit. A CRM without a batch endpoint (requests per
+ * record, as its capabilities count them) must have its call fit well inside the tightest rate window: a call larger
+ * than the budget grants at once is split by the rate-limited port into several, and a failure in a later part
+ * (revoked access) would lose the results of the parts already written.
  */
 export function deliveryBatchSize(capabilities: ConnectorCapabilities): number {
-  const perRequest = Math.max(1, capabilities.writeRecordsPerRequest ?? capabilities.maxWriteBatch);
-  if (perRequest >= capabilities.maxWriteBatch) return Math.max(1, capabilities.maxWriteBatch);
+  const maxBatch = Math.max(1, capabilities.maxWriteBatch);
   const windows = capabilities.rateLimits.flatMap((limit) => (limit.kind === 'window' ? [limit.limit] : []));
-  const requests = windows.length > 0 ? Math.max(1, Math.floor(Math.min(...windows) / 2)) : Infinity;
-  return Math.max(1, Math.min(capabilities.maxWriteBatch, requests * perRequest));
+  if (windows.length === 0) return maxBatch;
+  const requests = Math.max(1, Math.floor(Math.min(...windows) / 2));
+  let size = maxBatch;
+  while (size > 1 && requestsFor(capabilities, 'logActivities', size) > requests) size--;
+  return size;
 }
 
 const HELD_REASON = 'The contact is not linked in this CRM yet: held until a sync links it';
@@ -87,7 +91,7 @@ export class ActivityDeliveryService {
     private readonly repository: ActivityRepository,
     private readonly locks: SyncLocks,
     private readonly queue: ActivityQueue,
-    @Inject(CRM_ORM) private readonly orm: MikroORM,
+    private readonly budgets: RateBudgetFactory,
     @Optional() @Inject(INTEGRATION_PORTS) private readonly ports?: IntegrationPortMap,
     @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
     @Optional() @Inject(ACTIVITY_DELIVERY_OPTIONS) options?: ActivityDeliveryOptions,
@@ -175,11 +179,11 @@ export class ActivityDeliveryService {
     if (activities.length === 0) return null;
     const sessions = this.sessions as SessionProvider;
     const capabilities = port.capabilities();
-    const budget = new PgRateBudget(
-      this.orm,
+    // The CRM account's one budget, shared with its sync runs and every worker.
+    const budget = this.budgets.forAccount(
       `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
       capabilities.rateLimits,
-      { whenDailyExhausted: 'signal' },
+      { whenDailyExhausted: 'signal', ...this.options.budgetClock },
     );
     const limited = rateLimitedPort(port, budget, 'activity');
     const crmName = capabilities.displayName;

@@ -164,5 +164,16 @@ describe('the delivery batch size', () => {
         }),
       ),
     ).toBe(40);
+    // Two requests per activity (as Pipedrive counts them): half as many activities per call.
+    expect(
+      deliveryBatchSize(
+        capabilities({
+          maxWriteBatch: 100,
+          writeRecordsPerRequest: 1,
+          requestCounts: { logActivities: { requestsPerItem: 2 } },
+          rateLimits: [{ kind: 'window', limit: 80, windowMs: 2_000 }],
+        }),
+      ),
+    ).toBe(20);
   });
 });

@@ -48,6 +48,21 @@ export class TestSessions implements SessionProvider {
   }
 }
 
+/**
+ * A rate budget clock that never waits: a sleep returns at once and moves `now` on by the time it was asked to
+ * wait, so the budget sees its windows pass (HubSpot's 10 s, Pipedrive's 2 s) without the test waiting them out.
+ */
+export function steppingBudgetClock(start = Date.now()) {
+  let nowMs = start;
+  return {
+    now: () => nowMs,
+    sleep: async (ms: number, signal?: AbortSignal) => {
+      signal?.throwIfAborted();
+      nowMs += Math.max(0, ms);
+    },
+  };
+}
+
 /** A port that runs a hook after each `logActivities` answer (to revoke access mid-delivery). */
 export function hookedPort(
   port: IntegrationPort,
