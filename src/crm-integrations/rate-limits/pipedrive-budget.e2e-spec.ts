@@ -127,11 +127,15 @@ describe('Pipedrive rate budget through the production worker path (executor, Po
     await em.flush();
     const started = time.now();
     requests = 0;
+    sandbox.counters.reset();
 
     const run = await execute(tenantId, connection.id);
 
     expect({ status: run.status, error: run.error }).toEqual({ status: 'succeeded', error: null });
     expect(refusals).toEqual([]);
+    // One layer owns concurrency: the engine's gate at the connector's declared limit (5), one request per port call.
+    expect(sandbox.counters.maxInFlight()).toBeGreaterThan(0);
+    expect(sandbox.counters.maxInFlight()).toBeLessThanOrEqual(5);
     expect(sandbox.records('persons')).toHaveLength(2 * PER_SIDE);
     expect(await orm.em.fork().count(Contact, { tenant: tenantId })).toBe(2 * PER_SIDE);
     // Several windows' worth of requests were made, and they took at least as many 2-s windows as 80 a window needs.
