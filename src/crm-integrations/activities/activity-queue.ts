@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from '../crm-integrations.options';
+import { createQueueIfMissing } from '../jobs/create-queue';
 import type { SyncQueueOptions } from '../sync/sync-queue';
 import { SYNC_QUEUE_OPTIONS } from '../sync/sync.tokens';
 
@@ -45,7 +46,7 @@ export class ActivityQueue implements OnApplicationShutdown {
       boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
       await boss.start();
       // pg-boss 10: a send to a queue that does not exist stores nothing.
-      await boss.createQueue(ACTIVITY_DELIVERY_QUEUE, {
+      await createQueueIfMissing(boss, ACTIVITY_DELIVERY_QUEUE, {
         name: ACTIVITY_DELIVERY_QUEUE,
         policy: 'short',
         retryLimit: 0,

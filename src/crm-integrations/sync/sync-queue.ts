@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from '../crm-integrations.options';
+import { createQueueIfMissing } from '../jobs/create-queue';
 import { CONTACT_SYNC_QUEUE, SYNC_QUEUE_OPTIONS, type ContactSyncJob } from './sync.tokens';
 
 export interface SyncQueueOptions {
@@ -48,7 +49,7 @@ export class SyncQueue implements OnApplicationShutdown {
       boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
       await boss.start();
       // pg-boss 10: a send to a queue that does not exist stores nothing, so the queue is created first.
-      await boss.createQueue(CONTACT_SYNC_QUEUE, {
+      await createQueueIfMissing(boss, CONTACT_SYNC_QUEUE, {
         name: CONTACT_SYNC_QUEUE,
         policy: 'short',
         retryLimit: 0,
