@@ -38,6 +38,8 @@ export async function createStandaloneApp(
     ),
     {
       bufferLogs: true,
+      // Throw instead of exiting, so the caller can stop what it started (the embedded database) first.
+      abortOnError: false,
     },
   );
   app.useLogger(app.get(Logger));
@@ -55,9 +57,17 @@ export async function bootstrapStandalone(
   env: Record<string, string | undefined> = process.env,
 ): Promise<StartedService> {
   const runtime = await prepareRuntime(env);
-  const admin = await loadStandaloneAdmin(runtime);
-  const app = await createStandaloneApp(runtime, {}, { admin });
-  await app.listen(runtime.env.PORT, runtime.env.HOST);
+  let app: NestExpressApplication;
+  let admin: StandaloneAdmin;
+  try {
+    admin = await loadStandaloneAdmin(runtime);
+    app = await createStandaloneApp(runtime, {}, { admin });
+    await app.listen(runtime.env.PORT, runtime.env.HOST);
+  } catch (error) {
+    // A service that cannot start leaves no embedded PostgreSQL or demo CRM running behind it.
+    await runtime.stop().catch(() => undefined);
+    throw error;
+  }
   const url = `http://localhost:${runtime.env.PORT}`;
   const database = runtime.embeddedDatabase
     ? `embedded PostgreSQL in ${runtime.dataDir}/postgres (port ${runtime.embeddedDatabase.port})`
