@@ -6,6 +6,7 @@ import {
   type CrmSession,
   type RateLimitObservation,
 } from '@pm/integration-port';
+import { crmFailure } from '@pm/integration-port/testing';
 import { createPipedriveSandbox, type PipedriveSandbox } from '@pm/sandboxes';
 import { PipedriveConnector } from '../src';
 import { connectSession, REDIRECT_URI } from '../src/testing';
@@ -15,16 +16,6 @@ import { connectSession, REDIRECT_URI } from '../src/testing';
  * error bodies and x-ratelimit-* headers, person field metadata. Writes, reads by id and activities have their own
  * suites beside this one.
  */
-
-async function failure(promise: Promise<unknown>): Promise<CrmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CrmError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail with a CrmError');
-}
 
 describe('Pipedrive connector against the Pipedrive sandbox', () => {
   let sandbox: PipedriveSandbox;
@@ -119,7 +110,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       sandbox.seedPersons(3, { withOrganizations: false });
       const first = await connector.readChanges(session, { object: 'persons', since: null, pageSize: 1 });
       expect(first.nextPageToken).toEqual(expect.any(String));
-      const error = await failure(
+      const error = await crmFailure(
         connector.readChanges(session, {
           object: 'organizations',
           since: null,
@@ -134,7 +125,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
     it('maps 429 with Retry-After, the daily budget, 5xx, 401, timeouts, resets and aborts; no token in any message', async () => {
       const errors: CrmError[] = [];
       const read = (s: CrmSession = session) =>
-        failure(connector.readChanges(s, { object: 'persons', since: null }));
+        crmFailure(connector.readChanges(s, { object: 'persons', since: null }));
 
       sandbox.faults.rateLimitStorm(1, 3, { path: '/api/v2/persons' });
       errors.push(await read());
@@ -175,7 +166,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
         requestTimeoutMs: 400,
       });
       sandbox.faults.hang(2_000, { path: '/api/v2/persons' });
-      errors.push(await failure(impatient.readChanges(session, { object: 'persons', since: null })));
+      errors.push(await crmFailure(impatient.readChanges(session, { object: 'persons', since: null })));
       expect(errors.at(-1)?.code).toBe(CrmErrorCode.TIMEOUT);
 
       sandbox.faults.dropConnection({ path: '/api/v2/persons' });
@@ -194,7 +185,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
         message: 'unauthorized access',
       });
 
-      errors.push(await failure(connector.describeObject(session, 'deals')));
+      errors.push(await crmFailure(connector.describeObject(session, 'deals')));
       expect(errors.at(-1)?.code).toBe(CrmErrorCode.VALIDATION_FAILED);
 
       for (const error of errors) {
@@ -213,7 +204,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       expect(observations[0]).toEqual({ windowLimit: 80, windowRemaining: 79, windowResetMs: 2000 });
       expect(observations[1].windowRemaining).toBe(78);
       sandbox.faults.rateLimitStorm(1, 4, { path: '/api/v2/persons' });
-      await failure(connector.readChanges(observed, { object: 'persons', since: null }));
+      await crmFailure(connector.readChanges(observed, { object: 'persons', since: null }));
       expect(observations[2]).toMatchObject({ retryAfterMs: 4000 });
     });
   });

@@ -1,21 +1,12 @@
 import { compareIds } from '@pm/connector-kit';
-import { CrmError, CrmErrorCode, type CrmSession, type RateLimitObservation } from '@pm/integration-port';
+import { CrmErrorCode, type CrmSession, type RateLimitObservation } from '@pm/integration-port';
+import { crmFailure } from '@pm/integration-port/testing';
 import { createPipedriveSandbox, type PipedriveSandbox } from '@pm/sandboxes';
 import { PipedriveConnector } from '../src';
 import { ForwardingProxy } from './forwarding-proxy';
 import { connectSession, REDIRECT_URI } from '../src/testing';
 
 /** Pipedrive reads and deletes by id: lists by `ids=` (100 a call), deletes one id at a time, one request in flight. */
-
-async function failure(promise: Promise<unknown>): Promise<CrmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CrmError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail with a CrmError');
-}
 
 describe('Pipedrive connector against the Pipedrive sandbox', () => {
   let sandbox: PipedriveSandbox;
@@ -129,11 +120,11 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       ]);
 
       sandbox.faults.rateLimitStorm(1, 2, { method: 'GET', path: '/api/v2/persons' });
-      const limited = await failure(
+      const limited = await crmFailure(
         connector.getRecords(session, { object: 'persons', ids: [String(person.id)] }),
       );
       expect(limited).toMatchObject({ code: CrmErrorCode.RATE_LIMITED, retryAfterMs: 2000 });
-      expect((await failure(connector.getRecords(session, { object: 'deals', ids: ['1'] }))).code).toBe(
+      expect((await crmFailure(connector.getRecords(session, { object: 'deals', ids: ['1'] }))).code).toBe(
         CrmErrorCode.VALIDATION_FAILED,
       );
     });
@@ -201,7 +192,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
     it('stops deleting on an account-level failure (429) and throws it; retrying the call finishes the job', async () => {
       const ids = sandbox.seedPersons(8, { withOrganizations: false }).map((p) => String(p.id));
       sandbox.faults.rateLimitStorm(1, 3, { method: 'DELETE', path: '/api/v2/persons/:id', after: 2 });
-      const limited = await failure(connector.deleteRecords(session, { object: 'persons', ids }));
+      const limited = await crmFailure(connector.deleteRecords(session, { object: 'persons', ids }));
       expect(limited).toMatchObject({ code: CrmErrorCode.RATE_LIMITED, status: 429, retryAfterMs: 3000 });
       const left = sandbox.records('persons').length;
       expect(left).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
-import { CrmError, CrmErrorCode, type CrmSession, type UpsertInput } from '@pm/integration-port';
+import { CrmErrorCode, type CrmSession, type UpsertInput } from '@pm/integration-port';
+import { crmFailure } from '@pm/integration-port/testing';
 import { createPipedriveSandbox, type PipedriveSandbox } from '@pm/sandboxes';
 import { PipedriveConnector } from '../src';
 import { ForwardingProxy } from './forwarding-proxy';
@@ -8,16 +9,6 @@ import { connectSession, REDIRECT_URI } from '../src/testing';
  * Pipedrive writes: no batch write (one request per record, one at a time inside one call), no upsert (look up by
  * e-mail before creating unless the caller matched the create, proven with lost responses).
  */
-
-async function failure(promise: Promise<unknown>): Promise<CrmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CrmError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail with a CrmError');
-}
 
 function personInput(key: string, email: string, extra: Record<string, unknown> = {}): UpsertInput {
   return { key, fields: { email, first_name: 'Pat', last_name: `Penguin ${key}`, ...extra } };
@@ -103,7 +94,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
 
       const tooMany = [...inputs, personInput('k50', 'one-more@penguin.example')];
       expect(
-        (await failure(connector.upsertBatch(session, { object: 'persons', records: tooMany }))).code,
+        (await crmFailure(connector.upsertBatch(session, { object: 'persons', records: tooMany }))).code,
       ).toBe(CrmErrorCode.VALIDATION_FAILED);
     });
 
@@ -225,7 +216,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       const inputs = Array.from({ length: 6 }, (_, i) =>
         personInput(`r${i}`, `limited-${i}@penguin.example`),
       );
-      const error = await failure(connector.upsertBatch(session, { object: 'persons', records: inputs }));
+      const error = await crmFailure(connector.upsertBatch(session, { object: 'persons', records: inputs }));
       expect(error).toMatchObject({ code: CrmErrorCode.RATE_LIMITED, retryAfterMs: 2000, status: 429 });
       const createdBefore = sandbox.records('persons').length;
       expect(createdBefore).toBeGreaterThanOrEqual(2);

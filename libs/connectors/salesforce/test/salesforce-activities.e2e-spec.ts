@@ -1,11 +1,11 @@
 import {
-  CrmError,
   CrmErrorCode,
   type ActivityInput,
   type CrmRecord,
   type CrmSession,
   type RateLimitObservation,
 } from '@pm/integration-port';
+import { crmFailure } from '@pm/integration-port/testing';
 import type { SalesforceSandbox } from '@pm/sandboxes';
 import type { SalesforceConnector } from '../src';
 import { LostResponseProxy } from './lost-response-proxy';
@@ -18,16 +18,6 @@ import {
 } from '../src/testing';
 
 const CREATE = 'POST /services/data/:version/composite/sobjects';
-
-async function failure(promise: Promise<unknown>): Promise<CrmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CrmError) return error;
-    throw new Error(`expected a CrmError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP)', () => {
   let sandbox: SalesforceSandbox;
@@ -142,7 +132,7 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
         const viaProxy = { ...session, instanceUrl: proxy.baseUrl };
         const [contact] = sandbox.seedContacts(1).map((record) => asCrmRecord(record));
         proxy.loseNext('POST', /\/composite\/sobjects$/);
-        const lost = await failure(
+        const lost = await crmFailure(
           connector.logActivities(viaProxy, [activityFor(contact, 'msg-lost:sent')]),
         );
         expect(lost.code).toBe(CrmErrorCode.CRM_UNAVAILABLE);

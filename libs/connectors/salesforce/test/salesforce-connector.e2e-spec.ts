@@ -1,5 +1,6 @@
 import { compareIds, cursorAfter, dropSeen, readAllChanges } from '@pm/connector-kit';
-import { CrmError, CrmErrorCode, type CrmSession, type RateLimitObservation } from '@pm/integration-port';
+import { CrmErrorCode, type CrmSession, type RateLimitObservation } from '@pm/integration-port';
+import { crmFailure } from '@pm/integration-port/testing';
 import type { SalesforceSandbox } from '@pm/sandboxes';
 import type { SalesforceConnector } from '../src';
 import { connect, connectorFor, startSalesforceSandbox } from '../src/testing';
@@ -7,16 +8,6 @@ import { connect, connectorFor, startSalesforceSandbox } from '../src/testing';
 const QUERY_ALL = 'GET /services/data/:version/queryAll';
 const CREATE = 'POST /services/data/:version/composite/sobjects';
 const TOKEN = 'POST /services/oauth2/token';
-
-async function failure(promise: Promise<unknown>): Promise<CrmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CrmError) return error;
-    throw new Error(`expected a CrmError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function readAll(
   connector: SalesforceConnector,
@@ -123,7 +114,7 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
       expect(Object.keys(accounts.records[0].fields).sort()).toEqual(
         ['CreatedDate', 'Id', 'IsDeleted', 'LastModifiedDate', 'Name', 'SystemModstamp'].sort(),
       );
-      const bad = await failure(
+      const bad = await crmFailure(
         connector.readChanges(session, { object: 'Contact', since: null, pageToken: 'garbage' }),
       );
       expect(bad.code).toBe(CrmErrorCode.VALIDATION_FAILED);
@@ -133,7 +124,7 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
   describe('errors and limits', () => {
     it('maps a 429 with Retry-After to RATE_LIMITED without jsforce retrying (GET and POST)', async () => {
       sandbox.faults.rateLimitStorm(1, 7, { method: 'GET', path: '/services/data/:version/queryAll' });
-      const read = await failure(connector.readChanges(session, { object: 'Contact', since: null }));
+      const read = await crmFailure(connector.readChanges(session, { object: 'Contact', since: null }));
       expect(read).toMatchObject({
         code: CrmErrorCode.RATE_LIMITED,
         status: 429,
@@ -147,7 +138,7 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
         method: 'POST',
         path: '/services/data/:version/composite/sobjects',
       });
-      const write = await failure(
+      const write = await crmFailure(
         connector.upsertBatch(session, {
           object: 'Account',
           records: [{ key: 'a', fields: { Name: 'Acme' } }],
@@ -166,7 +157,9 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
         },
         { path: '/services/data/:version/queryAll' },
       );
-      const unavailable = await failure(connector.readChanges(session, { object: 'Contact', since: null }));
+      const unavailable = await crmFailure(
+        connector.readChanges(session, { object: 'Contact', since: null }),
+      );
       expect(unavailable).toMatchObject({
         code: CrmErrorCode.CRM_UNAVAILABLE,
         status: 503,
@@ -175,14 +168,14 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
       expect(sandbox.counters.count(QUERY_ALL)).toBe(1);
 
       sandbox.faults.dropConnection({ path: '/services/data/:version/queryAll' });
-      const reset = await failure(connector.readChanges(session, { object: 'Contact', since: null }));
+      const reset = await crmFailure(connector.readChanges(session, { object: 'Contact', since: null }));
       expect(reset.code).toBe(CrmErrorCode.CRM_UNAVAILABLE);
       expect(sandbox.counters.count(QUERY_ALL)).toBe(2);
 
       const impatient = connectorFor(sandbox, { timeoutMs: 200 });
       sandbox.faults.hang(1_500, { path: '/services/data/:version/queryAll' });
       const started = Date.now();
-      const slow = await failure(impatient.readChanges(session, { object: 'Contact', since: null }));
+      const slow = await crmFailure(impatient.readChanges(session, { object: 'Contact', since: null }));
       expect(slow.code).toBe(CrmErrorCode.TIMEOUT);
       expect(Date.now() - started).toBeLessThan(1_400);
     });
@@ -192,7 +185,7 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
       await connector.readChanges(session, { object: 'Contact', since: null });
       expect(observations).toEqual([{ dailyLimit: 2, dailyRemaining: 1 }]);
       await connector.readChanges(session, { object: 'Contact', since: null });
-      const exhausted = await failure(connector.readChanges(session, { object: 'Contact', since: null }));
+      const exhausted = await crmFailure(connector.readChanges(session, { object: 'Contact', since: null }));
       expect(exhausted).toMatchObject({
         code: CrmErrorCode.QUOTA_EXHAUSTED,
         status: 403,
@@ -205,7 +198,7 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
       const own = await connect(sandbox, connector);
       sandbox.counters.reset();
       sandbox.oauth.expireAllAccessTokens();
-      const expired = await failure(connector.describeObject(own, 'Contact'));
+      const expired = await crmFailure(connector.describeObject(own, 'Contact'));
       expect(expired).toMatchObject({
         code: CrmErrorCode.AUTH_EXPIRED,
         status: 401,
@@ -230,7 +223,7 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
       };
 
       await connector.revokeToken(own.refreshToken as string);
-      const revoked = await failure(connector.refreshTokens(own.refreshToken as string));
+      const revoked = await crmFailure(connector.refreshTokens(own.refreshToken as string));
       expect(revoked).toMatchObject({
         code: CrmErrorCode.AUTH_REVOKED,
         crmCode: 'invalid_grant',
@@ -240,11 +233,11 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
     });
 
     it('maps an unknown object to NOT_FOUND and an aborted call to ABORTED', async () => {
-      const missing = await failure(connector.describeObject(session, 'Penguin__c'));
+      const missing = await crmFailure(connector.describeObject(session, 'Penguin__c'));
       expect(missing).toMatchObject({ code: CrmErrorCode.NOT_FOUND, status: 404 });
       const controller = new AbortController();
       controller.abort();
-      const aborted = await failure(
+      const aborted = await crmFailure(
         connector.readChanges({ ...session, signal: controller.signal }, { object: 'Contact', since: null }),
       );
       expect(aborted.code).toBe(CrmErrorCode.ABORTED);

@@ -1,5 +1,6 @@
 import { compareIds, readAllChanges } from '@pm/connector-kit';
-import { CrmError, CrmErrorCode, type CrmSession, type RateLimitObservation } from '@pm/integration-port';
+import { CrmErrorCode, type CrmSession, type RateLimitObservation } from '@pm/integration-port';
+import { crmFailure } from '@pm/integration-port/testing';
 import type { SalesforceSandbox } from '@pm/sandboxes';
 import type { SalesforceConnector } from '../src';
 import { connect, connectorFor, startSalesforceSandbox } from '../src/testing';
@@ -8,16 +9,6 @@ const QUERY = 'GET /services/data/:version/query';
 const DELETE = 'DELETE /services/data/:version/composite/sobjects';
 /** A well-formed Contact id (key prefix 003) that no record of the sandbox has. */
 const NEVER_EXISTED_CONTACT_ID = '0038d0000ZZZZZZ';
-
-async function failure(promise: Promise<unknown>): Promise<CrmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CrmError) return error;
-    throw new Error(`expected a CrmError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function readAll(
   connector: SalesforceConnector,
@@ -210,7 +201,7 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
         method: 'DELETE',
         path: '/services/data/:version/composite/sobjects',
       });
-      const throttled = await failure(
+      const throttled = await crmFailure(
         connector.deleteRecords(session, { object: 'Contact', ids: [contact.id] }),
       );
       expect(throttled).toMatchObject({ code: CrmErrorCode.RATE_LIMITED, status: 429, retryAfterMs: 3_000 });
@@ -223,7 +214,7 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
         { 'content-type': 'application/json;charset=UTF-8' },
         { path: '/services/data/:version/query' },
       );
-      const unavailable = await failure(
+      const unavailable = await crmFailure(
         connector.getRecords(session, { object: 'Contact', ids: [contact.id] }),
       );
       expect(unavailable).toMatchObject({ code: CrmErrorCode.CRM_UNAVAILABLE, status: 503 });

@@ -1,4 +1,5 @@
-import { CrmError, CrmErrorCode, type CrmSession, type RateLimitObservation } from '@pm/integration-port';
+import { CrmErrorCode, type CrmSession, type RateLimitObservation } from '@pm/integration-port';
+import { crmFailure } from '@pm/integration-port/testing';
 import type { SalesforceSandbox } from '@pm/sandboxes';
 import type { SalesforceConnector } from '../src';
 import { LostResponseProxy } from './lost-response-proxy';
@@ -7,16 +8,6 @@ import { connect, connectorFor, startSalesforceSandbox } from '../src/testing';
 const QUERY = 'GET /services/data/:version/query';
 const CREATE = 'POST /services/data/:version/composite/sobjects';
 const UPDATE = 'PATCH /services/data/:version/composite/sobjects';
-
-async function failure(promise: Promise<unknown>): Promise<CrmError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CrmError) return error;
-    throw new Error(`expected a CrmError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP)', () => {
   let sandbox: SalesforceSandbox;
@@ -82,7 +73,7 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
       expect(sandbox.counters.count(QUERY)).toBe(1); // the e-mail lookup, one query for the batch
 
       sandbox.counters.reset();
-      const tooMany = await failure(
+      const tooMany = await crmFailure(
         connector.upsertBatch(session, {
           object: 'Contact',
           records: [...inputs, { key: 'x', fields: { LastName: 'X' } }],
@@ -201,7 +192,9 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
     it('never duplicates a create whose connection dropped before Salesforce saw it (sandbox dropConnection fault)', async () => {
       sandbox.faults.dropConnection({ method: 'POST', path: '/services/data/:version/composite/sobjects' });
       const input = { key: 'ada', fields: { LastName: 'Lovelace', Email: 'ada@acme.example' } };
-      const dropped = await failure(connector.upsertBatch(session, { object: 'Contact', records: [input] }));
+      const dropped = await crmFailure(
+        connector.upsertBatch(session, { object: 'Contact', records: [input] }),
+      );
       expect(dropped.code).toBe(CrmErrorCode.CRM_UNAVAILABLE);
       expect(sandbox.counters.count(CREATE)).toBe(1); // jsforce did not retry it by itself
 
@@ -219,7 +212,9 @@ describe('Salesforce connector against the Salesforce sandbox (jsforce over HTTP
         const viaProxy = { ...session, instanceUrl: proxy.baseUrl };
         proxy.loseNext('POST', /\/composite\/sobjects$/);
         const input = { key: 'grace', fields: { LastName: 'Hopper', Email: 'Grace@Acme.example' } };
-        const lost = await failure(connector.upsertBatch(viaProxy, { object: 'Contact', records: [input] }));
+        const lost = await crmFailure(
+          connector.upsertBatch(viaProxy, { object: 'Contact', records: [input] }),
+        );
         expect(lost.code).toBe(CrmErrorCode.CRM_UNAVAILABLE);
         expect(sandbox.records('Contact')).toHaveLength(1); // Salesforce did create it
 

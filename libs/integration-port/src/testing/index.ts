@@ -3,3 +3,4 @@ export * from './contract-fixture';
 export * from './integration-port-contract';
 export * from './in-memory-connector';
 export * from './auto-mock';
+export * from './crm-failure';
