@@ -28,6 +28,7 @@ import { TokenVault } from './vault/token-vault';
 import { REPOSITORIES } from './repositories';
 import { TenantService } from './tenants/tenant.service';
 import { TenantsController } from './tenants/tenants.controller';
+import { ServiceTokensController } from './service-tokens/service-tokens.controller';
 import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
 
@@ -44,6 +45,7 @@ const CONTROLLERS = [
   OAuthCallbackController,
   SyncController,
   ActivitiesController,
+  ServiceTokensController,
 ];
 
 const SERVICES: Provider[] = [
