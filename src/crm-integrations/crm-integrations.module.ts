@@ -12,6 +12,8 @@ import { ServiceAuthGuard } from './auth/service-auth.guard';
 import { ServiceTokenService } from './auth/service-token.service';
 import { ConnectionService } from './connections/connection.service';
 import { ConnectionsController } from './connections/connections.controller';
+import { ConnectionActivityService } from './connections/connection-activity.service';
+import { TenantActivityController } from './connections/tenant-activity.controller';
 import { ContactService } from './contacts/contact.service';
 import { ContactsController } from './contacts/contacts.controller';
 import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from './crm-integrations.options';
@@ -46,6 +48,7 @@ const CONTROLLERS = [
   SyncController,
   ActivitiesController,
   ServiceTokensController,
+  TenantActivityController,
 ];
 
 const SERVICES: Provider[] = [
@@ -58,6 +61,7 @@ const SERVICES: Provider[] = [
   ServiceAuthGuard,
   TenantService,
   ConnectionService,
+  ConnectionActivityService,
   ContactService,
   ...integrationPortProviders,
   ProviderAccessService,
@@ -77,6 +81,7 @@ const EXPORTS = [
   TenantService,
   TokenVault,
   IntegrationPortRegistry,
+  ConnectionActivityService,
   ...SYNC_EXPORTS,
   ...ACTIVITY_EXPORTS,
 ];
