@@ -27,7 +27,7 @@ export class ConnectionsController {
   /** The seed's "Connect": returns the CRM's sign-in URL to send the user's browser to. */
   @Post()
   @ApiCreatedResponse({ type: StartConnectionResponseDto })
-  @ApiProblems(400, 404)
+  @ApiProblems(400, 404, 413)
   connect(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,
@@ -47,7 +47,7 @@ export class ConnectionsController {
   /** A new sign-in link for this connection's CRM; the same account keeps settings, links and history. */
   @Post(':connectionId/reconnect')
   @ApiCreatedResponse({ type: StartConnectionResponseDto })
-  @ApiProblems(400, 404)
+  @ApiProblems(400, 404, 413)
   reconnect(
     @Auth() auth: AuthContext,
     @Param() params: ConnectionParams,
@@ -82,7 +82,7 @@ export class ConnectionsController {
   /** The seed's Configuration page: objects, direction, conflict policy, frequency, activity logging. */
   @Patch(':connectionId/settings')
   @ApiOkResponse({ type: ConnectionResponseDto })
-  @ApiProblems(400, 404)
+  @ApiProblems(400, 404, 413)
   updateSettings(
     @Auth() auth: AuthContext,
     @Param() params: ConnectionParams,

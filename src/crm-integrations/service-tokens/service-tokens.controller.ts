@@ -22,7 +22,7 @@ export class ServiceTokensController {
   /** Issues a token, optionally limited to one tenant and with an expiry. The token is in this answer only. */
   @Post()
   @ApiCreatedResponse({ type: CreatedServiceTokenDto })
-  @ApiProblems(400)
+  @ApiProblems(400, 413)
   create(@Auth() auth: AuthContext, @Body() dto: CreateServiceTokenDto): Promise<CreatedServiceTokenDto> {
     return this.service.create(auth, dto);
   }

@@ -22,7 +22,7 @@ export class TenantsController {
   @Put()
   @PlatformOnly()
   @ApiOkResponse({ type: TenantResponseDto })
-  @ApiProblems(400)
+  @ApiProblems(400, 413)
   upsert(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,
