@@ -103,6 +103,23 @@ describe('Connection control: status, reconnect, Sync now, today’s counts, the
     });
   });
 
+  it('keeps settings and disconnect to the tenant’s own connections (403 on another path, 404 for theirs)', async () => {
+    await http
+      .patch(`${base}/globex/connections/${globexId}/settings`)
+      .set(acme)
+      .send({ frequency: 'hourly' })
+      .expect(403);
+    await http
+      .patch(`${base}/acme/connections/${globexId}/settings`)
+      .set(acme)
+      .send({ frequency: 'hourly' })
+      .expect(404);
+    await http.delete(`${base}/globex/connections/${globexId}`).set(acme).expect(403);
+    await http.delete(`${base}/acme/connections/${globexId}`).set(acme).expect(404);
+    const theirs = await http.get(`${base}/globex/connections/${globexId}`).set(globex).expect(200);
+    expect(theirs.body).toMatchObject({ status: 'connected', settings: { frequency: 'every_15_minutes' } });
+  });
+
   describe('today’s counts', () => {
     it('counts one connection’s log lines since midnight UTC', async () => {
       const response = await http
