@@ -199,12 +199,17 @@ describe('Connection control: status, reconnect, Sync now, today’s counts, the
     }
 
     it('pages the tenant’s log newest first without skipping or repeating, lines of the same instant included', async () => {
-      const lines = await readAll(`${base}/acme/sync-log`, { limit: 3 });
+      const lines = await readAll(`${base}/acme/sync-log`, { limit: 500 });
       expect(lines).toHaveLength(11);
       expect(new Set(lines.map((line) => line.id)).size).toBe(11);
       const times = lines.map((line) => line.at);
       expect([...times].sort().reverse()).toEqual(times);
       expect(new Set(lines.map((line) => line.connectionId))).toEqual(new Set([hubspotId, salesforceId]));
+      // Every page size gives the same lines in the same order: page boundaries fall between the two lines
+      // written at the same instant (11:00) for sizes 4 and 1.
+      for (const limit of [1, 3, 4]) {
+        expect(await readAll(`${base}/acme/sync-log`, { limit })).toEqual(lines);
+      }
       const last = await http.get(`${base}/acme/sync-log`).query({ limit: 11 }).set(acme).expect(200);
       expect(last.body.nextCursor).toBeNull();
     });
