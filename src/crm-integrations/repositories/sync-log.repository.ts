@@ -79,7 +79,8 @@ export class SyncLogRepository extends CrmRepository implements SyncLogSink {
     const and: FilterQuery<SyncLogEntry>[] = [where];
     if (filter.before) {
       const { at, id } = filter.before;
-      and.push({ $or: [{ at: { $lt: at } }, { at, id: { $lt: id } }] });
+      // `at <= cursor` alone is what the index can seek to; the OR then drops the lines of that instant already read.
+      and.push({ at: { $lte: at } }, { $or: [{ at: { $lt: at } }, { at, id: { $lt: id } }] });
     }
     return this.fork().find(
       SyncLogEntry,
