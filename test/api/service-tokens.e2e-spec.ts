@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import request from 'supertest';
-import { CRM_ORM } from '../../src/crm-integrations';
+import { CRM_ORM, ServiceTokenService } from '../../src/crm-integrations';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 describe('Service tokens over the API', () => {
@@ -182,6 +182,30 @@ describe('Service tokens over the API', () => {
       .set(platform())
       .expect(200);
     expect(all.body.map((t: { id: string }) => t.id)).toContain(body.id);
+  });
+
+  it('is managed through ServiceTokenService outside any request too (AdminJS, CLI), the same way', async () => {
+    const service = testApp.app.get(ServiceTokenService);
+    const issued = await service.create(
+      { actor: 'admin@penguinmails.local' },
+      { name: 'from-admin', tenantId: 'globex' },
+    );
+    expect(issued).toMatchObject({
+      status: 'active',
+      createdBy: 'admin@penguinmails.local',
+      tenantId: 'globex',
+    });
+    await http.get('/api/v1/tenants/globex').set(bearer(issued.token)).expect(200);
+    expect((await service.list({ tenantId: 'globex' })).map((token) => token.id)).toContain(issued.id);
+    expect(await service.revoke({ actor: 'admin@penguinmails.local' }, issued.id)).toMatchObject({
+      status: 'revoked',
+    });
+    expect((await service.get(issued.id)).status).toBe('revoked');
+    await http.get('/api/v1/tenants/globex').set(bearer(issued.token)).expect(401);
+    expect((await auditRows(issued.id)).map((row) => row.actor)).toEqual([
+      'admin@penguinmails.local',
+      'admin@penguinmails.local',
+    ]);
   });
 
   it('names the bad field: unknown tenant, past expiry, bad date, bad id, unknown token', async () => {

@@ -23,6 +23,8 @@ describe('ServiceTokenService', () => {
 
   beforeEach(() => {
     tokens = autoMock<ServiceTokenRepository>('tokens');
+    // The ORM context is the repository's business; here the work simply runs.
+    tokens.inContext.mockImplementation((work) => work());
     tenants = autoMock<TenantRepository>('tenants');
     audit = autoMock<AuditService>('audit');
     service = new ServiceTokenService(tokens, tenants, audit, {

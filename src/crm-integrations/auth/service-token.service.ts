@@ -91,8 +91,18 @@ export class ServiceTokenService {
     return { token, id };
   }
 
-  /** Issues a token for `actor` (an admin, `cli`, the platform token); audited, the plaintext returned once. */
-  async create(actor: Pick<AuthContext, 'actor'>, request: IssueServiceToken): Promise<IssuedServiceToken> {
+  /**
+   * Issues a token for `actor` (an admin, `cli`, the platform token); audited, the plaintext returned once. Like
+   * every method here, callable inside a request or outside one (AdminJS, CLI).
+   */
+  create(actor: Pick<AuthContext, 'actor'>, request: IssueServiceToken): Promise<IssuedServiceToken> {
+    return this.tokens.inContext(() => this.createInContext(actor, request));
+  }
+
+  private async createInContext(
+    actor: Pick<AuthContext, 'actor'>,
+    request: IssueServiceToken,
+  ): Promise<IssuedServiceToken> {
     const name = request.name.trim();
     const tenantId = request.tenantId ?? null;
     const expiresAt = request.expiresAt ? new Date(request.expiresAt) : null;
@@ -128,19 +138,22 @@ export class ServiceTokenService {
   }
 
   /** Tokens newest first, without revoked ones unless asked; one tenant's when `tenantId` is given. */
-  async list(
-    filter: { tenantId?: string | null; includeRevoked?: boolean } = {},
-  ): Promise<ServiceTokenView[]> {
-    const tokens = await this.tokens.list(filter);
-    return tokens.map((token) => this.view(token));
+  list(filter: { tenantId?: string | null; includeRevoked?: boolean } = {}): Promise<ServiceTokenView[]> {
+    return this.tokens.inContext(async () =>
+      (await this.tokens.list(filter)).map((token) => this.view(token)),
+    );
   }
 
-  async get(id: string): Promise<ServiceTokenView> {
-    return this.view(await this.require(id));
+  get(id: string): Promise<ServiceTokenView> {
+    return this.tokens.inContext(async () => this.view(await this.require(id)));
   }
 
   /** Revokes a token at once (the next request with it is a 401). Revoking a revoked token changes nothing. */
-  async revoke(actor: Pick<AuthContext, 'actor'>, id: string): Promise<ServiceTokenView> {
+  revoke(actor: Pick<AuthContext, 'actor'>, id: string): Promise<ServiceTokenView> {
+    return this.tokens.inContext(() => this.revokeInContext(actor, id));
+  }
+
+  private async revokeInContext(actor: Pick<AuthContext, 'actor'>, id: string): Promise<ServiceTokenView> {
     const token = await this.require(id);
     if (!token.revokedAt) {
       token.revokedAt = this.now();
