@@ -2,7 +2,12 @@ import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import request from 'supertest';
 import { CrmConnection, SyncLogEntry, Tenant, type SyncLogAction } from '@pm/domain';
 import { InMemoryConnector, InMemoryCrm } from '@pm/integration-port/testing';
-import { CRM_ORM, ServiceTokenService } from '../../src/crm-integrations';
+import {
+  ConnectionActivityService,
+  CRM_ORM,
+  ServiceTokenService,
+  SyncLogService,
+} from '../../src/crm-integrations';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const NOW = new Date('2026-12-06T15:00:00.000Z');
@@ -309,6 +314,19 @@ describe('Connection control: status, reconnect, Sync now, today’s counts, the
         .set(acme)
         .expect(422);
     });
+  });
+
+  it('gives the AdminJS Sync Activity screen the same answers through the services, outside any request', async () => {
+    const counts = await testApp.app.get(ConnectionActivityService).todayCounts('acme');
+    const api = await http.get(`${base}/acme/counts/today`).set(acme).expect(200);
+    expect(counts).toEqual(api.body);
+    const page = await testApp.app.get(SyncLogService).page('acme', { errorsOnly: true, limit: 10 });
+    expect(page.data.map((line) => line.action)).toEqual(['error', 'error']);
+    const connectionPage = await testApp.app
+      .get(SyncLogService)
+      .connectionPage('acme', hubspotId, { limit: 2 });
+    expect(connectionPage.data).toHaveLength(2);
+    expect(connectionPage.nextCursor).not.toBeNull();
   });
 
   describe('reconnect and Sync now', () => {

@@ -20,6 +20,7 @@ describe('ConnectionActivityService', () => {
     tenants = autoMock<TenantService>('tenants');
     connectionService = autoMock<ConnectionService>('connectionService');
     connections = autoMock<ConnectionRepository>('connections');
+    connections.inContext.mockImplementation((work) => work());
     log = autoMock<SyncLogRepository>('log');
     service = new ConnectionActivityService(tenants, connectionService, connections, log, {
       clock: () => NOW,

@@ -33,8 +33,15 @@ export class ConnectionActivityService {
     this.now = options.clock ?? (() => new Date());
   }
 
-  /** The tenant's connections (or the one given: 404 when not the tenant's), counted since midnight UTC. */
-  async todayCounts(tenantId: string, connectionId?: string): Promise<TodayCountsDto> {
+  /**
+   * The tenant's connections (or the one given: 404 when not the tenant's), counted since midnight UTC. Callable
+   * inside a request or outside one (the AdminJS screen).
+   */
+  todayCounts(tenantId: string, connectionId?: string): Promise<TodayCountsDto> {
+    return this.connections.inContext(() => this.countToday(tenantId, connectionId));
+  }
+
+  private async countToday(tenantId: string, connectionId?: string): Promise<TodayCountsDto> {
     const listed: CrmConnection[] = connectionId
       ? [await this.connectionService.require(tenantId, connectionId)]
       : await this.tenants.require(tenantId).then(() => this.connections.listForTenant(tenantId));

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { RequestContext } from '@mikro-orm/postgresql';
 import { ServiceToken } from '@pm/domain';
 import { CrmRepository } from './base.repository';
 
@@ -14,14 +13,6 @@ export interface NewServiceToken {
 
 @Injectable()
 export class ServiceTokenRepository extends CrmRepository {
-  /**
-   * Runs `work` in the current request's ORM context, or in one of its own outside a request (an AdminJS action,
-   * the CLI, a host's job), so token management can be called from anywhere.
-   */
-  inContext<T>(work: () => Promise<T>): Promise<T> {
-    return RequestContext.getEntityManager(this.orm.em.name) ? work() : this.inOwnContext(work);
-  }
-
   /** The token with this hash, revoked and expired ones included (the service tells them apart). */
   findByHash(tokenHash: string): Promise<ServiceToken | null> {
     return this.em.findOne(ServiceToken, { tokenHash });

@@ -29,6 +29,7 @@ describe('SyncLogService', () => {
     tenants = autoMock<TenantService>('tenants');
     connections = autoMock<ConnectionService>('connections');
     log = autoMock<SyncLogRepository>('log');
+    log.inContext.mockImplementation((work) => work());
     service = new SyncLogService(tenants, connections, log);
   });
 

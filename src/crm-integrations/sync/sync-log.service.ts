@@ -48,20 +48,24 @@ export class SyncLogService {
     private readonly log: SyncLogRepository,
   ) {}
 
-  /** One connection's log: 404 when the connection is not the tenant's. */
-  async connectionPage(
+  /** One connection's log: 404 when the connection is not the tenant's. Callable inside a request or outside. */
+  connectionPage(
     tenantId: string,
     connectionId: string,
     filters: Omit<SyncLogPageFilters, 'connectionId'> = {},
   ): Promise<SyncLogPageDto> {
-    await this.connections.require(tenantId, connectionId);
-    return this.read(tenantId, { ...filters, connectionId });
+    return this.log.inContext(async () => {
+      await this.connections.require(tenantId, connectionId);
+      return this.read(tenantId, { ...filters, connectionId });
+    });
   }
 
   /** The tenant's log across its connections (or one, with `connectionId`): 404 when the tenant does not exist. */
-  async page(tenantId: string, filters: SyncLogPageFilters = {}): Promise<SyncLogPageDto> {
-    await this.tenants.require(tenantId);
-    return this.read(tenantId, filters);
+  page(tenantId: string, filters: SyncLogPageFilters = {}): Promise<SyncLogPageDto> {
+    return this.log.inContext(async () => {
+      await this.tenants.require(tenantId);
+      return this.read(tenantId, filters);
+    });
   }
 
   private async read(tenantId: string, filters: SyncLogPageFilters): Promise<SyncLogPageDto> {
