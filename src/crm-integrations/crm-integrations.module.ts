@@ -12,6 +12,8 @@ import { ServiceAuthGuard } from './auth/service-auth.guard';
 import { ServiceTokenService } from './auth/service-token.service';
 import { ConnectionService } from './connections/connection.service';
 import { ConnectionsController } from './connections/connections.controller';
+import { ConnectionActivityService } from './connections/connection-activity.service';
+import { TenantActivityController } from './connections/tenant-activity.controller';
 import { ContactService } from './contacts/contact.service';
 import { ContactsController } from './contacts/contacts.controller';
 import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from './crm-integrations.options';
@@ -28,6 +30,7 @@ import { TokenVault } from './vault/token-vault';
 import { REPOSITORIES } from './repositories';
 import { TenantService } from './tenants/tenant.service';
 import { TenantsController } from './tenants/tenants.controller';
+import { ServiceTokensController } from './service-tokens/service-tokens.controller';
 import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
 
@@ -44,6 +47,8 @@ const CONTROLLERS = [
   OAuthCallbackController,
   SyncController,
   ActivitiesController,
+  ServiceTokensController,
+  TenantActivityController,
 ];
 
 const SERVICES: Provider[] = [
@@ -56,6 +61,7 @@ const SERVICES: Provider[] = [
   ServiceAuthGuard,
   TenantService,
   ConnectionService,
+  ConnectionActivityService,
   ContactService,
   ...integrationPortProviders,
   ProviderAccessService,
@@ -75,6 +81,7 @@ const EXPORTS = [
   TenantService,
   TokenVault,
   IntegrationPortRegistry,
+  ConnectionActivityService,
   ...SYNC_EXPORTS,
   ...ACTIVITY_EXPORTS,
 ];

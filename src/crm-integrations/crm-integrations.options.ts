@@ -23,6 +23,11 @@ export interface CrmIntegrationsOptions {
   connectors?: IntegrationPortMap;
   /** Origins the OAuth callback may send the browser back to (`returnTo`); default: the publicUrl's origin. */
   allowedReturnOrigins?: string[];
+  /**
+   * The API's clock (token expiry and last-used time, "today" in the counts); default the system clock. Tests pass
+   * a controllable one.
+   */
+  clock?: () => Date;
 }
 
 export const CRM_INTEGRATIONS_OPTIONS = Symbol('CRM_INTEGRATIONS_OPTIONS');

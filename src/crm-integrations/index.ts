@@ -3,6 +3,8 @@ export * from './crm-integrations.module';
 export * from './crm-integrations.options';
 export { CRM_ORM } from './database/crm-database';
 export { ServiceTokenService, generateServiceToken } from './auth/service-token.service';
+export { ConnectionActivityService } from './connections/connection-activity.service';
+export { SyncLogService } from './sync/sync-log.service';
 export { ContactService } from './contacts/contact.service';
 export { TenantService } from './tenants/tenant.service';
 export { setupCrmHttp } from './http/setup-crm-http';

@@ -2,6 +2,7 @@ import { Body, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiResponse } from '@nestjs/swagger';
 import { Auth, type AuthContext } from '../auth/auth-context';
 import { ConnectionParams } from '../connections/connection.dto';
+import { ApiProblems } from '../http/api-problems.decorator';
 import { CrmApiController } from '../http/crm-api-controller.decorator';
 import { TenantParams } from '../tenants/tenant.dto';
 import {
@@ -28,7 +29,7 @@ export class ActivitiesController {
     type: IngestResponseDto,
     description: 'One result per event, in request order',
   })
-  @ApiResponse({ status: 413, description: 'More than 1,000 events (problem+json naming the limit)' })
+  @ApiProblems(400, 404, [413, 'More than 1,000 events, or a body over 5 MB (problem+json naming the limit)'])
   ingest(
     @Auth() auth: AuthContext,
     @Param() params: TenantParams,
@@ -40,6 +41,7 @@ export class ActivitiesController {
   /** The Sync Activity page's counts: activities logged, held and failed per day, and what waits now. */
   @Get('connections/:connectionId/activities/summary')
   @ApiOkResponse({ type: ActivitySummaryDto })
+  @ApiProblems(400, 404)
   summary(
     @Auth() auth: AuthContext,
     @Param() params: ConnectionParams,

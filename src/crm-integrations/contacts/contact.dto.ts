@@ -8,11 +8,11 @@ import {
   IsString,
   IsUUID,
   Length,
-  Max,
   MaxLength,
   Min,
 } from 'class-validator';
 import type { Contact } from '@pm/domain';
+import { MaxPageSize } from '../http/limits';
 import { TenantParams } from '../tenants/tenant.dto';
 
 /** Surrounding white space is a copy-paste accident, not part of an address. */
@@ -91,12 +91,16 @@ export class UpdateContactDto extends ContactFieldsDto {
 }
 
 export class ListContactsQuery {
-  @ApiPropertyOptional({ default: 100, maximum: 500 })
+  @ApiPropertyOptional({
+    default: 100,
+    maximum: 500,
+    description: 'Contacts per page, at most 500 (more is a 422 naming the limit)',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(500)
+  @MaxPageSize()
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })

@@ -2,6 +2,7 @@ import { Body, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@ne
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Auth, type AuthContext } from '../auth/auth-context';
+import { ApiProblems } from '../http/api-problems.decorator';
 import { CrmApiController } from '../http/crm-api-controller.decorator';
 import { TenantParams } from '../tenants/tenant.dto';
 import {
@@ -20,6 +21,7 @@ export class ContactsController {
 
   @Get()
   @ApiOkResponse({ type: ContactPageDto })
+  @ApiProblems(400, 404, 422)
   list(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,
@@ -30,7 +32,9 @@ export class ContactsController {
 
   /** Upsert by e-mail: 201 when the contact is new, 200 when an existing one was updated. */
   @Post()
-  @ApiCreatedResponse({ type: ContactResponseDto })
+  @ApiCreatedResponse({ type: ContactResponseDto, description: 'A new contact' })
+  @ApiOkResponse({ type: ContactResponseDto, description: 'An existing contact, updated' })
+  @ApiProblems(400, 404, 413)
   async upsert(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,
@@ -44,12 +48,14 @@ export class ContactsController {
 
   @Get(':contactId')
   @ApiOkResponse({ type: ContactResponseDto })
+  @ApiProblems(400, 404)
   get(@Auth() auth: AuthContext, @Param() params: ContactParams): Promise<ContactResponseDto> {
     return this.service.get(auth, params.tenantId, params.contactId);
   }
 
   @Patch(':contactId')
   @ApiOkResponse({ type: ContactResponseDto })
+  @ApiProblems(400, 404, 413)
   update(
     @Auth() auth: AuthContext,
     @Param() params: ContactParams,
@@ -60,7 +66,8 @@ export class ContactsController {
 
   @Delete(':contactId')
   @HttpCode(204)
-  @ApiNoContentResponse()
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblems(400, 404)
   remove(@Auth() auth: AuthContext, @Param() params: ContactParams): Promise<void> {
     return this.service.remove(auth, params.tenantId, params.contactId);
   }

@@ -30,6 +30,19 @@ export class ValidationProblem extends HttpException {
   }
 }
 
+/** A limit was exceeded (a page size, a batch's count): 422, naming the limit. */
+export class LimitProblem extends HttpException {
+  constructor(readonly invalidParams: InvalidParam[]) {
+    super(
+      {
+        detail: invalidParams.map((param) => `${param.name}: ${param.reason}`).join('; '),
+        invalidParams,
+      },
+      HttpStatus.UNPROCESSABLE_ENTITY,
+    );
+  }
+}
+
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -83,7 +96,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const body = exception.getResponse();
       const problem: ProblemDetails = {
         type:
-          status === 400 && exception instanceof ValidationProblem ? 'urn:problem:validation' : 'about:blank',
+          status === 400 && exception instanceof ValidationProblem
+            ? 'urn:problem:validation'
+            : exception instanceof LimitProblem
+              ? 'urn:problem:limit-exceeded'
+              : 'about:blank',
         title: TITLES[status] ?? 'Error',
         status,
       };

@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { json, type RequestHandler } from 'express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { answerClientErrorsAsProblems } from './client-error-problem';
+import { buildOpenApiDocument } from './openapi';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 /**
@@ -26,15 +27,7 @@ export function setupCrmHttp(
   express.use?.((req, res, next) =>
     req.method === 'POST' && ACTIVITY_INGEST_PATH.test(req.path) ? activityParser(req, res, next) : next(),
   );
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle(options.title ?? 'PenguinMails CRM Integrations')
-      .setDescription('Connect tenants to their CRM and keep contacts and e-mail activity in step.')
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A service token (pmcrm_…)' })
-      .build(),
-  );
+  const document = buildOpenApiDocument(app, options.title);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   // Errors raised before any controller (a body the JSON parser rejects, an unknown route) also leave as
   // problem+json. A host that mounts the plugin beside its own routes may leave this off.

@@ -128,6 +128,34 @@ describe('ConnectFlowService', () => {
       expect(connections.findForTenant).toHaveBeenCalledWith('acme', 'conn-1');
     });
 
+    it('reconnect: a sign-in link for the connection’s own CRM, bound to it, keeping the caller’s return address', async () => {
+      access.isEnabled.mockResolvedValue(true);
+      const connection = aConnection({ id: 'conn-1', provider: 'hubspot' });
+      connectionService.require.mockResolvedValue(connection);
+      connections.findForTenant.mockResolvedValue(connection);
+      const expiresAt = new Date('2030-01-01T00:10:00Z');
+      states.issue.mockResolvedValue({ state: 's', codeChallenge: 'c', expiresAt });
+      const link = await flow.reconnect(auth, 'acme', 'conn-1', {
+        returnTo: 'https://app.example.test/back',
+      });
+      expect(link.authorizeUrl).toBe('https://crm.example.test/oauth/hubspot/start?state=s');
+      expect(connectionService.require).toHaveBeenCalledWith('acme', 'conn-1');
+      expect(states.issue).toHaveBeenCalledWith(
+        expect.objectContaining({
+          tenantId: 'acme',
+          provider: 'hubspot',
+          connectionId: 'conn-1',
+          returnTo: 'https://app.example.test/back',
+        }),
+      );
+    });
+
+    it('reconnect: another tenant’s connection is a 404 and no state is issued', async () => {
+      connectionService.require.mockRejectedValue(new NotFoundException('no such connection'));
+      await expect(flow.reconnect(auth, 'acme', 'theirs', {})).rejects.toThrow(NotFoundException);
+      expect(states.issue).not.toHaveBeenCalled();
+    });
+
     it('issues a state bound to tenant, provider and caller, and a sign-in link using it', async () => {
       access.isEnabled.mockResolvedValue(true);
       const expiresAt = new Date('2030-01-01T00:10:00Z');

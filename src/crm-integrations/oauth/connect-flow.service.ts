@@ -20,7 +20,12 @@ import { ValidationProblem } from '../http/problem-details.filter';
 import { ConnectionRepository, RecordLinkRepository, SyncCursorRepository } from '../repositories';
 import { TenantService } from '../tenants/tenant.service';
 import { TokenVault } from '../vault/token-vault';
-import type { DisconnectResponseDto, StartConnectionDto, StartConnectionResponseDto } from './connect.dto';
+import type {
+  DisconnectResponseDto,
+  ReconnectDto,
+  StartConnectionDto,
+  StartConnectionResponseDto,
+} from './connect.dto';
 import { createCrmOAuthStrategy, strategyName, type OAuthCallbackResult } from './crm-oauth.strategy';
 import { renderOAuthResultPage } from './oauth-result.page';
 import { clearBindingCookie, setBindingCookie } from './oauth-browser-binding';
@@ -96,6 +101,20 @@ export class ConnectFlowService implements OnModuleInit {
     const startUrl = new URL(`${this.options.publicUrl}/oauth/${encodeURIComponent(dto.provider)}/start`);
     startUrl.searchParams.set('state', issued.state);
     return { authorizeUrl: startUrl.toString(), expiresAt: issued.expiresAt.toISOString() };
+  }
+
+  /**
+   * A new sign-in link for an existing connection's CRM (after a disconnect, or `needs_reconnect`): completing it
+   * with the same CRM account keeps settings, links and history (see `complete`).
+   */
+  async reconnect(
+    auth: AuthContext,
+    tenantId: string,
+    connectionId: string,
+    dto: ReconnectDto,
+  ): Promise<StartConnectionResponseDto> {
+    const connection = await this.connectionService.require(tenantId, connectionId);
+    return this.start(auth, tenantId, { ...dto, provider: connection.provider, connectionId: connection.id });
   }
 
   /**

@@ -29,6 +29,22 @@ export class StartConnectionDto {
   startOver?: boolean;
 }
 
+/** Reconnect an existing connection: a new sign-in link for its CRM that keeps its settings, links and history. */
+export class ReconnectDto {
+  @ApiPropertyOptional({ description: 'Where the browser returns after the CRM sign-in (an allowed origin)' })
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @MaxLength(2000)
+  returnTo?: string;
+
+  @ApiPropertyOptional({
+    description: 'Allow signing in to a different CRM account, discarding links and cursors',
+  })
+  @IsOptional()
+  @IsBoolean()
+  startOver?: boolean;
+}
+
 export class StartConnectionResponseDto {
   @ApiProperty({
     description:

@@ -28,4 +28,12 @@ export abstract class CrmRepository {
   inOwnContext<T>(work: () => Promise<T>): Promise<T> {
     return RequestContext.create(this.orm.em, work);
   }
+
+  /**
+   * Runs `work` in the current request's ORM context, or in one of its own outside a request (an AdminJS action,
+   * the CLI, a host's job): for services callable from anywhere.
+   */
+  inContext<T>(work: () => Promise<T>): Promise<T> {
+    return RequestContext.getEntityManager(this.orm.em.name) ? work() : this.inOwnContext(work);
+  }
 }

@@ -1,7 +1,34 @@
 import { Injectable } from '@nestjs/common';
-import { CrmConnection, SyncLogEntry, SyncRun, Tenant } from '@pm/domain';
+import type { FilterQuery } from '@mikro-orm/core';
+import { CrmConnection, SyncLogEntry, SyncRun, Tenant, type SyncLogAction } from '@pm/domain';
 import type { SyncConnection, SyncLogLine, SyncLogSink } from '@pm/sync-engine';
 import { CrmRepository } from './base.repository';
+
+/** Which log lines to read: always one tenant's; the rest narrows. */
+export interface SyncLogFilter {
+  tenantId: string;
+  connectionId?: string;
+  runId?: string;
+  direction?: SyncLogEntry['direction'];
+  actions?: SyncLogAction[];
+  /** Inclusive. */
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+  /** Keyset: only lines older than this one (newest first by time, then id). */
+  before?: { at: Date; id: string };
+  limit: number;
+}
+
+/** What one connection's log says happened in a time range, line by line. */
+export interface SyncLogCounts {
+  connectionId: string;
+  contactsIn: number;
+  contactsOut: number;
+  activitiesLogged: number;
+  conflictsResolved: number;
+  errors: number;
+}
 
 /** The per-connection sync log: the engine's `SyncLogSink`, and what the log route reads. */
 @Injectable()
@@ -34,5 +61,75 @@ export class SyncLogRepository extends CrmRepository implements SyncLogSink {
       { connection: connectionId, ...(runId ? { run: runId } : {}) },
       { orderBy: { id: 'desc' }, limit },
     );
+  }
+
+  /**
+   * One page of the log, newest first by (time, id): the (tenant, at) and (connection, at) indexes serve both
+   * the order and the keyset, so a page costs the same however deep it is.
+   */
+  page(filter: SyncLogFilter): Promise<SyncLogEntry[]> {
+    const where: FilterQuery<SyncLogEntry> = { tenant: filter.tenantId };
+    if (filter.connectionId) where.connection = filter.connectionId;
+    if (filter.runId) where.run = filter.runId;
+    if (filter.direction) where.direction = filter.direction;
+    if (filter.actions) where.action = { $in: filter.actions };
+    if (filter.from || filter.to) {
+      where.at = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
+    }
+    const and: FilterQuery<SyncLogEntry>[] = [where];
+    if (filter.before) {
+      const { at, id } = filter.before;
+      // `at <= cursor` alone is what the index can seek to; the OR then drops the lines of that instant already read.
+      and.push({ at: { $lte: at } }, { $or: [{ at: { $lt: at } }, { at, id: { $lt: id } }] });
+    }
+    return this.fork().find(
+      SyncLogEntry,
+      { $and: and },
+      { orderBy: [{ at: 'desc' }, { id: 'desc' }], limit: filter.limit, populate: [] },
+    );
+  }
+
+  /**
+   * Per connection of the tenant (or the one given), what its log lines in [from, to) count: contacts synced in
+   * (from the CRM) and out (to it), activities logged, conflicts resolved, errors. One aggregate over the
+   * (tenant, at) index; a connection without lines in the range is not in the answer.
+   */
+  async countsBetween(
+    tenantId: string,
+    from: Date,
+    to: Date,
+    connectionId?: string,
+  ): Promise<SyncLogCounts[]> {
+    const rows = await this.fork()
+      .getConnection()
+      .execute<
+        {
+          connection_id: string;
+          contacts_in: string;
+          contacts_out: string;
+          activities_logged: string;
+          conflicts_resolved: string;
+          errors: string;
+        }[]
+      >(
+        `select connection_id,
+            count(*) filter (where direction = 'from_crm' and action in ('created', 'updated', 'deleted')) as contacts_in,
+            count(*) filter (where direction = 'to_crm' and action in ('created', 'updated', 'deleted')) as contacts_out,
+            count(*) filter (where action = 'activity_logged') as activities_logged,
+            count(*) filter (where action = 'conflict_resolved') as conflicts_resolved,
+            count(*) filter (where action = 'error') as errors
+          from sync_log_entries
+          where tenant_id = ? and at >= ? and at < ?${connectionId ? ' and connection_id = ?' : ''}
+          group by connection_id`,
+        [tenantId, from, to, ...(connectionId ? [connectionId] : [])],
+      );
+    return rows.map((row) => ({
+      connectionId: row.connection_id,
+      contactsIn: Number(row.contacts_in),
+      contactsOut: Number(row.contacts_out),
+      activitiesLogged: Number(row.activities_logged),
+      conflictsResolved: Number(row.conflicts_resolved),
+      errors: Number(row.errors),
+    }));
   }
 }

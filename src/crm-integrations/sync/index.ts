@@ -8,6 +8,7 @@ export * from './sync-executor';
 export * from './sync-scheduler';
 export * from './sync-worker';
 export * from './sync.service';
+export * from './sync-log.service';
 export * from './sync.controller';
 export * from './sync-workers.module';
 export * from './vault-session-provider';
@@ -19,6 +20,7 @@ import { SyncRuns } from './sync-runs';
 import { LocalContactStoreAdapter } from './local-contact-store';
 import { RateBudgetFactory } from './rate-budget.factory';
 import { SyncService } from './sync.service';
+import { SyncLogService } from './sync-log.service';
 import { vaultSessionProvider } from './vault-session-provider';
 
 /** Providers the feature module registers (and exports, for SyncWorkersModule and hosts). */
@@ -30,8 +32,9 @@ export const SYNC_PROVIDERS = [
   RateBudgetFactory,
   SyncExecutor,
   SyncService,
+  SyncLogService,
   vaultSessionProvider,
 ];
 
 /** What the feature module exports for SyncWorkersModule (and hosts). */
-export const SYNC_EXPORTS = [SyncQueue, SyncLocks, SyncRuns, SyncExecutor, SyncService];
+export const SYNC_EXPORTS = [SyncQueue, SyncLocks, SyncRuns, SyncExecutor, SyncService, SyncLogService];

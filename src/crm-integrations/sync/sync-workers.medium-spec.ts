@@ -202,7 +202,7 @@ describe('sync scheduling and workers (pg-boss on PostgreSQL, two workers)', () 
       .query({ runId: runsApi.body[1].id })
       .set('Authorization', `Bearer ${token}`)
       .expect(200);
-    expect(logApi.body.map((line: { message: string }) => line.message)).toContain(
+    expect(logApi.body.data.map((line: { message: string }) => line.message)).toContain(
       'Contact synced: p0@example.com → In-memory CRM',
     );
 

@@ -8,28 +8,34 @@ import {
   ContactProvenanceParams,
   FieldProvenanceDto,
   SyncListQuery,
-  SyncLogEntryResponseDto,
-  SyncLogQuery,
   SyncNowResponseDto,
   SyncRunResponseDto,
 } from './sync.dto';
+import { ConnectionSyncLogQuery, SyncLogPageDto } from './sync-log.dto';
+import { SyncLogService } from './sync-log.service';
 import { SyncService } from './sync.service';
+import { ApiProblems } from '../http/api-problems.decorator';
 
 @CrmApiController('tenants/:tenantId/connections', 'sync')
 @ApiExtraModels(FieldProvenanceDto)
 export class SyncController {
-  constructor(private readonly service: SyncService) {}
+  constructor(
+    private readonly service: SyncService,
+    private readonly syncLog: SyncLogService,
+  ) {}
 
   /** The seed's "Sync now": 202 with the queued run (or the one already waiting). */
   @Post(':connectionId/sync')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: SyncNowResponseDto })
+  @ApiProblems(400, 404, [409, 'The connection cannot sync now (disconnected, disabled…): the reason'])
   syncNow(@Auth() auth: AuthContext, @Param() params: ConnectionParams): Promise<SyncNowResponseDto> {
     return this.service.syncNow(auth, params.tenantId, params.connectionId);
   }
 
   @Get(':connectionId/sync-runs')
   @ApiOkResponse({ type: [SyncRunResponseDto] })
+  @ApiProblems(400, 404, 422)
   runs(
     @Auth() auth: AuthContext,
     @Param() params: ConnectionParams,
@@ -41,6 +47,7 @@ export class SyncController {
   /** Per-field provenance of one contact's sync: value, side, time and rule for each mapped field. */
   @Get(':connectionId/contacts/:contactId/provenance')
   @ApiOkResponse({ type: [ContactProvenanceDto] })
+  @ApiProblems(400, 404)
   provenance(
     @Auth() auth: AuthContext,
     @Param() params: ContactProvenanceParams,
@@ -48,13 +55,11 @@ export class SyncController {
     return this.service.contactProvenance(auth, params.tenantId, params.connectionId, params.contactId);
   }
 
+  /** The connection's log, newest first, filtered (direction, action, errors only, time range), a page at a time. */
   @Get(':connectionId/sync-log')
-  @ApiOkResponse({ type: [SyncLogEntryResponseDto] })
-  log(
-    @Auth() auth: AuthContext,
-    @Param() params: ConnectionParams,
-    @Query() query: SyncLogQuery,
-  ): Promise<SyncLogEntryResponseDto[]> {
-    return this.service.listLog(auth, params.tenantId, params.connectionId, query);
+  @ApiOkResponse({ type: SyncLogPageDto })
+  @ApiProblems(400, 404, 422)
+  log(@Param() params: ConnectionParams, @Query() query: ConnectionSyncLogQuery): Promise<SyncLogPageDto> {
+    return this.syncLog.connectionPage(params.tenantId, params.connectionId, query);
   }
 }

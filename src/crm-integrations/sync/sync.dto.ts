@@ -1,24 +1,23 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsUUID, Min } from 'class-validator';
+import { MaxPageSize } from '../http/limits';
 import { ConnectionParams } from '../connections/connection.dto';
 import type { RecordLink, SyncLogEntry, SyncRun, SyncRunCounts } from '@pm/domain';
 
 export class SyncListQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 500,
+    default: 50,
+    description: 'Runs per page, at most 500 (more is a 422 naming the limit)',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(500)
+  @MaxPageSize()
   limit?: number;
-}
-
-export class SyncLogQuery extends SyncListQuery {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only the lines of this run' })
-  @IsOptional()
-  @IsUUID('all')
-  runId?: string;
 }
 
 export class SyncRunResponseDto {
@@ -100,6 +99,7 @@ export class SyncNowResponseDto {
 export class SyncLogEntryResponseDto {
   @ApiProperty() id!: string;
   @ApiProperty() at!: string;
+  @ApiProperty({ format: 'uuid' }) connectionId!: string;
   @ApiPropertyOptional({ nullable: true, type: String }) runId!: string | null;
   @ApiProperty({ enum: ['to_crm', 'from_crm', 'none'] }) direction!: string;
   @ApiProperty({ example: 'Contact' }) object!: string;
@@ -114,6 +114,7 @@ export class SyncLogEntryResponseDto {
     return {
       id: String(entry.id),
       at: entry.at.toISOString(),
+      connectionId: entry.connection.id,
       runId: entry.run?.id ?? null,
       direction: entry.direction,
       object: entry.object,

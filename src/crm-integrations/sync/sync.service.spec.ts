@@ -1,7 +1,7 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { autoMock } from '@pm/integration-port/testing';
 import type { ConnectionService } from '../connections/connection.service';
-import type { RecordLinkRepository, SyncLogRepository, SyncRunRepository } from '../repositories';
+import type { RecordLinkRepository, SyncRunRepository } from '../repositories';
 import { aConnection, aRun } from '../testing/entities';
 import type { SyncRuns } from './sync-runs';
 import { SyncService } from './sync.service';
@@ -12,7 +12,6 @@ describe('SyncService', () => {
   let connections: jest.Mocked<ConnectionService>;
   let runs: jest.Mocked<SyncRuns>;
   let runRepository: jest.Mocked<SyncRunRepository>;
-  let log: jest.Mocked<SyncLogRepository>;
   let links: jest.Mocked<RecordLinkRepository>;
   let service: SyncService;
   const connection = aConnection({ id: 'conn-1' });
@@ -21,9 +20,8 @@ describe('SyncService', () => {
     connections = autoMock<ConnectionService>('connections');
     runs = autoMock<SyncRuns>('runs');
     runRepository = autoMock<SyncRunRepository>('runRepository');
-    log = autoMock<SyncLogRepository>('log');
     links = autoMock<RecordLinkRepository>('links');
-    service = new SyncService(connections, runs, runRepository, log, links);
+    service = new SyncService(connections, runs, runRepository, links);
   });
 
   it('"Sync now" on another tenant’s connection is a 404, and nothing is queued', async () => {
@@ -48,17 +46,6 @@ describe('SyncService', () => {
     expect(runs.request).toHaveBeenCalledWith({ id: 'conn-1', tenantId: 'acme' }, 'manual', {
       priority: 10,
     });
-  });
-
-  it('reads the log of the tenant’s connection, 100 lines unless asked, one run’s when given', async () => {
-    connections.require.mockResolvedValue(connection);
-    log.listForConnection.mockResolvedValue([]);
-    await service.listLog(auth, 'acme', 'conn-1');
-    await service.listLog(auth, 'acme', 'conn-1', { limit: 5, runId: 'run-1' });
-    expect(log.listForConnection.mock.calls).toEqual([
-      ['conn-1', 100, undefined],
-      ['conn-1', 5, 'run-1'],
-    ]);
   });
 
   it('lists runs and a contact’s provenance only after finding the connection in the tenant', async () => {

@@ -1,14 +1,9 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import type { AuthContext } from '../auth/auth-context';
 import { ConnectionService } from '../connections/connection.service';
-import { RecordLinkRepository, SyncLogRepository, SyncRunRepository } from '../repositories';
+import { RecordLinkRepository, SyncRunRepository } from '../repositories';
 import { SyncRuns } from './sync-runs';
-import {
-  ContactProvenanceDto,
-  SyncLogEntryResponseDto,
-  SyncNowResponseDto,
-  SyncRunResponseDto,
-} from './sync.dto';
+import { ContactProvenanceDto, SyncNowResponseDto, SyncRunResponseDto } from './sync.dto';
 
 /** Priority of a user's "Sync now" over scheduled background runs. */
 const INTERACTIVE_PRIORITY = 10;
@@ -19,7 +14,6 @@ export class SyncService {
     private readonly connections: ConnectionService,
     private readonly runs: SyncRuns,
     private readonly runRepository: SyncRunRepository,
-    private readonly log: SyncLogRepository,
     private readonly links: RecordLinkRepository,
   ) {}
 
@@ -43,17 +37,6 @@ export class SyncService {
     const connection = await this.connections.require(tenantId, connectionId);
     const runs = await this.runRepository.listForConnection(connection.id, limit);
     return runs.map((run) => SyncRunResponseDto.from(run));
-  }
-
-  async listLog(
-    _auth: AuthContext,
-    tenantId: string,
-    connectionId: string,
-    options: { limit?: number; runId?: string } = {},
-  ): Promise<SyncLogEntryResponseDto[]> {
-    const connection = await this.connections.require(tenantId, connectionId);
-    const entries = await this.log.listForConnection(connection.id, options.limit ?? 100, options.runId);
-    return entries.map((entry) => SyncLogEntryResponseDto.from(entry));
   }
 
   /** "Why does this field hold this value?": each mapped field's last synced value, side, time and rule. */
