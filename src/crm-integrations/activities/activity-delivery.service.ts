@@ -1,5 +1,12 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { inBatches, shouldRetry, withRetry, type RetryPolicy } from '@pm/connector-kit';
+import {
+  abortableSleep,
+  DEFAULT_RETRY_POLICY,
+  inBatches,
+  shouldRetry,
+  withRetry,
+  type RetryPolicy,
+} from '@pm/connector-kit';
 import type { CrmConnection } from '@pm/domain';
 import {
   CrmError,
@@ -17,9 +24,10 @@ import { rateLimitedPort, requestsFor } from '../rate-limits/rate-limited-port';
 import { RateBudgetFactory } from '../sync/rate-budget.factory';
 import { SyncLocks } from '../sync/sync-locks';
 import { SYNC_SESSION_PROVIDER } from '../sync/sync.tokens';
-import { planDelivery, type PlannedActivity } from './activity-inputs';
+import { planDelivery, type PlannedActivity, type PlannedContactUpdate } from './activity-inputs';
 import { ActivityQueue } from './activity-queue';
 import { ActivityRepository, type LogLine } from './activity.repository';
+import { MissingContacts } from './missing-contacts';
 
 /** DI token for `ActivityDeliveryOptions`. */
 export const ACTIVITY_DELIVERY_OPTIONS = Symbol('ACTIVITY_DELIVERY_OPTIONS');
@@ -62,18 +70,36 @@ export type DeliveryOutcome =
  * than the budget grants at once is split by the rate-limited port into several, and a failure in a later part
  * (revoked access) would lose the results of the parts already written.
  */
-export function deliveryBatchSize(capabilities: ConnectorCapabilities): number {
+export function deliveryBatchSize(
+  capabilities: ConnectorCapabilities,
+  operation: 'logActivities' | 'upsertBatch' = 'logActivities',
+): number {
   const maxBatch = Math.max(1, capabilities.maxWriteBatch);
   const windows = capabilities.rateLimits.flatMap((limit) => (limit.kind === 'window' ? [limit.limit] : []));
   if (windows.length === 0) return maxBatch;
   const requests = Math.max(1, Math.floor(Math.min(...windows) / 2));
   let size = maxBatch;
-  while (size > 1 && requestsFor(capabilities, 'logActivities', size) > requests) size--;
+  while (size > 1 && requestsFor(capabilities, operation, size) > requests) size--;
   return size;
 }
 
 const HELD_REASON = 'The contact is not linked in this CRM yet: held until a sync links it';
-const SKIPPED_REASON = 'Nothing of its own to log: the message’s records carry it';
+const notApplicable = (crmName: string) =>
+  `Not applicable in ${crmName}: it has no place for this event; kept in PenguinMails`;
+
+type Interruption = {
+  status: 'interrupted';
+  reason: string;
+  retryAfterMs: number;
+  needsReconnect: boolean;
+};
+
+/** One delivery's way to the CRM: the rate-limited port, one session, the retry rules. */
+interface DeliveryCall {
+  port: IntegrationPort;
+  crmName: string;
+  call<T>(fn: (session: CrmSession) => Promise<T>): Promise<T>;
+}
 
 /**
  * Delivers one connection's waiting e-mail events into its CRM: resolves each contact's CRM record through the
@@ -92,6 +118,7 @@ export class ActivityDeliveryService {
     private readonly locks: SyncLocks,
     private readonly queue: ActivityQueue,
     private readonly budgets: RateBudgetFactory,
+    private readonly missingContacts: MissingContacts,
     @Optional() @Inject(INTEGRATION_PORTS) private readonly ports?: IntegrationPortMap,
     @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
     @Optional() @Inject(ACTIVITY_DELIVERY_OPTIONS) options?: ActivityDeliveryOptions,
@@ -143,6 +170,29 @@ export class ActivityDeliveryService {
       [...new Set(events.map((event) => event.email))],
       connection.settings.objects,
     );
+    const delivery = this.deliveryCall(connection, port);
+    if (connection.settings.createMissingContacts === true) {
+      // Receipts alone never create a contact: they have nothing to write.
+      const missing = [
+        ...new Set(events.filter((e) => e.type !== 'delivered' && !links.has(e.email)).map((e) => e.email)),
+      ];
+      try {
+        const created = await this.missingContacts.link(
+          connection,
+          delivery.port,
+          this.sessions,
+          missing,
+          {
+            retryPolicy: this.options.retryPolicy ?? DEFAULT_RETRY_POLICY,
+            sleep: this.options.sleep ?? abortableSleep,
+          },
+        );
+        for (const [email, link] of created.links) links.set(email, link);
+        await this.repository.writeLog(created.lines);
+      } catch (error) {
+        return { ...(await this.interruption(connection, delivery.crmName, error)), ...counts };
+      }
+    }
     const messageIds = [
       ...new Set(events.filter((e) => e.type === 'opened' || e.type === 'clicked').map((e) => e.messageId)),
     ];
@@ -151,66 +201,136 @@ export class ActivityDeliveryService {
       links,
       await this.repository.messageRecords(connection.id, messageIds),
       await this.repository.engagement(connection.id, messageIds),
+      port.capabilities().emailStatusFields,
     );
     await this.repository.markHeld(plan.held, HELD_REASON);
-    await this.repository.markSkipped(plan.skipped, SKIPPED_REASON);
+    await this.repository.markSkipped(plan.skipped, notApplicable(delivery.crmName));
     counts.held = plan.held.length;
     counts.skipped = plan.skipped.length;
 
-    const interrupted = await this.write(connection, port, plan.activities, counts);
+    const interrupted =
+      (await this.updateContacts(connection, delivery, plan.contactUpdates, counts)) ??
+      (await this.write(connection, delivery, plan.activities, counts));
     if (interrupted) return { ...interrupted, ...counts };
     // More waiting, and this job got somewhere: go on at once (held or refused alone wait for the next trigger).
     const more = events.length >= limit && counts.logged + counts.skipped > 0;
     return { status: 'done', more, ...counts };
   }
 
-  /** Writes the planned activities batch by batch; returns why it stopped early, if it did. */
-  private async write(
-    connection: CrmConnection,
-    port: IntegrationPort,
-    activities: PlannedActivity[],
-    counts: DeliveryCounts,
-  ): Promise<{
-    status: 'interrupted';
-    reason: string;
-    retryAfterMs: number;
-    needsReconnect: boolean;
-  } | null> {
-    if (activities.length === 0) return null;
+  /** The connector behind the account's one rate budget (shared with its sync runs), on the `activity` priority. */
+  private deliveryCall(connection: CrmConnection, port: IntegrationPort): DeliveryCall {
     const sessions = this.sessions as SessionProvider;
     const capabilities = port.capabilities();
-    // The CRM account's one budget, shared with its sync runs and every worker.
     const budget = this.budgets.forAccount(
       `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
       capabilities.rateLimits,
       { whenDailyExhausted: 'signal', ...this.options.budgetClock },
     );
-    const limited = rateLimitedPort(port, budget, 'activity');
-    const crmName = capabilities.displayName;
     let session: CrmSession | undefined;
-    const batchSize = deliveryBatchSize(capabilities);
+    return {
+      port: rateLimitedPort(port, budget, 'activity'),
+      crmName: capabilities.displayName,
+      call: async (fn) => {
+        session ??= await sessions.getSession(connection.id);
+        return withRetry(() => fn(session as CrmSession), {
+          policy: this.options.retryPolicy,
+          sleep: this.options.sleep,
+          refreshAuth: async () => {
+            session = await sessions.refreshSession(connection.id, session?.accessToken);
+          },
+        });
+      },
+    };
+  }
+
+  /**
+   * Sets the fields an unsubscribe or a hard bounce writes on the CRM contact, in batches per object. An
+   * unsubscribe is settled by its write; a bounce by its own activity record (a refused field is logged only).
+   */
+  private async updateContacts(
+    connection: CrmConnection,
+    delivery: DeliveryCall,
+    updates: PlannedContactUpdate[],
+    counts: DeliveryCounts,
+  ): Promise<Interruption | null> {
+    const byObject = new Map<string, PlannedContactUpdate[]>();
+    for (const update of updates) byObject.set(update.object, [...(byObject.get(update.object) ?? []), update]);
+    const batchSize = deliveryBatchSize(delivery.port.capabilities(), 'upsertBatch');
+    for (const [object, objectUpdates] of byObject) {
+      for (const batch of inBatches(objectUpdates, batchSize)) {
+        let results;
+        try {
+          results = await delivery.call((session) =>
+            delivery.port.upsertBatch(session, {
+              object,
+              records: batch.map((update) => ({ key: update.crmId, crmId: update.crmId, fields: update.fields })),
+            }),
+          );
+        } catch (error) {
+          return this.interruption(connection, delivery.crmName, error);
+        }
+        const delivered: { deliveryId: string; crmId: string }[] = [];
+        const lines: LogLine[] = [];
+        for (const [index, update] of batch.entries()) {
+          const result = results[index];
+          counts.writes++;
+          const label = update.labels.join(', ');
+          const base = {
+            tenantId: connection.tenant.id,
+            connectionId: connection.id,
+            object: 'activity',
+            recordKey: update.email,
+          };
+          if (result?.ok) {
+            for (const deliveryId of update.deliveryIds) delivered.push({ deliveryId, crmId: update.crmId });
+            counts.logged += update.deliveryIds.length;
+            lines.push({
+              ...base,
+              action: 'updated',
+              message: `Contact updated: ${label} → ${delivery.crmName}`,
+              details: { crmId: update.crmId, crmObject: object, fields: Object.keys(update.fields) },
+            });
+            continue;
+          }
+          const error = result?.error ?? { code: CrmErrorCode.UNKNOWN, message: 'The connector returned no result' };
+          await this.repository.markFailed(update.deliveryIds, `${error.code}: ${error.message}`);
+          counts.failed += update.deliveryIds.length;
+          lines.push({
+            ...base,
+            action: 'error',
+            message: `Contact not updated: ${label} → ${delivery.crmName}: ${error.message}`,
+            details: { code: error.code, crmId: update.crmId, crmObject: object },
+          });
+        }
+        await this.repository.markDelivered(delivered);
+        await this.repository.writeLog(lines);
+      }
+    }
+    return null;
+  }
+
+  /** Writes the planned activities batch by batch; returns why it stopped early, if it did. */
+  private async write(
+    connection: CrmConnection,
+    delivery: DeliveryCall,
+    activities: PlannedActivity[],
+    counts: DeliveryCounts,
+  ): Promise<Interruption | null> {
+    if (activities.length === 0) return null;
+    const batchSize = deliveryBatchSize(delivery.port.capabilities());
     for (const batch of inBatches(activities, batchSize)) {
       let results: ActivityResult[];
       try {
-        session ??= await sessions.getSession(connection.id);
-        results = await withRetry(
-          () =>
-            limited.logActivities(
-              session as CrmSession,
-              batch.map((activity) => activity.input),
-            ),
-          {
-            policy: this.options.retryPolicy,
-            sleep: this.options.sleep,
-            refreshAuth: async () => {
-              session = await sessions.refreshSession(connection.id, session?.accessToken);
-            },
-          },
+        results = await delivery.call((session) =>
+          delivery.port.logActivities(
+            session,
+            batch.map((activity) => activity.input),
+          ),
         );
       } catch (error) {
-        return this.interruption(connection, crmName, error);
+        return this.interruption(connection, delivery.crmName, error);
       }
-      await this.record(connection, crmName, batch, results, counts);
+      await this.record(connection, delivery.crmName, batch, results, counts);
     }
     return null;
   }
@@ -267,7 +387,7 @@ export class ActivityDeliveryService {
     await this.repository.writeLog(lines);
   }
 
-  private async interruption(connection: CrmConnection, crmName: string, error: unknown) {
+  private async interruption(connection: CrmConnection, crmName: string, error: unknown): Promise<Interruption> {
     const decision = shouldRetry(error, Number.MAX_SAFE_INTEGER);
     const needsReconnect =
       CrmError.is(error, CrmErrorCode.AUTH_REVOKED) || CrmError.is(error, CrmErrorCode.AUTH_EXPIRED);

@@ -62,6 +62,20 @@ export class ActivityIngestService {
         status: stored.has(event.eventId) ? 'accepted' : 'duplicate',
       };
     }
+    // A hard bounce or an unsubscribe marks the PenguinMails contact, whatever the connections.
+    await this.repository.markContactEmailStatus(
+      tenantId,
+      valid.flatMap(({ event }) => {
+        if (!stored.has(event.eventId)) return [];
+        const status =
+          event.type === 'unsubscribed'
+            ? ('unsubscribed' as const)
+            : event.type === 'bounced' && event.bounceType === 'hard'
+              ? ('bounced' as const)
+              : undefined;
+        return status ? [{ email: event.email, status, reason: event.reason, at: event.occurredAt }] : [];
+      }),
+    );
     if (stored.size > 0) await this.enqueue(connections.map((connection) => connection.id));
 
     const response: IngestResponseDto = {

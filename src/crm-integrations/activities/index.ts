@@ -12,6 +12,7 @@ import { ActivityIngestService } from './activity-ingest.service';
 import { ActivityQueue } from './activity-queue';
 import { ActivitySummaryService } from './activity-summary.service';
 import { ActivityRepository } from './activity.repository';
+import { MissingContacts } from './missing-contacts';
 
 /** Providers the feature module registers for e-mail activity logging. */
 export const ACTIVITY_PROVIDERS = [
@@ -20,6 +21,7 @@ export const ACTIVITY_PROVIDERS = [
   ActivityIngestService,
   ActivitySummaryService,
   ActivityDeliveryService,
+  MissingContacts,
 ];
 
 /** What the feature module exports (the delivery worker and a benchmark use them). */

@@ -2,7 +2,9 @@ import type { INestApplication } from '@nestjs/common';
 import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import {
   ActivityDelivery,
+  Contact,
   CrmConnection,
+  type ConnectionSettings,
   DEFAULT_CONNECTION_SETTINGS,
   SyncLogEntry,
   SyncRun,
@@ -84,6 +86,7 @@ export async function activityHarness(
   sessions: SessionProvider,
   tenantId: string,
   contactObject: string,
+  settings: Partial<ConnectionSettings> = {},
 ) {
   const orm = app.get<MikroORM>(CRM_ORM);
   const em = orm.em.fork();
@@ -93,7 +96,7 @@ export async function activityHarness(
     provider: port.provider,
     status: 'connected',
     connectedAt: new Date(),
-    settings: { ...DEFAULT_CONNECTION_SETTINGS, objects: [contactObject], direction: 'from_crm' },
+    settings: { ...DEFAULT_CONNECTION_SETTINGS, objects: [contactObject], direction: 'from_crm', ...settings },
   });
   await em.flush();
   const connection = toSyncConnection(entity);
@@ -138,7 +141,29 @@ export async function activityHarness(
         .fork()
         .find(SyncLogEntry, { connection: connection.id, object: 'activity' }, { orderBy: { id: 'asc' } })
     ).map((entry) => entry.message);
-  return { connection, sync, ingest, deliver, deliveries, logMessages };
+  /** A PenguinMails contact, as the backend's contact API would store it. */
+  const addLocalContact = async (email: string, firstName: string, lastName: string) => {
+    const fork = orm.em.fork();
+    fork.create(Contact, { tenant: tenantId, email, firstName, lastName });
+    await fork.flush();
+  };
+  const localContact = (email: string) => orm.em.fork().findOne(Contact, { tenant: tenantId, email });
+  /** Every sync log line of the connection (contact creation and updates as well as activities). */
+  const allLogMessages = async () =>
+    (
+      await orm.em.fork().find(SyncLogEntry, { connection: connection.id }, { orderBy: { id: 'asc' } })
+    ).map((entry) => entry.message);
+  return {
+    connection,
+    sync,
+    ingest,
+    deliver,
+    deliveries,
+    logMessages,
+    allLogMessages,
+    addLocalContact,
+    localContact,
+  };
 }
 
 let sequence = 0;
