@@ -19,12 +19,15 @@ const newTenant = (what: string, crm: BenchCrm) =>
   `bench-act-${what}-${crm.id}-${process.pid}-${Date.now().toString(36)}-${++sequence}`;
 
 /** The service's HTTP API with the bench's platform token (BenchService keeps its caller private). */
-function api<T>(service: BenchService, method: string, path: string, body?: unknown): Promise<T> {
-  return (service as unknown as { api: (m: string, p: string, b?: unknown) => Promise<T> }).api(
-    method,
-    path,
-    body,
-  );
+function api<T>(
+  service: BenchService,
+  method: string,
+  path: string,
+  body?: unknown,
+  expected = [200],
+): Promise<T> {
+  type Caller = { api: (m: string, p: string, b: unknown, e: number[]) => Promise<T> };
+  return (service as unknown as Caller).api(method, path, body, expected);
 }
 
 function sentEvents(tenantId: string, count: number, emails: string[]): Record<string, unknown>[] {
@@ -54,9 +57,8 @@ async function ingestAll(service: BenchService, tenantId: string, events: Record
         service,
         'POST',
         `/api/v1/tenants/${tenantId}/activities`,
-        {
-          events: chunk,
-        },
+        { events: chunk },
+        [207],
       );
       accepted += answer.accepted;
     }

@@ -132,7 +132,7 @@ export function renderReport(results: BenchResults): string {
       out.push(`  ! ${row.crm} ${row.case}: ${failed}: ${row.errors.join(' | ').slice(0, 200)}`);
     }
   }
-  out.push('', `Activities, real-time (webhooks): not built yet`);
+  if (results.notBuilt.length) out.push('', `${results.notBuilt.join(', ')}: not built yet`);
   out.push('', ...results.meta.notes.map((note) => `* ${note}`));
   return out.join('\n');
 }
