@@ -184,7 +184,10 @@ describe('HTTP API', () => {
 
   it('turns on creating missing contacts for e-mail events: off by default, audited, a non-boolean refused by name', async () => {
     const auth = { Authorization: `Bearer ${acmeToken}` };
-    const shown = await http.get(`/api/v1/tenants/acme/connections/${acmeConnectionId}`).set(auth).expect(200);
+    const shown = await http
+      .get(`/api/v1/tenants/acme/connections/${acmeConnectionId}`)
+      .set(auth)
+      .expect(200);
     expect(shown.body.settings.createMissingContacts).toBe(false);
 
     const bad = await http

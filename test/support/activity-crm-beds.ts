@@ -115,7 +115,10 @@ export async function hubSpotBed(): Promise<CrmBed> {
     prepareEmailStatusFields: async (session) => {
       const client = new HubSpotClient({ accessToken: session.accessToken, basePath: bed.baseUrl });
       const declared = bed.connector.capabilities().emailStatusFields?.contacts ?? {};
-      const names = new Set([...Object.keys(declared.bounced ?? {}), ...Object.keys(declared.unsubscribed ?? {})]);
+      const names = new Set([
+        ...Object.keys(declared.bounced ?? {}),
+        ...Object.keys(declared.unsubscribed ?? {}),
+      ]);
       for (const name of names) {
         if (sandbox.portal.properties.has('contacts', name)) continue;
         const isTime = name.endsWith('_at');

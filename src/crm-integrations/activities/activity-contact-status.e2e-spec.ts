@@ -19,7 +19,8 @@ const NO_WAIT = {
 function expectField(actual: unknown, declared: EmailStatusValue, event: Record<string, unknown>): void {
   if (typeof declared === 'object') {
     const wanted = event[declared.fromEvent] as string;
-    if (declared.fromEvent === 'occurredAt') expect(new Date(String(actual)).getTime()).toBe(Date.parse(wanted));
+    if (declared.fromEvent === 'occurredAt')
+      expect(new Date(String(actual)).getTime()).toBe(Date.parse(wanted));
     else expect(actual).toBe(wanted);
   } else expect(String(actual)).toBe(String(declared));
 }
@@ -108,8 +109,7 @@ describe.each([
     expect(await t.logMessages()).toEqual(
       expect.arrayContaining([`Contact updated: Email Unsubscribed → ${name}`]),
     );
-    if (declared.bounced)
-      expect(await t.logMessages()).toContain(`Contact updated: Email Bounced → ${name}`);
+    if (declared.bounced) expect(await t.logMessages()).toContain(`Contact updated: Email Bounced → ${name}`);
 
     // A retried batch writes nothing again.
     expect(await t.ingest([unsubscribe, hard])).toMatchObject({ accepted: 0, duplicates: 2 });

@@ -177,16 +177,10 @@ export class ActivityDeliveryService {
         ...new Set(events.filter((e) => e.type !== 'delivered' && !links.has(e.email)).map((e) => e.email)),
       ];
       try {
-        const created = await this.missingContacts.link(
-          connection,
-          delivery.port,
-          this.sessions,
-          missing,
-          {
-            retryPolicy: this.options.retryPolicy ?? DEFAULT_RETRY_POLICY,
-            sleep: this.options.sleep ?? abortableSleep,
-          },
-        );
+        const created = await this.missingContacts.link(connection, delivery.port, this.sessions, missing, {
+          retryPolicy: this.options.retryPolicy ?? DEFAULT_RETRY_POLICY,
+          sleep: this.options.sleep ?? abortableSleep,
+        });
         for (const [email, link] of created.links) links.set(email, link);
         await this.repository.writeLog(created.lines);
       } catch (error) {
@@ -254,7 +248,8 @@ export class ActivityDeliveryService {
     counts: DeliveryCounts,
   ): Promise<Interruption | null> {
     const byObject = new Map<string, PlannedContactUpdate[]>();
-    for (const update of updates) byObject.set(update.object, [...(byObject.get(update.object) ?? []), update]);
+    for (const update of updates)
+      byObject.set(update.object, [...(byObject.get(update.object) ?? []), update]);
     const batchSize = deliveryBatchSize(delivery.port.capabilities(), 'upsertBatch');
     for (const [object, objectUpdates] of byObject) {
       for (const batch of inBatches(objectUpdates, batchSize)) {
@@ -263,7 +258,11 @@ export class ActivityDeliveryService {
           results = await delivery.call((session) =>
             delivery.port.upsertBatch(session, {
               object,
-              records: batch.map((update) => ({ key: update.crmId, crmId: update.crmId, fields: update.fields })),
+              records: batch.map((update) => ({
+                key: update.crmId,
+                crmId: update.crmId,
+                fields: update.fields,
+              })),
             }),
           );
         } catch (error) {
@@ -292,7 +291,10 @@ export class ActivityDeliveryService {
             });
             continue;
           }
-          const error = result?.error ?? { code: CrmErrorCode.UNKNOWN, message: 'The connector returned no result' };
+          const error = result?.error ?? {
+            code: CrmErrorCode.UNKNOWN,
+            message: 'The connector returned no result',
+          };
           await this.repository.markFailed(update.deliveryIds, `${error.code}: ${error.message}`);
           counts.failed += update.deliveryIds.length;
           lines.push({
@@ -387,7 +389,11 @@ export class ActivityDeliveryService {
     await this.repository.writeLog(lines);
   }
 
-  private async interruption(connection: CrmConnection, crmName: string, error: unknown): Promise<Interruption> {
+  private async interruption(
+    connection: CrmConnection,
+    crmName: string,
+    error: unknown,
+  ): Promise<Interruption> {
     const decision = shouldRetry(error, Number.MAX_SAFE_INTEGER);
     const needsReconnect =
       CrmError.is(error, CrmErrorCode.AUTH_REVOKED) || CrmError.is(error, CrmErrorCode.AUTH_EXPIRED);

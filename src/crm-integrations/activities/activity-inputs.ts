@@ -86,7 +86,9 @@ function anyStatusField(
   event: DeliverableEvent,
   declared: Readonly<Record<string, EmailStatusFields>> | undefined,
 ): boolean {
-  return Object.keys(declared ?? {}).some((object) => contactStatusFields(event, object, declared) !== undefined);
+  return Object.keys(declared ?? {}).some(
+    (object) => contactStatusFields(event, object, declared) !== undefined,
+  );
 }
 
 /** The key a CRM record is recognised by on a redelivery (the connectors store it with the record). */

@@ -50,7 +50,10 @@ export class MissingContacts {
     const { object, mapping } = target;
     const locals = await this.repository.ensureLocalContacts(connection.tenant.id, emails);
     if (locals.size === 0) return outcome;
-    const gateway = await CrmGateway.open(port, sessions, connection.id, { ...options, findByEmailChunk: 100 });
+    const gateway = await CrmGateway.open(port, sessions, connection.id, {
+      ...options,
+      findByEmailChunk: 100,
+    });
     const crmName = port.capabilities().displayName;
 
     for (const record of await gateway.findByEmail(object, [...locals.keys()])) {

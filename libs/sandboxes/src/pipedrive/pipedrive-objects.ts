@@ -258,7 +258,8 @@ export function buildObjectSpecs(ctx: ObjectSpecContext): ObjectSpecs {
         job_title: body.job_title ?? null,
         notes: body.notes ?? null,
         // A person without an e-mail has no marketing status; one with an e-mail starts without consent.
-        marketing_status: (body.emails ?? []).length > 0 ? (body.marketing_status ?? 'no_consent') : undefined,
+        marketing_status:
+          (body.emails ?? []).length > 0 ? (body.marketing_status ?? 'no_consent') : undefined,
         custom_fields: checkCustomFields(body.custom_fields, ctx.personCustomFieldKeys()),
         add_time: body.add_time,
       };

@@ -109,7 +109,14 @@ export function v1Time(ms: number): string {
 
 export function personToApi(record: PersonRecord, customFieldKeys: string[]): Record<string, unknown> {
   // marketing_status comes back only through include_fields=marketing_status.
-  const { addTimeMs, updateTimeMs, id, custom_fields: custom, marketing_status: _marketing, ...rest } = record;
+  const {
+    addTimeMs,
+    updateTimeMs,
+    id,
+    custom_fields: custom,
+    marketing_status: _marketing,
+    ...rest
+  } = record;
   return {
     id: Number(id),
     ...rest,

@@ -96,7 +96,12 @@ export async function activityHarness(
     provider: port.provider,
     status: 'connected',
     connectedAt: new Date(),
-    settings: { ...DEFAULT_CONNECTION_SETTINGS, objects: [contactObject], direction: 'from_crm', ...settings },
+    settings: {
+      ...DEFAULT_CONNECTION_SETTINGS,
+      objects: [contactObject],
+      direction: 'from_crm',
+      ...settings,
+    },
   });
   await em.flush();
   const connection = toSyncConnection(entity);
@@ -150,9 +155,9 @@ export async function activityHarness(
   const localContact = (email: string) => orm.em.fork().findOne(Contact, { tenant: tenantId, email });
   /** Every sync log line of the connection (contact creation and updates as well as activities). */
   const allLogMessages = async () =>
-    (
-      await orm.em.fork().find(SyncLogEntry, { connection: connection.id }, { orderBy: { id: 'asc' } })
-    ).map((entry) => entry.message);
+    (await orm.em.fork().find(SyncLogEntry, { connection: connection.id }, { orderBy: { id: 'asc' } })).map(
+      (entry) => entry.message,
+    );
   return {
     connection,
     sync,
