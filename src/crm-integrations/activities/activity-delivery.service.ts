@@ -4,7 +4,6 @@ import {
   DEFAULT_RETRY_POLICY,
   inBatches,
   shouldRetry,
-  withRetry,
   type RetryPolicy,
 } from '@pm/connector-kit';
 import type { CrmConnection } from '@pm/domain';
@@ -13,21 +12,27 @@ import {
   CrmErrorCode,
   INTEGRATION_PORTS,
   type ActivityResult,
-  type ConnectorCapabilities,
-  type CrmSession,
-  type IntegrationPort,
   type IntegrationPortMap,
 } from '@pm/integration-port';
 import type { SessionProvider } from '@pm/sync-engine';
 import type { PgRateBudgetOptions } from '../rate-limits/pg-rate-budget';
-import { rateLimitedPort, requestsFor } from '../rate-limits/rate-limited-port';
 import { RateBudgetFactory } from '../sync/rate-budget.factory';
 import { SyncLocks } from '../sync/sync-locks';
 import { SYNC_SESSION_PROVIDER } from '../sync/sync.tokens';
-import { planDelivery, type PlannedActivity, type PlannedContactUpdate } from './activity-inputs';
+import { planDelivery, type PlannedActivity } from './activity-inputs';
 import { ActivityQueue } from './activity-queue';
 import { ActivityRepository, type LogLine } from './activity.repository';
+import { ContactStatusWriter } from './contact-status-writer';
+import {
+  deliveryBatchSize,
+  openDeliveryCall,
+  type DeliveryCall,
+  type DeliveryCounts,
+  type Interruption,
+} from './delivery-call';
 import { MissingContacts } from './missing-contacts';
+
+export { deliveryBatchSize, type DeliveryCounts } from './delivery-call';
 
 /** DI token for `ActivityDeliveryOptions`. */
 export const ACTIVITY_DELIVERY_OPTIONS = Symbol('ACTIVITY_DELIVERY_OPTIONS');
@@ -40,15 +45,6 @@ export interface ActivityDeliveryOptions {
   maxEventsPerRun?: number;
   /** The rate budget's time source (tests move it instead of waiting out the CRM's windows). */
   budgetClock?: Pick<PgRateBudgetOptions, 'now' | 'sleep'>;
-}
-
-export interface DeliveryCounts {
-  logged: number;
-  failed: number;
-  held: number;
-  skipped: number;
-  /** CRM writes made (one per record created or updated). */
-  writes: number;
 }
 
 export type DeliveryOutcome =
@@ -64,42 +60,9 @@ export type DeliveryOutcome =
   | { status: 'not_delivering'; reason: string }
   | { status: 'busy' };
 
-/**
- * Activities per `logActivities` call: the connector's batch limit. A CRM without a batch endpoint (requests per
- * record, as its capabilities count them) must have its call fit well inside the tightest rate window: a call larger
- * than the budget grants at once is split by the rate-limited port into several, and a failure in a later part
- * (revoked access) would lose the results of the parts already written.
- */
-export function deliveryBatchSize(
-  capabilities: ConnectorCapabilities,
-  operation: 'logActivities' | 'upsertBatch' = 'logActivities',
-): number {
-  const maxBatch = Math.max(1, capabilities.maxWriteBatch);
-  const windows = capabilities.rateLimits.flatMap((limit) => (limit.kind === 'window' ? [limit.limit] : []));
-  if (windows.length === 0) return maxBatch;
-  const requests = Math.max(1, Math.floor(Math.min(...windows) / 2));
-  let size = maxBatch;
-  while (size > 1 && requestsFor(capabilities, operation, size) > requests) size--;
-  return size;
-}
-
 const HELD_REASON = 'The contact is not linked in this CRM yet: held until a sync links it';
 const notApplicable = (crmName: string) =>
   `Not applicable in ${crmName}: it has no place for this event; kept in PenguinMails`;
-
-type Interruption = {
-  status: 'interrupted';
-  reason: string;
-  retryAfterMs: number;
-  needsReconnect: boolean;
-};
-
-/** One delivery's way to the CRM: the rate-limited port, one session, the retry rules. */
-interface DeliveryCall {
-  port: IntegrationPort;
-  crmName: string;
-  call<T>(fn: (session: CrmSession) => Promise<T>): Promise<T>;
-}
 
 /**
  * Delivers one connection's waiting e-mail events into its CRM: resolves each contact's CRM record through the
@@ -119,6 +82,7 @@ export class ActivityDeliveryService {
     private readonly queue: ActivityQueue,
     private readonly budgets: RateBudgetFactory,
     private readonly missingContacts: MissingContacts,
+    private readonly contactStatus: ContactStatusWriter,
     @Optional() @Inject(INTEGRATION_PORTS) private readonly ports?: IntegrationPortMap,
     @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
     @Optional() @Inject(ACTIVITY_DELIVERY_OPTIONS) options?: ActivityDeliveryOptions,
@@ -170,7 +134,13 @@ export class ActivityDeliveryService {
       [...new Set(events.map((event) => event.email))],
       connection.settings.objects,
     );
-    const delivery = this.deliveryCall(connection, port);
+    const delivery = openDeliveryCall({
+      connection,
+      port,
+      sessions: this.sessions,
+      budgets: this.budgets,
+      options: this.options,
+    });
     if (connection.settings.createMissingContacts === true) {
       // Receipts alone never create a contact: they have nothing to write.
       const missing = [
@@ -202,113 +172,14 @@ export class ActivityDeliveryService {
     counts.held = plan.held.length;
     counts.skipped = plan.skipped.length;
 
-    const interrupted =
-      (await this.updateContacts(connection, delivery, plan.contactUpdates, counts)) ??
-      (await this.write(connection, delivery, plan.activities, counts));
+    const stopped = await this.contactStatus.write(connection, delivery, plan.contactUpdates, counts);
+    const interrupted = stopped
+      ? await this.interruption(connection, delivery.crmName, stopped.error)
+      : await this.write(connection, delivery, plan.activities, counts);
     if (interrupted) return { ...interrupted, ...counts };
     // More waiting, and this job got somewhere: go on at once (held or refused alone wait for the next trigger).
     const more = events.length >= limit && counts.logged + counts.skipped > 0;
     return { status: 'done', more, ...counts };
-  }
-
-  /** The connector behind the account's one rate budget (shared with its sync runs), on the `activity` priority. */
-  private deliveryCall(connection: CrmConnection, port: IntegrationPort): DeliveryCall {
-    const sessions = this.sessions as SessionProvider;
-    const capabilities = port.capabilities();
-    const budget = this.budgets.forAccount(
-      `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
-      capabilities.rateLimits,
-      { whenDailyExhausted: 'signal', ...this.options.budgetClock },
-    );
-    let session: CrmSession | undefined;
-    return {
-      port: rateLimitedPort(port, budget, 'activity'),
-      crmName: capabilities.displayName,
-      call: async (fn) => {
-        session ??= await sessions.getSession(connection.id);
-        return withRetry(() => fn(session as CrmSession), {
-          policy: this.options.retryPolicy,
-          sleep: this.options.sleep,
-          refreshAuth: async () => {
-            session = await sessions.refreshSession(connection.id, session?.accessToken);
-          },
-        });
-      },
-    };
-  }
-
-  /**
-   * Sets the fields an unsubscribe or a hard bounce writes on the CRM contact, in batches per object. An
-   * unsubscribe is settled by its write; a bounce by its own activity record (a refused field is logged only).
-   */
-  private async updateContacts(
-    connection: CrmConnection,
-    delivery: DeliveryCall,
-    updates: PlannedContactUpdate[],
-    counts: DeliveryCounts,
-  ): Promise<Interruption | null> {
-    const byObject = new Map<string, PlannedContactUpdate[]>();
-    for (const update of updates)
-      byObject.set(update.object, [...(byObject.get(update.object) ?? []), update]);
-    const batchSize = deliveryBatchSize(delivery.port.capabilities(), 'upsertBatch');
-    for (const [object, objectUpdates] of byObject) {
-      for (const batch of inBatches(objectUpdates, batchSize)) {
-        let results;
-        try {
-          results = await delivery.call((session) =>
-            delivery.port.upsertBatch(session, {
-              object,
-              records: batch.map((update) => ({
-                key: update.crmId,
-                crmId: update.crmId,
-                fields: update.fields,
-              })),
-            }),
-          );
-        } catch (error) {
-          return this.interruption(connection, delivery.crmName, error);
-        }
-        const delivered: { deliveryId: string; crmId: string }[] = [];
-        const lines: LogLine[] = [];
-        for (const [index, update] of batch.entries()) {
-          const result = results[index];
-          counts.writes++;
-          const label = update.labels.join(', ');
-          const base = {
-            tenantId: connection.tenant.id,
-            connectionId: connection.id,
-            object: 'activity',
-            recordKey: update.email,
-          };
-          if (result?.ok) {
-            for (const deliveryId of update.deliveryIds) delivered.push({ deliveryId, crmId: update.crmId });
-            counts.logged += update.deliveryIds.length;
-            lines.push({
-              ...base,
-              action: 'updated',
-              message: `Contact updated: ${label} → ${delivery.crmName}`,
-              details: { crmId: update.crmId, crmObject: object, fields: Object.keys(update.fields) },
-            });
-            continue;
-          }
-          const error = result?.error ?? {
-            code: CrmErrorCode.UNKNOWN,
-            message: 'The connector returned no result',
-          };
-          await this.repository.markFailed(update.deliveryIds, `${error.code}: ${error.message}`);
-          counts.failed += update.deliveryIds.length;
-          lines.push({
-            ...base,
-            action: 'error',
-            message: `Contact not updated: ${label} → ${delivery.crmName}: ${error.message}`,
-            details: { code: error.code, crmId: update.crmId, crmObject: object },
-          });
-        }
-        await this.repository.markDelivered(delivered);
-        await this.repository.writeLog(lines);
-      }
-    }
-    return null;
   }
 
   /** Writes the planned activities batch by batch; returns why it stopped early, if it did. */

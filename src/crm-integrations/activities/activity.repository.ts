@@ -3,7 +3,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { CrmConnection, type ActivityDeliveryStatus, type ActivityEventType } from '@pm/domain';
 import { CRM_ORM } from '../database/crm-database';
-import type { LocalValues } from '@pm/sync-engine';
 import type { ValidEvent } from './activity-event.validator';
 
 /** An event waiting for one connection, as the delivery job reads it. */
@@ -53,13 +52,6 @@ export interface LogLine {
   recordKey: string;
   message: string;
   details: Record<string, unknown>;
-}
-
-/** A PenguinMails contact as the creation of a missing CRM contact reads it. */
-export interface LocalContactValues {
-  id: string;
-  email: string;
-  values: LocalValues;
 }
 
 const UNDELIVERED: ActivityDeliveryStatus[] = ['pending', 'failed', 'held'];
@@ -215,74 +207,6 @@ export class ActivityRepository {
         found.set(row.email, { crmObject: row.crm_object, crmId: row.crm_id });
     }
     return found;
-  }
-
-  /**
-   * The tenant's PenguinMails contacts of these e-mails, each created (e-mail only) where the tenant has none yet;
-   * a contact deleted in PenguinMails is left out (and not brought back).
-   */
-  async ensureLocalContacts(tenantId: string, emails: string[]): Promise<Map<string, LocalContactValues>> {
-    const knex = this.knex;
-    const contacts = this.table('contacts');
-    await knex(contacts)
-      .insert(
-        emails.map((email) => ({
-          id: knex.raw('gen_random_uuid()'),
-          tenant_id: tenantId,
-          email,
-          custom_fields: '{}',
-          created_at: knex.fn.now(),
-          updated_at: knex.fn.now(),
-        })),
-      )
-      .onConflict(['tenant_id', 'email'])
-      .ignore();
-    const rows: Record<string, string | null>[] = await knex(contacts)
-      .select(
-        'id',
-        'email',
-        'first_name as firstName',
-        'last_name as lastName',
-        'company',
-        'title',
-        'phone',
-        'lifecycle_stage as lifecycleStage',
-        'lead_status as leadStatus',
-      )
-      .where('tenant_id', tenantId)
-      .whereIn('email', emails)
-      .whereNull('deleted_at');
-    return new Map(
-      rows.map(({ id, ...values }) => [
-        values.email as string,
-        { id: id as string, email: values.email as string, values },
-      ]),
-    );
-  }
-
-  /**
-   * Marks the tenant's contacts whose address hard-bounced or who unsubscribed, where the event is newer than what
-   * the contact holds (events may arrive out of order).
-   */
-  async markContactEmailStatus(
-    tenantId: string,
-    marks: { email: string; status: 'bounced' | 'unsubscribed'; reason: string | null; at: Date }[],
-  ): Promise<void> {
-    if (marks.length === 0) return;
-    await this.knex.raw(
-      `update ${this.table('contacts')} as c
-          set email_status = v.status, email_status_reason = nullif(v.reason, ''), email_status_at = v.at
-         from (select distinct on (email) * from unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[])
-                 as m(email, status, reason, at) order by email, at desc) as v
-        where c.tenant_id = ? and c.email = v.email and (c.email_status_at is null or c.email_status_at <= v.at)`,
-      [
-        marks.map((mark) => mark.email),
-        marks.map((mark) => mark.status),
-        marks.map((mark) => mark.reason ?? ''),
-        marks.map((mark) => mark.at.toISOString()),
-        tenantId,
-      ],
-    );
   }
 
   /** The roll-up record already in the CRM per message. */

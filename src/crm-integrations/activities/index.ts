@@ -12,6 +12,7 @@ import { ActivityIngestService } from './activity-ingest.service';
 import { ActivityQueue } from './activity-queue';
 import { ActivitySummaryService } from './activity-summary.service';
 import { ActivityRepository } from './activity.repository';
+import { ContactStatusWriter } from './contact-status-writer';
 import { MissingContacts } from './missing-contacts';
 
 /** Providers the feature module registers for e-mail activity logging. */
@@ -22,6 +23,7 @@ export const ACTIVITY_PROVIDERS = [
   ActivitySummaryService,
   ActivityDeliveryService,
   MissingContacts,
+  ContactStatusWriter,
 ];
 
 /** What the feature module exports (the delivery worker and a benchmark use them). */

@@ -12,9 +12,9 @@ import {
   type ObjectMapping,
   type SessionProvider,
 } from '@pm/sync-engine';
-import { RecordLinkRepository } from '../repositories';
+import { ActivityContactRepository, RecordLinkRepository } from '../repositories';
 import { SYNC_FIELD_MAPPINGS } from '../sync/sync-executor';
-import { ActivityRepository, type LinkedRecord, type LogLine } from './activity.repository';
+import type { LinkedRecord, LogLine } from './activity.repository';
 
 export interface MissingContactsOutcome {
   /** E-mail → the CRM record it is now linked to (found by e-mail, or created). */
@@ -32,7 +32,7 @@ export interface MissingContactsOutcome {
 @Injectable()
 export class MissingContacts {
   constructor(
-    private readonly repository: ActivityRepository,
+    private readonly contacts: ActivityContactRepository,
     private readonly links: RecordLinkRepository,
     @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly mappings?: FieldMappingSource,
   ) {}
@@ -48,7 +48,7 @@ export class MissingContacts {
     const target = this.targetObject(connection, port);
     if (!target || emails.length === 0) return outcome;
     const { object, mapping } = target;
-    const locals = await this.repository.ensureLocalContacts(connection.tenant.id, emails);
+    const locals = await this.contacts.ensureLocalContacts(connection.tenant.id, emails);
     if (locals.size === 0) return outcome;
     const gateway = await CrmGateway.open(port, sessions, connection.id, {
       ...options,
