@@ -111,6 +111,8 @@ describe.each([
     );
     if (declared.bounced) expect(await t.logMessages()).toContain(`Contact updated: Email Bounced → ${name}`);
 
+    expect(await t.summary()).toMatchObject({ notApplicable: 1, failed: 0, held: 0, pending: 0 });
+
     // A retried batch writes nothing again.
     expect(await t.ingest([unsubscribe, hard])).toMatchObject({ accepted: 0, duplicates: 2 });
     expect(await t.deliver()).toMatchObject({ status: 'done', writes: 0 });
@@ -157,5 +159,67 @@ describe.each([
     expect(await t.deliver()).toMatchObject({ status: 'done', held: 1, logged: 0 });
     expect(bed.contactsWith('oli@off.example')).toEqual([]);
     expect((await t.deliveries()).get(event.eventId as string)?.status).toBe('held');
+  });
+});
+
+/** A HubSpot portal where nobody created PenguinMails' contact properties: HubSpot's refusal is logged, nothing lost. */
+describe('e-mail status in a HubSpot portal without the PenguinMails properties', () => {
+  let database: TestDatabase;
+  let bed: CrmBed;
+  let sessions: TestSessions;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    bed = await hubSpotBed();
+    sessions = new TestSessions();
+    sessions.reconnect(await bed.connect());
+    app = await startActivityTestApp({
+      databaseUrl: database.url,
+      connectors: { [bed.port.provider]: bed.port },
+      sessions,
+      delivery: { ...NO_WAIT, budgetClock: steppingBudgetClock() },
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await bed?.close();
+    await database?.drop();
+  });
+
+  it('an unsubscribe fails with HubSpot’s message and is tried again; a hard bounce is still logged as its activity', async () => {
+    const uma = bed.createContact('uma@portal.example', 'Uma', 'Unsub');
+    const hal = bed.createContact('hal@portal.example', 'Hal', 'Hard');
+    const t = await activityHarness(app, bed.port, sessions, 'portal-without', bed.contactObject);
+    await t.sync();
+    const unsubscribe = emailEvent('unsubscribed', 'uma@portal.example', 'p1', 1);
+    const hard = emailEvent('bounced', 'hal@portal.example', 'p2', 2, { bounceType: 'hard', reason: 'gone' });
+    await t.ingest([unsubscribe, hard]);
+
+    expect(await t.deliver()).toMatchObject({ status: 'done', logged: 1, failed: 1 });
+    const deliveries = await t.deliveries();
+    expect(deliveries.get(unsubscribe.eventId as string)).toMatchObject({
+      status: 'failed',
+      error: 'VALIDATION_FAILED: Property "penguinmails_unsubscribed" does not exist',
+    });
+    expect(bed.activity(deliveries.get(hard.eventId as string)?.crmId as string)?.contactId).toBe(hal);
+    expect(bed.contactFields(uma).penguinmails_unsubscribed).toBeUndefined();
+    const lines = await t.logMessages();
+    expect(lines).toContain('Activity logged: Email Bounced → HubSpot');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'Contact not updated: Email Unsubscribed → HubSpot: Property "penguinmails_unsubscribed" does not exist',
+        expect.stringMatching(
+          /^Contact not updated: Email Bounced → HubSpot: Property "penguinmails_.*" does not exist$/,
+        ),
+      ]),
+    );
+
+    // Once an admin creates the properties, the next delivery writes the unsubscribe.
+    await bed.prepareEmailStatusFields(await sessions.getSession());
+    expect(await t.deliver()).toMatchObject({ status: 'done', logged: 1, failed: 0 });
+    expect(bed.contactFields(uma).penguinmails_unsubscribed).toBe('true');
+    expect((await t.deliveries()).get(unsubscribe.eventId as string)?.status).toBe('delivered');
   });
 });

@@ -3,7 +3,7 @@ import type { EmailStatusFields } from '@pm/integration-port';
 /**
  * HubSpot's own bounce and opt-out properties (`hs_email_hard_bounce_reason_enum`, `hs_email_optout`) are read-only
  * through the CRM API, so PenguinMails writes its own contact properties. A portal needs them created once (the
- * properties API, group `contactinformation`); until then HubSpot refuses the write with PROPERTY_DOESNT_EXIST,
+ * properties API, group `contactinformation`); until then HubSpot refuses the write (`Property "…" does not exist`),
  * which the log shows, and the activity itself is still logged.
  */
 export const HUBSPOT_EMAIL_STATUS_PROPERTIES = {

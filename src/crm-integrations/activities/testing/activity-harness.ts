@@ -23,6 +23,7 @@ import {
 import { LocalContactStoreAdapter } from '../../sync/local-contact-store';
 import { ActivityDeliveryService } from '../activity-delivery.service';
 import { ActivityIngestService } from '../activity-ingest.service';
+import { ActivitySummaryService } from '../activity-summary.service';
 
 /** Sessions as the token vault would hand them out; `revoke()` makes the next refresh fail as invalid_grant does. */
 export class TestSessions implements SessionProvider {
@@ -128,6 +129,11 @@ export async function activityHarness(
       app.get(ActivityIngestService).ingest({ actor: 'test', tenantId: null }, tenantId, events),
     );
   const deliver = () => app.get(ActivityDeliveryService).deliver(connection.id);
+  /** What the Sync Activity page shows for the connection. */
+  const summary = () =>
+    RequestContext.create(orm.em, () =>
+      app.get(ActivitySummaryService).summary({ actor: 'test', tenantId: null }, tenantId, connection.id, 1),
+    );
   /** Event id → its delivery's status and CRM record id. */
   const deliveries = async () => {
     const rows = await orm.em
@@ -163,6 +169,7 @@ export async function activityHarness(
     sync,
     ingest,
     deliver,
+    summary,
     deliveries,
     logMessages,
     allLogMessages,
