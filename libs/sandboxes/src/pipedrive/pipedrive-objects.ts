@@ -104,6 +104,7 @@ export const listQuerySchema = z.object({
   deal_id: z.coerce.number().int().optional(),
   done: z.enum(['true', 'false', '1', '0']).optional(),
   custom_fields: z.string().optional(),
+  include_fields: z.string().optional(),
 });
 
 export const searchQuerySchema = z.object({
