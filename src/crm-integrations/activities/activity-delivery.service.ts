@@ -1,11 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import {
-  abortableSleep,
-  DEFAULT_RETRY_POLICY,
-  inBatches,
-  shouldRetry,
-  type RetryPolicy,
-} from '@pm/connector-kit';
+import { abortableSleep, DEFAULT_RETRY_POLICY, inBatches, shouldRetry } from '@pm/connector-kit';
 import type { CrmConnection } from '@pm/domain';
 import {
   CrmError,
@@ -15,7 +9,6 @@ import {
   type IntegrationPortMap,
 } from '@pm/integration-port';
 import type { SessionProvider } from '@pm/sync-engine';
-import type { PgRateBudgetOptions } from '../rate-limits/pg-rate-budget';
 import { RateBudgetFactory } from '../sync/rate-budget.factory';
 import { SyncLocks } from '../sync/sync-locks';
 import { SYNC_SESSION_PROVIDER } from '../sync/sync.tokens';
@@ -24,28 +17,22 @@ import { ActivityQueue } from './activity-queue';
 import { ActivityRepository, type LogLine } from './activity.repository';
 import { ContactStatusWriter } from './contact-status-writer';
 import {
+  ACTIVITY_DELIVERY_OPTIONS,
   deliveryBatchSize,
   openDeliveryCall,
+  type ActivityDeliveryOptions,
   type DeliveryCall,
   type DeliveryCounts,
   type Interruption,
 } from './delivery-call';
 import { MissingContacts } from './missing-contacts';
 
-export { deliveryBatchSize, type DeliveryCounts } from './delivery-call';
-
-/** DI token for `ActivityDeliveryOptions`. */
-export const ACTIVITY_DELIVERY_OPTIONS = Symbol('ACTIVITY_DELIVERY_OPTIONS');
-
-export interface ActivityDeliveryOptions {
-  retryPolicy?: RetryPolicy;
-  /** Waits between retries; injectable so tests do not wait. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Events one job takes; more left over queue the next job at once. */
-  maxEventsPerRun?: number;
-  /** The rate budget's time source (tests move it instead of waiting out the CRM's windows). */
-  budgetClock?: Pick<PgRateBudgetOptions, 'now' | 'sleep'>;
-}
+export {
+  ACTIVITY_DELIVERY_OPTIONS,
+  deliveryBatchSize,
+  type ActivityDeliveryOptions,
+  type DeliveryCounts,
+} from './delivery-call';
 
 export type DeliveryOutcome =
   | ({ status: 'done'; more: boolean } & DeliveryCounts)

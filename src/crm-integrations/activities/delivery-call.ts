@@ -1,10 +1,23 @@
-import { withRetry } from '@pm/connector-kit';
+import { withRetry, type RetryPolicy } from '@pm/connector-kit';
 import type { CrmConnection } from '@pm/domain';
 import type { ConnectorCapabilities, CrmSession, IntegrationPort } from '@pm/integration-port';
 import type { SessionProvider } from '@pm/sync-engine';
 import { rateLimitedPort, requestsFor } from '../rate-limits/rate-limited-port';
 import type { RateBudgetFactory } from '../sync/rate-budget.factory';
-import type { ActivityDeliveryOptions } from './activity-delivery.service';
+import type { PgRateBudgetOptions } from '../rate-limits/pg-rate-budget';
+
+/** DI token for `ActivityDeliveryOptions`. */
+export const ACTIVITY_DELIVERY_OPTIONS = Symbol('ACTIVITY_DELIVERY_OPTIONS');
+
+export interface ActivityDeliveryOptions {
+  retryPolicy?: RetryPolicy;
+  /** Waits between retries; injectable so tests do not wait. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Events one job takes; more left over queue the next job at once. */
+  maxEventsPerRun?: number;
+  /** The rate budget's time source (tests move it instead of waiting out the CRM's windows). */
+  budgetClock?: Pick<PgRateBudgetOptions, 'now' | 'sleep'>;
+}
 
 export interface DeliveryCounts {
   logged: number;
