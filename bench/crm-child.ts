@@ -1,6 +1,7 @@
 // One CRM's in-process cases in their own process: `node -r ./bench/register.cjs bench/crm-child.ts <crm>` with
 // BENCH_DATABASE_SERVER and BENCH_OPTIONS (JSON) set. Prints the rows as one JSON line on stdout, progress on stderr.
 // Exiting ends whatever a case left running, so one CRM's leftovers never touch another CRM's figures.
+import { runActivityCases } from './activity-cases';
 import { runCrmCases } from './crm-cases';
 import { benchCrm } from './crms';
 import { BenchService } from './harness';
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   const service = await BenchService.start(serverUrl, [crm]);
   try {
     await runCrmCases(service, crm, options, rows, log);
+    if (options.sections.includes('activities')) await runActivityCases(service, crm, options, rows, log);
   } finally {
     process.stdout.write(`${JSON.stringify(rows.build())}\n`);
     // From here on the process only leaves: a run left behind may fail loudly as its database goes away.

@@ -1,6 +1,13 @@
 export type BenchSize = 'small' | 'medium' | 'large';
-export type BenchSection = 'sync' | 'limits' | 'overhead' | 'memory' | 'peers';
-export const ALL_SECTIONS: readonly BenchSection[] = ['sync', 'limits', 'overhead', 'memory', 'peers'];
+export type BenchSection = 'sync' | 'limits' | 'overhead' | 'memory' | 'peers' | 'activities';
+export const ALL_SECTIONS: readonly BenchSection[] = [
+  'sync',
+  'limits',
+  'overhead',
+  'memory',
+  'peers',
+  'activities',
+];
 
 export interface BenchOptions {
   size: BenchSize;
@@ -49,7 +56,7 @@ const SIZES: Record<BenchSize, Omit<BenchOptions, 'size' | 'crms' | 'sections' |
 };
 
 export const USAGE = `npm run bench -- [--size small|medium|large] [--runs N] [--crm salesforce,hubspot,pipedrive]
-                   [--only sync,limits,overhead,memory,peers] [--count N] [--out bench/results.json] [--strict]
+                   [--only sync,limits,overhead,memory,peers,activities] [--count N] [--out bench/results.json] [--strict]
   --size   small: 1,000 contacts, 1 run; medium (default): 10,000, 3 runs; large: 100,000, 3 runs
   --strict exit 1 when any case failed or timed out (default: report the error in its row and exit 0)`;
 

@@ -8,6 +8,8 @@ const TITLES: Record<BenchSection, string> = {
   overhead: '3. Engine overhead (limits off)',
   memory: '4. Memory (peak RSS of a worker process running one first sync)',
   peers: '5. Peer: the naive official-SDK export against the same sandbox',
+  activities:
+    '6. E-mail activities: events/s accepted by the ingest route; delivery against the CRM’s ceiling',
 };
 
 type Column = [header: string, cell: (row: BenchRow) => string];
@@ -65,6 +67,17 @@ const COLUMNS: Record<BenchSection, Column[]> = {
     ['CRM calls', (row) => formatFigure(row.calls)],
     ['ratio', (row) => (row.ratio ? `${formatFigure(row.ratio, 1)}×` : '')],
   ],
+  activities: [
+    ...COMMON,
+    ['limit', (row) => row.limit ?? '—'],
+    ['wall s', (row) => seconds(row.wallMs)],
+    ['events/s', (row) => formatFigure(row.recordsPerSecond)],
+    ['ceiling/s', (row) => (row.ceilingPerSecond ? row.ceilingPerSecond.toLocaleString('en-US') : '—')],
+    ['of ceiling', (row) => (row.ratio ? `${formatFigure(scale(row.ratio, 100), 0)}%` : '—')],
+    ['CRM calls', (row) => formatFigure(row.calls)],
+    ['min', (row) => (row.minCalls === null ? '—' : String(row.minCalls))],
+    ['429s', (row) => formatFigure(row.calls429)],
+  ],
 };
 
 function scale(value: Figure, factor: number): Figure {
@@ -119,7 +132,7 @@ export function renderReport(results: BenchResults): string {
       out.push(`  ! ${row.crm} ${row.case}: ${failed}: ${row.errors.join(' | ').slice(0, 200)}`);
     }
   }
-  out.push('', `Activities, real-time (webhooks): not built yet`);
+  if (results.notBuilt.length) out.push('', `${results.notBuilt.join(', ')}: not built yet`);
   out.push('', ...results.meta.notes.map((note) => `* ${note}`));
   return out.join('\n');
 }

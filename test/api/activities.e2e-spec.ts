@@ -183,6 +183,7 @@ describe('activity ingest API', () => {
       held: 0,
       failed: 0,
       logged: 0,
+      notApplicable: 0,
     });
     expect(response.body.days).toHaveLength(3);
     await http

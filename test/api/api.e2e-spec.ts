@@ -182,6 +182,42 @@ describe('HTTP API', () => {
     expect(entry.after.direction).toBe('to_crm');
   });
 
+  it('turns on creating missing contacts for e-mail events: off by default, audited, a non-boolean refused by name', async () => {
+    const auth = { Authorization: `Bearer ${acmeToken}` };
+    const shown = await http
+      .get(`/api/v1/tenants/acme/connections/${acmeConnectionId}`)
+      .set(auth)
+      .expect(200);
+    expect(shown.body.settings.createMissingContacts).toBe(false);
+
+    const bad = await http
+      .patch(`/api/v1/tenants/acme/connections/${acmeConnectionId}/settings`)
+      .set(auth)
+      .send({ createMissingContacts: 'yes' })
+      .expect(400);
+    expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(bad.body.invalidParams).toEqual([
+      { name: 'createMissingContacts', reason: expect.stringContaining('boolean') },
+    ]);
+
+    const response = await http
+      .patch(`/api/v1/tenants/acme/connections/${acmeConnectionId}/settings`)
+      .set(auth)
+      .send({ createMissingContacts: true })
+      .expect(200);
+    expect(response.body.settings.createMissingContacts).toBe(true);
+    const orm = testApp.app.get<MikroORM>(CRM_ORM);
+    const [entry] = await orm.em
+      .getConnection()
+      .execute(
+        `select actor, action, before, after from audit_log_entries where target_id = ? order by id desc limit 1`,
+        [acmeConnectionId],
+      );
+    expect(entry).toMatchObject({ actor: 'service:acme-backend', action: 'connection.settings.updated' });
+    expect(entry.before.createMissingContacts ?? false).toBe(false);
+    expect(entry.after.createMissingContacts).toBe(true);
+  });
+
   it('upserts contacts by normalised e-mail and pages through them', async () => {
     const auth = { Authorization: `Bearer ${acmeToken}` };
     const created = await http

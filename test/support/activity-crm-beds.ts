@@ -1,4 +1,5 @@
 /** The CRM sandboxes activity delivery is tested against (a sandbox is never a runtime dependency of the plugin). */
+import { Client as HubSpotClient } from '@hubspot/api-client';
 import type { CrmSession, IntegrationPort } from '@pm/integration-port';
 import { createPipedriveSandbox, type SandboxServer } from '@pm/sandboxes';
 import { PipedriveConnector } from '@pm/connectors/pipedrive';
@@ -32,6 +33,15 @@ export interface CrmBed {
   activity(id: string): SandboxActivity | undefined;
   /** Every activity record in the CRM. */
   activityIds(): string[];
+  /** A contact's fields as the CRM stores them (for the opt-out and bounce fields). */
+  contactFields(id: string): Record<string, unknown>;
+  /** The ids of the CRM's contacts with this e-mail. */
+  contactsWith(email: string): string[];
+  /**
+   * What a CRM admin does once so the declared e-mail status fields can be written (HubSpot: create the custom
+   * contact properties through the properties API, with the official SDK); nothing where they are standard.
+   */
+  prepareEmailStatusFields(session: CrmSession): Promise<void>;
   /** The Collections / batch / per-record write route the connector creates activities with, as counted. */
   createRoute: string;
   /** Requests that create activities, for a fault injected on them. */
@@ -61,6 +71,13 @@ export async function salesforceBed(): Promise<CrmBed> {
       );
     },
     activityIds: () => sandbox.org.records('Task').map((record) => record.id),
+    contactFields: (id) => ({ ...sandbox.org.findById(id)?.record.fields }),
+    contactsWith: (email) =>
+      sandbox.org
+        .records('Contact')
+        .filter((record) => String(record.fields.Email ?? '').toLowerCase() === email)
+        .map((record) => record.id),
+    prepareEmailStatusFields: async () => undefined,
     createRoute: 'POST /services/data/:version/composite/sobjects',
     createMatch: { method: 'POST', path: /\/composite\/sobjects$/ },
     close: () => sandbox.stop(),
@@ -89,6 +106,40 @@ export async function hubSpotBed(): Promise<CrmBed> {
       );
     },
     activityIds: () => sandbox.records('emails').map((record) => record.id),
+    contactFields: (id) => ({ ...sandbox.record('contacts', id)?.properties }),
+    contactsWith: (email) =>
+      sandbox
+        .records('contacts')
+        .filter((record) => record.properties.email === email)
+        .map((record) => record.id),
+    prepareEmailStatusFields: async (session) => {
+      const client = new HubSpotClient({ accessToken: session.accessToken, basePath: bed.baseUrl });
+      const declared = bed.connector.capabilities().emailStatusFields?.contacts ?? {};
+      const names = new Set([
+        ...Object.keys(declared.bounced ?? {}),
+        ...Object.keys(declared.unsubscribed ?? {}),
+      ]);
+      for (const name of names) {
+        if (sandbox.portal.properties.has('contacts', name)) continue;
+        const isTime = name.endsWith('_at');
+        const isFlag = Object.hasOwn(declared.unsubscribed ?? {}, name);
+        await client.crm.properties.coreApi.create('contacts', {
+          name,
+          label: name,
+          groupName: 'contactinformation',
+          type: isTime ? 'datetime' : isFlag ? 'bool' : 'string',
+          fieldType: isTime ? 'date' : isFlag ? 'booleancheckbox' : 'text',
+          ...(isFlag
+            ? {
+                options: [
+                  { label: 'Yes', value: 'true', displayOrder: 0, hidden: false },
+                  { label: 'No', value: 'false', displayOrder: 1, hidden: false },
+                ],
+              }
+            : {}),
+        } as never);
+      }
+    },
     createRoute: 'POST /crm/v3/objects/emails/batch/create',
     createMatch: { method: 'POST', path: /\/objects\/emails\/batch\/create$/ },
     close: () => bed.close(),
@@ -129,6 +180,13 @@ export async function pipedriveBed(): Promise<CrmBed> {
       );
     },
     activityIds: () => sandbox.activities.all().map((record) => String(record.id)),
+    contactFields: (id) => ({ ...sandbox.persons.get(id) }),
+    contactsWith: (email) =>
+      sandbox.persons
+        .all()
+        .filter((record) => record.emails.some((entry) => entry.value.toLowerCase() === email))
+        .map((record) => String(record.id)),
+    prepareEmailStatusFields: async () => undefined,
     createRoute: 'POST /api/v2/activities',
     createMatch: { method: 'POST', path: /^\/api\/v2\/activities$/ },
     close: () => sandbox.stop(),

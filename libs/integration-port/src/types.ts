@@ -91,8 +91,22 @@ export interface ConnectorCapabilities {
    * capabilities, so the engine needs no knowledge of any CRM's fields. An object without one is not synced.
    */
   defaultMappings: DefaultFieldMappings;
+  /**
+   * The contact fields an e-mail event sets, per contact object (`objects[].name`): data beside the mappings, so
+   * the engine names no CRM field. An object or event without an entry is not written (the CRM cannot hold it).
+   */
+  emailStatusFields?: Readonly<Record<string, EmailStatusFields>>;
   webhooks: { supported: boolean; verification: 'hmac-sha256' | 'basic-auth' | 'none' };
   oauth: { pkce: boolean; defaultScopes: string[]; refreshRotates: boolean };
+}
+
+/** A value an e-mail event writes: a constant, or taken from the event (its reason, its time as ISO-8601 UTC). */
+export type EmailStatusValue = string | boolean | { fromEvent: 'reason' | 'occurredAt' };
+
+/** Field → value per event that marks a contact's address: a hard bounce, an unsubscribe. */
+export interface EmailStatusFields {
+  bounced?: Readonly<Record<string, EmailStatusValue>>;
+  unsubscribed?: Readonly<Record<string, EmailStatusValue>>;
 }
 
 /**

@@ -7,3 +7,4 @@ export * from './sync-counts';
 export * from './sync-log-messages';
 export * from './contact-sync-runner';
 export * from './sync-schedule';
+export { CrmGateway, type CrmGatewayOptions } from './crm-gateway';

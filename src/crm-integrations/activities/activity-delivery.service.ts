@@ -1,47 +1,38 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { inBatches, shouldRetry, withRetry, type RetryPolicy } from '@pm/connector-kit';
+import { abortableSleep, DEFAULT_RETRY_POLICY, inBatches, shouldRetry } from '@pm/connector-kit';
 import type { CrmConnection } from '@pm/domain';
 import {
   CrmError,
   CrmErrorCode,
   INTEGRATION_PORTS,
   type ActivityResult,
-  type ConnectorCapabilities,
-  type CrmSession,
-  type IntegrationPort,
   type IntegrationPortMap,
 } from '@pm/integration-port';
 import type { SessionProvider } from '@pm/sync-engine';
-import type { PgRateBudgetOptions } from '../rate-limits/pg-rate-budget';
-import { rateLimitedPort, requestsFor } from '../rate-limits/rate-limited-port';
 import { RateBudgetFactory } from '../sync/rate-budget.factory';
 import { SyncLocks } from '../sync/sync-locks';
 import { SYNC_SESSION_PROVIDER } from '../sync/sync.tokens';
 import { planDelivery, type PlannedActivity } from './activity-inputs';
 import { ActivityQueue } from './activity-queue';
 import { ActivityRepository, type LogLine } from './activity.repository';
+import { ContactStatusWriter } from './contact-status-writer';
+import {
+  ACTIVITY_DELIVERY_OPTIONS,
+  deliveryBatchSize,
+  openDeliveryCall,
+  type ActivityDeliveryOptions,
+  type DeliveryCall,
+  type DeliveryCounts,
+  type Interruption,
+} from './delivery-call';
+import { MissingContacts } from './missing-contacts';
 
-/** DI token for `ActivityDeliveryOptions`. */
-export const ACTIVITY_DELIVERY_OPTIONS = Symbol('ACTIVITY_DELIVERY_OPTIONS');
-
-export interface ActivityDeliveryOptions {
-  retryPolicy?: RetryPolicy;
-  /** Waits between retries; injectable so tests do not wait. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Events one job takes; more left over queue the next job at once. */
-  maxEventsPerRun?: number;
-  /** The rate budget's time source (tests move it instead of waiting out the CRM's windows). */
-  budgetClock?: Pick<PgRateBudgetOptions, 'now' | 'sleep'>;
-}
-
-export interface DeliveryCounts {
-  logged: number;
-  failed: number;
-  held: number;
-  skipped: number;
-  /** CRM writes made (one per record created or updated). */
-  writes: number;
-}
+export {
+  ACTIVITY_DELIVERY_OPTIONS,
+  deliveryBatchSize,
+  type ActivityDeliveryOptions,
+  type DeliveryCounts,
+} from './delivery-call';
 
 export type DeliveryOutcome =
   | ({ status: 'done'; more: boolean } & DeliveryCounts)
@@ -56,24 +47,9 @@ export type DeliveryOutcome =
   | { status: 'not_delivering'; reason: string }
   | { status: 'busy' };
 
-/**
- * Activities per `logActivities` call: the connector's batch limit. A CRM without a batch endpoint (requests per
- * record, as its capabilities count them) must have its call fit well inside the tightest rate window: a call larger
- * than the budget grants at once is split by the rate-limited port into several, and a failure in a later part
- * (revoked access) would lose the results of the parts already written.
- */
-export function deliveryBatchSize(capabilities: ConnectorCapabilities): number {
-  const maxBatch = Math.max(1, capabilities.maxWriteBatch);
-  const windows = capabilities.rateLimits.flatMap((limit) => (limit.kind === 'window' ? [limit.limit] : []));
-  if (windows.length === 0) return maxBatch;
-  const requests = Math.max(1, Math.floor(Math.min(...windows) / 2));
-  let size = maxBatch;
-  while (size > 1 && requestsFor(capabilities, 'logActivities', size) > requests) size--;
-  return size;
-}
-
 const HELD_REASON = 'The contact is not linked in this CRM yet: held until a sync links it';
-const SKIPPED_REASON = 'Nothing of its own to log: the message’s records carry it';
+const notApplicable = (crmName: string) =>
+  `Not applicable in ${crmName}: it has no place for this event; kept in PenguinMails`;
 
 /**
  * Delivers one connection's waiting e-mail events into its CRM: resolves each contact's CRM record through the
@@ -92,6 +68,8 @@ export class ActivityDeliveryService {
     private readonly locks: SyncLocks,
     private readonly queue: ActivityQueue,
     private readonly budgets: RateBudgetFactory,
+    private readonly missingContacts: MissingContacts,
+    private readonly contactStatus: ContactStatusWriter,
     @Optional() @Inject(INTEGRATION_PORTS) private readonly ports?: IntegrationPortMap,
     @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
     @Optional() @Inject(ACTIVITY_DELIVERY_OPTIONS) options?: ActivityDeliveryOptions,
@@ -143,6 +121,29 @@ export class ActivityDeliveryService {
       [...new Set(events.map((event) => event.email))],
       connection.settings.objects,
     );
+    const delivery = openDeliveryCall({
+      connection,
+      port,
+      sessions: this.sessions,
+      budgets: this.budgets,
+      options: this.options,
+    });
+    if (connection.settings.createMissingContacts === true) {
+      // Receipts alone never create a contact: they have nothing to write.
+      const missing = [
+        ...new Set(events.filter((e) => e.type !== 'delivered' && !links.has(e.email)).map((e) => e.email)),
+      ];
+      try {
+        const created = await this.missingContacts.link(connection, delivery.port, this.sessions, missing, {
+          retryPolicy: this.options.retryPolicy ?? DEFAULT_RETRY_POLICY,
+          sleep: this.options.sleep ?? abortableSleep,
+        });
+        for (const [email, link] of created.links) links.set(email, link);
+        await this.repository.writeLog(created.lines);
+      } catch (error) {
+        return { ...(await this.interruption(connection, delivery.crmName, error)), ...counts };
+      }
+    }
     const messageIds = [
       ...new Set(events.filter((e) => e.type === 'opened' || e.type === 'clicked').map((e) => e.messageId)),
     ];
@@ -151,13 +152,17 @@ export class ActivityDeliveryService {
       links,
       await this.repository.messageRecords(connection.id, messageIds),
       await this.repository.engagement(connection.id, messageIds),
+      port.capabilities().emailStatusFields,
     );
     await this.repository.markHeld(plan.held, HELD_REASON);
-    await this.repository.markSkipped(plan.skipped, SKIPPED_REASON);
+    await this.repository.markSkipped(plan.skipped, notApplicable(delivery.crmName));
     counts.held = plan.held.length;
     counts.skipped = plan.skipped.length;
 
-    const interrupted = await this.write(connection, port, plan.activities, counts);
+    const stopped = await this.contactStatus.write(connection, delivery, plan.contactUpdates, counts);
+    const interrupted = stopped
+      ? await this.interruption(connection, delivery.crmName, stopped.error)
+      : await this.write(connection, delivery, plan.activities, counts);
     if (interrupted) return { ...interrupted, ...counts };
     // More waiting, and this job got somewhere: go on at once (held or refused alone wait for the next trigger).
     const more = events.length >= limit && counts.logged + counts.skipped > 0;
@@ -167,50 +172,25 @@ export class ActivityDeliveryService {
   /** Writes the planned activities batch by batch; returns why it stopped early, if it did. */
   private async write(
     connection: CrmConnection,
-    port: IntegrationPort,
+    delivery: DeliveryCall,
     activities: PlannedActivity[],
     counts: DeliveryCounts,
-  ): Promise<{
-    status: 'interrupted';
-    reason: string;
-    retryAfterMs: number;
-    needsReconnect: boolean;
-  } | null> {
+  ): Promise<Interruption | null> {
     if (activities.length === 0) return null;
-    const sessions = this.sessions as SessionProvider;
-    const capabilities = port.capabilities();
-    // The CRM account's one budget, shared with its sync runs and every worker.
-    const budget = this.budgets.forAccount(
-      `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
-      capabilities.rateLimits,
-      { whenDailyExhausted: 'signal', ...this.options.budgetClock },
-    );
-    const limited = rateLimitedPort(port, budget, 'activity');
-    const crmName = capabilities.displayName;
-    let session: CrmSession | undefined;
-    const batchSize = deliveryBatchSize(capabilities);
+    const batchSize = deliveryBatchSize(delivery.port.capabilities());
     for (const batch of inBatches(activities, batchSize)) {
       let results: ActivityResult[];
       try {
-        session ??= await sessions.getSession(connection.id);
-        results = await withRetry(
-          () =>
-            limited.logActivities(
-              session as CrmSession,
-              batch.map((activity) => activity.input),
-            ),
-          {
-            policy: this.options.retryPolicy,
-            sleep: this.options.sleep,
-            refreshAuth: async () => {
-              session = await sessions.refreshSession(connection.id, session?.accessToken);
-            },
-          },
+        results = await delivery.call((session) =>
+          delivery.port.logActivities(
+            session,
+            batch.map((activity) => activity.input),
+          ),
         );
       } catch (error) {
-        return this.interruption(connection, crmName, error);
+        return this.interruption(connection, delivery.crmName, error);
       }
-      await this.record(connection, crmName, batch, results, counts);
+      await this.record(connection, delivery.crmName, batch, results, counts);
     }
     return null;
   }
@@ -267,7 +247,11 @@ export class ActivityDeliveryService {
     await this.repository.writeLog(lines);
   }
 
-  private async interruption(connection: CrmConnection, crmName: string, error: unknown) {
+  private async interruption(
+    connection: CrmConnection,
+    crmName: string,
+    error: unknown,
+  ): Promise<Interruption> {
     const decision = shouldRetry(error, Number.MAX_SAFE_INTEGER);
     const needsReconnect =
       CrmError.is(error, CrmErrorCode.AUTH_REVOKED) || CrmError.is(error, CrmErrorCode.AUTH_EXPIRED);

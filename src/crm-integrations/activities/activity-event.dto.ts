@@ -146,5 +146,9 @@ export class ActivitySummaryDto {
   @ApiProperty({ description: 'Now: waiting for their contact to be linked' }) held!: number;
   @ApiProperty({ description: 'Now: refused by the CRM, retried on the next delivery' }) failed!: number;
   @ApiProperty({ description: 'All time' }) logged!: number;
+  @ApiProperty({
+    description: 'All time: events the CRM has no place for (delivery receipts), kept in PenguinMails only',
+  })
+  notApplicable!: number;
   @ApiProperty({ type: [ActivityDayDto], description: 'Newest first' }) days!: ActivityDayDto[];
 }

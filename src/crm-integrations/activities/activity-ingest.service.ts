@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import type { AuthContext } from '../auth/auth-context';
+import { ActivityContactRepository } from '../repositories';
 import { TenantService } from '../tenants/tenant.service';
 import { MAX_EVENTS_PER_INGEST, type IngestResponseDto, type IngestResultDto } from './activity-event.dto';
 import { checkEvent, type ValidEvent } from './activity-event.validator';
@@ -21,6 +22,7 @@ export class ActivityIngestService {
     private readonly repository: ActivityRepository,
     private readonly queue: ActivityQueue,
     private readonly audit: AuditService,
+    private readonly contacts: ActivityContactRepository,
   ) {}
 
   async ingest(auth: AuthContext, tenantId: string, events: unknown[]): Promise<IngestResponseDto> {
@@ -62,6 +64,20 @@ export class ActivityIngestService {
         status: stored.has(event.eventId) ? 'accepted' : 'duplicate',
       };
     }
+    // A hard bounce or an unsubscribe marks the PenguinMails contact, whatever the connections.
+    await this.contacts.markEmailStatus(
+      tenantId,
+      valid.flatMap(({ event }) => {
+        if (!stored.has(event.eventId)) return [];
+        const status =
+          event.type === 'unsubscribed'
+            ? ('unsubscribed' as const)
+            : event.type === 'bounced' && event.bounceType === 'hard'
+              ? ('bounced' as const)
+              : undefined;
+        return status ? [{ email: event.email, status, reason: event.reason, at: event.occurredAt }] : [];
+      }),
+    );
     if (stored.size > 0) await this.enqueue(connections.map((connection) => connection.id));
 
     const response: IngestResponseDto = {

@@ -1,5 +1,5 @@
 import type { ActivityEventType } from '@pm/domain';
-import type { ActivityInput, ActivityKind } from '@pm/integration-port';
+import type { ActivityInput, ActivityKind, EmailStatusFields, EmailStatusValue } from '@pm/integration-port';
 import type { DeliverableEvent, LinkedRecord, MessageEngagement } from './activity.repository';
 
 /** One CRM write and the deliveries it settles. */
@@ -12,11 +12,27 @@ export interface PlannedActivity {
   rollUp?: { messageId: string; engagement: MessageEngagement };
 }
 
+/** Fields an e-mail event sets on the CRM contact (an unsubscribe, a hard bounce), merged per contact. */
+export interface PlannedContactUpdate {
+  object: string;
+  crmId: string;
+  email: string;
+  fields: Record<string, unknown>;
+  /** The log line's names for it ("Email Unsubscribed"). */
+  labels: string[];
+  /** Deliveries this write settles (an unsubscribe); a bounce is settled by its own activity record. */
+  deliveryIds: string[];
+}
+
 export interface DeliveryPlan {
   activities: PlannedActivity[];
+  contactUpdates: PlannedContactUpdate[];
   /** Deliveries whose contact is not linked in this CRM yet. */
   held: string[];
-  /** Deliveries with nothing to write of their own (delivered, unsubscribed). */
+  /**
+   * Deliveries the CRM has no place for (a delivery receipt; an unsubscribe where the CRM has no opt-out field):
+   * kept in PenguinMails, reported as not applicable.
+   */
   skipped: string[];
 }
 
@@ -39,6 +55,41 @@ const LABELS: Record<ActivityEventType, string> = {
   bounced: 'Email Bounced',
   unsubscribed: 'Email Unsubscribed',
 };
+
+/** Events that set a field on the contact, where the connector declares one. */
+const CONTACT_STATUS: Partial<Record<ActivityEventType, keyof EmailStatusFields>> = {
+  unsubscribed: 'unsubscribed',
+  bounced: 'bounced',
+};
+
+function statusValue(value: EmailStatusValue, event: DeliverableEvent): unknown {
+  if (typeof value !== 'object') return value;
+  return value.fromEvent === 'reason' ? (event.reason ?? null) : event.occurredAt.toISOString();
+}
+
+/** The contact fields this event sets on an object of the CRM, or undefined where the CRM declares none. */
+export function contactStatusFields(
+  event: DeliverableEvent,
+  object: string,
+  declared: Readonly<Record<string, EmailStatusFields>> | undefined,
+): Record<string, unknown> | undefined {
+  const status = CONTACT_STATUS[event.type];
+  // A soft bounce is temporary: the address stays good.
+  if (status === undefined || (event.type === 'bounced' && event.bounceType !== 'hard')) return undefined;
+  const fields = declared && Object.hasOwn(declared, object) ? declared[object][status] : undefined;
+  if (!fields) return undefined;
+  return Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, statusValue(value, event)]));
+}
+
+/** Whether any contact object of the CRM holds this event's status (then an unlinked contact waits for its link). */
+function anyStatusField(
+  event: DeliverableEvent,
+  declared: Readonly<Record<string, EmailStatusFields>> | undefined,
+): boolean {
+  return Object.keys(declared ?? {}).some(
+    (object) => contactStatusFields(event, object, declared) !== undefined,
+  );
+}
 
 /** The key a CRM record is recognised by on a redelivery (the connectors store it with the record). */
 export const eventKey = (eventId: string) => `pm:event:${eventId}`;
@@ -80,12 +131,15 @@ export function planDelivery(
   links: Map<string, LinkedRecord>,
   rollUpRecords: Map<string, string>,
   engagement: Map<string, MessageEngagement>,
+  statusFields?: Readonly<Record<string, EmailStatusFields>>,
 ): DeliveryPlan {
-  const plan: DeliveryPlan = { activities: [], held: [], skipped: [] };
+  const plan: DeliveryPlan = { activities: [], contactUpdates: [], held: [], skipped: [] };
   const rollUps = new Map<string, { events: DeliverableEvent[]; link: LinkedRecord }>();
+  const updates = new Map<string, PlannedContactUpdate>();
   for (const event of events) {
     const kind = OWN_RECORD[event.type];
-    if (kind === undefined && !ROLLED_UP.has(event.type)) {
+    const setsStatus = anyStatusField(event, statusFields);
+    if (kind === undefined && !ROLLED_UP.has(event.type) && !setsStatus) {
       plan.skipped.push(event.deliveryId);
       continue;
     }
@@ -94,6 +148,28 @@ export function planDelivery(
       plan.held.push(event.deliveryId);
       continue;
     }
+    const fields = contactStatusFields(event, link.crmObject, statusFields);
+    if (fields) {
+      const key = `${link.crmObject}|${link.crmId}`;
+      const update = updates.get(key) ?? {
+        object: link.crmObject,
+        crmId: link.crmId,
+        email: event.email,
+        fields: {},
+        labels: [],
+        deliveryIds: [],
+      };
+      // Events come oldest first: a later event's value wins.
+      Object.assign(update.fields, fields);
+      if (!update.labels.includes(LABELS[event.type])) update.labels.push(LABELS[event.type]);
+      if (kind === undefined) update.deliveryIds.push(event.deliveryId);
+      updates.set(key, update);
+    } else if (kind === undefined && !ROLLED_UP.has(event.type)) {
+      // Linked to an object without the field (a Lead-less CRM's other object): nothing to write here.
+      plan.skipped.push(event.deliveryId);
+      continue;
+    }
+    if (kind === undefined && !ROLLED_UP.has(event.type)) continue;
     if (kind !== undefined) {
       plan.activities.push({
         input: {
@@ -146,5 +222,6 @@ export function planDelivery(
       rollUp: { messageId, engagement: counted },
     });
   }
+  plan.contactUpdates = [...updates.values()];
   return plan;
 }

@@ -43,6 +43,7 @@ export class ActivitySummaryService {
       held: current.held,
       failed: current.failed,
       logged: current.delivered,
+      notApplicable: current.skipped,
       days: perDay,
     };
   }

@@ -47,7 +47,7 @@ export interface DayCounts {
 export interface LogLine {
   tenantId: string;
   connectionId: string;
-  action: 'activity_logged' | 'error';
+  action: 'activity_logged' | 'created' | 'updated' | 'skipped' | 'error';
   object: string;
   recordKey: string;
   message: string;

@@ -12,6 +12,8 @@ import { ActivityIngestService } from './activity-ingest.service';
 import { ActivityQueue } from './activity-queue';
 import { ActivitySummaryService } from './activity-summary.service';
 import { ActivityRepository } from './activity.repository';
+import { ContactStatusWriter } from './contact-status-writer';
+import { MissingContacts } from './missing-contacts';
 
 /** Providers the feature module registers for e-mail activity logging. */
 export const ACTIVITY_PROVIDERS = [
@@ -20,6 +22,8 @@ export const ACTIVITY_PROVIDERS = [
   ActivityIngestService,
   ActivitySummaryService,
   ActivityDeliveryService,
+  MissingContacts,
+  ContactStatusWriter,
 ];
 
 /** What the feature module exports (the delivery worker and a benchmark use them). */

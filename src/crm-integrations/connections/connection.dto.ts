@@ -60,6 +60,14 @@ export class UpdateConnectionSettingsDto {
   @IsOptional()
   @IsBoolean()
   propagateDeletes?: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      'An e-mail event for a contact the CRM does not have creates it there (matched by e-mail first); off: held until a sync links it',
+  })
+  @IsOptional()
+  @IsBoolean()
+  createMissingContacts?: boolean;
 }
 
 export class ConnectionSettingsDto implements ConnectionSettings {
@@ -69,6 +77,7 @@ export class ConnectionSettingsDto implements ConnectionSettings {
   @ApiProperty({ enum: SYNC_FREQUENCIES }) frequency!: SyncFrequency;
   @ApiProperty() activityLogging!: boolean;
   @ApiProperty() propagateDeletes!: boolean;
+  @ApiProperty() createMissingContacts!: boolean;
 }
 
 /** A connection as the API shows it. Credentials are not part of it, by construction. */
@@ -102,7 +111,8 @@ export class ConnectionResponseDto {
       crmAccountId: connection.crmAccountId ?? null,
       crmAccountName: connection.crmAccountName ?? null,
       instanceUrl: connection.instanceUrl ?? null,
-      settings: { ...connection.settings },
+      // Connections stored before a setting existed read as its default.
+      settings: { createMissingContacts: false, ...connection.settings },
       connectedAt: iso(connection.connectedAt),
       lastSyncAt: iso(connection.lastSyncAt),
       nextSyncAt: iso(connection.nextSyncAt),

@@ -13,7 +13,9 @@ export * from './record-link.repository';
 export * from './sync-cursor.repository';
 export * from './sync-retry.repository';
 export * from './database-health.repository';
+export * from './activity-contact.repository';
 
+import { ActivityContactRepository } from './activity-contact.repository';
 import { AuditLogRepository } from './audit-log.repository';
 import { ConnectionCredentialRepository } from './connection-credential.repository';
 import { ConnectionRepository } from './connection.repository';
@@ -31,6 +33,7 @@ import { TenantRepository } from './tenant.repository';
 
 /** One repository per aggregate: every query of the feature lives in one of these. */
 export const REPOSITORIES = [
+  ActivityContactRepository,
   TenantRepository,
   ConnectionRepository,
   ConnectionCredentialRepository,

@@ -8,6 +8,7 @@ import {
   HUBSPOT_PROVIDER,
   type HubSpotConnectorConfig,
 } from './config';
+import { HUBSPOT_EMAIL_STATUS_FIELDS } from './email-status-fields';
 
 export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCapabilities {
   return {
@@ -27,6 +28,7 @@ export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCa
       { kind: 'window', limit: 5, windowMs: 1000, governs: ['readChanges', 'logActivities'] },
     ],
     defaultMappings: HUBSPOT_DEFAULT_MAPPINGS,
+    emailStatusFields: HUBSPOT_EMAIL_STATUS_FIELDS,
     webhooks: { supported: true, verification: 'hmac-sha256' },
     // HubSpot's OAuth v1 token endpoint documents no PKCE and the SDK's token call cannot send a code_verifier.
     oauth: { pkce: false, defaultScopes: config.scopes ?? HUBSPOT_DEFAULT_SCOPES, refreshRotates: false },

@@ -4,6 +4,7 @@ import type { ResolvedPipedriveConfig } from './config';
 import { PIPEDRIVE_HTTP_FACTS, PIPEDRIVE_PROVIDER } from './http-facts';
 import { IDS_PER_LIST } from './get-records';
 import { PIPEDRIVE_OBJECTS } from './objects';
+import { PIPEDRIVE_EMAIL_STATUS_FIELDS } from './email-status-fields';
 
 /** What the Pipedrive connector can do and how hard the engine may push one account. */
 export function pipedriveCapabilities(config: ResolvedPipedriveConfig): ConnectorCapabilities {
@@ -30,6 +31,7 @@ export function pipedriveCapabilities(config: ResolvedPipedriveConfig): Connecto
     maxConcurrency: config.maxConcurrency,
     rateLimits: config.rateLimits.map((limit) => ({ ...limit })),
     defaultMappings: PIPEDRIVE_DEFAULT_MAPPINGS,
+    emailStatusFields: PIPEDRIVE_EMAIL_STATUS_FIELDS,
     webhooks: { supported: true, verification: 'basic-auth' },
     // Scopes are chosen on the app in Pipedrive's Developer Hub, not per authorize request; these are what the
     // sync needs. Pipedrive has no PKCE. A refresh answers a refresh token, which the vault stores as given.

@@ -4,6 +4,7 @@ import { SALESFORCE_DEFAULT_MAPPINGS } from './default-mapping';
 import { SALESFORCE_OBJECTS } from './objects';
 import { MAX_READ_PAGE } from './read-changes';
 import { MAX_WRITE_BATCH } from './upsert-batch';
+import { SALESFORCE_EMAIL_STATUS_FIELDS } from './email-status-fields';
 
 export function salesforceCapabilities(config: ResolvedSalesforceConfig): ConnectorCapabilities {
   return {
@@ -18,6 +19,7 @@ export function salesforceCapabilities(config: ResolvedSalesforceConfig): Connec
     // The daily API request allocation (edition × licences); `Sforce-Limit-Info` reports the real one per response.
     rateLimits: [{ kind: 'daily', limit: config.dailyApiRequests }],
     defaultMappings: SALESFORCE_DEFAULT_MAPPINGS,
+    emailStatusFields: SALESFORCE_EMAIL_STATUS_FIELDS,
     // Outbound messages and Change Data Capture (CometD) are not wired yet: no webhooks for now.
     webhooks: { supported: false, verification: 'none' },
     // Refresh tokens rotate only when the connected app turns rotation on; the vault keeps the old one otherwise.

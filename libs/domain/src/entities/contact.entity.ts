@@ -1,5 +1,6 @@
 import {
   Check,
+  Enum,
   BeforeCreate,
   BeforeUpdate,
   Entity,
@@ -12,6 +13,7 @@ import {
 } from '@mikro-orm/core';
 import { newId, normaliseEmail } from './common';
 import { Tenant } from './tenant.entity';
+import { CONTACT_EMAIL_STATUSES, type ContactEmailStatus } from '../model/contact-fields';
 
 export * from '../model/contact-fields';
 
@@ -52,6 +54,21 @@ export class Contact {
 
   @Property({ type: 'text', nullable: true })
   leadStatus?: string | null;
+
+  /**
+   * What e-mail events said about the address: a hard bounce or an unsubscribe (the latest wins); null: nothing.
+   * Set by activity ingest, not by contact sync (it is no mapped field).
+   */
+  @Enum({ items: () => [...CONTACT_EMAIL_STATUSES], nullable: true })
+  emailStatus?: ContactEmailStatus | null;
+
+  /** The bounce's reason, as the mail server gave it. */
+  @Property({ type: 'text', nullable: true })
+  emailStatusReason?: string | null;
+
+  /** When the event that set `emailStatus` happened. */
+  @Property({ type: 'datetime', nullable: true })
+  emailStatusAt?: Date | null;
 
   /** Tenant-defined fields, mapped to CRM custom fields by the field mapping. */
   @Property({ type: 'json', default: '{}' })

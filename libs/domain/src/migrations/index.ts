@@ -6,23 +6,19 @@ import { Migration20261124120000_sync_retry_items } from './Migration20261124120
 import { Migration20261205000000_oauth_browser_binding } from './Migration20261205000000_oauth_browser_binding';
 import { Migration20261205100000_activities } from './Migration20261205100000_activities';
 import { Migration20261206040000_service_token_expiry } from './Migration20261206040000_service_token_expiry';
+import { Migration20261206060000_contact_email_status } from './Migration20261206060000_contact_email_status';
 
 /**
  * Committed migrations, in order, listed explicitly so the compiled build and ts-jest load the same classes.
  * Add a new one by writing `MigrationYYYYMMDDhhmmss_name.ts` next to this file and appending it here.
  */
 export const MIGRATIONS: MigrationObject[] = [
-  { name: 'Migration20261124000000_initial', class: Migration20261124000000_initial },
-  { name: 'Migration20261124100000_oauth_states', class: Migration20261124100000_oauth_states },
-  { name: 'Migration20261124110000_rate_budgets', class: Migration20261124110000_rate_budgets },
-  { name: 'Migration20261124120000_sync_retry_items', class: Migration20261124120000_sync_retry_items },
-  {
-    name: 'Migration20261205000000_oauth_browser_binding',
-    class: Migration20261205000000_oauth_browser_binding,
-  },
-  { name: 'Migration20261205100000_activities', class: Migration20261205100000_activities },
-  {
-    name: 'Migration20261206040000_service_token_expiry',
-    class: Migration20261206040000_service_token_expiry,
-  },
-];
+  Migration20261124000000_initial,
+  Migration20261124100000_oauth_states,
+  Migration20261124110000_rate_budgets,
+  Migration20261124120000_sync_retry_items,
+  Migration20261205000000_oauth_browser_binding,
+  Migration20261205100000_activities,
+  Migration20261206040000_service_token_expiry,
+  Migration20261206060000_contact_email_status,
+].map((migration) => ({ name: migration.name, class: migration }));

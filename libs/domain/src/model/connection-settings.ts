@@ -22,6 +22,11 @@ export interface ConnectionSettings {
   activityLogging: boolean;
   /** Delete on the other side when a record is deleted on one side; off: unlink and log only. */
   propagateDeletes: boolean;
+  /**
+   * An e-mail event whose contact is not in the CRM creates it there (matched by e-mail first, never a duplicate);
+   * off: the event is held until a sync links the contact. Absent on connections stored before it: off.
+   */
+  createMissingContacts?: boolean;
 }
 
 export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = {
@@ -31,4 +36,5 @@ export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = {
   frequency: 'every_15_minutes',
   activityLogging: true,
   propagateDeletes: false,
+  createMissingContacts: false,
 };

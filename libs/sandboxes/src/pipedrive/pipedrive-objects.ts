@@ -45,6 +45,8 @@ export const personBodySchema = z.looseObject({
   visible_to: z.number().int().optional(),
   job_title: z.string().nullable().optional(),
   notes: z.string().nullable().optional(),
+  // Accepted where the company uses Campaigns (this sandbox's accounts do).
+  marketing_status: z.enum(['no_consent', 'unsubscribed', 'subscribed', 'archived']).optional(),
   add_time: z.string().optional(),
   custom_fields: customFieldsSchema.optional(),
 });
@@ -102,6 +104,7 @@ export const listQuerySchema = z.object({
   deal_id: z.coerce.number().int().optional(),
   done: z.enum(['true', 'false', '1', '0']).optional(),
   custom_fields: z.string().optional(),
+  include_fields: z.string().optional(),
 });
 
 export const searchQuerySchema = z.object({
@@ -255,6 +258,9 @@ export function buildObjectSpecs(ctx: ObjectSpecContext): ObjectSpecs {
         visible_to: body.visible_to ?? 3,
         job_title: body.job_title ?? null,
         notes: body.notes ?? null,
+        // A person without an e-mail has no marketing status; one with an e-mail starts without consent.
+        marketing_status:
+          (body.emails ?? []).length > 0 ? (body.marketing_status ?? 'no_consent') : undefined,
         custom_fields: checkCustomFields(body.custom_fields, ctx.personCustomFieldKeys()),
         add_time: body.add_time,
       };
@@ -272,6 +278,7 @@ export function buildObjectSpecs(ctx: ObjectSpecContext): ObjectSpecs {
       if (body.visible_to !== undefined) patch.visible_to = body.visible_to;
       if (body.job_title !== undefined) patch.job_title = body.job_title;
       if (body.notes !== undefined) patch.notes = body.notes;
+      if (body.marketing_status !== undefined) patch.marketing_status = body.marketing_status;
       if (body.custom_fields !== undefined)
         patch.custom_fields = {
           ...current.custom_fields,

@@ -31,6 +31,8 @@ export interface PersonRecord extends Timestamps {
   visible_to: number;
   job_title: string | null;
   notes: string | null;
+  /** Campaigns' consent (no_consent, unsubscribed, subscribed, archived); returned only when asked for. */
+  marketing_status?: string;
   custom_fields: Record<string, unknown>;
 }
 
@@ -106,7 +108,15 @@ export function v1Time(ms: number): string {
 }
 
 export function personToApi(record: PersonRecord, customFieldKeys: string[]): Record<string, unknown> {
-  const { addTimeMs, updateTimeMs, id, custom_fields: custom, ...rest } = record;
+  // marketing_status comes back only through include_fields=marketing_status.
+  const {
+    addTimeMs,
+    updateTimeMs,
+    id,
+    custom_fields: custom,
+    marketing_status: _marketing,
+    ...rest
+  } = record;
   return {
     id: Number(id),
     ...rest,

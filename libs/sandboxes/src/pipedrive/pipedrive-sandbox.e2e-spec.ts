@@ -250,6 +250,34 @@ describe('Pipedrive sandbox driven by the official pipedrive SDK', () => {
     expect(sandbox.counters.count('GET /api/v2/persons/search')).toBe(2);
   });
 
+  it('keeps a person’s marketing status: written through the SDK, read only through include_fields, other values refused', async () => {
+    const { persons } = await connect();
+    const added = await persons.addPerson({
+      AddPersonRequest: { name: 'Una Subscribed', emails: [{ value: 'una@penguin.example', primary: true }] },
+    });
+    const id = added.data!.id!;
+    expect(added.data).not.toHaveProperty('marketing_status');
+    expect((await persons.getPerson({ id, include_fields: 'marketing_status' })).data).toMatchObject({
+      marketing_status: 'no_consent',
+    });
+
+    await persons.updatePerson({ id, UpdatePersonRequest: { marketing_status: 'unsubscribed' } });
+    expect((await persons.getPerson({ id })).data).not.toHaveProperty('marketing_status');
+    expect((await persons.getPerson({ id, include_fields: 'marketing_status' })).data).toMatchObject({
+      marketing_status: 'unsubscribed',
+    });
+    const listed = await persons.getPersons({ ids: String(id), include_fields: 'marketing_status' });
+    expect(listed.data?.map((person) => (person as { marketing_status?: string }).marketing_status)).toEqual([
+      'unsubscribed',
+    ]);
+
+    const refused = await rejection(
+      persons.updatePerson({ id, UpdatePersonRequest: { marketing_status: 'maybe' as never } }),
+    );
+    expect(refused).toMatchObject({ success: false, error: expect.stringContaining('marketing_status') });
+    expect(sandbox.persons.get(String(id))?.marketing_status).toBe('unsubscribed');
+  });
+
   it('searches organizations by name, projects custom_fields, and seeds through the control API', async () => {
     const control = new SandboxControlClient(base);
     expect(await control.seed({ object: 'persons', count: 30, sameTimestamp: true })).toEqual({

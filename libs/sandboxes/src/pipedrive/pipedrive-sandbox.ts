@@ -509,7 +509,7 @@ export class PipedriveSandbox extends SandboxServer {
     res.json({
       success: true,
       data: this.projectCustomFields(
-        page.map((record) => spec.toApi(record)),
+        page.map((record) => this.withIncludedFields(name, record, spec.toApi(record), query.include_fields)),
         query.custom_fields,
       ),
       additional_data: { next_cursor: nextCursor },
@@ -542,7 +542,24 @@ export class PipedriveSandbox extends SandboxServer {
   private getOne(name: PipedriveObjectName, req: Request, res: Response): void {
     const record = this.findOrThrow(name, req.params.id);
     const customFields = typeof req.query.custom_fields === 'string' ? req.query.custom_fields : undefined;
-    res.json({ success: true, data: this.projectCustomFields([this.apiOf(name, record)], customFields)[0] });
+    const include = typeof req.query.include_fields === 'string' ? req.query.include_fields : undefined;
+    const api = this.withIncludedFields(name, record, this.apiOf(name, record), include);
+    res.json({ success: true, data: this.projectCustomFields([api], customFields)[0] });
+  }
+
+  /**
+   * The additional fields `include_fields` asks for that this sandbox keeps: a person's `marketing_status` (its
+   * accounts use Campaigns; a person without one reads `no_consent`, as Pipedrive answers).
+   */
+  private withIncludedFields(
+    name: PipedriveObjectName,
+    record: StoredRecord,
+    api: Record<string, unknown>,
+    include: string | undefined,
+  ): Record<string, unknown> {
+    const wanted = new Set((include ?? '').split(',').map((field) => field.trim()));
+    if (name !== 'person' || !wanted.has('marketing_status')) return api;
+    return { ...api, marketing_status: (record as PersonRecord).marketing_status ?? 'no_consent' };
   }
 
   private create(name: PipedriveObjectName, req: Request, res: Response): void {

@@ -2,7 +2,9 @@ import type { INestApplication } from '@nestjs/common';
 import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import {
   ActivityDelivery,
+  Contact,
   CrmConnection,
+  type ConnectionSettings,
   DEFAULT_CONNECTION_SETTINGS,
   SyncLogEntry,
   SyncRun,
@@ -21,6 +23,7 @@ import {
 import { LocalContactStoreAdapter } from '../../sync/local-contact-store';
 import { ActivityDeliveryService } from '../activity-delivery.service';
 import { ActivityIngestService } from '../activity-ingest.service';
+import { ActivitySummaryService } from '../activity-summary.service';
 
 /** Sessions as the token vault would hand them out; `revoke()` makes the next refresh fail as invalid_grant does. */
 export class TestSessions implements SessionProvider {
@@ -84,6 +87,7 @@ export async function activityHarness(
   sessions: SessionProvider,
   tenantId: string,
   contactObject: string,
+  settings: Partial<ConnectionSettings> = {},
 ) {
   const orm = app.get<MikroORM>(CRM_ORM);
   const em = orm.em.fork();
@@ -93,7 +97,12 @@ export async function activityHarness(
     provider: port.provider,
     status: 'connected',
     connectedAt: new Date(),
-    settings: { ...DEFAULT_CONNECTION_SETTINGS, objects: [contactObject], direction: 'from_crm' },
+    settings: {
+      ...DEFAULT_CONNECTION_SETTINGS,
+      objects: [contactObject],
+      direction: 'from_crm',
+      ...settings,
+    },
   });
   await em.flush();
   const connection = toSyncConnection(entity);
@@ -120,6 +129,11 @@ export async function activityHarness(
       app.get(ActivityIngestService).ingest({ actor: 'test', tenantId: null }, tenantId, events),
     );
   const deliver = () => app.get(ActivityDeliveryService).deliver(connection.id);
+  /** What the Sync Activity page shows for the connection. */
+  const summary = () =>
+    RequestContext.create(orm.em, () =>
+      app.get(ActivitySummaryService).summary({ actor: 'test', tenantId: null }, tenantId, connection.id, 1),
+    );
   /** Event id → its delivery's status and CRM record id. */
   const deliveries = async () => {
     const rows = await orm.em
@@ -138,7 +152,30 @@ export async function activityHarness(
         .fork()
         .find(SyncLogEntry, { connection: connection.id, object: 'activity' }, { orderBy: { id: 'asc' } })
     ).map((entry) => entry.message);
-  return { connection, sync, ingest, deliver, deliveries, logMessages };
+  /** A PenguinMails contact, as the backend's contact API would store it. */
+  const addLocalContact = async (email: string, firstName: string, lastName: string) => {
+    const fork = orm.em.fork();
+    fork.create(Contact, { tenant: tenantId, email, firstName, lastName });
+    await fork.flush();
+  };
+  const localContact = (email: string) => orm.em.fork().findOne(Contact, { tenant: tenantId, email });
+  /** Every sync log line of the connection (contact creation and updates as well as activities). */
+  const allLogMessages = async () =>
+    (await orm.em.fork().find(SyncLogEntry, { connection: connection.id }, { orderBy: { id: 'asc' } })).map(
+      (entry) => entry.message,
+    );
+  return {
+    connection,
+    sync,
+    ingest,
+    deliver,
+    summary,
+    deliveries,
+    logMessages,
+    allLogMessages,
+    addLocalContact,
+    localContact,
+  };
 }
 
 let sequence = 0;
