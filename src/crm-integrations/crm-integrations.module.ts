@@ -13,6 +13,9 @@ import { ServiceTokenService } from './auth/service-token.service';
 import { ConnectionService } from './connections/connection.service';
 import { ConnectionsController } from './connections/connections.controller';
 import { ContactService } from './contacts/contact.service';
+import { ContactBatchService } from './contacts/contact-batch.service';
+import { API_CLOCK, systemApiClock } from './http/api-clock';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import { ContactsController } from './contacts/contacts.controller';
 import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from './crm-integrations.options';
 import { CRM_ORM, crmOrmProvider, secretBoxProvider } from './database/crm-database';
@@ -57,6 +60,9 @@ const SERVICES: Provider[] = [
   TenantService,
   ConnectionService,
   ContactService,
+  ContactBatchService,
+  { provide: API_CLOCK, useFactory: systemApiClock },
+  IdempotencyService,
   ...integrationPortProviders,
   ProviderAccessService,
   TokenVault,
@@ -69,6 +75,8 @@ const SERVICES: Provider[] = [
 /** What a host may inject from the plugin. */
 const EXPORTS = [
   CRM_ORM,
+  API_CLOCK,
+  IdempotencyService,
   CRM_INTEGRATIONS_OPTIONS,
   ServiceTokenService,
   ContactService,

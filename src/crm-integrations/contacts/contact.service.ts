@@ -208,7 +208,7 @@ export class ContactService {
   }
 }
 
-function applyFields(contact: Contact, dto: ContactFieldsDto): void {
+export function applyFields(contact: Contact, dto: ContactFieldsDto): void {
   for (const field of FIELDS) {
     if (dto[field] !== undefined) contact[field] = dto[field];
   }
