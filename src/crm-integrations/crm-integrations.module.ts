@@ -14,6 +14,7 @@ import { ConnectionService } from './connections/connection.service';
 import { ConnectionsController } from './connections/connections.controller';
 import { ContactService } from './contacts/contact.service';
 import { ContactBatchService } from './contacts/contact-batch.service';
+import { ContactChangeFeedService } from './contacts/contact-change-feed.service';
 import { API_CLOCK, systemApiClock } from './http/api-clock';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { ContactsController } from './contacts/contacts.controller';
@@ -33,6 +34,7 @@ import { TenantService } from './tenants/tenant.service';
 import { TenantsController } from './tenants/tenants.controller';
 import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
+import { WEBHOOK_EXPORTS, WEBHOOK_PROVIDERS, WebhooksController } from './webhooks';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: never[] | unknown[];
@@ -47,6 +49,7 @@ const CONTROLLERS = [
   OAuthCallbackController,
   SyncController,
   ActivitiesController,
+  WebhooksController,
 ];
 
 const SERVICES: Provider[] = [
@@ -61,6 +64,7 @@ const SERVICES: Provider[] = [
   ConnectionService,
   ContactService,
   ContactBatchService,
+  ContactChangeFeedService,
   { provide: API_CLOCK, useFactory: systemApiClock },
   IdempotencyService,
   ...integrationPortProviders,
@@ -70,6 +74,7 @@ const SERVICES: Provider[] = [
   ConnectFlowService,
   ...SYNC_PROVIDERS,
   ...ACTIVITY_PROVIDERS,
+  ...WEBHOOK_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */
@@ -85,6 +90,7 @@ const EXPORTS = [
   IntegrationPortRegistry,
   ...SYNC_EXPORTS,
   ...ACTIVITY_EXPORTS,
+  ...WEBHOOK_EXPORTS,
 ];
 
 /**

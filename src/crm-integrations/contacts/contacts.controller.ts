@@ -15,6 +15,8 @@ import {
 import { ContactService } from './contact.service';
 import { BatchDeleteContactsDto, BatchUpsertContactsDto, ContactBatchResponseDto } from './contact-batch.dto';
 import { ContactBatchService } from './contact-batch.service';
+import { ContactChangePageDto, ContactChangesQuery } from './contact-change.dto';
+import { ContactChangeFeedService } from './contact-change-feed.service';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 
 @CrmApiController('tenants/:tenantId/contacts', 'contacts')
@@ -22,6 +24,7 @@ export class ContactsController {
   constructor(
     private readonly service: ContactService,
     private readonly batches: ContactBatchService,
+    private readonly feed: ContactChangeFeedService,
   ) {}
 
   @Get()
@@ -75,6 +78,20 @@ export class ContactsController {
     @Body() body: BatchDeleteContactsDto,
   ): Promise<ContactBatchResponseDto> {
     return this.batches.remove(auth, tenantId, body.emails);
+  }
+
+  /**
+   * The change feed: changes the CRMs made to contacts, oldest first, each naming its connection and the fields it
+   * moved. Resume from `nextCursor`; a change is never skipped or repeated across pages and restarts.
+   */
+  @Get('changes')
+  @ApiOkResponse({ type: ContactChangePageDto })
+  changes(
+    @Auth() auth: AuthContext,
+    @Param() { tenantId }: TenantParams,
+    @Query() query: ContactChangesQuery,
+  ): Promise<ContactChangePageDto> {
+    return this.feed.page(auth, tenantId, query);
   }
 
   @Get(':contactId')

@@ -14,6 +14,8 @@ export * from './sync-cursor.repository';
 export * from './sync-retry.repository';
 export * from './database-health.repository';
 export * from './idempotency-key.repository';
+export * from './contact-change.repository';
+export * from './webhook.repository';
 
 import { AuditLogRepository } from './audit-log.repository';
 import { ConnectionCredentialRepository } from './connection-credential.repository';
@@ -21,6 +23,8 @@ import { ConnectionRepository } from './connection.repository';
 import { ContactRepository } from './contact.repository';
 import { DatabaseHealthRepository } from './database-health.repository';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
+import { ContactChangeRepository } from './contact-change.repository';
+import { WebhookRepository } from './webhook.repository';
 import { OAuthStateRepository } from './oauth-state.repository';
 import { ProviderSettingRepository } from './provider-setting.repository';
 import { RecordLinkRepository } from './record-link.repository';
@@ -48,4 +52,6 @@ export const REPOSITORIES = [
   SyncRetryRepository,
   DatabaseHealthRepository,
   IdempotencyKeyRepository,
+  ContactChangeRepository,
+  WebhookRepository,
 ];
