@@ -240,7 +240,12 @@ describe('contacts batch API', () => {
       expect(other.headers['idempotent-replayed']).toBeUndefined();
       expect(other.body.created).toBe(1);
 
-      const bad = await http.post(BATCH).set(acme()).set('Idempotency-Key', 'has spaces in it').send(body).expect(400);
+      const bad = await http
+        .post(BATCH)
+        .set(acme())
+        .set('Idempotency-Key', 'has spaces in it')
+        .send(body)
+        .expect(400);
       expect(bad.body.invalidParams[0].name).toBe('Idempotency-Key');
 
       await http

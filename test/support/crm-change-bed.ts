@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { SyncRun } from '@pm/domain';
@@ -14,15 +15,21 @@ import { LocalContactStoreAdapter } from '../../src/crm-integrations/sync/local-
 import { toSyncConnection } from '../../src/crm-integrations/sync/sync-executor';
 import { seedConnection, startSyncTestApp } from '../../src/crm-integrations/sync/testing/sync-test-app';
 
+/** One key for every app of a test file, so a restarted app opens what the previous one sealed. */
+const ENCRYPTION_KEY = randomBytes(32);
+
 /** The feature module on a database (a restart is another call on the same database), the platform token set. */
 export function startFeatureApp(
   databaseUrl: string,
   platformServiceToken: string,
+  options: { workers?: boolean } = {},
 ): Promise<INestApplication> {
   return startSyncTestApp({
     databaseUrl,
     connectors: {},
     platformServiceToken,
+    workers: options.workers,
+    encryptionKey: ENCRYPTION_KEY,
     sessions: {
       getSession: () => Promise.reject(new Error('unused')),
       refreshSession: () => Promise.reject(new Error('unused')),

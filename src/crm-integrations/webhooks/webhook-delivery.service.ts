@@ -158,6 +158,17 @@ export class WebhookDeliveryService implements ContactChangeListener {
     now: Date,
   ): Promise<{ ok: true; status: number } | { ok: false; status: number | null; error: string }> {
     const timestamp = Math.floor(now.getTime() / 1000);
+    let secrets: string[];
+    try {
+      secrets = this.signingSecrets(endpoint, now);
+    } catch {
+      // Never the secret or the cipher's detail: only that the configured keys do not open it.
+      return {
+        ok: false,
+        status: null,
+        error: 'The signing secret cannot be opened with the configured keys',
+      };
+    }
     try {
       const response = await fetch(endpoint.url, {
         method: 'POST',
@@ -167,11 +178,7 @@ export class WebhookDeliveryService implements ContactChangeListener {
           'Content-Type': 'application/json',
           'User-Agent': 'PenguinMails-CRM-Webhooks/1',
           [WEBHOOK_DELIVERY_HEADER]: delivery.id,
-          [WEBHOOK_SIGNATURE_HEADER]: signWebhook(
-            delivery.body,
-            timestamp,
-            this.signingSecrets(endpoint, now),
-          ),
+          [WEBHOOK_SIGNATURE_HEADER]: signWebhook(delivery.body, timestamp, secrets),
         },
         body: delivery.body,
       });
