@@ -51,7 +51,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 }
 
-/** Makes a POST route honour `Idempotency-Key` (and documents the header). */
+/**
+ * Makes a POST route honour `Idempotency-Key` (and documents the header). The answer is stored as is: never put it
+ * on a route whose answer holds a secret (a token, a webhook secret).
+ */
 export function Idempotent(): MethodDecorator {
   return applyDecorators(
     UseInterceptors(IdempotencyInterceptor),

@@ -22,10 +22,11 @@ export class IdempotencyKeyRepository extends CrmRepository {
     expiresAt: Date,
   ): Promise<string | null> {
     const connection = this.fork().getConnection();
-    // An expired key is forgotten, so it may be used again.
+    // Expired keys of this caller are forgotten (so a key may be used again, and the table holds at most a day of
+    // each caller's keys).
     await connection.execute(
-      `delete from idempotency_keys where tenant_id = ? and scope = ? and key = ? and expires_at <= ?`,
-      [where.tenantId, where.scope, where.key, now],
+      `delete from idempotency_keys where tenant_id = ? and scope = ? and expires_at <= ?`,
+      [where.tenantId, where.scope, now],
     );
     const rows = await connection.execute<{ id: string }[]>(
       `insert into idempotency_keys (id, tenant_id, scope, key, request_hash, created_at, expires_at)
