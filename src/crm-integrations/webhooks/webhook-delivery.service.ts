@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SecretBox, type WebhookDelivery, type WebhookEndpoint } from '@pm/domain';
+import { newId, SecretBox, type WebhookDelivery, type WebhookEndpoint } from '@pm/domain';
 import { ContactChangeDto } from '../contacts/contact-change.dto';
 import type { ContactChangeListener } from '../contacts/contact-change-listener';
 import { API_CLOCK, type ApiClock } from '../http/api-clock';
@@ -66,7 +66,7 @@ export class WebhookDeliveryService implements ContactChangeListener {
     for (let slice = 0; slice < SLICES_PER_RUN; slice++) {
       const made = await this.webhooks.takeFeedSlice(tenantId, CHANGES_PER_DELIVERY, ({ changes }) => {
         const now = this.clock.now();
-        const id = crypto.randomUUID();
+        const id = newId();
         const body = JSON.stringify({
           id,
           type: 'contacts.changed',
