@@ -1,4 +1,5 @@
-import { HttpException } from '@nestjs/common';
+import { ConflictException, HttpException } from '@nestjs/common';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { autoMock } from '@pm/integration-port/testing';
 import { Contact } from '@pm/domain';
 import type { AuditService } from '../audit/audit.service';
@@ -105,5 +106,15 @@ describe('ContactBatchService', () => {
     expect(live.deletedAt).toBeInstanceOf(Date);
     expect(deleted.deletedAt).toEqual(new Date('2026-01-01'));
     expect(contacts.flush).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers 409 when a concurrent request created one of the e-mails first (nothing written)', async () => {
+    contacts.findManyByEmailsForSync.mockResolvedValue([]);
+    contacts.create.mockImplementation((_tenant, email) => aContact(email));
+    contacts.flush.mockRejectedValue(new UniqueConstraintViolationException(new Error('duplicate key')));
+    await expect(service.upsert(auth, 'acme', [{ email: 'race@example.com' }])).rejects.toThrow(
+      ConflictException,
+    );
+    expect(audit.record).not.toHaveBeenCalled();
   });
 });

@@ -1,4 +1,5 @@
-import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { ConflictException, HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Contact } from '@pm/domain';
 import { AuditService } from '../audit/audit.service';
 import type { AuthContext } from '../auth/auth-context';
@@ -63,7 +64,17 @@ export class ContactBatchService {
       applyFields(contact, dto);
       written.push({ index, contact, created });
     }
-    await this.contacts.flush();
+    try {
+      await this.contacts.flush();
+    } catch (error) {
+      // Another request created one of these e-mails between our read and our write: nothing was written.
+      if (error instanceof UniqueConstraintViolationException) {
+        throw new ConflictException(
+          'Another request created one of these contacts at the same time; nothing was written, send the batch again',
+        );
+      }
+      throw error;
+    }
     for (const { index, contact, created } of written) {
       results[index] = {
         index,
