@@ -15,6 +15,10 @@ import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionActivityService } from './connections/connection-activity.service';
 import { TenantActivityController } from './connections/tenant-activity.controller';
 import { ContactService } from './contacts/contact.service';
+import { ContactBatchService } from './contacts/contact-batch.service';
+import { ContactChangeFeedService } from './contacts/contact-change-feed.service';
+import { API_CLOCK, systemApiClock } from './http/api-clock';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import { ContactsController } from './contacts/contacts.controller';
 import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from './crm-integrations.options';
 import { CRM_ORM, crmOrmProvider, secretBoxProvider } from './database/crm-database';
@@ -33,6 +37,7 @@ import { TenantsController } from './tenants/tenants.controller';
 import { ServiceTokensController } from './service-tokens/service-tokens.controller';
 import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
+import { WEBHOOK_EXPORTS, WEBHOOK_PROVIDERS, WebhooksController } from './webhooks';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: never[] | unknown[];
@@ -49,6 +54,7 @@ const CONTROLLERS = [
   ActivitiesController,
   ServiceTokensController,
   TenantActivityController,
+  WebhooksController,
 ];
 
 const SERVICES: Provider[] = [
@@ -63,6 +69,10 @@ const SERVICES: Provider[] = [
   ConnectionService,
   ConnectionActivityService,
   ContactService,
+  ContactBatchService,
+  ContactChangeFeedService,
+  { provide: API_CLOCK, useFactory: systemApiClock },
+  IdempotencyService,
   ...integrationPortProviders,
   ProviderAccessService,
   TokenVault,
@@ -70,11 +80,14 @@ const SERVICES: Provider[] = [
   ConnectFlowService,
   ...SYNC_PROVIDERS,
   ...ACTIVITY_PROVIDERS,
+  ...WEBHOOK_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */
 const EXPORTS = [
   CRM_ORM,
+  API_CLOCK,
+  IdempotencyService,
   CRM_INTEGRATIONS_OPTIONS,
   ServiceTokenService,
   ContactService,
@@ -84,6 +97,7 @@ const EXPORTS = [
   ConnectionActivityService,
   ...SYNC_EXPORTS,
   ...ACTIVITY_EXPORTS,
+  ...WEBHOOK_EXPORTS,
 ];
 
 /**

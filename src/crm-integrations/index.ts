@@ -9,3 +9,6 @@ export { ContactService } from './contacts/contact.service';
 export { TenantService } from './tenants/tenant.service';
 export { setupCrmHttp } from './http/setup-crm-http';
 export * from './admin';
+export { API_CLOCK, type ApiClock } from './http/api-clock';
+export { IdempotencyService } from './idempotency/idempotency.service';
+export { Idempotent, IdempotencyInterceptor } from './idempotency/idempotent.decorator';

@@ -41,7 +41,10 @@ export class Deletions {
       await this.run.links.unlink(connection.id, object, link.crmId, 'deleted_in_crm', this.run.now());
       counts.deleted++;
       if (propagate && local && !local.deletedAt) {
-        await this.run.locals.markDeleted(connection.tenantId, link.localId);
+        await this.run.locals.markDeleted(connection.tenantId, link.localId, {
+          connectionId: connection.id,
+          provider: connection.provider,
+        });
       }
       journal.log({
         direction: 'from_crm',

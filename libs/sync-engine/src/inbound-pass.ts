@@ -99,7 +99,8 @@ export class InboundPass {
         values: item.plan.toLocal,
       }));
     if (changes.length === 0) return;
-    const results = await this.run.locals.apply(this.run.connection.tenantId, changes);
+    const { id: connectionId, provider, tenantId } = this.run.connection;
+    const results = await this.run.locals.apply(tenantId, changes, { connectionId, provider });
     const byKey = new Map(items.map((item) => [item.record.id, item]));
     for (const result of results) {
       const item = byKey.get(result.key) as InboundItem;

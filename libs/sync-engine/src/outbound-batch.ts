@@ -107,6 +107,7 @@ export class OutboundBatch {
         email: item.contact.email,
         values: item.plan.toLocal,
       })),
+      { connectionId: this.run.connection.id, provider: this.run.connection.provider },
     );
     return new Map(results.map((result) => [result.key, result]));
   }

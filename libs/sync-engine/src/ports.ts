@@ -59,6 +59,12 @@ export type LocalApplyResult =
   | { key: string; ok: true; contact: LocalContact; created: boolean }
   | { key: string; ok: false; message: string };
 
+/** Which connection's CRM a local change came from: the store records it in the contact change feed. */
+export interface LocalChangeOrigin {
+  connectionId: string;
+  provider: string;
+}
+
 /** The PenguinMails side; writes go through the same contacts service the HTTP API uses. */
 export interface LocalContactStore {
   /** Contacts changed after `after` (deleted ones included), oldest first then by id. */
@@ -68,8 +74,12 @@ export interface LocalContactStore {
   /** By normalised e-mail; deleted ones included. */
   findByEmails(tenantId: string, emails: string[]): Promise<LocalContact[]>;
   /** One result per change, in order; one failing change never stops the others. */
-  apply(tenantId: string, changes: LocalContactChange[]): Promise<LocalApplyResult[]>;
-  markDeleted(tenantId: string, contactId: string): Promise<void>;
+  apply(
+    tenantId: string,
+    changes: LocalContactChange[],
+    origin?: LocalChangeOrigin,
+  ): Promise<LocalApplyResult[]>;
+  markDeleted(tenantId: string, contactId: string, origin?: LocalChangeOrigin): Promise<void>;
 }
 
 export interface LinkSnapshot {

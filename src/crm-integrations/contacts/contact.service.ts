@@ -1,7 +1,8 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { CONTACT_TEXT_FIELDS, normaliseEmail, type Contact } from '@pm/domain';
+import type { LocalChangeOrigin } from '@pm/sync-engine';
 import type { AuthContext } from '../auth/auth-context';
-import { ContactRepository } from '../repositories';
+import { ContactChangeRepository, ContactRepository } from '../repositories';
 import { TenantService } from '../tenants/tenant.service';
 import { ValidationProblem } from '../http/problem-details.filter';
 import {
@@ -34,6 +35,7 @@ export class ContactService {
   constructor(
     private readonly contacts: ContactRepository,
     private readonly tenants: TenantService,
+    private readonly changes: ContactChangeRepository,
   ) {}
 
   async list(_auth: AuthContext, tenantId: string, query: ListContactsQuery): Promise<ContactPageDto> {
@@ -116,9 +118,10 @@ export class ContactService {
   async applySyncedValues(
     tenantId: string,
     change: SyncedContactChange,
+    origin?: LocalChangeOrigin,
   ): Promise<{ contact: Contact; created: boolean }> {
-    const result = await this.stageSyncedValues(tenantId, change);
-    await this.contacts.flush();
+    const result = await this.stageSyncedValues(tenantId, change, undefined, origin);
+    await this.flushSynced(tenantId, origin);
     return result;
   }
 
@@ -129,6 +132,7 @@ export class ContactService {
   async applySyncedValuesMany(
     tenantId: string,
     changes: SyncedContactChange[],
+    origin?: LocalChangeOrigin,
   ): Promise<({ ok: true; contact: Contact; created: boolean } | { ok: false; message: string })[]> {
     // Two queries for the whole page instead of one or two per contact.
     const ids = changes.flatMap((change) => (change.contactId ? [change.contactId] : []));
@@ -145,22 +149,26 @@ export class ContactService {
     const results: ({ ok: true; contact: Contact; created: boolean } | { ok: false; message: string })[] = [];
     for (const change of changes) {
       try {
-        const result = await this.stageSyncedValues(tenantId, change, known);
+        const result = await this.stageSyncedValues(tenantId, change, known, origin);
         known.set(`email:${result.contact.email}`, result.contact);
         results.push({ ok: true, ...result });
       } catch (error) {
         results.push({ ok: false, message: error instanceof Error ? error.message : String(error) });
       }
     }
-    await this.contacts.flush();
+    await this.flushSynced(tenantId, origin);
     return results;
   }
 
-  /** Stages one change; `known` holds contacts already loaded (`id:…`, `email:…`), so lookups skip the database. */
+  /**
+   * Stages one change; `known` holds contacts already loaded (`id:…`, `email:…`), so lookups skip the database. A
+   * change from a CRM (`origin`) that moves anything is staged in the change feed too, naming the fields it moved.
+   */
   private async stageSyncedValues(
     tenantId: string,
     change: SyncedContactChange,
     known?: Map<string, Contact>,
+    origin?: LocalChangeOrigin,
   ): Promise<{ contact: Contact; created: boolean }> {
     const byEmail = async (email: string) =>
       known
@@ -177,6 +185,7 @@ export class ContactService {
       contact = this.contacts.create(tenantId, change.email);
       created = true;
     }
+    const before = created ? null : snapshot(contact);
     const newEmail = change.values.email ? normaliseEmail(change.values.email) : undefined;
     if (newEmail && newEmail !== contact.email) {
       const clash = await byEmail(newEmail);
@@ -189,15 +198,54 @@ export class ContactService {
     for (const field of FIELDS) {
       if (field in change.values) contact[field] = change.values[field] ?? null;
     }
+    if (origin) this.stageFeedEntry(tenantId, contact, before, origin);
     return { contact, created };
   }
 
+  private stageFeedEntry(
+    tenantId: string,
+    contact: Contact,
+    before: Record<SyncedContactField, string | null> | null,
+    origin: LocalChangeOrigin,
+  ): void {
+    const after = snapshot(contact);
+    const fields = (Object.keys(after) as SyncedContactField[]).filter((field) =>
+      before ? before[field] !== after[field] : after[field] !== null,
+    );
+    if (before && fields.length === 0) return;
+    this.changes.stage(tenantId, {
+      contactId: contact.id,
+      connectionId: origin.connectionId,
+      provider: origin.provider,
+      kind: before ? 'updated' : 'created',
+      email: contact.email,
+      fields,
+      values: Object.fromEntries(fields.map((field) => [field, after[field]])),
+    });
+  }
+
+  /** Changes from a CRM go out with their feed entries, in feed order; others are a plain flush. */
+  private flushSynced(tenantId: string, origin?: LocalChangeOrigin): Promise<void> {
+    return origin ? this.changes.flushInFeedOrder(tenantId) : this.contacts.flush();
+  }
+
   /** For the sync engine: soft-deletes a contact whose CRM record was deleted (when the connection says so). */
-  async markDeletedBySync(tenantId: string, contactId: string): Promise<void> {
+  async markDeletedBySync(tenantId: string, contactId: string, origin?: LocalChangeOrigin): Promise<void> {
     const contact = await this.contacts.findByIdIncludingDeleted(tenantId, contactId);
     if (!contact || contact.deletedAt) return;
     contact.deletedAt = new Date();
-    await this.contacts.flush();
+    if (origin) {
+      this.changes.stage(tenantId, {
+        contactId: contact.id,
+        connectionId: origin.connectionId,
+        provider: origin.provider,
+        kind: 'deleted',
+        email: contact.email,
+        fields: [],
+        values: {},
+      });
+    }
+    await this.flushSynced(tenantId, origin);
   }
 
   private async require(tenantId: string, contactId: string): Promise<Contact> {
@@ -208,7 +256,13 @@ export class ContactService {
   }
 }
 
-function applyFields(contact: Contact, dto: ContactFieldsDto): void {
+function snapshot(contact: Contact): Record<SyncedContactField, string | null> {
+  const values = { email: contact.email } as Record<SyncedContactField, string | null>;
+  for (const field of FIELDS) values[field] = (contact[field] as string | null | undefined) ?? null;
+  return values;
+}
+
+export function applyFields(contact: Contact, dto: ContactFieldsDto): void {
   for (const field of FIELDS) {
     if (dto[field] !== undefined) contact[field] = dto[field];
   }

@@ -1,5 +1,5 @@
 import { Body, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Auth, type AuthContext } from '../auth/auth-context';
 import { ApiProblems } from '../http/api-problems.decorator';
@@ -14,10 +14,19 @@ import {
   UpsertContactDto,
 } from './contact.dto';
 import { ContactService } from './contact.service';
+import { BatchDeleteContactsDto, BatchUpsertContactsDto, ContactBatchResponseDto } from './contact-batch.dto';
+import { ContactBatchService } from './contact-batch.service';
+import { ContactChangePageDto, ContactChangesQuery } from './contact-change.dto';
+import { ContactChangeFeedService } from './contact-change-feed.service';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 @CrmApiController('tenants/:tenantId/contacts', 'contacts')
 export class ContactsController {
-  constructor(private readonly service: ContactService) {}
+  constructor(
+    private readonly service: ContactService,
+    private readonly batches: ContactBatchService,
+    private readonly feed: ContactChangeFeedService,
+  ) {}
 
   @Get()
   @ApiOkResponse({ type: ContactPageDto })
@@ -32,6 +41,7 @@ export class ContactsController {
 
   /** Upsert by e-mail: 201 when the contact is new, 200 when an existing one was updated. */
   @Post()
+  @Idempotent()
   @ApiCreatedResponse({ type: ContactResponseDto, description: 'A new contact' })
   @ApiOkResponse({ type: ContactResponseDto, description: 'An existing contact, updated' })
   @ApiProblems(400, 404, 413)
@@ -44,6 +54,48 @@ export class ContactsController {
     const { contact, created } = await this.service.upsert(auth, tenantId, dto);
     response.status(created ? 201 : 200);
     return contact;
+  }
+
+  /** Upsert up to 1,000 contacts by e-mail: 207 with one result per contact, in request order. */
+  @Post('batch')
+  @Idempotent()
+  @HttpCode(207)
+  @ApiResponse({ status: 207, type: ContactBatchResponseDto, description: 'One result per contact' })
+  @ApiResponse({ status: 413, description: 'More than 1,000 contacts (problem+json naming the limit)' })
+  upsertBatch(
+    @Auth() auth: AuthContext,
+    @Param() { tenantId }: TenantParams,
+    @Body() body: BatchUpsertContactsDto,
+  ): Promise<ContactBatchResponseDto> {
+    return this.batches.upsert(auth, tenantId, body.contacts);
+  }
+
+  /** Delete up to 1,000 contacts by e-mail: 207 with one result per e-mail, in request order. */
+  @Post('batch-delete')
+  @Idempotent()
+  @HttpCode(207)
+  @ApiResponse({ status: 207, type: ContactBatchResponseDto, description: 'One result per e-mail' })
+  @ApiResponse({ status: 413, description: 'More than 1,000 e-mails (problem+json naming the limit)' })
+  deleteBatch(
+    @Auth() auth: AuthContext,
+    @Param() { tenantId }: TenantParams,
+    @Body() body: BatchDeleteContactsDto,
+  ): Promise<ContactBatchResponseDto> {
+    return this.batches.remove(auth, tenantId, body.emails);
+  }
+
+  /**
+   * The change feed: changes the CRMs made to contacts, oldest first, each naming its connection and the fields it
+   * moved. Resume from `nextCursor`; a change is never skipped or repeated across pages and restarts.
+   */
+  @Get('changes')
+  @ApiOkResponse({ type: ContactChangePageDto })
+  changes(
+    @Auth() auth: AuthContext,
+    @Param() { tenantId }: TenantParams,
+    @Query() query: ContactChangesQuery,
+  ): Promise<ContactChangePageDto> {
+    return this.feed.page(auth, tenantId, query);
   }
 
   @Get(':contactId')

@@ -15,6 +15,8 @@ import { ProblemDetailsFilter } from './problem-details.filter';
  */
 export const ACTIVITY_BODY_LIMIT = '5mb';
 const ACTIVITY_INGEST_PATH = /^\/api\/v1\/tenants\/[^/]+\/activities\/?$/;
+/** Contact batches of 1,000 with custom fields need the same room. */
+const CONTACT_BATCH_PATH = /^\/api\/v1\/tenants\/[^/]+\/contacts\/batch(-delete)?\/?$/;
 
 export function setupCrmHttp(
   app: INestApplication,
@@ -25,7 +27,9 @@ export function setupCrmHttp(
   const activityParser = json({ limit: ACTIVITY_BODY_LIMIT });
   const express = app.getHttpAdapter().getInstance() as { use?: (handler: RequestHandler) => unknown };
   express.use?.((req, res, next) =>
-    req.method === 'POST' && ACTIVITY_INGEST_PATH.test(req.path) ? activityParser(req, res, next) : next(),
+    req.method === 'POST' && (ACTIVITY_INGEST_PATH.test(req.path) || CONTACT_BATCH_PATH.test(req.path))
+      ? activityParser(req, res, next)
+      : next(),
   );
   const document = buildOpenApiDocument(app, options.title);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });

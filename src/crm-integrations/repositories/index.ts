@@ -14,6 +14,9 @@ export * from './sync-cursor.repository';
 export * from './sync-retry.repository';
 export * from './database-health.repository';
 export * from './activity-contact.repository';
+export * from './idempotency-key.repository';
+export * from './contact-change.repository';
+export * from './webhook.repository';
 
 import { ActivityContactRepository } from './activity-contact.repository';
 import { AuditLogRepository } from './audit-log.repository';
@@ -21,6 +24,9 @@ import { ConnectionCredentialRepository } from './connection-credential.reposito
 import { ConnectionRepository } from './connection.repository';
 import { ContactRepository } from './contact.repository';
 import { DatabaseHealthRepository } from './database-health.repository';
+import { IdempotencyKeyRepository } from './idempotency-key.repository';
+import { ContactChangeRepository } from './contact-change.repository';
+import { WebhookRepository } from './webhook.repository';
 import { OAuthStateRepository } from './oauth-state.repository';
 import { ProviderSettingRepository } from './provider-setting.repository';
 import { RecordLinkRepository } from './record-link.repository';
@@ -48,4 +54,7 @@ export const REPOSITORIES = [
   SyncCursorRepository,
   SyncRetryRepository,
   DatabaseHealthRepository,
+  IdempotencyKeyRepository,
+  ContactChangeRepository,
+  WebhookRepository,
 ];

@@ -1,14 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Contact } from '@pm/domain';
 import {
   LOCAL_CONTACT_FIELDS,
   type LocalApplyResult,
+  type LocalChangeOrigin,
   type LocalContact,
   type LocalContactChange,
   type LocalContactField,
   type LocalContactStore,
   type LocalPosition,
 } from '@pm/sync-engine';
+import { CONTACT_CHANGE_LISTENER, type ContactChangeListener } from '../contacts/contact-change-listener';
 import { ContactService } from '../contacts/contact.service';
 import { ContactRepository } from '../repositories';
 
@@ -31,10 +33,23 @@ export function toLocalContact(contact: Contact): LocalContact {
  */
 @Injectable()
 export class LocalContactStoreAdapter implements LocalContactStore {
+  private readonly logger = new Logger('LocalContactStore');
+
   constructor(
     private readonly contacts: ContactService,
     private readonly repository: ContactRepository,
+    @Optional() @Inject(CONTACT_CHANGE_LISTENER) private readonly listener?: ContactChangeListener,
   ) {}
+
+  /** Tells the listener (webhooks) that the tenant's change feed may have grown; it never fails the sync. */
+  private async changed(tenantId: string, origin?: LocalChangeOrigin): Promise<void> {
+    if (!origin || !this.listener) return;
+    await this.listener.changesRecorded(tenantId).catch((error: unknown) => {
+      this.logger.warn(
+        `Could not announce contact changes: ${error instanceof Error ? error.message : error}`,
+      );
+    });
+  }
 
   private inContext<T>(work: () => Promise<T>): Promise<T> {
     return this.repository.inOwnContext(work);
@@ -61,11 +76,27 @@ export class LocalContactStoreAdapter implements LocalContactStore {
     return contacts.map(toLocalContact);
   }
 
-  async apply(tenantId: string, changes: LocalContactChange[]): Promise<LocalApplyResult[]> {
+  async apply(
+    tenantId: string,
+    changes: LocalContactChange[],
+    origin?: LocalChangeOrigin,
+  ): Promise<LocalApplyResult[]> {
     if (changes.length === 0) return [];
+    const results = await this.applyAll(tenantId, changes, origin);
+    await this.changed(tenantId, origin);
+    return results;
+  }
+
+  private async applyAll(
+    tenantId: string,
+    changes: LocalContactChange[],
+    origin?: LocalChangeOrigin,
+  ): Promise<LocalApplyResult[]> {
     try {
       // The whole page in one transaction: the common case, and the fast one.
-      const results = await this.inContext(() => this.contacts.applySyncedValuesMany(tenantId, changes));
+      const results = await this.inContext(() =>
+        this.contacts.applySyncedValuesMany(tenantId, changes, origin),
+      );
       return results.map((result, index): LocalApplyResult => {
         const key = changes[index].key;
         return result.ok
@@ -74,20 +105,28 @@ export class LocalContactStoreAdapter implements LocalContactStore {
       });
     } catch {
       // The database refused the page (a constraint): apply change by change, so only the culprit fails.
-      return this.applyOneByOne(tenantId, changes);
+      return this.applyOneByOne(tenantId, changes, origin);
     }
   }
 
-  private async applyOneByOne(tenantId: string, changes: LocalContactChange[]): Promise<LocalApplyResult[]> {
+  private async applyOneByOne(
+    tenantId: string,
+    changes: LocalContactChange[],
+    origin?: LocalChangeOrigin,
+  ): Promise<LocalApplyResult[]> {
     const results: LocalApplyResult[] = [];
     for (const change of changes) {
       try {
         const { contact, created } = await this.inContext(() =>
-          this.contacts.applySyncedValues(tenantId, {
-            contactId: change.contactId,
-            email: change.email,
-            values: change.values,
-          }),
+          this.contacts.applySyncedValues(
+            tenantId,
+            {
+              contactId: change.contactId,
+              email: change.email,
+              values: change.values,
+            },
+            origin,
+          ),
         );
         results.push({ key: change.key, ok: true, contact: toLocalContact(contact), created });
       } catch (error) {
@@ -101,7 +140,8 @@ export class LocalContactStoreAdapter implements LocalContactStore {
     return results;
   }
 
-  async markDeleted(tenantId: string, contactId: string): Promise<void> {
-    await this.inContext(() => this.contacts.markDeletedBySync(tenantId, contactId));
+  async markDeleted(tenantId: string, contactId: string, origin?: LocalChangeOrigin): Promise<void> {
+    await this.inContext(() => this.contacts.markDeletedBySync(tenantId, contactId, origin));
+    await this.changed(tenantId, origin);
   }
 }

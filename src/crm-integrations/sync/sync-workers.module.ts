@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ActivityDeliveryWorker } from '../activities/activity-delivery.worker';
+import { WebhookDeliveryWorker } from '../webhooks/webhook-delivery.worker';
 import { SYNC_SCHEDULER_ENABLED, SyncScheduler } from './sync-scheduler';
 import { SyncRunReaper } from './sync-run-reaper';
 import { SyncWorker } from './sync-worker';
@@ -25,6 +26,7 @@ export class SyncWorkersModule {
         SyncScheduler,
         SyncWorker,
         ActivityDeliveryWorker,
+        WebhookDeliveryWorker,
         SyncRunReaper,
       ],
     };

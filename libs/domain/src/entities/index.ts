@@ -17,6 +17,10 @@ export * from './rate-budget-state.entity';
 export * from './activity-event.entity';
 export * from './activity-delivery.entity';
 export * from './activity-message-record.entity';
+export * from './idempotency-key.entity';
+export * from './contact-change.entity';
+export * from './webhook-endpoint.entity';
+export * from './webhook-delivery.entity';
 
 import { ActivityDelivery } from './activity-delivery.entity';
 import { ActivityEvent } from './activity-event.entity';
@@ -36,6 +40,10 @@ import { SyncLogEntry } from './sync-log-entry.entity';
 import { SyncRun } from './sync-run.entity';
 import { SyncRetryItem } from './sync-retry-item.entity';
 import { Tenant } from './tenant.entity';
+import { IdempotencyKey } from './idempotency-key.entity';
+import { ContactChange } from './contact-change.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
+import { WebhookDelivery } from './webhook-delivery.entity';
 
 /** Every entity of the product, for the ORM config and AdminJS. */
 export const ALL_ENTITIES = [
@@ -57,4 +65,8 @@ export const ALL_ENTITIES = [
   ActivityEvent,
   ActivityDelivery,
   ActivityMessageRecord,
+  IdempotencyKey,
+  ContactChange,
+  WebhookEndpoint,
+  WebhookDelivery,
 ];

@@ -7,7 +7,12 @@ import { ContactSyncRunner, type SyncConnection } from '@pm/sync-engine';
 import { IN_MEMORY_CONTACTS_MAPPING } from '@pm/sync-engine/testing/builders';
 import { AuditService } from '../../audit/audit.service';
 import { ContactService } from '../../contacts/contact.service';
-import { AuditLogRepository, ContactRepository, TenantRepository } from '../../repositories';
+import {
+  AuditLogRepository,
+  ContactChangeRepository,
+  ContactRepository,
+  TenantRepository,
+} from '../../repositories';
 import { TenantService } from '../../tenants/tenant.service';
 import {
   RecordLinkRepository,
@@ -61,6 +66,7 @@ async function main(): Promise<void> {
   const contacts = new ContactService(
     new ContactRepository(orm),
     new TenantService(new TenantRepository(orm), new AuditService(new AuditLogRepository(orm))),
+    new ContactChangeRepository(orm),
   );
   const session = { connectionId: connection.id, accessToken: process.env.SYNC_ACCESS_TOKEN as string };
   const outcome = await new ContactSyncRunner({

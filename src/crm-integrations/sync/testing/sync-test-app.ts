@@ -22,6 +22,8 @@ export interface SyncTestAppOptions {
   /** Run workers (pg-boss `work`) in this app. */
   workers?: boolean;
   platformServiceToken?: string;
+  /** The token vault's key; apps started on one database with the same key open each other's secrets. */
+  encryptionKey?: Buffer;
 }
 
 /** What a test binds around the feature module: mappings and tuning, as a host would. */
@@ -49,7 +51,7 @@ export async function startSyncTestApp(options: SyncTestAppOptions): Promise<INe
       testBindings(options),
       CrmIntegrationsModule.forRoot({
         database: { clientUrl: options.databaseUrl, poolMax: 5 },
-        encryption: { current: { id: 'test', key: randomBytes(32) } },
+        encryption: { current: { id: 'test', key: options.encryptionKey ?? randomBytes(32) } },
         publicUrl: 'http://localhost:0',
         connectors: options.connectors,
         platformServiceToken: options.platformServiceToken,

@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { ContactChange, Tenant, type ContactChangeKind } from '@pm/domain';
+import { CrmRepository } from './base.repository';
+
+export interface NewContactChange {
+  contactId: string;
+  connectionId: string;
+  provider: string;
+  kind: ContactChangeKind;
+  email: string;
+  fields: string[];
+  values: Record<string, string | null>;
+}
+
+/**
+ * The contact change feed. Entries are staged on the request context beside the contact writes and flushed with them
+ * by `flushInFeedOrder`, which takes a per-tenant transaction lock before any id is drawn and holds it to commit: a
+ * tenant's ids are then handed out in commit order, so a reader that pages by id never passes an id whose
+ * transaction commits later (no skipped change, whatever the isolation or timing of concurrent writers).
+ */
+@Injectable()
+export class ContactChangeRepository extends CrmRepository {
+  stage(tenantId: string, change: NewContactChange): void {
+    this.em.create(ContactChange, { ...change, tenant: this.em.getReference(Tenant, tenantId) });
+  }
+
+  /** Flushes the request context in one transaction that holds the tenant's feed lock from before any insert. */
+  async flushInFeedOrder(tenantId: string): Promise<void> {
+    const em = this.em;
+    await em.begin();
+    try {
+      await em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [
+        `contact_changes:${tenantId}`,
+      ]);
+      await em.commit();
+    } catch (error) {
+      await em.rollback();
+      throw error;
+    }
+  }
+
+  /** Entries after `afterId`, oldest first. */
+  page(tenantId: string, afterId: string, limit: number): Promise<ContactChange[]> {
+    return this.fork().find(
+      ContactChange,
+      { tenant: tenantId, id: { $gt: afterId } },
+      { orderBy: { id: 'asc' }, limit },
+    );
+  }
+
+  /** The newest entry's id ('0' when there is none): where a reader that wants only new changes starts. */
+  async latestId(tenantId: string): Promise<string> {
+    const [latest] = await this.fork().find(
+      ContactChange,
+      { tenant: tenantId },
+      { orderBy: { id: 'desc' }, limit: 1, fields: ['id'] },
+    );
+    return latest?.id ?? '0';
+  }
+}
