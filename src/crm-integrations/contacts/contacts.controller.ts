@@ -44,7 +44,7 @@ export class ContactsController {
   @Idempotent()
   @ApiCreatedResponse({ type: ContactResponseDto, description: 'A new contact' })
   @ApiOkResponse({ type: ContactResponseDto, description: 'An existing contact, updated' })
-  @ApiProblems(400, 404, 413)
+  @ApiProblems(400, 404, 409, 413, 422)
   async upsert(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,
@@ -61,7 +61,12 @@ export class ContactsController {
   @Idempotent()
   @HttpCode(207)
   @ApiResponse({ status: 207, type: ContactBatchResponseDto, description: 'One result per contact' })
-  @ApiResponse({ status: 413, description: 'More than 1,000 contacts (problem+json naming the limit)' })
+  @ApiProblems(
+    400,
+    [413, 'More than 1,000 contacts, or a body over the size limit (invalidParams names it)'],
+    409,
+    422,
+  )
   upsertBatch(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,
@@ -75,7 +80,12 @@ export class ContactsController {
   @Idempotent()
   @HttpCode(207)
   @ApiResponse({ status: 207, type: ContactBatchResponseDto, description: 'One result per e-mail' })
-  @ApiResponse({ status: 413, description: 'More than 1,000 e-mails (problem+json naming the limit)' })
+  @ApiProblems(
+    400,
+    [413, 'More than 1,000 e-mails, or a body over the size limit (invalidParams names it)'],
+    409,
+    422,
+  )
   deleteBatch(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,
@@ -90,6 +100,7 @@ export class ContactsController {
    */
   @Get('changes')
   @ApiOkResponse({ type: ContactChangePageDto })
+  @ApiProblems(400)
   changes(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,

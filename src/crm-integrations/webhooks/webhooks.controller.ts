@@ -2,6 +2,7 @@ import { Body, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nest
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Auth, type AuthContext } from '../auth/auth-context';
+import { ApiProblems } from '../http/api-problems.decorator';
 import { CrmApiController } from '../http/crm-api-controller.decorator';
 import { TenantParams } from '../tenants/tenant.dto';
 import {
@@ -22,6 +23,7 @@ export class WebhooksController {
 
   @Get()
   @ApiOkResponse({ type: WebhookEndpointDto })
+  @ApiProblems(404)
   get(@Auth() auth: AuthContext, @Param() { tenantId }: TenantParams): Promise<WebhookEndpointDto> {
     return this.service.get(auth, tenantId);
   }
@@ -30,6 +32,7 @@ export class WebhooksController {
   @Put()
   @ApiCreatedResponse({ type: WebhookSecretDto, description: 'New endpoint: the secret, shown once' })
   @ApiOkResponse({ type: WebhookEndpointDto, description: 'URL changed; the secret stays' })
+  @ApiProblems(400, 413)
   async set(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,
@@ -44,6 +47,7 @@ export class WebhooksController {
   @Delete()
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiProblems(404)
   remove(@Auth() auth: AuthContext, @Param() { tenantId }: TenantParams): Promise<void> {
     return this.service.remove(auth, tenantId);
   }
@@ -52,6 +56,7 @@ export class WebhooksController {
   @Post('rotate-secret')
   @HttpCode(200)
   @ApiOkResponse({ type: WebhookSecretDto })
+  @ApiProblems(400, 404, 413)
   rotate(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,
@@ -62,6 +67,7 @@ export class WebhooksController {
 
   @Get('deliveries')
   @ApiOkResponse({ type: WebhookDeliveryPageDto })
+  @ApiProblems(400)
   deliveries(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,
@@ -74,6 +80,7 @@ export class WebhooksController {
   @Post('deliveries/:deliveryId/redeliver')
   @HttpCode(200)
   @ApiOkResponse({ type: WebhookDeliveryDto })
+  @ApiProblems(404)
   redeliver(@Auth() auth: AuthContext, @Param() params: DeliveryParams): Promise<WebhookDeliveryDto> {
     return this.service.redeliver(auth, params.tenantId, params.deliveryId);
   }
