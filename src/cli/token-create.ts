@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { AuditService } from '../crm-integrations/audit/audit.service';
 import { ServiceTokenService } from '../crm-integrations/auth/service-token.service';
+import { systemApiClock } from '../crm-integrations/http/api-clock';
 import {
   AuditLogRepository,
   ServiceTokenRepository,
@@ -27,6 +28,7 @@ void runCli(async ({ orm, args }) => {
     new TenantRepository(orm),
     new AuditService(new AuditLogRepository(orm)),
     {},
+    systemApiClock(),
   );
   const expiresAt = typeof days === 'string' ? new Date(Date.now() + Number(days) * DAY_MS) : null;
   const issued = await service

@@ -17,7 +17,7 @@ import { TenantActivityController } from './connections/tenant-activity.controll
 import { ContactService } from './contacts/contact.service';
 import { ContactBatchService } from './contacts/contact-batch.service';
 import { ContactChangeFeedService } from './contacts/contact-change-feed.service';
-import { API_CLOCK, systemApiClock } from './http/api-clock';
+import { API_CLOCK, type ApiClock } from './http/api-clock';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { ContactsController } from './contacts/contacts.controller';
 import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from './crm-integrations.options';
@@ -71,7 +71,11 @@ const SERVICES: Provider[] = [
   ContactService,
   ContactBatchService,
   ContactChangeFeedService,
-  { provide: API_CLOCK, useFactory: systemApiClock },
+  {
+    provide: API_CLOCK,
+    inject: [CRM_INTEGRATIONS_OPTIONS],
+    useFactory: (options: CrmIntegrationsOptions): ApiClock => ({ now: options.clock ?? (() => new Date()) }),
+  },
   IdempotencyService,
   ...integrationPortProviders,
   ProviderAccessService,

@@ -28,6 +28,13 @@ export interface CrmIntegrationsOptions {
    * a controllable one.
    */
   clock?: () => Date;
+  webhooks?: {
+    /**
+     * Let tenants' webhook URLs reach loopback, private and link-local addresses (a backend on the same private
+     * network, the demo, tests). Off by default: a tenant token must not make the service call into its network.
+     */
+    allowPrivateReceivers?: boolean;
+  };
 }
 
 export const CRM_INTEGRATIONS_OPTIONS = Symbol('CRM_INTEGRATIONS_OPTIONS');

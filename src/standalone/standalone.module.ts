@@ -24,6 +24,7 @@ export class StandaloneModule {
       encryption: runtime.encryption,
       publicUrl: runtime.publicUrl,
       platformServiceToken: runtime.env.SERVICE_TOKEN,
+      webhooks: { allowPrivateReceivers: runtime.env.WEBHOOK_ALLOW_PRIVATE_RECEIVERS },
       ...overrides,
     };
     // The connector modules of the configured CRMs provide the ports the plugin's explicit map is built from;

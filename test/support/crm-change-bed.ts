@@ -22,13 +22,14 @@ const ENCRYPTION_KEY = randomBytes(32);
 export function startFeatureApp(
   databaseUrl: string,
   platformServiceToken: string,
-  options: { workers?: boolean } = {},
+  options: { workers?: boolean; allowPrivateWebhookReceivers?: boolean } = {},
 ): Promise<INestApplication> {
   return startSyncTestApp({
     databaseUrl,
     connectors: {},
     platformServiceToken,
     workers: options.workers,
+    allowPrivateWebhookReceivers: options.allowPrivateWebhookReceivers ?? true,
     encryptionKey: ENCRYPTION_KEY,
     sessions: {
       getSession: () => Promise.reject(new Error('unused')),

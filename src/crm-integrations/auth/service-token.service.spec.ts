@@ -27,10 +27,13 @@ describe('ServiceTokenService', () => {
     tokens.inContext.mockImplementation((work) => work());
     tenants = autoMock<TenantRepository>('tenants');
     audit = autoMock<AuditService>('audit');
-    service = new ServiceTokenService(tokens, tenants, audit, {
-      platformServiceToken: 'platform',
-      clock: () => NOW,
-    });
+    service = new ServiceTokenService(
+      tokens,
+      tenants,
+      audit,
+      { platformServiceToken: 'platform' },
+      { now: () => NOW },
+    );
   });
 
   it('knows the platform token without reading the database', async () => {

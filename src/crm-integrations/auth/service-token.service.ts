@@ -3,6 +3,7 @@ import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { ServiceToken } from '@pm/domain';
 import { AuditService } from '../audit/audit.service';
 import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from '../crm-integrations.options';
+import { API_CLOCK, type ApiClock } from '../http/api-clock';
 import { ValidationProblem } from '../http/problem-details.filter';
 import { ServiceTokenRepository, TenantRepository } from '../repositories';
 import type { AuthContext } from './auth-context';
@@ -61,18 +62,16 @@ export type Authentication = { auth: AuthContext } | { refused: TokenRefusal; ex
 @Injectable()
 export class ServiceTokenService {
   private readonly platformTokenHash?: Buffer;
-  private readonly now: () => Date;
-
   constructor(
     private readonly tokens: ServiceTokenRepository,
     private readonly tenants: TenantRepository,
     private readonly audit: AuditService,
-    @Inject(CRM_INTEGRATIONS_OPTIONS) options: Pick<CrmIntegrationsOptions, 'platformServiceToken' | 'clock'>,
+    @Inject(CRM_INTEGRATIONS_OPTIONS) options: Pick<CrmIntegrationsOptions, 'platformServiceToken'>,
+    @Inject(API_CLOCK) private readonly clock: ApiClock,
   ) {
     if (options.platformServiceToken) {
       this.platformTokenHash = Buffer.from(hashServiceToken(options.platformServiceToken), 'hex');
     }
-    this.now = options.clock ?? (() => new Date());
   }
 
   /**
@@ -110,7 +109,7 @@ export class ServiceTokenService {
     if (expiresAt && Number.isNaN(expiresAt.getTime())) {
       throw new ValidationProblem([{ name: 'expiresAt', reason: 'must be an ISO 8601 date-time' }]);
     }
-    if (expiresAt && expiresAt.getTime() <= this.now().getTime()) {
+    if (expiresAt && expiresAt.getTime() <= this.clock.now().getTime()) {
       throw new ValidationProblem([{ name: 'expiresAt', reason: 'must be in the future' }]);
     }
     if (tenantId !== null && !(await this.tenants.find(tenantId))) {
@@ -156,7 +155,7 @@ export class ServiceTokenService {
   private async revokeInContext(actor: Pick<AuthContext, 'actor'>, id: string): Promise<ServiceTokenView> {
     const token = await this.require(id);
     if (!token.revokedAt) {
-      token.revokedAt = this.now();
+      token.revokedAt = this.clock.now();
       await this.tokens.flush();
       await this.audit.record(actor, {
         tenantId: token.tenant?.id ?? null,
@@ -178,7 +177,7 @@ export class ServiceTokenService {
     if (!token.startsWith(TOKEN_PREFIX)) return { refused: 'unknown' };
     const stored = await this.tokens.findByHash(hash);
     if (!stored || stored.revokedAt) return { refused: 'unknown' };
-    const now = this.now();
+    const now = this.clock.now();
     if (stored.expiresAt && stored.expiresAt.getTime() <= now.getTime()) {
       return { refused: 'expired', expiredAt: stored.expiresAt };
     }
@@ -199,7 +198,7 @@ export class ServiceTokenService {
 
   private view(token: ServiceToken): ServiceTokenView {
     const iso = (date?: Date | null) => (date ? date.toISOString() : null);
-    const expired = !!token.expiresAt && token.expiresAt.getTime() <= this.now().getTime();
+    const expired = !!token.expiresAt && token.expiresAt.getTime() <= this.clock.now().getTime();
     return {
       id: token.id,
       name: token.name,

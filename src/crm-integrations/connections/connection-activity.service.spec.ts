@@ -23,7 +23,7 @@ describe('ConnectionActivityService', () => {
     connections.inContext.mockImplementation((work) => work());
     log = autoMock<SyncLogRepository>('log');
     service = new ConnectionActivityService(tenants, connectionService, connections, log, {
-      clock: () => NOW,
+      now: () => NOW,
     });
   });
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CrmConnection } from '@pm/domain';
-import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from '../crm-integrations.options';
+import { API_CLOCK, type ApiClock } from '../http/api-clock';
 import { ConnectionRepository, SyncLogRepository, type SyncLogCounts } from '../repositories';
 import { TenantService } from '../tenants/tenant.service';
 import type { ActivityCountsDto, TodayCountsDto } from './connection-activity.dto';
@@ -21,17 +21,13 @@ const ZERO: ActivityCountsDto = {
  */
 @Injectable()
 export class ConnectionActivityService {
-  private readonly now: () => Date;
-
   constructor(
     private readonly tenants: TenantService,
     private readonly connectionService: ConnectionService,
     private readonly connections: ConnectionRepository,
     private readonly log: SyncLogRepository,
-    @Inject(CRM_INTEGRATIONS_OPTIONS) options: Pick<CrmIntegrationsOptions, 'clock'>,
-  ) {
-    this.now = options.clock ?? (() => new Date());
-  }
+    @Inject(API_CLOCK) private readonly clock: ApiClock,
+  ) {}
 
   /**
    * The tenant's connections (or the one given: 404 when not the tenant's), counted since midnight UTC. Callable
@@ -45,7 +41,7 @@ export class ConnectionActivityService {
     const listed: CrmConnection[] = connectionId
       ? [await this.connectionService.require(tenantId, connectionId)]
       : await this.tenants.require(tenantId).then(() => this.connections.listForTenant(tenantId));
-    const to = this.now();
+    const to = this.clock.now();
     const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), to.getUTCDate()));
     const counted = new Map<string, SyncLogCounts>(
       (await this.log.countsBetween(tenantId, from, to, connectionId)).map((row) => [row.connectionId, row]),

@@ -25,9 +25,13 @@ describe('WebhookDeliveryService', () => {
     now = CREATED;
     queue = autoMock<WebhookQueue>('queue');
     box = new SecretBox({ id: 'k1', key: randomBytes(32) });
-    service = new WebhookDeliveryService(autoMock<WebhookRepository>('webhooks'), box, queue, {
-      now: () => now,
-    });
+    service = new WebhookDeliveryService(
+      autoMock<WebhookRepository>('webhooks'),
+      box,
+      queue,
+      { now: () => now },
+      { webhooks: { allowPrivateReceivers: true } },
+    );
   });
 
   it('backs off exponentially from 30 seconds, at most 2 hours apart', () => {

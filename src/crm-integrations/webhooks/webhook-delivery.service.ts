@@ -2,9 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { newId, SecretBox, type WebhookDelivery, type WebhookEndpoint } from '@pm/domain';
 import { ContactChangeDto } from '../contacts/contact-change.dto';
 import type { ContactChangeListener } from '../contacts/contact-change-listener';
+import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from '../crm-integrations.options';
 import { API_CLOCK, type ApiClock } from '../http/api-clock';
 import { WebhookRepository } from '../repositories';
 import { signWebhook, WEBHOOK_DELIVERY_HEADER, WEBHOOK_SIGNATURE_HEADER } from './webhook-signature';
+import { resolvedReceiverProblem } from './receiver-address';
 import { WebhookQueue } from './webhook-queue';
 
 /** Feed entries per delivery. */
@@ -53,6 +55,7 @@ export class WebhookDeliveryService implements ContactChangeListener {
     private readonly box: SecretBox,
     private readonly queue: WebhookQueue,
     @Inject(API_CLOCK) private readonly clock: ApiClock,
+    @Inject(CRM_INTEGRATIONS_OPTIONS) private readonly options: Pick<CrmIntegrationsOptions, 'webhooks'>,
   ) {}
 
   /** The sync engine recorded changes: a job takes them (one waiting job per tenant covers a burst). */
@@ -169,6 +172,8 @@ export class WebhookDeliveryService implements ContactChangeListener {
         error: 'The signing secret cannot be opened with the configured keys',
       };
     }
+    const refused = await this.refusedReceiver(endpoint.url);
+    if (refused) return { ok: false, status: null, error: `Not sent: ${refused}` };
     try {
       const response = await fetch(endpoint.url, {
         method: 'POST',
@@ -197,5 +202,12 @@ export class WebhookDeliveryService implements ContactChangeListener {
       this.logger.debug(`Webhook ${delivery.id} not delivered: ${reason}`);
       return { ok: false, status: null, error: `Could not reach the receiver: ${reason}` };
     }
+  }
+
+  /** Why the endpoint may not be called now (a non-public address), unless the host allows private receivers. */
+  private async refusedReceiver(url: string): Promise<string | null> {
+    if (this.options.webhooks?.allowPrivateReceivers) return null;
+    // A name that does not resolve is left to fetch, which reports it like any unreachable receiver.
+    return resolvedReceiverProblem(url).catch(() => null);
   }
 }

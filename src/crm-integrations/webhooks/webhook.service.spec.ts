@@ -36,6 +36,7 @@ describe('WebhookService', () => {
       box,
       audit,
       { now: () => NOW },
+      {},
     );
   });
 
@@ -54,6 +55,16 @@ describe('WebhookService', () => {
     expect(box.open(endpoint.secret, endpoint.id)).toBe(secret);
     expect(JSON.stringify(endpoint.secret)).not.toContain(secret);
     expect(JSON.stringify(audit.record.mock.calls)).not.toContain(secret);
+  });
+
+  it('refuses a URL into the service’s own network, naming the field, and stores nothing', async () => {
+    await expect(
+      service.set(auth, 'acme', { url: 'http://169.254.169.254/latest/meta-data' }),
+    ).rejects.toMatchObject({
+      invalidParams: [{ name: 'url', reason: expect.stringContaining('169.254.169.254') }],
+    });
+    expect(webhooks.createEndpoint).not.toHaveBeenCalled();
+    expect(audit.record).not.toHaveBeenCalled();
   });
 
   it('changes only the URL of an existing endpoint, and does not answer its secret', async () => {

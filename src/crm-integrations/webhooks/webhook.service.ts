@@ -2,11 +2,13 @@ import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { SecretBox, type WebhookEndpoint } from '@pm/domain';
 import { AuditService } from '../audit/audit.service';
 import type { AuthContext } from '../auth/auth-context';
+import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from '../crm-integrations.options';
 import { API_CLOCK, type ApiClock } from '../http/api-clock';
 import { ValidationProblem } from '../http/problem-details.filter';
 import { ContactChangeRepository, WebhookRepository } from '../repositories';
 import { TenantService } from '../tenants/tenant.service';
 import { WebhookDeliveryService } from './webhook-delivery.service';
+import { writtenReceiverProblem } from './receiver-address';
 import { newWebhookSecret } from './webhook-signature';
 import {
   WebhookDeliveryDto,
@@ -31,6 +33,7 @@ export class WebhookService {
     private readonly box: SecretBox,
     private readonly audit: AuditService,
     @Inject(API_CLOCK) private readonly clock: ApiClock,
+    @Inject(CRM_INTEGRATIONS_OPTIONS) private readonly options: Pick<CrmIntegrationsOptions, 'webhooks'>,
   ) {}
 
   async get(_auth: AuthContext, tenantId: string): Promise<WebhookEndpointDto> {
@@ -47,6 +50,8 @@ export class WebhookService {
     dto: SetWebhookEndpointDto,
   ): Promise<{ created: boolean; body: WebhookSecretDto | WebhookEndpointDto }> {
     await this.tenants.require(tenantId);
+    const refused = this.options.webhooks?.allowPrivateReceivers ? null : writtenReceiverProblem(dto.url);
+    if (refused) throw new ValidationProblem([{ name: 'url', reason: refused }]);
     const existing = await this.webhooks.findEndpoint(tenantId);
     if (existing) {
       const before = existing.url;

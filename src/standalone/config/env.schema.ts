@@ -85,6 +85,11 @@ export const envSchema = z
       .enum(['true', 'false'])
       .default('true')
       .transform((value) => value === 'true'),
+    /** Let tenants' webhook URLs reach loopback and private addresses (a backend on the same private network). */
+    WEBHOOK_ALLOW_PRIVATE_RECEIVERS: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true'),
   })
   .refine((env) => !(env.ADMIN_EMAIL && !env.ADMIN_PASSWORD), {
     path: ['ADMIN_PASSWORD'],

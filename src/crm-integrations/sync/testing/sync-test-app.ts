@@ -24,6 +24,8 @@ export interface SyncTestAppOptions {
   platformServiceToken?: string;
   /** The token vault's key; apps started on one database with the same key open each other's secrets. */
   encryptionKey?: Buffer;
+  /** Let webhook URLs reach private addresses (a test's receiver listens on 127.0.0.1). */
+  allowPrivateWebhookReceivers?: boolean;
 }
 
 /** What a test binds around the feature module: mappings and tuning, as a host would. */
@@ -55,6 +57,7 @@ export async function startSyncTestApp(options: SyncTestAppOptions): Promise<INe
         publicUrl: 'http://localhost:0',
         connectors: options.connectors,
         platformServiceToken: options.platformServiceToken,
+        webhooks: { allowPrivateReceivers: options.allowPrivateWebhookReceivers ?? false },
       }),
       ...(options.workers ? [SyncWorkersModule.forRoot({ scheduler: false })] : []),
     ],
