@@ -7,3 +7,6 @@ export * from './sync-counts';
 export * from './sync-log-messages';
 export * from './contact-sync-runner';
 export * from './sync-schedule';
+export * from './mapping-formulas';
+export * from './mapped-values';
+export * from './mapping-validation';

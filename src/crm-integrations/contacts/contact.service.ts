@@ -1,5 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { CONTACT_TEXT_FIELDS, normaliseEmail, type Contact } from '@pm/domain';
+import { customFieldName } from '@pm/integration-port';
 import type { AuthContext } from '../auth/auth-context';
 import { ContactRepository } from '../repositories';
 import { TenantService } from '../tenants/tenant.service';
@@ -22,7 +23,8 @@ export interface SyncedContactChange {
   /** Absent: the contact with this e-mail, or a new one. */
   contactId?: string;
   email: string;
-  values: Partial<Record<SyncedContactField, string | null>>;
+  /** Standard fields by name; custom fields as `customFields.<name>` (null removes the key). */
+  values: Partial<Record<SyncedContactField, string | null>> & Partial<Record<string, string | null>>;
 }
 
 /**
@@ -189,6 +191,7 @@ export class ContactService {
     for (const field of FIELDS) {
       if (field in change.values) contact[field] = change.values[field] ?? null;
     }
+    applyCustomValues(contact, change.values);
     return { contact, created };
   }
 
@@ -206,6 +209,20 @@ export class ContactService {
     if (!contact) throw new NotFoundException(`Contact "${contactId}" does not exist for this tenant`);
     return contact;
   }
+}
+
+/** Synced custom fields (`customFields.<name>`) into the contact's `customFields`; a null value removes the key. */
+function applyCustomValues(contact: Contact, values: Partial<Record<string, string | null>>): void {
+  const next = { ...contact.customFields };
+  let changed = false;
+  for (const [field, value] of Object.entries(values)) {
+    const name = customFieldName(field);
+    if (name === undefined) continue;
+    changed = true;
+    if (value === null || value === undefined) delete next[name];
+    else next[name] = value;
+  }
+  if (changed) contact.customFields = next;
 }
 
 function applyFields(contact: Contact, dto: ContactFieldsDto): void {
