@@ -30,6 +30,7 @@ import { TenantService } from './tenants/tenant.service';
 import { TenantsController } from './tenants/tenants.controller';
 import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
+import { FieldMappingsController, MAPPING_PROVIDERS } from './mappings';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: never[] | unknown[];
@@ -44,6 +45,7 @@ const CONTROLLERS = [
   OAuthCallbackController,
   SyncController,
   ActivitiesController,
+  FieldMappingsController,
 ];
 
 const SERVICES: Provider[] = [
@@ -64,6 +66,7 @@ const SERVICES: Provider[] = [
   ConnectFlowService,
   ...SYNC_PROVIDERS,
   ...ACTIVITY_PROVIDERS,
+  ...MAPPING_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */

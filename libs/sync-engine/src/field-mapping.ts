@@ -67,6 +67,15 @@ export class DefaultFieldMappingSource implements FieldMappingSource {
   }
 }
 
+/**
+ * The CRM objects a connection can sync: those its connector declares a default mapping for (a tenant's mapping
+ * starts from it). Anything else is refused when chosen, rather than accepted and silently ignored.
+ */
+export function syncableObjects(port: Pick<IntegrationPort, 'capabilities'>): string[] {
+  const { objects, defaultMappings } = port.capabilities();
+  return objects.map((object) => object.name).filter((name) => Object.hasOwn(defaultMappings, name));
+}
+
 /** The CRM fields a `fromCrm` formula reads. */
 function formulaReads(entry: FieldMappingEntry): string[] {
   if (!entry.formula?.fromCrm) return [];

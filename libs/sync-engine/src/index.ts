@@ -10,3 +10,4 @@ export * from './sync-schedule';
 export * from './mapping-formulas';
 export * from './mapped-values';
 export * from './mapping-validation';
+export * from './mapping-preview';

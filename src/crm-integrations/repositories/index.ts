@@ -13,12 +13,14 @@ export * from './record-link.repository';
 export * from './sync-cursor.repository';
 export * from './sync-retry.repository';
 export * from './database-health.repository';
+export * from './field-mapping.repository';
 
 import { AuditLogRepository } from './audit-log.repository';
 import { ConnectionCredentialRepository } from './connection-credential.repository';
 import { ConnectionRepository } from './connection.repository';
 import { ContactRepository } from './contact.repository';
 import { DatabaseHealthRepository } from './database-health.repository';
+import { FieldMappingRepository } from './field-mapping.repository';
 import { OAuthStateRepository } from './oauth-state.repository';
 import { ProviderSettingRepository } from './provider-setting.repository';
 import { RecordLinkRepository } from './record-link.repository';
@@ -45,4 +47,5 @@ export const REPOSITORIES = [
   SyncCursorRepository,
   SyncRetryRepository,
   DatabaseHealthRepository,
+  FieldMappingRepository,
 ];

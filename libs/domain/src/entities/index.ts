@@ -17,6 +17,7 @@ export * from './rate-budget-state.entity';
 export * from './activity-event.entity';
 export * from './activity-delivery.entity';
 export * from './activity-message-record.entity';
+export * from './field-mapping-config.entity';
 
 import { ActivityDelivery } from './activity-delivery.entity';
 import { ActivityEvent } from './activity-event.entity';
@@ -36,6 +37,7 @@ import { SyncLogEntry } from './sync-log-entry.entity';
 import { SyncRun } from './sync-run.entity';
 import { SyncRetryItem } from './sync-retry-item.entity';
 import { Tenant } from './tenant.entity';
+import { CrmFieldCache, FieldMappingConfig } from './field-mapping-config.entity';
 
 /** Every entity of the product, for the ORM config and AdminJS. */
 export const ALL_ENTITIES = [
@@ -57,4 +59,6 @@ export const ALL_ENTITIES = [
   ActivityEvent,
   ActivityDelivery,
   ActivityMessageRecord,
+  FieldMappingConfig,
+  CrmFieldCache,
 ];
