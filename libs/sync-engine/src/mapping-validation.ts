@@ -39,8 +39,24 @@ export const writesToCrm = (entry: Pick<FieldMappingEntry, 'direction'>): boolea
 export const writesLocally = (entry: Pick<FieldMappingEntry, 'direction'>): boolean =>
   entry.direction !== 'to_crm';
 
+/** An entry's content as text: key order and undefined properties do not count. */
+export function entrySignature(entry: FieldMappingEntry | undefined): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value === null || typeof value !== 'object') return value;
+    const record = value as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(record)
+        .sort()
+        .filter((key) => record[key] !== undefined)
+        .map((key) => [key, canonical(record[key])]),
+    );
+  };
+  return JSON.stringify(canonical(entry ?? null));
+}
+
 const sameEntry = (a: FieldMappingEntry, b: FieldMappingEntry): boolean =>
-  JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort());
+  entrySignature(a) === entrySignature(b);
 
 /** The input fields a `toCrm` formula may read: the contact's standard fields and its `customFields`. */
 const isLocalInput = (field: string): boolean =>

@@ -111,7 +111,8 @@ export class FieldMappingService {
     this.requireSyncable(port, dto.object);
     const current = await this.current(connection, port, dto.object);
     const mapping = toObjectMapping(dto, current.mapping);
-    const problems = await this.problems(connection, port, mapping);
+    // Saved against the CRM's fields as they are now (a field may have become required or been removed).
+    const problems = await this.problems(connection, port, mapping, { fresh: true });
     if (problems.length > 0) throw new ValidationProblem(problems);
     const { saved, previous, previousVersion } = await this.mappings.save(
       connection.id,
@@ -191,8 +192,9 @@ export class FieldMappingService {
     connection: CrmConnection,
     port: IntegrationPort,
     mapping: ObjectMapping,
+    options: { fresh?: boolean } = {},
   ): Promise<MappingProblem[]> {
-    const cached = await this.mappings.fieldCache(connection.id, mapping.object);
+    const cached = options.fresh ? null : await this.mappings.fieldCache(connection.id, mapping.object);
     const crmFields = cached?.fields ?? (await this.describeAndCache(connection, port, mapping.object));
     const problems = validateMapping(mapping, {
       syncableObjects: syncableObjects(port),

@@ -5,7 +5,7 @@ import {
   type FieldMappingEntry,
   type ObjectMapping,
 } from '@pm/integration-port';
-import { LOCAL_CONTACT_OBJECT, writesLocally, writesToCrm } from '@pm/sync-engine';
+import { entrySignature, LOCAL_CONTACT_OBJECT, writesLocally, writesToCrm } from '@pm/sync-engine';
 import { FieldMappingRepository, SyncCursorRepository } from '../repositories';
 import type { MappingImpactDto } from './field-mapping.dto';
 
@@ -22,7 +22,7 @@ export interface MappingChanges {
   pushedLocalFields: string[];
 }
 
-const signature = (entry: FieldMappingEntry | undefined): string => JSON.stringify(entry ?? null);
+const signature = entrySignature;
 
 export function mappingChanges(before: ObjectMapping, after: ObjectMapping): MappingChanges {
   const beforeByKey = new Map(before.fields.map((entry) => [mappingKey(entry), entry]));
