@@ -72,3 +72,67 @@ describe('mapping formulas (JSONata)', () => {
     expect(checkFormula('x'.repeat(2_001), known).syntaxError).toBe('longer than 2000 characters');
   });
 });
+
+describe('mapping preview', () => {
+  it('shows each field’s value both ways, a failing formula on its own field, within one time budget', async () => {
+    const { previewMapping, PREVIEW_BUDGET_MS } = await import('./mapping-preview');
+    let clock = 0;
+    const previews = await previewMapping(
+      {
+        object: 'contacts',
+        emailField: 'email',
+        fields: [
+          { local: 'email', crm: 'email', direction: 'both', codec: 'email' },
+          {
+            local: 'lifecycleStage',
+            crm: 'stage',
+            direction: 'both',
+            codec: 'text',
+            valueMap: { toCrm: { prospect: 'Open' }, fromCrm: { Won: 'customer' } },
+          },
+          { crm: 'summary', direction: 'to_crm', codec: 'text', formula: { toCrm: '$error("bad")' } },
+          { crm: 'later', direction: 'to_crm', codec: 'text', formula: { toCrm: 'firstName' } },
+        ],
+      },
+      {
+        local: { ...contact, email: 'ada@example.com', lifecycleStage: 'prospect' } as never,
+        crm: { email: 'ADA@example.com', stage: 'Won' },
+      },
+      DEFAULT_FORMULA_LIMITS,
+      // Each reading of the clock moves it past the budget, so the last formula is not evaluated.
+      () => (clock += PREVIEW_BUDGET_MS),
+    );
+    expect(previews).toEqual([
+      {
+        key: 'email',
+        local: 'email',
+        crm: 'email',
+        direction: 'both',
+        toCrm: { value: 'ada@example.com' },
+        fromCrm: { value: 'ada@example.com' },
+      },
+      {
+        key: 'lifecycleStage',
+        local: 'lifecycleStage',
+        crm: 'stage',
+        direction: 'both',
+        toCrm: { value: 'Open' },
+        fromCrm: { value: 'customer' },
+      },
+      {
+        key: '=summary',
+        local: null,
+        crm: 'summary',
+        direction: 'to_crm',
+        toCrm: { error: 'Formula for =summary failed: bad' },
+      },
+      {
+        key: '=later',
+        local: null,
+        crm: 'later',
+        direction: 'to_crm',
+        toCrm: { error: "not evaluated: the preview's 1000 ms for formulas was used up" },
+      },
+    ]);
+  });
+});

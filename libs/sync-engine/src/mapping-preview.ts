@@ -73,13 +73,30 @@ async function fromCrmPreview(
   }
 }
 
+/** The whole preview's formula time: past it, the remaining formulas are not evaluated (one request's bound). */
+export const PREVIEW_BUDGET_MS = 1_000;
+
 export async function previewMapping(
   mapping: ObjectMapping,
   sample: PreviewSample,
   limits: FormulaLimits = DEFAULT_FORMULA_LIMITS,
+  now: () => number = Date.now,
 ): Promise<FieldPreview[]> {
   const previews: FieldPreview[] = [];
+  const deadline = now() + PREVIEW_BUDGET_MS;
+  const skipped = { error: `not evaluated: the preview's ${PREVIEW_BUDGET_MS} ms for formulas was used up` };
   for (const entry of mapping.fields) {
+    if (entry.formula && now() > deadline) {
+      previews.push({
+        key: mappingKey(entry),
+        local: entry.local ?? null,
+        crm: entry.crm ?? null,
+        direction: entry.direction,
+        ...(entry.formula.toCrm ? { toCrm: skipped } : {}),
+        ...(entry.formula.fromCrm ? { fromCrm: skipped } : {}),
+      });
+      continue;
+    }
     const preview: FieldPreview = {
       key: mappingKey(entry),
       local: entry.local ?? null,

@@ -149,4 +149,32 @@ describe('mapping validation', () => {
       },
     ]);
   });
+
+  it('a value read from an associated record names a known object and flows from the CRM only', () => {
+    const problems = validateMapping(
+      {
+        object: 'Contact',
+        emailField: 'Email',
+        fields: [
+          email,
+          lastName,
+          region,
+          {
+            local: 'company',
+            associated: { object: 'Galaxy', field: 'Name' },
+            direction: 'both',
+            codec: 'text',
+          },
+        ],
+      },
+      { ...context, crmObjects: ['Contact', 'Account'] },
+    );
+    expect(problems).toEqual([
+      { name: 'fields[3].associated.object', reason: '"Galaxy" is not an object of Salesforce' },
+      {
+        name: 'fields[3].direction',
+        reason: 'a value read only from an associated record can only flow from_crm',
+      },
+    ]);
+  });
 });

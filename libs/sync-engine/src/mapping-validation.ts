@@ -29,6 +29,8 @@ export interface MappingValidationContext {
   defaults?: ObjectMapping;
   /** The CRM's display name, for messages ("Salesforce"). */
   crmName?: string;
+  /** Every object the connector knows, for entries read from an associated record. */
+  crmObjects?: readonly string[];
 }
 
 /** CRM field types a PenguinMails text field cannot be written into as is (a formula can convert). */
@@ -97,6 +99,18 @@ export function validateMapping(mapping: ObjectMapping, context: MappingValidati
   mapping.fields.forEach((entry, index) => {
     const trusted = defaults.some((candidate) => sameEntry(candidate, entry));
     problems.push(...validateEntry(entry, `fields[${index}]`, byName, known, trusted));
+    if (entry.associated && context.crmObjects && !context.crmObjects.includes(entry.associated.object)) {
+      problems.push({
+        name: `fields[${index}].associated.object`,
+        reason: `"${entry.associated.object}" is not an object of ${crmName}`,
+      });
+    }
+    if (entry.associated && writesToCrm(entry) && entry.crm === undefined) {
+      problems.push({
+        name: `fields[${index}].direction`,
+        reason: 'a value read only from an associated record can only flow from_crm',
+      });
+    }
   });
   problems.push(...duplicateTargets(mapping.fields));
   problems.push(...requiredUnmapped(mapping, context, crmName));

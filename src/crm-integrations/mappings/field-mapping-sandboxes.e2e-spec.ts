@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
+import fc from 'fast-check';
 import request from 'supertest';
 import { AuditLogEntry, Contact, CrmConnection, SyncRun } from '@pm/domain';
 import type { CrmRecord, FieldMappingEntry } from '@pm/integration-port';
@@ -468,5 +469,60 @@ describe.each(BEDS)('field mapping against the %s sandbox', (_name, start) => {
     const outcome = await run();
     expect(outcome.counts.to_crm?.[bed.object]).toMatchObject({ updated: 1 });
     expect((await crmRecord('ada@example.com'))?.fields[bed.fields.title]).toBe('Local title');
+  });
+
+  it('answers any malformed mapping or preview with 4xx problem+json, never a server error', async () => {
+    const names = [...Object.values(bed.fields), 'no_such_field', ''];
+    const entry = fc.record(
+      {
+        local: fc.oneof(
+          fc.constantFrom('email', 'title', 'customFields.x', 'customFields.', 'x'),
+          fc.jsonValue(),
+        ),
+        crm: fc.oneof(fc.constantFrom(...names), fc.string(), fc.jsonValue()),
+        direction: fc.oneof(fc.constantFrom('both', 'to_crm', 'from_crm'), fc.jsonValue()),
+        codec: fc.oneof(fc.constantFrom('text', 'email', 'primary_of_list'), fc.jsonValue()),
+        valueMap: fc.oneof(fc.record({ toCrm: fc.dictionary(fc.string(), fc.string()) }), fc.jsonValue()),
+        formula: fc.oneof(
+          fc.record(
+            {
+              toCrm: fc.oneof(
+                fc.string(),
+                fc.constantFrom('($f := function(){ $f() }; $f())', 'firstName &'),
+              ),
+              fromCrm: fc.oneof(fc.string(), fc.constant(SLOW)),
+            },
+            { requiredKeys: [] },
+          ),
+          fc.jsonValue(),
+        ),
+        associated: fc.oneof(fc.record({ object: fc.string(), field: fc.string() }), fc.jsonValue()),
+      },
+      { requiredKeys: ['direction'] },
+    );
+    const mapping = fc.record(
+      {
+        object: fc.oneof(fc.constant(bed.object), fc.jsonValue()),
+        matchField: fc.oneof(fc.constantFrom(...names), fc.jsonValue()),
+        fields: fc.oneof(fc.array(entry, { maxLength: 4 }), fc.jsonValue()),
+      },
+      { requiredKeys: [] },
+    );
+    const acceptable = (response: request.Response) =>
+      response.status < 300 ||
+      (response.status < 500 && /^application\/problem\+json/.test(String(response.headers['content-type'])));
+    await fc.assert(
+      fc.asyncProperty(mapping, async (body) => {
+        const saved = await http.put(`${base}/mappings`).set(auth).send(body);
+        if (!acceptable(saved)) throw new Error(`PUT answered ${saved.status}: ${saved.text}`);
+        const previewed = await http
+          .post(`${base}/mappings/preview`)
+          .set(auth)
+          .send({ object: bed.object, email: 'ada@example.com', mapping: body });
+        if (!acceptable(previewed))
+          throw new Error(`preview answered ${previewed.status}: ${previewed.text}`);
+      }),
+      { numRuns: 25 },
+    );
   });
 });

@@ -194,25 +194,20 @@ export class FieldMappingService {
     mapping: ObjectMapping,
     options: { fresh?: boolean } = {},
   ): Promise<MappingProblem[]> {
-    const cached = options.fresh ? null : await this.mappings.fieldCache(connection.id, mapping.object);
-    const crmFields = cached?.fields ?? (await this.describeAndCache(connection, port, mapping.object));
-    const problems = validateMapping(mapping, {
-      syncableObjects: syncableObjects(port),
-      crmFields,
-      defaults: new DefaultFieldMappingSource(port).mappingFor(null, mapping.object),
-      crmName: this.crmName(port),
-    });
-    // A field added in the CRM since the cache was filled: describe once more before calling it unknown.
-    if (cached && problems.some((problem) => problem.reason.includes('is not a field'))) {
-      const fresh = await this.describeAndCache(connection, port, mapping.object);
-      return validateMapping(mapping, {
+    const check = (crmFields: FieldDescriptor[]) =>
+      validateMapping(mapping, {
         syncableObjects: syncableObjects(port),
-        crmFields: fresh,
+        crmFields,
         defaults: new DefaultFieldMappingSource(port).mappingFor(null, mapping.object),
         crmName: this.crmName(port),
+        crmObjects: port.capabilities().objects.map((candidate) => candidate.name),
       });
-    }
-    return problems;
+    const cached = options.fresh ? null : await this.mappings.fieldCache(connection.id, mapping.object);
+    if (!cached) return check(await this.describeAndCache(connection, port, mapping.object));
+    const problems = check(cached.fields);
+    // A field added in the CRM since the cache was filled: describe once more before calling it unknown.
+    if (!problems.some((problem) => problem.reason.includes('is not a field'))) return problems;
+    return check(await this.describeAndCache(connection, port, mapping.object));
   }
 
   private async describeAndCache(connection: CrmConnection, port: IntegrationPort, object: string) {
