@@ -1,6 +1,7 @@
-import { Body, Get, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
 import { Auth, type AuthContext } from '../auth/auth-context';
+import { ApiProblemResponses } from '../http/api-problem-responses';
 import { CrmApiController } from '../http/crm-api-controller.decorator';
 import {
   CrmObjectFieldsDto,
@@ -16,6 +17,7 @@ import { FieldMappingService } from './field-mapping.service';
 
 /** The seed's "Map Fields": a connection's mappings, its CRM's fields, and a preview before saving. */
 @CrmApiController('tenants/:tenantId/connections/:connectionId', 'field mappings')
+@ApiProblemResponses(400, 401, 404, 502)
 export class FieldMappingsController {
   constructor(private readonly service: FieldMappingService) {}
 
@@ -54,6 +56,7 @@ export class FieldMappingsController {
 
   /** A saved or proposed mapping tried on a real record from either side, field by field. */
   @Post('mappings/preview')
+  @HttpCode(200)
   @ApiOkResponse({ type: MappingPreviewResponseDto })
   preview(
     @Auth() auth: AuthContext,
