@@ -141,7 +141,15 @@ describe('mapping validation', () => {
     ]);
     expect(
       validateMapping({ object: 'Contact', emailField: 'Mail', fields: [email, lastName] }, context),
-    ).toEqual(expect.arrayContaining([{ name: 'emailField', reason: '"Mail" is not a field of Contact' }]));
+    ).toEqual(expect.arrayContaining([{ name: 'matchField', reason: '"Mail" is not a field of Contact' }]));
+    expect(
+      validateMapping(
+        { object: 'Contact', emailField: 'Score__c', fields: [email, lastName, region] },
+        context,
+      ),
+    ).toEqual([
+      { name: 'matchField', reason: '"Score__c" is a number field; records are matched on an e-mail' },
+    ]);
     expect(validateMapping({ object: 'Account', emailField: 'Email', fields: [] }, context)).toEqual([
       {
         name: 'object',

@@ -15,7 +15,7 @@ import { checkFormula } from './mapping-formulas';
  */
 
 export interface MappingProblem {
-  /** Where in the mapping: `object`, `emailField`, `fields`, `fields[2].crm`, `fields[0].formula.toCrm`, … */
+  /** Where in the mapping: `object`, `matchField`, `fields`, `fields[2].crm`, `fields[0].formula.toCrm`, … */
   name: string;
   reason: string;
 }
@@ -89,10 +89,17 @@ export function validateMapping(mapping: ObjectMapping, context: MappingValidati
   }
   const byName = new Map(context.crmFields.map((field) => [field.name, field]));
   const known = (name: string) => byName.has(name) || relationOf(name, byName) !== undefined;
-  if (!byName.has(mapping.emailField)) {
+  // The API calls the matching key `matchField` (the engine's `emailField`).
+  const matchField = byName.get(mapping.emailField);
+  if (!matchField) {
     problems.push({
-      name: 'emailField',
+      name: 'matchField',
       reason: `"${mapping.emailField}" is not a field of ${mapping.object}`,
+    });
+  } else if (!['email', 'string', 'text'].includes(matchField.type)) {
+    problems.push({
+      name: 'matchField',
+      reason: `"${mapping.emailField}" is a ${matchField.type} field; records are matched on an e-mail`,
     });
   }
   const defaults = context.defaults?.fields ?? [];

@@ -272,6 +272,11 @@ describe.each(BEDS)('field mapping against the %s sandbox', (_name, start) => {
     ]).expect(400);
     expect(badValue.body.invalidParams[0].name).toBe(`fields[${n}].valueMap.toCrm.a`);
 
+    const matchOnNumber = await put([...base_], { matchField: bed.fields.score }).expect(400);
+    expect(matchOnNumber.body.invalidParams).toEqual([
+      { name: 'matchField', reason: expect.stringContaining('records are matched on an e-mail') },
+    ]);
+
     const required = bed.makeRequired();
     if (required.field !== '') {
       const missing = await put(base_.filter((entry) => entry.crm !== required.field)).expect(400);
