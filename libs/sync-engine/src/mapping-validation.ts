@@ -101,6 +101,13 @@ export function validateMapping(mapping: ObjectMapping, context: MappingValidati
       name: 'matchField',
       reason: `"${mapping.emailField}" is a ${matchField.type} field; records are matched on an e-mail`,
     });
+  } else if (context.defaults && mapping.emailField !== context.defaults.emailField) {
+    // The connector looks records up by its own e-mail field (findByEmail); matching on another would miss the
+    // records it finds and create duplicates.
+    problems.push({
+      name: 'matchField',
+      reason: `${crmName} records are looked up by "${context.defaults.emailField}"; matching on "${mapping.emailField}" is not supported`,
+    });
   }
   const defaults = context.defaults?.fields ?? [];
   mapping.fields.forEach((entry, index) => {
