@@ -41,12 +41,12 @@ export const writesToCrm = (entry: Pick<FieldMappingEntry, 'direction'>): boolea
 export const writesLocally = (entry: Pick<FieldMappingEntry, 'direction'>): boolean =>
   entry.direction !== 'to_crm';
 
-/** An entry's content as text: key order and undefined properties do not count. */
-export function entrySignature(entry: FieldMappingEntry | undefined): string {
-  const canonical = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (value === null || typeof value !== 'object') return value;
-    const record = value as Record<string, unknown>;
+/** A value as text with object keys sorted and undefined properties left out (jsonb does not keep key order). */
+export function canonicalJson(value: unknown): string {
+  const canonical = (item: unknown): unknown => {
+    if (Array.isArray(item)) return item.map(canonical);
+    if (item === null || typeof item !== 'object') return item;
+    const record = item as Record<string, unknown>;
     return Object.fromEntries(
       Object.keys(record)
         .sort()
@@ -54,8 +54,11 @@ export function entrySignature(entry: FieldMappingEntry | undefined): string {
         .map((key) => [key, canonical(record[key])]),
     );
   };
-  return JSON.stringify(canonical(entry ?? null));
+  return JSON.stringify(canonical(value ?? null));
 }
+
+/** An entry's content as text: key order and undefined properties do not count. */
+export const entrySignature = (entry: FieldMappingEntry | undefined): string => canonicalJson(entry);
 
 const sameEntry = (a: FieldMappingEntry, b: FieldMappingEntry): boolean =>
   entrySignature(a) === entrySignature(b);

@@ -45,6 +45,22 @@ describe('FieldMappingRepository on PostgreSQL', () => {
     expect(await mappings.find(otherConnectionId, 'Contact')).toBeNull();
   });
 
+  it('follows changed defaults while the mapping was never edited', async () => {
+    const newer: ObjectMapping = {
+      ...DEFAULTS,
+      fields: [
+        ...DEFAULTS.fields,
+        { local: 'firstName', crm: 'FirstName', direction: 'both', codec: 'text' },
+      ],
+    };
+    const prospect = await mappings.findOrSeed(connectionId, 'Prospect', DEFAULTS);
+    expect((await mappings.findOrSeed(connectionId, 'Prospect', newer)).mapping).toEqual(newer);
+    expect((await mappings.find(connectionId, 'Prospect'))?.mapping).toEqual(newer);
+    expect((await mappings.find(connectionId, 'Prospect'))?.id).toBe(prospect.id);
+    await mappings.save(connectionId, 'Prospect', DEFAULTS, 'token:carol');
+    expect((await mappings.findOrSeed(connectionId, 'Prospect', newer)).mapping).toEqual(DEFAULTS);
+  });
+
   it('saves new versions per connection and object, keeping what each replaced', async () => {
     const custom: ObjectMapping = {
       ...DEFAULTS,
@@ -62,6 +78,7 @@ describe('FieldMappingRepository on PostgreSQL', () => {
     expect((await mappings.listForConnection(connectionId)).map((row) => row.object)).toEqual([
       'Contact',
       'Lead',
+      'Prospect',
     ]);
     expect(await mappings.listForConnection(otherConnectionId)).toEqual([]);
   });

@@ -7,6 +7,7 @@ import {
   type FieldDescriptor,
   type ObjectMapping,
 } from '@pm/integration-port';
+import { canonicalJson } from '@pm/sync-engine';
 import { CrmRepository } from './base.repository';
 
 /** A contact column by its field name (`firstName` → `first_name`); only the standard fields reach here. */
@@ -24,11 +25,20 @@ export class FieldMappingRepository extends CrmRepository {
   }
 
   /**
-   * The stored mapping, or `seed` stored as version 1 when there is none yet. Two callers seeding at once (a sync
+   * The stored mapping, or `seed` stored as version 1 when there is none yet (or when the stored one was never
+   * edited and the seed has changed). Two callers seeding at once (a sync
    * and the mapping screen) both end with the one row that won.
    */
   async findOrSeed(connectionId: string, object: string, seed: ObjectMapping): Promise<FieldMappingConfig> {
     const found = await this.find(connectionId, object);
+    // Never edited: it follows the connector's defaults, should a new connector version change them.
+    if (found?.updatedBy === null && canonicalJson(found.mapping) !== canonicalJson(seed)) {
+      const em = this.fork();
+      const row = await em.findOneOrFail(FieldMappingConfig, { id: found.id });
+      if (row.updatedBy === null) row.mapping = seed;
+      await em.flush();
+      return row;
+    }
     if (found) return found;
     const em = this.fork();
     const row = em.create(FieldMappingConfig, {
