@@ -117,7 +117,7 @@ describe('the engine with a tenant mapping', () => {
     expect(h.crmContact('ada@example.com')?.fields.company).toBe('Ada King');
   });
 
-  it('a formula that throws or runs too long fails only its record, logged with its message', async () => {
+  it('a formula that throws, runs too long, recurses without end or builds a huge range fails only its record', async () => {
     const h = inMemorySyncHarness(
       {},
       {
@@ -131,7 +131,7 @@ describe('the engine with a tenant mapping', () => {
             codec: 'text',
             formula: {
               toCrm:
-                "firstName = 'Bad' ? $error('no company for Bad') : firstName = 'Slow' ? $sum([1..10000].($i := $; $sum([1..10000].($ * $i)))) : 'Fine Co'",
+                "firstName = 'Bad' ? $error('no company for Bad') : firstName = 'Slow' ? $sum([1..10000].($i := $; $sum([1..10000].($ * $i)))) : firstName = 'Loop' ? ($f := function(){ $f() }; $f()) : firstName = 'Huge' ? $count([1..10000000]) : 'Fine Co'",
             },
           },
         ]),
@@ -139,10 +139,12 @@ describe('the engine with a tenant mapping', () => {
     );
     h.locals.add('bad@example.com', { firstName: 'Bad' });
     h.locals.add('slow@example.com', { firstName: 'Slow' });
+    h.locals.add('loop@example.com', { firstName: 'Loop' });
+    h.locals.add('huge@example.com', { firstName: 'Huge' });
     h.locals.add('good@example.com', { firstName: 'Good' });
     const outcome = await h.run();
     expect(outcome.status).toBe('partial');
-    expect(outcome.counts.to_crm?.contacts).toMatchObject({ created: 1, errors: 2 });
+    expect(outcome.counts.to_crm?.contacts).toMatchObject({ created: 1, errors: 4 });
     expect(h.crmContact('good@example.com')?.fields.company).toBe('Fine Co');
     expect(h.crmContact('bad@example.com')).toBeUndefined();
     expect(h.log.messages()).toEqual(
@@ -151,8 +153,18 @@ describe('the engine with a tenant mapping', () => {
         'Contact not synced: slow@example.com → In-memory CRM: Formula for =company failed: it ran longer than 20 ms (stopped)',
       ]),
     );
+    expect(h.log.messages()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^Contact not synced: loop@example.com → .*failed: it (ran longer|nested deeper)/,
+        ),
+        'Contact not synced: huge@example.com → In-memory CRM: Formula for =company failed: it built a sequence longer than 100000 items',
+      ]),
+    );
     expect(h.retries.items.map((item) => item.recordKey).sort()).toEqual([
       'bad@example.com',
+      'huge@example.com',
+      'loop@example.com',
       'slow@example.com',
     ]);
   });

@@ -11,6 +11,7 @@ import {
   type LocalValues,
 } from '@pm/sync-engine';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
+import { ServiceTokenService } from '../auth/service-token.service';
 import { CRM_ORM } from '../database/crm-database';
 import {
   RecordLinkRepository,
@@ -204,8 +205,23 @@ describe.each(BEDS)('field mapping against the %s sandbox', (_name, start) => {
     );
 
     await http.get(`${base}/fields`).query({ object: 'Nope' }).set(auth).expect(400);
-    // Another tenant's path never reaches this connection.
-    await http.get(`/api/v1/tenants/other-tenant/connections/${connectionId}/fields`).set(auth).expect(404);
+    // Another tenant's path never reaches this connection, nor does its token.
+    const theirs = `/api/v1/tenants/other-tenant/connections/${connectionId}`;
+    await http.get(`${theirs}/fields`).set(auth).expect(404);
+    await http.get(`${theirs}/mappings`).set(auth).expect(404);
+    await http.put(`${theirs}/mappings`).set(auth).send({ object: bed.object, fields: [] }).expect(404);
+    await http
+      .post(`${theirs}/mappings/preview`)
+      .set(auth)
+      .send({ object: bed.object, email: 'a@b.co' })
+      .expect(404);
+    const otherToken = await inRequest(app, () =>
+      app.get(ServiceTokenService).issue('other', 'other-tenant'),
+    );
+    await http
+      .get(`${base}/mappings`)
+      .set({ Authorization: `Bearer ${otherToken.token}` })
+      .expect(403);
   });
 
   it('refuses each invalid mapping with problem+json naming the field', async () => {
