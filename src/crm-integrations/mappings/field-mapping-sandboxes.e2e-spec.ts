@@ -1,29 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
-import { MikroORM } from '@mikro-orm/postgresql';
 import fc from 'fast-check';
 import request from 'supertest';
-import { AuditLogEntry, Contact, CrmConnection, SyncRun } from '@pm/domain';
-import type { CrmRecord, FieldMappingEntry } from '@pm/integration-port';
-import {
-  ContactSyncRunner,
-  DefaultFieldMappingSource,
-  encodeForCrm,
-  type LocalValues,
-} from '@pm/sync-engine';
+import { AuditLogEntry } from '@pm/domain';
+import type { FieldMappingEntry } from '@pm/integration-port';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { ServiceTokenService } from '../auth/service-token.service';
-import { CRM_ORM } from '../database/crm-database';
-import {
-  RecordLinkRepository,
-  SyncCursorRepository,
-  SyncLogRepository,
-  SyncRetryRepository,
-} from '../repositories';
-import { ContactService } from '../contacts/contact.service';
-import { LocalContactStoreAdapter } from '../sync/local-contact-store';
-import { toSyncConnection } from '../sync/sync-executor';
 import { inRequest, seedConnection, startSyncTestApp } from '../sync/testing/sync-test-app';
-import { StoredFieldMappingSource } from './stored-field-mapping.source';
+import { mappingTestKit, SLOW } from './testing/mapping-test-kit';
 import {
   hubSpotMappingBed,
   pipedriveMappingBed,
@@ -32,7 +15,6 @@ import {
 } from './testing/mapping-crm-beds';
 
 const PLATFORM_TOKEN = 'platform-token-for-field-mapping-tests-0123456789';
-const SLOW = '$sum([1..10000].($i := $; $sum([1..10000].($ * $i))))';
 
 const BEDS: [string, () => Promise<MappingBed>][] = [
   ['Salesforce', salesforceMappingBed],
@@ -82,101 +64,8 @@ describe.each(BEDS)('field mapping against the %s sandbox', (_name, start) => {
     await database?.drop();
   });
 
-  const defaults = () => new DefaultFieldMappingSource(bed.port).mappingFor(null, bed.object)!;
-  const orm = () => app.get<MikroORM>(CRM_ORM);
-  const local = (email: string) => orm().em.fork().findOne(Contact, { tenant: tenantId, email });
-
-  /** One run of the engine with the stored mapping, as the sync executor runs it. */
-  const run = async () => {
-    const em = orm().em.fork();
-    const row = em.create(SyncRun, { tenant: tenantId, connection: connectionId, trigger: 'manual' });
-    await em.flush();
-    const connection = toSyncConnection(await em.findOneOrFail(CrmConnection, connectionId));
-    return new ContactSyncRunner({
-      port: bed.port,
-      sessions: { getSession: async () => bed.session, refreshSession: async () => bed.session },
-      links: app.get(RecordLinkRepository),
-      cursors: app.get(SyncCursorRepository),
-      locals: app.get(LocalContactStoreAdapter),
-      retries: app.get(SyncRetryRepository),
-      log: app.get(SyncLogRepository),
-      mappings: app.get(StoredFieldMappingSource),
-      options: {
-        sleep: async () => undefined,
-        formulaLimits: { timeoutMs: 50, maxDepth: 250, maxSequence: 100_000, maxOutputChars: 10_000 },
-      },
-    }).run({ connection, runId: row.id });
-  };
-
-  const upsertLocal = (email: string, values: Record<string, unknown>) =>
-    inRequest(app, () =>
-      app
-        .get(ContactService)
-        .upsert({ actor: 'test', tenantId: null }, tenantId, { email, ...values } as never),
-    );
-
-  const crmRecord = async (email: string): Promise<CrmRecord | undefined> => {
-    const [found] = await bed.port.findByEmail(bed.session, bed.object, [email]);
-    if (!found) return undefined;
-    const fields = [
-      ...new Set([
-        ...Object.values(bed.fields).filter((f) => f !== bed.fields.readOnly),
-        defaults().emailField,
-      ]),
-    ];
-    const [record] = await bed.port.getRecords(bed.session, { object: bed.object, ids: [found.id], fields });
-    return record;
-  };
-
-  const writeCrm = async (values: LocalValues, custom: Record<string, unknown>, crmId?: string) => {
-    const fields = { ...encodeForCrm(defaults(), values), ...custom };
-    const [result] = await bed.port.upsertBatch(bed.session, {
-      object: bed.object,
-      records: [{ key: 'k', crmId, fields }],
-    });
-    if (!result.ok) throw new Error(`staging write failed: ${JSON.stringify(result)}`);
-    return result.crmId;
-  };
-
-  /** The mapping the tests save: defaults, custom fields, a value-mapped picklist, a formula each way. */
-  const goodFields = (required: { local: string; crm: string }[] = []): FieldMappingEntry[] => [
-    ...defaults().fields.map((entry) =>
-      entry.crm === bed.fields.title ? { ...entry, direction: 'from_crm' as const } : entry,
-    ),
-    { local: 'customFields.colour', crm: bed.fields.colour, direction: 'both', codec: 'text' },
-    {
-      local: 'leadStatus',
-      crm: bed.fields.stage,
-      direction: 'both',
-      codec: 'text',
-      valueMap: {
-        toCrm: { prospect: bed.stageValues[0], customer: bed.stageValues[1] },
-        fromCrm: { [bed.stageValues[0]]: 'prospect', [bed.stageValues[1]]: 'customer' },
-      },
-    },
-    {
-      crm: bed.fields.summary,
-      direction: 'to_crm',
-      codec: 'text',
-      formula: {
-        toCrm: `firstName = 'Bad' ? $error('no summary for Bad') : firstName = 'Slow' ? ${SLOW} : $uppercase(firstName) & ' ' & lastName`,
-      },
-    },
-    {
-      local: 'customFields.domain',
-      direction: 'from_crm',
-      codec: 'text',
-      formula: { fromCrm: `$lowercase($substringAfter(${bed.emailExpression}, '@'))` },
-    },
-    ...required
-      .filter((entry) => !defaults().fields.some((candidate) => candidate.crm === entry.crm))
-      .map((entry) => ({
-        local: entry.local as never,
-        crm: entry.crm,
-        direction: 'both' as const,
-        codec: 'text' as const,
-      })),
-  ];
+  const kit = mappingTestKit(() => ({ app, bed, connectionId, tenantId }));
+  const { defaults, orm, local, run, upsertLocal, crmRecord, writeCrm, goodFields } = kit;
 
   it('discovers the CRM’s fields live, custom ones included, cached until refreshed', async () => {
     const first = await http.get(`${base}/fields`).query({ object: bed.object }).set(auth).expect(200);
