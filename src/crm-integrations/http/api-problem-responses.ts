@@ -35,13 +35,14 @@ const problem = (status: number, description: string) =>
 
 /** Documents a route's error answers: problem+json, `invalidParams` naming each bad field. */
 export function ApiProblemResponses(
-  ...statuses: (400 | 401 | 404 | 502)[]
+  ...statuses: (400 | 401 | 404 | 502 | 503)[]
 ): MethodDecorator & ClassDecorator {
   const descriptions: Record<number, string> = {
     400: 'Invalid request: invalidParams names each bad field',
     401: 'Missing or invalid service token',
     404: 'No such tenant, connection or record for this tenant',
     502: 'The CRM refused or failed the call it was asked for',
+    503: 'The CRM account’s rate limit or daily allocation is used up for now',
   };
   return applyDecorators(
     ApiExtraModels(ProblemDetailsDto, InvalidParamDto),

@@ -25,6 +25,8 @@ import { ConnectionService } from '../connections/connection.service';
 import { ValidationProblem } from '../http/problem-details.filter';
 import { ContactRepository, FieldMappingRepository } from '../repositories';
 import { toLocalContact } from '../sync/local-contact-store';
+import { rateLimitedPort } from '../rate-limits/rate-limited-port';
+import { RateBudgetFactory } from '../sync/rate-budget.factory';
 import { SYNC_SESSION_PROVIDER } from '../sync/sync.tokens';
 import {
   CrmObjectFieldsDto,
@@ -53,6 +55,7 @@ export class FieldMappingService {
     @Inject(SYNC_SESSION_PROVIDER) private readonly sessions: SessionProvider,
     private readonly audit: AuditService,
     private readonly recomparison: MappingRecomparison,
+    private readonly budgets: RateBudgetFactory,
   ) {}
 
   async list(
@@ -280,19 +283,30 @@ export class FieldMappingService {
       }
     } catch (error) {
       if (!(error instanceof CrmError)) throw error;
+      const busy = error.code === CrmErrorCode.RATE_LIMITED || error.code === CrmErrorCode.QUOTA_EXHAUSTED;
       throw new HttpException(
         { detail: `${this.crmName(port)} refused the request: ${error.message}` },
-        HttpStatus.BAD_GATEWAY,
+        busy ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.BAD_GATEWAY,
       );
     }
   }
 
+  /**
+   * The tenant's connection and its connector. CRM calls (describe, sample reads) spend from the CRM account's one
+   * rate budget, shared with sync runs and activity delivery, at the priority of a user waiting on a screen.
+   */
   private async connectionAndPort(tenantId: string, connectionId: string) {
     const connection = await this.connections.require(tenantId, connectionId);
     if (!this.registry.has(connection.provider)) {
       throw new NotFoundException(`No connector is installed for provider "${connection.provider}"`);
     }
-    return { connection, port: this.registry.get(connection.provider) };
+    const port = this.registry.get(connection.provider);
+    const budget = this.budgets.forAccount(
+      `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
+      port.capabilities().rateLimits,
+      { whenDailyExhausted: 'signal' },
+    );
+    return { connection, port: rateLimitedPort(port, budget, 'interactive') };
   }
 
   private crmName(port: IntegrationPort): string {

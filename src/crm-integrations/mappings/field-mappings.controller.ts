@@ -17,7 +17,7 @@ import { FieldMappingService } from './field-mapping.service';
 
 /** The seed's "Map Fields": a connection's mappings, its CRM's fields, and a preview before saving. */
 @CrmApiController('tenants/:tenantId/connections/:connectionId', 'field mappings')
-@ApiProblemResponses(400, 401, 404, 502)
+@ApiProblemResponses(400, 401, 404, 502, 503)
 export class FieldMappingsController {
   constructor(private readonly service: FieldMappingService) {}
 
