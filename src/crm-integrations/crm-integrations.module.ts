@@ -38,6 +38,7 @@ import { ServiceTokensController } from './service-tokens/service-tokens.control
 import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
 import { WEBHOOK_EXPORTS, WEBHOOK_PROVIDERS, WebhooksController } from './webhooks';
+import { FieldMappingsController, MAPPING_PROVIDERS } from './mappings';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: never[] | unknown[];
@@ -55,6 +56,7 @@ const CONTROLLERS = [
   ServiceTokensController,
   TenantActivityController,
   WebhooksController,
+  FieldMappingsController,
 ];
 
 const SERVICES: Provider[] = [
@@ -85,6 +87,7 @@ const SERVICES: Provider[] = [
   ...SYNC_PROVIDERS,
   ...ACTIVITY_PROVIDERS,
   ...WEBHOOK_PROVIDERS,
+  ...MAPPING_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */

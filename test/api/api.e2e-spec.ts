@@ -61,8 +61,17 @@ describe('HTTP API', () => {
       expect.arrayContaining([
         '/api/v1/tenants/{tenantId}/connections',
         '/api/v1/tenants/{tenantId}/contacts',
+        '/api/v1/tenants/{tenantId}/connections/{connectionId}/mappings',
+        '/api/v1/tenants/{tenantId}/connections/{connectionId}/fields',
+        '/api/v1/tenants/{tenantId}/connections/{connectionId}/mappings/preview',
       ]),
     );
+    const saveMapping =
+      response.body.paths['/api/v1/tenants/{tenantId}/connections/{connectionId}/mappings'].put;
+    expect(saveMapping.responses['400'].content['application/problem+json'].schema).toEqual({
+      $ref: '#/components/schemas/ProblemDetailsDto',
+    });
+    expect(response.body.components.schemas.ProblemDetailsDto.properties.invalidParams).toBeDefined();
     const docs = await http.get('/api/docs').expect(200);
     expect(docs.text).toContain('swagger-ui');
   });

@@ -22,7 +22,7 @@ const connectors: IntegrationPort[] = [
 
 function mappingOf(provider: string, object: string): ObjectMapping {
   const port = connectors.find((connector) => connector.provider === provider) as IntegrationPort;
-  const mapping = new DefaultFieldMappingSource(port).mappingFor(provider, object);
+  const mapping = new DefaultFieldMappingSource(port).mappingFor(null, object);
   if (!mapping) throw new Error(`${provider} declares no mapping for ${object}`);
   return mapping;
 }
@@ -58,7 +58,7 @@ describe('the connectors’ default field mappings, as the engine applies them',
       'lifecycleStage:lifecyclestage',
     ]);
     expect(mappingOf('pipedrive', 'persons').emailField).toBe('email');
-    expect(new DefaultFieldMappingSource(connectors[1]).mappingFor('hubspot', 'companies')).toBeUndefined();
+    expect(new DefaultFieldMappingSource(connectors[1]).mappingFor(null, 'companies')).toBeUndefined();
   });
 
   it('reads a HubSpot contact’s company from its first associated company, else from its own company property', () => {

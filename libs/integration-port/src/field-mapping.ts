@@ -17,9 +17,31 @@ export const CONTACT_TEXT_FIELDS = [
 ] as const;
 export type ContactTextField = (typeof CONTACT_TEXT_FIELDS)[number];
 
-/** The PenguinMails contact fields a mapping can sync: the e-mail and the text fields. */
+/** The PenguinMails contact's standard fields a mapping can sync: the e-mail and the text fields. */
 export const LOCAL_CONTACT_FIELDS = ['email', ...CONTACT_TEXT_FIELDS] as const;
-export type LocalContactField = (typeof LOCAL_CONTACT_FIELDS)[number];
+export type StandardContactField = (typeof LOCAL_CONTACT_FIELDS)[number];
+
+/** Where a tenant's own contact fields live: `customFields.<name>` names one key of the contact's `customFields`. */
+export const CUSTOM_FIELD_PREFIX = 'customFields.';
+export type LocalCustomField = `customFields.${string}`;
+
+/** A PenguinMails contact field a mapping can name: a standard field or one of the tenant's custom fields. */
+export type LocalContactField = StandardContactField | LocalCustomField;
+
+/** A custom field's name (`favouriteColour` of `customFields.favouriteColour`); undefined for a standard field. */
+export function customFieldName(field: string): string | undefined {
+  return field.startsWith(CUSTOM_FIELD_PREFIX) && field.length > CUSTOM_FIELD_PREFIX.length
+    ? field.slice(CUSTOM_FIELD_PREFIX.length)
+    : undefined;
+}
+
+/** Whether `field` is a local field a mapping may name. */
+export function isLocalContactField(field: string): field is LocalContactField {
+  return (
+    (LOCAL_CONTACT_FIELDS as readonly string[]).includes(field) ||
+    /^customFields\.[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(field)
+  );
+}
 
 /** Which way a field may flow, before the connection's own direction narrows it further. */
 export type MappingDirection = 'both' | 'to_crm' | 'from_crm';
@@ -42,8 +64,30 @@ export interface AssociatedField {
   field: string;
 }
 
+/** Values translated on the way across, per direction (a PenguinMails lifecycle stage ↔ a CRM lead status). */
+export interface ValueMap {
+  /** PenguinMails value → CRM value. */
+  toCrm?: Readonly<Record<string, string>>;
+  /** CRM value → PenguinMails value. */
+  fromCrm?: Readonly<Record<string, string>>;
+}
+
+/**
+ * JSONata formulas computing a value on the way across. `toCrm` reads the PenguinMails contact (`email`,
+ * `firstName`, …, `customFields`) and gives the CRM field's value; `fromCrm` reads the CRM record's fields and
+ * gives the local field's value. A formula replaces the plain copy in its direction.
+ */
+export interface FieldFormulas {
+  toCrm?: string;
+  fromCrm?: string;
+}
+
 export interface FieldMappingEntry {
-  local: LocalContactField;
+  /**
+   * The PenguinMails field. Absent only for a field computed by a `toCrm` formula, which flows to the CRM only; the
+   * entry is then keyed by its CRM field (`mappingKey`).
+   */
+  local?: LocalContactField;
   /**
    * The contact's own CRM field: what a write sets, and what a read takes when `associated` gives no value. A
    * dotted path reads a related record's field ('Account.Name'). Absent: the value exists only on the association
@@ -54,6 +98,13 @@ export interface FieldMappingEntry {
   associated?: AssociatedField;
   direction: MappingDirection;
   codec: ValueCodec;
+  valueMap?: ValueMap;
+  formula?: FieldFormulas;
+}
+
+/** The key an entry's values and synced base are held under: its local field, else `=<crm field>`. */
+export function mappingKey(entry: Pick<FieldMappingEntry, 'local' | 'crm'>): string {
+  return entry.local ?? `=${entry.crm ?? ''}`;
 }
 
 /** How one CRM object's records map onto PenguinMails contacts. */

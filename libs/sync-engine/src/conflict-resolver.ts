@@ -1,12 +1,13 @@
 import { compareInstants } from '@pm/connector-kit';
 import type { ConflictPolicy } from '@pm/domain/model';
-import type { LocalContactField } from './field-mapping';
+import { customFieldName, type StandardContactField } from './field-mapping';
 
 export type SyncSide = 'penguinmails' | 'crm';
 
 /** One field changed on both sides since the last sync, to different values. */
 export interface FieldConflict {
-  field: LocalContactField;
+  /** The mapping key: a local field (`firstName`, `customFields.x`) or `=<crm field>` for a formula's value. */
+  field: string;
   localValue: string | null;
   crmValue: string | null;
   /** Each side's own modification time of the record, ISO-8601 (any zone; compared as UTC instants). */
@@ -74,7 +75,7 @@ export function conflictLogLine(resolution: ConflictResolution): {
   };
 }
 
-const FIELD_WORDS: Readonly<Record<LocalContactField, string>> = {
+const FIELD_WORDS: Readonly<Record<StandardContactField, string>> = {
   email: 'email',
   firstName: 'first name',
   lastName: 'last name',
@@ -85,6 +86,9 @@ const FIELD_WORDS: Readonly<Record<LocalContactField, string>> = {
   leadStatus: 'lead status',
 };
 
-export function humanFieldName(field: LocalContactField): string {
-  return FIELD_WORDS[field];
+export function humanFieldName(field: string): string {
+  const custom = customFieldName(field);
+  if (custom !== undefined) return `custom field ${custom}`;
+  if (field.startsWith('=')) return `computed ${field.slice(1)}`;
+  return Object.hasOwn(FIELD_WORDS, field) ? FIELD_WORDS[field as StandardContactField] : field;
 }

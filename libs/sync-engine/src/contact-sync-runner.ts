@@ -4,8 +4,9 @@ import type { SyncRunCounts } from '@pm/domain/model';
 import { ConflictResolver } from './conflict-resolver';
 import { classifyRunFailure, type FailureKind } from './connection-health';
 import { CrmGateway } from './crm-gateway';
-import { DefaultFieldMappingSource, type FieldMappingSource } from './field-mapping';
+import { DefaultFieldMappingSource, type FieldMappingSource, type ObjectMapping } from './field-mapping';
 import { InboundPass } from './inbound-pass';
+import type { FormulaLimits } from './mapping-formulas';
 import { OutboundPass } from './outbound-pass';
 import type {
   CursorStore,
@@ -44,6 +45,8 @@ export interface ContactSyncRunnerOptions {
    * whole instant again (re-read records compare equal and cost no write).
    */
   openInstantMs?: number;
+  /** Bounds of one mapping formula's evaluation (default `DEFAULT_FORMULA_LIMITS`). */
+  formulaLimits?: FormulaLimits;
 }
 
 export interface ContactSyncRunnerDeps {
@@ -90,8 +93,8 @@ export interface ContactSyncOutcome {
  */
 export class ContactSyncRunner {
   private readonly clock: () => Date;
-  private readonly options: Required<Omit<ContactSyncRunnerOptions, 'readPageSize'>> &
-    Pick<ContactSyncRunnerOptions, 'readPageSize'>;
+  private readonly options: Required<Omit<ContactSyncRunnerOptions, 'readPageSize' | 'formulaLimits'>> &
+    Pick<ContactSyncRunnerOptions, 'readPageSize' | 'formulaLimits'>;
 
   constructor(private readonly deps: ContactSyncRunnerDeps) {
     this.clock = deps.clock ?? (() => new Date());
@@ -118,9 +121,15 @@ export class ContactSyncRunner {
         this.options,
         request.signal,
       );
-      const mappings = this.deps.mappings ?? new DefaultFieldMappingSource(this.deps.port);
+      const source = this.deps.mappings ?? new DefaultFieldMappingSource(this.deps.port);
+      // Each object's mapping is read once, as the run starts: a mapping saved meanwhile applies from the next run.
+      const mappings = new Map<string, ObjectMapping>();
       const scope = this.scope(request, crm, journal, mappings);
-      const objects = this.objectsToSync(scope, mappings);
+      for (const object of this.candidateObjects(scope)) {
+        const mapping = await source.mappingFor(connection, object);
+        if (mapping) mappings.set(object, mapping);
+      }
+      const objects = this.candidateObjects(scope).filter((object) => mappings.has(object));
       const direction = connection.settings.direction;
       if (direction !== 'to_crm') {
         const inbound = new InboundPass(scope);
@@ -153,7 +162,7 @@ export class ContactSyncRunner {
     request: ContactSyncRequest,
     crm: CrmGateway,
     journal: RunJournal,
-    mappings: FieldMappingSource,
+    mappings: ReadonlyMap<string, ObjectMapping>,
   ): SyncRunScope {
     const { connection } = request;
     const tuning: SyncRunTuning = {
@@ -175,22 +184,23 @@ export class ContactSyncRunner {
       resolver: new ConflictResolver(connection.settings.conflictPolicy),
       tuning,
       now: this.clock,
+      formulaLimits: this.options.formulaLimits,
       mapping: (object) => {
-        const mapping = mappings.mappingFor(connection.provider, object);
+        const mapping = mappings.get(object);
         if (!mapping) throw new Error(`No field mapping for ${connection.provider} ${object}`);
         return mapping;
       },
     };
   }
 
-  /** The CRM contact objects the settings select that have a mapping; none selected: the first contact object. */
-  private objectsToSync(scope: SyncRunScope, mappings: FieldMappingSource): string[] {
+  /** The CRM contact objects the settings select; none selected: the first contact object. */
+  private candidateObjects(scope: SyncRunScope): string[] {
     const contactObjects = scope.crm.capabilities.objects
       .filter((object) => object.role === 'contact')
       .map((object) => object.name);
     const selected = scope.connection.settings.objects;
     const wanted =
       selected.length === 0 ? contactObjects.slice(0, 1) : selected.filter((o) => contactObjects.includes(o));
-    return wanted.filter((object) => mappings.mappingFor(scope.connection.provider, object) !== undefined);
+    return wanted;
   }
 }

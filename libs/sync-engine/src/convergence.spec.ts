@@ -3,7 +3,7 @@ import { CrmError, CrmErrorCode } from '@pm/integration-port';
 import { InMemoryConnector, InMemoryCrm } from '@pm/integration-port/testing';
 import type { ConflictPolicy } from '@pm/domain/model';
 import { ContactSyncRunner } from './contact-sync-runner';
-import { decodeCrmRecord } from './field-mapping';
+import { decodeCrmRecord, type StandardContactField } from './field-mapping';
 import {
   aConnection,
   CountingPort,
@@ -36,7 +36,7 @@ const EDITABLE = [
   ['phone', 'phone', ['+1 555 0100', '+44 20 7946 0000', null]],
   ['lifecycleStage', 'lifecyclestage', ['subscriber', 'lead', 'customer', null]],
 ] as const;
-const MAPPED = IN_MEMORY_CONTACTS_MAPPING.fields.map((entry) => entry.local);
+const MAPPED = IN_MEMORY_CONTACTS_MAPPING.fields.map((entry) => entry.local as StandardContactField);
 
 async function randomisedRun(seed: number, policy: ConflictPolicy, steps: number) {
   const random = prng(seed);

@@ -1,10 +1,11 @@
 import type { CrmRecord } from '@pm/integration-port';
 import { crmRecordEmail, type ObjectMapping } from './field-mapping';
-import { decodeRecord } from './inbound-matching';
+import { crmSideOf, localSideOf } from './mapped-values';
+import { FormulaError } from './mapping-formulas';
 import type { LinkSnapshot, LocalContact } from './ports';
-import type { RecordPlan } from './record-planner';
+import type { RecordPlan, RecordSide } from './record-planner';
 import { duplicateLine } from './sync-log-messages';
-import { EPOCH, localSide, planForRun, type SyncRunScope } from './sync-run-scope';
+import { EPOCH, planForRun, type SyncRunScope } from './sync-run-scope';
 
 /** A local contact and the CRM record it is written to: its link's, one matched by e-mail, or a new one. */
 export interface OutboundItem {
@@ -58,20 +59,42 @@ export class EmailMatcher {
         }
         if (this.refused(object, contact, matches, owners)) continue;
         const [record] = matches;
-        const crm = { values: decodeRecord(mapping, record, associated), modifiedAt: record.modifiedAt };
-        const plan = planForRun(this.run, { mapping, local: localSide(contact), crm, at });
-        items.push({ contact, object, mapping, matched: record, plan });
+        const plan = await this.plan(object, contact, mapping, at, () =>
+          crmSideOf(mapping, record, associated, this.run.formulaLimits),
+        );
+        if (plan) items.push({ contact, object, mapping, matched: record, plan });
       }
       remaining = next;
     }
     const createIn = objects[0];
     const mapping = this.run.mapping(createIn);
     for (const contact of remaining) {
-      const crm = { values: {}, modifiedAt: EPOCH };
-      const plan = planForRun(this.run, { mapping, local: localSide(contact), crm, at });
-      items.push({ contact, object: createIn, mapping, plan });
+      const plan = await this.plan(createIn, contact, mapping, at, async () => ({
+        values: {},
+        modifiedAt: EPOCH,
+      }));
+      if (plan) items.push({ contact, object: createIn, mapping, plan });
     }
     return items;
+  }
+
+  /** A first-link plan; undefined (the record failed, logged and retried) when a formula could not be evaluated. */
+  private async plan(
+    object: string,
+    contact: LocalContact,
+    mapping: ObjectMapping,
+    at: string,
+    crmSide: () => Promise<RecordSide>,
+  ): Promise<RecordPlan | undefined> {
+    try {
+      const local = await localSideOf(mapping, contact, this.run.formulaLimits);
+      return planForRun(this.run, { mapping, local, crm: await crmSide(), at });
+    } catch (error) {
+      if (!(error instanceof FormulaError)) throw error;
+      const failed = { object, recordId: contact.id, recordKey: contact.email, error: error.message };
+      await this.run.journal.mappingFailed({ direction: 'to_crm', ...failed }, this.run.crmName);
+      return undefined;
+    }
   }
 
   /** Two records hold the e-mail, or the one that does is linked to another contact: skipped and logged. */

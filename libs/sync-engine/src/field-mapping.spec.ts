@@ -42,9 +42,9 @@ const organizationOnly: ObjectMapping = {
 describe('field mapping', () => {
   it('takes each object’s default mapping from the connector’s capabilities, and none for an object without one', () => {
     const source = new DefaultFieldMappingSource(new InMemoryConnector(new InMemoryCrm()));
-    expect(source.mappingFor('in-memory', 'contacts')).toEqual(IN_MEMORY_CONTACTS_MAPPING);
-    expect(source.mappingFor('in-memory', 'companies')).toBeUndefined();
-    expect(source.mappingFor('in-memory', 'toString')).toBeUndefined();
+    expect(source.mappingFor(null, 'contacts')).toEqual(IN_MEMORY_CONTACTS_MAPPING);
+    expect(source.mappingFor(null, 'companies')).toBeUndefined();
+    expect(source.mappingFor(null, 'toString')).toBeUndefined();
   });
 
   it('reads a company from the first associated record, else from the contact’s own property', () => {

@@ -1,13 +1,13 @@
 import { normaliseEmail } from '@pm/connector-kit';
-import type {
-  AssociatedField,
-  CrmRecord,
-  FieldMappingEntry,
-  IntegrationPort,
-  LocalContactField,
-  ObjectMapping,
-  ProviderId,
+import {
+  mappingKey,
+  type AssociatedField,
+  type CrmRecord,
+  type FieldMappingEntry,
+  type IntegrationPort,
+  type ObjectMapping,
 } from '@pm/integration-port';
+import { formulaInputFields } from './mapping-formulas';
 
 /**
  * How the engine applies a field mapping: the CRM fields a read asks for, the associated records it needs, and each
@@ -18,7 +18,14 @@ import type {
 
 export {
   LOCAL_CONTACT_FIELDS,
+  CUSTOM_FIELD_PREFIX,
+  customFieldName,
+  isLocalContactField,
+  mappingKey,
   type AssociatedField,
+  type FieldFormulas,
+  type StandardContactField,
+  type ValueMap,
   type FieldMappingEntry,
   type LocalContactField,
   type MappingDirection,
@@ -26,27 +33,66 @@ export {
   type ValueCodec,
 } from '@pm/integration-port';
 
-/** Local contact values in local form: text or null (empty). */
-export type LocalValues = Partial<Record<LocalContactField, string | null>>;
+/**
+ * Values in local form, by mapping key (`mappingKey`: the local field, e.g. `firstName` or
+ * `customFields.favouriteColour`, or `=<crm field>` for a value a formula computes for the CRM): text or null.
+ */
+export type LocalValues = Partial<Record<string, string | null>>;
 
-/** Where the engine gets an object's mapping: the defaults now, a tenant's own mapping later. */
+/** The connection a mapping is asked for: a tenant's mapping is per connection. */
+export interface MappingConnection {
+  id: string;
+  tenantId: string;
+  provider: string;
+}
+
+/**
+ * Where the engine gets an object's mapping: a tenant's own per connection (stored), else the connector's defaults.
+ * The runner asks once per object at the start of a run, so a change takes effect on the next run.
+ */
 export interface FieldMappingSource {
-  mappingFor(provider: ProviderId, object: string): ObjectMapping | undefined;
+  mappingFor(
+    connection: MappingConnection,
+    object: string,
+  ): ObjectMapping | undefined | Promise<ObjectMapping | undefined>;
 }
 
 /** A connector's own default mapping, as its capabilities declare it (made per port, so the provider is its own). */
 export class DefaultFieldMappingSource implements FieldMappingSource {
   constructor(private readonly port: Pick<IntegrationPort, 'capabilities'>) {}
 
-  mappingFor(_provider: ProviderId, object: string): ObjectMapping | undefined {
+  mappingFor(_connection: MappingConnection | null, object: string): ObjectMapping | undefined {
     const mappings = this.port.capabilities().defaultMappings;
     return Object.hasOwn(mappings, object) ? mappings[object] : undefined;
   }
 }
 
+/**
+ * The CRM objects a connection can sync: those its connector declares a default mapping for (a tenant's mapping
+ * starts from it). Anything else is refused when chosen, rather than accepted and silently ignored.
+ */
+export function syncableObjects(port: Pick<IntegrationPort, 'capabilities'>): string[] {
+  const { objects, defaultMappings } = port.capabilities();
+  return objects.map((object) => object.name).filter((name) => Object.hasOwn(defaultMappings, name));
+}
+
+/** The CRM fields a `fromCrm` formula reads. */
+function formulaReads(entry: FieldMappingEntry): string[] {
+  if (!entry.formula?.fromCrm) return [];
+  try {
+    return formulaInputFields(entry.formula.fromCrm);
+  } catch {
+    // A formula that does not parse fails its records with its own message; it adds nothing to read.
+    return [];
+  }
+}
+
 /** The CRM fields to ask a read for: every mapped field's top-level name (a dotted path asks for its relation). */
 export function crmFieldsToRead(mapping: ObjectMapping): string[] {
-  const own = mapping.fields.flatMap((entry) => (entry.crm === undefined ? [] : [entry.crm]));
+  const own = mapping.fields.flatMap((entry) => [
+    ...(entry.crm === undefined ? [] : [entry.crm]),
+    ...formulaReads(entry),
+  ]);
   return [...new Set([mapping.emailField, ...own])];
 }
 
@@ -150,19 +196,27 @@ export function decodeCrmValue(
       ? null
       : readPath(fields, entry.crm);
   const value = entry.codec === 'primary_of_list' ? primaryOfList(raw) : toText(raw);
-  return entry.codec === 'email' || entry.local === 'email' ? (normaliseEmail(value) ?? null) : value;
+  if (entry.codec === 'email' || entry.local === 'email') return normaliseEmail(value) ?? null;
+  return translate(entry.formula?.toCrm ? undefined : entry.valueMap?.fromCrm, value);
 }
 
-/** A local value in the CRM's form, through the entry's codec. */
+/** A value through a value map; a value the map does not name crosses unchanged. */
+function translate(map: Readonly<Record<string, string>> | undefined, value: string | null): string | null {
+  if (!map || value === null || !Object.hasOwn(map, value)) return value;
+  return map[value];
+}
+
+/** A local value in the CRM's form, through the entry's value map and codec. */
 export function encodeLocalValue(entry: FieldMappingEntry, value: string | null): unknown {
+  const mapped = entry.formula?.toCrm ? value : translate(entry.valueMap?.toCrm, value);
   if (entry.codec === 'primary_of_list') {
-    return value === null ? [] : [{ value, primary: true, label: 'work' }];
+    return mapped === null ? [] : [{ value: mapped, primary: true, label: 'work' }];
   }
-  return value;
+  return mapped;
 }
 
 /** A normalised local value, so '  x ' and 'x', '' and null compare equal. */
-export function normaliseLocalValue(field: LocalContactField, value: unknown): string | null {
+export function normaliseLocalValue(field: string, value: unknown): string | null {
   const text = toText(value);
   return field === 'email' ? (normaliseEmail(text) ?? null) : text;
 }
@@ -174,7 +228,7 @@ export function decodeCrmRecord(
   associated: Record<string, unknown> = {},
 ): LocalValues {
   const values: LocalValues = {};
-  for (const entry of mapping.fields) values[entry.local] = decodeCrmValue(entry, fields, associated);
+  for (const entry of mapping.fields) values[mappingKey(entry)] = decodeCrmValue(entry, fields, associated);
   return values;
 }
 
@@ -191,8 +245,9 @@ export function crmRecordEmail(mapping: ObjectMapping, fields: Record<string, un
 export function encodeForCrm(mapping: ObjectMapping, values: LocalValues): Record<string, unknown> {
   const payload: Record<string, unknown> = {};
   for (const entry of mapping.fields) {
-    if (entry.direction === 'from_crm' || entry.crm === undefined || !(entry.local in values)) continue;
-    payload[entry.crm] = encodeLocalValue(entry, values[entry.local] ?? null);
+    const key = mappingKey(entry);
+    if (entry.direction === 'from_crm' || entry.crm === undefined || !(key in values)) continue;
+    payload[entry.crm] = encodeLocalValue(entry, values[key] ?? null);
   }
   return payload;
 }

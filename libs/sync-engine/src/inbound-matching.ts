@@ -8,10 +8,12 @@ import {
   type LocalValues,
   type ObjectMapping,
 } from './field-mapping';
+import { crmSideOf, localSideOf } from './mapped-values';
+import { FormulaError } from './mapping-formulas';
 import type { LinkSnapshot, LocalContact } from './ports';
 import type { RecordPlan } from './record-planner';
 import { duplicateLine } from './sync-log-messages';
-import { EPOCH, localSide, planForRun, type SyncRunScope } from './sync-run-scope';
+import { EPOCH, planForRun, type SyncRunScope } from './sync-run-scope';
 
 /** A CRM record matched to a local contact (or to none yet: a create), with what to do about it. */
 export interface InboundItem {
@@ -63,13 +65,23 @@ export class InboundMatcher {
         ? this.linkedContact(object, link, candidates)
         : this.contactByEmail(object, record, email, candidates, newByEmail);
       if (local === null) continue;
-      const plan = planForRun(this.run, {
-        mapping,
-        base: link?.synced,
-        local: local ? localSide(local) : { values: {}, modifiedAt: EPOCH },
-        crm: { values: decodeRecord(mapping, record, associated), modifiedAt: record.modifiedAt },
-        at,
-      });
+      let plan: RecordPlan;
+      try {
+        const limits = this.run.formulaLimits;
+        plan = planForRun(this.run, {
+          mapping,
+          base: link?.synced,
+          local: local ? await localSideOf(mapping, local, limits) : { values: {}, modifiedAt: EPOCH },
+          crm: await crmSideOf(mapping, record, associated, limits),
+          at,
+        });
+      } catch (error) {
+        if (!(error instanceof FormulaError)) throw error;
+        const recordKey = local?.email ?? email ?? record.id;
+        const failed = { object, recordId: record.id, recordKey, error: error.message, payload: record };
+        await this.run.journal.mappingFailed({ direction: 'from_crm', ...failed }, this.run.crmName);
+        continue;
+      }
       items.push({ record, email: local?.email ?? (email as string), link, local, plan });
     }
     return items;

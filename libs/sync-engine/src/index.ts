@@ -8,3 +8,7 @@ export * from './sync-log-messages';
 export * from './contact-sync-runner';
 export * from './sync-schedule';
 export { CrmGateway, type CrmGatewayOptions } from './crm-gateway';
+export * from './mapping-formulas';
+export * from './mapped-values';
+export * from './mapping-validation';
+export * from './mapping-preview';

@@ -6,7 +6,9 @@ import { crmModifiedAfter, linkSnapshot } from './link-snapshots';
 import type { LinkSnapshot, LocalApplyResult, LocalContact, RetryItem } from './ports';
 import { hasChanges, hasFields, revertFields } from './record-planner';
 import { conflictLines, pushErrorLine, syncedLine, writeErrorMessage } from './sync-log-messages';
-import { localSide, planForRun, type SyncRunScope } from './sync-run-scope';
+import { localSideOf } from './mapped-values';
+import { FormulaError } from './mapping-formulas';
+import { planForRun, type SyncRunScope } from './sync-run-scope';
 
 /**
  * PenguinMails → CRM for one batch of local contacts: linked ones are written to their records, deleted ones end
@@ -54,8 +56,18 @@ export class OutboundBatch {
       else {
         for (const link of links) {
           const mapping = this.run.mapping(link.crmObject);
-          const plan = planForRun(this.run, { mapping, base: link.synced, local: localSide(contact), at });
-          linked.push({ contact, object: link.crmObject, mapping, link, plan });
+          try {
+            const local = await localSideOf(mapping, contact, this.run.formulaLimits);
+            const plan = planForRun(this.run, { mapping, base: link.synced, local, at });
+            linked.push({ contact, object: link.crmObject, mapping, link, plan });
+          } catch (error) {
+            if (!(error instanceof FormulaError)) throw error;
+            const failed = { object: link.crmObject, recordId: contact.id, recordKey: contact.email };
+            await this.run.journal.mappingFailed(
+              { direction: 'to_crm', ...failed, error: error.message },
+              this.run.crmName,
+            );
+          }
         }
       }
     }

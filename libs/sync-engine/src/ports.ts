@@ -6,7 +6,7 @@ import type {
   SyncLogAction,
   SyncRunCounts,
 } from '@pm/domain/model';
-import type { LocalContactField, LocalValues } from './field-mapping';
+import type { LocalContactField, LocalValues, StandardContactField } from './field-mapping';
 import type { SyncedValues } from './record-planner';
 
 /**
@@ -35,7 +35,8 @@ export interface SessionProvider {
 export interface LocalContact {
   id: string;
   email: string;
-  values: Record<LocalContactField, string | null>;
+  /** Standard fields always; custom fields (`customFields.<name>`) as the contact holds them, in text form. */
+  values: Record<StandardContactField, string | null> & Partial<Record<LocalContactField, string | null>>;
   updatedAt: Date;
   deletedAt: Date | null;
 }

@@ -1,6 +1,6 @@
 import type { FieldProvenance, SyncDirection } from '@pm/domain/model';
 import { ConflictResolver, type ConflictResolution } from './conflict-resolver';
-import type { LocalContactField, LocalValues, ObjectMapping } from './field-mapping';
+import { mappingKey, type LocalValues, type ObjectMapping } from './field-mapping';
 
 /** How one field moved since the last sync, by three-way comparison with the value both sides held then. */
 export type FieldChange =
@@ -44,7 +44,7 @@ export interface RecordPlan {
   synced: SyncedValues;
   conflicts: ConflictResolution[];
   /** Per field, what the comparison found (for tests and the log). */
-  changes: Partial<Record<LocalContactField, FieldChange>>;
+  changes: Partial<Record<string, FieldChange>>;
 }
 
 const sameValue = (a: string | null | undefined, b: string | null | undefined): boolean =>
@@ -94,7 +94,7 @@ export function planRecord(input: PlanInput): RecordPlan {
   ): FieldProvenance => ({ value, side, at: input.at, rule, ...(input.runId ? { runId: input.runId } : {}) });
 
   for (const entry of input.mapping.fields) {
-    const field = entry.local;
+    const field = mappingKey(entry);
     const base = input.base?.[field];
     const local = input.local.values[field] ?? null;
     const crm = input.crm ? (input.crm.values[field] ?? null) : ((base?.value ?? null) as string | null);

@@ -56,6 +56,23 @@ export class RunJournal {
     if (items.length > 0) await this.retries.record(this.connection.id, items);
   }
 
+  /**
+   * A record whose mapped values could not be computed (a formula threw or ran too long): counted as an error,
+   * logged with the formula's message and put on the retry list; the rest of the page goes on.
+   */
+  async mappingFailed(item: RetryItem, crmName: string): Promise<void> {
+    this.count(item.direction, item.object).errors++;
+    const arrow = item.direction === 'to_crm' ? '→' : '←';
+    this.log({
+      direction: item.direction,
+      object: item.object,
+      recordKey: item.recordKey,
+      action: 'error',
+      message: `Contact not synced: ${item.recordKey ?? item.recordId} ${arrow} ${crmName}: ${item.error}`,
+    });
+    await this.retryLater([item]);
+  }
+
   /** Takes records that succeeded off the retry list; nothing to do (and no query) when none was on it. */
   async succeeded(direction: CursorDirection, object: string, recordIds: readonly string[]): Promise<void> {
     const cleared = recordIds.filter((id) => this.pendingRetries.delete(`${direction}|${object}|${id}`));

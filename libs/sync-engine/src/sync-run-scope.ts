@@ -1,6 +1,7 @@
 import type { ConflictResolver } from './conflict-resolver';
 import type { CrmGateway } from './crm-gateway';
 import type { ObjectMapping } from './field-mapping';
+import type { FormulaLimits } from './mapping-formulas';
 import type { CursorStore, LinkStore, LocalContact, LocalContactStore, SyncConnection } from './ports';
 import { planRecord, type RecordPlan, type RecordSide, type SyncedValues } from './record-planner';
 import type { RunJournal } from './run-journal';
@@ -37,6 +38,8 @@ export interface SyncRunScope {
   resolver: ConflictResolver;
   tuning: SyncRunTuning;
   now: () => Date;
+  /** Bounds of a mapping formula's evaluation; absent: `DEFAULT_FORMULA_LIMITS`. */
+  formulaLimits?: FormulaLimits;
   /** The field mapping of a CRM object the run syncs. */
   mapping(object: string): ObjectMapping;
 }

@@ -14,6 +14,7 @@ import {
 } from '@pm/sync-engine';
 import { ActivityContactRepository, RecordLinkRepository } from '../repositories';
 import { SYNC_FIELD_MAPPINGS } from '../sync/sync-executor';
+import { StoredFieldMappingSource } from '../mappings/stored-field-mapping.source';
 import type { LinkedRecord, LogLine } from './activity.repository';
 
 export interface MissingContactsOutcome {
@@ -35,6 +36,8 @@ export class MissingContacts {
     private readonly contacts: ActivityContactRepository,
     private readonly links: RecordLinkRepository,
     @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly mappings?: FieldMappingSource,
+    /** The tenant's stored mappings, as the sync executor uses them (SYNC_FIELD_MAPPINGS replaces them). */
+    @Optional() private readonly storedMappings?: StoredFieldMappingSource,
   ) {}
 
   async link(
@@ -45,7 +48,7 @@ export class MissingContacts {
     options: Pick<CrmGatewayOptions, 'retryPolicy' | 'sleep'>,
   ): Promise<MissingContactsOutcome> {
     const outcome: MissingContactsOutcome = { links: new Map(), lines: [] };
-    const target = this.targetObject(connection, port);
+    const target = await this.targetObject(connection, port);
     if (!target || emails.length === 0) return outcome;
     const { object, mapping } = target;
     const locals = await this.contacts.ensureLocalContacts(connection.tenant.id, emails);
@@ -110,11 +113,16 @@ export class MissingContacts {
   }
 
   /** The first of the connection's objects the mapping covers: where a sync would create the contact. */
-  private targetObject(
+  private async targetObject(
     connection: CrmConnection,
     port: IntegrationPort,
-  ): { object: string; mapping: ObjectMapping } | undefined {
-    const source = this.mappings ?? new DefaultFieldMappingSource(port);
+  ): Promise<{ object: string; mapping: ObjectMapping } | undefined> {
+    const source = this.mappings ?? this.storedMappings ?? new DefaultFieldMappingSource(port);
+    const mappingConnection = {
+      id: connection.id,
+      tenantId: connection.tenant.id,
+      provider: connection.provider,
+    };
     const objects =
       connection.settings.objects.length > 0
         ? connection.settings.objects
@@ -123,7 +131,7 @@ export class MissingContacts {
             .objects.filter((object) => object.role === 'contact')
             .map((object) => object.name);
     for (const object of objects) {
-      const mapping = source.mappingFor(connection.provider, object);
+      const mapping = await source.mappingFor(mappingConnection, object);
       if (mapping) return { object, mapping };
     }
     return undefined;

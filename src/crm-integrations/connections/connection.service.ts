@@ -1,8 +1,11 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException, Optional } from '@nestjs/common';
 import type { CrmConnection } from '@pm/domain';
+import { IntegrationPortRegistry } from '@pm/integration-port';
+import { syncableObjects } from '@pm/sync-engine';
 import { AuditService } from '../audit/audit.service';
 import type { AuthContext } from '../auth/auth-context';
 import { ConnectionRepository } from '../repositories';
+import { ValidationProblem } from '../http/problem-details.filter';
 import { TenantService } from '../tenants/tenant.service';
 import { ConnectionResponseDto, type UpdateConnectionSettingsDto } from './connection.dto';
 
@@ -12,6 +15,7 @@ export class ConnectionService {
     private readonly connections: ConnectionRepository,
     private readonly tenants: TenantService,
     private readonly audit: AuditService,
+    @Optional() private readonly registry?: IntegrationPortRegistry,
   ) {}
 
   async list(_auth: AuthContext, tenantId: string): Promise<ConnectionResponseDto[]> {
@@ -31,6 +35,7 @@ export class ConnectionService {
     dto: UpdateConnectionSettingsDto,
   ): Promise<ConnectionResponseDto> {
     const connection = await this.require(tenantId, connectionId);
+    if (dto.objects) this.requireSyncable(connection.provider, dto.objects);
     const before = { ...connection.settings };
     const changes = Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined));
     connection.settings = { ...connection.settings, ...changes };
@@ -44,6 +49,21 @@ export class ConnectionService {
       after: { ...connection.settings },
     });
     return ConnectionResponseDto.from(connection);
+  }
+
+  /** Objects the connection cannot sync are refused by name, not accepted and then silently ignored. */
+  private requireSyncable(provider: string, objects: string[]): void {
+    if (!this.registry?.has(provider)) return;
+    const port = this.registry.get(provider);
+    const syncable = syncableObjects(port);
+    const problems = objects
+      .map((object, index) => ({ object, index }))
+      .filter(({ object }) => !syncable.includes(object))
+      .map(({ object, index }) => ({
+        name: `objects.${index}`,
+        reason: `${port.capabilities().displayName} object "${object}" cannot be synced by this connection (it syncs: ${syncable.join(', ')})`,
+      }));
+    if (problems.length > 0) throw new ValidationProblem(problems);
   }
 
   /** The tenant's connection, or 404 (also when the tenant does not exist): every connection route starts here. */

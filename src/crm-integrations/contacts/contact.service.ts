@@ -1,6 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { CONTACT_TEXT_FIELDS, normaliseEmail, type Contact } from '@pm/domain';
 import type { LocalChangeOrigin } from '@pm/sync-engine';
+import { customFieldName } from '@pm/integration-port';
 import type { AuthContext } from '../auth/auth-context';
 import { ContactChangeRepository, ContactRepository } from '../repositories';
 import { TenantService } from '../tenants/tenant.service';
@@ -23,7 +24,8 @@ export interface SyncedContactChange {
   /** Absent: the contact with this e-mail, or a new one. */
   contactId?: string;
   email: string;
-  values: Partial<Record<SyncedContactField, string | null>>;
+  /** Standard fields by name; custom fields as `customFields.<name>` (null removes the key). */
+  values: Partial<Record<SyncedContactField, string | null>> & Partial<Record<string, string | null>>;
 }
 
 /**
@@ -199,6 +201,7 @@ export class ContactService {
       if (field in change.values) contact[field] = change.values[field] ?? null;
     }
     if (origin) this.stageFeedEntry(tenantId, contact, before, origin);
+    applyCustomValues(contact, change.values);
     return { contact, created };
   }
 
@@ -260,6 +263,20 @@ function snapshot(contact: Contact): Record<SyncedContactField, string | null> {
   const values = { email: contact.email } as Record<SyncedContactField, string | null>;
   for (const field of FIELDS) values[field] = (contact[field] as string | null | undefined) ?? null;
   return values;
+}
+
+/** Synced custom fields (`customFields.<name>`) into the contact's `customFields`; a null value removes the key. */
+function applyCustomValues(contact: Contact, values: Partial<Record<string, string | null>>): void {
+  const next = { ...contact.customFields };
+  let changed = false;
+  for (const [field, value] of Object.entries(values)) {
+    const name = customFieldName(field);
+    if (name === undefined) continue;
+    changed = true;
+    if (value === null || value === undefined) delete next[name];
+    else next[name] = value;
+  }
+  if (changed) contact.customFields = next;
 }
 
 export function applyFields(contact: Contact, dto: ContactFieldsDto): void {

@@ -17,6 +17,7 @@ export * from './activity-contact.repository';
 export * from './idempotency-key.repository';
 export * from './contact-change.repository';
 export * from './webhook.repository';
+export * from './field-mapping.repository';
 
 import { ActivityContactRepository } from './activity-contact.repository';
 import { AuditLogRepository } from './audit-log.repository';
@@ -27,6 +28,7 @@ import { DatabaseHealthRepository } from './database-health.repository';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import { ContactChangeRepository } from './contact-change.repository';
 import { WebhookRepository } from './webhook.repository';
+import { FieldMappingRepository } from './field-mapping.repository';
 import { OAuthStateRepository } from './oauth-state.repository';
 import { ProviderSettingRepository } from './provider-setting.repository';
 import { RecordLinkRepository } from './record-link.repository';
@@ -57,4 +59,5 @@ export const REPOSITORIES = [
   IdempotencyKeyRepository,
   ContactChangeRepository,
   WebhookRepository,
+  FieldMappingRepository,
 ];

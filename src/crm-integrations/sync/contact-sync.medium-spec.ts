@@ -10,7 +10,13 @@ import {
 } from '@pm/domain';
 import { CrmError, CrmErrorCode } from '@pm/integration-port';
 import { InMemoryConnector, InMemoryCrm, IN_MEMORY_PROVIDER } from '@pm/integration-port/testing';
-import { ContactSyncRunner, decodeCrmRecord, type LocalValues, type SyncConnection } from '@pm/sync-engine';
+import {
+  ContactSyncRunner,
+  decodeCrmRecord,
+  type LocalValues,
+  type StandardContactField,
+  type SyncConnection,
+} from '@pm/sync-engine';
 import {
   AssociatingPort,
   CountingPort,
@@ -34,7 +40,7 @@ import { LocalContactStoreAdapter } from './local-contact-store';
 import { inRequest, seedConnection, startSyncTestApp } from './testing/sync-test-app';
 
 const auth: AuthContext = { actor: 'test', tenantId: null };
-const FIELDS = IN_MEMORY_CONTACTS_MAPPING.fields.map((entry) => entry.local);
+const FIELDS = IN_MEMORY_CONTACTS_MAPPING.fields.map((entry) => entry.local as StandardContactField);
 
 describe('contact sync on PostgreSQL (MikroORM stores, in-memory CRM)', () => {
   let database: TestDatabase;

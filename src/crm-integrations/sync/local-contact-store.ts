@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Contact } from '@pm/domain';
 import {
+  CUSTOM_FIELD_PREFIX,
   LOCAL_CONTACT_FIELDS,
   type LocalApplyResult,
   type LocalChangeOrigin,
@@ -14,10 +15,20 @@ import { CONTACT_CHANGE_LISTENER, type ContactChangeListener } from '../contacts
 import { ContactService } from '../contacts/contact.service';
 import { ContactRepository } from '../repositories';
 
+/** A custom field's value as the engine compares it: text (numbers, booleans and objects as text), null when empty. */
+function customFieldText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.trim() === '' ? null : text.trim();
+}
+
 export function toLocalContact(contact: Contact): LocalContact {
-  const values = {} as Record<LocalContactField, string | null>;
+  const values = {} as LocalContact['values'];
   for (const field of LOCAL_CONTACT_FIELDS)
     values[field] = (contact[field] as string | null | undefined) ?? null;
+  for (const [name, value] of Object.entries(contact.customFields ?? {})) {
+    values[`${CUSTOM_FIELD_PREFIX}${name}` as LocalContactField] = customFieldText(value);
+  }
   return {
     id: contact.id,
     email: contact.email,

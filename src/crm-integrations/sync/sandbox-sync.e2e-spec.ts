@@ -116,7 +116,7 @@ describe.each(FIXTURES)('contact sync with the %s connector against its sandbox'
       `sandbox-${name.toLowerCase()}`,
       { objects: [object] },
     );
-    const mapping = new DefaultFieldMappingSource(fixture.port).mappingFor(fixture.port.provider, object);
+    const mapping = new DefaultFieldMappingSource(fixture.port).mappingFor(null, object);
     expect(mapping).toBeDefined();
     const remote = async (email: string): Promise<CrmRecord[]> =>
       counting.innerPort.findByEmail(session, object, [email]);

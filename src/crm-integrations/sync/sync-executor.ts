@@ -25,6 +25,7 @@ import {
   type ConnectionStatusLine,
   type ConnectionSyncChanges,
 } from '../repositories';
+import { StoredFieldMappingSource } from '../mappings/stored-field-mapping.source';
 import { LocalContactStoreAdapter } from './local-contact-store';
 import { RateBudgetFactory } from './rate-budget.factory';
 import { SyncLocks } from './sync-locks';
@@ -35,7 +36,7 @@ import { SYNC_SESSION_PROVIDER, type ContactSyncJob } from './sync.tokens';
 /** DI token for `SyncExecutorOptions`. */
 export const SYNC_EXECUTOR_OPTIONS = Symbol('SYNC_EXECUTOR_OPTIONS');
 
-/** DI token for a `FieldMappingSource` replacing the default mapping (the field-mapping work binds it). */
+/** DI token for a `FieldMappingSource` replacing the tenant's stored mappings (`StoredFieldMappingSource`). */
 export const SYNC_FIELD_MAPPINGS = Symbol('SYNC_FIELD_MAPPINGS');
 
 export interface SyncExecutorOptions {
@@ -88,6 +89,8 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
     @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly mappings?: FieldMappingSource,
     @Optional() @Inject(SYNC_EXECUTOR_OPTIONS) options?: SyncExecutorOptions,
+    /** The tenant's stored mappings; SYNC_FIELD_MAPPINGS, when a host binds it, replaces them. */
+    @Optional() private readonly storedMappings?: StoredFieldMappingSource,
   ) {
     this.options = { enabledCheckMs: 5_000, busyRetryMs: 15_000, ...options };
   }
@@ -175,7 +178,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
         locals: this.locals,
         retries: this.retries,
         log: this.log,
-        mappings: this.mappings,
+        mappings: this.mappings ?? this.storedMappings,
         options: this.options.runner,
       });
       outcome = await runner.run({

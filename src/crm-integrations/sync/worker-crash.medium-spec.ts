@@ -5,7 +5,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Contact, SyncRun } from '@pm/domain';
 import { CrmError } from '@pm/integration-port';
 import { InMemoryConnector, InMemoryCrm, IN_MEMORY_PROVIDER } from '@pm/integration-port/testing';
-import { decodeCrmRecord } from '@pm/sync-engine';
+import { decodeCrmRecord, type StandardContactField } from '@pm/sync-engine';
 import { IN_MEMORY_CONTACTS_MAPPING, inMemorySessions } from '@pm/sync-engine/testing';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { ContactService } from '../contacts/contact.service';
@@ -15,7 +15,7 @@ import { inRequest, seedConnection, startSyncTestApp } from './testing/sync-test
 
 type Request = { id: number; method: 'readChanges' | 'upsertBatch' | 'findByEmail'; args: unknown[] };
 
-const FIELDS = IN_MEMORY_CONTACTS_MAPPING.fields.map((entry) => entry.local);
+const FIELDS = IN_MEMORY_CONTACTS_MAPPING.fields.map((entry) => entry.local as StandardContactField);
 
 describe('a sync worker process killed mid-run', () => {
   let database: TestDatabase;

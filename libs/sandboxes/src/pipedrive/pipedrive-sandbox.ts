@@ -321,7 +321,13 @@ export class PipedriveSandbox extends SandboxServer {
   }
 
   /** Adds a custom person field (40-hex key, like Pipedrive's) and returns its metadata. */
-  addPersonField(name: string, fieldType: string, options: string[] = []): PipedriveField {
+  addPersonField(
+    name: string,
+    fieldType: string,
+    options: string[] = [],
+    /** Made required in Pipedrive's data-field settings (`mandatory_flag`). */
+    flags: { mandatory?: boolean } = {},
+  ): PipedriveField {
     const nowMs = this.clock.nowMs();
     const field: PipedriveField = {
       ...fieldDefaults(nowMs),
@@ -333,6 +339,7 @@ export class PipedriveSandbox extends SandboxServer {
       field_type: fieldType,
       edit_flag: true,
       bulk_edit_allowed: true,
+      ...(flags.mandatory ? { mandatory_flag: true } : {}),
       options: options.length
         ? options.map((label, index) => ({ id: this.nextIds.field * 10 + index, label }))
         : null,

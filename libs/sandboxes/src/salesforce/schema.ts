@@ -385,6 +385,22 @@ export const DEFAULT_CUSTOM_FIELDS: Partial<Record<SalesforceObjectName, CustomF
   ],
 };
 
+function addCustomField(object: ObjectDefinition, spec: CustomFieldSpec): void {
+  if (!spec.name.endsWith('__c')) throw new Error(`custom field ${spec.name} must end in __c`);
+  object.fields.push(
+    field(spec.name, spec.type, {
+      label: spec.label,
+      length: spec.length,
+      externalId: spec.externalId ?? false,
+      unique: spec.unique ?? false,
+      nillable: !spec.required,
+      picklistValues: spec.picklistValues ?? [],
+      referenceTo: spec.referenceTo ? [spec.referenceTo] : undefined,
+      relationshipName: spec.referenceTo ? spec.name.replace(/__c$/, '__r') : undefined,
+    }),
+  );
+}
+
 /** The objects of one sandbox instance: standard ones plus the configured custom fields. */
 export class SalesforceSchema {
   private readonly byLowerName = new Map<string, ObjectDefinition>();
@@ -394,24 +410,19 @@ export class SalesforceSchema {
     customFields: Partial<Record<SalesforceObjectName, CustomFieldSpec[]>> = DEFAULT_CUSTOM_FIELDS,
   ) {
     for (const object of standardObjects()) {
-      for (const spec of customFields[object.name as SalesforceObjectName] ?? []) {
-        if (!spec.name.endsWith('__c')) throw new Error(`custom field ${spec.name} must end in __c`);
-        object.fields.push(
-          field(spec.name, spec.type, {
-            label: spec.label,
-            length: spec.length,
-            externalId: spec.externalId ?? false,
-            unique: spec.unique ?? false,
-            nillable: !spec.required,
-            picklistValues: spec.picklistValues ?? [],
-            referenceTo: spec.referenceTo ? [spec.referenceTo] : undefined,
-            relationshipName: spec.referenceTo ? spec.name.replace(/__c$/, '__r') : undefined,
-          }),
-        );
-      }
+      for (const spec of customFields[object.name as SalesforceObjectName] ?? [])
+        addCustomField(object, spec);
       this.byLowerName.set(object.name.toLowerCase(), object);
       this.byPrefix.set(object.keyPrefix, object);
     }
+  }
+
+  /** An admin adding a custom field in Setup while the org runs: describe shows it from then on. */
+  addCustomField(objectName: SalesforceObjectName, spec: CustomFieldSpec): void {
+    const object = this.object(objectName);
+    if (!object) throw new Error(`no object ${objectName}`);
+    if (this.field(object, spec.name)) throw new Error(`${objectName}.${spec.name} already exists`);
+    addCustomField(object, spec);
   }
 
   object(name: string): ObjectDefinition | undefined {

@@ -13,8 +13,10 @@ import type { LocalContact, SyncConnection } from '../ports';
 export const IN_MEMORY_CONTACTS_MAPPING: ObjectMapping = IN_MEMORY_DEFAULT_MAPPINGS.contacts;
 
 export const inMemoryMappings: FieldMappingSource = {
-  mappingFor: (provider, object) =>
-    provider === IN_MEMORY_PROVIDER && object === 'contacts' ? IN_MEMORY_CONTACTS_MAPPING : undefined,
+  mappingFor: (connection, object) =>
+    connection.provider === IN_MEMORY_PROVIDER && object === 'contacts'
+      ? IN_MEMORY_CONTACTS_MAPPING
+      : undefined,
 };
 
 export function aConnection(

@@ -1,6 +1,8 @@
 import { InMemoryConnector, InMemoryCrm } from '@pm/integration-port/testing';
 import type { ConnectionSettings } from '@pm/domain/model';
 import { ContactSyncRunner } from '../contact-sync-runner';
+import type { FieldMappingSource } from '../field-mapping';
+import type { FormulaLimits } from '../mapping-formulas';
 import { AssociatingPort } from './associating-port';
 import { aConnection, inMemoryMappings, inMemorySessions } from './builders';
 import { CountingPort } from './counting-port';
@@ -18,7 +20,12 @@ import {
  */
 export function inMemorySyncHarness(
   settings: Partial<ConnectionSettings> = {},
-  options: { maxWriteBatch?: number; readPageSize?: number } = {},
+  options: {
+    maxWriteBatch?: number;
+    readPageSize?: number;
+    mappings?: FieldMappingSource;
+    formulaLimits?: FormulaLimits;
+  } = {},
 ) {
   let crmClock = Date.parse('2026-01-01T00:00:00Z');
   const crm = new InMemoryCrm({ now: () => new Date((crmClock += 1_000)) });
@@ -41,8 +48,13 @@ export function inMemorySyncHarness(
     locals,
     retries,
     log,
-    mappings: inMemoryMappings,
-    options: { sleep: async () => undefined, localOverlapMs: 0, readPageSize: options.readPageSize },
+    mappings: options.mappings ?? inMemoryMappings,
+    options: {
+      sleep: async () => undefined,
+      localOverlapMs: 0,
+      readPageSize: options.readPageSize,
+      formulaLimits: options.formulaLimits,
+    },
   });
   const run = (signal?: AbortSignal) => runner.run({ connection, runId: `run-${++runs}`, signal });
   const crmContact = (email: string) =>

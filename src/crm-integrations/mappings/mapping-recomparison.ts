@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import {
+  isLocalContactField,
+  mappingKey,
+  type FieldMappingEntry,
+  type ObjectMapping,
+} from '@pm/integration-port';
+import { entrySignature, LOCAL_CONTACT_OBJECT, writesLocally, writesToCrm } from '@pm/sync-engine';
+import { FieldMappingRepository, SyncCursorRepository } from '../repositories';
+import type { MappingImpactDto } from './field-mapping.dto';
+
+/** What a saved mapping changed, by mapping key, and which way the changed fields now flow. */
+export interface MappingChanges {
+  /** Keys of entries added, removed, or changed in field, direction, codec, value map or formula. */
+  fields: string[];
+  keyChanged: boolean;
+  /** Something now flows to the CRM differently: local values must be compared again. */
+  push: boolean;
+  /** Something now flows from the CRM differently: CRM values must be compared again. */
+  pull: boolean;
+  /** Local fields that now flow to the CRM and changed: their local values decide what will be written. */
+  pushedLocalFields: string[];
+}
+
+const signature = entrySignature;
+
+export function mappingChanges(before: ObjectMapping, after: ObjectMapping): MappingChanges {
+  const beforeByKey = new Map(before.fields.map((entry) => [mappingKey(entry), entry]));
+  const afterByKey = new Map(after.fields.map((entry) => [mappingKey(entry), entry]));
+  const keyChanged = before.emailField !== after.emailField;
+  const keys = [...new Set([...beforeByKey.keys(), ...afterByKey.keys()])];
+  const fields = keys.filter((key) => signature(beforeByKey.get(key)) !== signature(afterByKey.get(key)));
+  const changedAfter = fields.flatMap((key) =>
+    afterByKey.has(key) ? [afterByKey.get(key) as FieldMappingEntry] : [],
+  );
+  const pushedLocalFields = changedAfter
+    .filter((entry) => writesToCrm(entry) && entry.local !== undefined && !entry.formula?.toCrm)
+    .map((entry) => entry.local as string)
+    .filter((field) => isLocalContactField(field));
+  return {
+    fields,
+    keyChanged,
+    push: keyChanged || changedAfter.some(writesToCrm),
+    pull: keyChanged || changedAfter.some(writesLocally),
+    pushedLocalFields,
+  };
+}
+
+/**
+ * After a mapping change, the next run compares the object's linked records again (three ways, as always: only
+ * values that differ are written) instead of re-pushing everything. It does so by rewinding the read positions of
+ * the directions whose mapping changed; records that compare equal cost no write.
+ */
+@Injectable()
+export class MappingRecomparison {
+  constructor(
+    private readonly mappings: FieldMappingRepository,
+    private readonly cursors: SyncCursorRepository,
+  ) {}
+
+  async schedule(connectionId: string, object: string, changes: MappingChanges): Promise<MappingImpactDto> {
+    const linkedRecords = await this.mappings.countLinks(connectionId, object);
+    const changed = changes.fields.length > 0 || changes.keyChanged;
+    if (changes.push) await this.cursors.save(connectionId, LOCAL_CONTACT_OBJECT, 'to_crm', null);
+    if (changes.pull) await this.cursors.save(connectionId, object, 'from_crm', null);
+    return {
+      linkedRecords,
+      changedFields: changes.keyChanged ? ['matchField', ...changes.fields] : changes.fields,
+      recordsToCompare: changed ? linkedRecords : 0,
+      recordsThatWillChange: await this.mappings.countLinksWithLocalChanges(
+        connectionId,
+        object,
+        changes.pushedLocalFields,
+      ),
+    };
+  }
+}
