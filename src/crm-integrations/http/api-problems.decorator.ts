@@ -31,6 +31,8 @@ const DEFAULT_DESCRIPTIONS: Record<number, string> = {
   409: 'The resource is not in a state that allows this',
   413: 'The request body is larger than the limit (invalidParams names it)',
   422: 'A limit was exceeded (invalidParams names it)',
+  502: 'The CRM refused or failed the call it was asked for',
+  503: 'The CRM account’s rate limit or daily allocation is used up for now',
 };
 
 /** Documents error answers as problem+json; a description per status may replace the default one. */

@@ -96,6 +96,7 @@ export class FieldFormulasDto {
 
 export class FieldMappingEntryDto implements FieldMappingEntry {
   @ApiPropertyOptional({
+    type: String,
     example: 'customFields.favouriteColour',
     description:
       'A PenguinMails contact field (email, firstName, …) or customFields.<name>; absent for a toCrm formula',

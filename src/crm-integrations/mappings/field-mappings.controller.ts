@@ -1,7 +1,7 @@
 import { Body, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
 import { Auth, type AuthContext } from '../auth/auth-context';
-import { ApiProblemResponses } from '../http/api-problem-responses';
+import { ApiProblems } from '../http/api-problems.decorator';
 import { CrmApiController } from '../http/crm-api-controller.decorator';
 import {
   CrmObjectFieldsDto,
@@ -17,7 +17,7 @@ import { FieldMappingService } from './field-mapping.service';
 
 /** The seed's "Map Fields": a connection's mappings, its CRM's fields, and a preview before saving. */
 @CrmApiController('tenants/:tenantId/connections/:connectionId', 'field mappings')
-@ApiProblemResponses(400, 401, 404, 502, 503)
+@ApiProblems(400, 401, 404, 502, 503)
 export class FieldMappingsController {
   constructor(private readonly service: FieldMappingService) {}
 
@@ -35,6 +35,7 @@ export class FieldMappingsController {
   /** Saves one object's mapping after validating it against the CRM's fields; applies from the next run. */
   @Put('mappings')
   @ApiOkResponse({ type: FieldMappingResponseDto })
+  @ApiProblems(413)
   save(
     @Auth() auth: AuthContext,
     @Param() params: MappingParams,
@@ -58,6 +59,7 @@ export class FieldMappingsController {
   @Post('mappings/preview')
   @HttpCode(200)
   @ApiOkResponse({ type: MappingPreviewResponseDto })
+  @ApiProblems(413)
   preview(
     @Auth() auth: AuthContext,
     @Param() params: MappingParams,
