@@ -103,6 +103,8 @@ export async function terminateSessions(
 export interface MatrixApp {
   /** Never settles while the app runs: a "killed" worker's calls wait here; they fail when the app closes. */
   deadWorker(): Promise<never>;
+  /** A killed worker's execution, which the app lets unwind before it closes. */
+  buried(execution: Promise<unknown>): void;
   app: INestApplication;
   orm: MikroORM;
   vault: TokenVault;
@@ -122,11 +124,11 @@ export async function startMatrixApp(
   tuning: { readPageSize: number; localPageSize: number },
 ): Promise<MatrixApp> {
   const ports = new Map(crms.map((crm) => [crm.provider, new InterruptiblePort(crm.connector)]));
-  let vault: TokenVault | undefined;
+  const bound: { vault?: TokenVault } = {};
   // The engine's sessions come from the app's own vault, as vaultSessionProvider binds them in production.
   const sessions: SessionProvider = {
-    getSession: (connectionId) => vault!.session(connectionId),
-    refreshSession: (connectionId, stale) => vault!.refresh(connectionId, stale),
+    getSession: (connectionId) => bound.vault!.session(connectionId),
+    refreshSession: (connectionId, stale) => bound.vault!.refresh(connectionId, stale),
   };
   const app = await startSyncTestApp({
     databaseUrl,
@@ -144,18 +146,20 @@ export async function startMatrixApp(
       budgetClock: { now: () => clock.nowMs, sleep: clock.sleep },
     },
   });
-  vault = app.get(TokenVault);
+  const vault = (bound.vault = app.get(TokenVault));
   const dead: ((error: Error) => void)[] = [];
+  const executions: Promise<unknown>[] = [];
   return {
     deadWorker: () => new Promise<never>((_resolve, reject) => dead.push(reject)),
+    buried: (execution) => void executions.push(execution),
     app,
     orm: app.get<MikroORM>(CRM_ORM),
     vault,
     ports,
     close: async () => {
       for (const reject of dead.splice(0)) reject(new Error('the killed worker is gone'));
-      // Let the dead runs unwind (they release their lock sessions) before the pools close.
-      await new Promise((resolve) => setImmediate(resolve));
+      // The dead runs unwind (they release their lock sessions) before the pools close.
+      await Promise.allSettled(executions.splice(0));
       await app.close();
     },
   };

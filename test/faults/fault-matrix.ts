@@ -170,10 +170,10 @@ export const FAULT_CASES: FaultCase[] = [
         interrupt();
         await bed.deadWorker();
       }),
-    run: async ({ connection, interrupted }) => {
+    run: async ({ bed, connection, interrupted }) => {
       const runId = await connection.queueRun();
-      // Never settles: the worker is gone.
-      void connection.execute(runId).catch(() => undefined);
+      // Does not settle while the test runs: the worker is gone.
+      bed.buried(connection.execute(runId).catch(() => undefined));
       await interrupted;
       return connection.run(runId);
     },
