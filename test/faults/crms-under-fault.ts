@@ -26,6 +26,8 @@ export interface CrmUnderFault {
   signIn(): Promise<TokenSet>;
   /** Creates people "in the CRM" (the sandbox's staging, no API call); returns their ids in order. */
   create(people: Person[]): Promise<string[]>;
+  /** Every activity record in the CRM: the contact it is on and its subject. */
+  activities(): { contactId?: string; subject: string }[];
   /** A user changes a person's last name in the CRM. */
   editLastName(id: string, lastName: string): Promise<void>;
   close(): Promise<void>;
@@ -60,6 +62,11 @@ export async function startCrmsUnderFault(clientTimeoutMs: number): Promise<CrmU
       editLastName: async (id, lastName) => {
         salesforce.sandbox.editInCrm('Contact', id, { LastName: lastName });
       },
+      activities: () =>
+        salesforce.sandbox.records('Task').map((task) => ({
+          contactId: task.fields.WhoId as string | undefined,
+          subject: String(task.fields.Subject ?? ''),
+        })),
       close: () => salesforce.close(),
     },
     {
@@ -84,6 +91,11 @@ export async function startCrmsUnderFault(clientTimeoutMs: number): Promise<CrmU
       editLastName: async (id, lastName) => {
         hubspot.sandbox.editInCrm('contacts', id, { lastname: lastName });
       },
+      activities: () =>
+        hubspot.sandbox.records('emails').map((email) => ({
+          contactId: hubspot.sandbox.portal.associations.list('emails', email.id, 'contacts')[0]?.toId,
+          subject: email.properties.hs_email_subject ?? '',
+        })),
       close: () => hubspot.close(),
     },
     {
@@ -99,6 +111,11 @@ export async function startCrmsUnderFault(clientTimeoutMs: number): Promise<CrmU
       editLastName: async (id, lastName) => {
         await pipedriveStage.editContact(id, { last_name: lastName });
       },
+      activities: () =>
+        pipedrive.sandbox.activities.all().map((activity) => ({
+          contactId: activity.person_id === null ? undefined : String(activity.person_id),
+          subject: activity.subject,
+        })),
       close: () => pipedrive.close(),
     },
   ];

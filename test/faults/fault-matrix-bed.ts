@@ -5,6 +5,12 @@ import { DEFAULT_RETRY_POLICY } from '@pm/connector-kit';
 import type { CrmSession, IntegrationPort } from '@pm/integration-port';
 import { DefaultFieldMappingSource, decodeCrmRecord, type SessionProvider } from '@pm/sync-engine';
 import { Client } from 'pg';
+import {
+  ACTIVITY_DELIVERY_OPTIONS,
+  ActivityDeliveryService,
+  type DeliveryOutcome,
+} from '../../src/crm-integrations/activities/activity-delivery.service';
+import { ActivityIngestService } from '../../src/crm-integrations/activities/activity-ingest.service';
 import { ContactService } from '../../src/crm-integrations/contacts/contact.service';
 import { CRM_ORM } from '../../src/crm-integrations/database/crm-database';
 import { SyncExecutor } from '../../src/crm-integrations/sync/sync-executor';
@@ -145,8 +151,19 @@ export async function startMatrixApp(
       },
       budgetClock: { now: () => clock.nowMs, sleep: clock.sleep },
     },
+    providers: [
+      {
+        provide: ACTIVITY_DELIVERY_OPTIONS,
+        useValue: {
+          sleep: clock.sleep,
+          retryPolicy: { ...DEFAULT_RETRY_POLICY, random: () => 0.5 },
+          budgetClock: { now: () => clock.nowMs, sleep: clock.sleep },
+        },
+      },
+    ],
   });
-  const vault = (bound.vault = app.get(TokenVault));
+  const vault = app.get(TokenVault);
+  bound.vault = vault;
   const dead: ((error: Error) => void)[] = [];
   const executions: Promise<unknown>[] = [];
   return {
@@ -252,6 +269,17 @@ export class MatrixConnection {
           where connection_id = ? and action in ('error', 'status_changed') order by id`,
       [this.connectionId],
     );
+  }
+
+  /** E-mail events from the PenguinMails backend, as the activity ingest takes them. */
+  async ingest(events: Record<string, unknown>[]): Promise<void> {
+    const app = this.bed.app;
+    await inRequest(app, () => app.get(ActivityIngestService).ingest(this.auth, this.tenantId, events));
+  }
+
+  /** One activity delivery job for the connection, as the activity worker runs it. */
+  deliver(): Promise<DeliveryOutcome> {
+    return this.bed.app.get(ActivityDeliveryService).deliver(this.connectionId);
   }
 
   async upsertLocal(person: Partial<Person> & { email: string }): Promise<void> {

@@ -1,4 +1,5 @@
 import type { SyncRun } from '@pm/domain';
+import { emailEvent } from '../../src/crm-integrations/activities/testing/activity-harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { startCrmsUnderFault, type CrmUnderFault, type Person } from './crms-under-fault';
 import { MatrixConnection, SteppingClock, startMatrixApp, type MatrixApp } from './fault-matrix-bed';
@@ -168,6 +169,29 @@ async function runCell(
     check(remote[0]?.lastName === lastName, `${email}: CRM last name ${remote[0]?.lastName} ≠ ${lastName}`);
     records += 2;
   }
+  // Activities: an e-mail sent to each person the CRM had from the start, delivered under the same fault (the
+  // faults that interrupt contact writes — PostgreSQL restarted, worker killed — are armed on those only), then
+  // after recovery: each on its contact in the CRM exactly once.
+  const activityEvents = crmFirst.map((person, i) =>
+    emailEvent('sent', person.email, `m-${tag}-${i}`, i, { subject: `Offer ${tag} [${i}]` }),
+  );
+  await connection.ingest(activityEvents);
+  if (!fault.run) await fault.inject(ctx);
+  await connection.deliver().catch(() => undefined);
+  if (!fault.run && fault.recover) await fault.recover(ctx);
+  crm.faults.clear();
+  for (let pass = 0; pass < 3; pass++) {
+    const outcome = await connection.deliver();
+    if (outcome.status === 'done' && !outcome.more) break;
+  }
+  const activities = crm.activities();
+  for (const [i, id] of crmIds.entries()) {
+    const on = activities.filter((activity) => activity.subject.includes(`Offer ${tag} [${i}]`));
+    check(on.length === 1, `activity ${i}: ${on.length} CRM records`);
+    check(on[0]?.contactId === id, `activity ${i}: on ${on[0]?.contactId}, not contact ${id}`);
+    records++;
+  }
+
   return {
     crm: crm.name,
     fault: fault.name,
@@ -181,7 +205,7 @@ async function runCell(
 function printMatrix(cells: Cell[], crms: string[]): string {
   const width = Math.max(...FAULT_CASES.map((fault) => fault.name.length));
   const lines = [
-    `fault matrix (${SIZE.name}: ${SIZE.people} people per side, pages of ${SIZE.readPageSize}; records checked per cell)`,
+    `fault matrix (${SIZE.name}: ${SIZE.people} people per side, pages of ${SIZE.readPageSize}; records checked per cell: contacts on both sides, activities in the CRM)`,
     `${''.padEnd(width)} | ${crms.map((name) => name.padEnd(16)).join(' | ')}`,
   ];
   for (const fault of FAULT_CASES) {
@@ -199,7 +223,7 @@ function printMatrix(cells: Cell[], crms: string[]): string {
   return lines.join('\n');
 }
 
-describe(`fault matrix: contact sync through each CRM sandbox under each fault (${SIZE.name})`, () => {
+describe(`fault matrix: contact sync and activity delivery through each CRM sandbox under each fault (${SIZE.name})`, () => {
   let database: TestDatabase;
   let crms: CrmUnderFault[];
   let bed: MatrixApp;

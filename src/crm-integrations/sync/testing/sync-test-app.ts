@@ -22,6 +22,8 @@ export interface SyncTestAppOptions {
   /** Run workers (pg-boss `work`) in this app. */
   workers?: boolean;
   platformServiceToken?: string;
+  /** More bindings a test needs (activity delivery's tuning, say). */
+  providers?: { provide: symbol; useValue: unknown }[];
 }
 
 /** What a test binds around the feature module: mappings and tuning, as a host would. */
@@ -33,6 +35,7 @@ function testBindings(options: SyncTestAppOptions): DynamicModule {
     { provide: SYNC_FIELD_MAPPINGS, useValue: options.mappings },
     { provide: SYNC_EXECUTOR_OPTIONS, useValue: options.executor ?? {} },
     { provide: SYNC_QUEUE_OPTIONS, useValue: { pollingIntervalSeconds: 0.5, ...options.queue } },
+    ...(options.providers ?? []),
   ];
   return {
     module: SyncTestBindings,
