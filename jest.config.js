@@ -18,6 +18,8 @@ module.exports = {
   testEnvironment: 'node',
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  // Records the secrets sandboxes hand out, for the secret scan at the end of the run (test/support/secret-scan.ts).
+  setupFiles: ['<rootDir>/test/support/record-secrets.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
   modulePathIgnorePatterns: ['<rootDir>/dist/'],

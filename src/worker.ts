@@ -33,7 +33,8 @@ async function startWorker(): Promise<void> {
 }
 
 startWorker().catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(error.message);
+  if (error instanceof ConfigError || (error instanceof Error && error.name === 'EncryptionKeyError'))
+    console.error(error.message);
   else console.error(error);
   process.exit(1);
 });

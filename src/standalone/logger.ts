@@ -1,4 +1,5 @@
 import type { Params } from 'nestjs-pino';
+import pino from 'pino';
 import pretty from 'pino-pretty';
 
 /**
@@ -24,7 +25,7 @@ export function resolveLogFormat(format: 'pretty' | 'json' | undefined): 'pretty
   return format ?? (process.stdout.isTTY ? 'pretty' : 'json');
 }
 
-export function loggerOptions(level: string, format: 'pretty' | 'json' = 'json'): Params {
+export function loggerOptions(level: string, format: 'pretty' | 'json' = 'json', file?: string): Params {
   const options = {
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
@@ -38,6 +39,9 @@ export function loggerOptions(level: string, format: 'pretty' | 'json' = 'json')
     },
     autoLogging: { ignore: (req: { url?: string }) => req.url === '/health' },
   };
+  // Synchronous appends, so every line is on disk when the process (or a test file) ends.
+  if (file)
+    return { pinoHttp: [options, pino.destination({ dest: file, append: true, sync: true, mkdir: true })] };
   if (format === 'json') return { pinoHttp: options };
   // In-process and synchronous (no worker thread), so lines keep their order with the start banner.
   const stream = pretty({

@@ -44,7 +44,13 @@ export class StandaloneModule {
       module: StandaloneModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: parseEnv }),
-        LoggerModule.forRoot(loggerOptions(runtime.env.LOG_LEVEL, resolveLogFormat(runtime.env.LOG_FORMAT))),
+        LoggerModule.forRoot(
+          loggerOptions(
+            runtime.env.LOG_LEVEL,
+            resolveLogFormat(runtime.env.LOG_FORMAT),
+            runtime.env.LOG_FILE,
+          ),
+        ),
         plugin,
         ...extra,
       ],

@@ -57,6 +57,25 @@ export class ConnectionCredentialRepository extends CrmRepository {
     });
   }
 
+  /** The newest credential sealed with each key id, and how many each key sealed (the start-up key check). */
+  async newestPerKey(): Promise<{ credential: ConnectionCredential; count: number }[]> {
+    const em = this.fork();
+    const rows = await em.getConnection().execute<{ connection_id: string; count: string }[]>(
+      `select distinct on (key_id) connection_id, count(*) over (partition by key_id) as count
+           from connection_credentials order by key_id, updated_at desc`,
+    );
+    const found = [];
+    for (const row of rows) {
+      const credential = await em.findOneOrFail(
+        ConnectionCredential,
+        { connection: row.connection_id },
+        { populate: ['sealed'] },
+      );
+      found.push({ credential, count: Number(row.count) });
+    }
+    return found;
+  }
+
   async deleteForConnection(connectionId: string): Promise<void> {
     await this.fork().nativeDelete(ConnectionCredential, { connection: connectionId });
   }

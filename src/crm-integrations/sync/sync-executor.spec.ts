@@ -64,7 +64,7 @@ describe('SyncExecutor', () => {
     connector = new InMemoryConnector(crm);
     locks.withConnectionLock.mockImplementation(async (_id, work) => ({
       acquired: true,
-      result: await work(),
+      result: await work(new AbortController().signal),
     }));
     budgets.forAccount.mockImplementation((_key, policies) => new InMemoryRateBudget(policies));
     connections.findById.mockResolvedValue(

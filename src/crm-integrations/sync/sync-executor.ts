@@ -96,7 +96,9 @@ export class SyncExecutor implements BeforeApplicationShutdown {
   }
 
   async execute(job: ContactSyncJob): Promise<ExecuteResult> {
-    const locked = await this.locks.withConnectionLock(job.connectionId, () => this.executeLocked(job));
+    const locked = await this.locks.withConnectionLock(job.connectionId, (lockLost) =>
+      this.executeLocked(job, lockLost),
+    );
     if (locked.acquired) return locked.result;
     // Another worker is syncing this connection: come back later, as the one follow-up — if this job's run is
     // still waiting (a job whose run was settled elsewhere has nothing left to do).
@@ -111,7 +113,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     return 'busy';
   }
 
-  private async executeLocked(job: ContactSyncJob): Promise<ExecuteResult> {
+  private async executeLocked(job: ContactSyncJob, lockLost?: AbortSignal): Promise<ExecuteResult> {
     const connection = await this.connections.findById(job.connectionId);
     if (!connection) {
       // Removed while queued: its runs went with it (cascade), so there is nothing to record.
@@ -146,6 +148,10 @@ export class SyncExecutor implements BeforeApplicationShutdown {
 
     const abort = new AbortController();
     this.inFlight.add(abort);
+    // Without its lock the run may overlap another worker's: it stops after the page in flight (cursor saved).
+    const onLockLost = () =>
+      abort.abort(new Error(`Stopped: ${String((lockLost?.reason as Error)?.message)}`));
+    lockLost?.addEventListener('abort', onLockLost, { once: true });
     const watcher = setInterval(() => {
       this.stillRunnable(connection.id).then(
         (reason) => {
@@ -188,6 +194,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
       });
     } finally {
       clearInterval(watcher);
+      lockLost?.removeEventListener('abort', onLockLost);
       this.inFlight.delete(abort);
     }
     await this.record(job, connection.id, startedAt, outcome);

@@ -17,20 +17,36 @@ export class SyncLocks implements OnApplicationShutdown {
   constructor(@Inject(CRM_INTEGRATIONS_OPTIONS) private readonly options: CrmIntegrationsOptions) {}
 
   private getPool(): Pool {
-    this.pool ??= new Pool({
-      connectionString: this.options.database.clientUrl,
-      max: 10,
-      application_name: 'pmcrm-sync-locks',
-    });
+    if (!this.pool) {
+      this.pool = new Pool({
+        connectionString: this.options.database.clientUrl,
+        max: 10,
+        application_name: 'pmcrm-sync-locks',
+      });
+      // An idle session ended by the server (PostgreSQL restarted) is dropped from the pool; unheard, the pool's
+      // 'error' event would end the process.
+      this.pool.on('error', () => undefined);
+    }
     return this.pool;
   }
 
-  /** Runs `work` holding the connection's lock; returns `{ acquired: false }` at once when another holds it. */
+  /**
+   * Runs `work` holding the connection's lock; returns `{ acquired: false }` at once when another holds it. When the
+   * session holding the lock ends (PostgreSQL restarted, the session was terminated), the lock is gone: `lockLost`
+   * aborts, and `work` must stop, since another worker may now take the connection.
+   */
   async withConnectionLock<T>(
     connectionId: string,
-    work: () => Promise<T>,
+    work: (lockLost: AbortSignal) => Promise<T>,
   ): Promise<{ acquired: true; result: T } | { acquired: false }> {
     const client = await this.getPool().connect();
+    const lost = new AbortController();
+    let sessionError: Error | undefined;
+    const onSessionError = (error: Error) => {
+      sessionError = error;
+      lost.abort(new Error(`the database session holding the sync lock ended (${error.message})`));
+    };
+    client.on('error', onSessionError);
     let locked = false;
     try {
       const answer = await client.query<{ locked: boolean }>(
@@ -39,14 +55,16 @@ export class SyncLocks implements OnApplicationShutdown {
       );
       locked = answer.rows[0]?.locked === true;
       if (!locked) return { acquired: false };
-      return { acquired: true, result: await work() };
+      return { acquired: true, result: await work(lost.signal) };
     } finally {
-      if (locked) {
+      if (locked && !sessionError) {
         await client
           .query('select pg_advisory_unlock($1::int, hashtext($2))', [SYNC_LOCK_NAMESPACE, connectionId])
           .catch(() => undefined);
       }
-      client.release();
+      client.off('error', onSessionError);
+      // A session that failed is discarded, not handed to the next caller.
+      client.release(sessionError);
     }
   }
 

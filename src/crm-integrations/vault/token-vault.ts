@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { SecretBox, type ConnectionCredential, type CrmConnection } from '@pm/domain';
 import {
   CrmError,
@@ -43,8 +43,16 @@ const EXPIRY_SKEW_MS = 60_000;
  * refresh one connection at once (a refresh race that loses a rotated refresh token breaks the connection); the
  * loser of the race finds the new token and uses it without calling the CRM.
  */
+/** The configured encryption key cannot open the stored tokens: the service must not start. */
+export class EncryptionKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EncryptionKeyError';
+  }
+}
+
 @Injectable()
-export class TokenVault {
+export class TokenVault implements OnModuleInit {
   private readonly logger = new Logger(TokenVault.name);
 
   constructor(
@@ -53,6 +61,28 @@ export class TokenVault {
     private readonly box: SecretBox,
     private readonly registry: IntegrationPortRegistry,
   ) {}
+
+  /**
+   * A wrong encryption key stops the start: with it every sync and refresh would fail one by one. The newest token
+   * each key id sealed must open with the key configured under that id.
+   */
+  async onModuleInit(): Promise<void> {
+    for (const { credential, count } of await this.credentials.newestPerKey()) {
+      const connectionId = credential.connection.id;
+      try {
+        this.box.open(credential, connectionId);
+      } catch (error) {
+        const known = this.box.knowsKey(credential.keyId);
+        throw new EncryptionKeyError(
+          `The token encryption key ${known ? 'configured as' : 'for'} key id "${credential.keyId}" ` +
+            `${known ? 'does not open' : 'is not configured, yet it sealed'} the CRM tokens stored in the database ` +
+            `(${count} connection${count === 1 ? '' : 's'}; ${error instanceof Error ? error.message : error}). ` +
+            'Start with the key they were sealed with (TOKEN_ENCRYPTION_KEY and TOKEN_ENCRYPTION_KEY_ID), or list ' +
+            'it in TOKEN_ENCRYPTION_PREVIOUS_KEYS while rotating; the service does not start with a wrong key.',
+        );
+      }
+    }
+  }
 
   /** Seals a fresh token set for a connection (on connect or reconnect), replacing what it had. */
   async save(connectionId: string, tokens: TokenSet): Promise<void> {

@@ -59,6 +59,8 @@ export const envSchema = z
     /** Where users' browsers reach this service; OAuth callbacks are built from it. */
     PUBLIC_URL: optionalUrl,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Write log lines (JSON) to this file instead of stdout, appending (the test suite's secret scan reads it). */
+    LOG_FILE: optionalString,
     /** pretty: one readable line per entry (pino-pretty); json: one JSON object per line. Unset: pretty on a terminal. */
     LOG_FORMAT: z.preprocess(
       (value) => (value === '' ? undefined : value),

@@ -47,6 +47,11 @@ export class SecretBox {
     };
   }
 
+  /** Whether a key with this id is configured (current or previous). */
+  knowsKey(keyId: string): boolean {
+    return this.keys.has(keyId);
+  }
+
   open(secret: SealedSecret, associatedData: string): string {
     const key = this.keys.get(secret.keyId);
     if (!key) throw new Error(`No encryption key with id "${secret.keyId}" is configured`);

@@ -183,6 +183,18 @@ export function pkceChallenge(verifier: string, method: 'S256' | 'plain' = 'S256
   return method === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
 }
 
+/**
+ * A test run may ask to hear of every secret a sandbox hands out (tokens, codes, client secrets) by setting a
+ * function under this global symbol: the suite's secret-hygiene scan then looks for each in every log line.
+ */
+export const ISSUED_SECRET_LISTENER = Symbol.for('pm.sandboxes.issuedSecret');
+
+function reportIssued(secret: string): string {
+  const listener = (globalThis as Record<symbol, unknown>)[ISSUED_SECRET_LISTENER];
+  if (typeof listener === 'function') (listener as (secret: string) => void)(secret);
+  return secret;
+}
+
 function randomToken(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');
 }
@@ -233,6 +245,7 @@ export class OAuthServer {
     private readonly clock: SandboxClock = new SandboxClock(),
   ) {
     this.config = { codeTtlSeconds: 600, scopeSeparator: ' ', appName: 'PenguinMails', ...config };
+    reportIssued(config.clientSecret);
     this.accounts = config.accounts?.length
       ? config.accounts
       : [{ id: '1', name: `${config.crmName} demo company`, userId: '1', userName: 'Demo User' }];
@@ -558,7 +571,7 @@ export class OAuthServer {
       } catch {
         return void res.status(400).type('html').send(this.errorPage('Unknown account.'));
       }
-      const code = randomToken(18);
+      const code = reportIssued(randomToken(18));
       this.codes.set(code, {
         code,
         clientId: check.clientId,
@@ -696,7 +709,7 @@ export class OAuthServer {
   // ---------------------------------------------------------------------------------------------------------
 
   private createRefreshToken(clientId: string, account: OAuthAccount, scopes: string[]): RefreshTokenRecord {
-    const token = this.config.generateRefreshToken?.(account) ?? `sbx-rt-${randomToken()}`;
+    const token = reportIssued(this.config.generateRefreshToken?.(account) ?? `sbx-rt-${randomToken()}`);
     const issuedAtMs = this.clock.nowMs();
     const ttl = this.config.refreshTokenTtlSeconds;
     const record: RefreshTokenRecord = {
@@ -719,7 +732,7 @@ export class OAuthServer {
     refreshToken: string | undefined,
     ttlSeconds = this.config.accessTokenTtlSeconds,
   ): AccessTokenRecord {
-    const token = this.config.generateAccessToken?.(account) ?? `sbx-at-${randomToken()}`;
+    const token = reportIssued(this.config.generateAccessToken?.(account) ?? `sbx-at-${randomToken()}`);
     const issuedAtMs = this.clock.nowMs();
     const record: AccessTokenRecord = {
       token,

@@ -26,6 +26,8 @@ export interface SyncTestAppOptions {
   encryptionKey?: Buffer;
   /** Let webhook URLs reach private addresses (a test's receiver listens on 127.0.0.1). */
   allowPrivateWebhookReceivers?: boolean;
+  /** More bindings a test needs (activity delivery's tuning, say). */
+  providers?: { provide: symbol; useValue: unknown }[];
 }
 
 /** What a test binds around the feature module: mappings and tuning, as a host would. */
@@ -37,6 +39,7 @@ function testBindings(options: SyncTestAppOptions): DynamicModule {
     { provide: SYNC_FIELD_MAPPINGS, useValue: options.mappings },
     { provide: SYNC_EXECUTOR_OPTIONS, useValue: options.executor ?? {} },
     { provide: SYNC_QUEUE_OPTIONS, useValue: { pollingIntervalSeconds: 0.5, ...options.queue } },
+    ...(options.providers ?? []),
   ];
   return {
     module: SyncTestBindings,
