@@ -198,6 +198,11 @@ export interface SyncCursor {
   modifiedAt: string;
   /** The greatest record id seen at exactly `modifiedAt`. */
   lastId?: string;
+  /**
+   * When the read that reached this cursor started (ISO-8601 UTC, the engine's clock). Every record modified more
+   * than the CRM's index lag before it was visible to that read, so the next read need not look back past that.
+   */
+  readAt?: string;
 }
 
 export interface CrmRecord {

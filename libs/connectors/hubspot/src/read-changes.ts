@@ -26,10 +26,11 @@ import { propertiesToRead, requireObject, toCrmRecord, type SdkObject } from './
  * HubSpot search pages by an offset (`after`) and refuses any offset at or past 10,000, and it sorts by one
  * property only, so ties at one instant come back in no promised order. So every query starts where the last
  * one stopped, and the offset is always 0:
- *  - range: `modified >= from` (or `>`), sorted by time. A full page's last instant may continue on the next page,
- *    so its records are dropped and read again by a group query; the earlier ones are complete and returned.
+ *  - range: `modified >= from` (or `>`), sorted by time. A full page is returned whole; its last instant may
+ *    continue on the next page, so the next range starts at that instant (inclusive) and drops the ids it already
+ *    returned there (`seen`, in the token). No one-record follow-up search per page.
  *  - group: `modified == at AND hs_object_id > afterId`, sorted by id: the records sharing one instant, in id
- *    order, however many thousands there are.
+ *    order, however many thousands there are — used only when a whole page shares one instant.
  * Each query is a new time window starting at the last position read, which is the "split the window" answer to
  * the 10,000 cap taken to its end: no window ever needs an offset. The position lives in the page token.
  *
@@ -39,8 +40,9 @@ import { propertiesToRead, requireObject, toCrmRecord, type SdkObject } from './
  */
 
 type ReadState =
-  | { phase: 'range'; from: number | null; inclusive: boolean }
-  | { phase: 'group'; at: number; afterId?: string }
+  /** `seen`: ids already returned at the instant `from` (a full page's last instant). */
+  | { phase: 'range'; from: number | null; inclusive: boolean; seen?: string[] }
+  | { phase: 'group'; at: number; afterId?: string; seen?: string[] }
   | { phase: 'deleted'; after?: string };
 
 interface PageToken {
@@ -74,6 +76,13 @@ function epochMs(iso: string): number {
   return new Date(iso).getTime();
 }
 
+/** The page without the records already returned at the instant `at` (the `seen` ids of a range's token). */
+function withoutSeen(page: CrmRecord[], at: number | null, seen: string[] | undefined): CrmRecord[] {
+  if (seen === undefined || seen.length === 0 || at === null) return page;
+  const ids = new Set(seen);
+  return page.filter((record) => !(ids.has(record.id) && epochMs(record.modifiedAt) === at));
+}
+
 export class HubSpotChangeReader {
   constructor(private readonly config: HubSpotConnectorConfig) {}
 
@@ -92,7 +101,7 @@ export class HubSpotChangeReader {
     let records: CrmRecord[];
     let next: ReadState | undefined;
     if (state.phase === 'group') {
-      ({ records, next } = await this.readGroup(call, info, properties, pageSize, state.at, state.afterId));
+      ({ records, next } = await this.readGroup(call, info, properties, pageSize, state));
     } else {
       ({ records, next } = await this.readRange(call, info, properties, pageSize, state));
     }
@@ -130,7 +139,7 @@ export class HubSpotChangeReader {
     info: HubSpotObjectInfo,
     properties: string[],
     pageSize: number,
-    state: { from: number | null; inclusive: boolean },
+    state: { from: number | null; inclusive: boolean; seen?: string[] },
   ): Promise<{ records: CrmRecord[]; next?: ReadState }> {
     const filters: Filter[] =
       state.from === null
@@ -143,18 +152,21 @@ export class HubSpotChangeReader {
             },
           ];
     const results = await this.search(call, info, filters, info.modifiedProperty, properties, pageSize);
-    const records = results.map((result) => toCrmRecord(info, result)).sort(compareByCursorPosition);
-    if (records.length < pageSize) return { records };
+    const page = results.map((result) => toCrmRecord(info, result)).sort(compareByCursorPosition);
+    const records = withoutSeen(page, state.from, state.seen);
+    if (page.length < pageSize) return { records };
 
-    // The page is full: records at its last instant may go on past it. Keep the complete earlier instants.
-    const lastInstant = records[records.length - 1].modifiedAt;
-    const complete = records.filter(
-      (record) => compareByCursorPosition(record, { modifiedAt: lastInstant, id: '0' }) < 0,
-    );
-    const at = epochMs(lastInstant);
-    if (complete.length > 0) return { records: complete, next: { phase: 'group', at } };
-    // The whole page shares one instant: read that group by id now rather than return an empty page.
-    return this.readGroup(call, info, properties, pageSize, at, undefined);
+    // The page is full: records at its last instant may go on past it. The next range starts at that instant and
+    // leaves out the ids returned here.
+    const at = epochMs(page[page.length - 1].modifiedAt);
+    if (at === state.from) {
+      // The whole page shares the instant the range started at: read that instant by id instead.
+      return this.readGroup(call, info, properties, pageSize, { at, seen: state.seen });
+    }
+    const seen = page.filter((record) => epochMs(record.modifiedAt) === at).map((record) => record.id);
+    // Most of the page at one instant (a bulk import): that instant likely fills pages of its own; read it by id.
+    if (seen.length > pageSize / 2) return { records, next: { phase: 'group', at, seen } };
+    return { records, next: { phase: 'range', from: at, inclusive: true, seen } };
   }
 
   private async readGroup(
@@ -162,9 +174,9 @@ export class HubSpotChangeReader {
     info: HubSpotObjectInfo,
     properties: string[],
     pageSize: number,
-    at: number,
-    afterId: string | undefined,
+    state: { at: number; afterId?: string; seen?: string[] },
   ): Promise<{ records: CrmRecord[]; next?: ReadState }> {
+    const { at, afterId, seen } = state;
     const filters: Filter[] = [
       { propertyName: info.modifiedProperty, operator: FilterOperatorEnum.Eq, value: String(at) },
       ...(afterId === undefined
@@ -172,9 +184,10 @@ export class HubSpotChangeReader {
         : [{ propertyName: 'hs_object_id', operator: FilterOperatorEnum.Gt, value: afterId }]),
     ];
     const results = await this.search(call, info, filters, 'hs_object_id', properties, pageSize);
-    const records = results.map((result) => toCrmRecord(info, result)).sort(compareByCursorPosition);
-    if (records.length === pageSize) {
-      return { records, next: { phase: 'group', at, afterId: records[records.length - 1].id } };
+    const page = results.map((result) => toCrmRecord(info, result)).sort(compareByCursorPosition);
+    const records = withoutSeen(page, at, seen);
+    if (page.length === pageSize) {
+      return { records, next: { phase: 'group', at, afterId: page[page.length - 1].id, seen } };
     }
     return { records, next: { phase: 'range', from: at, inclusive: false } };
   }
