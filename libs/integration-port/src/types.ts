@@ -61,6 +61,12 @@ export type RateLimitPolicy = (
 export interface RequestCount {
   requestsPerItem?: number;
   itemsPerRequest?: number;
+  /**
+   * `upsertBatch` only: requests per record by what the record asks, where that differs. Pipedrive creates a person
+   * the caller has matched by e-mail (`createsMatched`) with one request, but searches the e-mail first otherwise.
+   * The budget charges the call this sum; `requestsPerItem` (the most a record can cost) still sizes slices.
+   */
+  perUpsert?: { update: number; create: number; matchedCreate: number };
 }
 
 export interface ConnectorCapabilities {
