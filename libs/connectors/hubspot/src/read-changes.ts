@@ -27,8 +27,8 @@ import { propertiesToRead, requireObject, toCrmRecord, type SdkObject } from './
  * property only, so ties at one instant come back in no promised order. So every query starts where the last
  * one stopped, and the offset is always 0:
  *  - range: `modified >= from` (or `>`), sorted by time. A full page is returned whole; its last instant may
- *    continue on the next page, so the next range starts at that instant (inclusive) and drops the ids it already
- *    returned there (`seen`, in the token). No one-record follow-up search per page.
+ *    continue on the next page, so the next range starts at that instant (inclusive) leaving out the ids it already
+ *    returned there (`hs_object_id NOT_IN seen`; `seen` is in the token). No one-record follow-up search per page.
  *  - group: `modified == at AND hs_object_id > afterId`, sorted by id: the records sharing one instant, in id
  *    order, however many thousands there are — used only when a whole page shares one instant.
  * Each query is a new time window starting at the last position read, which is the "split the window" answer to
@@ -38,6 +38,9 @@ import { propertiesToRead, requireObject, toCrmRecord, type SdkObject } from './
  * of an incremental read scan the recycle bin (`GET /crm/v3/objects/{type}?archived=true`, kept 90 days) and report
  * records archived since the read's window start. A first read (no cursor) has nothing to delete and skips it.
  */
+
+/** Values one IN / NOT_IN search filter takes. */
+const HUBSPOT_MAX_FILTER_VALUES = 100;
 
 type ReadState =
   /** `seen`: ids already returned at the instant `from` (a full page's last instant). */
@@ -150,6 +153,10 @@ export class HubSpotChangeReader {
               operator: state.inclusive ? FilterOperatorEnum.Gte : FilterOperatorEnum.Gt,
               value: String(state.from),
             },
+            // The ids already returned at that instant are left out by the search itself, so the page is all new.
+            ...(state.seen?.length
+              ? [{ propertyName: 'hs_object_id', operator: FilterOperatorEnum.NotIn, values: state.seen }]
+              : []),
           ];
     const results = await this.search(call, info, filters, info.modifiedProperty, properties, pageSize);
     const page = results.map((result) => toCrmRecord(info, result)).sort(compareByCursorPosition);
@@ -164,8 +171,8 @@ export class HubSpotChangeReader {
       return this.readGroup(call, info, properties, pageSize, { at, seen: state.seen });
     }
     const seen = page.filter((record) => epochMs(record.modifiedAt) === at).map((record) => record.id);
-    // Most of the page at one instant (a bulk import): that instant likely fills pages of its own; read it by id.
-    if (seen.length > pageSize / 2) return { records, next: { phase: 'group', at, seen } };
+    // More ids at that instant than one NOT_IN filter takes (a bulk import): read the instant by id instead.
+    if (seen.length > HUBSPOT_MAX_FILTER_VALUES) return { records, next: { phase: 'group', at, seen } };
     return { records, next: { phase: 'range', from: at, inclusive: true, seen } };
   }
 
