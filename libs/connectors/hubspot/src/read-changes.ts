@@ -158,10 +158,18 @@ export class HubSpotChangeReader {
               ? [{ propertyName: 'hs_object_id', operator: FilterOperatorEnum.NotIn, values: state.seen }]
               : []),
           ];
-    const results = await this.search(call, info, filters, info.modifiedProperty, properties, pageSize);
+    const { results, total } = await this.search(
+      call,
+      info,
+      filters,
+      info.modifiedProperty,
+      properties,
+      pageSize,
+    );
     const page = results.map((result) => toCrmRecord(info, result)).sort(compareByCursorPosition);
     const records = withoutSeen(page, state.from, state.seen);
-    if (page.length < pageSize) return { records };
+    // A short page, or a full one that holds every match the search counted: the read is done.
+    if (page.length < pageSize || total <= page.length) return { records };
 
     // The page is full: records at its last instant may go on past it. The next range starts at that instant and
     // leaves out the ids returned here.
@@ -190,10 +198,10 @@ export class HubSpotChangeReader {
         ? []
         : [{ propertyName: 'hs_object_id', operator: FilterOperatorEnum.Gt, value: afterId }]),
     ];
-    const results = await this.search(call, info, filters, 'hs_object_id', properties, pageSize);
+    const { results, total } = await this.search(call, info, filters, 'hs_object_id', properties, pageSize);
     const page = results.map((result) => toCrmRecord(info, result)).sort(compareByCursorPosition);
     const records = withoutSeen(page, at, seen);
-    if (page.length === pageSize) {
+    if (page.length === pageSize && total > page.length) {
       return { records, next: { phase: 'group', at, afterId: page[page.length - 1].id, seen } };
     }
     return { records, next: { phase: 'range', from: at, inclusive: false } };
@@ -206,7 +214,7 @@ export class HubSpotChangeReader {
     sortProperty: string,
     properties: string[],
     limit: number,
-  ): Promise<SdkObject[]> {
+  ): Promise<{ results: SdkObject[]; total: number }> {
     const page = await call.run(() =>
       call.objects.searchApi.doSearch(
         info.capability.name,
@@ -220,7 +228,11 @@ export class HubSpotChangeReader {
         call.options,
       ),
     );
-    return page.results;
+    // `total` counts every match of the query; where it is missing, assume more may follow a full page.
+    return {
+      results: page.results,
+      total: Number.isFinite(page.total) ? page.total : Number.POSITIVE_INFINITY,
+    };
   }
 
   private async readDeleted(
