@@ -21,8 +21,9 @@ export interface HubSpotConnectorConfig {
   requestTimeoutMs?: number;
   /**
    * How far before the cursor an incremental read starts, for records committed with a slightly older
-   * modification time (and HubSpot's search index lag, a few seconds, and clock skew). Default 10 s. A read never looks back past
-   * the previous read's start less this lag (the cursor's `readAt`): what was older was visible to that read.
+   * modification time (and HubSpot's search index lag, a few seconds, and clock skew). Default 10 s. A read never
+   * looks back past the previous read's start less this lag (the cursor's `readAt`): what was older was visible to
+   * that read.
    */
   readOverlapMs?: number;
   /** Whether incremental reads report records moved to the recycle bin (one list scan per read). Default true. */
