@@ -9,6 +9,9 @@ import { hasChanges, hasFields, revertFields } from './record-planner';
 import { conflictLines, pushErrorLine, syncedLine, writeErrorMessage } from './sync-log-messages';
 import type { SyncRunScope } from './sync-run-scope';
 
+/** Most e-mails a complete first read keeps for the outbound pass (about 8 MB); a larger CRM is looked up. */
+const COMPLETE_READ_EMAILS_MAX = 100_000;
+
 /**
  * CRM → PenguinMails for one object: first the records left on the retry list, then the changes since the saved
  * cursor, page by page. The cursor passes a page only once the page is applied, so a run stopped anywhere loses
@@ -40,7 +43,8 @@ export class InboundPass {
     let cursor = since;
     const readStartedAt = this.run.now().getTime();
     // A first read sees every record: their e-mails spare the outbound pass its look-ups (see `completeReads`).
-    const emailsRead = since === null ? new Set<string>() : undefined;
+    // Past COMPLETE_READ_EMAILS_MAX the set is dropped (the look-ups are made) so memory stays flat with size.
+    let emailsRead = since === null ? new Set<string>() : undefined;
     const pages = this.run.crm.changePages({
       object,
       since,
@@ -52,6 +56,7 @@ export class InboundPass {
         const email = crmRecordEmail(mapping, record.fields);
         if (email !== null) emailsRead?.add(email);
       }
+      if (emailsRead && emailsRead.size > COMPLETE_READ_EMAILS_MAX) emailsRead = undefined;
       await this.applyPage(object, mapping, page);
       const deleted = page.deleted.map((record) => ({ id: record.id, modifiedAt: record.deletedAt }));
       cursor = cursorAfter([...page.records, ...deleted], cursor);
