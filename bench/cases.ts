@@ -191,12 +191,16 @@ export async function runSyncCase(
       expected: count,
     }),
   );
+  const firstEnded = performance.now();
   if (options.firstOnly) return { first };
   if (first.error) {
     const skipped = notRun('the first sync did not succeed');
     return { first, incremental: skipped, noop: skipped };
   }
 
+  // The next run starts once the CRM's index shows the first sync's writes, as a scheduled run would.
+  const lagLeft = (crm.indexLagMs ?? 0) - (performance.now() - firstEnded);
+  if (lagLeft > 0) await new Promise((resolve) => setTimeout(resolve, lagLeft));
   const changed = Math.max(1, Math.round(count / 100));
   const localIds = await service.localIds(tenantId, changed);
   for (const [i, id] of localIds.entries()) await service.editLocal(tenantId, id, `EditedInPm${i}`);

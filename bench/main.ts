@@ -1,7 +1,7 @@
 // `npm run bench -- [options]`: starts the CRM sandboxes, a PostgreSQL (DATABASE_URL's server, else an embedded
 // one) and the service with its sync workers, runs the cases of issue 16, prints the tables and writes the JSON.
 // A case that fails or times out becomes a row with its error; the command exits 0 unless --strict.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { runBench } from './bench';
 import { startDatabaseServer } from './database';
@@ -29,7 +29,7 @@ async function main(): Promise<number> {
   }
   const out = resolve(options.out);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ ...results, ...keptBefore(out) }, null, 2)}\n`);
   process.stdout.write(`${renderReport(results)}\n\nResults written to ${options.out}\n`);
   const failed = results.rows.filter((row) => row.errors.length > 0);
   if (failed.length && options.strict) {
@@ -37,6 +37,20 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * The figures the file kept as `before` (issue 16's starting point), so a new run replaces only the current ones and
+ * the file holds both.
+ */
+function keptBefore(out: string): { before?: unknown } {
+  if (!existsSync(out)) return {};
+  try {
+    const previous = JSON.parse(readFileSync(out, 'utf8')) as { before?: unknown };
+    return previous.before === undefined ? {} : { before: previous.before };
+  } catch {
+    return {};
+  }
 }
 
 main().then(

@@ -104,6 +104,22 @@ describe('readWindowStart', () => {
     );
   });
 
+  it('looks back no further than the previous read start less the overlap (readAt)', () => {
+    const cursor = { modifiedAt: '2026-01-15T12:00:00.000Z', lastId: '5' };
+    // The previous read started 5 s after the cursor: only the last 55 s before it could have been missed.
+    expect(readWindowStart({ ...cursor, readAt: '2026-01-15T12:00:05.000Z' }, 60_000)).toBe(
+      '2026-01-15T11:59:05.000Z',
+    );
+    // Started long after: nothing before the cursor could have been missed.
+    expect(readWindowStart({ ...cursor, readAt: '2026-01-15T12:05:00.000Z' }, 60_000)).toBe(
+      '2026-01-15T12:00:00.000Z',
+    );
+    // A read start before the cursor (clock skew) never narrows the plain overlap.
+    expect(readWindowStart({ ...cursor, readAt: '2026-01-15T11:00:00.000Z' }, 60_000)).toBe(
+      '2026-01-15T11:59:00.000Z',
+    );
+  });
+
   it('reads everything without a cursor and refuses a negative overlap', () => {
     expect(readWindowStart(null, 60_000)).toBeNull();
     expect(() => readWindowStart({ modifiedAt: '2026-01-15T12:00:00Z' }, -1)).toThrow(RangeError);

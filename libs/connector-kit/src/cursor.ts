@@ -123,9 +123,13 @@ export function cursorAfter(
 }
 
 /**
- * Where an incremental read starts: `overlapMs` before the cursor's instant, because CRMs commit records with a
- * modification time slightly in the past (a transaction that began earlier) and a read that starts exactly at the
- * cursor would miss them. `dropSeen` removes the re-read records. Null cursor: read everything.
+ * Where an incremental read starts. CRMs commit records with a modification time slightly in the past (a transaction
+ * that began earlier, a search index that shows a write a few seconds late), so a read that starts exactly at the
+ * cursor could miss them: it starts up to `overlapMs` (the longest such lag) before the cursor's instant, and
+ * `dropSeen` removes the re-read records. But a record modified more than `overlapMs` before the previous read
+ * started was already visible to that read; when the cursor says when that was (`readAt`), the look-back stops
+ * there: a run soon after a large write re-reads the write once, not on every run within the overlap.
+ * Null cursor: read everything.
  */
 export function readWindowStart(cursor: SyncCursor | null, overlapMs: number): string | null {
   if (cursor === null) {
@@ -136,6 +140,12 @@ export function readWindowStart(cursor: SyncCursor | null, overlapMs: number): s
   }
   const instant = parseInstant(cursor.modifiedAt);
   // Sub-millisecond digits are dropped, which moves the start earlier: a slightly wider overlap, never a gap.
-  const startMs = instant.secondMs + Math.floor(instant.fractionNs / 1_000_000) - overlapMs;
+  const cursorMs = instant.secondMs + Math.floor(instant.fractionNs / 1_000_000);
+  let startMs = cursorMs - overlapMs;
+  if (cursor.readAt !== undefined) {
+    const readAtMs = Date.parse(cursor.readAt);
+    // Everything up to (previous read start − lag) was visible then; never start after the cursor itself.
+    if (Number.isFinite(readAtMs)) startMs = Math.max(startMs, Math.min(cursorMs, readAtMs - overlapMs));
+  }
   return new Date(startMs).toISOString();
 }

@@ -61,6 +61,12 @@ export type RateLimitPolicy = (
 export interface RequestCount {
   requestsPerItem?: number;
   itemsPerRequest?: number;
+  /**
+   * `upsertBatch` only: requests per record by what the record asks, where that differs. Pipedrive creates a person
+   * the caller has matched by e-mail (`createsMatched`) with one request, but searches the e-mail first otherwise.
+   * The budget charges the call this sum; `requestsPerItem` (the most a record can cost) still sizes slices.
+   */
+  perUpsert?: { update: number; create: number; matchedCreate: number };
 }
 
 export interface ConnectorCapabilities {
@@ -212,6 +218,11 @@ export interface SyncCursor {
   modifiedAt: string;
   /** The greatest record id seen at exactly `modifiedAt`. */
   lastId?: string;
+  /**
+   * When the read that reached this cursor started (ISO-8601 UTC, the engine's clock). Every record modified more
+   * than the CRM's index lag before it was visible to that read, so the next read need not look back past that.
+   */
+  readAt?: string;
 }
 
 export interface CrmRecord {

@@ -23,7 +23,8 @@ export interface OutboundItem {
  * Unlinked local contacts: each is looked up by e-mail in the CRM (in look-ups at the gateway's batch size, per
  * object), linked to the one record found, reported as a duplicate when two or more hold the e-mail, and otherwise
  * created in the first selected object. That look-up is the only one a create gets: the write tells the connector
- * so (`createsMatched`).
+ * so (`createsMatched`). A contact whose e-mail a complete first read of the object in this run did not return
+ * (`completeReads`) is not looked up there: the read was the look-up.
  */
 export class EmailMatcher {
   constructor(private readonly run: SyncRunScope) {}
@@ -34,10 +35,16 @@ export class EmailMatcher {
     for (const object of objects) {
       if (remaining.length === 0) break;
       const mapping = this.run.mapping(object);
-      const found = await this.run.crm.findByEmail(
-        object,
-        remaining.map((contact) => contact.email),
-      );
+      // After a complete first read of the object in this run, only e-mails that read returned can be in the CRM.
+      const readAll = this.run.completeReads?.get(object);
+      const toLookUp = readAll ? remaining.filter((contact) => readAll.has(contact.email)) : remaining;
+      const found =
+        toLookUp.length === 0
+          ? []
+          : await this.run.crm.findByEmail(
+              object,
+              toLookUp.map((contact) => contact.email),
+            );
       const byEmail = new Map<string, CrmRecord[]>();
       for (const record of found) {
         const email = crmRecordEmail(mapping, record.fields);

@@ -1,13 +1,16 @@
 import { cursorAfter } from '@pm/connector-kit';
 import type { ChangePage, CrmRecord, SyncCursor, UpsertResult } from '@pm/integration-port';
 import { Deletions } from './deletions';
-import { crmFieldsToRead, encodeForCrm, type ObjectMapping } from './field-mapping';
+import { crmFieldsToRead, crmRecordEmail, encodeForCrm, type ObjectMapping } from './field-mapping';
 import { InboundMatcher, type InboundItem } from './inbound-matching';
 import { crmModifiedAfter, linkSnapshot } from './link-snapshots';
 import type { LinkSnapshot, LocalContact, LocalContactChange, RetryItem } from './ports';
 import { hasChanges, hasFields, revertFields } from './record-planner';
 import { conflictLines, pushErrorLine, syncedLine, writeErrorMessage } from './sync-log-messages';
 import type { SyncRunScope } from './sync-run-scope';
+
+/** Most e-mails a complete first read keeps for the outbound pass (about 8 MB); a larger CRM is looked up. */
+const COMPLETE_READ_EMAILS_MAX = 100_000;
 
 /**
  * CRM → PenguinMails for one object: first the records left on the retry list, then the changes since the saved
@@ -39,6 +42,9 @@ export class InboundPass {
     const since = state.value;
     let cursor = since;
     const readStartedAt = this.run.now().getTime();
+    // A first read sees every record: their e-mails spare the outbound pass its look-ups (see `completeReads`).
+    // Past COMPLETE_READ_EMAILS_MAX the set is dropped (the look-ups are made) so memory stays flat with size.
+    let emailsRead = since === null ? new Set<string>() : undefined;
     const pages = this.run.crm.changePages({
       object,
       since,
@@ -46,6 +52,11 @@ export class InboundPass {
       pageSize: this.run.tuning.readPageSize ?? this.run.crm.capabilities.maxReadPage,
     });
     for await (const page of pages) {
+      for (const record of emailsRead ? page.records : []) {
+        const email = crmRecordEmail(mapping, record.fields);
+        if (email !== null) emailsRead?.add(email);
+      }
+      if (emailsRead && emailsRead.size > COMPLETE_READ_EMAILS_MAX) emailsRead = undefined;
       await this.applyPage(object, mapping, page);
       const deleted = page.deleted.map((record) => ({ id: record.id, modifiedAt: record.deletedAt }));
       cursor = cursorAfter([...page.records, ...deleted], cursor);
@@ -58,14 +69,20 @@ export class InboundPass {
         initialSyncCompleted: true,
       });
     }
+    if (emailsRead) (this.run.completeReads ??= new Map()).set(object, emailsRead);
   }
 
-  /** The cursor to save: without its id while its instant may still gain records (see `openInstantMs`). */
+  /**
+   * The cursor to save: without its id while its instant may still gain records (see `openInstantMs`), and with
+   * when this read started (`readAt`), so the next read looks back only as far as this one could have missed.
+   */
   private closedCursor(cursor: SyncCursor | null, readStartedAt: number): SyncCursor | null {
-    if (cursor === null || cursor.lastId === undefined) return cursor;
+    if (cursor === null) return cursor;
+    const readAt = new Date(readStartedAt).toISOString();
+    if (cursor.lastId === undefined) return { modifiedAt: cursor.modifiedAt, readAt };
     return Date.parse(cursor.modifiedAt) > readStartedAt - this.run.tuning.openInstantMs
-      ? { modifiedAt: cursor.modifiedAt }
-      : cursor;
+      ? { modifiedAt: cursor.modifiedAt, readAt }
+      : { modifiedAt: cursor.modifiedAt, lastId: cursor.lastId, readAt };
   }
 
   private async applyPage(

@@ -42,6 +42,11 @@ export interface SyncRunScope {
   formulaLimits?: FormulaLimits;
   /** The field mapping of a CRM object the run syncs. */
   mapping(object: string): ObjectMapping;
+  /**
+   * Per CRM object, the e-mails of every record a complete first read (no cursor) of this run returned: the CRM held
+   * no other e-mail then, so an unlinked contact whose e-mail is not here needs no look-up before its create.
+   */
+  completeReads?: Map<string, ReadonlySet<string>>;
 }
 
 /** Plans one record of the run: which fields go which way, given the last synced values. */

@@ -51,6 +51,40 @@ describe('rateLimitedPort', () => {
     expect(calls).toEqual([{ cost: 3, priority: 'background' }]);
   });
 
+  it('charges an upsert what its records ask where the connector declares it (a matched create is one request)', async () => {
+    const { budget, calls } = recordingBudget();
+    const pipedriveLike: IntegrationPort = Object.create(connector, {
+      capabilities: {
+        value: () => ({
+          ...connector.capabilities(),
+          writeRecordsPerRequest: 1,
+          requestCounts: {
+            upsertBatch: { requestsPerItem: 2, perUpsert: { update: 2, create: 2, matchedCreate: 1 } },
+          },
+        }),
+      },
+    });
+    const port = rateLimitedPort(pipedriveLike, budget, 'background');
+    const session: CrmSession = { connectionId: 'c1', accessToken: tokens.accessToken };
+    const creates = [1, 2, 3].map((i) => ({ key: `m${i}`, fields: { email: `m${i}@example.com` } }));
+    const [made] = await port.upsertBatch(session, {
+      object: 'contacts',
+      records: creates,
+      createsMatched: true,
+    });
+    await port.upsertBatch(session, {
+      object: 'contacts',
+      records: [1, 2].map((i) => ({ key: `u${i}`, fields: { email: `u${i}@example.com` } })),
+    });
+    await port.upsertBatch(session, {
+      object: 'contacts',
+      records: [{ key: 'x', crmId: made.ok ? made.crmId : 'none', fields: { firstname: 'X' } }],
+      createsMatched: true,
+    });
+    // Three matched creates: 3 requests; two creates that search first: 4; one update that may read first: 2.
+    expect(calls.map((call) => call.cost)).toEqual([3, 4, 2]);
+  });
+
   it('splits a look-up too large for one grant into calls that each fit, charging what the CRM counts', async () => {
     const calls: { cost: number; operation?: string }[] = [];
     const budget: RateBudget = {

@@ -76,18 +76,23 @@ export function rateLimitedPort(
     }
   };
 
-  /** Calls `call` on consecutive slices of `items`, each as large as one grant allows, and joins the results. */
+  /**
+   * Calls `call` on consecutive slices of `items`, each as large as one grant allows, and joins the results. `costOf`
+   * charges a slice what its items ask, where the connector declares that (never more than the slice was sized by).
+   */
   const inSlices = async <I, R>(
     operation: ItemOperation,
     session: CrmSession,
     items: readonly I[],
     call: (session: CrmSession, slice: I[]) => Promise<R[]>,
+    costOf?: (slice: I[]) => number | undefined,
   ): Promise<R[]> => {
     if (items.length === 0) return withBudget(operation, 0, session, (s) => call(s, []));
     const size = sliceSize(capabilities, operation, items.length, budget.largestGrant?.(priority, operation));
     const results: R[] = [];
     for (const slice of inBatches(items, size)) {
-      const cost = requestsFor(capabilities, operation, slice.length);
+      const most = requestsFor(capabilities, operation, slice.length);
+      const cost = Math.min(most, costOf?.(slice) ?? most);
       results.push(...(await withBudget(operation, cost, session, (s) => call(s, slice))));
     }
     return results;
@@ -106,8 +111,12 @@ export function rateLimitedPort(
     readChanges: (session, request) =>
       withBudget('readChanges', 1, session, (s) => port.readChanges(s, request)),
     upsertBatch: (session, request) =>
-      inSlices('upsertBatch', session, request.records, (s, records) =>
-        port.upsertBatch(s, { ...request, records }),
+      inSlices(
+        'upsertBatch',
+        session,
+        request.records,
+        (s, records) => port.upsertBatch(s, { ...request, records }),
+        (records) => upsertRequests(capabilities, records, request.createsMatched === true),
       ),
     findByEmail: async (session, object, emails) =>
       uniqueById(
@@ -120,6 +129,21 @@ export function rateLimitedPort(
     logActivities: (session, activities) =>
       inSlices('logActivities', session, activities, (s, slice) => port.logActivities(s, slice)),
   };
+}
+
+/** Requests an upsert of `records` makes by what each asks (`perUpsert`); undefined where not declared. */
+function upsertRequests(
+  capabilities: ConnectorCapabilities,
+  records: readonly { crmId?: string }[],
+  createsMatched: boolean,
+): number | undefined {
+  const per = capabilities.requestCounts?.upsertBatch?.perUpsert;
+  if (per === undefined || records.length === 0) return undefined;
+  const create = createsMatched ? per.matchedCreate : per.create;
+  return Math.max(
+    1,
+    records.reduce((sum, record) => sum + (record.crmId === undefined ? create : per.update), 0),
+  );
 }
 
 /** The most items one call may take so that its requests fit in one grant of `largest`. */

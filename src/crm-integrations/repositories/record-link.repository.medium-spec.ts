@@ -3,7 +3,7 @@ import { createOrmConfig, CrmConnection, RecordLink, Tenant } from '@pm/domain';
 import type { LinkSnapshot } from '@pm/sync-engine';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
-import { RecordLinkRepository } from './record-link.repository';
+import { linksWithKeys, RecordLinkRepository } from './record-link.repository';
 
 function snapshot(localId: string, crmId: string, crmObject = 'contacts'): LinkSnapshot {
   return {
@@ -85,5 +85,23 @@ describe('RecordLinkRepository on PostgreSQL', () => {
     const found = await links.findByLocalIds(connectionId, [local, unlinked, randomUUID()]);
     expect(found.map((link) => link.crmId)).toEqual(['mine']);
     expect(await links.findDeletedInCrmLocalIds(connectionId, [local, unlinked])).toEqual([unlinked]);
+  });
+
+  it('looks each key up in its index, not through every link of the connection, even without statistics', async () => {
+    // Links just written have no statistics yet: the planner must still probe the index per key.
+    const plan = async (sql: string, params: unknown[]) =>
+      (await orm.em.fork().getConnection().execute(`explain ${sql}`, params))
+        .map((row: Record<string, string>) => row['QUERY PLAN'])
+        .join('\n');
+    const byCrmId = await plan(
+      `select * from record_links l where ${linksWithKeys('crm_id', 'crm_object', 'text')}`,
+      [JSON.stringify(['c1', 'c2']), connectionId, 'contacts'],
+    );
+    expect(byCrmId).toMatch(/Index Cond: .*crm_id = /);
+    const byLocalId = await plan(
+      `select * from record_links l where ${linksWithKeys('local_id', 'local_object', 'uuid')} and l.unlinked_at is null`,
+      [JSON.stringify([randomUUID()]), connectionId, 'contact'],
+    );
+    expect(byLocalId).toMatch(/Index Cond: .*local_id = /);
   });
 });

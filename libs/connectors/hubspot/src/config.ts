@@ -21,7 +21,9 @@ export interface HubSpotConnectorConfig {
   requestTimeoutMs?: number;
   /**
    * How far before the cursor an incremental read starts, for records committed with a slightly older
-   * modification time (and HubSpot's search index lag). Default 60 s; the engine drops the re-read records.
+   * modification time (and HubSpot's search index lag, a few seconds, and clock skew). Default 10 s. A read never
+   * looks back past the previous read's start less this lag (the cursor's `readAt`): what was older was visible to
+   * that read.
    */
   readOverlapMs?: number;
   /** Whether incremental reads report records moved to the recycle bin (one list scan per read). Default true. */
@@ -33,7 +35,7 @@ export interface HubSpotConnectorConfig {
 export const HUBSPOT_API_BASE_URL = 'https://api.hubapi.com';
 export const HUBSPOT_AUTHORIZE_URL = 'https://app.hubspot.com/oauth/authorize';
 export const HUBSPOT_DEFAULT_TIMEOUT_MS = 30_000;
-export const HUBSPOT_DEFAULT_READ_OVERLAP_MS = 60_000;
+export const HUBSPOT_DEFAULT_READ_OVERLAP_MS = 10_000;
 export const HUBSPOT_DEFAULT_ACTIVITY_KEY_PROPERTY = 'penguinmails_activity_key';
 
 /** Batch endpoints take at most 100 inputs. */

@@ -9,6 +9,7 @@ export {
   HUBSPOT_API_BASE_URL,
   HUBSPOT_AUTHORIZE_URL,
   HUBSPOT_DEFAULT_SCOPES,
+  HUBSPOT_DEFAULT_READ_OVERLAP_MS,
   HUBSPOT_OBJECTS,
   type HubSpotConnectorConfig,
 } from './config';

@@ -26,10 +26,11 @@ import { propertiesToRead, requireObject, toCrmRecord, type SdkObject } from './
  * HubSpot search pages by an offset (`after`) and refuses any offset at or past 10,000, and it sorts by one
  * property only, so ties at one instant come back in no promised order. So every query starts where the last
  * one stopped, and the offset is always 0:
- *  - range: `modified >= from` (or `>`), sorted by time. A full page's last instant may continue on the next page,
- *    so its records are dropped and read again by a group query; the earlier ones are complete and returned.
+ *  - range: `modified >= from` (or `>`), sorted by time. A full page is returned whole; its last instant may
+ *    continue on the next page, so the next range starts at that instant (inclusive) leaving out the ids it already
+ *    returned there (`hs_object_id NOT_IN seen`; `seen` is in the token). No one-record follow-up search per page.
  *  - group: `modified == at AND hs_object_id > afterId`, sorted by id: the records sharing one instant, in id
- *    order, however many thousands there are.
+ *    order, however many thousands there are — used only when a whole page shares one instant.
  * Each query is a new time window starting at the last position read, which is the "split the window" answer to
  * the 10,000 cap taken to its end: no window ever needs an offset. The position lives in the page token.
  *
@@ -38,9 +39,13 @@ import { propertiesToRead, requireObject, toCrmRecord, type SdkObject } from './
  * records archived since the read's window start. A first read (no cursor) has nothing to delete and skips it.
  */
 
+/** Values one IN / NOT_IN search filter takes. */
+const HUBSPOT_MAX_FILTER_VALUES = 100;
+
 type ReadState =
-  | { phase: 'range'; from: number | null; inclusive: boolean }
-  | { phase: 'group'; at: number; afterId?: string }
+  /** `seen`: ids already returned at the instant `from` (a full page's last instant). */
+  | { phase: 'range'; from: number | null; inclusive: boolean; seen?: string[] }
+  | { phase: 'group'; at: number; afterId?: string; seen?: string[] }
   | { phase: 'deleted'; after?: string };
 
 interface PageToken {
@@ -74,6 +79,13 @@ function epochMs(iso: string): number {
   return new Date(iso).getTime();
 }
 
+/** The page without the records already returned at the instant `at` (the `seen` ids of a range's token). */
+function withoutSeen(page: CrmRecord[], at: number | null, seen: string[] | undefined): CrmRecord[] {
+  if (seen === undefined || seen.length === 0 || at === null) return page;
+  const ids = new Set(seen);
+  return page.filter((record) => !(ids.has(record.id) && epochMs(record.modifiedAt) === at));
+}
+
 export class HubSpotChangeReader {
   constructor(private readonly config: HubSpotConnectorConfig) {}
 
@@ -92,7 +104,7 @@ export class HubSpotChangeReader {
     let records: CrmRecord[];
     let next: ReadState | undefined;
     if (state.phase === 'group') {
-      ({ records, next } = await this.readGroup(call, info, properties, pageSize, state.at, state.afterId));
+      ({ records, next } = await this.readGroup(call, info, properties, pageSize, state));
     } else {
       ({ records, next } = await this.readRange(call, info, properties, pageSize, state));
     }
@@ -130,7 +142,7 @@ export class HubSpotChangeReader {
     info: HubSpotObjectInfo,
     properties: string[],
     pageSize: number,
-    state: { from: number | null; inclusive: boolean },
+    state: { from: number | null; inclusive: boolean; seen?: string[] },
   ): Promise<{ records: CrmRecord[]; next?: ReadState }> {
     const filters: Filter[] =
       state.from === null
@@ -141,20 +153,35 @@ export class HubSpotChangeReader {
               operator: state.inclusive ? FilterOperatorEnum.Gte : FilterOperatorEnum.Gt,
               value: String(state.from),
             },
+            // The ids already returned at that instant are left out by the search itself, so the page is all new.
+            ...(state.seen?.length
+              ? [{ propertyName: 'hs_object_id', operator: FilterOperatorEnum.NotIn, values: state.seen }]
+              : []),
           ];
-    const results = await this.search(call, info, filters, info.modifiedProperty, properties, pageSize);
-    const records = results.map((result) => toCrmRecord(info, result)).sort(compareByCursorPosition);
-    if (records.length < pageSize) return { records };
-
-    // The page is full: records at its last instant may go on past it. Keep the complete earlier instants.
-    const lastInstant = records[records.length - 1].modifiedAt;
-    const complete = records.filter(
-      (record) => compareByCursorPosition(record, { modifiedAt: lastInstant, id: '0' }) < 0,
+    const { results, total } = await this.search(
+      call,
+      info,
+      filters,
+      info.modifiedProperty,
+      properties,
+      pageSize,
     );
-    const at = epochMs(lastInstant);
-    if (complete.length > 0) return { records: complete, next: { phase: 'group', at } };
-    // The whole page shares one instant: read that group by id now rather than return an empty page.
-    return this.readGroup(call, info, properties, pageSize, at, undefined);
+    const page = results.map((result) => toCrmRecord(info, result)).sort(compareByCursorPosition);
+    const records = withoutSeen(page, state.from, state.seen);
+    // A short page, or a full one that holds every match the search counted: the read is done.
+    if (page.length < pageSize || total <= page.length) return { records };
+
+    // The page is full: records at its last instant may go on past it. The next range starts at that instant and
+    // leaves out the ids returned here.
+    const at = epochMs(page[page.length - 1].modifiedAt);
+    if (at === state.from) {
+      // The whole page shares the instant the range started at: read that instant by id instead.
+      return this.readGroup(call, info, properties, pageSize, { at, seen: state.seen });
+    }
+    const seen = page.filter((record) => epochMs(record.modifiedAt) === at).map((record) => record.id);
+    // More ids at that instant than one NOT_IN filter takes (a bulk import): read the instant by id instead.
+    if (seen.length > HUBSPOT_MAX_FILTER_VALUES) return { records, next: { phase: 'group', at, seen } };
+    return { records, next: { phase: 'range', from: at, inclusive: true, seen } };
   }
 
   private async readGroup(
@@ -162,19 +189,20 @@ export class HubSpotChangeReader {
     info: HubSpotObjectInfo,
     properties: string[],
     pageSize: number,
-    at: number,
-    afterId: string | undefined,
+    state: { at: number; afterId?: string; seen?: string[] },
   ): Promise<{ records: CrmRecord[]; next?: ReadState }> {
+    const { at, afterId, seen } = state;
     const filters: Filter[] = [
       { propertyName: info.modifiedProperty, operator: FilterOperatorEnum.Eq, value: String(at) },
       ...(afterId === undefined
         ? []
         : [{ propertyName: 'hs_object_id', operator: FilterOperatorEnum.Gt, value: afterId }]),
     ];
-    const results = await this.search(call, info, filters, 'hs_object_id', properties, pageSize);
-    const records = results.map((result) => toCrmRecord(info, result)).sort(compareByCursorPosition);
-    if (records.length === pageSize) {
-      return { records, next: { phase: 'group', at, afterId: records[records.length - 1].id } };
+    const { results, total } = await this.search(call, info, filters, 'hs_object_id', properties, pageSize);
+    const page = results.map((result) => toCrmRecord(info, result)).sort(compareByCursorPosition);
+    const records = withoutSeen(page, at, seen);
+    if (page.length === pageSize && total > page.length) {
+      return { records, next: { phase: 'group', at, afterId: page[page.length - 1].id, seen } };
     }
     return { records, next: { phase: 'range', from: at, inclusive: false } };
   }
@@ -186,7 +214,7 @@ export class HubSpotChangeReader {
     sortProperty: string,
     properties: string[],
     limit: number,
-  ): Promise<SdkObject[]> {
+  ): Promise<{ results: SdkObject[]; total: number }> {
     const page = await call.run(() =>
       call.objects.searchApi.doSearch(
         info.capability.name,
@@ -200,7 +228,11 @@ export class HubSpotChangeReader {
         call.options,
       ),
     );
-    return page.results;
+    // `total` counts every match of the query; where it is missing, assume more may follow a full page.
+    return {
+      results: page.results,
+      total: Number.isFinite(page.total) ? page.total : Number.POSITIVE_INFINITY,
+    };
   }
 
   private async readDeleted(

@@ -20,7 +20,9 @@ export function pipedriveCapabilities(config: ResolvedPipedriveConfig): Connecto
     // or read the record (merging e-mails and phones); look-ups search one e-mail a request, then read the
     // matches 100 a request; reads by id take 100 ids a request; deletes and activities go one by one.
     requestCounts: {
-      upsertBatch: { requestsPerItem: 2 },
+      // A create the engine matched is its POST alone; another create searches the e-mail first, an update may
+      // read the record to merge its e-mails and phones.
+      upsertBatch: { requestsPerItem: 2, perUpsert: { update: 2, create: 2, matchedCreate: 1 } },
       findByEmail: { requestsPerItem: 1, itemsPerRequest: IDS_PER_LIST },
       getRecords: { itemsPerRequest: IDS_PER_LIST },
       deleteRecords: { requestsPerItem: 1 },

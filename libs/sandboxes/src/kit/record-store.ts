@@ -24,6 +24,11 @@ export class RecordStore<T extends { id: string }> {
   private readonly tombstones = new Map<string, Tombstone<T>>();
   private readonly clock: SandboxClock;
   private changeCount = 0;
+  /** Secondary indexes (see `index`): key → ids, kept in step with every write. */
+  private readonly indexes = new Map<
+    string,
+    { keysOf: (record: T) => string[]; ids: Map<string, Set<string>> }
+  >();
 
   constructor(
     readonly name: string,
@@ -36,6 +41,7 @@ export class RecordStore<T extends { id: string }> {
   insert(record: T): T {
     if (this.records.has(record.id)) throw new Error(`${this.name}: duplicate id ${record.id}`);
     this.records.set(record.id, record);
+    this.indexRecord(record);
     this.tombstones.delete(record.id);
     this.changeCount++;
     return record;
@@ -60,15 +66,20 @@ export class RecordStore<T extends { id: string }> {
     const current = this.records.get(id);
     if (!current) return undefined;
     const next = { ...current, ...patch, id: current.id };
+    this.unindexRecord(current);
     this.records.set(id, next);
+    this.indexRecord(next);
     this.changeCount++;
     return next;
   }
 
   /** Replaces the whole record (keeps its position in the iteration order). */
   replace(record: T): T {
-    if (!this.records.has(record.id)) throw new Error(`${this.name}: no record ${record.id} to replace`);
+    const current = this.records.get(record.id);
+    if (!current) throw new Error(`${this.name}: no record ${record.id} to replace`);
+    this.unindexRecord(current);
     this.records.set(record.id, record);
+    this.indexRecord(record);
     this.changeCount++;
     return record;
   }
@@ -78,6 +89,7 @@ export class RecordStore<T extends { id: string }> {
     const current = this.records.get(id);
     if (!current) return undefined;
     this.records.delete(id);
+    this.unindexRecord(current);
     const tombstone: Tombstone<T> = { id, deletedAt, record: current };
     this.tombstones.set(id, tombstone);
     this.changeCount++;
@@ -90,6 +102,7 @@ export class RecordStore<T extends { id: string }> {
     if (!tombstone) return undefined;
     this.tombstones.delete(id);
     this.records.set(id, tombstone.record);
+    this.indexRecord(tombstone.record);
     this.changeCount++;
     return tombstone.record;
   }
@@ -135,7 +148,51 @@ export class RecordStore<T extends { id: string }> {
   clear(): void {
     this.records.clear();
     this.tombstones.clear();
+    for (const index of this.indexes.values()) index.ids.clear();
     this.changeCount++;
+  }
+
+  /**
+   * Keeps live records findable by the keys `keysOf` gives (e-mail addresses, say), as the CRM's own search index
+   * does, so a look-up by key costs no scan of every record.
+   */
+  index(name: string, keysOf: (record: T) => string[]): void {
+    const index = { keysOf, ids: new Map<string, Set<string>>() };
+    this.indexes.set(name, index);
+    for (const record of this.records.values()) this.indexRecord(record, index);
+  }
+
+  /** The live records holding `key` in the index `name`, by id ascending. */
+  lookup(name: string, key: string): T[] {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`${this.name}: no index ${name}`);
+    return [...(index.ids.get(key) ?? [])]
+      .sort(compareIds)
+      .map((id) => this.records.get(id))
+      .filter((record): record is T => record !== undefined);
+  }
+
+  private indexRecord(
+    record: T,
+    only?: { keysOf: (record: T) => string[]; ids: Map<string, Set<string>> },
+  ): void {
+    for (const index of only ? [only] : this.indexes.values()) {
+      for (const key of index.keysOf(record)) {
+        const ids = index.ids.get(key) ?? new Set<string>();
+        ids.add(record.id);
+        index.ids.set(key, ids);
+      }
+    }
+  }
+
+  private unindexRecord(record: T): void {
+    for (const index of this.indexes.values()) {
+      for (const key of index.keysOf(record)) {
+        const ids = index.ids.get(key);
+        ids?.delete(record.id);
+        if (ids?.size === 0) index.ids.delete(key);
+      }
+    }
   }
 
   /**

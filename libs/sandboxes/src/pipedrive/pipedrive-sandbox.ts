@@ -76,6 +76,9 @@ export interface PipedriveSandboxOptions {
   companyName?: string;
 }
 
+/** The persons' index by lower-cased e-mail address. */
+const EMAIL_INDEX = 'email';
+
 export type PipedriveObject = PipedriveObjectName | 'persons' | 'organizations' | 'activities';
 
 interface SeedPersonsOptions {
@@ -177,6 +180,8 @@ export class PipedriveSandbox extends SandboxServer {
     this.tokenCosts = { ...DEFAULT_TOKEN_COSTS, ...options.tokenCosts };
     this.demoPersons = options.demoPersons ?? 0;
     this.persons = this.createStore<PersonRecord>('persons');
+    // Pipedrive's search is indexed: an exact e-mail search does not scan every person.
+    this.persons.index(EMAIL_INDEX, (person) => person.emails.map((email) => email.value.toLowerCase()));
     this.organizations = this.createStore<OrganizationRecord>('organizations');
     this.activities = this.createStore<ActivityRecord>('activities');
     this.specs = buildObjectSpecs({
@@ -616,7 +621,12 @@ export class PipedriveSandbox extends SandboxServer {
     const stringValues = (values: Record<string, unknown>) =>
       Object.values(values).filter((v): v is string => typeof v === 'string');
     const scored: Array<{ record: PersonRecord | OrganizationRecord; score: number }> = [];
-    if (name === 'person') {
+    if (name === 'person' && exact && fields.size === 1 && fields.has('email')) {
+      for (const record of this.persons.lookup(EMAIL_INDEX, term)) {
+        if (query.organization_id !== undefined && record.org_id !== query.organization_id) continue;
+        scored.push({ record, score: 1 });
+      }
+    } else if (name === 'person') {
       for (const record of this.persons.values()) {
         if (query.organization_id !== undefined && record.org_id !== query.organization_id) continue;
         const texts: Array<string | null | undefined> = [];
