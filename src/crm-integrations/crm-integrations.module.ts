@@ -12,6 +12,8 @@ import { ServiceAuthGuard } from './auth/service-auth.guard';
 import { ServiceTokenService } from './auth/service-token.service';
 import { ConnectionService } from './connections/connection.service';
 import { ConnectionsController } from './connections/connections.controller';
+import { CompaniesController } from './companies/companies.controller';
+import { CompanyService } from './companies/company.service';
 import { ContactService } from './contacts/contact.service';
 import { ContactsController } from './contacts/contacts.controller';
 import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from './crm-integrations.options';
@@ -41,6 +43,7 @@ const CONTROLLERS = [
   TenantsController,
   ConnectionsController,
   ContactsController,
+  CompaniesController,
   OAuthCallbackController,
   SyncController,
   ActivitiesController,
@@ -57,6 +60,7 @@ const SERVICES: Provider[] = [
   TenantService,
   ConnectionService,
   ContactService,
+  CompanyService,
   ...integrationPortProviders,
   ProviderAccessService,
   TokenVault,

@@ -2,6 +2,8 @@ import { abortableSleep, DEFAULT_RETRY_POLICY, type RetryPolicy } from '@pm/conn
 import { CrmError, type IntegrationPort } from '@pm/integration-port';
 import type { SyncRunCounts } from '@pm/domain/model';
 import { ConflictResolver } from './conflict-resolver';
+import type { LocalCompanyStore } from './company-ports';
+import { CompanySync } from './company-sync';
 import { classifyRunFailure, type FailureKind } from './connection-health';
 import { CrmGateway } from './crm-gateway';
 import { DefaultFieldMappingSource, type FieldMappingSource } from './field-mapping';
@@ -55,6 +57,8 @@ export interface ContactSyncRunnerDeps {
   retries: RetryStore;
   log: SyncLogSink;
   mappings?: FieldMappingSource;
+  /** PenguinMails companies; with it, a connection whose settings select a company object syncs companies too. */
+  companies?: LocalCompanyStore;
   clock?: () => Date;
   options?: ContactSyncRunnerOptions;
 }
@@ -122,12 +126,16 @@ export class ContactSyncRunner {
       const scope = this.scope(request, crm, journal, mappings);
       const objects = this.objectsToSync(scope, mappings);
       const direction = connection.settings.direction;
+      const companies = CompanySync.forRun(scope, this.deps.companies, objects);
       if (direction !== 'to_crm') {
+        await companies?.inbound();
         const inbound = new InboundPass(scope);
         for (const object of objects) await inbound.sync(object);
       }
-      if (direction !== 'from_crm' && objects.length > 0) {
-        await new OutboundPass(scope).sync(objects);
+      if (direction !== 'from_crm') {
+        await companies?.outboundBeforeContacts();
+        if (objects.length > 0) await new OutboundPass(scope).sync(objects);
+        await companies?.associateContacts();
       }
       await journal.flush();
       return {

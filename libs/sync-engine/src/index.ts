@@ -7,3 +7,6 @@ export * from './sync-counts';
 export * from './sync-log-messages';
 export * from './contact-sync-runner';
 export * from './sync-schedule';
+export * from './company-mapping';
+export * from './company-ports';
+export { CompanySync } from './company-sync';

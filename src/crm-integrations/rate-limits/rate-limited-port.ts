@@ -117,6 +117,15 @@ export function rateLimitedPort(
       inSlices('getRecords', session, request.ids, (s, ids) => port.getRecords(s, { ...request, ids })),
     deleteRecords: (session, request) =>
       inSlices('deleteRecords', session, request.ids, (s, ids) => port.deleteRecords(s, { ...request, ids })),
+    findCompanies: async (session, request) => {
+      // Names and domains are the items searched; one grant covers the call (the engine asks a page's worth).
+      const cost = requestsFor(capabilities, 'findCompanies', request.names.length + request.domains.length);
+      return withBudget('findCompanies', cost, session, (s) => port.findCompanies(s, request));
+    },
+    associateRecords: (session, request) =>
+      inSlices('associateRecords', session, request.pairs, (s, pairs) =>
+        port.associateRecords(s, { ...request, pairs }),
+      ),
     logActivities: (session, activities) =>
       inSlices('logActivities', session, activities, (s, slice) => port.logActivities(s, slice)),
   };

@@ -3,6 +3,7 @@ export * from './tenant.repository';
 export * from './connection.repository';
 export * from './connection-credential.repository';
 export * from './contact.repository';
+export * from './company.repository';
 export * from './service-token.repository';
 export * from './audit-log.repository';
 export * from './provider-setting.repository';
@@ -15,6 +16,7 @@ export * from './sync-retry.repository';
 export * from './database-health.repository';
 
 import { AuditLogRepository } from './audit-log.repository';
+import { CompanyRepository } from './company.repository';
 import { ConnectionCredentialRepository } from './connection-credential.repository';
 import { ConnectionRepository } from './connection.repository';
 import { ContactRepository } from './contact.repository';
@@ -35,6 +37,7 @@ export const REPOSITORIES = [
   ConnectionRepository,
   ConnectionCredentialRepository,
   ContactRepository,
+  CompanyRepository,
   ServiceTokenRepository,
   AuditLogRepository,
   ProviderSettingRepository,

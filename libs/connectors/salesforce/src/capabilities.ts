@@ -1,6 +1,6 @@
 import type { ConnectorCapabilities } from '@pm/integration-port';
 import type { ResolvedSalesforceConfig } from './config';
-import { SALESFORCE_DEFAULT_MAPPINGS } from './default-mapping';
+import { SALESFORCE_DEFAULT_COMPANY_MAPPINGS, SALESFORCE_DEFAULT_MAPPINGS } from './default-mapping';
 import { SALESFORCE_OBJECTS } from './objects';
 import { MAX_READ_PAGE } from './read-changes';
 import { MAX_WRITE_BATCH } from './upsert-batch';
@@ -18,6 +18,7 @@ export function salesforceCapabilities(config: ResolvedSalesforceConfig): Connec
     // The daily API request allocation (edition × licences); `Sforce-Limit-Info` reports the real one per response.
     rateLimits: [{ kind: 'daily', limit: config.dailyApiRequests }],
     defaultMappings: SALESFORCE_DEFAULT_MAPPINGS,
+    defaultCompanyMappings: SALESFORCE_DEFAULT_COMPANY_MAPPINGS,
     // Outbound messages and Change Data Capture (CometD) are not wired yet: no webhooks for now.
     webhooks: { supported: false, verification: 'none' },
     // Refresh tokens rotate only when the connected app turns rotation on; the vault keeps the old one otherwise.

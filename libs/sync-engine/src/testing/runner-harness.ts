@@ -4,6 +4,7 @@ import { ContactSyncRunner } from '../contact-sync-runner';
 import { AssociatingPort } from './associating-port';
 import { aConnection, inMemoryMappings, inMemorySessions } from './builders';
 import { CountingPort } from './counting-port';
+import { InMemoryLocalCompanies } from './in-memory-companies';
 import {
   InMemoryCursorStore,
   InMemoryLinkStore,
@@ -18,7 +19,7 @@ import {
  */
 export function inMemorySyncHarness(
   settings: Partial<ConnectionSettings> = {},
-  options: { maxWriteBatch?: number; readPageSize?: number } = {},
+  options: { maxWriteBatch?: number; readPageSize?: number; companies?: boolean } = {},
 ) {
   let crmClock = Date.parse('2026-01-01T00:00:00Z');
   const crm = new InMemoryCrm({ now: () => new Date((crmClock += 1_000)) });
@@ -27,6 +28,7 @@ export function inMemorySyncHarness(
   const counting = new CountingPort(associating.port);
   const sessions = inMemorySessions(crm, connector);
   const locals = new InMemoryLocalContacts();
+  const companies = new InMemoryLocalCompanies(locals);
   const links = new InMemoryLinkStore();
   const cursors = new InMemoryCursorStore();
   const retries = new InMemoryRetryStore();
@@ -39,6 +41,7 @@ export function inMemorySyncHarness(
     links,
     cursors,
     locals,
+    companies: options.companies ? companies : undefined,
     retries,
     log,
     mappings: inMemoryMappings,
@@ -54,6 +57,7 @@ export function inMemorySyncHarness(
     counting,
     sessions,
     locals,
+    companies,
     links,
     cursors,
     retries,
