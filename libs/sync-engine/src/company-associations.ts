@@ -150,6 +150,7 @@ export class CompanyAssociations {
         await run.links.findByLocalIds(
           connection.id,
           locals.map((company) => company.id),
+          LOCAL_COMPANY_OBJECT,
         )
       )
         .filter((link) => link.crmObject === mapping.object && link.localObject === LOCAL_COMPANY_OBJECT)

@@ -13,7 +13,7 @@ import {
   revertCompanyFields,
   type CompanyPlan,
 } from './company-mapping';
-import type { LocalCompany, LocalCompanyChange } from './company-ports';
+import { LOCAL_COMPANY_OBJECT, type LocalCompany, type LocalCompanyChange } from './company-ports';
 import {
   companyLabel,
   companyLink,
@@ -151,6 +151,7 @@ export class CompanyInboundPass {
     for (const link of await run.links.findByLocalIds(
       connection.id,
       candidates.map((company) => company.id),
+      LOCAL_COMPANY_OBJECT,
     )) {
       if (link.crmObject === object) claimed.set(link.localId, link.crmId);
     }

@@ -104,6 +104,7 @@ export class CompanyOutboundPass {
       await run.links.findByLocalIds(
         run.connection.id,
         batch.map((company) => company.id),
+        LOCAL_COMPANY_OBJECT,
       )
     ).filter((link) => link.crmObject === mapping.object);
     const linkByLocal = new Map(links.map((link) => [link.localId, link]));
@@ -140,6 +141,7 @@ export class CompanyOutboundPass {
       await run.links.findDeletedInCrmLocalIds(
         connection.id,
         unlinked.map((company) => company.id),
+        LOCAL_COMPANY_OBJECT,
       ),
     );
     counts.skipped += unlinked.filter((company) => deletedInCrm.has(company.id)).length;

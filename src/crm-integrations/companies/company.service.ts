@@ -23,7 +23,8 @@ const snapshot = (company: Company) => ({ name: company.name, domain: company.do
 
 /**
  * PenguinMails companies, for the HTTP API and the sync engine alike, so both normalise the same way and bump
- * `updatedAt`. A company is unique per tenant by its key: its domain, else its normalised name.
+ * `updatedAt`. A company is unique per tenant by its key: its domain, else its normalised name. A contact names its
+ * company by name (`Contact.company`), so renaming a company renames it on its contacts as well.
  */
 @Injectable()
 export class CompanyService {
@@ -57,11 +58,13 @@ export class CompanyService {
     const existing = await this.findSame(tenantId, dto);
     const before = existing && !existing.deletedAt ? snapshot(existing) : null;
     const company = existing ?? this.companies.create(tenantId, { name: dto.name, domain: dto.domain });
+    const oldName = existing?.name;
     company.name = dto.name;
     if (dto.domain !== undefined) company.domain = normaliseDomain(dto.domain);
     company.deletedAt = null;
     await this.requireUniqueKey(tenantId, company);
     await this.companies.flush();
+    if (oldName !== undefined) await this.companies.renameContactCompanies(tenantId, oldName, company.name);
     await this.audit.record(auth, {
       tenantId,
       action: before ? 'company.updated' : 'company.created',
@@ -107,11 +110,14 @@ export class CompanyService {
       company.deletedAt = null;
       created = true;
     }
+    const oldName = created ? undefined : company.name;
     if (change.values.name !== undefined) company.name = (change.values.name as string).trim();
     if (change.values.domain !== undefined) company.domain = normaliseDomain(change.values.domain);
     const clash = await this.keyClash(tenantId, company);
     if (clash) throw new Error(`Another company of this tenant already has the key ${clash}`);
     await this.companies.flush();
+    // Contacts name their company by its name: a rename reaches them too.
+    if (oldName !== undefined) await this.companies.renameContactCompanies(tenantId, oldName, company.name);
     return { company, created };
   }
 

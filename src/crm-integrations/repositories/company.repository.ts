@@ -90,4 +90,21 @@ export class CompanyRepository extends CrmRepository {
       .execute<{ id: string }[]>('all');
     return rows.map((row) => row.id);
   }
+
+  /**
+   * A company was renamed: contacts that name it by its old name (normalised) now name it by the new one, with
+   * `updated_at` bumped so the change syncs like any other edit. Returns how many contacts changed.
+   */
+  async renameContactCompanies(tenantId: string, oldName: string, newName: string): Promise<number> {
+    const old = normaliseCompanyName(oldName);
+    if (old === null || (old === normaliseCompanyName(newName) && oldName.trim() === newName.trim()))
+      return 0;
+    const result = await this.em
+      .createQueryBuilder(Contact, 'k')
+      .update({ company: newName.trim(), updatedAt: new Date() })
+      .where({ tenant: tenantId, deletedAt: null })
+      .andWhere(`lower(regexp_replace(btrim(k.company), '\\s+', ' ', 'g')) = ?`, [old])
+      .execute<{ affectedRows: number }>('run');
+    return result.affectedRows;
+  }
 }
