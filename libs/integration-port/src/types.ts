@@ -262,7 +262,9 @@ export interface UpsertBatchRequest {
    * matching key, or uses a CRM upsert keyed by it). True: the caller has just looked every create up by e-mail and
    * found none, so the connector creates without a look-up of its own — one CRM call less per batch. The caller sets
    * it only on a first attempt: a retry after an ambiguous failure (a lost response, a reset connection) sends false,
-   * so a create the CRM applied the first time is found instead of made twice.
+   * so a create the CRM applied the first time is found instead of made twice. Companies have no e-mail to look
+   * a create up by: the caller looks them up with `findCompanies` before the first attempt and again before a
+   * retry, and always sends true.
    */
   createsMatched?: boolean;
 }

@@ -6,7 +6,9 @@ import type { LinkSnapshot, RetryItem } from './ports';
 /**
  * Company deletions, both ways, by the contacts' rules: a company deleted on one side ends its link; with
  * `propagateDeletes` the other side's record is deleted too (a CRM refusal is logged with its message and retried
- * next run, the link kept), and without it the other side keeps its record and the log says so.
+ * next run, the link kept), and without it the other side keeps its record and the log says so. A company deleted
+ * in PenguinMails that contacts still name is never deleted in the CRM (only unlinked): a CRM may delete an
+ * account's contacts with it.
  */
 export class CompanyDeletions {
   constructor(private readonly scope: CompanyRunScope) {}
@@ -58,15 +60,31 @@ export class CompanyDeletions {
     const { run, mapping } = this.scope;
     const { connection, journal } = run;
     const object = mapping.object;
-    const propagate = connection.settings.propagateDeletes;
-    const results = propagate
-      ? await run.crm.deleteRecords(object, [...new Set(deletions.map(({ link }) => link.crmId))])
-      : new Map<string, DeleteResult>();
+    // A CRM company that contacts still belong to is kept (only unlinked): deleting it would take them along in
+    // a CRM that deletes an account's contacts with it (Salesforce), or leave them without a company.
+    const kept = new Map<string, number>();
+    if (connection.settings.propagateDeletes) {
+      for (const { company } of deletions) {
+        const members = await this.scope.companies.contactIdsWithCompanies(connection.tenantId, [
+          company.name,
+        ]);
+        if (members.length > 0) kept.set(company.id, members.length);
+      }
+    }
+    const toDelete = connection.settings.propagateDeletes
+      ? deletions.filter(({ company }) => !kept.has(company.id))
+      : [];
+    const results =
+      toDelete.length > 0
+        ? await run.crm.deleteRecords(object, [...new Set(toDelete.map(({ link }) => link.crmId))])
+        : new Map<string, DeleteResult>();
     const counts = journal.count('to_crm', object);
     const retryLater: RetryItem[] = [];
     const done: string[] = [];
     for (const { company, link } of deletions) {
       const key = companyLabel(companyValues(company));
+      const members = kept.get(company.id);
+      const propagate = connection.settings.propagateDeletes && members === undefined;
       const result = results.get(link.crmId);
       if (propagate && !result?.ok) {
         const error = result && !result.ok ? result.error : undefined;
@@ -99,8 +117,13 @@ export class CompanyDeletions {
         action: propagate ? 'deleted' : 'unlinked',
         message: propagate
           ? `Company deleted: ${key} → ${run.crmName}`
-          : `Company unlinked: ${key} was deleted in PenguinMails; kept in ${run.crmName}`,
-        details: { crmId: link.crmId, propagateDeletes: propagate },
+          : `Company unlinked: ${key} was deleted in PenguinMails; kept in ${run.crmName}` +
+            (members === undefined ? '' : ` because ${members} contact(s) still belong to it`),
+        details: {
+          crmId: link.crmId,
+          propagateDeletes: connection.settings.propagateDeletes,
+          contacts: members,
+        },
       });
     }
     await journal.retryLater(retryLater);

@@ -206,4 +206,17 @@ describe('company sync with the in-memory CRM', () => {
       expect(crmCompanies(t)).toHaveLength(propagate ? 0 : 1);
     }
   });
+  it('keeps (only unlinks) a CRM company that contacts still belong to, even with propagateDeletes', async () => {
+    const t = setup(true);
+    const acme = t.companies.add('Acme', 'acme.com');
+    t.locals.add('ada@example.com', { company: 'Acme' });
+    await t.run();
+    t.companies.edit(acme.id, { deleted: true });
+    const run = await t.run();
+    expect(run.counts.to_crm?.companies?.deleted).toBe(1);
+    expect(crmCompanies(t)).toHaveLength(1);
+    expect(t.log.lines.map((line) => line.message)).toContain(
+      'Company unlinked: acme.com was deleted in PenguinMails; kept in In-memory CRM because 1 contact(s) still belong to it',
+    );
+  });
 });
