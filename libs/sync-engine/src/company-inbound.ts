@@ -134,7 +134,12 @@ export class CompanyInboundPass {
       records.map((record) => record.id),
     );
     const linkByCrmId = new Map(links.map((link) => [link.crmId, link]));
-    const decoded = new Map(records.map((record) => [record.id, decodeCompany(mapping, record.fields)]));
+    const decoded = new Map(
+      records.map((record) => [
+        record.id,
+        decodeCompany(mapping, record.fields, linkByCrmId.get(record.id)?.synced),
+      ]),
+    );
     const unlinked = records.filter((record) => !linkByCrmId.has(record.id));
     const [linkedLocals, candidates] = await Promise.all([
       companies.findByIds(

@@ -46,10 +46,23 @@ function decodeValue(entry: CompanyFieldMappingEntry, raw: unknown): string | nu
   return text === '' ? null : text;
 }
 
-/** A CRM company's mapped values in local form. */
-export function decodeCompany(mapping: CompanyObjectMapping, fields: Record<string, unknown>): CompanyValues {
+/**
+ * A CRM company's mapped values in local form. A field the CRM did not return at all (a read that leaves optional
+ * fields out) is no change: it keeps the last synced value (`base`) where there is one, never clearing a value.
+ */
+export function decodeCompany(
+  mapping: CompanyObjectMapping,
+  fields: Record<string, unknown>,
+  base?: SyncedValues,
+): CompanyValues {
   const values: CompanyValues = {};
-  for (const entry of mapping.fields) values[entry.local] = decodeValue(entry, fields[entry.crm]);
+  for (const entry of mapping.fields) {
+    const last = base?.[entry.local];
+    values[entry.local] =
+      !(entry.crm in fields) && last !== undefined
+        ? ((last.value ?? null) as string | null)
+        : decodeValue(entry, fields[entry.crm]);
+  }
   return values;
 }
 

@@ -4,6 +4,7 @@ import { ConflictResolver } from './conflict-resolver';
 import {
   companyKey,
   companyObjectToSync,
+  decodeCompany,
   matchingCompanies,
   normaliseDomain,
   planCompany,
@@ -68,6 +69,17 @@ describe('company matching and planning', () => {
     });
     expect(bothRenamed.toLocal).toEqual({ name: 'Acme Group' });
     expect(bothRenamed.conflicts).toHaveLength(1);
+  });
+
+  it('takes a field the CRM did not return as unchanged, never as cleared', () => {
+    const at = '2026-01-02T00:00:00Z';
+    const base = { domain: { value: 'acme.com', side: 'crm' as const, at, rule: 'initial' as const } };
+    expect(decodeCompany(MAPPING, { name: 'Acme' }, base)).toEqual({ name: 'Acme', domain: 'acme.com' });
+    expect(decodeCompany(MAPPING, { name: 'Acme', domain: null }, base)).toEqual({
+      name: 'Acme',
+      domain: null,
+    });
+    expect(decodeCompany(MAPPING, { name: 'Acme' })).toEqual({ name: 'Acme', domain: null });
   });
 
   it('syncs companies only when the settings select a company object the connector maps', () => {
