@@ -1,5 +1,6 @@
 import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import request from 'supertest';
+import { CrmConnection, Tenant } from '@pm/domain';
 import { CRM_ORM, ServiceTokenService } from '../../src/crm-integrations';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -94,6 +95,22 @@ describe('HTTP API: companies', () => {
     expect(other.body.data).toEqual([]);
     await http.delete(`/api/v1/tenants/globex/companies/${created.body.id}`).set(globex).expect(404);
     await http.get('/api/v1/tenants/globex/companies').set(acme).expect(403);
+  });
+
+  it('accepts the CRM’s company object in a connection’s objects (Account beside Contact)', async () => {
+    const em = testApp.app.get<MikroORM>(CRM_ORM).em.fork();
+    const connection = em.create(CrmConnection, {
+      tenant: em.getReference(Tenant, 'acme'),
+      provider: 'salesforce',
+      status: 'connected',
+    });
+    await em.flush();
+    const response = await http
+      .patch(`/api/v1/tenants/acme/connections/${connection.id}/settings`)
+      .set(acme)
+      .send({ objects: ['Contact', 'Account'] })
+      .expect(200);
+    expect(response.body.settings.objects).toEqual(['Contact', 'Account']);
   });
 
   it('names the bad field in a problem+json 400', async () => {

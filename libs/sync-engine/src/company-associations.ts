@@ -20,16 +20,46 @@ export class CompanyAssociations {
     private readonly scope: CompanyRunScope,
     /** The contact objects of the run that the company object can be associated with. */
     private readonly contactObjects: readonly string[],
+    /** Every contact object of the run, the one new contacts are created in first. */
+    private readonly runObjects: readonly string[] = contactObjects,
   ) {}
+
+  /**
+   * Of these contacts, those whose CRM record can be associated with a company: linked to an object that can be, or
+   * not linked yet and about to be created in one (a Salesforce Lead's company is its own text, not an Account).
+   */
+  private async associable(contacts: readonly LocalContact[]): Promise<LocalContact[]> {
+    const { run } = this.scope;
+    const links = await run.links.findByLocalIds(
+      run.connection.id,
+      contacts.map((contact) => contact.id),
+    );
+    const objectsOf = new Map<string, string[]>();
+    for (const link of links) {
+      if (!this.runObjects.includes(link.crmObject)) continue;
+      objectsOf.set(link.localId, [...(objectsOf.get(link.localId) ?? []), link.crmObject]);
+    }
+    const createsIn = this.runObjects[0];
+    return contacts.filter((contact) => {
+      const objects = objectsOf.get(contact.id);
+      return objects === undefined
+        ? this.contactObjects.includes(createsIn)
+        : objects.some((object) => this.contactObjects.includes(object));
+    });
+  }
 
   /** Local companies for the company names of contacts changed since the association cursor. */
   async ensureLocalCompanies(): Promise<void> {
     if (this.contactObjects.length === 0) return;
     const { run, companies } = this.scope;
-    for await (const contacts of this.changedContacts()) {
+    for await (const page of this.changedContacts()) {
+      const named = page.filter(
+        (contact) => !contact.deletedAt && normaliseCompanyName(contact.values.company),
+      );
+      if (named.length === 0) continue;
       const names = new Map<string, string>();
-      for (const contact of contacts) {
-        const name = contact.deletedAt ? null : contact.values.company;
+      for (const contact of await this.associable(named)) {
+        const name = contact.values.company;
         const key = normaliseCompanyName(name);
         if (key !== null && !names.has(key)) names.set(key, (name as string).trim());
       }

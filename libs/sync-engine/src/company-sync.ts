@@ -31,7 +31,7 @@ export class CompanySync {
     if (mapping === undefined) return undefined;
     const scope: CompanyRunScope = { run, companies, mapping };
     const associable = contactObjects.filter((object) => mapping.associates.includes(object));
-    return new CompanySync(scope, new CompanyAssociations(scope, associable));
+    return new CompanySync(scope, new CompanyAssociations(scope, associable, contactObjects));
   }
 
   /** CRM → PenguinMails, before the contacts' inbound pass. */

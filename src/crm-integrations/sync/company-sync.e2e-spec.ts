@@ -134,11 +134,11 @@ const CRMS: [string, () => Promise<CompanyCrm>][] = [
  * sandbox, on PostgreSQL: both ways, matched before any create (a retried create included), contacts associated
  * with their company on the CRM side, renames each way, and deletions by the connection's rules.
  */
-describe.each(CRMS)('company sync with the %s connector against its sandbox', (name, start) => {
+describe('company sync against each CRM sandbox', () => {
   let database: TestDatabase;
   let app: INestApplication;
-  let crm: CompanyCrm;
 
+  // One database and app for the three CRMs (each syncs its own tenant): only the sandboxes differ.
   beforeAll(async () => {
     database = await createTestDatabase();
     app = await startSyncTestApp({
@@ -149,148 +149,160 @@ describe.each(CRMS)('company sync with the %s connector against its sandbox', (n
         refreshSession: () => Promise.reject(new Error('unused')),
       },
     });
-    crm = await start();
   });
 
   afterAll(async () => {
-    await crm?.close();
     await app?.close();
     await database?.drop();
   });
 
-  it('syncs companies both ways without duplicates, associates contacts, follows renames and deletions', async () => {
-    const tenantId = `companies-${name.toLowerCase()}`;
-    const settings: Partial<ConnectionSettings> = {
-      objects: [crm.contactObject, crm.companyObject],
-      propagateDeletes: true,
-    };
-    const counting = new CountingPort(crm.port);
-    const entity = await seedConnection(app, { tenantId, provider: crm.port.provider, settings });
-    const connection = toSyncConnection(entity);
-    const orm = app.get<MikroORM>(CRM_ORM);
-    const run = async () => {
-      const em = orm.em.fork();
-      const row = em.create(SyncRun, { tenant: tenantId, connection: connection.id, trigger: 'manual' });
-      await em.flush();
-      const outcome = await new ContactSyncRunner({
-        port: counting.port,
-        sessions: { getSession: async () => crm.session, refreshSession: async () => crm.session },
-        links: app.get(RecordLinkRepository),
-        cursors: app.get(SyncCursorRepository),
-        locals: app.get(LocalContactStoreAdapter),
-        companies: app.get(LocalCompanyStoreAdapter),
-        retries: app.get(SyncRetryRepository),
-        log: app.get(SyncLogRepository),
-        options: { sleep: async () => undefined, openInstantMs: 0 },
-      }).run({ connection, runId: row.id });
-      expect({ status: outcome.status, error: String(outcome.error ?? '') }).toEqual({
-        status: 'succeeded',
-        error: '',
-      });
-      return outcome;
-    };
-    const auth = { actor: 'test', tenantId: null };
-    const companies = app.get(CompanyService);
-    const upsertCompany = (values: { name: string; domain?: string }) =>
-      inRequest(app, () => companies.upsert(auth, tenantId, values));
-    const localCompanies = async () =>
-      (await orm.em.fork().find(Company, { tenant: tenantId }, { orderBy: { name: 'asc' } })).map((c) => ({
-        name: c.name,
-        domain: c.domain ?? null,
-        deleted: c.deletedAt !== null && c.deletedAt !== undefined,
-      }));
-    const crmCompany = (companyName: string) => crm.companies().find((c) => c.name === companyName);
+  describe.each(CRMS)('with the %s connector', (name, start) => {
+    let crm: CompanyCrm;
 
-    // In the CRM: Globex and Hooli, each with a web address. In PenguinMails: Acme (a domain) and Hooli (a name
-    // only), and two contacts, one at Acme and one at Initech, a company PenguinMails has no record of yet.
-    const globexId = crm.createCompany('Globex', 'globex.example');
-    crm.createCompany('Hooli', 'hooli.example');
-    await upsertCompany({ name: 'Acme', domain: 'acme.example' });
-    await upsertCompany({ name: ' Hooli ' });
-    const contacts = app.get(ContactService);
-    for (const [email, company] of [
-      ['ada@acme.example', 'Acme'],
-      ['bob@initech.example', 'Initech'],
-    ]) {
-      await inRequest(app, () =>
-        contacts.upsert(auth, tenantId, { email, firstName: 'Test', lastName: 'Person', company }),
-      );
-    }
-    // The first company write reaches the CRM, but its answer is lost: the retry must look the creates up again.
-    counting.failNext('upsertBatch', new CrmError(CrmErrorCode.TIMEOUT, 'no answer within 30 s'), {
-      after: 'call',
+    beforeAll(async () => {
+      crm = await start();
     });
 
-    const first = await run();
-    expect(first.retriedCalls).toBeGreaterThanOrEqual(1);
-    expect(
-      crm
-        .companies()
-        .map((c) => c.name)
-        .sort(),
-    ).toEqual(['Acme', 'Globex', 'Hooli', 'Initech']);
-    expect(await localCompanies()).toEqual([
-      { name: 'Acme', domain: 'acme.example', deleted: false },
-      { name: 'Globex', domain: 'globex.example', deleted: false },
-      // Matched by name, and the domain the CRM holds filled in.
-      { name: 'Hooli', domain: 'hooli.example', deleted: false },
-      { name: 'Initech', domain: null, deleted: false },
-    ]);
-    expect(crmCompany('Acme')?.website).toMatch(/acme\.example/);
-    expect(sameId(await crm.companyOfContact('ada@acme.example'), crmCompany('Acme')?.id)).toBe(true);
-    expect(sameId(await crm.companyOfContact('bob@initech.example'), crmCompany('Initech')?.id)).toBe(true);
+    afterAll(async () => {
+      await crm?.close();
+    });
 
-    // Settled: nothing more to write, nothing created.
-    counting.reset();
-    await run();
-    expect(counting.calls.upsertBatch).toBe(0);
-    expect(crm.companies()).toHaveLength(4);
+    it('syncs companies both ways without duplicates, associates contacts, follows renames and deletions', async () => {
+      const tenantId = `companies-${name.toLowerCase()}`;
+      const settings: Partial<ConnectionSettings> = {
+        objects: [crm.contactObject, crm.companyObject],
+        propagateDeletes: true,
+      };
+      const counting = new CountingPort(crm.port);
+      const entity = await seedConnection(app, { tenantId, provider: crm.port.provider, settings });
+      const connection = toSyncConnection(entity);
+      const orm = app.get<MikroORM>(CRM_ORM);
+      const run = async () => {
+        const em = orm.em.fork();
+        const row = em.create(SyncRun, { tenant: tenantId, connection: connection.id, trigger: 'manual' });
+        await em.flush();
+        const outcome = await new ContactSyncRunner({
+          port: counting.port,
+          sessions: { getSession: async () => crm.session, refreshSession: async () => crm.session },
+          links: app.get(RecordLinkRepository),
+          cursors: app.get(SyncCursorRepository),
+          locals: app.get(LocalContactStoreAdapter),
+          companies: app.get(LocalCompanyStoreAdapter),
+          retries: app.get(SyncRetryRepository),
+          log: app.get(SyncLogRepository),
+          options: { sleep: async () => undefined, openInstantMs: 0 },
+        }).run({ connection, runId: row.id });
+        expect({ status: outcome.status, error: String(outcome.error ?? '') }).toEqual({
+          status: 'succeeded',
+          error: '',
+        });
+        return outcome;
+      };
+      const auth = { actor: 'test', tenantId: null };
+      const companies = app.get(CompanyService);
+      const upsertCompany = (values: { name: string; domain?: string }) =>
+        inRequest(app, () => companies.upsert(auth, tenantId, values));
+      const localCompanies = async () =>
+        (await orm.em.fork().find(Company, { tenant: tenantId }, { orderBy: { name: 'asc' } })).map((c) => ({
+          name: c.name,
+          domain: c.domain ?? null,
+          deleted: c.deletedAt !== null && c.deletedAt !== undefined,
+        }));
+      const crmCompany = (companyName: string) => crm.companies().find((c) => c.name === companyName);
 
-    // A rename each way.
-    await upsertCompany({ name: 'Acme Labs', domain: 'acme.example' });
-    crm.renameCompany(globexId, 'Globex Corporation');
-    await run();
-    expect(crmCompany('Acme Labs')).toBeDefined();
-    expect((await localCompanies()).map((c) => c.name)).toEqual([
-      'Acme Labs',
-      'Globex Corporation',
-      'Hooli',
-      'Initech',
-    ]);
-    // A company's contacts name it by its new name, and stay associated with the same CRM record.
-    expect(
-      (await orm.em.fork().findOne(Contact, { tenant: tenantId, email: 'ada@acme.example' }))?.company,
-    ).toBe('Acme Labs');
-    expect(sameId(await crm.companyOfContact('ada@acme.example'), crmCompany('Acme Labs')?.id)).toBe(true);
-    expect(crm.companies()).toHaveLength(4);
+      // In the CRM: Globex and Hooli, each with a web address. In PenguinMails: Acme (a domain) and Hooli (a name
+      // only), and two contacts, one at Acme and one at Initech, a company PenguinMails has no record of yet.
+      const globexId = crm.createCompany('Globex', 'globex.example');
+      crm.createCompany('Hooli', 'hooli.example');
+      await upsertCompany({ name: 'Acme', domain: 'acme.example' });
+      await upsertCompany({ name: ' Hooli ' });
+      const contacts = app.get(ContactService);
+      for (const [email, company] of [
+        ['ada@acme.example', 'Acme'],
+        ['bob@initech.example', 'Initech'],
+      ]) {
+        await inRequest(app, () =>
+          contacts.upsert(auth, tenantId, { email, firstName: 'Test', lastName: 'Person', company }),
+        );
+      }
+      // The first company write reaches the CRM, but its answer is lost: the retry must look the creates up again.
+      counting.failNext('upsertBatch', new CrmError(CrmErrorCode.TIMEOUT, 'no answer within 30 s'), {
+        after: 'call',
+      });
 
-    // Deleted in PenguinMails, with propagateDeletes: deleted in the CRM.
-    const hooli = await orm.em.fork().findOneOrFail(Company, { tenant: tenantId, nameKey: 'hooli' });
-    await inRequest(app, () => companies.remove(auth, tenantId, hooli.id));
-    const deletion = await run();
-    expect(deletion.counts.to_crm?.[crm.companyObject]?.deleted).toBe(1);
-    expect(crmCompany('Hooli')).toBeUndefined();
+      const first = await run();
+      expect(first.retriedCalls).toBeGreaterThanOrEqual(1);
+      expect(
+        crm
+          .companies()
+          .map((c) => c.name)
+          .sort(),
+      ).toEqual(['Acme', 'Globex', 'Hooli', 'Initech']);
+      expect(await localCompanies()).toEqual([
+        { name: 'Acme', domain: 'acme.example', deleted: false },
+        { name: 'Globex', domain: 'globex.example', deleted: false },
+        // Matched by name, and the domain the CRM holds filled in.
+        { name: 'Hooli', domain: 'hooli.example', deleted: false },
+        { name: 'Initech', domain: null, deleted: false },
+      ]);
+      expect(crmCompany('Acme')?.website).toMatch(/acme\.example/);
+      expect(sameId(await crm.companyOfContact('ada@acme.example'), crmCompany('Acme')?.id)).toBe(true);
+      expect(sameId(await crm.companyOfContact('bob@initech.example'), crmCompany('Initech')?.id)).toBe(true);
 
-    // Deleted in the CRM, with propagateDeletes: deleted in PenguinMails (where reading changes reports it).
-    if (crm.deleteCompany) {
-      crm.deleteCompany(globexId);
-      const crmDeletion = await run();
-      expect(crmDeletion.counts.from_crm?.[crm.companyObject]?.deleted).toBe(1);
-      expect((await localCompanies()).find((c) => c.name === 'Globex Corporation')?.deleted).toBe(true);
-    }
-    expect(
-      crm
-        .companies()
-        .map((c) => c.name)
-        .sort(),
-    ).toEqual(crm.deleteCompany ? ['Acme Labs', 'Initech'] : ['Acme Labs', 'Globex Corporation', 'Initech']);
+      // Settled: nothing more to write, nothing created.
+      counting.reset();
+      await run();
+      expect(counting.calls.upsertBatch).toBe(0);
+      expect(crm.companies()).toHaveLength(4);
 
-    // A contact moving to another company is associated with that one instead (its old association removed).
-    await inRequest(app, () =>
-      contacts.upsert(auth, tenantId, { email: 'ada@acme.example', company: 'Initech' }),
-    );
-    await run();
-    expect(sameId(await crm.companyOfContact('ada@acme.example'), crmCompany('Initech')?.id)).toBe(true);
-    expect(crm.companies()).toHaveLength(crm.deleteCompany ? 2 : 3);
+      // A rename each way.
+      await upsertCompany({ name: 'Acme Labs', domain: 'acme.example' });
+      crm.renameCompany(globexId, 'Globex Corporation');
+      await run();
+      expect(crmCompany('Acme Labs')).toBeDefined();
+      expect((await localCompanies()).map((c) => c.name)).toEqual([
+        'Acme Labs',
+        'Globex Corporation',
+        'Hooli',
+        'Initech',
+      ]);
+      // A company's contacts name it by its new name, and stay associated with the same CRM record.
+      expect(
+        (await orm.em.fork().findOne(Contact, { tenant: tenantId, email: 'ada@acme.example' }))?.company,
+      ).toBe('Acme Labs');
+      expect(sameId(await crm.companyOfContact('ada@acme.example'), crmCompany('Acme Labs')?.id)).toBe(true);
+      expect(crm.companies()).toHaveLength(4);
+
+      // Deleted in PenguinMails, with propagateDeletes: deleted in the CRM.
+      const hooli = await orm.em.fork().findOneOrFail(Company, { tenant: tenantId, nameKey: 'hooli' });
+      await inRequest(app, () => companies.remove(auth, tenantId, hooli.id));
+      const deletion = await run();
+      expect(deletion.counts.to_crm?.[crm.companyObject]?.deleted).toBe(1);
+      expect(crmCompany('Hooli')).toBeUndefined();
+
+      // Deleted in the CRM, with propagateDeletes: deleted in PenguinMails (where reading changes reports it).
+      if (crm.deleteCompany) {
+        crm.deleteCompany(globexId);
+        const crmDeletion = await run();
+        expect(crmDeletion.counts.from_crm?.[crm.companyObject]?.deleted).toBe(1);
+        expect((await localCompanies()).find((c) => c.name === 'Globex Corporation')?.deleted).toBe(true);
+      }
+      expect(
+        crm
+          .companies()
+          .map((c) => c.name)
+          .sort(),
+      ).toEqual(
+        crm.deleteCompany ? ['Acme Labs', 'Initech'] : ['Acme Labs', 'Globex Corporation', 'Initech'],
+      );
+
+      // A contact moving to another company is associated with that one instead (its old association removed).
+      await inRequest(app, () =>
+        contacts.upsert(auth, tenantId, { email: 'ada@acme.example', company: 'Initech' }),
+      );
+      await run();
+      expect(sameId(await crm.companyOfContact('ada@acme.example'), crmCompany('Initech')?.id)).toBe(true);
+      expect(crm.companies()).toHaveLength(crm.deleteCompany ? 2 : 3);
+    });
   });
 });
