@@ -118,9 +118,20 @@ export function rateLimitedPort(
     deleteRecords: (session, request) =>
       inSlices('deleteRecords', session, request.ids, (s, ids) => port.deleteRecords(s, { ...request, ids })),
     findCompanies: async (session, request) => {
-      // Names and domains are the items searched; one grant covers the call (the engine asks a page's worth).
-      const cost = requestsFor(capabilities, 'findCompanies', request.names.length + request.domains.length);
-      return withBudget('findCompanies', cost, session, (s) => port.findCompanies(s, request));
+      // Each name and domain is an item searched: a long list is split into calls that each fit one grant.
+      const terms = [
+        ...request.names.map((value) => ({ name: value })),
+        ...request.domains.map((value) => ({ domain: value })),
+      ];
+      return uniqueById(
+        await inSlices('findCompanies', session, terms, (s, slice) =>
+          port.findCompanies(s, {
+            ...request,
+            names: slice.flatMap((term) => ('name' in term ? [term.name] : [])),
+            domains: slice.flatMap((term) => ('domain' in term ? [term.domain] : [])),
+          }),
+        ),
+      );
     },
     associateRecords: (session, request) =>
       inSlices('associateRecords', session, request.pairs, (s, pairs) =>

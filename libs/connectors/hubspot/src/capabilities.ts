@@ -15,6 +15,9 @@ export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCa
     displayName: 'HubSpot',
     objects: Object.values(HUBSPOT_OBJECTS).map((info) => ({ ...info.capability })),
     maxWriteBatch: HUBSPOT_MAX_BATCH,
+    // Associating a batch of 100 contacts reads their company associations, archives stale ones and creates the
+    // new ones: three requests per 100 pairs (one per 33 keeps the reservation on the safe side).
+    requestCounts: { associateRecords: { itemsPerRequest: 33 } },
     maxReadPage: HUBSPOT_MAX_SEARCH_PAGE,
     // Batches carry the volume; a few calls in flight stay far inside 110 per 10 s.
     maxConcurrency: 4,

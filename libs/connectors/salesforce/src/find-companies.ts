@@ -13,7 +13,7 @@ import type { SessionConnection } from './session-connection';
 import { soqlName, soqlString } from './soql';
 
 /** Names and domains per SOQL query: each domain is one `LIKE` term, so keep the WHERE clause short. */
-const TERMS_PER_QUERY = 50;
+export const TERMS_PER_QUERY = 50;
 
 /** A SOQL LIKE pattern's text: `%` and `_` are wildcards there, so a literal one is escaped. */
 const likeText = (value: string): string => value.replace(/[%_]/g, (c) => `\\${c}`);
