@@ -78,12 +78,12 @@ describe('HTTP API: companies', () => {
     expect(after.body.data.map((c: { name: string }) => c.name)).not.toContain('HOOLI');
 
     const orm = testApp.app.get<MikroORM>(CRM_ORM);
-    const entries = await orm.em
+    const entries: { action: string }[] = await orm.em
       .getConnection()
       .execute(`select actor, action, before, after from audit_log_entries where target_id = ? order by id`, [
         created.body.id,
       ]);
-    expect(entries.map((e: { action: string }) => e.action)).toEqual(['company.created', 'company.updated']);
+    expect(entries.map((e) => e.action)).toEqual(['company.created', 'company.updated']);
     expect(entries[1]).toMatchObject({
       actor: 'service:acme-backend',
       before: { name: 'Initech', domain: 'initech.example' },
