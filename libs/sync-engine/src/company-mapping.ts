@@ -24,19 +24,36 @@ export { companyKey, normaliseCompanyName, normaliseDomain, type CompanyObjectMa
 /** Local company values in local form: text or null. */
 export type CompanyValues = Partial<Record<LocalCompanyField, string | null>>;
 
+/**
+ * Where the engine gets a company object's mapping: the connector's defaults now; a tenant's stored mapping later
+ * (the field-mapping machinery serves contacts the same way through `FieldMappingSource`).
+ */
+export interface CompanyMappingSource {
+  companyMappingFor(provider: string, object: string): CompanyObjectMapping | undefined;
+}
+
+/** A connector's own default company mapping, as its capabilities declare it. */
+export class DefaultCompanyMappingSource implements CompanyMappingSource {
+  constructor(private readonly capabilities: Pick<ConnectorCapabilities, 'defaultCompanyMappings'>) {}
+
+  companyMappingFor(_provider: string, object: string): CompanyObjectMapping | undefined {
+    const mappings = this.capabilities.defaultCompanyMappings ?? {};
+    return Object.hasOwn(mappings, object) ? mappings[object] : undefined;
+  }
+}
+
 /** The company object a connection syncs: the first company object its settings select that has a mapping. */
 export function companyObjectToSync(
-  capabilities: Pick<ConnectorCapabilities, 'objects' | 'defaultCompanyMappings'>,
+  capabilities: Pick<ConnectorCapabilities, 'provider' | 'objects' | 'defaultCompanyMappings'>,
   selected: readonly string[],
+  source: CompanyMappingSource = new DefaultCompanyMappingSource(capabilities),
 ): CompanyObjectMapping | undefined {
-  const mappings = capabilities.defaultCompanyMappings ?? {};
-  const object = capabilities.objects.find(
-    (candidate) =>
-      candidate.role === 'company' &&
-      selected.includes(candidate.name) &&
-      Object.hasOwn(mappings, candidate.name),
-  );
-  return object === undefined ? undefined : mappings[object.name];
+  for (const candidate of capabilities.objects) {
+    if (candidate.role !== 'company' || !selected.includes(candidate.name)) continue;
+    const mapping = source.companyMappingFor(capabilities.provider, candidate.name);
+    if (mapping) return mapping;
+  }
+  return undefined;
 }
 
 function decodeValue(entry: CompanyFieldMappingEntry, raw: unknown): string | null {

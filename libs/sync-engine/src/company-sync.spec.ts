@@ -84,6 +84,7 @@ describe('company matching and planning', () => {
 
   it('syncs companies only when the settings select a company object the connector maps', () => {
     const capabilities = {
+      provider: 'in-memory',
       objects: [
         {
           name: 'contacts',

@@ -1,6 +1,6 @@
 import { CompanyAssociations } from './company-associations';
 import { CompanyInboundPass } from './company-inbound';
-import { companyObjectToSync } from './company-mapping';
+import { companyObjectToSync, type CompanyMappingSource } from './company-mapping';
 import { CompanyOutboundPass } from './company-outbound';
 import type { LocalCompanyStore } from './company-ports';
 import type { CompanyRunScope } from './company-sync-scope';
@@ -25,9 +25,10 @@ export class CompanySync {
     run: SyncRunScope,
     companies: LocalCompanyStore | undefined,
     contactObjects: readonly string[],
+    mappings?: CompanyMappingSource,
   ): CompanySync | undefined {
     if (companies === undefined) return undefined;
-    const mapping = companyObjectToSync(run.crm.capabilities, run.connection.settings.objects);
+    const mapping = companyObjectToSync(run.crm.capabilities, run.connection.settings.objects, mappings);
     if (mapping === undefined) return undefined;
     const scope: CompanyRunScope = { run, companies, mapping };
     const associable = contactObjects.filter((object) => mapping.associates.includes(object));

@@ -2,6 +2,7 @@ import { abortableSleep, DEFAULT_RETRY_POLICY, type RetryPolicy } from '@pm/conn
 import { CrmError, type IntegrationPort } from '@pm/integration-port';
 import type { SyncRunCounts } from '@pm/domain/model';
 import { ConflictResolver } from './conflict-resolver';
+import type { CompanyMappingSource } from './company-mapping';
 import type { LocalCompanyStore } from './company-ports';
 import { CompanySync } from './company-sync';
 import { classifyRunFailure, type FailureKind } from './connection-health';
@@ -59,6 +60,8 @@ export interface ContactSyncRunnerDeps {
   mappings?: FieldMappingSource;
   /** PenguinMails companies; with it, a connection whose settings select a company object syncs companies too. */
   companies?: LocalCompanyStore;
+  /** Company mappings; default: the connector's own (`defaultCompanyMappings`). */
+  companyMappings?: CompanyMappingSource;
   clock?: () => Date;
   options?: ContactSyncRunnerOptions;
 }
@@ -126,7 +129,7 @@ export class ContactSyncRunner {
       const scope = this.scope(request, crm, journal, mappings);
       const objects = this.objectsToSync(scope, mappings);
       const direction = connection.settings.direction;
-      const companies = CompanySync.forRun(scope, this.deps.companies, objects);
+      const companies = CompanySync.forRun(scope, this.deps.companies, objects, this.deps.companyMappings);
       if (direction !== 'to_crm') {
         await companies?.inbound();
         const inbound = new InboundPass(scope);
