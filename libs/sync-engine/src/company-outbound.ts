@@ -1,5 +1,11 @@
 import { paginate } from '@pm/connector-kit';
-import type { CrmRecord, UpsertInput, UpsertResult } from '@pm/integration-port';
+import {
+  CrmError,
+  CrmErrorCode,
+  type CrmRecord,
+  type UpsertInput,
+  type UpsertResult,
+} from '@pm/integration-port';
 import { CompanyDeletions } from './company-deletions';
 import {
   companyFieldsToRead,
@@ -147,11 +153,8 @@ export class CompanyOutboundPass {
     counts.skipped += unlinked.filter((company) => deletedInCrm.has(company.id)).length;
     const creatable = unlinked.filter((company) => !deletedInCrm.has(company.id));
     if (creatable.length === 0) return [];
-    const found = await run.crm.findCompanies({
-      object,
-      fields: companyFieldsToRead(mapping),
-      ...lookupTerms(creatable.map(companyValues)),
-    });
+    const found = await this.lookUp(creatable);
+    if (found === undefined) return [];
     const owners = new Map(
       (
         await run.links.findByCrmIds(
@@ -192,6 +195,44 @@ export class CompanyOutboundPass {
       items.push({ company, label, matched, plan });
     }
     return items;
+  }
+
+  /**
+   * The CRM companies with these companies' names or domains. A look-up the CRM refuses for its data (a name its
+   * search will not take) fails these companies, logged with the CRM's message and retried next run, never the run.
+   */
+  private async lookUp(companies: LocalCompany[]): Promise<CrmRecord[] | undefined> {
+    const { run, mapping } = this.scope;
+    try {
+      return await run.crm.findCompanies({
+        object: mapping.object,
+        fields: companyFieldsToRead(mapping),
+        ...lookupTerms(companies.map(companyValues)),
+      });
+    } catch (error) {
+      if (!(error instanceof CrmError) || error.code !== CrmErrorCode.VALIDATION_FAILED) throw error;
+      run.journal.count('to_crm', mapping.object).errors += companies.length;
+      const retryLater: RetryItem[] = companies.map((company) => {
+        const label = companyLabel(companyValues(company));
+        run.journal.log({
+          direction: 'to_crm',
+          object: mapping.object,
+          recordKey: label,
+          action: 'error',
+          message: `Company not synced: ${label} → ${run.crmName}: ${error.message}`,
+          details: { code: error.code, crmCode: error.crmCode },
+        });
+        return {
+          direction: 'to_crm',
+          object: mapping.object,
+          recordId: company.id,
+          recordKey: label,
+          error: error.message,
+        };
+      });
+      await run.journal.retryLater(retryLater);
+      return undefined;
+    }
   }
 
   private async write(items: OutboundCompany[]): Promise<Map<string, UpsertResult>> {

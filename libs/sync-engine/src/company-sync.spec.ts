@@ -232,4 +232,20 @@ describe('company sync with the in-memory CRM', () => {
       'Company unlinked: acme.com was deleted in PenguinMails; kept in In-memory CRM because 1 contact(s) still belong to it',
     );
   });
+  it('a look-up the CRM refuses for its data fails those companies (logged, retried), never the run', async () => {
+    const t = setup();
+    t.companies.add('Acme', 'acme.com');
+    const refuse = jest
+      .spyOn(t.connector, 'findCompanies')
+      .mockRejectedValueOnce(new CrmError(CrmErrorCode.VALIDATION_FAILED, 'term: Search term too short'));
+    const run = await t.run();
+    expect(run.status).toBe('partial');
+    expect(t.log.messages()).toContain(
+      'Company not synced: acme.com → In-memory CRM: term: Search term too short',
+    );
+    expect(crmCompanies(t)).toHaveLength(0);
+    refuse.mockRestore();
+    expect((await t.run()).status).toBe('succeeded');
+    expect(crmCompanies(t)).toHaveLength(1);
+  });
 });
