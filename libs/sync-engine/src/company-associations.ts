@@ -1,4 +1,10 @@
 import { paginate } from '@pm/connector-kit';
+import {
+  CrmError,
+  CrmErrorCode,
+  type AssociateRecordsRequest,
+  type AssociateResult,
+} from '@pm/integration-port';
 import { matchingCompanies, normaliseCompanyName } from './company-mapping';
 import {
   ASSOCIATED_COMPANY_KEY,
@@ -7,7 +13,7 @@ import {
   type LocalCompany,
 } from './company-ports';
 import { companyValues, type CompanyRunScope } from './company-sync-scope';
-import type { LinkSnapshot, LocalContact, LocalPosition } from './ports';
+import type { LinkSnapshot, LocalContact, LocalPosition, RetryItem } from './ports';
 
 /**
  * Contacts and their companies. Before companies go out, each company named by a contact that changed gets a
@@ -97,6 +103,25 @@ export class CompanyAssociations {
     if (this.contactObjects.length === 0) return;
     const { run, companies } = this.scope;
     const { connection } = run;
+    /** Contacts handled in this run: each is associated (or refused) once, whichever way it came. */
+    const handled = new Set<string>();
+    const once = (contacts: readonly LocalContact[]) => {
+      const fresh = contacts.filter((contact) => !handled.has(contact.id));
+      for (const contact of fresh) handled.add(contact.id);
+      return this.associatePage(fresh);
+    };
+    const retries = await run.journal.retryList('to_crm', (item) => item.object === CONTACT_COMPANY_CURSOR);
+    if (retries.length > 0) {
+      const ids = retries.map((item) => item.recordId);
+      const failed = await once(await run.locals.findByIds(connection.tenantId, ids));
+      // Off the list: associated now, or nothing left to associate (deleted, no company, already done).
+      await run.journal.succeeded(
+        'to_crm',
+        CONTACT_COMPANY_CURSOR,
+        ids.filter((id) => !failed.has(id)),
+      );
+      await run.journal.flush();
+    }
     const names = newlyLinked.flatMap((company) => normaliseCompanyName(company.name) ?? []);
     if (names.length > 0) {
       const ids = await companies.contactIdsWithCompanies(connection.tenantId, names);
@@ -105,13 +130,13 @@ export class CompanyAssociations {
           connection.tenantId,
           ids.slice(start, start + run.tuning.localPageSize),
         );
-        await this.associatePage(page);
+        await once(page);
         await run.journal.flush();
       }
     }
     let last: LocalContact | undefined;
     for await (const contacts of this.changedContacts()) {
-      await this.associatePage(contacts);
+      await once(contacts);
       last = contacts[contacts.length - 1] ?? last;
       if (last) {
         await run.cursors.save(connection.id, CONTACT_COMPANY_CURSOR, 'to_crm', {
@@ -155,20 +180,21 @@ export class CompanyAssociations {
     })();
   }
 
-  private async associatePage(contacts: readonly LocalContact[]): Promise<void> {
+  /** Associates a page of contacts; returns the ids of those the CRM refused (put on the retry list). */
+  private async associatePage(contacts: readonly LocalContact[]): Promise<Set<string>> {
     const { run, companies, mapping } = this.scope;
     const { connection, journal, crmName } = run;
     const live = contacts.filter(
       (contact) => !contact.deletedAt && normaliseCompanyName(contact.values.company),
     );
-    if (live.length === 0) return;
+    if (live.length === 0) return new Set();
     const contactLinks = (
       await run.links.findByLocalIds(
         connection.id,
         live.map((contact) => contact.id),
       )
     ).filter((link) => this.contactObjects.includes(link.crmObject));
-    if (contactLinks.length === 0) return;
+    if (contactLinks.length === 0) return new Set();
     const locals = (
       await companies.findMatching(connection.tenantId, {
         domains: [],
@@ -197,10 +223,11 @@ export class CompanyAssociations {
       pending.push({ link, contact, companyCrmId });
     }
     const saved: LinkSnapshot[] = [];
+    const retryLater: RetryItem[] = [];
     for (const contactObject of this.contactObjects) {
       const pairs = pending.filter((entry) => entry.link.crmObject === contactObject);
       if (pairs.length === 0) continue;
-      const results = await run.crm.associate({
+      const results = await this.associateOrRefuse({
         object: contactObject,
         toObject: mapping.object,
         pairs: pairs.map((entry) => ({ id: entry.link.crmId, toId: entry.companyCrmId })),
@@ -212,6 +239,13 @@ export class CompanyAssociations {
         if (!result?.ok) {
           const message = result && !result.ok ? result.error.message : 'no result returned';
           counts.errors++;
+          retryLater.push({
+            direction: 'to_crm',
+            object: CONTACT_COMPANY_CURSOR,
+            recordId: entry.contact.id,
+            recordKey: email,
+            error: message,
+          });
           journal.log({
             direction: 'to_crm',
             object: contactObject,
@@ -246,5 +280,21 @@ export class CompanyAssociations {
       }
     }
     if (saved.length > 0) await run.links.save(connection.id, saved);
+    await journal.retryLater(retryLater);
+    return new Set(retryLater.map((item) => item.recordId));
+  }
+
+  /**
+   * The CRM's answer per pair; a call the CRM refuses for its data (not a limit or an outage, which stop the run to
+   * be resumed) is that refusal for each of its pairs, so they are logged and tried again, and the run goes on.
+   */
+  private async associateOrRefuse(request: AssociateRecordsRequest): Promise<Map<string, AssociateResult>> {
+    try {
+      return await this.scope.run.crm.associate(request);
+    } catch (error) {
+      if (!(error instanceof CrmError) || error.code !== CrmErrorCode.VALIDATION_FAILED) throw error;
+      const refusal = { code: error.code, message: error.message, crmCode: error.crmCode };
+      return new Map(request.pairs.map((pair) => [pair.id, { id: pair.id, ok: false, error: refusal }]));
+    }
   }
 }

@@ -248,4 +248,32 @@ describe('company sync with the in-memory CRM', () => {
     expect((await t.run()).status).toBe('succeeded');
     expect(crmCompanies(t)).toHaveLength(1);
   });
+  it('an association the CRM refuses is logged and tried again next run, then taken off the retry list', async () => {
+    const t = setup();
+    t.locals.add('ada@example.com', { company: 'Initech' });
+    const refuse = jest
+      .spyOn(t.connector, 'associateRecords')
+      .mockImplementationOnce(async (_session, request) =>
+        request.pairs.map((pair) => ({
+          id: pair.id,
+          ok: false as const,
+          error: {
+            code: CrmErrorCode.VALIDATION_FAILED,
+            message: 'INVALID_CROSS_REFERENCE_KEY: no such company',
+          },
+        })),
+      );
+    const first = await t.run();
+    expect(first.status).toBe('partial');
+    expect(t.crmContact('ada@example.com')?.associations).toBeUndefined();
+    expect(t.log.messages().some((m) => m.includes('INVALID_CROSS_REFERENCE_KEY: no such company'))).toBe(
+      true,
+    );
+    refuse.mockRestore();
+
+    expect((await t.run()).status).toBe('succeeded');
+    const initech = crmCompanies(t).find((record) => record.fields.name === 'Initech');
+    expect(t.crmContact('ada@example.com')?.associations).toEqual({ companies: [initech?.id] });
+    expect(await t.retries.list(t.connection.id, 'to_crm')).toEqual([]);
+  });
 });
