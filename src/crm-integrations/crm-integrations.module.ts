@@ -14,6 +14,8 @@ import { ConnectionService } from './connections/connection.service';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionActivityService } from './connections/connection-activity.service';
 import { TenantActivityController } from './connections/tenant-activity.controller';
+import { CompaniesController } from './companies/companies.controller';
+import { CompanyService } from './companies/company.service';
 import { ContactService } from './contacts/contact.service';
 import { ContactBatchService } from './contacts/contact-batch.service';
 import { ContactChangeFeedService } from './contacts/contact-change-feed.service';
@@ -50,6 +52,7 @@ const CONTROLLERS = [
   TenantsController,
   ConnectionsController,
   ContactsController,
+  CompaniesController,
   OAuthCallbackController,
   SyncController,
   ActivitiesController,
@@ -79,6 +82,7 @@ const SERVICES: Provider[] = [
     useFactory: (options: CrmIntegrationsOptions): ApiClock => ({ now: options.clock ?? (() => new Date()) }),
   },
   IdempotencyService,
+  CompanyService,
   ...integrationPortProviders,
   ProviderAccessService,
   TokenVault,

@@ -1,5 +1,6 @@
 export * from './types';
 export * from './field-mapping';
+export * from './company-mapping';
 export * from './errors';
 export * from './integration-port';
 export * from './integration-port.registry';

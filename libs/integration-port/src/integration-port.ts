@@ -1,6 +1,8 @@
 import type {
   ActivityInput,
   ActivityResult,
+  AssociateRecordsRequest,
+  AssociateResult,
   AuthorizeUrlRequest,
   ChangePage,
   CodeExchangeRequest,
@@ -10,6 +12,7 @@ import type {
   DeleteRecordsRequest,
   DeleteResult,
   FieldDescriptor,
+  FindCompaniesRequest,
   GetRecordsRequest,
   ProviderId,
   ReadChangesRequest,
@@ -57,6 +60,18 @@ export interface IntegrationPort {
 
   /** Deletes (archives, where the CRM keeps a recycle bin) records by CRM id; one result per id, in order. */
   deleteRecords(session: CrmSession, request: DeleteRecordsRequest): Promise<DeleteResult[]>;
+
+  /**
+   * Company records matching any of the names or domains (see `FindCompaniesRequest`), looked up before a company
+   * is created so it is never duplicated. Batched at the CRM's limit inside the call.
+   */
+  findCompanies(session: CrmSession, request: FindCompaniesRequest): Promise<CrmRecord[]>;
+
+  /**
+   * Associates records with a company (Salesforce Contact.AccountId, HubSpot's default contact→company
+   * association, Pipedrive person.org_id); one result per pair, in order. Associating again is no error.
+   */
+  associateRecords(session: CrmSession, request: AssociateRecordsRequest): Promise<AssociateResult[]>;
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]>;
 

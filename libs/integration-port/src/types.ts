@@ -1,3 +1,4 @@
+import type { DefaultCompanyMappings } from './company-mapping';
 import type { DefaultFieldMappings } from './field-mapping';
 
 /**
@@ -32,7 +33,9 @@ export type PortOperation =
   | 'findByEmail'
   | 'getRecords'
   | 'deleteRecords'
-  | 'logActivities';
+  | 'logActivities'
+  | 'findCompanies'
+  | 'associateRecords';
 
 /** The port's calls that take a list of items (records, e-mails, ids, activities). */
 export type ItemOperation = Exclude<PortOperation, 'describeObject' | 'readChanges'>;
@@ -102,6 +105,11 @@ export interface ConnectorCapabilities {
    * the engine names no CRM field. An object or event without an entry is not written (the CRM cannot hold it).
    */
   emailStatusFields?: Readonly<Record<string, EmailStatusFields>>;
+  /**
+   * The company mapping a connection starts with, per company object (`objects[].name`, role 'company'), and the
+   * contact objects each can be associated with. An object without one is not synced as a company.
+   */
+  defaultCompanyMappings?: DefaultCompanyMappings;
   webhooks: { supported: boolean; verification: 'hmac-sha256' | 'basic-auth' | 'none' };
   oauth: { pkce: boolean; defaultScopes: string[]; refreshRotates: boolean };
 }
@@ -279,7 +287,9 @@ export interface UpsertBatchRequest {
    * matching key, or uses a CRM upsert keyed by it). True: the caller has just looked every create up by e-mail and
    * found none, so the connector creates without a look-up of its own — one CRM call less per batch. The caller sets
    * it only on a first attempt: a retry after an ambiguous failure (a lost response, a reset connection) sends false,
-   * so a create the CRM applied the first time is found instead of made twice.
+   * so a create the CRM applied the first time is found instead of made twice. Companies have no e-mail to look
+   * a create up by: the caller looks them up with `findCompanies` before the first attempt and again before a
+   * retry, and always sends true.
    */
   createsMatched?: boolean;
 }
@@ -307,6 +317,30 @@ export interface DeleteRecordsRequest {
   object: string;
   ids: string[];
 }
+
+/**
+ * Company records to look up before creating one, so a company is never made twice: those whose name equals one
+ * of `names` (case-insensitively) or whose domain (a web address's host) is one of `domains`. The connector may
+ * answer near matches (a name search); the caller keeps only exact ones.
+ */
+export interface FindCompaniesRequest {
+  object: string;
+  names: string[];
+  /** Bare lower-cased domains; ignored where the CRM cannot search its company domain field. */
+  domains: string[];
+  /** Fields to return; absent: the connector's default set for the object. */
+  fields?: string[];
+}
+
+/** Associates each record of `object` with one record of `toObject` (a contact with its company). */
+export interface AssociateRecordsRequest {
+  object: string;
+  toObject: string;
+  pairs: { id: string; toId: string }[];
+}
+
+/** One result per pair, in order, keyed by the associated record's id (`pairs[].id`). */
+export type AssociateResult = { id: string; ok: true } | { id: string; ok: false; error: RecordError };
 
 /** A record already gone counts as deleted (`ok: true`): deleting is idempotent. */
 export type DeleteResult = { id: string; ok: true } | { id: string; ok: false; error: RecordError };

@@ -2,6 +2,9 @@ import { abortableSleep, DEFAULT_RETRY_POLICY, type RetryPolicy } from '@pm/conn
 import { CrmError, type IntegrationPort } from '@pm/integration-port';
 import type { SyncRunCounts } from '@pm/domain/model';
 import { ConflictResolver } from './conflict-resolver';
+import type { CompanyMappingSource } from './company-mapping';
+import type { LocalCompanyStore } from './company-ports';
+import { CompanySync } from './company-sync';
 import { classifyRunFailure, type FailureKind } from './connection-health';
 import { CrmGateway } from './crm-gateway';
 import { DefaultFieldMappingSource, type FieldMappingSource, type ObjectMapping } from './field-mapping';
@@ -58,6 +61,10 @@ export interface ContactSyncRunnerDeps {
   retries: RetryStore;
   log: SyncLogSink;
   mappings?: FieldMappingSource;
+  /** PenguinMails companies; with it, a connection whose settings select a company object syncs companies too. */
+  companies?: LocalCompanyStore;
+  /** Company mappings; default: the connector's own (`defaultCompanyMappings`). */
+  companyMappings?: CompanyMappingSource;
   clock?: () => Date;
   options?: ContactSyncRunnerOptions;
 }
@@ -131,12 +138,16 @@ export class ContactSyncRunner {
       }
       const objects = this.candidateObjects(scope).filter((object) => mappings.has(object));
       const direction = connection.settings.direction;
+      const companies = CompanySync.forRun(scope, this.deps.companies, objects, this.deps.companyMappings);
       if (direction !== 'to_crm') {
+        await companies?.inbound();
         const inbound = new InboundPass(scope);
         for (const object of objects) await inbound.sync(object);
       }
-      if (direction !== 'from_crm' && objects.length > 0) {
-        await new OutboundPass(scope).sync(objects);
+      if (direction !== 'from_crm') {
+        await companies?.outboundBeforeContacts();
+        if (objects.length > 0) await new OutboundPass(scope).sync(objects);
+        await companies?.associateContacts();
       }
       await journal.flush();
       return {

@@ -7,11 +7,14 @@ import {
   type RetryPolicy,
 } from '@pm/connector-kit';
 import type {
+  AssociateRecordsRequest,
+  AssociateResult,
   ChangePage,
   ConnectorCapabilities,
   CrmRecord,
   CrmSession,
   DeleteResult,
+  FindCompaniesRequest,
   GetRecordsRequest,
   IntegrationPort,
   ReadChangesRequest,
@@ -129,6 +132,68 @@ export class CrmGateway {
   async deleteRecords(object: string, ids: string[]): Promise<Map<string, DeleteResult>> {
     const answered = await this.call((session) => this.port.deleteRecords(session, { object, ids }));
     return new Map(answered.map((result) => [result.id, result]));
+  }
+
+  /** Company records by name or domain (one port call; the connector batches inside it). */
+  findCompanies(request: FindCompaniesRequest): Promise<CrmRecord[]> {
+    return this.call((session) => this.port.findCompanies(session, request));
+  }
+
+  /** Associates records with their companies, in batches of the connector's `maxWriteBatch`. Results by id. */
+  async associate(request: AssociateRecordsRequest): Promise<Map<string, AssociateResult>> {
+    const answers = await mapWithConcurrency(
+      inBatches(request.pairs, Math.max(1, this.capabilities.maxWriteBatch)),
+      this.gate.limit,
+      (pairs) => this.call((session) => this.port.associateRecords(session, { ...request, pairs })),
+    );
+    return new Map(answers.flat().map((result) => [result.id, result]));
+  }
+
+  /**
+   * Company writes, which no CRM upserts by a key: the caller has just looked every create up, so a first attempt
+   * creates directly. A retry may follow a create the CRM applied but whose answer was lost, so before it each
+   * create is looked up again (`findCompanies`, with the same session and gate slot) and one that `rematch` picks
+   * out of the answer becomes an update of that record (still reported as created: this run made it), so a retried
+   * create never makes a second company.
+   */
+  async upsertCompanies(
+    request: { object: string; fields?: string[] },
+    inputs: readonly UpsertInput[],
+    lookup: (creates: readonly UpsertInput[]) => { names: string[]; domains: string[] },
+    rematch: (input: UpsertInput, found: readonly CrmRecord[]) => CrmRecord | undefined,
+  ): Promise<Map<string, UpsertResult>> {
+    const answers = await mapWithConcurrency(
+      inBatches(inputs, Math.max(1, this.capabilities.maxWriteBatch)),
+      this.gate.limit,
+      (records) =>
+        this.call(async (session, attempt) => {
+          let batch = records;
+          const creates = records.filter((input) => input.crmId === undefined);
+          const rematched = new Set<string>();
+          if (attempt > 1 && creates.length > 0) {
+            const found = await this.port.findCompanies(session, {
+              object: request.object,
+              fields: request.fields,
+              ...lookup(creates),
+            });
+            batch = records.map((input) => {
+              const match = input.crmId === undefined ? rematch(input, found) : undefined;
+              if (match === undefined) return input;
+              rematched.add(input.key);
+              return { ...input, crmId: match.id };
+            });
+          }
+          const results = await this.port.upsertBatch(session, {
+            object: request.object,
+            records: batch,
+            createsMatched: true,
+          });
+          return results.map((result) =>
+            result.ok && rematched.has(result.key) ? { ...result, created: true } : result,
+          );
+        }),
+    );
+    return new Map(answers.flat().map((result) => [result.key, result]));
   }
 
   getRecords(request: GetRecordsRequest): Promise<CrmRecord[]> {

@@ -12,3 +12,6 @@ export * from './mapping-formulas';
 export * from './mapped-values';
 export * from './mapping-validation';
 export * from './mapping-preview';
+export * from './company-mapping';
+export * from './company-ports';
+export { CompanySync } from './company-sync';

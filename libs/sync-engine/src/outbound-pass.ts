@@ -23,7 +23,8 @@ export class OutboundPass {
 
   async sync(objects: string[]): Promise<void> {
     const { connection, journal, cursors } = this.run;
-    const retryItems = await journal.retryList('to_crm');
+    // Only the contact objects' own retries: company writes and associations keep theirs on the same list.
+    const retryItems = await journal.retryList('to_crm', (item) => objects.includes(item.object));
     if (retryItems.length > 0) {
       const ids = [...new Set(retryItems.map((item) => item.recordId))];
       await this.batch.push(objects, await this.run.locals.findByIds(connection.tenantId, ids));

@@ -98,13 +98,13 @@ export interface LinkSnapshot {
 export interface LinkStore {
   /** Active (not unlinked) links of these CRM records. */
   findByCrmIds(connectionId: string, crmObject: string, crmIds: string[]): Promise<LinkSnapshot[]>;
-  /** Active links of these local records, to any CRM object. */
-  findByLocalIds(connectionId: string, localIds: string[]): Promise<LinkSnapshot[]>;
+  /** Active links of these local records (contacts unless `localObject` says otherwise), to any CRM object. */
+  findByLocalIds(connectionId: string, localIds: string[], localObject?: string): Promise<LinkSnapshot[]>;
   /**
    * Of these local records, those whose CRM record was deleted (unlinked for that reason, no active link): the
    * engine must not create them in the CRM again.
    */
-  findDeletedInCrmLocalIds(connectionId: string, localIds: string[]): Promise<string[]>;
+  findDeletedInCrmLocalIds(connectionId: string, localIds: string[], localObject?: string): Promise<string[]>;
   /** Creates or updates by (connection, crmObject, crmId). */
   save(connectionId: string, links: LinkSnapshot[]): Promise<void>;
   unlink(

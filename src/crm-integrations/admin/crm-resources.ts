@@ -3,6 +3,7 @@ import { validate } from 'class-validator';
 import {
   AdminUser,
   AuditLogEntry,
+  Company,
   CONNECTION_HEALTH,
   CONNECTION_STATUSES,
   Contact,
@@ -154,6 +155,24 @@ export const CRM_RESOURCE_DEFINITIONS: CrmResourceDefinition[] = [
       listProperties: ['email', 'firstName', 'lastName', 'company', 'tenant', 'updatedAt'],
       sort: { sortBy: 'updatedAt', direction: 'desc' },
       properties: { customFields: hiddenInList },
+    },
+  },
+  {
+    policy: {
+      entity: Company,
+      resourceId: 'CrmCompany',
+      tenantPath: 'tenant',
+      permissions: { superadmin: ALL, tenant_admin: ALL },
+    },
+    navigation: CRM_ADMIN_NAVIGATION.crm,
+    label: 'Companies',
+    options: {
+      titleProperty: 'name',
+      listProperties: ['name', 'domain', 'tenant', 'updatedAt'],
+      // The keys are derived from the name and domain when saved.
+      editProperties: ['tenant', 'name', 'domain'],
+      sort: { sortBy: 'updatedAt', direction: 'desc' },
+      properties: { key: hiddenInList, nameKey: hiddenInList },
     },
   },
   {

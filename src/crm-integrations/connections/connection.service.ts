@@ -55,7 +55,11 @@ export class ConnectionService {
   private requireSyncable(provider: string, objects: string[]): void {
     if (!this.registry?.has(provider)) return;
     const port = this.registry.get(provider);
-    const syncable = syncableObjects(port);
+    // Contacts' objects, and the company objects a connector declares a company mapping for (synced as companies).
+    const syncable = [
+      ...syncableObjects(port),
+      ...Object.keys(port.capabilities().defaultCompanyMappings ?? {}),
+    ];
     const problems = objects
       .map((object, index) => ({ object, index }))
       .filter(({ object }) => !syncable.includes(object))

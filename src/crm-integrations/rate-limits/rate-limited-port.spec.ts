@@ -110,6 +110,36 @@ describe('rateLimitedPort', () => {
     ]);
   });
 
+  it('splits a company look-up too large for one grant, and finds each company once', async () => {
+    const calls: { cost: number; operation?: string }[] = [];
+    const budget: RateBudget = {
+      acquire: async (cost, _priority, options) => void calls.push({ cost, operation: options?.operation }),
+      report: async () => undefined,
+      largestGrant: () => 30,
+    };
+    const searchPerName: IntegrationPort = Object.create(connector, {
+      capabilities: {
+        value: () => ({
+          ...connector.capabilities(),
+          requestCounts: { findCompanies: { requestsPerItem: 1, itemsPerRequest: 100 } },
+        }),
+      },
+    });
+    const acme = crm.createRecord('companies', { name: 'Acme', domain: 'acme.example' });
+    const port = rateLimitedPort(searchPerName, budget, 'background');
+    const names = ['Acme', ...Array.from({ length: 39 }, (_, i) => `Nobody ${i}`)];
+    const found = await port.findCompanies(
+      { connectionId: 'c1', accessToken: tokens.accessToken },
+      { object: 'companies', names, domains: ['acme.example'] },
+    );
+    // 41 terms: 29 searches and a read fit in 30; the other 12 and their read follow. Acme matched twice, once kept.
+    expect(calls).toEqual([
+      { cost: 30, operation: 'findCompanies' },
+      { cost: 13, operation: 'findCompanies' },
+    ]);
+    expect(found.map((record) => record.id)).toEqual([acme.id]);
+  });
+
   it("lets the run's signal reach the budget's wait and the CRM call, though the session carries none", async () => {
     const controller = new AbortController();
     const seen: (AbortSignal | undefined)[] = [];

@@ -126,6 +126,26 @@ export function rateLimitedPort(
       inSlices('getRecords', session, request.ids, (s, ids) => port.getRecords(s, { ...request, ids })),
     deleteRecords: (session, request) =>
       inSlices('deleteRecords', session, request.ids, (s, ids) => port.deleteRecords(s, { ...request, ids })),
+    findCompanies: async (session, request) => {
+      // Each name and domain is an item searched: a long list is split into calls that each fit one grant.
+      const terms = [
+        ...request.names.map((value) => ({ name: value })),
+        ...request.domains.map((value) => ({ domain: value })),
+      ];
+      return uniqueById(
+        await inSlices('findCompanies', session, terms, (s, slice) =>
+          port.findCompanies(s, {
+            ...request,
+            names: slice.flatMap((term) => ('name' in term ? [term.name] : [])),
+            domains: slice.flatMap((term) => ('domain' in term ? [term.domain] : [])),
+          }),
+        ),
+      );
+    },
+    associateRecords: (session, request) =>
+      inSlices('associateRecords', session, request.pairs, (s, pairs) =>
+        port.associateRecords(s, { ...request, pairs }),
+      ),
     logActivities: (session, activities) =>
       inSlices('logActivities', session, activities, (s, slice) => port.logActivities(s, slice)),
   };

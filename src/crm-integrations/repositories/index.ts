@@ -3,6 +3,7 @@ export * from './tenant.repository';
 export * from './connection.repository';
 export * from './connection-credential.repository';
 export * from './contact.repository';
+export * from './company.repository';
 export * from './service-token.repository';
 export * from './audit-log.repository';
 export * from './provider-setting.repository';
@@ -21,6 +22,7 @@ export * from './field-mapping.repository';
 
 import { ActivityContactRepository } from './activity-contact.repository';
 import { AuditLogRepository } from './audit-log.repository';
+import { CompanyRepository } from './company.repository';
 import { ConnectionCredentialRepository } from './connection-credential.repository';
 import { ConnectionRepository } from './connection.repository';
 import { ContactRepository } from './contact.repository';
@@ -46,6 +48,7 @@ export const REPOSITORIES = [
   ConnectionRepository,
   ConnectionCredentialRepository,
   ContactRepository,
+  CompanyRepository,
   ServiceTokenRepository,
   AuditLogRepository,
   ProviderSettingRepository,

@@ -52,24 +52,32 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
   }
 
   /**
-   * The engine's local records are contacts: naming the local object lets the (connection, local_object,
-   * local_id) index find each id instead of scanning every link of the connection.
+   * Links of local contacts (or of another local object: companies): naming the local object lets the
+   * (connection, local_object, local_id) index find each id instead of scanning every link of the connection.
    */
-  async findByLocalIds(connectionId: string, localIds: string[]): Promise<LinkSnapshot[]> {
+  async findByLocalIds(
+    connectionId: string,
+    localIds: string[],
+    localObject: string = LOCAL_CONTACT_OBJECT,
+  ): Promise<LinkSnapshot[]> {
     if (localIds.length === 0) return [];
     const links = await this.fork()
       .createQueryBuilder(RecordLink, 'l')
       .where(linksWithKeys('local_id', 'local_object', 'uuid'), [
         JSON.stringify(localIds),
         connectionId,
-        LOCAL_CONTACT_OBJECT,
+        localObject,
       ])
       .andWhere({ unlinkedAt: null })
       .getResultList();
     return links.map(toSnapshot);
   }
 
-  async findDeletedInCrmLocalIds(connectionId: string, localIds: string[]): Promise<string[]> {
+  async findDeletedInCrmLocalIds(
+    connectionId: string,
+    localIds: string[],
+    localObject: string = LOCAL_CONTACT_OBJECT,
+  ): Promise<string[]> {
     if (localIds.length === 0) return [];
     const links = await this.fork()
       .createQueryBuilder(RecordLink, 'l')
@@ -77,7 +85,7 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
       .where(linksWithKeys('local_id', 'local_object', 'uuid'), [
         JSON.stringify(localIds),
         connectionId,
-        LOCAL_CONTACT_OBJECT,
+        localObject,
       ])
       .getResultList();
     const active = new Set(links.filter((link) => !link.unlinkedAt).map((link) => link.localId));

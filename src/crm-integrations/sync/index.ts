@@ -3,6 +3,7 @@ export * from './sync-queue';
 export * from './sync-locks';
 export * from './sync-runs';
 export * from './local-contact-store';
+export * from './local-company-store';
 export * from './rate-budget.factory';
 export * from './sync-executor';
 export * from './sync-scheduler';
@@ -17,6 +18,7 @@ import { SyncExecutor } from './sync-executor';
 import { SyncLocks } from './sync-locks';
 import { SyncQueue } from './sync-queue';
 import { SyncRuns } from './sync-runs';
+import { LocalCompanyStoreAdapter } from './local-company-store';
 import { LocalContactStoreAdapter } from './local-contact-store';
 import { RateBudgetFactory } from './rate-budget.factory';
 import { SyncService } from './sync.service';
@@ -29,6 +31,7 @@ export const SYNC_PROVIDERS = [
   SyncLocks,
   SyncRuns,
   LocalContactStoreAdapter,
+  LocalCompanyStoreAdapter,
   RateBudgetFactory,
   SyncExecutor,
   SyncService,

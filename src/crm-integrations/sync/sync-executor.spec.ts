@@ -6,6 +6,7 @@ import type { SessionProvider } from '@pm/sync-engine';
 import {
   InMemoryCursorStore,
   InMemoryLinkStore,
+  InMemoryLocalCompanies,
   InMemoryLocalContacts,
   InMemoryRetryStore,
   inMemoryMappings,
@@ -46,6 +47,7 @@ describe('SyncExecutor', () => {
       new InMemoryRetryStore() as never,
       new MemorySyncLog() as never,
       new InMemoryLocalContacts() as never,
+      new InMemoryLocalCompanies(new InMemoryLocalContacts()) as never,
       { [IN_MEMORY_PROVIDER]: connector },
       sessions ?? inMemorySessions(crm, connector),
       inMemoryMappings,

@@ -26,6 +26,7 @@ import {
   type ConnectionSyncChanges,
 } from '../repositories';
 import { StoredFieldMappingSource } from '../mappings/stored-field-mapping.source';
+import { LocalCompanyStoreAdapter } from './local-company-store';
 import { LocalContactStoreAdapter } from './local-contact-store';
 import { RateBudgetFactory } from './rate-budget.factory';
 import { SyncLocks } from './sync-locks';
@@ -85,6 +86,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     private readonly retries: SyncRetryRepository,
     private readonly log: SyncLogRepository,
     private readonly locals: LocalContactStoreAdapter,
+    private readonly companies: LocalCompanyStoreAdapter,
     @Optional() @Inject(INTEGRATION_PORTS) private readonly ports?: IntegrationPortMap,
     @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
     @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly mappings?: FieldMappingSource,
@@ -182,6 +184,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
         links: this.links,
         cursors: this.cursors,
         locals: this.locals,
+        companies: this.companies,
         retries: this.retries,
         log: this.log,
         mappings: this.mappings ?? this.storedMappings,

@@ -1,5 +1,5 @@
 import type { ConnectorCapabilities } from '@pm/integration-port';
-import { HUBSPOT_DEFAULT_MAPPINGS } from './default-mapping';
+import { HUBSPOT_DEFAULT_COMPANY_MAPPINGS, HUBSPOT_DEFAULT_MAPPINGS } from './default-mapping';
 import {
   HUBSPOT_DEFAULT_SCOPES,
   HUBSPOT_MAX_BATCH,
@@ -16,6 +16,9 @@ export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCa
     displayName: 'HubSpot',
     objects: Object.values(HUBSPOT_OBJECTS).map((info) => ({ ...info.capability })),
     maxWriteBatch: HUBSPOT_MAX_BATCH,
+    // Associating a batch of 100 contacts reads their company associations, archives stale ones and creates the
+    // new ones: three requests per 100 pairs (one per 33 keeps the reservation on the safe side).
+    requestCounts: { associateRecords: { itemsPerRequest: 33 } },
     maxReadPage: HUBSPOT_MAX_SEARCH_PAGE,
     // Batches carry the volume; a few calls in flight stay far inside 110 per 10 s.
     maxConcurrency: 4,
@@ -23,12 +26,18 @@ export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCa
       // Public (OAuth) apps: 110 calls per 10 s per account (developers.hubspot.com/docs/api/usage-details).
       { kind: 'window', limit: 110, windowMs: 10_000 },
       // Search has its own limit of about 5 calls per second per account; it governs only the calls that search
-      // (change reads, and activity logging's look-up of keys already logged), so batch writes and batch reads
+      // (change reads, company look-ups, and activity logging's look-up of keys already logged), so batch writes and batch reads
       // are paced by the 110 per 10 s alone.
-      { kind: 'window', limit: 5, windowMs: 1000, governs: ['readChanges', 'logActivities'] },
+      {
+        kind: 'window',
+        limit: 5,
+        windowMs: 1000,
+        governs: ['readChanges', 'logActivities', 'findCompanies'],
+      },
     ],
     defaultMappings: HUBSPOT_DEFAULT_MAPPINGS,
     emailStatusFields: HUBSPOT_EMAIL_STATUS_FIELDS,
+    defaultCompanyMappings: HUBSPOT_DEFAULT_COMPANY_MAPPINGS,
     webhooks: { supported: true, verification: 'hmac-sha256' },
     // HubSpot's OAuth v1 token endpoint documents no PKCE and the SDK's token call cannot send a code_verifier.
     oauth: { pkce: false, defaultScopes: config.scopes ?? HUBSPOT_DEFAULT_SCOPES, refreshRotates: false },

@@ -2,6 +2,8 @@ import type { HttpFacts } from '@pm/connector-kit';
 import type {
   ActivityInput,
   ActivityResult,
+  AssociateRecordsRequest,
+  AssociateResult,
   AuthorizeUrlRequest,
   ChangePage,
   CodeExchangeRequest,
@@ -11,6 +13,7 @@ import type {
   DeleteRecordsRequest,
   DeleteResult,
   FieldDescriptor,
+  FindCompaniesRequest,
   GetRecordsRequest,
   IntegrationPort,
   ReadChangesRequest,
@@ -27,7 +30,9 @@ import { hubSpotCapabilities } from './capabilities';
 import { HUBSPOT_PROVIDER, type HubSpotConnectorConfig } from './config';
 import { deleteHubSpotRecords } from './delete-records';
 import { describeHubSpotObject } from './describe-object';
+import { associateHubSpotRecords } from './associate-records';
 import { findHubSpotByEmail } from './find-by-email';
+import { findHubSpotCompanies } from './find-companies';
 import { getHubSpotRecords } from './get-records';
 import { hubSpotHttpFacts } from './http-facts';
 import { HubSpotOAuth } from './oauth';
@@ -97,6 +102,14 @@ export class HubSpotConnector implements IntegrationPort {
 
   deleteRecords(session: CrmSession, request: DeleteRecordsRequest): Promise<DeleteResult[]> {
     return deleteHubSpotRecords(this.call(session), request);
+  }
+
+  findCompanies(session: CrmSession, request: FindCompaniesRequest): Promise<CrmRecord[]> {
+    return findHubSpotCompanies(this.call(session), request);
+  }
+
+  associateRecords(session: CrmSession, request: AssociateRecordsRequest): Promise<AssociateResult[]> {
+    return associateHubSpotRecords(this.call(session), request);
   }
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {

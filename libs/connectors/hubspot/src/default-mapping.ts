@@ -1,4 +1,9 @@
-import type { DefaultFieldMappings, FieldMappingEntry, LocalContactField } from '@pm/integration-port';
+import type {
+  DefaultCompanyMappings,
+  DefaultFieldMappings,
+  FieldMappingEntry,
+  LocalContactField,
+} from '@pm/integration-port';
 
 const both = (local: LocalContactField, crm: string, codec: FieldMappingEntry['codec'] = 'text') =>
   ({ local, crm, direction: 'both', codec }) as const satisfies FieldMappingEntry;
@@ -27,5 +32,17 @@ export const HUBSPOT_DEFAULT_MAPPINGS: DefaultFieldMappings = {
       both('phone', 'phone'),
       both('lifecycleStage', 'lifecyclestage'),
     ],
+  },
+};
+
+/** Companies: `name` and `domain` (HubSpot's own company key); a contact is associated with its company (v4). */
+export const HUBSPOT_DEFAULT_COMPANY_MAPPINGS: DefaultCompanyMappings = {
+  companies: {
+    object: 'companies',
+    fields: [
+      { local: 'name', crm: 'name', direction: 'both', codec: 'text' },
+      { local: 'domain', crm: 'domain', direction: 'both', codec: 'domain' },
+    ],
+    associates: ['contacts'],
   },
 };

@@ -1,5 +1,5 @@
 import type { ConnectorCapabilities } from '@pm/integration-port';
-import { PIPEDRIVE_DEFAULT_MAPPINGS } from './default-mapping';
+import { PIPEDRIVE_DEFAULT_COMPANY_MAPPINGS, PIPEDRIVE_DEFAULT_MAPPINGS } from './default-mapping';
 import type { ResolvedPipedriveConfig } from './config';
 import { PIPEDRIVE_HTTP_FACTS, PIPEDRIVE_PROVIDER } from './http-facts';
 import { IDS_PER_LIST } from './get-records';
@@ -27,6 +27,9 @@ export function pipedriveCapabilities(config: ResolvedPipedriveConfig): Connecto
       getRecords: { itemsPerRequest: IDS_PER_LIST },
       deleteRecords: { requestsPerItem: 1 },
       logActivities: { requestsPerItem: 2 },
+      // A name search per company, then the matches read 100 a request; an association is one update each.
+      findCompanies: { requestsPerItem: 1, itemsPerRequest: IDS_PER_LIST },
+      associateRecords: { requestsPerItem: 1 },
     },
     maxReadPage: PIPEDRIVE_HTTP_FACTS.pagination.maxPageSize,
     // Port calls at once per account (the engine's gate); each call sends its requests one after another.
@@ -34,6 +37,7 @@ export function pipedriveCapabilities(config: ResolvedPipedriveConfig): Connecto
     rateLimits: config.rateLimits.map((limit) => ({ ...limit })),
     defaultMappings: PIPEDRIVE_DEFAULT_MAPPINGS,
     emailStatusFields: PIPEDRIVE_EMAIL_STATUS_FIELDS,
+    defaultCompanyMappings: PIPEDRIVE_DEFAULT_COMPANY_MAPPINGS,
     webhooks: { supported: true, verification: 'basic-auth' },
     // Scopes are chosen on the app in Pipedrive's Developer Hub, not per authorize request; these are what the
     // sync needs. Pipedrive has no PKCE. A refresh answers a refresh token, which the vault stores as given.

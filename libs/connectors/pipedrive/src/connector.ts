@@ -1,6 +1,8 @@
 import type {
   ActivityInput,
   ActivityResult,
+  AssociateRecordsRequest,
+  AssociateResult,
   AuthorizeUrlRequest,
   ChangePage,
   CodeExchangeRequest,
@@ -10,6 +12,7 @@ import type {
   DeleteRecordsRequest,
   DeleteResult,
   FieldDescriptor,
+  FindCompaniesRequest,
   GetRecordsRequest,
   IntegrationPort,
   ReadChangesRequest,
@@ -28,7 +31,9 @@ import {
   type ResolvedPipedriveConfig,
 } from './config';
 import { describePipedriveObject } from './describe-object';
+import { associatePipedriveRecords } from './associate-records';
 import { findPipedrivePersonsByEmail } from './find-by-email';
+import { findPipedriveCompanies } from './find-companies';
 import { PipedriveHttpClient } from './client';
 import { PIPEDRIVE_HTTP_FACTS, PIPEDRIVE_PROVIDER } from './http-facts';
 import { PipedriveOAuth } from './oauth';
@@ -110,6 +115,14 @@ export class PipedriveConnector implements IntegrationPort {
 
   deleteRecords(session: CrmSession, request: DeleteRecordsRequest): Promise<DeleteResult[]> {
     return deletePipedriveRecords(this.http, session, request);
+  }
+
+  findCompanies(session: CrmSession, request: FindCompaniesRequest): Promise<CrmRecord[]> {
+    return findPipedriveCompanies(this.http, session, request);
+  }
+
+  associateRecords(session: CrmSession, request: AssociateRecordsRequest): Promise<AssociateResult[]> {
+    return associatePipedriveRecords(this.http, session, request);
   }
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {

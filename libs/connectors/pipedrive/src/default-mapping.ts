@@ -1,4 +1,9 @@
-import type { DefaultFieldMappings, FieldMappingEntry, LocalContactField } from '@pm/integration-port';
+import type {
+  DefaultCompanyMappings,
+  DefaultFieldMappings,
+  FieldMappingEntry,
+  LocalContactField,
+} from '@pm/integration-port';
 
 const both = (local: LocalContactField, crm: string, codec: FieldMappingEntry['codec'] = 'text') =>
   ({ local, crm, direction: 'both', codec }) as const satisfies FieldMappingEntry;
@@ -25,5 +30,20 @@ export const PIPEDRIVE_DEFAULT_MAPPINGS: DefaultFieldMappings = {
         codec: 'text',
       },
     ],
+  },
+};
+
+/**
+ * Organizations as companies: the name, and the domain kept in `website`. A person belongs to its organization
+ * through `org_id`.
+ */
+export const PIPEDRIVE_DEFAULT_COMPANY_MAPPINGS: DefaultCompanyMappings = {
+  organizations: {
+    object: 'organizations',
+    fields: [
+      { local: 'name', crm: 'name', direction: 'both', codec: 'text' },
+      { local: 'domain', crm: 'website', direction: 'both', codec: 'domain' },
+    ],
+    associates: ['persons'],
   },
 };

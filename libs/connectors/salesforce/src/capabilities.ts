@@ -1,6 +1,7 @@
 import type { ConnectorCapabilities } from '@pm/integration-port';
 import type { ResolvedSalesforceConfig } from './config';
-import { SALESFORCE_DEFAULT_MAPPINGS } from './default-mapping';
+import { SALESFORCE_DEFAULT_COMPANY_MAPPINGS, SALESFORCE_DEFAULT_MAPPINGS } from './default-mapping';
+import { TERMS_PER_QUERY } from './find-companies';
 import { SALESFORCE_OBJECTS } from './objects';
 import { MAX_READ_PAGE } from './read-changes';
 import { MAX_WRITE_BATCH } from './upsert-batch';
@@ -13,6 +14,8 @@ export function salesforceCapabilities(config: ResolvedSalesforceConfig): Connec
     shortName: 'SF',
     objects: SALESFORCE_OBJECTS.map((spec) => ({ ...spec.capability })),
     maxWriteBatch: MAX_WRITE_BATCH,
+    // A company look-up is one SOQL query per 50 names and domains.
+    requestCounts: { findCompanies: { itemsPerRequest: TERMS_PER_QUERY } },
     maxReadPage: MAX_READ_PAGE,
     // Salesforce limits concurrent long-running requests (25 per org over 20 s), not short ones; stay modest.
     maxConcurrency: 4,
@@ -20,6 +23,7 @@ export function salesforceCapabilities(config: ResolvedSalesforceConfig): Connec
     rateLimits: [{ kind: 'daily', limit: config.dailyApiRequests }],
     defaultMappings: SALESFORCE_DEFAULT_MAPPINGS,
     emailStatusFields: SALESFORCE_EMAIL_STATUS_FIELDS,
+    defaultCompanyMappings: SALESFORCE_DEFAULT_COMPANY_MAPPINGS,
     // Outbound messages and Change Data Capture (CometD) are not wired yet: no webhooks for now.
     webhooks: { supported: false, verification: 'none' },
     // Refresh tokens rotate only when the connected app turns rotation on; the vault keeps the old one otherwise.

@@ -3,6 +3,8 @@ import {
   CrmErrorCode,
   type ActivityInput,
   type ActivityResult,
+  type AssociateRecordsRequest,
+  type AssociateResult,
   type AuthorizeUrlRequest,
   type ChangePage,
   type CodeExchangeRequest,
@@ -12,6 +14,7 @@ import {
   type DeleteRecordsRequest,
   type DeleteResult,
   type FieldDescriptor,
+  type FindCompaniesRequest,
   type GetRecordsRequest,
   type IntegrationPort,
   type ReadChangesRequest,
@@ -25,7 +28,9 @@ import { salesforceCapabilities } from './capabilities';
 import { resolveConfig, type ResolvedSalesforceConfig, type SalesforceConnectorConfig } from './config';
 import { describeObject, FieldCatalog } from './describe-object';
 import { deleteRecords } from './delete-records';
+import { associateRecords } from './associate-records';
 import { findByEmail } from './find-by-email';
+import { findCompanies } from './find-companies';
 import { getRecords } from './get-records';
 import { SalesforceOAuth } from './oauth';
 import { readChanges } from './read-changes';
@@ -91,6 +96,14 @@ export class SalesforceConnector implements IntegrationPort {
 
   deleteRecords(session: CrmSession, request: DeleteRecordsRequest): Promise<DeleteResult[]> {
     return deleteRecords(this.connect(session), request);
+  }
+
+  findCompanies(session: CrmSession, request: FindCompaniesRequest): Promise<CrmRecord[]> {
+    return findCompanies(this.connect(session), request);
+  }
+
+  associateRecords(session: CrmSession, request: AssociateRecordsRequest): Promise<AssociateResult[]> {
+    return associateRecords(this.connect(session), request);
   }
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {

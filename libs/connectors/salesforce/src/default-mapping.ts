@@ -1,4 +1,9 @@
-import type { DefaultFieldMappings, FieldMappingEntry, LocalContactField } from '@pm/integration-port';
+import type {
+  DefaultCompanyMappings,
+  DefaultFieldMappings,
+  FieldMappingEntry,
+  LocalContactField,
+} from '@pm/integration-port';
 
 const both = (local: LocalContactField, crm: string, codec: FieldMappingEntry['codec'] = 'text') =>
   ({ local, crm, direction: 'both', codec }) as const satisfies FieldMappingEntry;
@@ -33,5 +38,20 @@ export const SALESFORCE_DEFAULT_MAPPINGS: DefaultFieldMappings = {
       both('company', 'Company'),
       both('leadStatus', 'Status'),
     ],
+  },
+};
+
+/**
+ * Accounts as companies: the name, and the domain kept in `Website` (Salesforce has no domain field; a web address
+ * there reads as its host). A Contact belongs to its Account through `AccountId`; a Lead has none.
+ */
+export const SALESFORCE_DEFAULT_COMPANY_MAPPINGS: DefaultCompanyMappings = {
+  Account: {
+    object: 'Account',
+    fields: [
+      { local: 'name', crm: 'Name', direction: 'both', codec: 'text' },
+      { local: 'domain', crm: 'Website', direction: 'both', codec: 'domain' },
+    ],
+    associates: ['Contact'],
   },
 };

@@ -1,6 +1,7 @@
 export * from './common';
 export * from './tenant.entity';
 export * from './contact.entity';
+export * from './company.entity';
 export * from './crm-connection.entity';
 export * from './connection-credential.entity';
 export * from './provider-setting.entity';
@@ -28,6 +29,7 @@ import { ActivityEvent } from './activity-event.entity';
 import { ActivityMessageRecord } from './activity-message-record.entity';
 import { AdminUser } from './admin-user.entity';
 import { AuditLogEntry } from './audit-log-entry.entity';
+import { Company } from './company.entity';
 import { ConnectionCredential } from './connection-credential.entity';
 import { Contact } from './contact.entity';
 import { CrmConnection } from './crm-connection.entity';
@@ -51,6 +53,7 @@ import { CrmFieldCache, FieldMappingConfig } from './field-mapping-config.entity
 export const ALL_ENTITIES = [
   Tenant,
   Contact,
+  Company,
   CrmConnection,
   ConnectionCredential,
   ProviderSetting,

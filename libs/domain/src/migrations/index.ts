@@ -6,6 +6,7 @@ import { Migration20261124120000_sync_retry_items } from './Migration20261124120
 import { Migration20261205000000_oauth_browser_binding } from './Migration20261205000000_oauth_browser_binding';
 import { Migration20261205100000_activities } from './Migration20261205100000_activities';
 import { Migration20261206010000_field_mappings } from './Migration20261206010000_field_mappings';
+import { Migration20261206020000_companies } from './Migration20261206020000_companies';
 import { Migration20261206030000_contact_feed_webhooks } from './Migration20261206030000_contact_feed_webhooks';
 import { Migration20261206040000_service_token_expiry } from './Migration20261206040000_service_token_expiry';
 import { Migration20261206060000_contact_email_status } from './Migration20261206060000_contact_email_status';
@@ -22,6 +23,7 @@ export const MIGRATIONS: MigrationObject[] = [
   Migration20261205000000_oauth_browser_binding,
   Migration20261205100000_activities,
   Migration20261206010000_field_mappings,
+  Migration20261206020000_companies,
   Migration20261206030000_contact_feed_webhooks,
   Migration20261206040000_service_token_expiry,
   Migration20261206060000_contact_email_status,

@@ -2,9 +2,12 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { CrmError, CrmErrorCode } from '../errors';
 import type { IntegrationPort } from '../integration-port';
 import type { DefaultFieldMappings } from '../field-mapping';
+import { normaliseCompanyName, normaliseDomain, type DefaultCompanyMappings } from '../company-mapping';
 import type {
   ActivityInput,
   ActivityResult,
+  AssociateRecordsRequest,
+  AssociateResult,
   AuthorizeUrlRequest,
   ChangePage,
   CodeExchangeRequest,
@@ -15,6 +18,7 @@ import type {
   DeleteRecordsRequest,
   DeleteResult,
   FieldDescriptor,
+  FindCompaniesRequest,
   GetRecordsRequest,
   ReadChangesRequest,
   RecordError,
@@ -210,6 +214,8 @@ export class InMemoryCrm {
     Object.keys(SCHEMAS).map((object) => [object, new Map()]),
   );
   private readonly tombstones: DeletedRecord[] = [];
+  /** Associations by `object:id`, then by associated object: a contact's company. */
+  private readonly links = new Map<string, Record<string, string[]>>();
   private readonly activityLog = new Map<string, StoredActivity>();
   private readonly codes = new Map<string, PendingCode>();
   private readonly accessTokens = new Map<string, number>();
@@ -364,6 +370,28 @@ export class InMemoryCrm {
     return entries.sort((a, b) => comparePositions(a.position, b.position));
   }
 
+  /** Associates a record with one record of `toObject`, replacing the one it had (a contact has one company). */
+  associate(object: string, id: string, toObject: string, toId: string): void {
+    this.requireRecord(object, id);
+    this.requireRecord(toObject, toId);
+    const key = `${object}:${id}`;
+    this.links.set(key, { ...this.links.get(key), [toObject]: [toId] });
+  }
+
+  /** Live companies whose name (case-insensitively) or domain is one of those given. */
+  companiesMatching(object: string, names: string[], domains: string[]): CrmRecord[] {
+    const wantedNames = new Set(names.map(normaliseCompanyName));
+    const wantedDomains = new Set(domains.map(normaliseDomain));
+    return [...this.store(object).values()]
+      .filter(
+        (record) =>
+          wantedNames.has(normaliseCompanyName(record.fields.name)) ||
+          (normaliseDomain(record.fields.domain) !== null &&
+            wantedDomains.has(normaliseDomain(record.fields.domain))),
+      )
+      .map((record) => this.toCrmRecord(record));
+  }
+
   position(at: string, id: string): StreamPosition {
     return { at: instantMs(at, 'timestamp'), id: Number(id) };
   }
@@ -375,12 +403,14 @@ export class InMemoryCrm {
         : Object.fromEntries(
             fields.filter((name) => name in record.fields).map((name) => [name, record.fields[name]]),
           );
+    const associations = this.links.get(`${record.object}:${record.id}`);
     return {
       id: record.id,
       object: record.object,
       createdAt: record.createdAt,
       modifiedAt: record.modifiedAt,
       fields: selected,
+      ...(associations ? { associations: structuredClone(associations) } : {}),
     };
   }
 
@@ -592,6 +622,18 @@ export const IN_MEMORY_DEFAULT_MAPPINGS: DefaultFieldMappings = {
   },
 };
 
+/** The in-memory CRM's companies: a name and a domain, matched by either; contacts associate with them. */
+export const IN_MEMORY_DEFAULT_COMPANY_MAPPINGS: DefaultCompanyMappings = {
+  companies: {
+    object: 'companies',
+    fields: [
+      { local: 'name', crm: 'name', direction: 'both', codec: 'text' },
+      { local: 'domain', crm: 'domain', direction: 'both', codec: 'domain' },
+    ],
+    associates: ['contacts'],
+  },
+};
+
 export interface InMemoryConnectorOptions {
   authorizeUrl?: string;
   /** Most records one `upsertBatch` takes; small by default so tests cross batch boundaries. */
@@ -640,6 +682,7 @@ export class InMemoryConnector implements IntegrationPort {
       maxReadPage: this.maxReadPage,
       maxConcurrency: 4,
       defaultMappings: IN_MEMORY_DEFAULT_MAPPINGS,
+      defaultCompanyMappings: IN_MEMORY_DEFAULT_COMPANY_MAPPINGS,
       rateLimits: [
         { kind: 'window', limit: 100, windowMs: 10_000 },
         { kind: 'daily', limit: 250_000 },
@@ -788,6 +831,31 @@ export class InMemoryConnector implements IntegrationPort {
       if (this.crm.storedRecord(request.object, id) !== undefined) this.crm.deleteRecord(request.object, id);
       return { id, ok: true };
     });
+  }
+
+  async findCompanies(session: CrmSession, request: FindCompaniesRequest): Promise<CrmRecord[]> {
+    this.enter(session);
+    this.crm.schema(request.object);
+    return this.crm
+      .companiesMatching(request.object, request.names, request.domains)
+      .map((record) => (request.fields ? this.crm.toCrmRecord(this.stored(record), request.fields) : record));
+  }
+
+  async associateRecords(session: CrmSession, request: AssociateRecordsRequest): Promise<AssociateResult[]> {
+    this.enter(session);
+    return request.pairs.map(({ id, toId }): AssociateResult => {
+      try {
+        this.crm.associate(request.object, id, request.toObject, toId);
+        return { id, ok: true };
+      } catch (error) {
+        if (!(error instanceof CrmError)) throw error;
+        return { id, ok: false, error: { code: error.code, message: error.message } };
+      }
+    });
+  }
+
+  private stored(record: CrmRecord): StoredRecord {
+    return this.crm.storedRecord(record.object, record.id) as StoredRecord;
   }
 
   async logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {

@@ -650,6 +650,58 @@ export function describeIntegrationPortContract(
       expect(found.every((record) => record.object === fixture.contact.object)).toBe(true);
     });
 
+    it('finds companies by name before a create and associates a contact with one, then another (where it maps companies)', async () => {
+      const mapping = Object.values(capabilities.defaultCompanyMappings ?? {}).find((candidate) =>
+        candidate.associates.includes(fixture.contact.object),
+      );
+      // Every connector that declares company mappings lets its contact object be associated with a company.
+      expect(mapping !== undefined || capabilities.defaultCompanyMappings === undefined).toBe(true);
+      if (mapping === undefined) return;
+      const nameField = mapping.fields.find((entry) => entry.local === 'name')?.crm as string;
+      const session = await fixture.session();
+      const name = `Contract ${runId} Company`;
+      const created = await fixture.port.upsertBatch(session, {
+        object: mapping.object,
+        records: [
+          { key: 'first', fields: { [nameField]: name } },
+          { key: 'second', fields: { [nameField]: `${name} Two` } },
+        ],
+      });
+      const [first, second] = created.map((result) =>
+        result.ok ? result.crmId : String(result.error.message),
+      );
+      expect(created.map((result) => result.ok)).toEqual([true, true]);
+
+      const found = await fixture.port.findCompanies(session, {
+        object: mapping.object,
+        names: [name.toUpperCase(), `Nobody ${runId}`],
+        domains: [],
+      });
+      expect(found.map((record) => record.id)).toContain(first);
+      expect(found.map((record) => record.id)).not.toContain(second);
+      expect(found.every((record) => record.object === mapping.object)).toBe(true);
+
+      const [contact] = await fixture.staging.createContacts([newContact('company')]);
+      const companyOf = async (): Promise<string[] | undefined> => {
+        const [read] = await fixture.port.getRecords(session, {
+          object: fixture.contact.object,
+          ids: [contact.id],
+        });
+        return read?.associations?.[mapping.object];
+      };
+      const associate = (toId: string) =>
+        fixture.port.associateRecords(session, {
+          object: fixture.contact.object,
+          toObject: mapping.object,
+          pairs: [{ id: contact.id, toId }],
+        });
+      expect(await associate(first)).toEqual([{ id: contact.id, ok: true }]);
+      expect(await companyOf()).toEqual([first]);
+      // A contact belongs to one company: associating it with another replaces the first.
+      expect(await associate(second)).toEqual([{ id: contact.id, ok: true }]);
+      expect(await companyOf()).toEqual([second]);
+    });
+
     it('logs activities with one result per input, in order', async () => {
       const session = await fixture.session();
       const contact = newContact('activity');

@@ -30,6 +30,22 @@ describe('Salesforce ids', () => {
 });
 
 describe('SalesforceOrg DML semantics', () => {
+  it('deletes an account’s contacts with it, as Salesforce does; other contacts stay', () => {
+    const org = newOrg();
+    const [account] = org.createMany([{ type: 'Account', fields: { Name: 'Acme' } }], false);
+    const [other] = org.createMany([{ type: 'Account', fields: { Name: 'Globex' } }], false);
+    const [member, bystander] = org.createMany(
+      [
+        { type: 'Contact', fields: { LastName: 'Member', AccountId: account.id } },
+        { type: 'Contact', fields: { LastName: 'Bystander', AccountId: other.id } },
+      ],
+      false,
+    );
+    org.deleteInCrm('Account', account.id as string);
+    expect(org.records('Contact').map((contact) => contact.id)).toEqual([bystander.id]);
+    expect(member.success).toBe(true);
+  });
+
   it('rejects unknown fields for the whole request and read-only fields per record', () => {
     const org = newOrg();
     expect(() => org.createMany([{ type: 'Contact', fields: { LastName: 'A', Shoe__c: 1 } }], false)).toThrow(

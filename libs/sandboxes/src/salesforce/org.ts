@@ -501,6 +501,16 @@ export class SalesforceOrg {
       fields: { ...record.fields, IsDeleted: true, SystemModstamp: now },
     });
     this.store(object.name).delete(record.id);
+    if (object.name === 'Account') {
+      // Deleting an account deletes its contacts too (Salesforce Help, "Delete Accounts"): they go to the recycle
+      // bin with it and are reported deleted like any other.
+      const contact = this.objectOrThrow('Contact');
+      const accountId = record.id.slice(0, 15);
+      for (const child of this.records('Contact')) {
+        const parent = child.fields.AccountId;
+        if (typeof parent === 'string' && parent.slice(0, 15) === accountId) this.remove(contact, child);
+      }
+    }
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -34,11 +34,21 @@ export class InMemoryLinkStore implements LinkStore {
     return this.active(connectionId).filter((l) => l.crmObject === crmObject && crmIds.includes(l.crmId));
   }
 
-  async findByLocalIds(connectionId: string, localIds: string[]): Promise<LinkSnapshot[]> {
-    return this.active(connectionId).filter((l) => localIds.includes(l.localId));
+  async findByLocalIds(
+    connectionId: string,
+    localIds: string[],
+    localObject = 'contact',
+  ): Promise<LinkSnapshot[]> {
+    return this.active(connectionId).filter(
+      (l) => l.localObject === localObject && localIds.includes(l.localId),
+    );
   }
 
-  async findDeletedInCrmLocalIds(connectionId: string, localIds: string[]): Promise<string[]> {
+  async findDeletedInCrmLocalIds(
+    connectionId: string,
+    localIds: string[],
+    localObject = 'contact',
+  ): Promise<string[]> {
     const active = new Set(this.active(connectionId).map((l) => l.localId));
     return [
       ...new Set(
@@ -46,6 +56,7 @@ export class InMemoryLinkStore implements LinkStore {
           .filter(
             (l) =>
               l.connectionId === connectionId &&
+              l.localObject === localObject &&
               l.unlinkReason === 'deleted_in_crm' &&
               l.unlinkedAt !== null &&
               localIds.includes(l.localId),

@@ -3,5 +3,6 @@ export * from './auto-mock';
 export * from './builders';
 export * from './counting-port';
 export * from './in-memory-stores';
+export * from './in-memory-companies';
 export * from './associating-port';
 export * from './runner-harness';

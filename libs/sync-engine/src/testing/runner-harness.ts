@@ -6,6 +6,7 @@ import type { FormulaLimits } from '../mapping-formulas';
 import { AssociatingPort } from './associating-port';
 import { aConnection, inMemoryMappings, inMemorySessions } from './builders';
 import { CountingPort } from './counting-port';
+import { InMemoryLocalCompanies } from './in-memory-companies';
 import {
   InMemoryCursorStore,
   InMemoryLinkStore,
@@ -25,6 +26,7 @@ export function inMemorySyncHarness(
     readPageSize?: number;
     mappings?: FieldMappingSource;
     formulaLimits?: FormulaLimits;
+    companies?: boolean;
   } = {},
 ) {
   let crmClock = Date.parse('2026-01-01T00:00:00Z');
@@ -34,6 +36,7 @@ export function inMemorySyncHarness(
   const counting = new CountingPort(associating.port);
   const sessions = inMemorySessions(crm, connector);
   const locals = new InMemoryLocalContacts();
+  const companies = new InMemoryLocalCompanies(locals);
   const links = new InMemoryLinkStore();
   const cursors = new InMemoryCursorStore();
   const retries = new InMemoryRetryStore();
@@ -46,6 +49,7 @@ export function inMemorySyncHarness(
     links,
     cursors,
     locals,
+    companies: options.companies ? companies : undefined,
     retries,
     log,
     mappings: options.mappings ?? inMemoryMappings,
@@ -66,6 +70,7 @@ export function inMemorySyncHarness(
     counting,
     sessions,
     locals,
+    companies,
     links,
     cursors,
     retries,

@@ -1,0 +1,314 @@
+import { cursorAfter } from '@pm/connector-kit';
+import type { ChangePage, CrmRecord, SyncCursor } from '@pm/integration-port';
+import { CompanyDeletions } from './company-deletions';
+import {
+  companyFieldsToRead,
+  decodeCompany,
+  encodeCompany,
+  matchingCompanies,
+  normaliseCompanyName,
+  normaliseDomain,
+  companyChanged,
+  hasCompanyFields,
+  revertCompanyFields,
+  type CompanyPlan,
+} from './company-mapping';
+import { LOCAL_COMPANY_OBJECT, type LocalCompany, type LocalCompanyChange } from './company-ports';
+import {
+  companyLabel,
+  companyLink,
+  companyValues,
+  planCompanyForRun,
+  type CompanyRunScope,
+} from './company-sync-scope';
+import type { LinkSnapshot, RetryItem } from './ports';
+import { EPOCH } from './sync-run-scope';
+
+interface InboundCompany {
+  record: CrmRecord;
+  label: string;
+  link?: LinkSnapshot;
+  local?: LocalCompany;
+  plan: CompanyPlan;
+  failed?: boolean;
+}
+
+/**
+ * CRM → PenguinMails for the company object: the retry list, then changes since the saved cursor, page by page
+ * (the cursor passes a page only once it is applied). Each CRM company is matched to a local one by its link, else
+ * by domain or name, and planned three ways; values that won locally go back with the page.
+ */
+export class CompanyInboundPass {
+  private readonly deletions: CompanyDeletions;
+
+  constructor(private readonly scope: CompanyRunScope) {
+    this.deletions = new CompanyDeletions(scope);
+  }
+
+  async sync(): Promise<void> {
+    const { run, mapping } = this.scope;
+    const { connection, journal, cursors } = run;
+    const object = mapping.object;
+    const retries = await journal.retryList(
+      'from_crm',
+      (item) => item.object === object && Boolean(item.payload),
+    );
+    if (retries.length > 0) {
+      await this.applyPage({ records: retries.map((item) => item.payload as CrmRecord), deleted: [] });
+      await journal.flush();
+    }
+    const state = await cursors.load(connection.id, object, 'from_crm');
+    let cursor = state.value;
+    const readStartedAt = run.now().getTime();
+    const pages = run.crm.changePages({
+      object,
+      since: state.value,
+      fields: companyFieldsToRead(mapping),
+      pageSize: run.tuning.readPageSize ?? run.crm.capabilities.maxReadPage,
+    });
+    for await (const page of pages) {
+      await this.applyPage(page);
+      const deleted = page.deleted.map((record) => ({ id: record.id, modifiedAt: record.deletedAt }));
+      cursor = cursorAfter([...page.records, ...deleted], cursor);
+      await cursors.save(connection.id, object, 'from_crm', this.closed(cursor, readStartedAt));
+      await journal.flush();
+    }
+    if (!state.initialSyncCompletedAt) {
+      await cursors.save(connection.id, object, 'from_crm', this.closed(cursor, readStartedAt), {
+        initialSyncCompleted: true,
+      });
+    }
+  }
+
+  /** Without its id while the cursor's instant may still gain records (as for contacts: `openInstantMs`). */
+  private closed(cursor: SyncCursor | null, readStartedAt: number): SyncCursor | null {
+    if (cursor === null || cursor.lastId === undefined) return cursor;
+    return Date.parse(cursor.modifiedAt) > readStartedAt - this.scope.run.tuning.openInstantMs
+      ? { modifiedAt: cursor.modifiedAt }
+      : cursor;
+  }
+
+  private async applyPage(page: Pick<ChangePage, 'records' | 'deleted'>): Promise<void> {
+    const { run, mapping } = this.scope;
+    const object = mapping.object;
+    const items = await this.match(page.records);
+    const retryLater: RetryItem[] = [];
+    await this.writeLocally(items, retryLater);
+    await this.pushBack(items, retryLater);
+    const links: LinkSnapshot[] = [];
+    const counts = run.journal.count('from_crm', object);
+    for (const item of items) {
+      if (item.failed || !item.local) continue;
+      counts.conflicts += item.plan.conflicts.length;
+      if (!companyChanged(item.plan) && item.link) {
+        counts.skipped++;
+        if (item.link.crmModifiedAt?.toISOString() === item.record.modifiedAt) continue;
+      }
+      links.push(
+        companyLink(this.scope, {
+          link: item.link,
+          localId: item.local.id,
+          crmId: item.record.id,
+          plan: item.plan,
+          localUpdatedAt: item.local.updatedAt,
+          crmModifiedAt: new Date(item.record.modifiedAt),
+        }),
+      );
+    }
+    if (links.length > 0) await run.links.save(run.connection.id, links);
+    await this.deletions.deletedInCrm(page.deleted);
+    await run.journal.retryLater(retryLater);
+    const succeeded = items.filter((item) => !item.failed).map((item) => item.record.id);
+    await run.journal.succeeded('from_crm', object, succeeded);
+  }
+
+  /** Each record's local company (by link, else domain or name) and plan; unusable records are logged and skipped. */
+  private async match(records: readonly CrmRecord[]): Promise<InboundCompany[]> {
+    const { run, companies, mapping } = this.scope;
+    const { connection, journal, crmName } = run;
+    const object = mapping.object;
+    const counts = journal.count('from_crm', object);
+    const links = await run.links.findByCrmIds(
+      connection.id,
+      object,
+      records.map((record) => record.id),
+    );
+    const linkByCrmId = new Map(links.map((link) => [link.crmId, link]));
+    const decoded = new Map(
+      records.map((record) => [
+        record.id,
+        decodeCompany(mapping, record.fields, linkByCrmId.get(record.id)?.synced),
+      ]),
+    );
+    const unlinked = records.filter((record) => !linkByCrmId.has(record.id));
+    const [linkedLocals, candidates] = await Promise.all([
+      companies.findByIds(
+        connection.tenantId,
+        links.map((link) => link.localId),
+      ),
+      companies.findMatching(connection.tenantId, {
+        domains: unlinked.flatMap((record) => normaliseDomain(decoded.get(record.id)?.domain) ?? []),
+        names: unlinked.flatMap((record) => normaliseCompanyName(decoded.get(record.id)?.name) ?? []),
+      }),
+    ]);
+    const localById = new Map([...linkedLocals, ...candidates].map((company) => [company.id, company]));
+    const claimed = new Map<string, string>();
+    for (const link of await run.links.findByLocalIds(
+      connection.id,
+      candidates.map((company) => company.id),
+      LOCAL_COMPANY_OBJECT,
+    )) {
+      if (link.crmObject === object) claimed.set(link.localId, link.crmId);
+    }
+    const items: InboundCompany[] = [];
+    const newInPage: { values: ReturnType<typeof decodeCompany>; crmId: string }[] = [];
+    for (const record of records) {
+      const values = decoded.get(record.id) ?? {};
+      const label = companyLabel(values);
+      const link = linkByCrmId.get(record.id);
+      let local = link ? localById.get(link.localId) : undefined;
+      if (link && (!local || local.deletedAt)) {
+        counts.skipped++; // Deleted in PenguinMails: the outbound pass ends the link.
+        continue;
+      }
+      if (!link) {
+        if (values.name === null || values.name === undefined) {
+          counts.skipped++;
+          journal.log({
+            direction: 'from_crm',
+            object,
+            recordKey: record.id,
+            action: 'skipped',
+            message: `Company skipped: ${object} ${record.id} in ${crmName} has no name`,
+          });
+          continue;
+        }
+        [local] = matchingCompanies(values, candidates, companyValues);
+        const other = local
+          ? claimed.get(local.id)
+          : matchingCompanies(values, newInPage, (entry) => entry.values)[0]?.crmId;
+        if (other !== undefined && other !== record.id) {
+          counts.skipped++;
+          journal.log({
+            direction: 'from_crm',
+            object,
+            recordKey: label,
+            action: 'duplicate_found',
+            message: `Duplicate in ${crmName}: ${label} is on ${object} ${other} and ${record.id}; not merged`,
+            details: { crmIds: [other, record.id] },
+          });
+          continue;
+        }
+        if (local?.deletedAt) {
+          counts.skipped++;
+          journal.log({
+            direction: 'from_crm',
+            object,
+            recordKey: label,
+            action: 'skipped',
+            message: `Company skipped: ${label} was deleted in PenguinMails`,
+          });
+          continue;
+        }
+        if (local) claimed.set(local.id, record.id);
+        else newInPage.push({ values, crmId: record.id });
+      }
+      const plan = planCompanyForRun(this.scope, {
+        base: link?.synced,
+        local: local
+          ? { values: companyValues(local), modifiedAt: local.updatedAt.toISOString() }
+          : { values: {}, modifiedAt: EPOCH },
+        crm: { values, modifiedAt: record.modifiedAt },
+      });
+      items.push({ record, label, link, local, plan });
+    }
+    return items;
+  }
+
+  private async writeLocally(items: InboundCompany[], retryLater: RetryItem[]): Promise<void> {
+    const { run, companies, mapping } = this.scope;
+    const object = mapping.object;
+    const counts = run.journal.count('from_crm', object);
+    const changes: LocalCompanyChange[] = items
+      .filter((item) => !item.local || hasCompanyFields(item.plan.toLocal))
+      .map((item) => ({ key: item.record.id, companyId: item.local?.id, values: item.plan.toLocal }));
+    if (changes.length === 0) return;
+    const byKey = new Map(items.map((item) => [item.record.id, item]));
+    for (const result of await companies.apply(run.connection.tenantId, changes)) {
+      const item = byKey.get(result.key) as InboundCompany;
+      if (!result.ok) {
+        item.failed = true;
+        counts.errors++;
+        retryLater.push({
+          direction: 'from_crm',
+          object,
+          recordId: item.record.id,
+          recordKey: item.label,
+          error: result.message,
+          payload: item.record,
+        });
+        run.journal.log({
+          direction: 'from_crm',
+          object,
+          recordKey: item.label,
+          action: 'error',
+          message: `Company not synced: ${item.label} ← ${run.crmName}: ${result.message}`,
+        });
+        continue;
+      }
+      const created = result.created || !item.local;
+      item.local = result.company;
+      if (created) counts.created++;
+      else counts.updated++;
+      run.journal.log({
+        direction: 'from_crm',
+        object,
+        recordKey: item.label,
+        action: created ? 'created' : 'updated',
+        message: `Company synced: ${item.label} ← ${run.crmName}`,
+        details: { crmId: item.record.id, fields: item.plan.toLocal },
+      });
+    }
+  }
+
+  /** Local values that won a conflict (or moved only locally) go to the CRM with the page. */
+  private async pushBack(items: InboundCompany[], retryLater: RetryItem[]): Promise<void> {
+    const { run, mapping } = this.scope;
+    const object = mapping.object;
+    const pushes = items.filter((item) => !item.failed && item.local && hasCompanyFields(item.plan.toCrm));
+    if (pushes.length === 0) return;
+    const results = await run.crm.upsert(
+      object,
+      pushes.map((item) => ({
+        key: item.record.id,
+        crmId: item.record.id,
+        fields: encodeCompany(mapping, item.plan.toCrm),
+      })),
+    );
+    const counts = run.journal.count('to_crm', object);
+    for (const item of pushes) {
+      const result = results.get(item.record.id);
+      if (result?.ok) {
+        counts.updated++;
+        continue;
+      }
+      const message = result && !result.ok ? result.error.message : 'no result returned';
+      revertCompanyFields(item.plan, item.plan.toCrm, item.link?.synced);
+      counts.errors++;
+      retryLater.push({
+        direction: 'to_crm',
+        object,
+        recordId: (item.local as LocalCompany).id,
+        recordKey: item.label,
+        error: message,
+      });
+      run.journal.log({
+        direction: 'to_crm',
+        object,
+        recordKey: item.label,
+        action: 'error',
+        message: `Company not synced: ${item.label} → ${run.crmName}: ${message}`,
+      });
+    }
+  }
+}

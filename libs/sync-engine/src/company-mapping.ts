@@ -1,0 +1,186 @@
+import {
+  companyKey,
+  normaliseCompanyName,
+  normaliseDomain,
+  type CompanyFieldMappingEntry,
+  type CompanyObjectMapping,
+  type ConnectorCapabilities,
+  type CrmRecord,
+  type LocalCompanyField,
+  type ObjectMapping,
+} from '@pm/integration-port';
+import type { SyncDirection } from '@pm/domain/model';
+import type { ConflictResolver } from './conflict-resolver';
+import { hasChanges, planRecord, revertFields, type RecordPlan, type SyncedValues } from './record-planner';
+
+/**
+ * How the engine applies a company mapping (the connector's `defaultCompanyMappings`): decoding a CRM company into
+ * local values, encoding local values for a write, matching by domain or name, and planning a record three ways with
+ * the same planner as contacts. No CRM field name lives here.
+ */
+
+export { companyKey, normaliseCompanyName, normaliseDomain, type CompanyObjectMapping };
+
+/** Local company values in local form: text or null. */
+export type CompanyValues = Partial<Record<LocalCompanyField, string | null>>;
+
+/**
+ * Where the engine gets a company object's mapping: the connector's defaults now; a tenant's stored mapping later
+ * (the field-mapping machinery serves contacts the same way through `FieldMappingSource`).
+ */
+export interface CompanyMappingSource {
+  companyMappingFor(provider: string, object: string): CompanyObjectMapping | undefined;
+}
+
+/** A connector's own default company mapping, as its capabilities declare it. */
+export class DefaultCompanyMappingSource implements CompanyMappingSource {
+  constructor(private readonly capabilities: Pick<ConnectorCapabilities, 'defaultCompanyMappings'>) {}
+
+  companyMappingFor(_provider: string, object: string): CompanyObjectMapping | undefined {
+    const mappings = this.capabilities.defaultCompanyMappings ?? {};
+    return Object.hasOwn(mappings, object) ? mappings[object] : undefined;
+  }
+}
+
+/** The company object a connection syncs: the first company object its settings select that has a mapping. */
+export function companyObjectToSync(
+  capabilities: Pick<ConnectorCapabilities, 'provider' | 'objects' | 'defaultCompanyMappings'>,
+  selected: readonly string[],
+  source: CompanyMappingSource = new DefaultCompanyMappingSource(capabilities),
+): CompanyObjectMapping | undefined {
+  for (const candidate of capabilities.objects) {
+    if (candidate.role !== 'company' || !selected.includes(candidate.name)) continue;
+    const mapping = source.companyMappingFor(capabilities.provider, candidate.name);
+    if (mapping) return mapping;
+  }
+  return undefined;
+}
+
+function decodeValue(entry: CompanyFieldMappingEntry, raw: unknown): string | null {
+  if (entry.codec === 'domain') return normaliseDomain(raw);
+  if (raw === null || raw === undefined) return null;
+  const text = String(raw).trim();
+  return text === '' ? null : text;
+}
+
+/**
+ * A CRM company's mapped values in local form. A field the CRM did not return at all (a read that leaves optional
+ * fields out) is no change: it keeps the last synced value (`base`) where there is one, never clearing a value.
+ */
+export function decodeCompany(
+  mapping: CompanyObjectMapping,
+  fields: Record<string, unknown>,
+  base?: SyncedValues,
+): CompanyValues {
+  const values: CompanyValues = {};
+  for (const entry of mapping.fields) {
+    const last = base?.[entry.local];
+    values[entry.local] =
+      !(entry.crm in fields) && last !== undefined
+        ? ((last.value ?? null) as string | null)
+        : decodeValue(entry, fields[entry.crm]);
+  }
+  return values;
+}
+
+/** The CRM write payload for local values, only for fields the mapping lets flow to the CRM. */
+export function encodeCompany(mapping: CompanyObjectMapping, values: CompanyValues): Record<string, unknown> {
+  const payload: Record<string, unknown> = {};
+  for (const entry of mapping.fields) {
+    if (entry.direction === 'from_crm' || !(entry.local in values)) continue;
+    payload[entry.crm] = values[entry.local] ?? null;
+  }
+  return payload;
+}
+
+/** The CRM fields a company read asks for. */
+export const companyFieldsToRead = (mapping: CompanyObjectMapping): string[] => [
+  ...new Set(mapping.fields.map((entry) => entry.crm)),
+];
+
+/**
+ * Whether two companies are the same: the same domain; or, where either has no domain, the same normalised name.
+ * Two different domains are two companies whatever their names.
+ */
+export function sameCompany(a: CompanyValues, b: CompanyValues): boolean {
+  const domainA = normaliseDomain(a.domain);
+  const domainB = normaliseDomain(b.domain);
+  if (domainA !== null && domainB !== null) return domainA === domainB;
+  const nameA = normaliseCompanyName(a.name);
+  return nameA !== null && nameA === normaliseCompanyName(b.name);
+}
+
+/**
+ * Of `candidates`, the ones that are the same company as `wanted`: those with its domain when any has it, else
+ * those matched by name.
+ */
+export function matchingCompanies<T>(
+  wanted: CompanyValues,
+  candidates: readonly T[],
+  valuesOf: (candidate: T) => CompanyValues,
+): T[] {
+  const same = candidates.filter((candidate) => sameCompany(wanted, valuesOf(candidate)));
+  const domain = normaliseDomain(wanted.domain);
+  const byDomain = same.filter(
+    (candidate) => domain !== null && normaliseDomain(valuesOf(candidate).domain) === domain,
+  );
+  return byDomain.length > 0 ? byDomain : same;
+}
+
+/** The CRM records of a look-up that are the company `wanted` (exact, after normalising). */
+export const crmMatches = (
+  mapping: CompanyObjectMapping,
+  wanted: CompanyValues,
+  found: readonly CrmRecord[],
+): CrmRecord[] => matchingCompanies(wanted, found, (record) => decodeCompany(mapping, record.fields));
+
+/** A plan's values in company form (the planner is shared with contacts and speaks in field names). */
+export interface CompanyPlan extends Omit<RecordPlan, 'toLocal' | 'toCrm'> {
+  toLocal: CompanyValues;
+  toCrm: CompanyValues;
+}
+
+/**
+ * Plans one company three ways (base, local, CRM) with the contacts' planner: the same rules, conflict policy and
+ * provenance. The planner reads only each entry's local name and direction, so the company entries fit it as they
+ * are.
+ */
+export function planCompany(input: {
+  mapping: CompanyObjectMapping;
+  direction: SyncDirection;
+  resolver: ConflictResolver;
+  base?: SyncedValues;
+  local: { values: CompanyValues; modifiedAt: string };
+  crm?: { values: CompanyValues; modifiedAt: string };
+  at: string;
+  runId?: string;
+}): CompanyPlan {
+  const asContactMapping = {
+    object: input.mapping.object,
+    emailField: '',
+    fields: input.mapping.fields.map((entry) => ({
+      local: entry.local,
+      crm: entry.crm,
+      direction: entry.direction,
+      codec: 'text',
+    })),
+  } as unknown as ObjectMapping;
+  return planRecord({ ...input, mapping: asContactMapping } as Parameters<
+    typeof planRecord
+  >[0]) as CompanyPlan;
+}
+
+/** Whether any value is set to be written. */
+export const hasCompanyFields = (values: CompanyValues): boolean => Object.keys(values).length > 0;
+
+/** Whether any field moved on either side (a company that did not needs no new link snapshot). */
+export const companyChanged = (plan: CompanyPlan): boolean => hasChanges(plan as unknown as RecordPlan);
+
+/** A write of `written` failed: the base keeps the old values of those fields, so they are written next run. */
+export function revertCompanyFields(
+  plan: CompanyPlan,
+  written: CompanyValues,
+  base: SyncedValues | undefined,
+): void {
+  revertFields(plan as unknown as RecordPlan, written as RecordPlan['toLocal'], base);
+}
