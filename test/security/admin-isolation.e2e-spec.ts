@@ -7,6 +7,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
   AdminUser,
   AuditLogEntry,
+  Company,
   Contact,
   CrmConnection,
   hashPassword,
@@ -152,6 +153,7 @@ describe('tenant isolation in every AdminJS resource and action', () => {
       object: `Contact${MARKER}`,
       direction: 'from_crm',
     } as never);
+    em.create(Company, { tenant: beta, name: `${MARKER} Corp`, domain: `${MARKER}.example` });
     em.create(ProviderSetting, { tenant: beta, provider: 'pipedrive', enabled: false } as never);
     em.create(AdminUser, {
       email: `${MARKER}-admin@beta.example`,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { RequestContext, type MikroORM } from '@mikro-orm/postgresql';
 import request from 'supertest';
 import { CrmConnection, Tenant } from '@pm/domain';
@@ -15,6 +16,9 @@ function bodyFor(route: AppRoute): Record<string, unknown> | undefined {
   if (/\/connections\/?$/.test(route.path)) return { provider: 'hubspot' };
   if (route.path.endsWith('/activities')) return { activities: [] };
   if (/\/tenants\/:tenantId\/?$/.test(route.path)) return { name: 'Taken over' };
+  if (route.path.endsWith('/companies')) return { name: 'Intruder Inc.' };
+  if (route.path.endsWith('/mappings')) return { object: 'contacts', fields: [] };
+  if (route.path.endsWith('/mappings/preview')) return { object: 'contacts', email: 'intruder@example.com' };
   return {};
 }
 
@@ -28,7 +32,14 @@ describe('tenant isolation on every API route', () => {
   let http: ReturnType<typeof request>;
   let orm: MikroORM;
   let acmeToken: string;
-  const globex = { tenantId: 'globex', connectionId: '', contactId: '' } as Record<string, string>;
+  // A webhook delivery id no tenant has: acme's path with it must answer 404 like any other tenant's id.
+  const globex = {
+    tenantId: 'globex',
+    connectionId: '',
+    contactId: '',
+    companyId: '',
+    deliveryId: randomUUID(),
+  } as Record<string, string>;
   const tries = { routes: 0, requests: 0, leaks: 0 };
   let globexDigest: () => Promise<string>;
 
@@ -50,6 +61,12 @@ describe('tenant isolation on every API route', () => {
       .send({ email: 'secret.person@globex.example', firstName: 'Secret' })
       .expect(201);
     globex.contactId = (contact.body as { id: string }).id;
+    const company = await http
+      .post('/api/v1/tenants/globex/companies')
+      .set(platform)
+      .send({ name: 'Globex Secret Corp', domain: 'globex.example' })
+      .expect(201);
+    globex.companyId = (company.body as { id: string }).id;
     const em = orm.em.fork();
     const connection = em.create(CrmConnection, {
       tenant: em.getReference(Tenant, 'globex'),
@@ -68,6 +85,7 @@ describe('tenant isolation on every API route', () => {
         await orm.em.getConnection().execute(
           `select (select json_agg(c order by c.id) from contacts c where tenant_id = 'globex') as contacts,
                   (select json_agg(x order by x.id) from crm_connections x where tenant_id = 'globex') as connections,
+                  (select json_agg(k order by k.id) from companies k where tenant_id = 'globex') as companies,
                   (select row_to_json(t) from tenants t where id = 'globex') as tenant`,
         ),
       );

@@ -2,6 +2,7 @@ import { Body, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/co
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Auth, type AuthContext } from '../auth/auth-context';
+import { ApiProblems } from '../http/api-problems.decorator';
 import { CrmApiController } from '../http/crm-api-controller.decorator';
 import { TenantParams } from '../tenants/tenant.dto';
 import {
@@ -19,6 +20,7 @@ export class CompaniesController {
 
   @Get()
   @ApiOkResponse({ type: CompanyPageDto })
+  @ApiProblems(400, 404)
   list(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,
@@ -30,6 +32,7 @@ export class CompaniesController {
   /** Upsert by domain, else name: 201 when the company is new, 200 when an existing one was updated. */
   @Post()
   @ApiCreatedResponse({ type: CompanyResponseDto })
+  @ApiProblems(400, 404, 413)
   async upsert(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,
@@ -44,6 +47,7 @@ export class CompaniesController {
   @Delete(':companyId')
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiProblems(400, 404)
   remove(@Auth() auth: AuthContext, @Param() params: CompanyParams): Promise<void> {
     return this.service.remove(auth, params.tenantId, params.companyId);
   }

@@ -199,7 +199,7 @@ describe.each(BEDS)('field mapping against the %s sandbox', (_name, start) => {
     const object = await http
       .put(`${base}/mappings`)
       .set(auth)
-      .send({ object: 'Account', fields: base_ })
+      .send({ object: 'Opportunity', fields: base_ })
       .expect(400);
     expect(object.body.invalidParams).toEqual([
       { name: 'object', reason: expect.stringContaining('cannot be synced by this connection') },
@@ -207,10 +207,13 @@ describe.each(BEDS)('field mapping against the %s sandbox', (_name, start) => {
     const settings = await http
       .patch(`${base}/settings`)
       .set(auth)
-      .send({ objects: [bed.object, 'Account'] })
+      .send({ objects: [bed.object, 'Opportunity'] })
       .expect(400);
     expect(settings.body.invalidParams).toEqual([
-      { name: 'objects.1', reason: expect.stringContaining('"Account" cannot be synced by this connection') },
+      {
+        name: 'objects.1',
+        reason: expect.stringContaining('"Opportunity" cannot be synced by this connection'),
+      },
     ]);
     const shape = await http
       .put(`${base}/mappings`)
