@@ -29,6 +29,7 @@ import { REPOSITORIES } from './repositories';
 import { TenantService } from './tenants/tenant.service';
 import { TenantsController } from './tenants/tenants.controller';
 import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
+import { SCREEN_PROVIDERS } from './screens';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -64,6 +65,7 @@ const SERVICES: Provider[] = [
   ConnectFlowService,
   ...SYNC_PROVIDERS,
   ...ACTIVITY_PROVIDERS,
+  ...SCREEN_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */
@@ -77,6 +79,7 @@ const EXPORTS = [
   IntegrationPortRegistry,
   ...SYNC_EXPORTS,
   ...ACTIVITY_EXPORTS,
+  ...SCREEN_PROVIDERS,
 ];
 
 /**

@@ -7,3 +7,4 @@ export { ContactService } from './contacts/contact.service';
 export { TenantService } from './tenants/tenant.service';
 export { setupCrmHttp } from './http/setup-crm-http';
 export * from './admin';
+export { CrmScreensService, SyncActivityService } from './screens';

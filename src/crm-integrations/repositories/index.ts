@@ -13,6 +13,7 @@ export * from './record-link.repository';
 export * from './sync-cursor.repository';
 export * from './sync-retry.repository';
 export * from './database-health.repository';
+export * from './screens.repository';
 
 import { AuditLogRepository } from './audit-log.repository';
 import { ConnectionCredentialRepository } from './connection-credential.repository';
@@ -22,6 +23,7 @@ import { DatabaseHealthRepository } from './database-health.repository';
 import { OAuthStateRepository } from './oauth-state.repository';
 import { ProviderSettingRepository } from './provider-setting.repository';
 import { RecordLinkRepository } from './record-link.repository';
+import { ScreensRepository } from './screens.repository';
 import { ServiceTokenRepository } from './service-token.repository';
 import { SyncCursorRepository } from './sync-cursor.repository';
 import { SyncLogRepository } from './sync-log.repository';
@@ -45,4 +47,5 @@ export const REPOSITORIES = [
   SyncCursorRepository,
   SyncRetryRepository,
   DatabaseHealthRepository,
+  ScreensRepository,
 ];

@@ -5,6 +5,7 @@ import { Migration20261124110000_rate_budgets } from './Migration20261124110000_
 import { Migration20261124120000_sync_retry_items } from './Migration20261124120000_sync_retry_items';
 import { Migration20261205000000_oauth_browser_binding } from './Migration20261205000000_oauth_browser_binding';
 import { Migration20261205100000_activities } from './Migration20261205100000_activities';
+import { Migration20261206050000_admin_viewer_role } from './Migration20261206050000_admin_viewer_role';
 
 /**
  * Committed migrations, in order, listed explicitly so the compiled build and ts-jest load the same classes.
@@ -20,4 +21,5 @@ export const MIGRATIONS: MigrationObject[] = [
     class: Migration20261205000000_oauth_browser_binding,
   },
   { name: 'Migration20261205100000_activities', class: Migration20261205100000_activities },
+  { name: 'Migration20261206050000_admin_viewer_role', class: Migration20261206050000_admin_viewer_role },
 ];

@@ -1,0 +1,348 @@
+import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import type { CrmConnection } from '@pm/domain';
+import { IntegrationPortRegistry } from '@pm/integration-port';
+import type { CrmAdminIdentity } from '../admin/admin-identity';
+import { AuditService } from '../audit/audit.service';
+import type { AuthContext } from '../auth/auth-context';
+import { UpdateConnectionSettingsDto } from '../connections/connection.dto';
+import { ConnectionService } from '../connections/connection.service';
+import { ProviderAccessService } from '../connectors/provider-access.service';
+import { ConnectFlowService } from '../oauth/connect-flow.service';
+import { ScreensRepository } from '../repositories';
+import { SyncService } from '../sync/sync.service';
+import {
+  COMING_SOON,
+  connectionView,
+  settingsChoices,
+  type AdminControlsView,
+  type ConfigurationView,
+  type ConnectView,
+  type HomeView,
+  type SettingsErrors,
+} from './screen-views';
+import {
+  SyncActivityService,
+  type LogLineView,
+  type RunView,
+  type TodayCounts,
+} from './sync-activity.service';
+
+/** The full log's query as the Sync Activity page sends it (all text, from a form). */
+export interface LogQuery {
+  tenantId?: string;
+  connectionId?: string;
+  direction?: string;
+  action?: string;
+  errorsOnly?: boolean;
+  from?: string;
+  to?: string;
+  page?: number;
+  pageSize?: number;
+}
+
+const DIRECTIONS = ['to_crm', 'from_crm', 'none'] as const;
+
+/**
+ * What the AdminJS screens (home, Connect, Configuration, Sync Activity, admin controls) do, for an admin identity:
+ * its tenant scope decides what it sees, a viewer changes nothing, and every change goes through the same services
+ * as the API (so it is validated and audited the same way). Handlers call it outside any Nest request.
+ */
+@Injectable()
+export class CrmScreensService {
+  constructor(
+    private readonly registry: IntegrationPortRegistry,
+    private readonly access: ProviderAccessService,
+    private readonly flow: ConnectFlowService,
+    private readonly connectionService: ConnectionService,
+    private readonly sync: SyncService,
+    private readonly screens: ScreensRepository,
+    private readonly audit: AuditService,
+    private readonly activity: SyncActivityService,
+  ) {}
+
+  async home(identity: CrmAdminIdentity, tenantId?: string): Promise<HomeView> {
+    const scope = this.scope(identity, tenantId);
+    const [tenants, connections, errors] = await Promise.all([
+      this.screens.listTenants(scope),
+      this.screens.listConnections({ tenantId: scope }),
+      this.activity.log({ tenantId: scope, errorsOnly: true }, { page: 1, pageSize: 5 }),
+    ]);
+    const views = await Promise.all(
+      connections.map(async (connection) => ({
+        ...this.view(connection),
+        today: await this.activity.todayCounts({ tenantId: scope, connectionId: connection.id }),
+      })),
+    );
+    return {
+      allTenants: scope === null,
+      canChange: identity.role !== 'viewer',
+      tenants: tenants.map((tenant) => ({
+        id: tenant.id,
+        name: tenant.name,
+        connections: views.filter((view) => view.tenantId === tenant.id),
+      })),
+      recentErrors: errors.lines,
+    };
+  }
+
+  async connect(identity: CrmAdminIdentity, tenantId?: string): Promise<ConnectView> {
+    const scope = this.scope(identity, tenantId);
+    const tenants = await this.screens.listTenants(scope);
+    const selected = tenants.find((tenant) => tenant.id === (tenantId ?? scope)) ?? tenants[0] ?? null;
+    const connections = selected ? await this.screens.listConnections({ tenantId: selected.id }) : [];
+    const cards = await Promise.all(
+      this.registry.providers().map(async (provider) => ({
+        provider,
+        displayName: this.displayName(provider),
+        enabled: selected ? await this.access.isEnabled(provider, selected.id) : false,
+        connections: connections
+          .filter((connection) => connection.provider === provider)
+          .map((connection) => this.view(connection)),
+      })),
+    );
+    return {
+      tenants: tenants.map((tenant) => ({ id: tenant.id, name: tenant.name })),
+      tenantId: selected?.id ?? null,
+      canChange: identity.role !== 'viewer',
+      cards,
+      comingSoon: COMING_SOON,
+    };
+  }
+
+  /** The seed's "Connect": a sign-in link that comes back to `returnTo` (the Configuration page) connected. */
+  async startConnect(
+    identity: CrmAdminIdentity,
+    input: { tenantId: string; provider: string; returnTo: string; connectionId?: string },
+  ): Promise<{ authorizeUrl: string }> {
+    const auth = this.changer(identity);
+    this.scope(identity, input.tenantId);
+    const started = await this.screens.inOwnContext(() =>
+      this.flow.start(auth, input.tenantId, {
+        provider: input.provider,
+        returnTo: input.returnTo,
+        ...(input.connectionId ? { connectionId: input.connectionId } : {}),
+      }),
+    );
+    return { authorizeUrl: started.authorizeUrl };
+  }
+
+  /** Reconnect: the same sign-in, bound to the connection, so settings, links and history stay. */
+  async reconnect(
+    identity: CrmAdminIdentity,
+    connectionId: string,
+    returnTo: string,
+  ): Promise<{ authorizeUrl: string }> {
+    this.changer(identity);
+    const connection = await this.connection(identity, connectionId);
+    return this.startConnect(identity, {
+      tenantId: connection.tenant.id,
+      provider: connection.provider,
+      returnTo,
+      connectionId,
+    });
+  }
+
+  async configuration(identity: CrmAdminIdentity, connectionId: string): Promise<ConfigurationView> {
+    const connection = await this.connection(identity, connectionId);
+    const capabilities = this.registry.has(connection.provider)
+      ? this.registry.get(connection.provider).capabilities()
+      : null;
+    const lastRun = (await this.activity.recentRuns({ tenantId: null, connectionId }, 1))[0] ?? null;
+    return {
+      connection: this.view(connection),
+      settings: { ...connection.settings },
+      choices: settingsChoices(capabilities),
+      lastRun,
+      canChange: identity.role !== 'viewer',
+    };
+  }
+
+  /** Save Settings: errors per field (shown beside it), or the saved configuration. */
+  async saveSettings(
+    identity: CrmAdminIdentity,
+    connectionId: string,
+    input: Record<string, unknown>,
+  ): Promise<{ errors: SettingsErrors } | { saved: ConfigurationView }> {
+    const auth = this.changer(identity);
+    const connection = await this.connection(identity, connectionId);
+    const dto = plainToInstance(UpdateConnectionSettingsDto, input);
+    const errors: SettingsErrors = {};
+    for (const error of await validate(dto, { whitelist: true, forbidNonWhitelisted: true })) {
+      errors[error.property] = Object.values(error.constraints ?? {})[0] ?? 'is not allowed';
+    }
+    const supported = settingsChoices(this.capabilities(connection.provider)).objects.map((o) => o.name);
+    if (Array.isArray(dto.objects) && !errors.objects) {
+      const unknown = dto.objects.filter((object) => !supported.includes(object));
+      if (dto.objects.length === 0) errors.objects = 'Choose at least one object to sync';
+      else if (unknown.length > 0)
+        errors.objects = `${this.displayName(connection.provider)} has no ${unknown.join(', ')} to sync`;
+    }
+    if (Object.keys(errors).length > 0) return { errors };
+    await this.screens.inOwnContext(() =>
+      this.connectionService.updateSettings(auth, connection.tenant.id, connectionId, dto),
+    );
+    return { saved: await this.configuration(identity, connectionId) };
+  }
+
+  /** Disconnect: revokes the token at the CRM and deletes it here, as the API does. */
+  async disconnect(identity: CrmAdminIdentity, connectionId: string): Promise<{ revokedAtCrm: boolean }> {
+    const auth = this.changer(identity);
+    const connection = await this.connection(identity, connectionId);
+    const result = await this.screens.inOwnContext(() =>
+      this.flow.disconnect(auth, connection.tenant.id, connectionId),
+    );
+    return { revokedAtCrm: result.revokedAtCrm };
+  }
+
+  async syncNow(
+    identity: CrmAdminIdentity,
+    connectionId: string,
+  ): Promise<{ queued: boolean; runId: string }> {
+    const auth = this.changer(identity);
+    const connection = await this.connection(identity, connectionId);
+    const result = await this.screens.inOwnContext(() =>
+      this.sync.syncNow(auth, connection.tenant.id, connectionId),
+    );
+    return { queued: result.queued, runId: result.run.id };
+  }
+
+  /** The Sync Activity page: today's counts, the recent log and runs, for a connection or the whole scope. */
+  async syncActivity(
+    identity: CrmAdminIdentity,
+    input: { tenantId?: string; connectionId?: string },
+  ): Promise<{
+    connections: ReturnType<typeof connectionView>[];
+    connectionId: string | null;
+    today: TodayCounts;
+    recent: LogLineView[];
+    runs: RunView[];
+    canChange: boolean;
+  }> {
+    const tenantId = this.scope(identity, input.tenantId);
+    if (input.connectionId) await this.connection(identity, input.connectionId);
+    const scope = { tenantId, connectionId: input.connectionId || undefined };
+    const [connections, today, recent, runs] = await Promise.all([
+      this.screens.listConnections({ tenantId }),
+      this.activity.todayCounts(scope),
+      this.activity.log(scope, { page: 1, pageSize: 10 }),
+      this.activity.recentRuns(scope, 5),
+    ]);
+    return {
+      connections: connections.map((connection) => this.view(connection)),
+      connectionId: input.connectionId || null,
+      today,
+      recent: recent.lines,
+      runs,
+      canChange: identity.role !== 'viewer',
+    };
+  }
+
+  /** View Full Log: filters (connection, direction, action, errors only, date range) and paging. */
+  fullLog(identity: CrmAdminIdentity, query: LogQuery) {
+    const tenantId = this.scope(identity, query.tenantId);
+    const date = (text?: string) => (text && !Number.isNaN(Date.parse(text)) ? new Date(text) : undefined);
+    const to = date(query.to);
+    // A date without a time means the whole of that day.
+    if (to && query.to && /^\d{4}-\d{2}-\d{2}$/.test(query.to)) to.setUTCHours(23, 59, 59, 999);
+    return this.activity.log(
+      {
+        tenantId,
+        connectionId: query.connectionId || undefined,
+        direction: DIRECTIONS.find((direction) => direction === query.direction),
+        action: (query.action || undefined) as never,
+        errorsOnly: query.errorsOnly === true,
+        from: date(query.from),
+        to,
+      },
+      { page: query.page ?? 1, pageSize: query.pageSize ?? 20 },
+    );
+  }
+
+  /** Admin controls: each CRM's switch globally and per tenant, frequencies, errors across tenants. */
+  async adminControls(identity: CrmAdminIdentity): Promise<AdminControlsView> {
+    const tenantId = identity.tenantId;
+    const [tenants, settings, connections, errors] = await Promise.all([
+      this.screens.listTenants(tenantId),
+      this.screens.listProviderSettings(),
+      this.screens.listConnections({ tenantId }),
+      this.activity.log({ tenantId, errorsOnly: true }, { page: 1, pageSize: 20 }),
+    ]);
+    const switchOf = (provider: string, tenant: string | null) =>
+      settings.find((s) => s.provider === provider && (s.tenant?.id ?? null) === tenant)?.enabled ?? null;
+    return {
+      canSwitchProviders: identity.role === 'superadmin' && identity.tenantId === null,
+      canChange: identity.role !== 'viewer',
+      providers: this.registry.providers().map((provider) => ({
+        provider,
+        displayName: this.displayName(provider),
+        global: switchOf(provider, null),
+        tenants: tenants.map((tenant) => ({ tenantId: tenant.id, enabled: switchOf(provider, tenant.id) })),
+      })),
+      connections: connections.map((connection) => this.view(connection)),
+      errors: errors.lines,
+      frequencies: settingsChoices(null).frequencies,
+    };
+  }
+
+  /** Enables or disables a CRM globally (tenantId null) or for one tenant: a platform admin's decision. */
+  async setProviderEnabled(
+    identity: CrmAdminIdentity,
+    input: { provider: string; tenantId: string | null; enabled: boolean },
+  ): Promise<void> {
+    const auth = this.changer(identity);
+    if (identity.tenantId !== null || identity.role !== 'superadmin') {
+      throw new ForbiddenException('Only a platform admin enables or disables a CRM');
+    }
+    if (!this.registry.has(input.provider)) throw new NotFoundException(`Unknown CRM "${input.provider}"`);
+    const { before } = await this.screens.saveProviderSetting(input.provider, input.tenantId, input.enabled);
+    await this.audit.record(auth, {
+      tenantId: input.tenantId,
+      action: input.enabled ? 'provider.enabled' : 'provider.disabled',
+      targetType: 'provider_setting',
+      targetId: `${input.provider}:${input.tenantId ?? 'global'}`,
+      before: { enabled: before },
+      after: { enabled: input.enabled },
+    });
+  }
+
+  /**
+   * The tenant the identity may look at: its own (a request for another is refused), or for a platform admin the
+   * one asked for, else every tenant (null).
+   */
+  scope(identity: CrmAdminIdentity, tenantId?: string): string | null {
+    if (identity.tenantId !== null) {
+      if (tenantId && tenantId !== identity.tenantId) {
+        throw new ForbiddenException('That tenant is outside your access');
+      }
+      return identity.tenantId;
+    }
+    return tenantId || null;
+  }
+
+  private changer(identity: CrmAdminIdentity): AuthContext {
+    if (identity.role === 'viewer') throw new ForbiddenException('A viewer cannot change anything');
+    return { actor: `admin:${identity.email}`, tenantId: identity.tenantId };
+  }
+
+  private async connection(identity: CrmAdminIdentity, connectionId: string): Promise<CrmConnection> {
+    const connection = /^[0-9a-f-]{36}$/i.test(connectionId)
+      ? await this.screens.findConnection({ tenantId: identity.tenantId }, connectionId)
+      : null;
+    if (!connection) throw new NotFoundException('This connection does not exist or is outside your tenant');
+    return connection;
+  }
+
+  private capabilities(provider: string) {
+    return this.registry.has(provider) ? this.registry.get(provider).capabilities() : null;
+  }
+
+  private displayName(provider: string): string {
+    return this.capabilities(provider)?.displayName ?? provider;
+  }
+
+  private view(connection: CrmConnection) {
+    return connectionView(connection, this.displayName(connection.provider));
+  }
+}
