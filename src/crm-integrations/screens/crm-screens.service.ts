@@ -89,8 +89,9 @@ export class CrmScreensService {
 
   async connect(identity: CrmAdminIdentity, tenantId?: string): Promise<ConnectView> {
     const scope = this.scope(identity, tenantId);
-    const tenants = await this.screens.listTenants(scope);
-    const selected = tenants.find((tenant) => tenant.id === (tenantId ?? scope)) ?? tenants[0] ?? null;
+    // Every tenant the admin may pick from, the one asked for selected.
+    const tenants = await this.screens.listTenants(identity.tenantId);
+    const selected = tenants.find((tenant) => tenant.id === scope) ?? tenants[0] ?? null;
     const connections = selected ? await this.screens.listConnections({ tenantId: selected.id }) : [];
     const cards = await Promise.all(
       this.registry.providers().map(async (provider) => ({
@@ -297,14 +298,16 @@ export class CrmScreensService {
     }
     if (!this.registry.has(input.provider)) throw new NotFoundException(`Unknown CRM "${input.provider}"`);
     const { before } = await this.screens.saveProviderSetting(input.provider, input.tenantId, input.enabled);
-    await this.audit.record(auth, {
-      tenantId: input.tenantId,
-      action: input.enabled ? 'provider.enabled' : 'provider.disabled',
-      targetType: 'provider_setting',
-      targetId: `${input.provider}:${input.tenantId ?? 'global'}`,
-      before: { enabled: before },
-      after: { enabled: input.enabled },
-    });
+    await this.screens.inOwnContext(() =>
+      this.audit.record(auth, {
+        tenantId: input.tenantId,
+        action: input.enabled ? 'provider.enabled' : 'provider.disabled',
+        targetType: 'provider_setting',
+        targetId: `${input.provider}:${input.tenantId ?? 'global'}`,
+        before: { enabled: before },
+        after: { enabled: input.enabled },
+      }),
+    );
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { SyncLogEntry, SyncRun, SyncRunCounts } from '@pm/domain';
+import type { SyncLogAction, SyncLogEntry, SyncRun, SyncRunCounts } from '@pm/domain';
 import { ScreensRepository, type ScreenScope, type SyncLogFilter } from '../repositories';
 
 /** The seed's "Today's Activity". */
@@ -111,13 +111,15 @@ export class SyncActivityService {
   constructor(private readonly screens: ScreensRepository) {}
 
   async todayCounts(scope: ScreenScope, now = new Date()): Promise<TodayCounts> {
-    const byAction = await this.screens.countActionsSince(scope, startOfDay(now));
-    return {
-      contactsSynced: (byAction.created ?? 0) + (byAction.updated ?? 0) + (byAction.deleted ?? 0),
-      activitiesLogged: byAction.activity_logged ?? 0,
-      conflictsResolved: byAction.conflict_resolved ?? 0,
-      errors: byAction.error ?? 0,
-    };
+    const since = startOfDay(now);
+    const count = (actions: SyncLogAction[]) => this.screens.countSince(scope, since, actions);
+    const [contactsSynced, activitiesLogged, conflictsResolved, errors] = await Promise.all([
+      count(['created', 'updated', 'deleted']),
+      count(['activity_logged']),
+      count(['conflict_resolved']),
+      count(['error']),
+    ]);
+    return { contactsSynced, activitiesLogged, conflictsResolved, errors };
   }
 
   async log(
