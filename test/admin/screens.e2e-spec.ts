@@ -12,7 +12,7 @@ import {
   SyncLogEntry,
   Tenant,
 } from '@pm/domain';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { CRM_ORM } from '../../src/crm-integrations';
 import { createStandaloneApp } from '../../src/standalone/bootstrap';
 import { prepareRuntime, type StandaloneRuntime } from '../../src/standalone/runtime';
