@@ -29,7 +29,7 @@ import { REPOSITORIES } from './repositories';
 import { TenantService } from './tenants/tenant.service';
 import { TenantsController } from './tenants/tenants.controller';
 import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
-import { SCREEN_PROVIDERS } from './screens';
+import { SCREEN_EXPORTS, SCREEN_PROVIDERS } from './screens';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -79,7 +79,7 @@ const EXPORTS = [
   IntegrationPortRegistry,
   ...SYNC_EXPORTS,
   ...ACTIVITY_EXPORTS,
-  ...SCREEN_PROVIDERS,
+  ...SCREEN_EXPORTS,
 ];
 
 /**

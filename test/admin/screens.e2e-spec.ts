@@ -173,6 +173,17 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
     await screenshot(s.page, 'configuration');
   });
 
+  it("shows the field mapping beside the CRM's fields, with a live preview on a sample contact", async () => {
+    await s.page.goto(pageUrl(s, 'crmConfiguration', { connectionId: hubspotId }));
+    await s.page.getByText('[Manage Field Mapping]').click();
+    await s.page.getByText('HubSpot Field Mapping').waitFor();
+    await s.page.locator('[data-testid="mapping-rows"] tr[data-local="firstName"]').waitFor();
+    await s.page.getByTestId('preview-crm').getByText('"ada.lovelace@example.com"').waitFor();
+    await s.page.getByLabel('Sample firstName').fill('Grace');
+    await s.page.getByTestId('preview-crm').getByText('"Grace"').waitFor();
+    await screenshot(s.page, 'field-mapping');
+  });
+
   it('syncs now and shows today’s counts, the log with arrows and the run’s counts as a table', async () => {
     const { contactsSynced } = await syncNow(s, hubspotId);
     expect(contactsSynced).toBeGreaterThan(0);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { HttpException, Logger } from '@nestjs/common';
 import type { AdminPages, ComponentLoader, PageContext, PageHandler } from 'adminjs';
 import type { CrmScreensService } from '../screens/crm-screens.service';
+import type { MappingRowView } from '../screens/field-mapping-screen';
 import type { CrmAdminIdentity, CrmAdminResolver } from './admin-identity';
 
 /** The plugin's React components: shipped as source beside this file (bundled by AdminJS, not by tsc). */
@@ -19,6 +20,7 @@ export interface CrmComponents {
   configuration: string;
   syncActivity: string;
   adminControls: string;
+  fieldMapping: string;
   statusProperty: string;
   runCountsProperty: string;
 }
@@ -32,6 +34,7 @@ export function registerCrmComponents(loader: ComponentLoader): CrmComponents {
     configuration: add('CrmConfiguration', 'crm-configuration'),
     syncActivity: add('CrmSyncActivity', 'crm-sync-activity'),
     adminControls: add('CrmAdminControls', 'crm-admin-controls'),
+    fieldMapping: add('CrmFieldMapping', 'crm-field-mapping'),
     statusProperty: add('CrmStatusProperty', 'crm-status-property'),
     runCountsProperty: add('CrmRunCountsProperty', 'crm-run-counts-property'),
   };
@@ -44,6 +47,7 @@ export const CRM_PAGE_LABELS = {
   crmConfiguration: 'Configuration',
   crmSyncActivity: 'Sync Activity',
   crmAdminControls: 'Admin controls',
+  crmFieldMapping: 'Field mapping',
 };
 
 type Input = Record<string, unknown>;
@@ -164,6 +168,28 @@ export function crmPages(
             to: text(input.to),
             page: Number(input.page) || 1,
             pageSize: Number(input.pageSize) || 20,
+          }),
+      },
+    ),
+    crmFieldMapping: page(
+      components.fieldMapping,
+      'Shuffle',
+      (identity, input) => screens.fieldMapping(identity, connectionId(input)),
+      {
+        preview: (identity, input) =>
+          screens.previewMapping(identity, {
+            connectionId: connectionId(input),
+            object: text(input.object) ?? '',
+            rows: Array.isArray(input.rows) ? (input.rows as MappingRowView[]) : [],
+            sample: Object.fromEntries(
+              Object.entries((input.sample ?? {}) as Input).map(([key, value]) => [key, String(value ?? '')]),
+            ),
+          }),
+        save: (identity, input) =>
+          screens.saveMapping(identity, {
+            connectionId: connectionId(input),
+            object: text(input.object) ?? '',
+            rows: Array.isArray(input.rows) ? (input.rows as MappingRowView[]) : [],
           }),
       },
     ),

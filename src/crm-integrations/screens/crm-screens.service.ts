@@ -1,4 +1,4 @@
-import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { CrmConnection } from '@pm/domain';
@@ -12,6 +12,14 @@ import { ProviderAccessService } from '../connectors/provider-access.service';
 import { ConnectFlowService } from '../oauth/connect-flow.service';
 import { ScreensRepository } from '../repositories';
 import { SyncService } from '../sync/sync.service';
+import {
+  FIELD_MAPPING_SCREEN_SOURCE,
+  SAMPLE_CONTACT,
+  type FieldMappingScreenSource,
+  type FieldMappingView,
+  type MappingPreview,
+  type MappingRowView,
+} from './field-mapping-screen';
 import {
   COMING_SOON,
   connectionView,
@@ -60,6 +68,7 @@ export class CrmScreensService {
     private readonly screens: ScreensRepository,
     private readonly audit: AuditService,
     private readonly activity: SyncActivityService,
+    @Inject(FIELD_MAPPING_SCREEN_SOURCE) private readonly mappings: FieldMappingScreenSource,
   ) {}
 
   async home(identity: CrmAdminIdentity, tenantId?: string): Promise<HomeView> {
@@ -308,6 +317,44 @@ export class CrmScreensService {
         after: { enabled: input.enabled },
       }),
     );
+  }
+
+  /** The Field mapping page: the CRM's fields beside PenguinMails's, one row per mapped field, and a sample. */
+  async fieldMapping(
+    identity: CrmAdminIdentity,
+    connectionId: string,
+  ): Promise<
+    FieldMappingView & {
+      connection: ReturnType<typeof connectionView>;
+      sample: Record<string, string>;
+      canChange: boolean;
+    }
+  > {
+    const connection = await this.connection(identity, connectionId);
+    const view = await this.mappings.view(connection);
+    return {
+      ...view,
+      connection: this.view(connection),
+      sample: { ...SAMPLE_CONTACT },
+      canChange: identity.role !== 'viewer' && view.editable,
+    };
+  }
+
+  async previewMapping(
+    identity: CrmAdminIdentity,
+    input: { connectionId: string; object: string; rows: MappingRowView[]; sample: Record<string, string> },
+  ): Promise<MappingPreview> {
+    const connection = await this.connection(identity, input.connectionId);
+    return this.mappings.preview(connection, input.object, input.rows, input.sample);
+  }
+
+  async saveMapping(
+    identity: CrmAdminIdentity,
+    input: { connectionId: string; object: string; rows: MappingRowView[] },
+  ): Promise<{ errors: Record<number, string> }> {
+    const auth = this.changer(identity);
+    const connection = await this.connection(identity, input.connectionId);
+    return this.mappings.save(connection, input.object, input.rows, auth.actor);
   }
 
   /**
