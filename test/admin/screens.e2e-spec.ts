@@ -6,9 +6,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
   AdminUser,
   AuditLogEntry,
+  ConnectionCredential,
   Contact,
   CrmConnection,
   hashPassword,
+  SecretBox,
   SyncLogEntry,
   Tenant,
 } from '@pm/domain';
@@ -157,6 +159,27 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
     ]);
   });
 
+  it('never shows a credential: not in any screen nor in what the screens load', async () => {
+    const credential = await orm.em
+      .fork()
+      .findOneOrFail(ConnectionCredential, { connection: hubspotId }, { populate: ['sealed'] });
+    const tokens = JSON.parse(app.get(SecretBox).open(credential, hubspotId)) as {
+      accessToken: string;
+      refreshToken: string;
+    };
+    const secrets = [tokens.accessToken, tokens.refreshToken, credential.sealed];
+    const answers = await Promise.all([
+      pageApi(s, 'crmHome', {}),
+      pageApi(s, 'crmConfiguration', { query: { connectionId: hubspotId } }),
+      pageApi(s, 'crmSyncActivity', { query: { connectionId: hubspotId } }),
+      pageApi(s, 'crmAdminControls', {}),
+    ]);
+    await s.page.goto(pageUrl(s, 'crmConfiguration', { connectionId: hubspotId }));
+    await s.page.getByText('HubSpot Configuration').waitFor();
+    const seen = JSON.stringify(answers) + (await s.page.content());
+    for (const secret of secrets) expect(seen).not.toContain(secret);
+  });
+
   it('saves settings, with the error beside its field first', async () => {
     await changeSettings(s, salesforceId, ['Contacts', 'Leads']);
     const connection = await orm.em.fork().findOneOrFail(CrmConnection, salesforceId);
@@ -187,10 +210,14 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
   it('syncs now and shows today’s counts, the log with arrows and the run’s counts as a table', async () => {
     const { contactsSynced } = await syncNow(s, hubspotId);
     expect(contactsSynced).toBeGreaterThan(0);
-    await s.page.getByText('ada@acme.example').first().waitFor();
     await s.page.locator('[data-testid="run-counts"]').first().waitFor();
+    // The scheduler may have run first after connecting: whichever run pushed Ada, the full log has her line.
     await s.page.getByTestId('view-full-log').click();
-    await s.page.getByTestId('full-log').locator('select[name="direction"]').selectOption('from_crm');
+    const fullLog = s.page.getByTestId('full-log');
+    await fullLog.locator('select[name="direction"]').selectOption('to_crm');
+    await fullLog.getByText('Contact synced: ada@acme.example → HubSpot').waitFor();
+    await fullLog.locator('select[name="direction"]').selectOption('from_crm');
+    await fullLog.locator('li').filter({ hasText: '← HubSpot' }).first().waitFor();
     await s.page
       .getByTestId('log-paging')
       .getByText(/Page 1 of \d+/)

@@ -15,14 +15,13 @@ import { AuditLogEntry } from '@pm/domain';
 import type { ActionContext, BaseProperty, BaseRecord, Filter, ParamsType } from 'adminjs';
 import { adminActor, type CrmAdminIdentity, type CrmAdminResolver } from './admin-identity';
 import type { AdminJsRuntime } from './adminjs-runtime';
+import { adminFilterToWhere, parseAdminInput } from './crm-entity-input';
 import { defineCrmProperty } from './crm-entity-property';
 import {
   canAdmin,
-  escapeLike,
   isJsonProperty,
   isReference,
   isUuidColumn,
-  isWellFormedKey,
   tenantScope,
   UUID,
   type CrmAdminOperation,
@@ -387,90 +386,19 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
       params: Record<string, unknown>,
       options: { isNew: boolean },
     ): Record<string, unknown> {
-      const data: Record<string, unknown> = {};
-      const errors: Record<string, { message: string; type: string }> = {};
-      for (const [name, prop] of this.entityProps) {
-        const adminProperty = this.props.get(name);
-        if (!adminProperty?.isEditable() || !(name in params)) continue;
-        if (prop.primary && !options.isNew) continue;
-        const raw = params[name];
-        const text = raw === null || raw === undefined ? '' : String(raw);
-        if (isJsonProperty(prop)) {
-          if (text.trim() === '') {
-            if (prop.nullable) data[name] = null;
-            continue;
-          }
-          try {
-            data[name] = JSON.parse(text);
-          } catch {
-            errors[name] = { message: 'must be valid JSON', type: 'json' };
-          }
-          continue;
-        }
-        if (text === '') {
-          data[name] = null;
-          continue;
-        }
-        switch (adminProperty.type()) {
-          case 'boolean':
-            data[name] = text === 'true';
-            break;
-          case 'number': {
-            const number = Number(text);
-            if (Number.isFinite(number)) data[name] = prop.columnTypes?.[0] === 'bigint' ? text : number;
-            else errors[name] = { message: 'must be a number', type: 'number' };
-            break;
-          }
-          case 'datetime':
-          case 'date': {
-            const date = new Date(text);
-            if (Number.isNaN(date.getTime())) errors[name] = { message: 'must be a date', type: 'date' };
-            else data[name] = date;
-            break;
-          }
-          case 'reference': {
-            const target = prop.targetMeta?.properties[prop.targetMeta.primaryKeys[0]];
-            if (isUuidColumn(target) && !UUID.test(text))
-              errors[name] = { message: 'is not a valid id', type: 'id' };
-            else data[name] = text;
-            break;
-          }
-          default:
-            data[name] = text;
-        }
-      }
+      const { data, errors } = parseAdminInput(params, this.entityProps, this.props, options);
       if (Object.keys(errors).length > 0) throw new ValidationError(errors);
       return data;
     }
 
     /** AdminJS list filters to a MikroORM query; exact matches for ids, references and fixed value lists. */
     private filterToWhere(filter: Filter | undefined): Record<string, unknown> {
-      const where: Record<string, unknown> = {};
-      for (const element of Object.values(filter?.filters ?? {})) {
-        const prop = this.entityProps.get(element.path);
-        const adminProperty = this.props.get(element.path);
-        if (!prop || !adminProperty || isJsonProperty(prop)) continue;
-        const value = element.value;
-        if (typeof value !== 'string') {
-          const range: Record<string, Date> = {};
-          if (value?.from) range.$gte = new Date(value.from);
-          if (value?.to) range.$lte = new Date(value.to);
-          if (Object.keys(range).length > 0) where[element.path] = range;
-          continue;
-        }
-        const hasFixedValues = !!this.decorate()?.getPropertyByKey(element.path)?.availableValues();
-        const type = adminProperty.type();
-        if (type === 'boolean') where[element.path] = value === 'true';
-        else if (type === 'number') where[element.path] = Number.isFinite(Number(value)) ? value : null;
-        else if (type === 'reference' || prop.primary) {
-          const target =
-            type === 'reference' ? prop.targetMeta?.properties[prop.targetMeta.primaryKeys[0]] : prop;
-          // A malformed id matches nothing (instead of a database error about the uuid or integer syntax).
-          where[element.path] = isWellFormedKey(target, value) ? value : null;
-        } else if (hasFixedValues) where[element.path] = value;
-        else where[element.path] = { $ilike: `%${escapeLike(value)}%` };
-      }
-      return where;
+      return adminFilterToWhere(
+        filter,
+        this.entityProps,
+        this.props,
+        (path) => !!this.decorate()?.getPropertyByKey(path)?.availableValues(),
+      );
     }
   };
 }
