@@ -162,6 +162,12 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
       if (identity.tenantId !== null && this.policy.tenantPath === 'tenant') data.tenant = identity.tenantId;
       const auditNotes: Record<string, unknown> = {};
       await this.policy.beforeWrite?.({ params, data, identity, isNew: true, auditNotes }, runtime);
+      // An unticked checkbox sends nothing: a required yes/no left out is a no, not a missing value.
+      for (const name of this.requiredOnCreate) {
+        if (this.props.get(name)?.type() === 'boolean' && (data[name] === undefined || data[name] === null)) {
+          data[name] = false;
+        }
+      }
       const missing = [...this.requiredOnCreate].filter(
         (name) => data[name] === undefined || data[name] === null,
       );
