@@ -12,6 +12,7 @@ import {
   hashPassword,
   SecretBox,
   SyncLogEntry,
+  SyncRun,
   Tenant,
 } from '@pm/domain';
 import type { Browser, BrowserContext } from 'playwright-core';
@@ -210,6 +211,10 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
   it('syncs now and shows today’s counts, the log with arrows and the run’s counts as a table', async () => {
     const { contactsSynced } = await syncNow(s, hubspotId);
     expect(contactsSynced).toBeGreaterThan(0);
+    const requested = await orm.em
+      .fork()
+      .findOneOrFail(AuditLogEntry, { action: 'connection.sync_requested', targetId: hubspotId });
+    expect(requested.actor).toBe(`admin:${SUPERADMIN.email}`);
     await s.page.locator('[data-testid="run-counts"]').first().waitFor();
     // The scheduler may have run first after connecting: whichever run pushed Ada, the full log has her line.
     await s.page.getByTestId('view-full-log').click();
@@ -268,6 +273,12 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
     await s.page.goto(`${s.baseUrl}/admin/resources/CrmConnection`);
     await s.page.locator('[data-badge="connected"]').first().waitFor();
     await screenshot(s.page, 'connections');
+    const run = await orm.em
+      .fork()
+      .findOneOrFail(SyncRun, { connection: hubspotId, status: { $in: ['succeeded', 'partial'] } });
+    await s.page.goto(`${s.baseUrl}/admin/resources/CrmSyncRun/records/${run.id}/show`);
+    await s.page.locator('[data-testid="run-counts"]').getByText('← from the CRM').first().waitFor();
+    await s.page.locator(`[data-badge="${run.status}"]`).first().waitFor();
   });
 
   describe('a viewer', () => {

@@ -215,6 +215,17 @@ export class CrmScreensService {
     const result = await this.screens.inOwnContext(() =>
       this.sync.syncNow(auth, connection.tenant.id, connectionId),
     );
+    // Who asked for the run: the run itself records only that it was manual.
+    await this.screens.inOwnContext(() =>
+      this.audit.record(auth, {
+        tenantId: connection.tenant.id,
+        action: 'connection.sync_requested',
+        targetType: 'crm_connection',
+        targetId: connectionId,
+        before: null,
+        after: { runId: result.run.id, queued: result.queued },
+      }),
+    );
     return { queued: result.queued, runId: result.run.id };
   }
 
