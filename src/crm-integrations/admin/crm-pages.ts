@@ -174,10 +174,10 @@ export function crmPages(
     crmFieldMapping: page(
       components.fieldMapping,
       'Shuffle',
-      (identity, input) => screens.fieldMapping(identity, connectionId(input)),
+      (identity, input) => screens.mapping.fieldMapping(identity, connectionId(input)),
       {
         preview: (identity, input) =>
-          screens.previewMapping(identity, {
+          screens.mapping.previewMapping(identity, {
             connectionId: connectionId(input),
             object: text(input.object) ?? '',
             rows: Array.isArray(input.rows) ? (input.rows as MappingRowView[]) : [],
@@ -186,7 +186,7 @@ export function crmPages(
             ),
           }),
         save: (identity, input) =>
-          screens.saveMapping(identity, {
+          screens.mapping.saveMapping(identity, {
             connectionId: connectionId(input),
             object: text(input.object) ?? '',
             rows: Array.isArray(input.rows) ? (input.rows as MappingRowView[]) : [],
@@ -196,10 +196,10 @@ export function crmPages(
     crmAdminControls: page(
       components.adminControls,
       'Sliders',
-      (identity) => screens.adminControls(identity),
+      (identity) => screens.controls.adminControls(identity),
       {
         provider: async (identity, input) => {
-          await screens.setProviderEnabled(identity, {
+          await screens.controls.setProviderEnabled(identity, {
             provider: text(input.provider) ?? '',
             tenantId: text(input.tenantId) ?? null,
             enabled: input.enabled === true,

@@ -9,7 +9,9 @@ import type { ConnectFlowService } from '../oauth/connect-flow.service';
 import type { ScreensRepository } from '../repositories';
 import type { SyncService } from '../sync/sync.service';
 import { aConnection } from '../testing/entities';
+import { AdminControlsScreenService } from './admin-controls-screen.service';
 import { CrmScreensService } from './crm-screens.service';
+import { FieldMappingScreenService } from './field-mapping-screen.service';
 import { DefaultFieldMappingSource, type FieldMappingScreenSource } from './field-mapping-screen';
 import { runCountsRows, startOfDay, SyncActivityService } from './sync-activity.service';
 
@@ -46,8 +48,9 @@ describe('CrmScreensService', () => {
     screens = autoMock<ScreensRepository>('screens');
     audit = autoMock<AuditService>('audit');
     screens.inOwnContext.mockImplementation((work) => work());
+    const registry = new IntegrationPortRegistry({ hubspot });
     service = new CrmScreensService(
-      new IntegrationPortRegistry({ hubspot }),
+      registry,
       access,
       flow,
       connections,
@@ -55,7 +58,8 @@ describe('CrmScreensService', () => {
       screens,
       audit,
       new SyncActivityService(screens),
-      autoMock<FieldMappingScreenSource>('mappings'),
+      new AdminControlsScreenService(registry, screens, audit, new SyncActivityService(screens)),
+      new FieldMappingScreenService(registry, screens, autoMock<FieldMappingScreenSource>('mappings')),
     );
   });
 
@@ -74,7 +78,8 @@ describe('CrmScreensService', () => {
       service.syncNow(viewer, CONNECTION_ID),
       service.startConnect(viewer, { tenantId: 'acme', provider: 'hubspot', returnTo: 'http://x' }),
       service.reconnect(viewer, CONNECTION_ID, 'http://x'),
-      service.setProviderEnabled(viewer, { provider: 'hubspot', tenantId: null, enabled: false }),
+      service.mapping.saveMapping(viewer, { connectionId: CONNECTION_ID, object: 'contacts', rows: [] }),
+      service.controls.setProviderEnabled(viewer, { provider: 'hubspot', tenantId: null, enabled: false }),
     ];
     for (const refusal of refusals) await expect(refusal).rejects.toThrow('A viewer cannot change anything');
   });
@@ -125,11 +130,19 @@ describe('CrmScreensService', () => {
 
   it('lets only a platform admin switch a CRM, and audits the switch with its state before', async () => {
     await expect(
-      service.setProviderEnabled(acmeAdmin, { provider: 'hubspot', tenantId: 'acme', enabled: false }),
+      service.controls.setProviderEnabled(acmeAdmin, {
+        provider: 'hubspot',
+        tenantId: 'acme',
+        enabled: false,
+      }),
     ).rejects.toThrow('Only a platform admin enables or disables a CRM');
     screens.saveProviderSetting.mockResolvedValue({ before: null });
     audit.record.mockResolvedValue();
-    await service.setProviderEnabled(platform, { provider: 'hubspot', tenantId: 'beta', enabled: false });
+    await service.controls.setProviderEnabled(platform, {
+      provider: 'hubspot',
+      tenantId: 'beta',
+      enabled: false,
+    });
     expect(screens.saveProviderSetting).toHaveBeenCalledWith('hubspot', 'beta', false);
     expect(audit.record).toHaveBeenCalledWith(
       { actor: 'admin:root@example.com', tenantId: null },

@@ -1,4 +1,4 @@
-import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { CrmConnection } from '@pm/domain';
@@ -12,19 +12,13 @@ import { ProviderAccessService } from '../connectors/provider-access.service';
 import { ConnectFlowService } from '../oauth/connect-flow.service';
 import { ScreensRepository } from '../repositories';
 import { SyncService } from '../sync/sync.service';
-import {
-  FIELD_MAPPING_SCREEN_SOURCE,
-  SAMPLE_CONTACT,
-  type FieldMappingScreenSource,
-  type FieldMappingView,
-  type MappingPreview,
-  type MappingRowView,
-} from './field-mapping-screen';
+import { AdminControlsScreenService } from './admin-controls-screen.service';
+import { FieldMappingScreenService } from './field-mapping-screen.service';
+import { changerOf, findScreenConnection, screenScope } from './screen-access';
 import {
   COMING_SOON,
   connectionView,
   settingsChoices,
-  type AdminControlsView,
   type ConfigurationView,
   type ConnectView,
   type HomeView,
@@ -68,7 +62,10 @@ export class CrmScreensService {
     private readonly screens: ScreensRepository,
     private readonly audit: AuditService,
     private readonly activity: SyncActivityService,
-    @Inject(FIELD_MAPPING_SCREEN_SOURCE) private readonly mappings: FieldMappingScreenSource,
+    /** The admin controls page's part. */
+    readonly controls: AdminControlsScreenService,
+    /** The Field mapping page's part. */
+    readonly mapping: FieldMappingScreenService,
   ) {}
 
   async home(identity: CrmAdminIdentity, tenantId?: string): Promise<HomeView> {
@@ -281,118 +278,17 @@ export class CrmScreensService {
     );
   }
 
-  /** Admin controls: each CRM's switch globally and per tenant, frequencies, errors across tenants. */
-  async adminControls(identity: CrmAdminIdentity): Promise<AdminControlsView> {
-    const tenantId = identity.tenantId;
-    const [tenants, settings, connections, errors] = await Promise.all([
-      this.screens.listTenants(tenantId),
-      this.screens.listProviderSettings(),
-      this.screens.listConnections({ tenantId }),
-      this.activity.log({ tenantId, errorsOnly: true }, { page: 1, pageSize: 20 }),
-    ]);
-    const switchOf = (provider: string, tenant: string | null) =>
-      settings.find((s) => s.provider === provider && (s.tenant?.id ?? null) === tenant)?.enabled ?? null;
-    return {
-      canSwitchProviders: identity.role === 'superadmin' && identity.tenantId === null,
-      canChange: identity.role !== 'viewer',
-      providers: this.registry.providers().map((provider) => ({
-        provider,
-        displayName: this.displayName(provider),
-        global: switchOf(provider, null),
-        tenants: tenants.map((tenant) => ({ tenantId: tenant.id, enabled: switchOf(provider, tenant.id) })),
-      })),
-      connections: connections.map((connection) => this.view(connection)),
-      errors: errors.lines,
-      frequencies: settingsChoices(null).frequencies,
-    };
-  }
-
-  /** Enables or disables a CRM globally (tenantId null) or for one tenant: a platform admin's decision. */
-  async setProviderEnabled(
-    identity: CrmAdminIdentity,
-    input: { provider: string; tenantId: string | null; enabled: boolean },
-  ): Promise<void> {
-    const auth = this.changer(identity);
-    if (identity.tenantId !== null || identity.role !== 'superadmin') {
-      throw new ForbiddenException('Only a platform admin enables or disables a CRM');
-    }
-    if (!this.registry.has(input.provider)) throw new NotFoundException(`Unknown CRM "${input.provider}"`);
-    const { before } = await this.screens.saveProviderSetting(input.provider, input.tenantId, input.enabled);
-    await this.screens.inOwnContext(() =>
-      this.audit.record(auth, {
-        tenantId: input.tenantId,
-        action: input.enabled ? 'provider.enabled' : 'provider.disabled',
-        targetType: 'provider_setting',
-        targetId: `${input.provider}:${input.tenantId ?? 'global'}`,
-        before: { enabled: before },
-        after: { enabled: input.enabled },
-      }),
-    );
-  }
-
-  /** The Field mapping page: the CRM's fields beside PenguinMails's, one row per mapped field, and a sample. */
-  async fieldMapping(
-    identity: CrmAdminIdentity,
-    connectionId: string,
-  ): Promise<
-    FieldMappingView & {
-      connection: ReturnType<typeof connectionView>;
-      sample: Record<string, string>;
-      canChange: boolean;
-    }
-  > {
-    const connection = await this.connection(identity, connectionId);
-    const view = await this.mappings.view(connection);
-    return {
-      ...view,
-      connection: this.view(connection),
-      sample: { ...SAMPLE_CONTACT },
-      canChange: identity.role !== 'viewer' && view.editable,
-    };
-  }
-
-  async previewMapping(
-    identity: CrmAdminIdentity,
-    input: { connectionId: string; object: string; rows: MappingRowView[]; sample: Record<string, string> },
-  ): Promise<MappingPreview> {
-    const connection = await this.connection(identity, input.connectionId);
-    return this.mappings.preview(connection, input.object, input.rows, input.sample);
-  }
-
-  async saveMapping(
-    identity: CrmAdminIdentity,
-    input: { connectionId: string; object: string; rows: MappingRowView[] },
-  ): Promise<{ errors: Record<number, string> }> {
-    const auth = this.changer(identity);
-    const connection = await this.connection(identity, input.connectionId);
-    return this.mappings.save(connection, input.object, input.rows, auth.actor);
-  }
-
-  /**
-   * The tenant the identity may look at: its own (a request for another is refused), or for a platform admin the
-   * one asked for, else every tenant (null).
-   */
+  /** The tenant the identity may look at (see `screenScope`). */
   scope(identity: CrmAdminIdentity, tenantId?: string): string | null {
-    if (identity.tenantId !== null) {
-      if (tenantId && tenantId !== identity.tenantId) {
-        throw new ForbiddenException('That tenant is outside your access');
-      }
-      return identity.tenantId;
-    }
-    return tenantId || null;
+    return screenScope(identity, tenantId);
   }
 
   private changer(identity: CrmAdminIdentity): AuthContext {
-    if (identity.role === 'viewer') throw new ForbiddenException('A viewer cannot change anything');
-    return { actor: `admin:${identity.email}`, tenantId: identity.tenantId };
+    return changerOf(identity);
   }
 
-  private async connection(identity: CrmAdminIdentity, connectionId: string): Promise<CrmConnection> {
-    const connection = /^[0-9a-f-]{36}$/i.test(connectionId)
-      ? await this.screens.findConnection({ tenantId: identity.tenantId }, connectionId)
-      : null;
-    if (!connection) throw new NotFoundException('This connection does not exist or is outside your tenant');
-    return connection;
+  private connection(identity: CrmAdminIdentity, connectionId: string): Promise<CrmConnection> {
+    return findScreenConnection(this.screens, identity, connectionId);
   }
 
   private capabilities(provider: string) {
