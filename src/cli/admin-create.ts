@@ -14,7 +14,7 @@ import { ConfigError } from '../standalone/config/env.schema';
 import { prepareRuntime } from '../standalone/runtime';
 
 const USAGE =
-  'usage: npm run admin:create -- --email <email> --password <password> [--role superadmin|tenant_admin] [--tenant <tenantId>]';
+  'usage: npm run admin:create -- --email <email> --password <password> [--role superadmin|tenant_admin|viewer] [--tenant <tenantId>]';
 
 export class UsageError extends Error {}
 
@@ -47,8 +47,8 @@ export function parseAdminArgs(argv: string[]): AdminInput {
   if (password.length < 8) throw new UsageError('--password must be at least 8 characters');
   const tenantId = parsed.tenant?.trim() || null;
   const role = (parsed.role ?? (tenantId ? 'tenant_admin' : 'superadmin')) as AdminRole;
-  if (role !== 'superadmin' && role !== 'tenant_admin')
-    throw new UsageError('--role must be superadmin or tenant_admin');
+  if (role !== 'superadmin' && role !== 'tenant_admin' && role !== 'viewer')
+    throw new UsageError('--role must be superadmin, tenant_admin or viewer');
   if (role === 'tenant_admin' && !tenantId) throw new UsageError('--tenant is required for a tenant_admin');
   if (role === 'superadmin' && tenantId) throw new UsageError('a superadmin has no --tenant');
   return { email, password, role, tenantId };

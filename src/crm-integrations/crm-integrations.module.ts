@@ -38,6 +38,7 @@ import { TenantService } from './tenants/tenant.service';
 import { TenantsController } from './tenants/tenants.controller';
 import { ServiceTokensController } from './service-tokens/service-tokens.controller';
 import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
+import { SCREEN_EXPORTS, SCREEN_PROVIDERS } from './screens';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
 import { WEBHOOK_EXPORTS, WEBHOOK_PROVIDERS, WebhooksController } from './webhooks';
 import { FieldMappingsController, MAPPING_PROVIDERS } from './mappings';
@@ -92,6 +93,7 @@ const SERVICES: Provider[] = [
   ...ACTIVITY_PROVIDERS,
   ...WEBHOOK_PROVIDERS,
   ...MAPPING_PROVIDERS,
+  ...SCREEN_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */
@@ -109,6 +111,7 @@ const EXPORTS = [
   ...SYNC_EXPORTS,
   ...ACTIVITY_EXPORTS,
   ...WEBHOOK_EXPORTS,
+  ...SCREEN_EXPORTS,
 ];
 
 /**

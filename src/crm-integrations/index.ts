@@ -12,3 +12,4 @@ export * from './admin';
 export { API_CLOCK, type ApiClock } from './http/api-clock';
 export { IdempotencyService } from './idempotency/idempotency.service';
 export { Idempotent, IdempotencyInterceptor } from './idempotency/idempotent.decorator';
+export { CrmScreensService, SyncActivityService } from './screens';

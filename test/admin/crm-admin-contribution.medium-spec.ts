@@ -152,6 +152,34 @@ describe('the CRM AdminJS contribution', () => {
     expect(params).toMatchObject({ role: 'tenant_admin', tenant: 'acme' });
   });
 
+  it('lets a viewer read its tenant and refuses it every change', async () => {
+    const viewer = { email: 'look@acme.example', role: 'viewer', tenantId: 'acme' };
+    const connections = resource('CrmConnection');
+    const context = contextOf(viewer, connections);
+    expect((await connections.find({ filters: {} } as never, {}, context)).map((r) => r.id())).toEqual([
+      acmeConnectionId,
+    ]);
+    await expect(connections.update(acmeConnectionId, { label: 'Looked' }, context)).rejects.toThrow(
+      ForbiddenError,
+    );
+    const admins = resource('CrmAdminUser');
+    await expect(
+      admins.create({ email: 'v2@acme.example', password: 'a-long-password' }, contextOf(viewer, admins)),
+    ).rejects.toThrow(ForbiddenError);
+    expect(await connections.decorate().actions.edit.isAccessible(viewer)).toBe(false);
+    const made = await admins.create(
+      { email: 'viewer@acme.example', password: 'a-long-password', role: 'viewer' },
+      contextOf(acmeAdmin, admins),
+    );
+    expect(made).toMatchObject({ role: 'viewer', tenant: 'acme' });
+  });
+
+  it('saves a new CRM switch with Enabled unticked as disabled (not "is required")', async () => {
+    const switches = resource('CrmProviderSetting');
+    const params = await switches.create({ provider: 'pipedrive' }, contextOf(superadmin, switches));
+    expect(params).toMatchObject({ provider: 'pipedrive', enabled: false, tenant: null });
+  });
+
   it("shows a tenant admin only its own tenant, and finds nothing of another's", async () => {
     const tenants = resource('CrmTenant');
     const context = contextOf(acmeAdmin, tenants);

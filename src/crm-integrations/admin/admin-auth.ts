@@ -28,7 +28,12 @@ export async function authenticateAdminUser(
   return {
     id: admin.id,
     email: admin.email,
-    title: admin.role === 'tenant_admin' ? `Tenant admin (${tenantId})` : 'Superadmin',
+    title:
+      admin.role === 'tenant_admin'
+        ? `Tenant admin (${tenantId})`
+        : admin.role === 'viewer'
+          ? `Viewer (${tenantId ?? 'all tenants'})`
+          : 'Superadmin',
     role: admin.role,
     tenantId,
   };

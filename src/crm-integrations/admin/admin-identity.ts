@@ -1,8 +1,8 @@
 import type { AdminRole } from '@pm/domain';
 
 /**
- * Who is acting in AdminJS, as the CRM screens see it. `tenantId` set: a tenant admin, limited to that tenant's
- * rows. `tenantId` null: sees every tenant.
+ * Who is acting in AdminJS, as the CRM screens see it. `tenantId` set: limited to that tenant's rows. `tenantId`
+ * null: sees every tenant. A `viewer` (of one tenant or of all) looks and changes nothing.
  */
 export interface CrmAdminIdentity {
   email: string;
@@ -31,6 +31,14 @@ export type CrmAdminResolver = (currentAdmin: Record<string, unknown> | undefine
 export const defaultCrmAdminResolver: CrmAdminResolver = (currentAdmin) => {
   const email = typeof currentAdmin?.email === 'string' ? currentAdmin.email : 'anonymous';
   const role = currentAdmin?.role;
+  if (role === 'viewer') {
+    const tenantId = currentAdmin?.tenantId;
+    return {
+      email,
+      role: 'viewer',
+      tenantId: typeof tenantId === 'string' && tenantId !== '' ? tenantId : null,
+    };
+  }
   if (role === 'tenant_admin') {
     const tenantId = currentAdmin?.tenantId;
     if (typeof tenantId !== 'string' || tenantId === '') return null;
@@ -38,6 +46,11 @@ export const defaultCrmAdminResolver: CrmAdminResolver = (currentAdmin) => {
   }
   return { email, role: 'superadmin', tenantId: null };
 };
+
+/** Whether the identity may change anything at all (a viewer may not). */
+export function canChange(identity: CrmAdminIdentity | null): identity is CrmAdminIdentity {
+  return !!identity && identity.role !== 'viewer';
+}
 
 /** The audit trail's actor for an admin: `admin:<email>`. */
 export function adminActor(identity: CrmAdminIdentity): string {

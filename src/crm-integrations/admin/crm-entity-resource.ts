@@ -12,114 +12,23 @@ import {
   type MikroORM,
 } from '@mikro-orm/core';
 import { AuditLogEntry } from '@pm/domain';
-import type { ActionContext, BaseProperty, BaseRecord, Filter, ParamsType, PropertyType } from 'adminjs';
+import type { ActionContext, BaseProperty, BaseRecord, Filter, ParamsType } from 'adminjs';
 import { adminActor, type CrmAdminIdentity, type CrmAdminResolver } from './admin-identity';
 import type { AdminJsRuntime } from './adminjs-runtime';
+import { adminFilterToWhere, parseAdminInput } from './crm-entity-input';
+import { defineCrmProperty } from './crm-entity-property';
+import {
+  canAdmin,
+  isJsonProperty,
+  isReference,
+  isUuidColumn,
+  tenantScope,
+  UUID,
+  type CrmAdminOperation,
+  type CrmResourcePolicy,
+} from './crm-resource-policy';
 
-/** Changes an admin may make to a resource's rows (reading is decided by `read`). */
-export type CrmAdminOperation = 'read' | 'create' | 'edit' | 'delete';
-
-/** How a row belongs to a tenant; null: platform data that only superadmins see. */
-export type TenantPath = 'tenant' | 'id' | 'tenantId' | 'connection.tenant';
-
-// A plain entity class; the constructor's arity is irrelevant because AdminJS never builds entities itself.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any constructor signature must fit
-export type EntityClass = new (...args: any[]) => object;
-
-export interface CrmWriteInput {
-  /** The raw (flattened) form values AdminJS sent, virtual fields included. */
-  params: Record<string, unknown>;
-  /** The parsed values of the entity's own editable properties, about to be assigned; may be changed. */
-  data: Record<string, unknown>;
-  identity: CrmAdminIdentity;
-  isNew: boolean;
-  /** Extra facts for the audit entry (never secrets): `{ passwordChanged: true }`. */
-  auditNotes: Record<string, unknown>;
-}
-
-export interface CrmResourcePolicy {
-  entity: EntityClass;
-  /** The AdminJS resource id (also its URL segment): prefixed so it never clashes with a host's own resources. */
-  resourceId: string;
-  tenantPath: TenantPath | null;
-  permissions: { superadmin: CrmAdminOperation[]; tenant_admin: CrmAdminOperation[] };
-  /** Tenant ids are the workspace ids PenguinMails already uses, so they are typed in on creation. */
-  primaryKeyEditableOnCreate?: boolean;
-  /**
-   * Properties only the system sets (the OAuth flow, the sync): shown, never taken from a form, whatever the
-   * request carries. Where a token is sent (a connection's instance URL, provider, account) is one of them.
-   */
-  systemProperties?: readonly string[];
-  /** Virtual fields (a password) turned into entity data, and server-side rules; may throw a ValidationError. */
-  beforeWrite?: (input: CrmWriteInput, runtime: AdminJsRuntime) => Promise<void> | void;
-  /**
-   * A rule across rows checked inside the write's transaction, after an edit is applied or before a delete:
-   * returns why the change is refused (the last superadmin must stay), or null.
-   */
-  refuseChange?: (
-    em: EntityManager,
-    change: { kind: 'edit' | 'delete'; row: object; before: Record<string, unknown> },
-  ) => Promise<string | null>;
-}
-
-export function canAdmin(
-  identity: CrmAdminIdentity | null,
-  policy: Pick<CrmResourcePolicy, 'permissions' | 'tenantPath'>,
-  operation: CrmAdminOperation,
-): boolean {
-  if (!identity) return false;
-  if (identity.tenantId !== null && policy.tenantPath === null) return false;
-  return policy.permissions[identity.tenantId === null ? 'superadmin' : 'tenant_admin'].includes(operation);
-}
-
-/** The rows an admin may see: nothing extra for a superadmin, its own tenant's rows for a tenant admin. */
-export function tenantScope(
-  identity: CrmAdminIdentity,
-  tenantPath: TenantPath | null,
-): Record<string, unknown> {
-  if (identity.tenantId === null) return {};
-  switch (tenantPath) {
-    case 'tenant':
-      return { tenant: identity.tenantId };
-    case 'id':
-      return { id: identity.tenantId };
-    case 'tenantId':
-      return { tenantId: identity.tenantId };
-    case 'connection.tenant':
-      return { connection: { tenant: identity.tenantId } };
-    default:
-      throw new Error('A tenant admin has no access to platform-level rows');
-  }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isJsonProperty(prop: EntityProperty): boolean {
-  const column = prop.columnTypes?.[0];
-  return column === 'json' || column === 'jsonb' || prop.type === 'json' || prop.type === 'JsonType';
-}
-
-function isReference(prop: EntityProperty): boolean {
-  return prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
-}
-
-function isUuidColumn(prop: EntityProperty | undefined): boolean {
-  return prop?.columnTypes?.[0] === 'uuid' || prop?.type === 'uuid';
-}
-
-/** Whether `value` can be a value of the key column `prop` (a uuid, an integer, or text). */
-function isWellFormedKey(prop: EntityProperty | undefined, value: string): boolean {
-  if (isUuidColumn(prop)) return UUID.test(value);
-  const column = prop?.columnTypes?.[0] ?? '';
-  if (/^(bigint|int|integer|smallint|serial|bigserial)/.test(column) || prop?.type === 'number') {
-    return /^\d{1,18}$/.test(value);
-  }
-  return true;
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (character) => `\\${character}`);
-}
+export * from './crm-resource-policy';
 
 /**
  * Builds the AdminJS resource class for the plugin's entities on the AdminJS modules loaded at run time.
@@ -131,65 +40,8 @@ function escapeLike(value: string): string {
  * `model` field would make @adminjs/mikroorm's `isAdapterFor` claim them and re-wrap them unscoped).
  */
 export function defineCrmEntityResource(runtime: AdminJsRuntime) {
-  const {
-    BaseProperty,
-    BaseResource,
-    BaseRecord: AdminRecord,
-    ValidationError,
-    ForbiddenError,
-  } = runtime.adminjs;
-
-  const { DATA_TYPES } = runtime.mikroOrm;
-
-  /** A MikroORM property as AdminJS sees it; the column type mapping is @adminjs/mikroorm's own. */
-  class CrmProperty extends BaseProperty {
-    constructor(
-      private readonly entityProperty: EntityProperty,
-      private readonly index: number,
-      private readonly referenceIds: ReadonlyMap<string, string>,
-      private readonly editableId: boolean,
-      private readonly required: boolean,
-      private readonly systemSet: boolean,
-    ) {
-      super({ path: entityProperty.name });
-    }
-
-    override isId(): boolean {
-      return !!this.entityProperty.primary;
-    }
-
-    override isEditable(): boolean {
-      if (this.isId()) return this.editableId;
-      return !this.systemSet && !['createdAt', 'updatedAt'].includes(this.entityProperty.name);
-    }
-
-    /** Required in the form only when neither the database nor the entity fills it in. */
-    override isRequired(): boolean {
-      return this.required;
-    }
-
-    override isSortable(): boolean {
-      return !isJsonProperty(this.entityProperty) && !isReference(this.entityProperty);
-    }
-
-    override position(): number {
-      return this.index;
-    }
-
-    override reference(): string | null {
-      if (!isReference(this.entityProperty)) return null;
-      const target = this.entityProperty.targetMeta?.className ?? this.entityProperty.type;
-      return this.referenceIds.get(target) ?? null;
-    }
-
-    // JSON columns are shown and edited as JSON text: AdminJS's 'mixed' needs sub-properties declared up front.
-    override type(): PropertyType {
-      if (isReference(this.entityProperty)) return 'reference';
-      if (isJsonProperty(this.entityProperty)) return 'textarea';
-      const column = this.entityProperty.columnTypes?.[0] ?? '';
-      return DATA_TYPES[column] ?? DATA_TYPES[this.entityProperty.type] ?? 'string';
-    }
-  }
+  const { BaseResource, BaseRecord: AdminRecord, ValidationError, ForbiddenError } = runtime.adminjs;
+  const CrmProperty = defineCrmProperty(runtime);
 
   return class CrmEntityResource extends BaseResource {
     private readonly meta: EntityMetadata;
@@ -310,6 +162,12 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
       if (identity.tenantId !== null && this.policy.tenantPath === 'tenant') data.tenant = identity.tenantId;
       const auditNotes: Record<string, unknown> = {};
       await this.policy.beforeWrite?.({ params, data, identity, isNew: true, auditNotes }, runtime);
+      // An unticked checkbox sends nothing: a required yes/no left out is a no, not a missing value.
+      for (const name of this.requiredOnCreate) {
+        if (this.props.get(name)?.type() === 'boolean' && (data[name] === undefined || data[name] === null)) {
+          data[name] = false;
+        }
+      }
       const missing = [...this.requiredOnCreate].filter(
         (name) => data[name] === undefined || data[name] === null,
       );
@@ -534,90 +392,19 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
       params: Record<string, unknown>,
       options: { isNew: boolean },
     ): Record<string, unknown> {
-      const data: Record<string, unknown> = {};
-      const errors: Record<string, { message: string; type: string }> = {};
-      for (const [name, prop] of this.entityProps) {
-        const adminProperty = this.props.get(name);
-        if (!adminProperty?.isEditable() || !(name in params)) continue;
-        if (prop.primary && !options.isNew) continue;
-        const raw = params[name];
-        const text = raw === null || raw === undefined ? '' : String(raw);
-        if (isJsonProperty(prop)) {
-          if (text.trim() === '') {
-            if (prop.nullable) data[name] = null;
-            continue;
-          }
-          try {
-            data[name] = JSON.parse(text);
-          } catch {
-            errors[name] = { message: 'must be valid JSON', type: 'json' };
-          }
-          continue;
-        }
-        if (text === '') {
-          data[name] = null;
-          continue;
-        }
-        switch (adminProperty.type()) {
-          case 'boolean':
-            data[name] = text === 'true';
-            break;
-          case 'number': {
-            const number = Number(text);
-            if (Number.isFinite(number)) data[name] = prop.columnTypes?.[0] === 'bigint' ? text : number;
-            else errors[name] = { message: 'must be a number', type: 'number' };
-            break;
-          }
-          case 'datetime':
-          case 'date': {
-            const date = new Date(text);
-            if (Number.isNaN(date.getTime())) errors[name] = { message: 'must be a date', type: 'date' };
-            else data[name] = date;
-            break;
-          }
-          case 'reference': {
-            const target = prop.targetMeta?.properties[prop.targetMeta.primaryKeys[0]];
-            if (isUuidColumn(target) && !UUID.test(text))
-              errors[name] = { message: 'is not a valid id', type: 'id' };
-            else data[name] = text;
-            break;
-          }
-          default:
-            data[name] = text;
-        }
-      }
+      const { data, errors } = parseAdminInput(params, this.entityProps, this.props, options);
       if (Object.keys(errors).length > 0) throw new ValidationError(errors);
       return data;
     }
 
     /** AdminJS list filters to a MikroORM query; exact matches for ids, references and fixed value lists. */
     private filterToWhere(filter: Filter | undefined): Record<string, unknown> {
-      const where: Record<string, unknown> = {};
-      for (const element of Object.values(filter?.filters ?? {})) {
-        const prop = this.entityProps.get(element.path);
-        const adminProperty = this.props.get(element.path);
-        if (!prop || !adminProperty || isJsonProperty(prop)) continue;
-        const value = element.value;
-        if (typeof value !== 'string') {
-          const range: Record<string, Date> = {};
-          if (value?.from) range.$gte = new Date(value.from);
-          if (value?.to) range.$lte = new Date(value.to);
-          if (Object.keys(range).length > 0) where[element.path] = range;
-          continue;
-        }
-        const hasFixedValues = !!this.decorate()?.getPropertyByKey(element.path)?.availableValues();
-        const type = adminProperty.type();
-        if (type === 'boolean') where[element.path] = value === 'true';
-        else if (type === 'number') where[element.path] = Number.isFinite(Number(value)) ? value : null;
-        else if (type === 'reference' || prop.primary) {
-          const target =
-            type === 'reference' ? prop.targetMeta?.properties[prop.targetMeta.primaryKeys[0]] : prop;
-          // A malformed id matches nothing (instead of a database error about the uuid or integer syntax).
-          where[element.path] = isWellFormedKey(target, value) ? value : null;
-        } else if (hasFixedValues) where[element.path] = value;
-        else where[element.path] = { $ilike: `%${escapeLike(value)}%` };
-      }
-      return where;
+      return adminFilterToWhere(
+        filter,
+        this.entityProps,
+        this.props,
+        (path) => !!this.decorate()?.getPropertyByKey(path)?.availableValues(),
+      );
     }
   };
 }

@@ -23,24 +23,10 @@ import {
   Tenant,
   type AdminRole,
 } from '@pm/domain';
-import type {
-  Action,
-  ActionContext,
-  ActionRequest,
-  ActionResponse,
-  PropertyOptions,
-  RecordActionResponse,
-  ResourceOptions,
-} from 'adminjs';
+import type { PropertyOptions, ResourceOptions } from 'adminjs';
 import { UpdateConnectionSettingsDto } from '../connections/connection.dto';
-import type { CrmAdminResolver } from './admin-identity';
 import type { AdminJsRuntime } from './adminjs-runtime';
-import {
-  canAdmin,
-  type CrmAdminOperation,
-  type CrmEntityResource,
-  type CrmResourcePolicy,
-} from './crm-entity-resource';
+import type { CrmAdminOperation, CrmResourcePolicy } from './crm-resource-policy';
 
 /** The AdminJS navigation groups the plugin's screens live in. */
 export const CRM_ADMIN_NAVIGATION = {
@@ -59,8 +45,8 @@ export interface CrmResourceDefinition {
 
 const ALL: CrmAdminOperation[] = ['read', 'create', 'edit', 'delete'];
 const READ: CrmAdminOperation[] = ['read'];
-const EDIT_DELETE: CrmAdminOperation[] = ['read', 'edit', 'delete'];
-const ADMIN_ROLES: AdminRole[] = ['superadmin', 'tenant_admin'];
+const EDIT: CrmAdminOperation[] = ['read', 'edit'];
+const ADMIN_ROLES: AdminRole[] = ['superadmin', 'tenant_admin', 'viewer'];
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const values = (list: readonly string[]): PropertyOptions => ({
@@ -100,8 +86,9 @@ export const CRM_RESOURCE_DEFINITIONS: CrmResourceDefinition[] = [
       entity: CrmConnection,
       resourceId: 'CrmConnection',
       tenantPath: 'tenant',
-      // A connection is created only by the OAuth connect flow (it has credentials or it is not a connection).
-      permissions: { superadmin: EDIT_DELETE, tenant_admin: EDIT_DELETE },
+      // A connection is created only by the OAuth connect flow (it has credentials or it is not a connection), and
+      // ends only by Disconnect on the Configuration page, which revokes its token at the CRM first.
+      permissions: { superadmin: EDIT, tenant_admin: EDIT },
       // Set by the OAuth flow and the sync only: the instance URL, provider and account decide where the
       // connection's token is sent, so a form that could change them could send it anywhere.
       systemProperties: [
@@ -114,6 +101,11 @@ export const CRM_RESOURCE_DEFINITIONS: CrmResourceDefinition[] = [
         'connectedAt',
         'disconnectedAt',
         'lastSyncAt',
+        'nextSyncAt',
+        'statusReason',
+        'health',
+        'healthReason',
+        'crmAccountName',
       ],
       beforeWrite: async ({ data }, runtime) => {
         if ('settings' in data) data.settings = await checkedConnectionSettings(data.settings, runtime);
@@ -124,15 +116,8 @@ export const CRM_RESOURCE_DEFINITIONS: CrmResourceDefinition[] = [
     options: {
       titleProperty: 'provider',
       listProperties: ['provider', 'label', 'tenant', 'status', 'health', 'crmAccountName', 'lastSyncAt'],
-      editProperties: [
-        'label',
-        'statusReason',
-        'health',
-        'healthReason',
-        'crmAccountName',
-        'settings',
-        'nextSyncAt',
-      ],
+      // Settings have their own form on the Configuration page; here only the label and the raw settings.
+      editProperties: ['label', 'settings'],
       sort: { sortBy: 'createdAt', direction: 'desc' },
       properties: {
         status: values(CONNECTION_STATUSES),
@@ -293,8 +278,8 @@ export const CRM_RESOURCE_DEFINITIONS: CrmResourceDefinition[] = [
         } else if (isNew) {
           throw validationError(runtime, 'password', 'is required');
         }
-        // A tenant admin can only make more tenant admins of its own tenant: never a superadmin.
-        if (identity.tenantId !== null) data.role = 'tenant_admin';
+        // A tenant admin can only make tenant admins or viewers of its own tenant: never a superadmin.
+        if (identity.tenantId !== null && data.role !== 'viewer') data.role = 'tenant_admin';
         if ('role' in data || isNew) {
           const role = (data.role ?? 'superadmin') as AdminRole;
           if (!ADMIN_ROLES.includes(role)) throw validationError(runtime, 'role', 'is not a known role');
@@ -365,62 +350,3 @@ export const CRM_RESOURCE_DEFINITIONS: CrmResourceDefinition[] = [
     },
   },
 ];
-
-/**
- * The AdminJS actions of a resource, each open only to admins its policy allows. The resource enforces the same
- * rules again on every read and write; this only keeps buttons an admin cannot use off the screen.
- */
-export function crmResourceActions(
-  policy: CrmResourcePolicy,
-  resolveAdmin: CrmAdminResolver,
-): NonNullable<ResourceOptions['actions']> {
-  const allowed =
-    (operation: CrmAdminOperation) =>
-    ({ currentAdmin }: ActionContext): boolean =>
-      canAdmin(resolveAdmin(currentAdmin as Record<string, unknown> | undefined), policy, operation);
-  const actions: Record<string, Partial<Action<ActionResponse>>> = {
-    list: { isAccessible: allowed('read') },
-    show: { isAccessible: allowed('read') },
-    search: { isAccessible: allowed('read') },
-    new: { isAccessible: allowed('create') },
-    edit: { isAccessible: allowed('edit') },
-    delete: { isAccessible: allowed('delete') },
-    bulkDelete: { isAccessible: allowed('delete') },
-  };
-  if (policy.entity === AdminUser) {
-    // AdminJS echoes the submitted form back in its response; the typed password must not travel back with it.
-    const withoutPassword = (response: ActionResponse): ActionResponse => {
-      const record = (response as Partial<RecordActionResponse>).record;
-      if (record?.params) delete record.params.password;
-      return response;
-    };
-    actions.new = { ...actions.new, after: withoutPassword };
-    actions.edit = { ...actions.edit, after: withoutPassword };
-  }
-  if (policy.entity === ServiceToken) {
-    // Deleting a token revokes it too, but revoking keeps the row: who had a token and when it stopped working.
-    actions.revoke = {
-      actionType: 'record',
-      icon: 'Slash',
-      component: false,
-      guard: 'Revoke this token? Calls made with it will be refused from now on.',
-      isAccessible: (context: ActionContext) =>
-        allowed('delete')(context) && !context.record?.param('revokedAt'),
-      handler: async (request: ActionRequest, _response: ActionResponse, context: ActionContext) => {
-        const resource = context.resource as unknown as CrmEntityResource;
-        const recordId = context.record?.id() ?? '';
-        // State changes only on POST (CSRF-checked): a GET, e.g. a link on another site, only shows the token.
-        if (request.method !== 'post') return { record: context.record?.toJSON(context.currentAdmin) };
-        await resource.change(recordId, context, 'delete', 'revoked', (_em, row) => {
-          (row as ServiceToken).revokedAt = new Date();
-        });
-        const updated = await resource.findOne(recordId, context);
-        return {
-          record: updated?.toJSON(context.currentAdmin),
-          notice: { message: 'Token revoked', type: 'success' },
-        };
-      },
-    };
-  }
-  return actions;
-}

@@ -19,6 +19,7 @@ export * from './idempotency-key.repository';
 export * from './contact-change.repository';
 export * from './webhook.repository';
 export * from './field-mapping.repository';
+export * from './screens.repository';
 
 import { ActivityContactRepository } from './activity-contact.repository';
 import { AuditLogRepository } from './audit-log.repository';
@@ -34,6 +35,7 @@ import { FieldMappingRepository } from './field-mapping.repository';
 import { OAuthStateRepository } from './oauth-state.repository';
 import { ProviderSettingRepository } from './provider-setting.repository';
 import { RecordLinkRepository } from './record-link.repository';
+import { ScreensRepository } from './screens.repository';
 import { ServiceTokenRepository } from './service-token.repository';
 import { SyncCursorRepository } from './sync-cursor.repository';
 import { SyncLogRepository } from './sync-log.repository';
@@ -63,4 +65,5 @@ export const REPOSITORIES = [
   ContactChangeRepository,
   WebhookRepository,
   FieldMappingRepository,
+  ScreensRepository,
 ];

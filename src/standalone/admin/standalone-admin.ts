@@ -7,7 +7,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { AdminJSOptions, CurrentAdmin, Locale } from 'adminjs';
 import type { SessionOptions } from 'express-session';
 import { esmImport } from '../../common/esm-import';
-import { CRM_ORM } from '../../crm-integrations';
+import { CRM_ORM, CrmScreensService } from '../../crm-integrations';
 import {
   authenticateAdminUser,
   createCrmAdminContribution,
@@ -73,7 +73,7 @@ interface AdminJsNestModule {
   AdminModule: {
     createAdminAsync(options: {
       inject: unknown[];
-      useFactory: (orm: MikroORM) => Promise<AdminModuleOptions>;
+      useFactory: (orm: MikroORM, screens: CrmScreensService) => Promise<AdminModuleOptions>;
     }): DynamicModule;
   };
 }
@@ -108,14 +108,18 @@ export async function loadStandaloneAdmin(runtime: StandaloneRuntime): Promise<S
   const loginThrottle = new LoginThrottle();
 
   const module = AdminModule.createAdminAsync({
-    inject: [CRM_ORM],
-    useFactory: async (orm: MikroORM) => {
+    inject: [CRM_ORM, CrmScreensService],
+    useFactory: async (orm: MikroORM, screens: CrmScreensService) => {
       firstAdmin = await ensureFirstAdmin(orm, {
         dataDir: runtime.dataDir,
         adminEmail: runtime.env.ADMIN_EMAIL,
         adminPassword: runtime.env.ADMIN_PASSWORD,
       });
-      const crm = await createCrmAdminContribution({ orm, componentLoader: new adminjs.ComponentLoader() });
+      const crm = await createCrmAdminContribution({
+        orm,
+        screens,
+        componentLoader: new adminjs.ComponentLoader(),
+      });
       return {
         adminJsOptions: {
           rootPath: ADMIN_ROOT_PATH,
@@ -123,6 +127,7 @@ export async function loadStandaloneAdmin(runtime: StandaloneRuntime): Promise<S
           logoutPath: `${ADMIN_ROOT_PATH}/logout`,
           resources: crm.resources,
           pages: crm.pages,
+          dashboard: crm.dashboard,
           componentLoader: crm.componentLoader,
           locale: brandedLocale(crm.locale),
           branding: { companyName: BRAND, logo: false, withMadeWithLove: false },

@@ -2,10 +2,13 @@ import { Entity, Enum, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mik
 import { newId } from './common';
 import { Tenant } from './tenant.entity';
 
-export const ADMIN_ROLES = ['superadmin', 'tenant_admin'] as const;
+export const ADMIN_ROLES = ['superadmin', 'tenant_admin', 'viewer'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
 
-/** An AdminJS login. A tenant admin sees only its tenant's rows; a superadmin sees all. */
+/**
+ * An AdminJS login. A tenant admin sees only its tenant's rows; a superadmin sees all; a viewer sees its tenant's
+ * rows (or all, without a tenant) and changes nothing.
+ */
 @Entity({ tableName: 'admin_users' })
 export class AdminUser {
   @PrimaryKey({ type: 'uuid' })

@@ -9,6 +9,7 @@ import { Migration20261206010000_field_mappings } from './Migration2026120601000
 import { Migration20261206020000_companies } from './Migration20261206020000_companies';
 import { Migration20261206030000_contact_feed_webhooks } from './Migration20261206030000_contact_feed_webhooks';
 import { Migration20261206040000_service_token_expiry } from './Migration20261206040000_service_token_expiry';
+import { Migration20261206050000_admin_viewer_role } from './Migration20261206050000_admin_viewer_role';
 import { Migration20261206060000_contact_email_status } from './Migration20261206060000_contact_email_status';
 
 /**
@@ -26,5 +27,6 @@ export const MIGRATIONS: MigrationObject[] = [
   Migration20261206020000_companies,
   Migration20261206030000_contact_feed_webhooks,
   Migration20261206040000_service_token_expiry,
+  Migration20261206050000_admin_viewer_role,
   Migration20261206060000_contact_email_status,
 ].map((migration) => ({ name: migration.name, class: migration }));

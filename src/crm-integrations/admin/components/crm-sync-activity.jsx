@@ -1,0 +1,204 @@
+// The seed's Sync Status page: today's counts, the recent log, Sync Now, and the full log with filters and paging.
+import React, { useEffect, useState } from 'react';
+import { Box, Button, Text } from '@adminjs/design-system';
+import {
+  Loading,
+  LogLines,
+  Notice,
+  Panel,
+  RunCounts,
+  StatusBadge,
+  SubTitle,
+  TodayCounts,
+  queryParam,
+  timeAgo,
+  usePage,
+} from './crm-ui.jsx';
+
+const ACTIONS = ['created', 'updated', 'skipped', 'conflict_resolved', 'error', 'deleted', 'unlinked', 'duplicate_found', 'activity_logged', 'status_changed'];
+
+const FullLog = ({ state, connections, connectionId }) => {
+  const [filter, setFilter] = useState({ connectionId: connectionId || '', direction: '', action: '', errorsOnly: false, from: '', to: '', page: 1 });
+  const [result, setResult] = useState(null);
+  const load = async (next) => {
+    const response = await state.run('log', next);
+    setResult(response.data || { lines: [], total: 0, page: 1, pageSize: 20, error: response.error });
+  };
+  useEffect(() => {
+    load(filter);
+  }, []);
+  const change = (key, value) => {
+    const next = { ...filter, [key]: value, page: 1 };
+    setFilter(next);
+    load(next);
+  };
+  const go = (page) => {
+    const next = { ...filter, page };
+    setFilter(next);
+    load(next);
+  };
+  const pages = result ? Math.max(1, Math.ceil(result.total / result.pageSize)) : 1;
+  return (
+    <Panel title="Full Log" testId="full-log">
+      <Box flex flexWrap="wrap" mb="lg" style={{ gap: 12 }}>
+        <label>
+          Connection{' '}
+          <select name="connectionId" value={filter.connectionId} onChange={(e) => change('connectionId', e.target.value)}>
+            <option value="">All</option>
+            {connections.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.displayName} {c.crmAccountName ? `(${c.crmAccountName})` : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Direction{' '}
+          <select name="direction" value={filter.direction} onChange={(e) => change('direction', e.target.value)}>
+            <option value="">Any</option>
+            <option value="to_crm">→ to the CRM</option>
+            <option value="from_crm">← from the CRM</option>
+            <option value="none">· the connection</option>
+          </select>
+        </label>
+        <label>
+          Action{' '}
+          <select name="action" value={filter.action} onChange={(e) => change('action', e.target.value)}>
+            <option value="">Any</option>
+            {ACTIONS.map((action) => (
+              <option key={action} value={action}>
+                {action.replace(/_/g, ' ')}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <input type="checkbox" name="errorsOnly" checked={filter.errorsOnly} onChange={(e) => change('errorsOnly', e.target.checked)} /> Errors only
+        </label>
+        <label>
+          From <input type="date" name="from" value={filter.from} onChange={(e) => change('from', e.target.value)} />
+        </label>
+        <label>
+          To <input type="date" name="to" value={filter.to} onChange={(e) => change('to', e.target.value)} />
+        </label>
+      </Box>
+      {result && result.error ? <Notice notice={{ type: 'error', message: result.error }} /> : null}
+      {result ? <LogLines lines={result.lines} showConnection /> : <Text>Loading…</Text>}
+      {result ? (
+        <Box flex alignItems="center" mt="lg" style={{ gap: 12 }} data-testid="log-paging">
+          <Button size="sm" variant="outlined" disabled={result.page <= 1} onClick={() => go(result.page - 1)}>
+            Previous
+          </Button>
+          <span>
+            Page {result.page} of {pages} · {result.total} lines
+          </span>
+          <Button size="sm" variant="outlined" disabled={result.page >= pages} onClick={() => go(result.page + 1)}>
+            Next
+          </Button>
+        </Box>
+      ) : null}
+    </Panel>
+  );
+};
+
+const CrmSyncActivity = () => {
+  const connectionId = queryParam('connectionId');
+  const state = usePage('crmSyncActivity', connectionId ? { connectionId } : {});
+  const { data, rootPath } = state;
+  const [notice, setNotice] = useState(null);
+  const [fullLog, setFullLog] = useState(false);
+  const [waiting, setWaiting] = useState(null);
+
+  // After Sync Now, refresh until the queued run has finished (the page shows its counts and lines then).
+  useEffect(() => {
+    if (!waiting) return undefined;
+    const timer = setTimeout(async () => {
+      const body = await state.reload();
+      const run = body.data && body.data.runs.find((r) => r.id === waiting);
+      if (run && !['queued', 'running'].includes(run.status)) {
+        setWaiting(null);
+        setNotice({ type: run.status === 'failed' ? 'error' : 'success', message: `Sync ${run.status}.` });
+      } else setWaiting(waiting);
+    }, 1000);
+    return () => clearTimeout(timer);
+  }, [waiting, data]);
+
+  const syncNow = async () => {
+    setNotice(null);
+    const result = await state.run('syncNow', { connectionId });
+    if (result.error) return setNotice({ type: 'error', message: result.error });
+    setNotice({ type: 'success', message: 'Sync queued.' });
+    setWaiting(result.data.runId);
+  };
+
+  if (!data) return <Loading state={state} />;
+  const current = data.connections.find((c) => c.id === connectionId);
+  return (
+    <Box variant="grey" data-testid="crm-sync-activity">
+      <Panel
+        title={`Sync Activity${current ? `: ${current.displayName}` : ''}`}
+        actions={
+          data.canChange && connectionId ? (
+            <Button variant="contained" onClick={syncNow} disabled={!!waiting} data-testid="sync-now">
+              {waiting ? 'Syncing…' : 'Sync Now'}
+            </Button>
+          ) : null
+        }
+      >
+        <Notice notice={notice} />
+        <Box mb="lg">
+          <label>
+            Connection{' '}
+            <select
+              name="connection"
+              value={connectionId || ''}
+              onChange={(e) => window.location.assign(e.target.value ? `?connectionId=${e.target.value}` : '?')}
+            >
+              <option value="">All connections</option>
+              {data.connections.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.displayName} {c.crmAccountName ? `(${c.crmAccountName})` : ''} — {c.tenantId}
+                </option>
+              ))}
+            </select>
+          </label>
+          {current ? (
+            <span>
+              {' '}
+              <StatusBadge value={current.status} /> <StatusBadge value={current.health} /> Last sync {timeAgo(current.lastSyncAt)}
+            </span>
+          ) : null}
+        </Box>
+        <SubTitle>Today's Activity</SubTitle>
+        <Box mb="xl">
+          <TodayCounts today={data.today} />
+        </Box>
+        <SubTitle>Recent Sync Log</SubTitle>
+        <LogLines lines={data.recent} showConnection={!connectionId} />
+        <Box mt="lg">
+          <Button variant="outlined" onClick={() => setFullLog(!fullLog)} data-testid="view-full-log">
+            {fullLog ? 'Hide Full Log' : 'View Full Log'}
+          </Button>
+        </Box>
+      </Panel>
+      {fullLog ? <FullLog state={state} connections={data.connections} connectionId={connectionId} /> : null}
+      <Panel title="Recent runs" testId="recent-runs">
+        {data.runs.length === 0 ? <Text>No run yet.</Text> : null}
+        {data.runs.map((run) => (
+          <Box key={run.id} mb="lg" data-run={run.id}>
+            <Text mb="sm">
+              {new Date(run.queuedAt).toLocaleString()} · {run.trigger} · <StatusBadge value={run.status} />
+              {run.error ? ` · ${run.error}` : ''}
+            </Text>
+            <RunCounts rows={run.counts} />
+          </Box>
+        ))}
+      </Panel>
+      <Text>
+        <a href={`${rootPath}/resources/CrmSyncRun`}>All sync runs</a>
+      </Text>
+    </Box>
+  );
+};
+
+export default CrmSyncActivity;

@@ -1,0 +1,249 @@
+import { ForbiddenException, NotFoundException } from '@nestjs/common';
+import { IntegrationPortRegistry, type IntegrationPort } from '@pm/integration-port';
+import { autoMock } from '@pm/integration-port/testing';
+import type { CrmAdminIdentity } from '../admin/admin-identity';
+import type { AuditService } from '../audit/audit.service';
+import type { ConnectionService } from '../connections/connection.service';
+import type { ProviderAccessService } from '../connectors/provider-access.service';
+import type { ConnectFlowService } from '../oauth/connect-flow.service';
+import type { ScreensRepository } from '../repositories';
+import type { SyncService } from '../sync/sync.service';
+import { aConnection } from '../testing/entities';
+import { AdminControlsScreenService } from './admin-controls-screen.service';
+import { CrmScreensService } from './crm-screens.service';
+import { FieldMappingScreenService } from './field-mapping-screen.service';
+import { DefaultFieldMappingSource, type FieldMappingScreenSource } from './field-mapping-screen';
+import { runCountsRows, startOfDay, SyncActivityService } from './sync-activity.service';
+
+const hubspot = {
+  capabilities: () => ({
+    displayName: 'HubSpot',
+    objects: [
+      { name: 'contacts', label: 'Contacts', role: 'contact' },
+      { name: 'companies', label: 'Companies', role: 'company' },
+      { name: 'emails', label: 'Emails', role: 'activity' },
+    ],
+  }),
+} as unknown as IntegrationPort;
+
+const platform: CrmAdminIdentity = { email: 'root@example.com', role: 'superadmin', tenantId: null };
+const acmeAdmin: CrmAdminIdentity = { email: 'a@acme.example', role: 'tenant_admin', tenantId: 'acme' };
+const viewer: CrmAdminIdentity = { email: 'v@acme.example', role: 'viewer', tenantId: 'acme' };
+const CONNECTION_ID = '6f1c2b8e-0a4d-4c57-9a1e-3b2d4c5e6f70';
+
+describe('CrmScreensService', () => {
+  let access: jest.Mocked<ProviderAccessService>;
+  let flow: jest.Mocked<ConnectFlowService>;
+  let connections: jest.Mocked<ConnectionService>;
+  let sync: jest.Mocked<SyncService>;
+  let screens: jest.Mocked<ScreensRepository>;
+  let audit: jest.Mocked<AuditService>;
+  let service: CrmScreensService;
+
+  beforeEach(() => {
+    access = autoMock<ProviderAccessService>('access');
+    flow = autoMock<ConnectFlowService>('flow');
+    connections = autoMock<ConnectionService>('connections');
+    sync = autoMock<SyncService>('sync');
+    screens = autoMock<ScreensRepository>('screens');
+    audit = autoMock<AuditService>('audit');
+    screens.inOwnContext.mockImplementation((work) => work());
+    const registry = new IntegrationPortRegistry({ hubspot });
+    service = new CrmScreensService(
+      registry,
+      access,
+      flow,
+      connections,
+      sync,
+      screens,
+      audit,
+      new SyncActivityService(screens),
+      new AdminControlsScreenService(registry, screens, audit, new SyncActivityService(screens)),
+      new FieldMappingScreenService(registry, screens, autoMock<FieldMappingScreenSource>('mappings')),
+    );
+  });
+
+  it("keeps a tenant's admin and viewer to their tenant, and lets a platform admin see all or one", () => {
+    expect(() => service.scope(acmeAdmin, 'beta')).toThrow(ForbiddenException);
+    expect(() => service.scope(viewer, 'beta')).toThrow(ForbiddenException);
+    expect(service.scope(acmeAdmin)).toBe('acme');
+    expect(service.scope(platform)).toBeNull();
+    expect(service.scope(platform, 'beta')).toBe('beta');
+  });
+
+  it('refuses every change to a viewer before reading or writing anything', async () => {
+    const refusals = [
+      service.saveSettings(viewer, CONNECTION_ID, { frequency: 'daily' }),
+      service.disconnect(viewer, CONNECTION_ID),
+      service.syncNow(viewer, CONNECTION_ID),
+      service.startConnect(viewer, { tenantId: 'acme', provider: 'hubspot', returnTo: 'http://x' }),
+      service.reconnect(viewer, CONNECTION_ID, 'http://x'),
+      service.mapping.saveMapping(viewer, { connectionId: CONNECTION_ID, object: 'contacts', rows: [] }),
+      service.controls.setProviderEnabled(viewer, { provider: 'hubspot', tenantId: null, enabled: false }),
+    ];
+    for (const refusal of refusals) await expect(refusal).rejects.toThrow('A viewer cannot change anything');
+  });
+
+  it("finds a connection only within the admin's tenant", async () => {
+    screens.findConnection.mockResolvedValue(null);
+    await expect(service.configuration(acmeAdmin, CONNECTION_ID)).rejects.toThrow(NotFoundException);
+    expect(screens.findConnection).toHaveBeenCalledWith({ tenantId: 'acme' }, CONNECTION_ID);
+    await expect(service.configuration(acmeAdmin, 'not-an-id')).rejects.toThrow(NotFoundException);
+    expect(screens.findConnection).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers errors per field and saves nothing when settings are wrong', async () => {
+    screens.findConnection.mockResolvedValue(aConnection({ id: CONNECTION_ID }));
+    expect(await service.saveSettings(acmeAdmin, CONNECTION_ID, { objects: [] })).toEqual({
+      errors: { objects: 'Choose at least one object to sync' },
+    });
+    expect(await service.saveSettings(acmeAdmin, CONNECTION_ID, { objects: ['emails', 'deals'] })).toEqual({
+      errors: { objects: 'HubSpot has no emails, deals to sync' },
+    });
+    const wrong = await service.saveSettings(acmeAdmin, CONNECTION_ID, {
+      direction: 'sideways',
+      accessToken: 'x',
+    });
+    expect(Object.keys((wrong as { errors: object }).errors).sort()).toEqual(['accessToken', 'direction']);
+  });
+
+  it('saves valid settings through ConnectionService as the admin, in its tenant', async () => {
+    const connection = aConnection({ id: CONNECTION_ID });
+    screens.findConnection.mockResolvedValue(connection);
+    screens.listRuns.mockResolvedValue([]);
+    connections.updateSettings.mockResolvedValue({} as never);
+    const saved = await service.saveSettings(acmeAdmin, CONNECTION_ID, {
+      objects: ['contacts', 'companies'],
+      frequency: 'hourly',
+    });
+    expect(connections.updateSettings).toHaveBeenCalledWith(
+      { actor: 'admin:a@acme.example', tenantId: 'acme' },
+      'acme',
+      CONNECTION_ID,
+      expect.objectContaining({ objects: ['contacts', 'companies'], frequency: 'hourly' }),
+    );
+    expect(saved).toHaveProperty('saved.choices.objects', [
+      { name: 'contacts', label: 'Contacts' },
+      { name: 'companies', label: 'Companies' },
+    ]);
+  });
+
+  it('lets only a platform admin switch a CRM, and audits the switch with its state before', async () => {
+    await expect(
+      service.controls.setProviderEnabled(acmeAdmin, {
+        provider: 'hubspot',
+        tenantId: 'acme',
+        enabled: false,
+      }),
+    ).rejects.toThrow('Only a platform admin enables or disables a CRM');
+    screens.saveProviderSetting.mockResolvedValue({ before: null });
+    audit.record.mockResolvedValue();
+    await service.controls.setProviderEnabled(platform, {
+      provider: 'hubspot',
+      tenantId: 'beta',
+      enabled: false,
+    });
+    expect(screens.saveProviderSetting).toHaveBeenCalledWith('hubspot', 'beta', false);
+    expect(audit.record).toHaveBeenCalledWith(
+      { actor: 'admin:root@example.com', tenantId: null },
+      expect.objectContaining({
+        tenantId: 'beta',
+        action: 'provider.disabled',
+        before: { enabled: null },
+        after: { enabled: false },
+      }),
+    );
+  });
+});
+
+describe('SyncActivityService', () => {
+  it("counts today's lines from midnight UTC, contacts as created, updated and deleted lines", async () => {
+    const screens = autoMock<ScreensRepository>('screens');
+    const counts: Record<string, number> = { created: 5, updated: 2, deleted: 1, activity_logged: 7 };
+    screens.countSince.mockImplementation(async (_scope, _since, actions) =>
+      actions.reduce((sum, action) => sum + (counts[action] ?? 0), 0),
+    );
+    const now = new Date('2026-12-06T15:30:00Z');
+    expect(await new SyncActivityService(screens).todayCounts({ tenantId: 'acme' }, now)).toEqual({
+      contactsSynced: 8,
+      activitiesLogged: 7,
+      conflictsResolved: 0,
+      errors: 0,
+    });
+    expect(screens.countSince).toHaveBeenCalledWith(
+      { tenantId: 'acme' },
+      new Date('2026-12-06T00:00:00Z'),
+      expect.any(Array),
+    );
+    expect(startOfDay(new Date('2026-12-06T00:00:00Z'))).toEqual(new Date('2026-12-06T00:00:00Z'));
+  });
+
+  it("turns a run's counts into one row per direction and object", () => {
+    const zero = { created: 0, updated: 0, skipped: 0, conflicts: 0, errors: 0, deleted: 0 };
+    expect(
+      runCountsRows({
+        to_crm: { contacts: { ...zero, created: 3 } },
+        from_crm: { contacts: { ...zero, errors: 1 } },
+      }),
+    ).toEqual([
+      { direction: 'to_crm', object: 'contacts', ...zero, created: 3 },
+      { direction: 'from_crm', object: 'contacts', ...zero, errors: 1 },
+    ]);
+    expect(runCountsRows(null)).toEqual([]);
+  });
+});
+
+describe('DefaultFieldMappingSource', () => {
+  const registry = new IntegrationPortRegistry({
+    hubspot: {
+      capabilities: () => ({
+        defaultMappings: {
+          contacts: {
+            object: 'contacts',
+            emailField: 'email',
+            fields: [
+              { local: 'firstName', crm: 'firstname', direction: 'both', codec: 'text' },
+              {
+                local: 'company',
+                associated: { object: 'companies', field: 'name' },
+                direction: 'from_crm',
+                codec: 'text',
+              },
+            ],
+          },
+        },
+      }),
+    } as unknown as IntegrationPort,
+  });
+  const source = new DefaultFieldMappingSource(registry);
+  const connection = aConnection({ settings: { ...aConnection().settings, objects: ['contacts'] } });
+
+  it("shows the connector's default rows, read-only, the e-mail first", async () => {
+    const view = await source.view(connection);
+    expect(view.editable).toBe(false);
+    expect(view.objects[0].rows).toEqual([
+      { local: 'email', crm: 'email', direction: 'both' },
+      { local: 'firstName', crm: 'firstname', direction: 'both' },
+      { local: 'company', crm: null, direction: 'from_crm', associated: 'companies.name' },
+    ]);
+    expect(view.objects[0].crmFields.map((field) => field.name)).toEqual(['email', 'firstname']);
+  });
+
+  it('previews a sample contact as the CRM receives it, and names a row that cannot work', async () => {
+    const preview = await source.preview(
+      connection,
+      'contacts',
+      [
+        { local: 'email', crm: 'email', direction: 'both' },
+        { local: 'firstName', crm: 'firstname', direction: 'both' },
+        { local: 'company', crm: null, direction: 'from_crm' },
+        { local: 'shoeSize', crm: 'shoe_size', direction: 'to_crm' },
+      ],
+      { email: ' Ada@Example.COM ', firstName: ' Ada ' },
+    );
+    expect(preview).toEqual({
+      crm: { email: 'ada@example.com', firstname: 'Ada' },
+      errors: { 3: 'PenguinMails has no field "shoeSize"' },
+    });
+  });
+});

@@ -1,0 +1,359 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import {
+  AdminUser,
+  AuditLogEntry,
+  ConnectionCredential,
+  Contact,
+  CrmConnection,
+  hashPassword,
+  SecretBox,
+  SyncLogEntry,
+  SyncRun,
+  Tenant,
+} from '@pm/domain';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { CRM_ORM } from '../../src/crm-integrations';
+import { createStandaloneApp } from '../../src/standalone/bootstrap';
+import { prepareRuntime, type StandaloneRuntime } from '../../src/standalone/runtime';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { csrfHeader, launchBrowser, logIn } from './browser';
+import {
+  changeSettings,
+  connectFromConnectPage,
+  disconnectAndReconnect,
+  freePort,
+  pageApi,
+  pageUrl,
+  screenshot,
+  syncNow,
+  type Screens,
+} from './screens-flow';
+
+const bundleDir = mkdtempSync(join(tmpdir(), 'pmcrm-screens-adminjs-'));
+process.env.ADMIN_JS_TMP_DIR = bundleDir;
+
+const SUPERADMIN = { email: 'root@example.com', password: 'root-password-1' };
+const TENANT_ADMIN = { email: 'acme-admin@example.com', password: 'acme-password-1' };
+const VIEWER = { email: 'acme-viewer@example.com', password: 'viewer-password-1' };
+/** A line only tenant beta has: a tenant admin of acme must never see it. */
+const BETA_SECRET_LINE = 'Contact synced: beta-only@beta.example → Salesforce';
+
+/**
+ * The seed's screens in Chromium against the demo service (the CRM sandboxes of `npm start`): connect HubSpot and
+ * Salesforce from the Connect page, settings with a validation error, Sync Now with counts and log lines,
+ * disconnect (the sandbox counts the revocation) and reconnect, admin controls, a viewer and a tenant admin.
+ * It also takes the README's screenshots.
+ */
+describe('the CRM screens in the standalone service (demo mode)', () => {
+  let database: TestDatabase;
+  let runtime: StandaloneRuntime;
+  let app: NestExpressApplication;
+  let orm: MikroORM;
+  let browser: Browser;
+  let context: BrowserContext;
+  let s: Screens;
+  let hubspotId: string;
+  let salesforceId: string;
+  let betaConnectionId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const port = await freePort();
+    runtime = await prepareRuntime({
+      DATABASE_URL: database.url,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'pmcrm-screens-test-')),
+      LOG_LEVEL: 'silent',
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ADMIN_EMAIL: SUPERADMIN.email,
+      ADMIN_PASSWORD: SUPERADMIN.password,
+    });
+    app = await createStandaloneApp(runtime);
+    await app.listen(port, '127.0.0.1');
+    orm = app.get<MikroORM>(CRM_ORM);
+
+    const em = orm.em.fork();
+    const acme = em.create(Tenant, { id: 'acme', name: 'Acme Inc' });
+    const beta = em.create(Tenant, { id: 'beta', name: 'Beta GmbH' });
+    em.create(Contact, { tenant: acme, email: 'ada@acme.example', firstName: 'Ada', lastName: 'Lovelace' });
+    const betaConnection = em.create(CrmConnection, {
+      tenant: beta,
+      provider: 'salesforce',
+      label: 'Beta Salesforce',
+      status: 'connected',
+      crmAccountName: 'Beta Org',
+    });
+    em.create(SyncLogEntry, {
+      tenant: beta,
+      connection: betaConnection,
+      direction: 'to_crm',
+      object: 'Contact',
+      recordKey: 'beta-only@beta.example',
+      action: 'created',
+      message: BETA_SECRET_LINE,
+    });
+    for (const [user, role] of [
+      [TENANT_ADMIN, 'tenant_admin'],
+      [VIEWER, 'viewer'],
+    ] as const) {
+      em.create(AdminUser, {
+        email: user.email,
+        passwordHash: await hashPassword(user.password),
+        role,
+        tenant: acme,
+      });
+    }
+    await em.flush();
+    betaConnectionId = betaConnection.id;
+
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1440, height: 1100 } });
+    s = { page: await context.newPage(), baseUrl: `http://127.0.0.1:${port}`, rootPath: '/admin' };
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await runtime?.stop();
+    await database?.drop();
+    rmSync(bundleDir, { recursive: true, force: true });
+  });
+
+  it('brands the login page and replaces the stock dashboard with Home', async () => {
+    await s.page.goto(`${s.baseUrl}/admin/login`);
+    await s.page.getByText('PenguinMails CRM Integrations').first().waitFor();
+    await screenshot(s.page, 'login');
+    await logIn(s.page, s.baseUrl, '/admin', SUPERADMIN);
+    await s.page.getByTestId('crm-home').waitFor();
+    await s.page.getByText('Acme Inc (acme)').waitFor();
+    expect(await s.page.content()).not.toContain('Welcome on Board');
+  });
+
+  it('connects HubSpot and Salesforce from the Connect page through the sandboxes’ consent pages', async () => {
+    await s.page.goto(pageUrl(s, 'crmConnect', { tenantId: 'acme' }));
+    await s.page.getByText('Coming Soon').waitFor();
+    await s.page.getByText('Zoho, Close').waitFor();
+    await screenshot(s.page, 'connect');
+    hubspotId = await connectFromConnectPage(s, {
+      tenantId: 'acme',
+      provider: 'hubspot',
+      crmName: 'HubSpot',
+      consentShot: 'sandbox-consent',
+    });
+    salesforceId = await connectFromConnectPage(s, {
+      tenantId: 'acme',
+      provider: 'salesforce',
+      crmName: 'Salesforce',
+    });
+    const em = orm.em.fork();
+    for (const id of [hubspotId, salesforceId]) {
+      expect(await em.findOneOrFail(CrmConnection, id)).toMatchObject({ status: 'connected' });
+    }
+    const audit = await em.find(AuditLogEntry, { action: 'connection.connected', tenantId: 'acme' });
+    expect(audit.map((entry) => entry.actor)).toEqual([
+      `admin:${SUPERADMIN.email}`,
+      `admin:${SUPERADMIN.email}`,
+    ]);
+  });
+
+  it('never shows a credential: not in any screen nor in what the screens load', async () => {
+    const credential = await orm.em
+      .fork()
+      .findOneOrFail(ConnectionCredential, { connection: hubspotId }, { populate: ['sealed'] });
+    const tokens = JSON.parse(app.get(SecretBox).open(credential, hubspotId)) as {
+      accessToken: string;
+      refreshToken: string;
+    };
+    const secrets = [tokens.accessToken, tokens.refreshToken, credential.sealed];
+    const answers = await Promise.all([
+      pageApi(s, 'crmHome', {}),
+      pageApi(s, 'crmConfiguration', { query: { connectionId: hubspotId } }),
+      pageApi(s, 'crmSyncActivity', { query: { connectionId: hubspotId } }),
+      pageApi(s, 'crmAdminControls', {}),
+    ]);
+    await s.page.goto(pageUrl(s, 'crmConfiguration', { connectionId: hubspotId }));
+    await s.page.getByText('HubSpot Configuration').waitFor();
+    const seen = JSON.stringify(answers) + (await s.page.content());
+    for (const secret of secrets) expect(seen).not.toContain(secret);
+  });
+
+  it('saves settings, with the error beside its field first', async () => {
+    await changeSettings(s, salesforceId, ['Contacts', 'Leads']);
+    const connection = await orm.em.fork().findOneOrFail(CrmConnection, salesforceId);
+    expect(connection.settings).toMatchObject({
+      objects: ['Contact'],
+      conflictPolicy: 'most_recent',
+      frequency: 'hourly',
+    });
+    const audit = await orm.em
+      .fork()
+      .findOneOrFail(AuditLogEntry, { action: 'connection.settings.updated', targetId: salesforceId });
+    expect(audit.actor).toBe(`admin:${SUPERADMIN.email}`);
+    await s.page.getByRole('checkbox', { name: 'Accounts', exact: true }).waitFor();
+    await screenshot(s.page, 'configuration');
+  });
+
+  it("shows the field mapping beside the CRM's fields, with a live preview on a sample contact", async () => {
+    await s.page.goto(pageUrl(s, 'crmConfiguration', { connectionId: hubspotId }));
+    await s.page.getByText('[Manage Field Mapping]').click();
+    await s.page.getByText('HubSpot Field Mapping').waitFor();
+    await s.page.locator('[data-testid="mapping-rows"] tr[data-local="firstName"]').waitFor();
+    await s.page.getByTestId('preview-crm').getByText('"ada.lovelace@example.com"').waitFor();
+    await s.page.getByLabel('Sample firstName').fill('Grace');
+    await s.page.getByTestId('preview-crm').getByText('"Grace"').waitFor();
+    await screenshot(s.page, 'field-mapping');
+  });
+
+  it('syncs now and shows today’s counts, the log with arrows and the run’s counts as a table', async () => {
+    const { contactsSynced } = await syncNow(s, hubspotId);
+    expect(contactsSynced).toBeGreaterThan(0);
+    const requested = await orm.em
+      .fork()
+      .findOneOrFail(AuditLogEntry, { action: 'connection.sync_requested', targetId: hubspotId });
+    expect(requested.actor).toBe(`admin:${SUPERADMIN.email}`);
+    await s.page.locator('[data-testid="run-counts"]').first().waitFor();
+    // The scheduler may have run first after connecting: whichever run pushed Ada, the full log has her line.
+    await s.page.getByTestId('view-full-log').click();
+    const fullLog = s.page.getByTestId('full-log');
+    await fullLog.locator('select[name="direction"]').selectOption('to_crm');
+    await fullLog.getByText('Contact synced: ada@acme.example → HubSpot').waitFor();
+    await fullLog.locator('select[name="direction"]').selectOption('from_crm');
+    await fullLog.locator('li').filter({ hasText: '← HubSpot' }).first().waitFor();
+    await s.page
+      .getByTestId('log-paging')
+      .getByText(/Page 1 of \d+/)
+      .waitFor();
+    const arrows = await s.page.getByTestId('full-log').locator('li span[title]').allInnerTexts();
+    expect(arrows.length).toBeGreaterThan(0);
+    expect(new Set(arrows)).toEqual(new Set(['←']));
+    await screenshot(s.page, 'sync-activity');
+    await s.page.goto(`${s.baseUrl}/admin`);
+    await s.page
+      .locator('[data-connection="hubspot"]')
+      .getByText(/just now|minute/)
+      .waitFor();
+    await screenshot(s.page, 'home');
+  });
+
+  it('disconnects (revoked at the sandbox) and reconnects the same connection', async () => {
+    const sandbox = runtime.crmClients.hubspot!.apiBaseUrl!;
+    const revokes = async () => {
+      const counters = (await (await fetch(`${sandbox}/__sandbox/counters`)).json()) as {
+        byRoute: Record<string, number>;
+      };
+      return counters.byRoute['DELETE /oauth/v1/refresh-tokens/:token'] ?? 0;
+    };
+    const before = await revokes();
+    await disconnectAndReconnect(s, hubspotId, 'HubSpot');
+    expect(await revokes()).toBe(before + 1);
+    expect(new URL(s.page.url()).searchParams.get('connectionId')).toBe(hubspotId);
+    const audit = await orm.em
+      .fork()
+      .find(AuditLogEntry, { targetId: hubspotId }, { orderBy: { at: 'asc' } });
+    expect(audit.map((entry) => entry.action)).toEqual(
+      expect.arrayContaining(['connection.disconnected', 'connection.reconnected']),
+    );
+  });
+
+  it('lets a platform admin switch a CRM off for one tenant, audited, and the Connect page shows it', async () => {
+    await s.page.goto(pageUrl(s, 'crmAdminControls'));
+    // The switch follows the saved state, so the page answers with the notice, not with the click itself.
+    await s.page.getByLabel('Pipedrive for beta').click();
+    await s.page.getByText('Pipedrive disabled for beta.').waitFor();
+    await screenshot(s.page, 'admin-controls');
+    const audit = await orm.em.fork().findOneOrFail(AuditLogEntry, { action: 'provider.disabled' });
+    expect(audit).toMatchObject({ tenantId: 'beta', actor: `admin:${SUPERADMIN.email}` });
+    await s.page.goto(pageUrl(s, 'crmConnect', { tenantId: 'beta' }));
+    await s.page.locator('[data-crm="pipedrive"] [data-badge="disabled"]').waitFor();
+    expect(await s.page.getByTestId('connect-pipedrive').isDisabled()).toBe(true);
+    await s.page.goto(`${s.baseUrl}/admin/resources/CrmConnection`);
+    await s.page.locator('[data-badge="connected"]').first().waitFor();
+    await screenshot(s.page, 'connections');
+    const run = await orm.em
+      .fork()
+      .findOneOrFail(SyncRun, { connection: hubspotId, status: { $in: ['succeeded', 'partial'] } });
+    await s.page.goto(`${s.baseUrl}/admin/resources/CrmSyncRun/records/${run.id}/show`);
+    await s.page.locator('[data-testid="run-counts"]').getByText('← from the CRM').first().waitFor();
+    await s.page.locator(`[data-badge="${run.status}"]`).first().waitFor();
+  });
+
+  describe('a viewer', () => {
+    let viewer: Screens;
+    beforeAll(async () => {
+      const page = await (await browser.newContext()).newPage();
+      viewer = { ...s, page };
+      await logIn(page, s.baseUrl, '/admin', VIEWER);
+      await page.getByTestId('crm-home').waitFor();
+    });
+    afterAll(() => viewer.page.context().close());
+
+    it('sees the settings but is refused every change', async () => {
+      await viewer.page.goto(pageUrl(viewer, 'crmConfiguration', { connectionId: salesforceId }));
+      await viewer.page.getByText('You can look at these settings but not change them.').waitFor();
+      expect(await viewer.page.getByTestId('save-settings').count()).toBe(0);
+      const headers = await csrfHeader(viewer.page, s.baseUrl);
+      const refused = await pageApi(viewer, 'crmConfiguration', {
+        op: 'save',
+        body: { connectionId: salesforceId, settings: { frequency: 'daily' } },
+        headers,
+      });
+      expect(refused.error).toBe('A viewer cannot change anything');
+      const syncRefused = await pageApi(viewer, 'crmSyncActivity', {
+        op: 'syncNow',
+        body: { connectionId: salesforceId },
+        headers,
+      });
+      expect(syncRefused.error).toBe('A viewer cannot change anything');
+      const edit = await viewer.page.request.post(
+        `${s.baseUrl}/admin/api/resources/CrmConnection/records/${salesforceId}/edit`,
+        { multipart: { label: 'Viewer was here' }, headers },
+      );
+      expect(((await edit.json()) as { notice?: { type: string } }).notice?.type).toBe('error');
+      const connection = await orm.em.fork().findOneOrFail(CrmConnection, salesforceId);
+      expect(connection.settings.frequency).toBe('hourly');
+      expect(connection.label).not.toBe('Viewer was here');
+    });
+  });
+
+  describe('a tenant admin', () => {
+    let admin: Screens;
+    beforeAll(async () => {
+      const page = await (await browser.newContext()).newPage();
+      admin = { ...s, page };
+      await logIn(page, s.baseUrl, '/admin', TENANT_ADMIN);
+      await page.getByTestId('crm-home').waitFor();
+    });
+    afterAll(() => admin.page.context().close());
+
+    it("never sees another tenant's connections, counts or log", async () => {
+      await admin.page.getByText('Acme Inc (acme)').waitFor();
+      for (const [url, loaded] of [
+        [`${s.baseUrl}/admin`, 'Acme Inc (acme)'],
+        [pageUrl(admin, 'crmSyncActivity'), "Today's Activity"],
+        [pageUrl(admin, 'crmAdminControls'), 'Errors across tenants'],
+        [pageUrl(admin, 'crmConnect'), 'Coming Soon'],
+      ]) {
+        await admin.page.goto(url);
+        await admin.page.getByText(loaded).first().waitFor();
+        const html = await admin.page.content();
+        expect(html).not.toContain('Beta GmbH');
+        expect(html).not.toContain('beta-only@beta.example');
+        expect(html).not.toContain('Beta Org');
+      }
+      const other = await pageApi(admin, 'crmSyncActivity', { query: { tenantId: 'beta' } });
+      expect(other.error).toBe('That tenant is outside your access');
+      const foreign = await pageApi(admin, 'crmConfiguration', { query: { connectionId: betaConnectionId } });
+      expect(foreign.error).toBe('This connection does not exist or is outside your tenant');
+      const log = await pageApi(admin, 'crmSyncActivity', {
+        op: 'log',
+        body: { connectionId: betaConnectionId },
+        headers: await csrfHeader(admin.page, s.baseUrl),
+      });
+      expect(JSON.stringify(log)).not.toContain('beta-only@beta.example');
+    });
+  });
+});
