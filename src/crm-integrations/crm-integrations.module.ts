@@ -38,6 +38,7 @@ import { ServiceTokensController } from './service-tokens/service-tokens.control
 import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
 import { WEBHOOK_EXPORTS, WEBHOOK_PROVIDERS, WebhooksController } from './webhooks';
+import { REALTIME_CONTROLLERS, REALTIME_EXPORTS, REALTIME_PROVIDERS } from './realtime';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: never[] | unknown[];
@@ -55,6 +56,7 @@ const CONTROLLERS = [
   ServiceTokensController,
   TenantActivityController,
   WebhooksController,
+  ...REALTIME_CONTROLLERS,
 ];
 
 const SERVICES: Provider[] = [
@@ -81,6 +83,7 @@ const SERVICES: Provider[] = [
   ...SYNC_PROVIDERS,
   ...ACTIVITY_PROVIDERS,
   ...WEBHOOK_PROVIDERS,
+  ...REALTIME_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */
@@ -98,6 +101,7 @@ const EXPORTS = [
   ...SYNC_EXPORTS,
   ...ACTIVITY_EXPORTS,
   ...WEBHOOK_EXPORTS,
+  ...REALTIME_EXPORTS,
 ];
 
 /**

@@ -24,6 +24,8 @@ export class StandaloneModule {
       encryption: runtime.encryption,
       publicUrl: runtime.publicUrl,
       platformServiceToken: runtime.env.SERVICE_TOKEN,
+      // HubSpot signs its app-level webhooks with the app's client secret.
+      webhookSecrets: { hubspot: runtime.crmClients.hubspot?.clientSecret },
       ...overrides,
     };
     // The connector modules of the configured CRMs provide the ports the plugin's explicit map is built from;

@@ -89,11 +89,11 @@ export interface ContactSyncOutcome {
  * deletions, the journal and the CRM gateway each live in their own file.
  */
 export class ContactSyncRunner {
-  private readonly clock: () => Date;
-  private readonly options: Required<Omit<ContactSyncRunnerOptions, 'readPageSize'>> &
+  protected readonly clock: () => Date;
+  protected readonly options: Required<Omit<ContactSyncRunnerOptions, 'readPageSize'>> &
     Pick<ContactSyncRunnerOptions, 'readPageSize'>;
 
-  constructor(private readonly deps: ContactSyncRunnerDeps) {
+  constructor(protected readonly deps: ContactSyncRunnerDeps) {
     this.clock = deps.clock ?? (() => new Date());
     this.options = {
       localPageSize: 500,
@@ -149,7 +149,7 @@ export class ContactSyncRunner {
     }
   }
 
-  private scope(
+  protected scope(
     request: ContactSyncRequest,
     crm: CrmGateway,
     journal: RunJournal,
@@ -184,7 +184,7 @@ export class ContactSyncRunner {
   }
 
   /** The CRM contact objects the settings select that have a mapping; none selected: the first contact object. */
-  private objectsToSync(scope: SyncRunScope, mappings: FieldMappingSource): string[] {
+  protected objectsToSync(scope: SyncRunScope, mappings: FieldMappingSource): string[] {
     const contactObjects = scope.crm.capabilities.objects
       .filter((object) => object.role === 'contact')
       .map((object) => object.name);

@@ -68,7 +68,8 @@ export class InboundPass {
       : cursor;
   }
 
-  private async applyPage(
+  /** Applies records as read (and records the CRM reports gone); the targeted sync enters here too. */
+  async applyPage(
     object: string,
     mapping: ObjectMapping,
     page: Pick<ChangePage, 'records' | 'deleted'>,

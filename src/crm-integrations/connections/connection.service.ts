@@ -1,8 +1,9 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException, Optional } from '@nestjs/common';
 import type { CrmConnection } from '@pm/domain';
 import { AuditService } from '../audit/audit.service';
 import type { AuthContext } from '../auth/auth-context';
 import { ConnectionRepository } from '../repositories';
+import { RealtimeChannelService } from '../realtime/realtime-channel.service';
 import { TenantService } from '../tenants/tenant.service';
 import { ConnectionResponseDto, type UpdateConnectionSettingsDto } from './connection.dto';
 
@@ -12,6 +13,7 @@ export class ConnectionService {
     private readonly connections: ConnectionRepository,
     private readonly tenants: TenantService,
     private readonly audit: AuditService,
+    @Optional() private readonly realtime?: RealtimeChannelService,
   ) {}
 
   async list(_auth: AuthContext, tenantId: string): Promise<ConnectionResponseDto[]> {
@@ -43,6 +45,8 @@ export class ConnectionService {
       before,
       after: { ...connection.settings },
     });
+    // Real-time turned on or off registers or removes the connection's webhooks at the CRM (where it has them).
+    await this.realtime?.settingsChanged(connection, before.realtime === true);
     return ConnectionResponseDto.from(connection);
   }
 

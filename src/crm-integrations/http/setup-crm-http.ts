@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { json, type RequestHandler } from 'express';
+import { json, raw, type RequestHandler } from 'express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { answerClientErrorsAsProblems } from './client-error-problem';
 import { buildOpenApiDocument } from './openapi';
@@ -18,6 +18,10 @@ const ACTIVITY_INGEST_PATH = /^\/api\/v1\/tenants\/[^/]+\/activities\/?$/;
 /** Contact batches of 1,000 with custom fields need the same room. */
 const CONTACT_BATCH_PATH = /^\/api\/v1\/tenants\/[^/]+\/contacts\/batch(-delete)?\/?$/;
 
+/** CRM change webhooks: their signatures cover the body's bytes, so the body is kept raw (HubSpot's 100 events fit). */
+const CHANGE_WEBHOOK_PATH = /^\/webhooks\/(hubspot|pipedrive\/[^/]+)\/?$/;
+export const CHANGE_WEBHOOK_BODY_LIMIT = '1mb';
+
 export function setupCrmHttp(
   app: INestApplication,
   options: { title?: string; problemJsonEverywhere?: boolean } = {},
@@ -30,6 +34,10 @@ export function setupCrmHttp(
     req.method === 'POST' && (ACTIVITY_INGEST_PATH.test(req.path) || CONTACT_BATCH_PATH.test(req.path))
       ? activityParser(req, res, next)
       : next(),
+  );
+  const webhookParser = raw({ type: () => true, limit: CHANGE_WEBHOOK_BODY_LIMIT });
+  express.use?.((req, res, next) =>
+    req.method === 'POST' && CHANGE_WEBHOOK_PATH.test(req.path) ? webhookParser(req, res, next) : next(),
   );
   const document = buildOpenApiDocument(app, options.title);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });

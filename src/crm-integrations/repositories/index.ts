@@ -17,6 +17,8 @@ export * from './activity-contact.repository';
 export * from './idempotency-key.repository';
 export * from './contact-change.repository';
 export * from './webhook.repository';
+export * from './change-hint.repository';
+export * from './realtime-channel.repository';
 
 import { ActivityContactRepository } from './activity-contact.repository';
 import { AuditLogRepository } from './audit-log.repository';
@@ -27,6 +29,8 @@ import { DatabaseHealthRepository } from './database-health.repository';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import { ContactChangeRepository } from './contact-change.repository';
 import { WebhookRepository } from './webhook.repository';
+import { ChangeHintRepository } from './change-hint.repository';
+import { RealtimeChannelRepository } from './realtime-channel.repository';
 import { OAuthStateRepository } from './oauth-state.repository';
 import { ProviderSettingRepository } from './provider-setting.repository';
 import { RecordLinkRepository } from './record-link.repository';
@@ -57,4 +61,6 @@ export const REPOSITORIES = [
   IdempotencyKeyRepository,
   ContactChangeRepository,
   WebhookRepository,
+  ChangeHintRepository,
+  RealtimeChannelRepository,
 ];

@@ -1,5 +1,6 @@
 import type { HttpFacts } from '@pm/connector-kit';
 import type {
+  RegisteredWebhooks,
   ActivityInput,
   ActivityResult,
   AuthorizeUrlRequest,
@@ -32,6 +33,7 @@ import { getHubSpotRecords } from './get-records';
 import { hubSpotHttpFacts } from './http-facts';
 import { HubSpotOAuth } from './oauth';
 import { HubSpotChangeReader } from './read-changes';
+import { registerHubSpotWebhooks, removeHubSpotWebhooks } from './register-webhooks';
 import { parseHubSpotWebhook } from './parse-webhook';
 import { HubSpotWriter } from './upsert-batch';
 
@@ -105,6 +107,14 @@ export class HubSpotConnector implements IntegrationPort {
 
   parseWebhook(request: WebhookRequest, secrets: WebhookSecrets): WebhookEvent[] {
     return parseHubSpotWebhook(request, secrets);
+  }
+
+  registerWebhooks(): Promise<RegisteredWebhooks> {
+    return registerHubSpotWebhooks();
+  }
+
+  removeWebhooks(): Promise<void> {
+    return removeHubSpotWebhooks();
   }
 
   private call(session: CrmSession): HubSpotCall {

@@ -21,6 +21,8 @@ export * from './idempotency-key.entity';
 export * from './contact-change.entity';
 export * from './webhook-endpoint.entity';
 export * from './webhook-delivery.entity';
+export * from './change-hint.entity';
+export * from './realtime-channel.entity';
 
 import { ActivityDelivery } from './activity-delivery.entity';
 import { ActivityEvent } from './activity-event.entity';
@@ -44,6 +46,8 @@ import { IdempotencyKey } from './idempotency-key.entity';
 import { ContactChange } from './contact-change.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
+import { ChangeHintRecord } from './change-hint.entity';
+import { RealtimeChannel } from './realtime-channel.entity';
 
 /** Every entity of the product, for the ORM config and AdminJS. */
 export const ALL_ENTITIES = [
@@ -69,4 +73,6 @@ export const ALL_ENTITIES = [
   ContactChange,
   WebhookEndpoint,
   WebhookDelivery,
+  ChangeHintRecord,
+  RealtimeChannel,
 ];

@@ -7,6 +7,7 @@ import { Migration20261205000000_oauth_browser_binding } from './Migration202612
 import { Migration20261205100000_activities } from './Migration20261205100000_activities';
 import { Migration20261206040000_service_token_expiry } from './Migration20261206040000_service_token_expiry';
 import { Migration20261206060000_contact_email_status } from './Migration20261206060000_contact_email_status';
+import { Migration20261206090000_realtime } from './Migration20261206090000_realtime';
 import { Migration20261206030000_contact_feed_webhooks } from './Migration20261206030000_contact_feed_webhooks';
 
 /**
@@ -23,4 +24,5 @@ export const MIGRATIONS: MigrationObject[] = [
   Migration20261206030000_contact_feed_webhooks,
   Migration20261206040000_service_token_expiry,
   Migration20261206060000_contact_email_status,
+  Migration20261206090000_realtime,
 ].map((migration) => ({ name: migration.name, class: migration }));
