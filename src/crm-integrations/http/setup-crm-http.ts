@@ -22,6 +22,18 @@ const CONTACT_BATCH_PATH = /^\/api\/v1\/tenants\/[^/]+\/contacts\/batch(-delete)
 const CHANGE_WEBHOOK_PATH = /^\/webhooks\/(hubspot|pipedrive\/[^/]+)\/?$/;
 export const CHANGE_WEBHOOK_BODY_LIMIT = '1mb';
 
+/**
+ * CRM change webhooks reach their receiver with the body as sent (a Buffer), before Nest's JSON parser: HubSpot's
+ * signature covers the exact bytes. Call before `app.init()` (setupCrmHttp does).
+ */
+export function keepChangeWebhookBodiesRaw(app: INestApplication): void {
+  const express = app.getHttpAdapter().getInstance() as { use?: (handler: RequestHandler) => unknown };
+  const webhookParser = raw({ type: () => true, limit: CHANGE_WEBHOOK_BODY_LIMIT });
+  express.use?.((req, res, next) =>
+    req.method === 'POST' && CHANGE_WEBHOOK_PATH.test(req.path) ? webhookParser(req, res, next) : next(),
+  );
+}
+
 export function setupCrmHttp(
   app: INestApplication,
   options: { title?: string; problemJsonEverywhere?: boolean } = {},
@@ -35,10 +47,7 @@ export function setupCrmHttp(
       ? activityParser(req, res, next)
       : next(),
   );
-  const webhookParser = raw({ type: () => true, limit: CHANGE_WEBHOOK_BODY_LIMIT });
-  express.use?.((req, res, next) =>
-    req.method === 'POST' && CHANGE_WEBHOOK_PATH.test(req.path) ? webhookParser(req, res, next) : next(),
-  );
+  keepChangeWebhookBodiesRaw(app);
   const document = buildOpenApiDocument(app, options.title);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   // Errors raised before any controller (a body the JSON parser rejects, an unknown route) also leave as

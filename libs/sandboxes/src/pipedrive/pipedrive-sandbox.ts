@@ -873,6 +873,8 @@ export class PipedriveSandbox extends SandboxServer {
     const entityId = String(record?.id ?? (previous as { id?: number } | null)?.id ?? '');
     const timestamp = this.clock.now().toISOString();
     const correlationId = randomUUID();
+    // One id per event: a retry or a duplicated delivery carries the same one, as Pipedrive's do.
+    const eventId = randomUUID();
     const host = this.started ? new URL(this.baseUrl).host : 'sandbox.pipedrive.local';
     void this.webhooks.emit({
       type: `${action}.${name}`,
@@ -885,7 +887,7 @@ export class PipedriveSandbox extends SandboxServer {
           entity_id: entityId,
           company_id: String(this.companyId),
           correlation_id: correlationId,
-          id: randomUUID(),
+          id: eventId,
           is_bulk_edit: false,
           timestamp,
           type: 'general',
