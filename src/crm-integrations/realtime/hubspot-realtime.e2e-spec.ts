@@ -285,6 +285,35 @@ describe('real-time sync from HubSpot webhooks', () => {
     expect(await local('still.here@example.com')).toMatchObject({ deletedAt: null });
   });
 
+  it('a merge in HubSpot updates the remaining contact and ends the link of the merged one', async () => {
+    const primary = bed.sandbox.createInCrm('contacts', { email: 'keep@example.com', firstname: 'Kim' });
+    const merged = bed.sandbox.createInCrm('contacts', {
+      email: 'gone@example.com',
+      firstname: 'Gil',
+      lastname: 'Merged',
+    });
+    await deliverAndApply(nowMs + 500);
+    const link = (crmId: string) =>
+      orm().findOne(RecordLink, { connection: connectionId, crmId, unlinkedAt: null });
+    expect(await link(merged.id)).not.toBeNull();
+
+    bed.sandbox.clock.set(nowMs + 1_000);
+    bed.sandbox.mergeInCrm('contacts', primary.id, merged.id);
+    expect(await deliverAndApply(nowMs + 1_600)).toBe('applied');
+
+    const mergeHints = (await hints()).filter((hint) => hint.action === 'merged');
+    expect(mergeHints.map((hint) => [hint.crmId, hint.outcome]).sort()).toEqual(
+      [
+        [merged.id, 'gone'],
+        [primary.id, 'present'],
+      ].sort(),
+    );
+    expect(await link(merged.id)).toBeNull();
+    expect(await link(primary.id)).not.toBeNull();
+    // The last name the primary lacked moved to it in HubSpot, and from there to PenguinMails.
+    expect(await local('keep@example.com')).toMatchObject({ firstName: 'Kim', lastName: 'Merged' });
+  });
+
   it('loses no hint across a receiver restart: hints stored before it are applied after it', async () => {
     const record = bed.sandbox.createInCrm('contacts', { email: 'restart@example.com', firstname: 'Rae' });
     await bed.sandbox.flushWebhooks();
