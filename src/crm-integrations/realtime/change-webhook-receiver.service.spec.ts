@@ -41,7 +41,7 @@ describe('ChangeWebhookReceiver', () => {
     const options = {
       publicUrl: 'https://crm.example.com/',
       webhookSecrets: { hubspot: 'app-secret' },
-    } as CrmIntegrationsOptions;
+    } as unknown as CrmIntegrationsOptions;
     const receiver = new ChangeWebhookReceiver(
       connections,
       channels,

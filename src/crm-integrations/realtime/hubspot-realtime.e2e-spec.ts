@@ -206,7 +206,9 @@ describe('real-time sync from HubSpot webhooks', () => {
     await bed.sandbox.flushWebhooks();
     bed.sandbox.clock.set(nowMs + 3_000);
     bed.sandbox.editInCrm('contacts', record.id, { firstname: 'Dana' });
-    const faults = await (await fetch(`${bed.baseUrl}/__sandbox/webhooks/faults`)).json();
+    const faults = (await (await fetch(`${bed.baseUrl}/__sandbox/webhooks/faults`)).json()) as {
+      counts: { duplicated: number };
+    };
     expect(await deliverAndApply(nowMs + 3_500)).toBe('applied');
     await fetch(`${bed.baseUrl}/__sandbox/webhooks/faults`, { method: 'DELETE' });
 

@@ -82,7 +82,7 @@ describe('real-time sync from Pipedrive webhooks', () => {
   it('registers webhooks when real-time is turned on, and a person created in Pipedrive reaches PenguinMails', async () => {
     const patched = await api('PATCH', `/connections/${connectionId}/settings`, { realtime: true });
     expect(patched.status).toBe(200);
-    expect((await patched.json()).settings.realtime).toBe(true);
+    expect(((await patched.json()) as { settings: { realtime: boolean } }).settings.realtime).toBe(true);
 
     const hooks = await sandboxHooks();
     expect(hooks.map((hook) => [hook.url, hook.events]).sort()).toEqual([
@@ -143,7 +143,10 @@ describe('real-time sync from Pipedrive webhooks', () => {
       post(`${url}/webhooks/pipedrive/not-a-uuid`, basic('pm-someone', 'wrong-password')),
     ]);
     const bodies = await Promise.all(
-      answers.map(async (answer) => ({ status: answer.status, body: await answer.json() })),
+      answers.map(async (answer) => ({
+        status: answer.status,
+        body: (await answer.json()) as { detail: string },
+      })),
     );
     for (const answer of bodies) {
       expect(answer.status).toBe(401);
