@@ -11,7 +11,10 @@ import type { TargetedSyncExecutor } from './targeted-sync.executor';
 import { startRealtimeTestApp } from './testing/realtime-test-app';
 
 /** An executor that only says which connection the worker handed it. */
-function recordingExecutor(): { executor: TargetedSyncExecutor; handed: Promise<string> } {
+function recordingExecutor(hints: ChangeHintRepository): {
+  executor: TargetedSyncExecutor;
+  handed: Promise<string>;
+} {
   let hand!: (connectionId: string) => void;
   const handed = new Promise<string>((resolve) => (hand = resolve));
   const executor = {
@@ -19,6 +22,7 @@ function recordingExecutor(): { executor: TargetedSyncExecutor; handed: Promise<
       hand(connectionId);
       return Promise.resolve('applied');
     },
+    waitingConnections: () => hints.connectionsWithPending(),
   } as unknown as TargetedSyncExecutor;
   return { executor, handed };
 }
@@ -76,12 +80,8 @@ describe('change hints on PostgreSQL and pg-boss', () => {
   });
 
   it('a worker takes the job; one starting after a lost job queues the waiting hints again', async () => {
-    const first = recordingExecutor();
-    const worker = new ChangeHintWorker(
-      app.get(ChangeHintQueue),
-      first.executor,
-      app.get(ChangeHintRepository),
-    );
+    const first = recordingExecutor(app.get(ChangeHintRepository));
+    const worker = new ChangeHintWorker(app.get(ChangeHintQueue), first.executor);
     await worker.onApplicationBootstrap();
     expect(await first.handed).toBe(connectionId);
     await worker.onApplicationShutdown();
@@ -92,12 +92,8 @@ describe('change hints on PostgreSQL and pg-boss', () => {
       .em.fork()
       .getConnection()
       .execute(`delete from pgboss.job where name = ?`, [CHANGE_HINT_QUEUE]);
-    const second = recordingExecutor();
-    const restarted = new ChangeHintWorker(
-      app.get(ChangeHintQueue),
-      second.executor,
-      app.get(ChangeHintRepository),
-    );
+    const second = recordingExecutor(app.get(ChangeHintRepository));
+    const restarted = new ChangeHintWorker(app.get(ChangeHintQueue), second.executor);
     await restarted.onApplicationBootstrap();
     expect(await second.handed).toBe(connectionId);
     await restarted.onApplicationShutdown();

@@ -1,5 +1,4 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ChangeHintRepository } from '../repositories';
 import { ChangeHintQueue } from './change-hint-queue';
 import { TargetedSyncExecutor } from './targeted-sync.executor';
 
@@ -15,14 +14,13 @@ export class ChangeHintWorker implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     private readonly queue: ChangeHintQueue,
     private readonly executor: TargetedSyncExecutor,
-    private readonly hints: ChangeHintRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.queue.work(async ({ connectionId }) => {
       await this.executor.process(connectionId);
     });
-    for (const connectionId of await this.hints.connectionsWithPending()) {
+    for (const connectionId of await this.executor.waitingConnections()) {
       await this.queue.enqueue(connectionId, 0);
     }
     this.logger.log('Change hint worker started');

@@ -73,6 +73,11 @@ export class TargetedSyncExecutor {
     this.options = resolveRealtimeOptions(options);
   }
 
+  /** Connections with hints still waiting (a worker starting up queues them again). */
+  waitingConnections(): Promise<string[]> {
+    return this.hints.connectionsWithPending();
+  }
+
   async process(connectionId: string): Promise<TargetedSyncResult> {
     const connection = await this.connections.findById(connectionId);
     if (!connection) return 'nothing';
