@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { AuditLogEntry, Contact, CrmConnection, RealtimeChannel } from '@pm/domain';
+import { AuditLogEntry, Contact, CrmConnection, RealtimeChannel, RecordLink } from '@pm/domain';
 import { startPipedriveTestBed, type PipedriveTestBed } from '@pm/connectors/pipedrive/testing';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { CRM_ORM } from '../database/crm-database';
@@ -153,6 +153,30 @@ describe('real-time sync from Pipedrive webhooks', () => {
       expect(answer.body.detail).toBe(bodies[0].body.detail);
     }
     expect(answers[0].headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it("a merge in Pipedrive ends the merged person's link and keeps the remaining one", async () => {
+    const keep = bed.sandbox.createInCrm('persons', {
+      name: 'Kept Person',
+      emails: [{ value: 'kept@example.com', primary: true }],
+    });
+    const gone = bed.sandbox.createInCrm('persons', {
+      name: 'Gone Person',
+      emails: [{ value: 'gone@example.com', primary: true }],
+    });
+    await bed.sandbox.webhooks.idle();
+    nowMs += 500;
+    expect(await app.get(TargetedSyncExecutor).process(connectionId)).toBe('applied');
+    const link = (crmId: string) =>
+      orm().findOne(RecordLink, { connection: connectionId, crmId, unlinkedAt: null });
+    expect(await link(String(gone.id))).not.toBeNull();
+
+    bed.sandbox.mergeInCrm('persons', gone.id as number, keep.id as number);
+    await bed.sandbox.webhooks.idle();
+    nowMs += 500;
+    expect(await app.get(TargetedSyncExecutor).process(connectionId)).toBe('applied');
+    expect(await link(String(gone.id))).toBeNull();
+    expect(await link(String(keep.id))).not.toBeNull();
   });
 
   it('removes the webhooks when real-time is turned off', async () => {
