@@ -4,6 +4,7 @@
 // `startDemoSandboxes()` is exported for the `npm start` demo mode, which starts only the CRMs it needs.
 import {
   createHubSpotSandbox,
+  HubSpotSandbox,
   createPipedriveSandbox,
   createSalesforceSandbox,
   type SandboxServer,
@@ -28,6 +29,11 @@ export interface DemoSandboxesOptions {
   seed?: number;
   /** DATA_DIR: keep each sandbox's changes, grants and port there across restarts (see demo-state.ts). */
   dataDir?: string;
+  /**
+   * The service's base URL: the demo HubSpot sends its app-level change webhooks to `<it>/webhooks/hubspot`, as
+   * a HubSpot app configured for this service would (Pipedrive's are registered per connection).
+   */
+  serviceUrl?: string;
 }
 
 export const DEFAULT_SANDBOX_PORT_BASE = 4100;
@@ -97,6 +103,10 @@ export async function startDemoSandboxes(
       sandboxes.push({ crm: spec.crm, label: spec.label, server });
       await server.start(await sandboxPort(portBase, spec.portOffset, remembered[spec.crm]));
       const replay = await persisted?.afterStart();
+      // After the replay, so restoring saved records sends no events to a service not listening yet.
+      if (options.serviceUrl && server instanceof HubSpotSandbox) {
+        server.subscribeWebhooks(`${options.serviceUrl}/webhooks/hubspot`);
+      }
       if (replay && replay.replayed + replay.failed > 0) {
         restored.push(
           `${spec.label}: ${replay.replayed} saved change(s) replayed${replay.failed ? `, ${replay.failed} failed` : ''}`,

@@ -42,6 +42,7 @@ import { SCREEN_EXPORTS, SCREEN_PROVIDERS } from './screens';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
 import { WEBHOOK_EXPORTS, WEBHOOK_PROVIDERS, WebhooksController } from './webhooks';
 import { FieldMappingsController, MAPPING_PROVIDERS } from './mappings';
+import { REALTIME_CONTROLLERS, REALTIME_EXPORTS, REALTIME_PROVIDERS } from './realtime';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: never[] | unknown[];
@@ -61,6 +62,7 @@ const CONTROLLERS = [
   TenantActivityController,
   WebhooksController,
   FieldMappingsController,
+  ...REALTIME_CONTROLLERS,
 ];
 
 const SERVICES: Provider[] = [
@@ -94,6 +96,7 @@ const SERVICES: Provider[] = [
   ...WEBHOOK_PROVIDERS,
   ...MAPPING_PROVIDERS,
   ...SCREEN_PROVIDERS,
+  ...REALTIME_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */
@@ -112,6 +115,7 @@ const EXPORTS = [
   ...ACTIVITY_EXPORTS,
   ...WEBHOOK_EXPORTS,
   ...SCREEN_EXPORTS,
+  ...REALTIME_EXPORTS,
 ];
 
 /**

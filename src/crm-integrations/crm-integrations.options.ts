@@ -21,6 +21,11 @@ export interface CrmIntegrationsOptions {
    * the connector libraries; a test may pass an in-memory connector.
    */
   connectors?: IntegrationPortMap;
+  /**
+   * Signing secrets of app-level webhooks, by provider: HubSpot signs every portal's events with the app's client
+   * secret. A provider without one answers its webhook route 404.
+   */
+  webhookSecrets?: Partial<Record<string, string>>;
   /** Origins the OAuth callback may send the browser back to (`returnTo`); default: the publicUrl's origin. */
   allowedReturnOrigins?: string[];
   /**

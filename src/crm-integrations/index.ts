@@ -7,7 +7,14 @@ export { ConnectionActivityService } from './connections/connection-activity.ser
 export { SyncLogService } from './sync/sync-log.service';
 export { ContactService } from './contacts/contact.service';
 export { TenantService } from './tenants/tenant.service';
-export { setupCrmHttp } from './http/setup-crm-http';
+export { keepChangeWebhookBodiesRaw, setupCrmHttp } from './http/setup-crm-http';
+export {
+  CHANGE_HINT_SINK,
+  REALTIME_OPTIONS,
+  type ChangeHint,
+  type ChangeHintSink,
+  type RealtimeOptions,
+} from './realtime';
 export * from './admin';
 export { API_CLOCK, type ApiClock } from './http/api-clock';
 export { IdempotencyService } from './idempotency/idempotency.service';

@@ -139,7 +139,11 @@ function setConfig<C extends Crm>(clients: CrmClients, crm: C, config: CrmConfig
  * sandbox starts beside the service (with demo data) and its connector points at it. With real client ids no
  * sandbox is loaded at all — the sandboxes are never a runtime dependency of the product.
  */
-export async function resolveCrmClients(env: EnvConfig, dataDir: string): Promise<CrmClients> {
+export async function resolveCrmClients(
+  env: EnvConfig,
+  dataDir: string,
+  serviceUrl?: string,
+): Promise<CrmClients> {
   const clients: CrmClients = { demoLines: [], stopDemo: async () => undefined };
   for (const crm of CRM_IDS) {
     const config = CRMS[crm].fromEnv(env);
@@ -154,7 +158,7 @@ export async function resolveCrmClients(env: EnvConfig, dataDir: string): Promis
   const started = shared
     ? undefined
     : await import('../cli/sandbox').then(({ startDemoSandboxes }) =>
-        startDemoSandboxes({ portBase: env.SANDBOX_PORT_BASE, crms: [...missing], dataDir }),
+        startDemoSandboxes({ portBase: env.SANDBOX_PORT_BASE, crms: [...missing], dataDir, serviceUrl }),
       );
   const sandboxes: DemoSandboxInfo[] =
     shared ?? started!.sandboxes.map(({ crm, label, server }) => ({ crm, label, ...server.info() }));

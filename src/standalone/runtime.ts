@@ -91,7 +91,7 @@ export async function prepareRuntime(
   const crmClients =
     options.crms === false
       ? { demoLines: [], stopDemo: async () => undefined }
-      : await resolveCrmClients(env, dataDir).catch(async (error: unknown) => {
+      : await resolveCrmClients(env, dataDir, publicUrl).catch(async (error: unknown) => {
           await embeddedDatabase?.stop();
           throw error;
         });

@@ -25,6 +25,8 @@ export class StandaloneModule {
       publicUrl: runtime.publicUrl,
       platformServiceToken: runtime.env.SERVICE_TOKEN,
       webhooks: { allowPrivateReceivers: runtime.env.WEBHOOK_ALLOW_PRIVATE_RECEIVERS },
+      // HubSpot signs its app-level webhooks with the app's client secret.
+      webhookSecrets: { hubspot: runtime.crmClients.hubspot?.clientSecret },
       ...overrides,
     };
     // The connector modules of the configured CRMs provide the ports the plugin's explicit map is built from;

@@ -16,6 +16,8 @@ import type {
   GetRecordsRequest,
   ProviderId,
   ReadChangesRequest,
+  RegisterWebhooksRequest,
+  RegisteredWebhooks,
   TokenSet,
   UpsertBatchRequest,
   UpsertResult,
@@ -77,6 +79,15 @@ export interface IntegrationPort {
 
   /** Verifies the request's signature or credentials and returns its events; throws INVALID_SIGNATURE. */
   parseWebhook(request: WebhookRequest, secrets: WebhookSecrets): WebhookEvent[];
+
+  /**
+   * Creates the connection's change webhooks at the CRM (where subscriptions are per connection; an app-level CRM
+   * answers no ids). Already registered ones are the caller's to remove first.
+   */
+  registerWebhooks(session: CrmSession, request: RegisterWebhooksRequest): Promise<RegisteredWebhooks>;
+
+  /** Removes webhooks `registerWebhooks` created; one already gone counts as removed. */
+  removeWebhooks(session: CrmSession, ids: string[]): Promise<void>;
 }
 
 /** DI token for the explicit provider → connector map (`IntegrationPortRegistry`). */

@@ -35,10 +35,15 @@ export type PortOperation =
   | 'deleteRecords'
   | 'logActivities'
   | 'findCompanies'
-  | 'associateRecords';
+  | 'associateRecords'
+  | 'registerWebhooks'
+  | 'removeWebhooks';
 
 /** The port's calls that take a list of items (records, e-mails, ids, activities). */
-export type ItemOperation = Exclude<PortOperation, 'describeObject' | 'readChanges'>;
+export type ItemOperation = Exclude<
+  PortOperation,
+  'describeObject' | 'readChanges' | 'registerWebhooks' | 'removeWebhooks'
+>;
 
 export type RateLimitPolicy = (
   | /** N calls per rolling window (HubSpot 10 s, Pipedrive 2 s). */ {
@@ -110,7 +115,18 @@ export interface ConnectorCapabilities {
    * contact objects each can be associated with. An object without one is not synced as a company.
    */
   defaultCompanyMappings?: DefaultCompanyMappings;
-  webhooks: { supported: boolean; verification: 'hmac-sha256' | 'basic-auth' | 'none' };
+  webhooks: {
+    supported: boolean;
+    verification: 'hmac-sha256' | 'basic-auth' | 'none';
+    /**
+     * Where subscriptions live: `connection` — registered per connection through `registerWebhooks` (Pipedrive);
+     * `app` — configured once in the CRM app's settings for every account (HubSpot), `subscriptions` naming them.
+     * Absent: no change events.
+     */
+    registration?: 'connection' | 'app';
+    /** The app-level subscriptions the product expects (HubSpot's `contact.creation`, …). */
+    subscriptions?: readonly string[];
+  };
   oauth: { pkce: boolean; defaultScopes: string[]; refreshRotates: boolean };
 }
 
@@ -402,6 +418,20 @@ export interface WebhookSecrets {
   /** HMAC secret (HubSpot client secret) or basic-auth password (Pipedrive). */
   secret: string;
   username?: string;
+}
+
+/** Webhooks to create at the CRM for one connection, calling back `url` with HTTP Basic `username`/`password`. */
+export interface RegisterWebhooksRequest {
+  url: string;
+  username: string;
+  password: string;
+  /** The CRM objects to hear about (`persons`, `organizations`). */
+  objects: string[];
+}
+
+export interface RegisteredWebhooks {
+  /** The CRM's ids of the webhooks created, for `removeWebhooks`; empty where the CRM has none per connection. */
+  ids: string[];
 }
 
 export interface WebhookEvent {

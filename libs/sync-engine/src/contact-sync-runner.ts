@@ -99,11 +99,11 @@ export interface ContactSyncOutcome {
  * deletions, the journal and the CRM gateway each live in their own file.
  */
 export class ContactSyncRunner {
-  private readonly clock: () => Date;
-  private readonly options: Required<Omit<ContactSyncRunnerOptions, 'readPageSize' | 'formulaLimits'>> &
+  protected readonly clock: () => Date;
+  protected readonly options: Required<Omit<ContactSyncRunnerOptions, 'readPageSize' | 'formulaLimits'>> &
     Pick<ContactSyncRunnerOptions, 'readPageSize' | 'formulaLimits'>;
 
-  constructor(private readonly deps: ContactSyncRunnerDeps) {
+  constructor(protected readonly deps: ContactSyncRunnerDeps) {
     this.clock = deps.clock ?? (() => new Date());
     this.options = {
       localPageSize: 500,
@@ -128,15 +128,7 @@ export class ContactSyncRunner {
         this.options,
         request.signal,
       );
-      const source = this.deps.mappings ?? new DefaultFieldMappingSource(this.deps.port);
-      // Each object's mapping is read once, as the run starts: a mapping saved meanwhile applies from the next run.
-      const mappings = new Map<string, ObjectMapping>();
-      const scope = this.scope(request, crm, journal, mappings);
-      for (const object of this.candidateObjects(scope)) {
-        const mapping = await source.mappingFor(connection, object);
-        if (mapping) mappings.set(object, mapping);
-      }
-      const objects = this.candidateObjects(scope).filter((object) => mappings.has(object));
+      const { scope, objects } = await this.scopeWithMappings(request, crm, journal);
       const direction = connection.settings.direction;
       const companies = CompanySync.forRun(scope, this.deps.companies, objects, this.deps.companyMappings);
       if (direction !== 'to_crm') {
@@ -169,7 +161,7 @@ export class ContactSyncRunner {
     }
   }
 
-  private scope(
+  protected scope(
     request: ContactSyncRequest,
     crm: CrmGateway,
     journal: RunJournal,
@@ -202,6 +194,25 @@ export class ContactSyncRunner {
         return mapping;
       },
     };
+  }
+
+  /**
+   * The run's scope with each object's mapping, read once as the run starts (a mapping saved meanwhile applies from
+   * the next run), and the objects it syncs: those selected that have a mapping.
+   */
+  protected async scopeWithMappings(
+    request: ContactSyncRequest,
+    crm: CrmGateway,
+    journal: RunJournal,
+  ): Promise<{ scope: SyncRunScope; objects: string[] }> {
+    const source = this.deps.mappings ?? new DefaultFieldMappingSource(this.deps.port);
+    const mappings = new Map<string, ObjectMapping>();
+    const scope = this.scope(request, crm, journal, mappings);
+    for (const object of this.candidateObjects(scope)) {
+      const mapping = await source.mappingFor(request.connection, object);
+      if (mapping) mappings.set(object, mapping);
+    }
+    return { scope, objects: this.candidateObjects(scope).filter((object) => mappings.has(object)) };
   }
 
   /** The CRM contact objects the settings select; none selected: the first contact object. */

@@ -85,7 +85,8 @@ export class InboundPass {
       : { modifiedAt: cursor.modifiedAt, lastId: cursor.lastId, readAt };
   }
 
-  private async applyPage(
+  /** Applies records as read (and records the CRM reports gone); the targeted sync enters here too. */
+  async applyPage(
     object: string,
     mapping: ObjectMapping,
     page: Pick<ChangePage, 'records' | 'deleted'>,

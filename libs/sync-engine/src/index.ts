@@ -15,3 +15,4 @@ export * from './mapping-preview';
 export * from './company-mapping';
 export * from './company-ports';
 export { CompanySync } from './company-sync';
+export * from './targeted-sync';

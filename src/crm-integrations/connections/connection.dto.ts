@@ -68,6 +68,14 @@ export class UpdateConnectionSettingsDto {
   @IsOptional()
   @IsBoolean()
   createMissingContacts?: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      "Real-time sync: the CRM's change events start a targeted sync of the records they name within seconds (Pipedrive webhooks are registered when turned on and removed when turned off)",
+  })
+  @IsOptional()
+  @IsBoolean()
+  realtime?: boolean;
 }
 
 export class ConnectionSettingsDto implements ConnectionSettings {
@@ -78,6 +86,7 @@ export class ConnectionSettingsDto implements ConnectionSettings {
   @ApiProperty() activityLogging!: boolean;
   @ApiProperty() propagateDeletes!: boolean;
   @ApiProperty() createMissingContacts!: boolean;
+  @ApiProperty() realtime!: boolean;
 }
 
 /** A connection as the API shows it. Credentials are not part of it, by construction. */
@@ -112,7 +121,7 @@ export class ConnectionResponseDto {
       crmAccountName: connection.crmAccountName ?? null,
       instanceUrl: connection.instanceUrl ?? null,
       // Connections stored before a setting existed read as its default.
-      settings: { createMissingContacts: false, ...connection.settings },
+      settings: { createMissingContacts: false, realtime: false, ...connection.settings },
       connectedAt: iso(connection.connectedAt),
       lastSyncAt: iso(connection.lastSyncAt),
       nextSyncAt: iso(connection.nextSyncAt),

@@ -6,6 +6,7 @@ import { AuditService } from '../audit/audit.service';
 import type { AuthContext } from '../auth/auth-context';
 import { ConnectionRepository } from '../repositories';
 import { ValidationProblem } from '../http/problem-details.filter';
+import { RealtimeChannelService } from '../realtime/realtime-channel.service';
 import { TenantService } from '../tenants/tenant.service';
 import { ConnectionResponseDto, type UpdateConnectionSettingsDto } from './connection.dto';
 
@@ -16,6 +17,7 @@ export class ConnectionService {
     private readonly tenants: TenantService,
     private readonly audit: AuditService,
     @Optional() private readonly registry?: IntegrationPortRegistry,
+    @Optional() private readonly realtime?: RealtimeChannelService,
   ) {}
 
   async list(_auth: AuthContext, tenantId: string): Promise<ConnectionResponseDto[]> {
@@ -48,6 +50,8 @@ export class ConnectionService {
       before,
       after: { ...connection.settings },
     });
+    // Real-time turned on or off registers or removes the connection's webhooks at the CRM (where it has them).
+    await this.realtime?.settingsChanged(connection, before.realtime === true);
     return ConnectionResponseDto.from(connection);
   }
 

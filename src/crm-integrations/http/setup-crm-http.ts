@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { json, type RequestHandler } from 'express';
+import { json, raw, type RequestHandler } from 'express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { answerClientErrorsAsProblems } from './client-error-problem';
 import { buildOpenApiDocument } from './openapi';
@@ -18,6 +18,22 @@ const ACTIVITY_INGEST_PATH = /^\/api\/v1\/tenants\/[^/]+\/activities\/?$/;
 /** Contact batches of 1,000 with custom fields need the same room. */
 const CONTACT_BATCH_PATH = /^\/api\/v1\/tenants\/[^/]+\/contacts\/batch(-delete)?\/?$/;
 
+/** CRM change webhooks: their signatures cover the body's bytes, so the body is kept raw (HubSpot's 100 events fit). */
+const CHANGE_WEBHOOK_PATH = /^\/webhooks\/(hubspot|pipedrive\/[^/]+)\/?$/;
+export const CHANGE_WEBHOOK_BODY_LIMIT = '1mb';
+
+/**
+ * CRM change webhooks reach their receiver with the body as sent (a Buffer), before Nest's JSON parser: HubSpot's
+ * signature covers the exact bytes. Call before `app.init()` (setupCrmHttp does).
+ */
+export function keepChangeWebhookBodiesRaw(app: INestApplication): void {
+  const express = app.getHttpAdapter().getInstance() as { use?: (handler: RequestHandler) => unknown };
+  const webhookParser = raw({ type: () => true, limit: CHANGE_WEBHOOK_BODY_LIMIT });
+  express.use?.((req, res, next) =>
+    req.method === 'POST' && CHANGE_WEBHOOK_PATH.test(req.path) ? webhookParser(req, res, next) : next(),
+  );
+}
+
 export function setupCrmHttp(
   app: INestApplication,
   options: { title?: string; problemJsonEverywhere?: boolean } = {},
@@ -31,6 +47,7 @@ export function setupCrmHttp(
       ? activityParser(req, res, next)
       : next(),
   );
+  keepChangeWebhookBodiesRaw(app);
   const document = buildOpenApiDocument(app, options.title);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   // Errors raised before any controller (a body the JSON parser rejects, an unknown route) also leave as

@@ -1,4 +1,5 @@
 import {
+  Optional,
   ForbiddenException,
   Inject,
   Injectable,
@@ -18,6 +19,7 @@ import { ProviderAccessService } from '../connectors/provider-access.service';
 import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from '../crm-integrations.options';
 import { ValidationProblem } from '../http/problem-details.filter';
 import { ConnectionRepository, RecordLinkRepository, SyncCursorRepository } from '../repositories';
+import { RealtimeChannelService } from '../realtime/realtime-channel.service';
 import { TenantService } from '../tenants/tenant.service';
 import { TokenVault } from '../vault/token-vault';
 import type {
@@ -48,6 +50,7 @@ export class ConnectFlowService implements OnModuleInit {
     private readonly connectionService: ConnectionService,
     private readonly links: RecordLinkRepository,
     private readonly cursors: SyncCursorRepository,
+    @Optional() private readonly realtime?: RealtimeChannelService,
   ) {}
 
   onModuleInit(): void {
@@ -267,6 +270,7 @@ export class ConnectFlowService implements OnModuleInit {
         after: { status: 'connected', crmAccountId: connection.crmAccountId },
       },
     );
+    await this.realtime?.connected(connection);
     return connection;
   }
 
@@ -276,6 +280,8 @@ export class ConnectFlowService implements OnModuleInit {
     connectionId: string,
   ): Promise<DisconnectResponseDto> {
     const connection = await this.connectionService.require(tenantId, connectionId);
+    // The webhooks go while the token still works.
+    await this.realtime?.disconnecting(connection);
     const revoke = await this.vault.revokeAndDelete(connection.id);
     const before = connection.status;
     connection.status = 'disconnected';

@@ -148,6 +148,13 @@ export function rateLimitedPort(
       ),
     logActivities: (session, activities) =>
       inSlices('logActivities', session, activities, (s, slice) => port.logActivities(s, slice)),
+    // One request per object subscribed (Pipedrive creates one webhook each), one per webhook removed.
+    registerWebhooks: (session, request) =>
+      withBudget('registerWebhooks', request.objects.length, session, (s) =>
+        port.registerWebhooks(s, request),
+      ),
+    removeWebhooks: (session, ids) =>
+      withBudget('removeWebhooks', ids.length, session, (s) => port.removeWebhooks(s, ids)),
   };
 }
 

@@ -27,6 +27,11 @@ export class ConnectionRepository extends CrmRepository {
     return this.em.create(CrmConnection, { tenant: this.em.getReference(Tenant, tenantId), provider });
   }
 
+  /** For webhook receivers: every connected connection to this CRM account, any tenant. */
+  findConnectedForAccount(provider: string, crmAccountId: string): Promise<CrmConnection[]> {
+    return this.fork().find(CrmConnection, { provider, crmAccountId, status: 'connected' });
+  }
+
   /** For workers: by id, any tenant. */
   findById(id: string): Promise<CrmConnection | null> {
     return this.fork().findOne(CrmConnection, { id });

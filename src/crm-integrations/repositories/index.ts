@@ -20,6 +20,8 @@ export * from './contact-change.repository';
 export * from './webhook.repository';
 export * from './field-mapping.repository';
 export * from './screens.repository';
+export * from './change-hint.repository';
+export * from './realtime-channel.repository';
 
 import { ActivityContactRepository } from './activity-contact.repository';
 import { AuditLogRepository } from './audit-log.repository';
@@ -32,6 +34,8 @@ import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import { ContactChangeRepository } from './contact-change.repository';
 import { WebhookRepository } from './webhook.repository';
 import { FieldMappingRepository } from './field-mapping.repository';
+import { ChangeHintRepository } from './change-hint.repository';
+import { RealtimeChannelRepository } from './realtime-channel.repository';
 import { OAuthStateRepository } from './oauth-state.repository';
 import { ProviderSettingRepository } from './provider-setting.repository';
 import { RecordLinkRepository } from './record-link.repository';
@@ -66,4 +70,6 @@ export const REPOSITORIES = [
   WebhookRepository,
   FieldMappingRepository,
   ScreensRepository,
+  ChangeHintRepository,
+  RealtimeChannelRepository,
 ];

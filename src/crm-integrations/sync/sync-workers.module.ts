@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ActivityDeliveryWorker } from '../activities/activity-delivery.worker';
+import { ChangeHintWorker } from '../realtime/change-hint.worker';
 import { WebhookDeliveryWorker } from '../webhooks/webhook-delivery.worker';
 import { SYNC_SCHEDULER_ENABLED, SyncScheduler } from './sync-scheduler';
 import { SyncRunReaper } from './sync-run-reaper';
@@ -27,6 +28,7 @@ export class SyncWorkersModule {
         SyncWorker,
         ActivityDeliveryWorker,
         WebhookDeliveryWorker,
+        ChangeHintWorker,
         SyncRunReaper,
       ],
     };

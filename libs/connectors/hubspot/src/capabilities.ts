@@ -1,5 +1,6 @@
 import type { ConnectorCapabilities } from '@pm/integration-port';
 import { HUBSPOT_DEFAULT_COMPANY_MAPPINGS, HUBSPOT_DEFAULT_MAPPINGS } from './default-mapping';
+import { HUBSPOT_WEBHOOK_SUBSCRIPTIONS } from './register-webhooks';
 import {
   HUBSPOT_DEFAULT_SCOPES,
   HUBSPOT_MAX_BATCH,
@@ -38,7 +39,12 @@ export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCa
     defaultMappings: HUBSPOT_DEFAULT_MAPPINGS,
     emailStatusFields: HUBSPOT_EMAIL_STATUS_FIELDS,
     defaultCompanyMappings: HUBSPOT_DEFAULT_COMPANY_MAPPINGS,
-    webhooks: { supported: true, verification: 'hmac-sha256' },
+    webhooks: {
+      supported: true,
+      verification: 'hmac-sha256',
+      registration: 'app',
+      subscriptions: HUBSPOT_WEBHOOK_SUBSCRIPTIONS,
+    },
     // HubSpot's OAuth v1 token endpoint documents no PKCE and the SDK's token call cannot send a code_verifier.
     oauth: { pkce: false, defaultScopes: config.scopes ?? HUBSPOT_DEFAULT_SCOPES, refreshRotates: false },
   };

@@ -1,5 +1,6 @@
 import type { HttpFacts } from '@pm/connector-kit';
 import type {
+  RegisteredWebhooks,
   ActivityInput,
   ActivityResult,
   AssociateRecordsRequest,
@@ -37,6 +38,7 @@ import { getHubSpotRecords } from './get-records';
 import { hubSpotHttpFacts } from './http-facts';
 import { HubSpotOAuth } from './oauth';
 import { HubSpotChangeReader } from './read-changes';
+import { registerHubSpotWebhooks, removeHubSpotWebhooks } from './register-webhooks';
 import { parseHubSpotWebhook } from './parse-webhook';
 import { HubSpotWriter } from './upsert-batch';
 
@@ -118,6 +120,14 @@ export class HubSpotConnector implements IntegrationPort {
 
   parseWebhook(request: WebhookRequest, secrets: WebhookSecrets): WebhookEvent[] {
     return parseHubSpotWebhook(request, secrets);
+  }
+
+  registerWebhooks(): Promise<RegisteredWebhooks> {
+    return registerHubSpotWebhooks();
+  }
+
+  removeWebhooks(): Promise<void> {
+    return removeHubSpotWebhooks();
   }
 
   private call(session: CrmSession): HubSpotCall {

@@ -37,6 +37,8 @@ interface HubSpotWebhookEventBody {
   objectTypeId?: string;
   propertyName?: string;
   changeFlag?: string;
+  /** Merge events: the records merged into `objectId` (they no longer exist). */
+  mergedObjectIds?: Array<number | string>;
 }
 
 const OBJECT_BY_SINGULAR: Readonly<Record<string, string>> = {
@@ -123,7 +125,7 @@ export function parseHubSpotWebhook(request: WebhookRequest, secrets: WebhookSec
     });
   }
   const events = (Array.isArray(parsed) ? parsed : [parsed]) as HubSpotWebhookEventBody[];
-  return events.map((event) => {
+  return events.flatMap((event) => {
     const [singular = '', kind = ''] = (event.subscriptionType ?? '').split('.');
     const object =
       (singular === 'object' ? OBJECT_BY_TYPE_ID[event.objectTypeId ?? ''] : OBJECT_BY_SINGULAR[singular]) ??
@@ -137,6 +139,11 @@ export function parseHubSpotWebhook(request: WebhookRequest, secrets: WebhookSec
     };
     if (event.propertyName) mapped.changedFields = [event.propertyName];
     if (event.eventId !== undefined) mapped.eventId = String(event.eventId);
-    return mapped;
+    // A merge also names the records that went into the primary: each is a change of its own (it is gone).
+    const merged = (event.mergedObjectIds ?? [])
+      .map(String)
+      .filter((id) => id !== mapped.recordId)
+      .map((id): WebhookEvent => ({ ...mapped, recordId: id }));
+    return [mapped, ...merged];
   });
 }

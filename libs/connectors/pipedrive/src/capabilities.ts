@@ -38,7 +38,7 @@ export function pipedriveCapabilities(config: ResolvedPipedriveConfig): Connecto
     defaultMappings: PIPEDRIVE_DEFAULT_MAPPINGS,
     emailStatusFields: PIPEDRIVE_EMAIL_STATUS_FIELDS,
     defaultCompanyMappings: PIPEDRIVE_DEFAULT_COMPANY_MAPPINGS,
-    webhooks: { supported: true, verification: 'basic-auth' },
+    webhooks: { supported: true, verification: 'basic-auth', registration: 'connection' },
     // Scopes are chosen on the app in Pipedrive's Developer Hub, not per authorize request; these are what the
     // sync needs. Pipedrive has no PKCE. A refresh answers a refresh token, which the vault stores as given.
     oauth: {

@@ -1,4 +1,6 @@
 import type {
+  RegisterWebhooksRequest,
+  RegisteredWebhooks,
   ActivityInput,
   ActivityResult,
   AssociateRecordsRequest,
@@ -47,6 +49,7 @@ import {
   type WebhookSubscription,
 } from './parse-webhook';
 import { PipedriveWriter } from './upsert-batch';
+import { registerPipedriveWebhooks, removePipedriveWebhooks } from './register-webhooks';
 
 /**
  * The Pipedrive connector: persons, organizations and activities over API v2 (v1 for field metadata, the current
@@ -131,6 +134,14 @@ export class PipedriveConnector implements IntegrationPort {
 
   parseWebhook(request: WebhookRequest, secrets: WebhookSecrets): WebhookEvent[] {
     return parsePipedriveWebhook(request, secrets);
+  }
+
+  registerWebhooks(session: CrmSession, request: RegisterWebhooksRequest): Promise<RegisteredWebhooks> {
+    return registerPipedriveWebhooks(this.http, session, request);
+  }
+
+  removeWebhooks(session: CrmSession, ids: string[]): Promise<void> {
+    return removePipedriveWebhooks(this.http, session, ids);
   }
 
   /** Subscribes a v2.0 webhook with HTTP Basic credentials (not part of the port; used when enabling real-time sync). */

@@ -18,6 +18,7 @@ import {
   type GetRecordsRequest,
   type IntegrationPort,
   type ReadChangesRequest,
+  type RegisteredWebhooks,
   type TokenSet,
   type UpsertBatchRequest,
   type UpsertResult,
@@ -36,6 +37,7 @@ import { SalesforceOAuth } from './oauth';
 import { readChanges } from './read-changes';
 import { SessionConnection } from './session-connection';
 import { upsertBatch } from './upsert-batch';
+import { registerSalesforceWebhooks, removeSalesforceWebhooks } from './register-webhooks';
 
 /**
  * The Salesforce connector: the IntegrationPort over jsforce 3 (REST API, SOQL, sObject Collections, OAuth 2.0 web
@@ -123,5 +125,13 @@ export class SalesforceConnector implements IntegrationPort {
 
   private connect(session: CrmSession): SessionConnection {
     return new SessionConnection(session, this.config);
+  }
+
+  registerWebhooks(): Promise<RegisteredWebhooks> {
+    return registerSalesforceWebhooks();
+  }
+
+  removeWebhooks(): Promise<void> {
+    return removeSalesforceWebhooks();
   }
 }

@@ -23,6 +23,8 @@ export * from './contact-change.entity';
 export * from './webhook-endpoint.entity';
 export * from './webhook-delivery.entity';
 export * from './field-mapping-config.entity';
+export * from './change-hint.entity';
+export * from './realtime-channel.entity';
 
 import { ActivityDelivery } from './activity-delivery.entity';
 import { ActivityEvent } from './activity-event.entity';
@@ -48,6 +50,8 @@ import { ContactChange } from './contact-change.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { CrmFieldCache, FieldMappingConfig } from './field-mapping-config.entity';
+import { ChangeHintRecord } from './change-hint.entity';
+import { RealtimeChannel } from './realtime-channel.entity';
 
 /** Every entity of the product, for the ORM config and AdminJS. */
 export const ALL_ENTITIES = [
@@ -76,4 +80,6 @@ export const ALL_ENTITIES = [
   WebhookDelivery,
   FieldMappingConfig,
   CrmFieldCache,
+  ChangeHintRecord,
+  RealtimeChannel,
 ];

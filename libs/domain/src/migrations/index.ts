@@ -11,6 +11,7 @@ import { Migration20261206030000_contact_feed_webhooks } from './Migration202612
 import { Migration20261206040000_service_token_expiry } from './Migration20261206040000_service_token_expiry';
 import { Migration20261206050000_admin_viewer_role } from './Migration20261206050000_admin_viewer_role';
 import { Migration20261206060000_contact_email_status } from './Migration20261206060000_contact_email_status';
+import { Migration20261206090000_realtime } from './Migration20261206090000_realtime';
 
 /**
  * Committed migrations, in order, listed explicitly so the compiled build and ts-jest load the same classes.
@@ -29,4 +30,5 @@ export const MIGRATIONS: MigrationObject[] = [
   Migration20261206040000_service_token_expiry,
   Migration20261206050000_admin_viewer_role,
   Migration20261206060000_contact_email_status,
+  Migration20261206090000_realtime,
 ].map((migration) => ({ name: migration.name, class: migration }));

@@ -27,6 +27,11 @@ export interface ConnectionSettings {
    * off: the event is held until a sync links the contact. Absent on connections stored before it: off.
    */
   createMissingContacts?: boolean;
+  /**
+   * Real-time: the CRM's change events (webhooks, change data capture) start a targeted sync of the records they
+   * name, within seconds, beside the scheduled sync. Absent on connections stored before it: off.
+   */
+  realtime?: boolean;
 }
 
 export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = {
@@ -37,4 +42,5 @@ export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = {
   activityLogging: true,
   propagateDeletes: false,
   createMissingContacts: false,
+  realtime: false,
 };

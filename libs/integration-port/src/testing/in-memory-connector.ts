@@ -22,6 +22,8 @@ import type {
   GetRecordsRequest,
   ReadChangesRequest,
   RecordError,
+  RegisteredWebhooks,
+  RegisterWebhooksRequest,
   SyncCursor,
   TokenSet,
   UpsertBatchRequest,
@@ -939,6 +941,25 @@ export class InMemoryConnector implements IntegrationPort {
       });
     }
     return token.after;
+  }
+
+  /** Webhooks registered through the port, by id (tests read them). */
+  readonly registeredWebhooks = new Map<string, RegisterWebhooksRequest & { object: string }>();
+  private nextWebhookId = 1;
+
+  async registerWebhooks(session: CrmSession, request: RegisterWebhooksRequest): Promise<RegisteredWebhooks> {
+    this.enter(session);
+    const ids = request.objects.map((object) => {
+      const id = String(this.nextWebhookId++);
+      this.registeredWebhooks.set(id, { ...request, object });
+      return id;
+    });
+    return { ids };
+  }
+
+  async removeWebhooks(session: CrmSession, ids: string[]): Promise<void> {
+    this.enter(session);
+    for (const id of ids) this.registeredWebhooks.delete(id);
   }
 
   private invalidSignature(reason: string): CrmError {

@@ -22,6 +22,7 @@ import { errorBody, HubSpotApiError, HubSpotErrorBody, validationError } from '.
 import { HubSpotObjectType, resolveObjectType } from './object-types';
 import { HubSpotPortal, HubSpotRecord, PropertyInput, RecordChange } from './portal';
 import type { BatchValidationMode, HubSpotRouteContext } from './route-context';
+import { mergeRecords, registerMergeRoutes } from './merge';
 import { registerAssociationRoutes } from './routes-associations';
 import { registerObjectRoutes } from './routes-objects';
 import { registerOAuthInfoRoutes } from './routes-oauth';
@@ -54,9 +55,11 @@ export const HUBSPOT_DEFAULT_WEBHOOK_TYPES = [
   'contact.creation',
   'contact.propertyChange',
   'contact.deletion',
+  'contact.merge',
   'company.creation',
   'company.propertyChange',
   'company.deletion',
+  'company.merge',
 ];
 
 /** HubSpot sends at most this many events in one webhook request. */
@@ -262,6 +265,7 @@ export class HubSpotSandbox extends SandboxServer {
       hubDomain: `sandbox-portal-${portalId}.hubspot.example`,
     });
     registerObjectRoutes(context);
+    registerMergeRoutes(context);
     registerPropertyRoutes(context);
     registerAssociationRoutes(context);
 
@@ -340,6 +344,11 @@ export class HubSpotSandbox extends SandboxServer {
     if (!this.portal.get(objectType, id)) throw new Error(`hubspot sandbox: no ${objectType} ${id}`);
     const validated = this.portal.validateProperties(objectType, fields, 'update');
     return this.portal.update(objectType, id, validated, 'CRM_UI', options.at);
+  }
+
+  /** Merges `mergedId` into `primaryId` "in the CRM", as a user would; one merge event follows. */
+  mergeInCrm(objectType: HubSpotObjectType, primaryId: string, mergedId: string): HubSpotRecord {
+    return mergeRecords(this.portal, objectType, primaryId, mergedId, 'CRM_UI', this.clock.now());
   }
 
   /** Deletes (archives) a record "in the CRM". */

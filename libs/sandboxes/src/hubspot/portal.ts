@@ -33,13 +33,15 @@ export type PropertyInput = Record<string, string | number | boolean | null | un
 export type ChangeSource = 'INTEGRATION' | 'CRM_UI' | 'IMPORT';
 
 export interface RecordChange {
-  kind: 'creation' | 'propertyChange' | 'deletion';
+  kind: 'creation' | 'propertyChange' | 'deletion' | 'merge';
   objectType: HubSpotObjectType;
   record: HubSpotRecord;
   /** Property names whose value changed (propertyChange only). */
   changedProperties: string[];
   source: ChangeSource;
   occurredAt: Date;
+  /** The records merged into `record` (merge only). */
+  mergedIds?: string[];
 }
 
 export type ChangeListener = (change: RecordChange) => void;
@@ -251,7 +253,7 @@ export class HubSpotPortal {
     };
     this.stores[objectType].insert(record);
     if (objectType === 'contacts' && stored.email) this.contactIdsByEmail.set(stored.email, id);
-    this.emit({
+    this.notify({
       kind: 'creation',
       objectType,
       record,
@@ -292,7 +294,7 @@ export class HubSpotPortal {
     const record = this.stores[objectType].update(id, { properties: next, updatedAt: now });
     if (!record) throw new Error(`record ${id} vanished during update`);
     if (changed.length > 0) {
-      this.emit({
+      this.notify({
         kind: 'propertyChange',
         objectType,
         record,
@@ -310,6 +312,7 @@ export class HubSpotPortal {
     id: string,
     source: ChangeSource,
     at: Date = this.clock.now(),
+    options: { silent?: boolean } = {},
   ): boolean {
     const tombstone = this.stores[objectType].delete(id, at);
     if (!tombstone) return false;
@@ -317,7 +320,9 @@ export class HubSpotPortal {
       this.contactIdsByEmail.delete(tombstone.record.properties.email);
     }
     this.associations.removeRecord(objectType, id);
-    this.emit({
+    // A record merged into another leaves with the merge event, not a deletion of its own.
+    if (options.silent) return true;
+    this.notify({
       kind: 'deletion',
       objectType,
       record: { ...tombstone.record, archived: true, archivedAt: at.toISOString() },
@@ -328,7 +333,7 @@ export class HubSpotPortal {
     return true;
   }
 
-  private emit(change: RecordChange): void {
+  notify(change: RecordChange): void {
     for (const listener of this.listeners) listener(change);
   }
 }

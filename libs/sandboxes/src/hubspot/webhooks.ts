@@ -87,6 +87,11 @@ export interface HubSpotWebhookEvent {
   propertyName?: string;
   propertyValue?: string;
   sourceId?: string;
+  /** Merge events: the record that remains, the records merged into it, and how many values moved. */
+  primaryObjectId?: number;
+  mergedObjectIds?: number[];
+  newObjectId?: number;
+  numberOfPropertiesMoved?: number;
 }
 
 /** Properties HubSpot maintains itself; their changes are not sent as propertyChange events. */
@@ -124,6 +129,23 @@ export function eventsForChange(
       {
         subscriptionType,
         event: { ...base, eventId: nextEventId(), subscriptionType, changeFlag: 'DELETED' },
+      },
+    ];
+  }
+  if (change.kind === 'merge') {
+    const subscriptionType = `${singular}.merge`;
+    return [
+      {
+        subscriptionType,
+        event: {
+          ...base,
+          eventId: nextEventId(),
+          subscriptionType,
+          primaryObjectId: Number(change.record.id),
+          mergedObjectIds: (change.mergedIds ?? []).map(Number),
+          newObjectId: Number(change.record.id),
+          numberOfPropertiesMoved: change.changedProperties.length,
+        },
       },
     ];
   }

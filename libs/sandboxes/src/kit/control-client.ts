@@ -1,3 +1,4 @@
+import type { WebhookFaultCounts, WebhookFaults } from './webhook-dispatcher';
 import type { FaultSpec } from './fault-injector';
 import type { RateLimiterOptions } from './rate-limiter';
 import type { RequestCounterSnapshot } from './request-counter';
@@ -76,6 +77,13 @@ export class SandboxControlClient {
 
   revokeRefreshTokens(): Promise<{ revoked: number }> {
     return this.call('POST', '/oauth/revoke-refresh-tokens');
+  }
+
+  /** Webhook delivery faults (delay, loss, duplication, reordering); `{}` turns them off. */
+  setWebhookFaults(
+    faults: WebhookFaults,
+  ): Promise<WebhookFaults & { counts: WebhookFaultCounts; held: number }> {
+    return this.call('POST', '/webhooks/faults', faults);
   }
 
   reset(options: { oauth?: boolean; clock?: boolean } = {}): Promise<void> {

@@ -16,7 +16,7 @@ import { SeededRandom } from './random';
 import { RateLimiter, type RateLimiterOptions } from './rate-limiter';
 import { RecordStore } from './record-store';
 import { RequestCounter } from './request-counter';
-import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher';
+import { WebhookDispatcher, type WebhookDispatcherOptions, type WebhookFaults } from './webhook-dispatcher';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -397,6 +397,17 @@ export class SandboxServer {
       res.status(204).end();
     });
     router.get('/webhooks', (_req, res) => void res.json({ subscriptions: this.webhooks.subscriptions() }));
+    router.get('/webhooks/faults', (_req, res) => void res.json(this.webhooks.faults()));
+    router.post('/webhooks/faults', (req, res) => {
+      const faults = webhookFaultsFrom(req.body);
+      if (typeof faults === 'string') return void res.status(400).json({ error: faults });
+      this.webhooks.setFaults(faults);
+      res.status(200).json(this.webhooks.faults());
+    });
+    router.delete('/webhooks/faults', (_req, res) => {
+      this.webhooks.setFaults({});
+      res.status(204).end();
+    });
     router.get(
       '/webhooks/deliveries',
       (_req, res) => void res.json({ deliveries: this.webhooks.deliveries() }),
@@ -414,4 +425,26 @@ export class SandboxServer {
     });
     return router;
   }
+}
+
+/** The body of `POST /__sandbox/webhooks/faults`, or what is wrong with it. */
+function webhookFaultsFrom(body: unknown): WebhookFaults | string {
+  if (typeof body !== 'object' || body === null) return 'expected a JSON object';
+  const input = body as Record<string, unknown>;
+  const faults: WebhookFaults = {};
+  for (const [name, max] of [
+    ['delayMs', 600_000],
+    ['lossRate', 1],
+    ['duplicateRate', 1],
+    ['reorderWindow', 1000],
+    ['seed', 2 ** 31],
+  ] as const) {
+    const value = input[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
+      return `${name} must be a number from 0 to ${max}`;
+    }
+    faults[name] = value;
+  }
+  return faults;
 }

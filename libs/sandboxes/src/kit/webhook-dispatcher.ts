@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SeededRandom } from './random';
 
 /**
  * Outbound change notifications. Each CRM module registers subscriptions (from its own webhook API or app
@@ -71,6 +72,29 @@ export interface WebhookDispatcherOptions {
   now?: () => number;
 }
 
+/**
+ * What goes wrong on the way, as with a real CRM's deliveries: set through `POST /__sandbox/webhooks/faults`.
+ * Decisions come from a seeded generator, so a test with the same seed sees the same losses and duplicates.
+ */
+export interface WebhookFaults {
+  /** Each event waits this long before its first attempt (ms). */
+  delayMs?: number;
+  /** Share of events never sent (0–1). */
+  lossRate?: number;
+  /** Share of events sent twice (same body, same event id). */
+  duplicateRate?: number;
+  /** Events are held and sent newest first, this many at a time (0 or 1: in order); `idle()` releases the rest. */
+  reorderWindow?: number;
+  seed?: number;
+}
+
+/** What the faults did so far. */
+export interface WebhookFaultCounts {
+  lost: number;
+  duplicated: number;
+  reordered: number;
+}
+
 export function webhookEventMatches(pattern: string, type: string): boolean {
   if (pattern === '*' || pattern === type) return true;
   const patternParts = pattern.split('.');
@@ -87,6 +111,10 @@ export class WebhookDispatcher {
   /** Pending retry waits, so stop() can end them at once. */
   private readonly sleepers = new Map<NodeJS.Timeout, () => void>();
   private stopped = false;
+  private faultSpec: WebhookFaults = {};
+  private random = new SeededRandom(1);
+  private held: Array<() => void> = [];
+  private readonly faultCounts: WebhookFaultCounts = { lost: 0, duplicated: 0, reordered: 0 };
   signer: WebhookSigner | undefined;
   private readonly options: Required<Omit<WebhookDispatcherOptions, 'signer'>>;
 
@@ -130,6 +158,41 @@ export class WebhookDispatcher {
    * routes call it without awaiting (`void webhooks.emit(...)`), as a real CRM answers before notifying.
    */
   emit(event: WebhookEvent): Promise<WebhookDelivery[]> {
+    const { lossRate = 0, duplicateRate = 0, reorderWindow = 0 } = this.faultSpec;
+    if (lossRate > 0 && this.random.bool(lossRate)) {
+      this.faultCounts.lost++;
+      return Promise.resolve([]);
+    }
+    const copies = duplicateRate > 0 && this.random.bool(duplicateRate) ? 2 : 1;
+    if (copies === 2) this.faultCounts.duplicated++;
+    const send = (): Promise<WebhookDelivery[]> =>
+      Promise.all(Array.from({ length: copies }, () => this.send(event))).then((all) => all.flat());
+    if (reorderWindow <= 1) return send();
+    return new Promise<WebhookDelivery[]>((resolve, reject) => {
+      this.held.push(() => void send().then(resolve, reject));
+      if (this.held.length >= reorderWindow) this.releaseHeld();
+    });
+  }
+
+  /** Sets the delivery faults (replacing earlier ones); `{}` turns them off. */
+  setFaults(faults: WebhookFaults): void {
+    this.releaseHeld();
+    this.faultSpec = { ...faults };
+    this.random = new SeededRandom(faults.seed ?? 1);
+  }
+
+  faults(): WebhookFaults & { counts: WebhookFaultCounts; held: number } {
+    return { ...this.faultSpec, counts: { ...this.faultCounts }, held: this.held.length };
+  }
+
+  /** Sends the held events, newest first. */
+  private releaseHeld(): void {
+    const held = this.held.splice(0).reverse();
+    if (held.length > 1) this.faultCounts.reordered += held.length;
+    for (const start of held) start();
+  }
+
+  private send(event: WebhookEvent): Promise<WebhookDelivery[]> {
     const targets = this.subscriptions().filter((s) =>
       s.events.some((p) => webhookEventMatches(p, event.type)),
     );
@@ -139,8 +202,9 @@ export class WebhookDispatcher {
     return work;
   }
 
-  /** Waits until every delivery started so far has finished (tests call it before asserting). */
+  /** Sends any held (reordered) events, then waits until every delivery so far has finished. */
   async idle(): Promise<void> {
+    this.releaseHeld();
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
@@ -153,6 +217,8 @@ export class WebhookDispatcher {
   reset(subscriptions = false): void {
     this.recorded.length = 0;
     if (subscriptions) this.subs.clear();
+    this.setFaults({});
+    Object.assign(this.faultCounts, { lost: 0, duplicated: 0, reordered: 0 });
   }
 
   /** Stops retrying (the server is shutting down). */
@@ -167,6 +233,7 @@ export class WebhookDispatcher {
 
   private async deliver(subscription: WebhookSubscription, event: WebhookEvent): Promise<WebhookDelivery> {
     let last: WebhookDelivery | undefined;
+    if (this.faultSpec.delayMs) await this.sleep(this.faultSpec.delayMs);
     for (let attempt = 1; attempt <= this.options.maxAttempts && !this.stopped; attempt++) {
       if (attempt > 1) {
         const delays = this.options.retryDelaysMs;

@@ -312,6 +312,34 @@ export class PipedriveSandbox extends SandboxServer {
     this.applyDelete(spec.name, current, 'app');
   }
 
+  /** Merges `id` into `mergeWithId` "in Pipedrive", as a user would: the merged record goes, the other remains. */
+  mergeInCrm(
+    object: 'persons' | 'organizations',
+    id: number | string,
+    mergeWithId: number | string,
+  ): ApiRecord {
+    return this.merge(object, String(id), String(mergeWithId), 'app');
+  }
+
+  /**
+   * A merge keeps `mergeWithId` (its values win) and removes `id`; webhooks v2 report it as a change of the record
+   * that remains and a deletion of the merged one.
+   */
+  private merge(
+    object: 'persons' | 'organizations',
+    id: string,
+    mergeWithId: string,
+    source: 'api' | 'app',
+  ): ApiRecord {
+    const spec = this.spec(object);
+    const merged = spec.store.get(id);
+    const remaining = spec.store.get(mergeWithId);
+    if (!merged || !remaining || id === mergeWithId)
+      throw new PipedriveHttpError(404, `${spec.label} not found`, { status: 'error' });
+    this.applyDelete(spec.name, merged, source);
+    return this.applyUpdate(spec.name, remaining, {}, source);
+  }
+
   /** Live records of `object` in API v2 shape, in id order. */
   records(object: PipedriveObject): ApiRecord[] {
     const spec = this.spec(object);
@@ -401,6 +429,16 @@ export class PipedriveSandbox extends SandboxServer {
       this.get(`${prefix}/webhooks`, this.guard(costs.v1), (_req, res) => this.listWebhooks(res));
       this.post(`${prefix}/webhooks`, this.guard(costs.v1), (req, res) => this.createWebhook(req, res));
       this.delete(`${prefix}/webhooks/:id`, this.guard(costs.v1), (req, res) => this.deleteWebhook(req, res));
+      // https://developers.pipedrive.com/docs/api/v1/Persons#mergePersons (and Organizations#mergeOrganizations)
+      for (const plural of ['persons', 'organizations'] as const) {
+        this.put(`${prefix}/${plural}/:id/merge`, this.guard(costs.v1), (req, res) => {
+          const into = Number((req.body as { merge_with_id?: unknown } | undefined)?.merge_with_id);
+          if (!Number.isInteger(into) || into <= 0)
+            throw new PipedriveHttpError(400, 'merge_with_id is required', { status: 'error' });
+          const merged = this.merge(plural, String(req.params.id), String(into), 'api');
+          res.json({ success: true, data: { ...merged, merge_what_id: Number(req.params.id) } });
+        });
+      }
     }
   }
 
@@ -890,6 +928,8 @@ export class PipedriveSandbox extends SandboxServer {
     const entityId = String(record?.id ?? (previous as { id?: number } | null)?.id ?? '');
     const timestamp = this.clock.now().toISOString();
     const correlationId = randomUUID();
+    // One id per event: a retry or a duplicated delivery carries the same one, as Pipedrive's do.
+    const eventId = randomUUID();
     const host = this.started ? new URL(this.baseUrl).host : 'sandbox.pipedrive.local';
     void this.webhooks.emit({
       type: `${action}.${name}`,
@@ -902,7 +942,7 @@ export class PipedriveSandbox extends SandboxServer {
           entity_id: entityId,
           company_id: String(this.companyId),
           correlation_id: correlationId,
-          id: randomUUID(),
+          id: eventId,
           is_bulk_edit: false,
           timestamp,
           type: 'general',
