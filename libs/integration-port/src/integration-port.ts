@@ -11,6 +11,8 @@ import type {
   DeleteResult,
   FieldDescriptor,
   GetRecordsRequest,
+  IdPage,
+  ListIdsRequest,
   ProviderId,
   ReadChangesRequest,
   TokenSet,
@@ -42,6 +44,12 @@ export interface IntegrationPort {
 
   /** One page of records changed since a cursor, oldest first, ties ordered by id. */
   readChanges(session: CrmSession, request: ReadChangesRequest): Promise<ChangePage>;
+
+  /**
+   * One page of the ids and modification times of the live records of `object` (the reconcile's cheap read: no
+   * other field is asked for where the CRM lets a read choose); `paginate()` loops pages.
+   */
+  listIds(session: CrmSession, request: ListIdsRequest): Promise<IdPage>;
 
   /** Create or update up to `maxWriteBatch` records; one result per input, in input order. */
   upsertBatch(session: CrmSession, request: UpsertBatchRequest): Promise<UpsertResult[]>;

@@ -28,6 +28,7 @@ export interface ObjectCapability {
 export type PortOperation =
   | 'describeObject'
   | 'readChanges'
+  | 'listIds'
   | 'upsertBatch'
   | 'findByEmail'
   | 'getRecords'
@@ -35,7 +36,7 @@ export type PortOperation =
   | 'logActivities';
 
 /** The port's calls that take a list of items (records, e-mails, ids, activities). */
-export type ItemOperation = Exclude<PortOperation, 'describeObject' | 'readChanges'>;
+export type ItemOperation = Exclude<PortOperation, 'describeObject' | 'readChanges' | 'listIds'>;
 
 export type RateLimitPolicy = (
   | /** N calls per rolling window (HubSpot 10 s, Pipedrive 2 s). */ {
@@ -246,6 +247,33 @@ export interface ReadChangesRequest {
 export interface ChangePage {
   records: CrmRecord[];
   deleted: DeletedRecord[];
+  /** Absent on the last page. */
+  nextPageToken?: string;
+}
+
+// ---- Listing ids (reconcile) -----------------------------------------------------------------------------------
+
+/**
+ * One page of an id listing: the cheapest read a CRM has of which records exist and when each last changed, for
+ * the reconcile that compares both sides. Live records only (deleted ones are absent), in no promised order.
+ */
+export interface ListIdsRequest {
+  object: string;
+  /** Only records modified at or after this instant (ISO-8601 UTC); absent: every live record. */
+  modifiedSince?: string;
+  /** The opaque token from the previous page of the same listing; absent for the first page. */
+  pageToken?: string;
+  pageSize?: number;
+}
+
+export interface RecordStamp {
+  id: string;
+  /** ISO-8601 UTC modification time as the CRM reports it (the same field `readChanges` reports). */
+  modifiedAt: string;
+}
+
+export interface IdPage {
+  ids: RecordStamp[];
   /** Absent on the last page. */
   nextPageToken?: string;
 }

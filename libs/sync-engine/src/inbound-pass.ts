@@ -60,6 +60,16 @@ export class InboundPass {
     }
   }
 
+  /**
+   * Applies records read outside the change read (a reconcile's re-read) exactly as a page of it: the same
+   * matching, conflict policy, push-back and links. No cursor moves.
+   */
+  async applyRecords(object: string, records: CrmRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.applyPage(object, this.run.mapping(object), { records, deleted: [] });
+    await this.run.journal.flush();
+  }
+
   /** The cursor to save: without its id while its instant may still gain records (see `openInstantMs`). */
   private closedCursor(cursor: SyncCursor | null, readStartedAt: number): SyncCursor | null {
     if (cursor === null || cursor.lastId === undefined) return cursor;

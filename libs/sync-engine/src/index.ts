@@ -8,3 +8,5 @@ export * from './sync-log-messages';
 export * from './contact-sync-runner';
 export * from './sync-schedule';
 export { CrmGateway, type CrmGatewayOptions } from './crm-gateway';
+export * from './reconcile-runner';
+export { reconcileLine } from './reconcile-report';

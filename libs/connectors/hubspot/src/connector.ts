@@ -12,6 +12,8 @@ import type {
   DeleteResult,
   FieldDescriptor,
   GetRecordsRequest,
+  IdPage,
+  ListIdsRequest,
   IntegrationPort,
   ReadChangesRequest,
   TokenSet,
@@ -30,6 +32,7 @@ import { describeHubSpotObject } from './describe-object';
 import { findHubSpotByEmail } from './find-by-email';
 import { getHubSpotRecords } from './get-records';
 import { hubSpotHttpFacts } from './http-facts';
+import { listHubSpotIds } from './list-ids';
 import { HubSpotOAuth } from './oauth';
 import { HubSpotChangeReader } from './read-changes';
 import { parseHubSpotWebhook } from './parse-webhook';
@@ -81,6 +84,10 @@ export class HubSpotConnector implements IntegrationPort {
 
   readChanges(session: CrmSession, request: ReadChangesRequest): Promise<ChangePage> {
     return this.reader.readChanges(this.call(session), request);
+  }
+
+  listIds(session: CrmSession, request: ListIdsRequest): Promise<IdPage> {
+    return listHubSpotIds(this.call(session), request);
   }
 
   upsertBatch(session: CrmSession, request: UpsertBatchRequest): Promise<UpsertResult[]> {

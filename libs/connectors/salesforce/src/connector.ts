@@ -13,6 +13,8 @@ import {
   type DeleteResult,
   type FieldDescriptor,
   type GetRecordsRequest,
+  type IdPage,
+  type ListIdsRequest,
   type IntegrationPort,
   type ReadChangesRequest,
   type TokenSet,
@@ -28,6 +30,7 @@ import { deleteRecords } from './delete-records';
 import { findByEmail } from './find-by-email';
 import { getRecords } from './get-records';
 import { SalesforceOAuth } from './oauth';
+import { listIds } from './list-ids';
 import { readChanges } from './read-changes';
 import { SessionConnection } from './session-connection';
 import { upsertBatch } from './upsert-batch';
@@ -75,6 +78,10 @@ export class SalesforceConnector implements IntegrationPort {
 
   readChanges(session: CrmSession, request: ReadChangesRequest): Promise<ChangePage> {
     return readChanges(this.connect(session), request);
+  }
+
+  listIds(session: CrmSession, request: ListIdsRequest): Promise<IdPage> {
+    return listIds(this.connect(session), request);
   }
 
   upsertBatch(session: CrmSession, request: UpsertBatchRequest): Promise<UpsertResult[]> {
