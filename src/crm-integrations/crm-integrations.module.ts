@@ -38,6 +38,7 @@ import { ServiceTokensController } from './service-tokens/service-tokens.control
 import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
 import { WEBHOOK_EXPORTS, WEBHOOK_PROVIDERS, WebhooksController } from './webhooks';
+import { RECONCILE_EXPORTS, RECONCILE_PROVIDERS, ReconcileController } from './reconcile';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: never[] | unknown[];
@@ -55,6 +56,7 @@ const CONTROLLERS = [
   ServiceTokensController,
   TenantActivityController,
   WebhooksController,
+  ReconcileController,
 ];
 
 const SERVICES: Provider[] = [
@@ -81,6 +83,7 @@ const SERVICES: Provider[] = [
   ...SYNC_PROVIDERS,
   ...ACTIVITY_PROVIDERS,
   ...WEBHOOK_PROVIDERS,
+  ...RECONCILE_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */
@@ -98,6 +101,7 @@ const EXPORTS = [
   ...SYNC_EXPORTS,
   ...ACTIVITY_EXPORTS,
   ...WEBHOOK_EXPORTS,
+  ...RECONCILE_EXPORTS,
 ];
 
 /**

@@ -9,4 +9,5 @@ export * from './contact-sync-runner';
 export * from './sync-schedule';
 export { CrmGateway, type CrmGatewayOptions } from './crm-gateway';
 export * from './reconcile-runner';
+export * from './contact-push-runner';
 export { reconcileLine } from './reconcile-report';

@@ -19,6 +19,7 @@ export const SYNC_RUN_STATUSES = [
 export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
 
 export type { SyncCounts, SyncRunCounts } from '../model/sync-run-counts';
+export * from '../model/reconcile-drift';
 
 @Entity({ tableName: 'sync_runs' })
 @Index({ properties: ['connection', 'queuedAt'] })

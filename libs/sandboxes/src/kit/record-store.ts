@@ -84,6 +84,16 @@ export class RecordStore<T extends { id: string }> {
     return tombstone;
   }
 
+  /**
+   * Removes the record and leaves no tombstone: gone as if it never was (a purge, an account restored from an older
+   * backup), so no change read or recycle bin reports it. False when there was no record.
+   */
+  purge(id: string): boolean {
+    const existed = this.records.delete(id);
+    if (existed) this.changeCount++;
+    return existed;
+  }
+
   /** Puts a deleted record back (Salesforce undelete, HubSpot restore). */
   restore(id: string): T | undefined {
     const tombstone = this.tombstones.get(id);
