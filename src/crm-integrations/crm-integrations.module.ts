@@ -39,6 +39,7 @@ import { SYNC_EXPORTS, SYNC_PROVIDERS, SyncController } from './sync';
 import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './activities';
 import { WEBHOOK_EXPORTS, WEBHOOK_PROVIDERS, WebhooksController } from './webhooks';
 import { RECONCILE_EXPORTS, RECONCILE_PROVIDERS, ReconcileController } from './reconcile';
+import { CONTACT_PUSH_EXPORTS, CONTACT_PUSH_PROVIDERS } from './push';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: never[] | unknown[];
@@ -84,6 +85,7 @@ const SERVICES: Provider[] = [
   ...ACTIVITY_PROVIDERS,
   ...WEBHOOK_PROVIDERS,
   ...RECONCILE_PROVIDERS,
+  ...CONTACT_PUSH_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */
@@ -102,6 +104,7 @@ const EXPORTS = [
   ...ACTIVITY_EXPORTS,
   ...WEBHOOK_EXPORTS,
   ...RECONCILE_EXPORTS,
+  ...CONTACT_PUSH_EXPORTS,
 ];
 
 /**

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ActivityDeliveryWorker } from '../activities/activity-delivery.worker';
 import { WebhookDeliveryWorker } from '../webhooks/webhook-delivery.worker';
+import { ContactPushWorker } from '../push/contact-push.worker';
 import { RECONCILE_SCHEDULER_ENABLED, ReconcileScheduler } from '../reconcile/reconcile-scheduler';
 import { SYNC_SCHEDULER_ENABLED, SyncScheduler } from './sync-scheduler';
 import { SyncRunReaper } from './sync-run-reaper';
@@ -28,6 +29,7 @@ export class SyncWorkersModule {
         { provide: RECONCILE_SCHEDULER_ENABLED, useValue: options.scheduler ?? true },
         ReconcileScheduler,
         SyncWorker,
+        ContactPushWorker,
         ActivityDeliveryWorker,
         WebhookDeliveryWorker,
         SyncRunReaper,
