@@ -1,7 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
-import { ConnectionRepository, SyncRunRepository } from '../repositories';
-import { SyncRuns } from '../sync/sync-runs';
 import { ReconcileService } from './reconcile.service';
 
 /** How often the scheduler looks for connections due a reconcile. */
@@ -22,9 +20,6 @@ export class ReconcileScheduler {
   private ticking = false;
 
   constructor(
-    private readonly connections: ConnectionRepository,
-    private readonly runRepository: SyncRunRepository,
-    private readonly runs: SyncRuns,
     private readonly reconciles: ReconcileService,
     @Optional() @Inject(RECONCILE_SCHEDULER_ENABLED) private readonly enabled: boolean = true,
   ) {}
@@ -43,22 +38,7 @@ export class ReconcileScheduler {
   }
 
   /** Queues a reconcile of every connection due at `now`; returns the ids queued. */
-  async tick(now: Date): Promise<string[]> {
-    const connected = await this.connections.findConnected();
-    const due = new Set(
-      await this.runRepository.withoutReconcileSince(
-        connected.map((connection) => connection.id),
-        new Date(now.getTime() - RECONCILE_INTERVAL_MS),
-      ),
-    );
-    const queued: string[] = [];
-    for (const connection of connected) {
-      // Never before a first sync: there is nothing to compare yet.
-      if (!due.has(connection.id) || !connection.lastSyncAt) continue;
-      if (await this.runs.whyNotRunnable(connection)) continue;
-      const result = await this.reconciles.request({ id: connection.id, tenantId: connection.tenant.id });
-      if (result.queued) queued.push(connection.id);
-    }
-    return queued;
+  tick(now: Date): Promise<string[]> {
+    return this.reconciles.queueDue(now, RECONCILE_INTERVAL_MS);
   }
 }

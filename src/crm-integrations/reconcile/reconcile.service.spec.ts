@@ -1,7 +1,7 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { autoMock } from '@pm/integration-port/testing';
 import type { ConnectionService } from '../connections/connection.service';
-import type { SyncRunRepository } from '../repositories';
+import type { ConnectionRepository, SyncRunRepository } from '../repositories';
 import type { SyncRuns } from '../sync/sync-runs';
 import { aConnection, aRun } from '../testing/entities';
 import { ReconcileService } from './reconcile.service';
@@ -17,7 +17,12 @@ describe('ReconcileService', () => {
     connections = autoMock<ConnectionService>('connections');
     runs = autoMock<SyncRuns>('runs');
     runRepository = autoMock<SyncRunRepository>('runRepository');
-    service = new ReconcileService(connections, runs, runRepository);
+    service = new ReconcileService(
+      connections,
+      runs,
+      runRepository,
+      autoMock<ConnectionRepository>('connectionRepository'),
+    );
   });
 
   it('queues a reconcile run and answers it with its (not yet known) drift', async () => {
