@@ -1,9 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
 import request from 'supertest';
-import { Contact, RecordLink } from '@pm/domain';
+import { Contact, RecordLink, SyncRun } from '@pm/domain';
 import type { CrmSession } from '@pm/integration-port';
 import { startHubSpotTestBed, type HubSpotTestBed } from '@pm/connectors/hubspot/testing';
+import { pipedriveContractFixture } from '@pm/connectors/pipedrive/testing';
+import type { ContractFixture } from '@pm/integration-port/testing';
 import { SandboxControlClient } from '@pm/sandboxes';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { ContactService } from '../contacts/contact.service';
@@ -169,5 +171,89 @@ describe('reconcile against the HubSpot sandbox', () => {
     expect((await orm.em.fork().findOneOrFail(Contact, { id: contact.id })).firstName).toBe(
       'EditedInHubSpot',
     );
+  });
+});
+
+/**
+ * Pipedrive's change read reports no deletions at all (API v2 lists only live records): a person deleted in
+ * Pipedrive is found by the reconcile alone, and with propagateDeletes its contact goes too.
+ */
+describe('reconcile against the Pipedrive sandbox', () => {
+  const tenant = 'reconcile-e2e-pipedrive';
+  let database: TestDatabase;
+  let fixture: ContractFixture;
+  let app: INestApplication;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    fixture = await pipedriveContractFixture();
+    const session = await fixture.session();
+    app = await startSyncTestApp({
+      databaseUrl: database.url,
+      connectors: { pipedrive: fixture.port },
+      sessions: { getSession: async () => session, refreshSession: async () => session },
+      platformServiceToken: TOKEN,
+    });
+    connectionId = (
+      await seedConnection(app, {
+        tenantId: tenant,
+        provider: 'pipedrive',
+        settings: { objects: ['persons'], propagateDeletes: true },
+      })
+    ).id;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await fixture?.close?.();
+    await database?.drop();
+  });
+
+  /** Runs one queued job of the connection as a worker would. */
+  async function runQueued(path: 'sync' | 'reconcile') {
+    const queued = await request(app.getHttpServer())
+      .post(`/api/v1/tenants/${tenant}/connections/${connectionId}/${path}`)
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .expect(202);
+    const boss = await app.get(SyncQueue).start();
+    const [job] = await boss.fetch<ContactSyncJob>(CONTACT_SYNC_QUEUE);
+    expect(job?.data.runId).toBe((queued.body as { run: { id: string } }).run.id);
+    await app.get(SyncExecutor).execute(job.data);
+    await boss.complete(CONTACT_SYNC_QUEUE, job.id);
+    const em = app.get<MikroORM>(CRM_ORM).em.fork();
+    return em.findOneOrFail(SyncRun, { id: job.data.runId });
+  }
+
+  it('finds persons deleted in Pipedrive and deletes their contacts by the rules', async () => {
+    const contacts = app.get(ContactService);
+    for (let i = 0; i < 12; i++) {
+      await inRequest(app, () =>
+        contacts.upsert({ actor: 'test', tenantId: null }, tenant, {
+          email: `pd${i}@example.com`,
+          firstName: `Pd${i}`,
+        }),
+      );
+    }
+    await runQueued('sync');
+    const orm = app.get<MikroORM>(CRM_ORM);
+    const links = await orm.em
+      .fork()
+      .find(RecordLink, { connection: connectionId, unlinkedAt: null }, { limit: 3 });
+    for (const link of links) await fixture.staging.deleteContact(link.crmId);
+
+    const sync = await runQueued('sync');
+    expect(sync.counts.from_crm?.persons?.deleted ?? 0).toBe(0);
+
+    const reconcile = await runQueued('reconcile');
+    expect(reconcile.status).toBe('succeeded');
+    const live = (await fixture.port.listIds(await fixture.session(), { object: 'persons' })).ids.length;
+    expect(reconcile.drift?.persons).toMatchObject({
+      missingInCrm: 3,
+      localContacts: live + 3,
+      crmRecords: live,
+    });
+    expect(reconcile.counts.from_crm.persons.deleted).toBe(3);
+    expect(await orm.em.fork().count(Contact, { tenant, deletedAt: null })).toBe(live);
   });
 });
