@@ -85,11 +85,12 @@ export class RecordStore<T extends { id: string }> {
   }
 
   /**
-   * Removes the record and leaves no tombstone: gone as if it never was (a purge, an account restored from an older
-   * backup), so no change read or recycle bin reports it. False when there was no record.
+   * Removes the record (live or in the recycle bin) and leaves no tombstone: gone as if it never was (a purge, an
+   * account restored from an older backup), so no change read or recycle bin reports it. False when there was none.
    */
   purge(id: string): boolean {
-    const existed = this.records.delete(id);
+    // A record already in the recycle bin goes from there too (Salesforce's hard delete, an emptied bin).
+    const existed = this.records.delete(id) || this.tombstones.delete(id);
     if (existed) this.changeCount++;
     return existed;
   }
