@@ -11,6 +11,9 @@ import { LOCAL_CONTACT_OBJECT, type SyncRunScope } from './sync-run-scope';
 /** Ids per store look-up and per repair batch. */
 const CHUNK = 500;
 
+/** Below this many missing records, no share of the links is treated as a sign of the wrong account. */
+const MASS_MISSING_MIN = 20;
+
 /** Both sides as the reconcile read them: every local contact, their active links, and the cursors' reach. */
 interface LocalSide {
   contacts: LocalContact[];
@@ -68,13 +71,29 @@ export class ReconcilePass {
     const links = local.links.filter((link) => link.crmObject === object);
 
     // Linked records the CRM no longer holds: ended as deletions in the CRM (propagateDeletes decides the rest).
-    const missing = links.filter((link) => !crm.has(link.crmId));
-    drift.missingInCrm = missing.length;
-    const now = this.run.now().toISOString();
-    await this.deletions.deletedInCrm(
+    const missing = await this.confirmedMissing(
       object,
-      missing.map((link) => ({ id: link.crmId, object, deletedAt: now })),
+      links.filter((link) => !crm.has(link.crmId)),
     );
+    drift.missingInCrm = missing.length;
+    if (this.looksLikeWrongAccount(missing.length, links.length)) {
+      this.run.journal.log({
+        direction: 'none',
+        object,
+        recordKey: null,
+        action: 'error',
+        message:
+          `Reconcile: ${missing.length} of ${links.length} linked records missing in ${this.run.crmName}; ` +
+          'not repaired, as so many gone at once more likely means another account or lost permissions',
+        details: { missingInCrm: missing.length, linked: links.length },
+      });
+    } else {
+      const now = this.run.now().toISOString();
+      await this.deletions.deletedInCrm(
+        object,
+        missing.map((link) => ({ id: link.crmId, object, deletedAt: now })),
+      );
+    }
 
     // CRM records to read again: edits the cursor passed over, and records the inbound read never brought in.
     const pulledUpTo = await this.pulledUpTo(object);
@@ -113,13 +132,37 @@ export class ReconcilePass {
       // Contacts linked to no synced object are created (or matched) in the first one, as the outbound pass does.
       const notInCrm = object === objects[0] ? await this.unlinkedContacts(local, objects, pushed) : [];
       drift.notInCrm = notInCrm.length;
-      const contacts = [...new Map([...changedLocally, ...notInCrm].map((c) => [c.id, c])).values()];
-      for (const batch of inBatches(contacts, CHUNK)) {
-        await this.outbound.push(objects, batch);
-        await this.run.journal.flush();
-      }
+      // Changed ones go to this object's records only; unlinked ones are matched or created as a sync would.
+      const changed = [...new Map(changedLocally.map((contact) => [contact.id, contact])).values()];
+      for (const batch of inBatches(changed, CHUNK)) await this.pushBatch([object], batch);
+      for (const batch of inBatches(notInCrm, CHUNK)) await this.pushBatch(objects, batch);
     }
     return drift;
+  }
+
+  private async pushBatch(objects: string[], contacts: LocalContact[]): Promise<void> {
+    await this.outbound.push(objects, contacts);
+    await this.run.journal.flush();
+  }
+
+  /**
+   * Of the links whose record the listing lacked, those the CRM does not hold when asked by id either: a listing
+   * that lagged behind (a record restored, an index catching up) must never end a link.
+   */
+  private async confirmedMissing(object: string, candidates: LinkSnapshot[]): Promise<LinkSnapshot[]> {
+    if (candidates.length === 0) return [];
+    const fields = crmFieldsToRead(this.run.mapping(object));
+    const found = new Set<string>();
+    for (const batch of inBatches(candidates, CHUNK)) {
+      const ids = batch.map((link) => link.crmId);
+      for (const record of await this.run.crm.getRecords({ object, ids, fields })) found.add(record.id);
+    }
+    return candidates.filter((link) => !found.has(link.crmId));
+  }
+
+  /** More than half of many links gone at once: a switched account or lost permissions, not deletions. */
+  private looksLikeWrongAccount(missing: number, linked: number): boolean {
+    return missing > MASS_MISSING_MIN && missing * 2 > linked;
   }
 
   /** Every live record of the object in the CRM: id → modification time, from the id listing. */

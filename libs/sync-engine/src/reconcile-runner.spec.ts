@@ -76,6 +76,33 @@ describe('ReconcileRunner (in-memory CRM and stores)', () => {
     expect(t.crm.listRecords('contacts')).toHaveLength(60);
   });
 
+  it('never ends a link whose record the listing lacked but the CRM still answers for by id', async () => {
+    const t = await sixtySevenSynced({ propagateDeletes: true });
+    const hidden = t.crm.listRecords('contacts')[5].id;
+    const list = t.connector.listIds.bind(t.connector);
+    t.connector.listIds = async (session, request) => {
+      const page = await list(session, request);
+      return { ...page, ids: page.ids.filter((stamp) => stamp.id !== hidden) };
+    };
+    const outcome = await t.reconcile();
+    expect(outcome.drift.contacts.missingInCrm).toBe(0);
+    expect(t.activeLinks()).toBe(67);
+    expect(t.locals.contacts.filter((contact) => !contact.deletedAt)).toHaveLength(67);
+  });
+
+  it('reports but does not repair more than half of the links gone at once (another account, lost permissions)', async () => {
+    const t = await sixtySevenSynced({ propagateDeletes: true });
+    for (const record of t.crm.listRecords('contacts').slice(0, 40)) t.crm.purgeRecord('contacts', record.id);
+    const outcome = await t.reconcile();
+    expect(outcome.drift.contacts.missingInCrm).toBe(40);
+    expect(outcome.status).toBe('succeeded');
+    expect(t.activeLinks()).toBe(67);
+    expect(t.locals.contacts.filter((contact) => !contact.deletedAt)).toHaveLength(67);
+    expect(t.log.messages()).toContain(
+      'Reconcile: 40 of 67 linked records missing in In-memory CRM; not repaired, as so many gone at once more likely means another account or lost permissions',
+    );
+  });
+
   it('with propagateDeletes, the contacts whose records vanished are deleted in PenguinMails too', async () => {
     const t = await sixtySevenSynced({ propagateDeletes: true });
     for (const record of t.crm.listRecords('contacts').slice(0, 7)) t.crm.purgeRecord('contacts', record.id);
