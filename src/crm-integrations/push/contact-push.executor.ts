@@ -64,7 +64,7 @@ export class ContactPushExecutor {
       const locked = await this.locks.withConnectionLock(connectionId, () => this.push(connectionId, group));
       if (locked.acquired) results.push(locked.result);
       else {
-        await this.queue.enqueue(group, this.queue.options.busyRetryMs);
+        await this.queue.handBack(group);
         results.push({ connectionId, kind: 'busy' });
       }
     }

@@ -57,6 +57,11 @@ export class ContactPushQueue {
     }
   }
 
+  /** Jobs whose connection was busy (a sync held its lock), back in the queue for a little later. */
+  handBack(jobs: ContactPushJob[]): Promise<void> {
+    return this.enqueue(jobs, this.options.busyRetryMs);
+  }
+
   /** Takes the jobs that are due (for a worker loop, or a test that triggers the push). */
   async fetchDue(): Promise<PgBoss.Job<ContactPushJob>[]> {
     const boss = await this.boss();
