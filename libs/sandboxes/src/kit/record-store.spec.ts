@@ -72,16 +72,6 @@ describe('RecordStore', () => {
     expect(store.version).toBe(start + 3);
   });
 
-  it('purge removes a record, live or in the recycle bin, and leaves no tombstone to report', () => {
-    expect(store.purge('1')).toBe(true);
-    expect(store.get('1')).toBeUndefined();
-    expect(store.getDeleted('1')).toBeUndefined();
-    store.delete('2');
-    expect(store.purge('2')).toBe(true);
-    expect(store.deleted().map((tombstone) => tombstone.id)).not.toContain('2');
-    expect(store.purge('missing')).toBe(false);
-  });
-
   it('compareIds orders numeric ids numerically', () => {
     expect(['10', '9', '100', '1'].sort(compareIds)).toEqual(['1', '9', '10', '100']);
   });

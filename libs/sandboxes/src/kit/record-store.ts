@@ -89,10 +89,12 @@ export class RecordStore<T extends { id: string }> {
    * account restored from an older backup), so no change read or recycle bin reports it. False when there was none.
    */
   purge(id: string): boolean {
-    // A record already in the recycle bin goes from there too (Salesforce's hard delete, an emptied bin).
-    const existed = this.records.delete(id) || this.tombstones.delete(id);
-    if (existed) this.changeCount++;
-    return existed;
+    // Through delete(), so all the store keeps beside its records forgets the record too; then the tombstone goes,
+    // as does one already in the recycle bin (Salesforce's hard delete, an emptied bin).
+    const wasLive = this.delete(id) !== undefined;
+    const hadTombstone = this.tombstones.delete(id);
+    if (hadTombstone && !wasLive) this.changeCount++;
+    return wasLive || hadTombstone;
   }
 
   /** Puts a deleted record back (Salesforce undelete, HubSpot restore). */
