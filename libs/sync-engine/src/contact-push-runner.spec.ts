@@ -57,6 +57,18 @@ describe('ContactPushRunner (in-memory CRM and stores)', () => {
     expect(t.locals.contacts).toEqual(before);
   });
 
+  it('pushes a deletion by the rules: with propagateDeletes the CRM record goes and the link ends', async () => {
+    const t = setup({ propagateDeletes: true });
+    const contact = t.locals.add('gone@example.com', { firstName: 'Gone' });
+    await t.run();
+    expect(t.crmContact('gone@example.com')).toBeDefined();
+    await t.locals.markDeleted('acme', contact.id);
+    const outcome = await t.push([contact.id]);
+    expect(outcome.counts.to_crm.contacts.deleted).toBe(1);
+    expect(t.crmContact('gone@example.com')).toBeUndefined();
+    expect(t.links.links.filter((link) => link.unlinkedAt === null)).toHaveLength(0);
+  });
+
   it('pushes nothing on a connection that only reads from the CRM', async () => {
     const t = setup({ direction: 'from_crm' });
     const contact = t.locals.add('r@example.com', { firstName: 'Read' });
