@@ -43,6 +43,8 @@ import { ACTIVITY_EXPORTS, ACTIVITY_PROVIDERS, ActivitiesController } from './ac
 import { WEBHOOK_EXPORTS, WEBHOOK_PROVIDERS, WebhooksController } from './webhooks';
 import { FieldMappingsController, MAPPING_PROVIDERS } from './mappings';
 import { REALTIME_CONTROLLERS, REALTIME_EXPORTS, REALTIME_PROVIDERS } from './realtime';
+import { RECONCILE_EXPORTS, RECONCILE_PROVIDERS, ReconcileController } from './reconcile';
+import { CONTACT_PUSH_EXPORTS, CONTACT_PUSH_PROVIDERS } from './push';
 
 export interface CrmIntegrationsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: never[] | unknown[];
@@ -63,6 +65,7 @@ const CONTROLLERS = [
   WebhooksController,
   FieldMappingsController,
   ...REALTIME_CONTROLLERS,
+  ReconcileController,
 ];
 
 const SERVICES: Provider[] = [
@@ -97,6 +100,8 @@ const SERVICES: Provider[] = [
   ...MAPPING_PROVIDERS,
   ...SCREEN_PROVIDERS,
   ...REALTIME_PROVIDERS,
+  ...RECONCILE_PROVIDERS,
+  ...CONTACT_PUSH_PROVIDERS,
 ];
 
 /** What a host may inject from the plugin. */
@@ -116,6 +121,8 @@ const EXPORTS = [
   ...WEBHOOK_EXPORTS,
   ...SCREEN_EXPORTS,
   ...REALTIME_EXPORTS,
+  ...RECONCILE_EXPORTS,
+  ...CONTACT_PUSH_EXPORTS,
 ];
 
 /**

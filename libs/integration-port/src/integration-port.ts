@@ -14,6 +14,8 @@ import type {
   FieldDescriptor,
   FindCompaniesRequest,
   GetRecordsRequest,
+  IdPage,
+  ListIdsRequest,
   ProviderId,
   ReadChangesRequest,
   RegisterWebhooksRequest,
@@ -47,6 +49,12 @@ export interface IntegrationPort {
 
   /** One page of records changed since a cursor, oldest first, ties ordered by id. */
   readChanges(session: CrmSession, request: ReadChangesRequest): Promise<ChangePage>;
+
+  /**
+   * One page of the ids and modification times of the live records of `object` (the reconcile's cheap read: no
+   * other field is asked for where the CRM lets a read choose); `paginate()` loops pages.
+   */
+  listIds(session: CrmSession, request: ListIdsRequest): Promise<IdPage>;
 
   /** Create or update up to `maxWriteBatch` records; one result per input, in input order. */
   upsertBatch(session: CrmSession, request: UpsertBatchRequest): Promise<UpsertResult[]>;

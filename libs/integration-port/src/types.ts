@@ -29,6 +29,7 @@ export interface ObjectCapability {
 export type PortOperation =
   | 'describeObject'
   | 'readChanges'
+  | 'listIds'
   | 'upsertBatch'
   | 'findByEmail'
   | 'getRecords'
@@ -42,7 +43,7 @@ export type PortOperation =
 /** The port's calls that take a list of items (records, e-mails, ids, activities). */
 export type ItemOperation = Exclude<
   PortOperation,
-  'describeObject' | 'readChanges' | 'registerWebhooks' | 'removeWebhooks'
+  'describeObject' | 'readChanges' | 'registerWebhooks' | 'removeWebhooks' | 'listIds'
 >;
 
 export type RateLimitPolicy = (
@@ -281,6 +282,33 @@ export interface ReadChangesRequest {
 export interface ChangePage {
   records: CrmRecord[];
   deleted: DeletedRecord[];
+  /** Absent on the last page. */
+  nextPageToken?: string;
+}
+
+// ---- Listing ids (reconcile) -----------------------------------------------------------------------------------
+
+/**
+ * One page of an id listing: the cheapest read a CRM has of which records exist and when each last changed, for
+ * the reconcile that compares both sides. Live records only (deleted ones are absent), in no promised order.
+ */
+export interface ListIdsRequest {
+  object: string;
+  /** Only records modified at or after this instant (ISO-8601 UTC); absent: every live record. */
+  modifiedSince?: string;
+  /** The opaque token from the previous page of the same listing; absent for the first page. */
+  pageToken?: string;
+  pageSize?: number;
+}
+
+export interface RecordStamp {
+  id: string;
+  /** ISO-8601 UTC modification time as the CRM reports it (the same field `readChanges` reports). */
+  modifiedAt: string;
+}
+
+export interface IdPage {
+  ids: RecordStamp[];
   /** Absent on the last page. */
   nextPageToken?: string;
 }

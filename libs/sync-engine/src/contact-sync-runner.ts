@@ -197,6 +197,24 @@ export class ContactSyncRunner {
   }
 
   /**
+   * Opens the CRM gateway and builds the scope an engine run other than the scheduled sync works in (a reconcile,
+   * an immediate push), with this runner's options and mappings, and the contact objects a sync would cover.
+   */
+  async openScope(
+    request: ContactSyncRequest,
+    journal: RunJournal,
+  ): Promise<{ scope: SyncRunScope; objects: string[] }> {
+    const crm = await CrmGateway.open(
+      this.deps.port,
+      this.deps.sessions,
+      request.connection.id,
+      this.options,
+      request.signal,
+    );
+    return this.scopeWithMappings(request, crm, journal);
+  }
+
+  /**
    * The run's scope with each object's mapping, read once as the run starts (a mapping saved meanwhile applies from
    * the next run), and the objects it syncs: those selected that have a mapping.
    */

@@ -16,7 +16,9 @@ import type {
   DeleteResult,
   FindCompaniesRequest,
   GetRecordsRequest,
+  IdPage,
   IntegrationPort,
+  ListIdsRequest,
   ReadChangesRequest,
   UpsertInput,
   UpsertResult,
@@ -91,6 +93,16 @@ export class CrmGateway {
     return paginate(
       (pageToken) => this.call((session) => this.port.readChanges(session, { ...request, pageToken })),
       { prefetch: true, signal: this.signal },
+    );
+  }
+
+  /** The pages of one id listing (the reconcile's read), one after another; a stop request ends it between pages. */
+  idPages(request: Omit<ListIdsRequest, 'pageToken'>): AsyncGenerator<IdPage, void, undefined> {
+    return paginate(
+      (pageToken) => this.call((session) => this.port.listIds(session, { ...request, pageToken })),
+      {
+        signal: this.signal,
+      },
     );
   }
 

@@ -26,6 +26,16 @@ export class InboundPass {
     this.deletions = new Deletions(run);
   }
 
+  /**
+   * Applies records read outside the change read (a reconcile's re-read) exactly as a page of it: the same
+   * matching, conflict policy, push-back and links. No cursor moves.
+   */
+  async applyRecords(object: string, records: CrmRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.applyPage(object, this.run.mapping(object), { records, deleted: [] });
+    await this.run.journal.flush();
+  }
+
   async sync(object: string): Promise<void> {
     const { connection, journal, cursors } = this.run;
     const mapping = this.run.mapping(object);

@@ -16,3 +16,6 @@ export * from './company-mapping';
 export * from './company-ports';
 export { CompanySync } from './company-sync';
 export * from './targeted-sync';
+export * from './reconcile-runner';
+export * from './contact-push-runner';
+export { reconcileLine } from './reconcile-report';

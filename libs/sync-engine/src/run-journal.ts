@@ -23,7 +23,8 @@ export class RunJournal {
 
   constructor(
     private readonly connection: SyncConnection,
-    private readonly runId: string,
+    /** Null for work outside a sync run (an immediate push): its lines belong to the connection only. */
+    private readonly runId: string | null,
     private readonly sink: SyncLogSink,
     private readonly retries: RetryStore,
   ) {}

@@ -190,7 +190,12 @@ export const CRM_RESOURCE_DEFINITIONS: CrmResourceDefinition[] = [
       titleProperty: 'trigger',
       listProperties: ['connection', 'trigger', 'status', 'queuedAt', 'finishedAt', 'error'],
       sort: { sortBy: 'queuedAt', direction: 'desc' },
-      properties: { status: values(SYNC_RUN_STATUSES), trigger: values(SYNC_TRIGGERS), counts: hiddenInList },
+      properties: {
+        status: values(SYNC_RUN_STATUSES),
+        trigger: values(SYNC_TRIGGERS),
+        counts: hiddenInList,
+        drift: hiddenInList,
+      },
     },
   },
   {

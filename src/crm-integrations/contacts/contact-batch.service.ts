@@ -1,4 +1,4 @@
-import { ConflictException, HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { ConflictException, HttpException, HttpStatus, Inject, Injectable, Optional } from '@nestjs/common';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Contact } from '@pm/domain';
 import { AuditService } from '../audit/audit.service';
@@ -13,6 +13,7 @@ import {
 import { checkContact, checkEmail } from './contact-batch.validator';
 import type { UpsertContactDto } from './contact.dto';
 import { applyFields } from './contact.service';
+import { CONTACT_PUSH_NOTIFIER, type ContactPushNotifier } from './contact-push-notifier';
 
 /**
  * Batch upsert and delete keyed by e-mail, for the PenguinMails backend: each record is checked on its own, so a bad
@@ -24,6 +25,7 @@ export class ContactBatchService {
     private readonly contacts: ContactRepository,
     private readonly tenants: TenantService,
     private readonly audit: AuditService,
+    @Optional() @Inject(CONTACT_PUSH_NOTIFIER) private readonly push?: ContactPushNotifier,
   ) {}
 
   async upsert(auth: AuthContext, tenantId: string, records: unknown[]): Promise<ContactBatchResponseDto> {
@@ -83,6 +85,10 @@ export class ContactBatchService {
         id: contact.id,
       };
     }
+    await this.push?.contactsChanged(
+      tenantId,
+      written.map(({ contact }) => contact.id),
+    );
     const response = summarise(results);
     await this.audit.record(auth, {
       tenantId,
@@ -125,6 +131,10 @@ export class ContactBatchService {
       results[index] = { index, email: check.email, status: 'deleted', id: contact.id };
     });
     await this.contacts.flush();
+    await this.push?.contactsChanged(
+      tenantId,
+      results.flatMap((result) => (result.status === 'deleted' && result.id ? [result.id] : [])),
+    );
     const response = summarise(results);
     await this.audit.record(auth, {
       tenantId,

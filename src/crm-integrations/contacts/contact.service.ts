@@ -1,10 +1,11 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { CONTACT_TEXT_FIELDS, normaliseEmail, type Contact } from '@pm/domain';
 import type { LocalChangeOrigin } from '@pm/sync-engine';
 import { customFieldName } from '@pm/integration-port';
 import type { AuthContext } from '../auth/auth-context';
 import { ContactChangeRepository, ContactRepository } from '../repositories';
 import { TenantService } from '../tenants/tenant.service';
+import { CONTACT_PUSH_NOTIFIER, type ContactPushNotifier } from './contact-push-notifier';
 import { ValidationProblem } from '../http/problem-details.filter';
 import {
   ContactResponseDto,
@@ -38,6 +39,7 @@ export class ContactService {
     private readonly contacts: ContactRepository,
     private readonly tenants: TenantService,
     private readonly changes: ContactChangeRepository,
+    @Optional() @Inject(CONTACT_PUSH_NOTIFIER) private readonly push?: ContactPushNotifier,
   ) {}
 
   async list(_auth: AuthContext, tenantId: string, query: ListContactsQuery): Promise<ContactPageDto> {
@@ -71,6 +73,7 @@ export class ContactService {
     if (existing && !existing.deletedAt) {
       applyFields(existing, dto);
       await this.contacts.flush();
+      await this.push?.contactsChanged(tenantId, [existing.id]);
       return { contact: ContactResponseDto.from(existing), created: false };
     }
     if (existing) {
@@ -78,11 +81,13 @@ export class ContactService {
       existing.deletedAt = null;
       applyFields(existing, dto);
       await this.contacts.flush();
+      await this.push?.contactsChanged(tenantId, [existing.id]);
       return { contact: ContactResponseDto.from(existing), created: true };
     }
     const contact = this.contacts.create(tenantId, dto.email);
     applyFields(contact, dto);
     await this.contacts.flush();
+    await this.push?.contactsChanged(tenantId, [contact.id]);
     return { contact: ContactResponseDto.from(contact), created: true };
   }
 
@@ -104,6 +109,7 @@ export class ContactService {
     }
     applyFields(contact, dto);
     await this.contacts.flush();
+    await this.push?.contactsChanged(tenantId, [contact.id]);
     return ContactResponseDto.from(contact);
   }
 
@@ -111,6 +117,7 @@ export class ContactService {
     const contact = await this.require(tenantId, contactId);
     contact.deletedAt = new Date();
     await this.contacts.flush();
+    await this.push?.contactsChanged(tenantId, [contact.id]);
   }
 
   /**

@@ -110,6 +110,7 @@ export function rateLimitedPort(
       withBudget('describeObject', 1, session, (s) => port.describeObject(s, object)),
     readChanges: (session, request) =>
       withBudget('readChanges', 1, session, (s) => port.readChanges(s, request)),
+    listIds: (session, request) => withBudget('listIds', 1, session, (s) => port.listIds(s, request)),
     upsertBatch: (session, request) =>
       inSlices(
         'upsertBatch',

@@ -45,6 +45,11 @@ export class ConnectionRepository extends CrmRepository {
     });
   }
 
+  /** Every connected connection (the periodic reconcile's candidates). */
+  findConnected(): Promise<CrmConnection[]> {
+    return this.fork().find(CrmConnection, { status: 'connected' });
+  }
+
   /** Sets when each connection is next due, in one flush. */
   async setNextSyncAt(due: { id: string; at: Date }[]): Promise<void> {
     if (due.length === 0) return;

@@ -10,7 +10,7 @@ import {
 import { CrmRepository } from './base.repository';
 
 export type SyncRunChanges = Partial<
-  Pick<SyncRun, 'status' | 'startedAt' | 'finishedAt' | 'workerId' | 'error' | 'counts'>
+  Pick<SyncRun, 'status' | 'startedAt' | 'finishedAt' | 'workerId' | 'error' | 'counts' | 'drift'>
 >;
 
 export type ConnectionSyncChanges = Partial<
@@ -46,13 +46,46 @@ export class SyncRunRepository extends CrmRepository {
     return this.fork().findOne(SyncRun, { id: runId });
   }
 
-  /** The newest `queued` run of the connection queued after `queuedAfter`. */
-  findQueued(connectionId: string, queuedAfter: Date): Promise<SyncRun | null> {
+  /**
+   * The newest `queued` run of the connection queued after `queuedAfter`: of its reconciles with `reconcile`, else
+   * of its syncs (each waits in its own queue slot, so a waiting reconcile is never taken for a sync's follow-up).
+   */
+  findQueued(
+    connectionId: string,
+    queuedAfter: Date,
+    options: { reconcile?: boolean } = {},
+  ): Promise<SyncRun | null> {
     return this.fork().findOne(
       SyncRun,
-      { connection: connectionId, status: 'queued', queuedAt: { $gt: queuedAfter } },
+      {
+        connection: connectionId,
+        status: 'queued',
+        queuedAt: { $gt: queuedAfter },
+        trigger: options.reconcile ? 'reconcile' : { $ne: 'reconcile' },
+      },
       { orderBy: { queuedAt: 'desc' } },
     );
+  }
+
+  /** The connection's reconcile runs, newest first. */
+  listReconciles(connectionId: string, limit: number): Promise<SyncRun[]> {
+    return this.fork().find(
+      SyncRun,
+      { connection: connectionId, trigger: 'reconcile' },
+      { orderBy: { queuedAt: 'desc' }, limit },
+    );
+  }
+
+  /** Of these connections, those with no reconcile queued after `since` (due for their periodic one). */
+  async withoutReconcileSince(connectionIds: string[], since: Date): Promise<string[]> {
+    if (connectionIds.length === 0) return [];
+    const recent = await this.fork().find(
+      SyncRun,
+      { connection: { $in: connectionIds }, trigger: 'reconcile', queuedAt: { $gt: since } },
+      { fields: ['connection'] },
+    );
+    const done = new Set(recent.map((run) => run.connection.id));
+    return connectionIds.filter((id) => !done.has(id));
   }
 
   /** The connection's finished runs, most recently finished first (status and error only). */

@@ -142,6 +142,31 @@ describe('SyncExecutor', () => {
     expect(recorded.statusLine).toBeUndefined();
   });
 
+  it('runs a reconcile run through the reconcile engine: its drift is recorded and the sync schedule is left alone', async () => {
+    runs.whyNotRunnable.mockResolvedValue(null);
+    runs.transientFailureStreak.mockResolvedValue(0);
+    runRepository.saveForJob.mockImplementation(async (_job, changes) =>
+      aRun({ id: 'run-1', trigger: 'reconcile', ...changes }),
+    );
+    crm.createRecord('contacts', { email: 'ada@example.com', firstname: 'Ada' });
+    expect(await executor().execute(job)).toBe('ran');
+    const recorded = runRepository.recordOutcome.mock.calls[0][0];
+    expect(recorded.run).toMatchObject({
+      status: 'succeeded',
+      drift: { contacts: expect.objectContaining({ crmRecords: 1, localContacts: 0, missingInCrm: 0 }) },
+    });
+    expect(recorded.connection.lastSyncAt).toBeUndefined();
+    expect(recorded.connection.nextSyncAt).toBeUndefined();
+  });
+
+  it('hands a busy reconcile back into its own queue slot', async () => {
+    locks.withConnectionLock.mockResolvedValue({ acquired: false });
+    runRepository.findById.mockResolvedValue(aRun({ id: 'run-1', status: 'queued', trigger: 'reconcile' }));
+    queue.enqueue.mockResolvedValue('job-3');
+    expect(await executor().execute(job)).toBe('busy');
+    expect(queue.enqueue.mock.calls[0][1]).toMatchObject({ singletonKey: 'conn-1:reconcile' });
+  });
+
   it('a third transient failure in a row degrades the connection, logs it, and backs off', async () => {
     runs.whyNotRunnable.mockResolvedValue(null);
     runs.transientFailureStreak.mockResolvedValue(2);

@@ -5,6 +5,8 @@ import { CrmError, INTEGRATION_PORTS, type IntegrationPortMap } from '@pm/integr
 import {
   ContactSyncRunner,
   nextHealth,
+  ReconcileRunner,
+  type ReconcileOutcome,
   nextSyncDue,
   type ContactSyncOutcome,
   type ContactSyncRunnerOptions,
@@ -31,7 +33,7 @@ import { LocalContactStoreAdapter } from './local-contact-store';
 import { RateBudgetFactory } from './rate-budget.factory';
 import { SyncLocks } from './sync-locks';
 import { SyncQueue } from './sync-queue';
-import { SyncRuns, TRANSIENT_ERROR_PREFIX } from './sync-runs';
+import { queueSlot, SyncRuns, TRANSIENT_ERROR_PREFIX } from './sync-runs';
 import { SYNC_SESSION_PROVIDER, type ContactSyncJob } from './sync.tokens';
 
 /** DI token for `SyncExecutorOptions`. */
@@ -108,6 +110,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     if (run?.status !== 'queued') return 'busy';
     const requeued = await this.queue.enqueue(job, {
       startAfter: new Date(Date.now() + this.options.busyRetryMs),
+      singletonKey: queueSlot(job.connectionId, run.trigger),
     });
     if (!requeued) {
       await this.finishRun(job.runId, 'cancelled', 'another run of this connection was already queued');
@@ -164,7 +167,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
       );
     }, this.options.enabledCheckMs);
     watcher.unref();
-    let outcome: ContactSyncOutcome;
+    let outcome: ContactSyncOutcome | ReconcileOutcome;
     try {
       // Every call of the run spends from the CRM account's one budget, shared with other workers and with
       // activity delivery; a user's "Sync now" goes ahead of scheduled background work.
@@ -175,7 +178,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
         // allocation refills (instead of holding a worker for hours); nothing is lost, the cursor resumes.
         { whenDailyExhausted: 'signal', ...this.options.budgetClock },
       );
-      const runner = new ContactSyncRunner({
+      const deps = {
         // The run's signal reaches every budget wait and CRM call (the sessions the engine passes carry none).
         port: rateLimitedPort(port, budget, run.trigger === 'manual' ? 'interactive' : 'background', {
           signal: abort.signal,
@@ -189,7 +192,9 @@ export class SyncExecutor implements BeforeApplicationShutdown {
         log: this.log,
         mappings: this.mappings ?? this.storedMappings,
         options: this.options.runner,
-      });
+      };
+      // A reconcile runs under the same lock, budget and bookkeeping as a sync; only the engine's pass differs.
+      const runner = run.trigger === 'reconcile' ? new ReconcileRunner(deps) : new ContactSyncRunner(deps);
       outcome = await runner.run({
         connection: toSyncConnection(connection),
         runId: run.id,
@@ -219,7 +224,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     job: ContactSyncJob,
     connectionId: string,
     startedAt: Date,
-    outcome: ContactSyncOutcome,
+    outcome: ContactSyncOutcome | ReconcileOutcome,
   ): Promise<void> {
     const now = new Date();
     const streakBefore = await this.runs.transientFailureStreak(connectionId);
@@ -267,10 +272,17 @@ export class SyncExecutor implements BeforeApplicationShutdown {
         };
       }
     }
-    if (outcome.status === 'succeeded' || outcome.status === 'partial') changes.lastSyncAt = startedAt;
+    const reconcile = 'drift' in outcome;
+    if ((outcome.status === 'succeeded' || outcome.status === 'partial') && !reconcile) {
+      changes.lastSyncAt = startedAt;
+    }
     // Revoked or refused credentials: the vault moves the connection to needs_reconnect; should it stay connected
     // (a permission the user may grant), try again only slowly rather than every tick.
-    if (outcome.failure === 'auth_revoked') changes.nextSyncAt = new Date(now.getTime() + AUTH_RETRY_MS);
+    // A reconcile keeps the sync schedule as it was, unless a failure must hold the connection back.
+    if (reconcile && outcome.status !== 'failed') {
+      // A reconcile that did not fail leaves the sync schedule as it was.
+    } else if (outcome.failure === 'auth_revoked')
+      changes.nextSyncAt = new Date(now.getTime() + AUTH_RETRY_MS);
     else if (pausedUntil) changes.nextSyncAt = pausedUntil;
     else if (transient && outcome.retryAfterMs)
       changes.nextSyncAt = new Date(now.getTime() + outcome.retryAfterMs);
@@ -288,6 +300,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
       run: {
         status: outcome.status,
         counts: outcome.counts,
+        ...('drift' in outcome ? { drift: outcome.drift } : {}),
         finishedAt: now,
         error: failureText === null ? null : `${transient ? TRANSIENT_ERROR_PREFIX : ''}${failureText}`,
       },

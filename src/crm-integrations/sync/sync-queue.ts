@@ -64,7 +64,7 @@ export class SyncQueue implements OnApplicationShutdown {
   /** Queues a run of the connection; null when one is already waiting (the waiting one will do). */
   async enqueue(
     job: ContactSyncJob,
-    options: { startAfter?: Date; priority?: number } = {},
+    options: { startAfter?: Date; priority?: number; singletonKey?: string } = {},
   ): Promise<string | null> {
     const boss = await this.start();
     // pg-boss validates every option present, so absent ones are left out rather than sent as undefined.
@@ -72,7 +72,8 @@ export class SyncQueue implements OnApplicationShutdown {
       CONTACT_SYNC_QUEUE,
       { ...job },
       {
-        singletonKey: job.connectionId,
+        // A reconcile waits in a slot of its own: it neither replaces nor is replaced by a waiting sync.
+        singletonKey: options.singletonKey ?? job.connectionId,
         ...(options.startAfter ? { startAfter: options.startAfter } : {}),
         ...(options.priority !== undefined ? { priority: options.priority } : {}),
       },

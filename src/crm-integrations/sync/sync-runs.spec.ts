@@ -50,7 +50,20 @@ describe('SyncRuns', () => {
       expect(runs.createQueued).toHaveBeenCalledWith(connection, 'manual');
       expect(queue.enqueue).toHaveBeenCalledWith(
         { connectionId: 'conn-1', tenantId: 'acme', runId: 'new' },
-        { priority: 10 },
+        { priority: 10, singletonKey: 'conn-1' },
+      );
+    });
+
+    it('queues a reconcile in a slot of its own, beside a sync waiting for the same connection', async () => {
+      runs.findQueued.mockResolvedValue(null);
+      runs.createQueued.mockResolvedValue(aRun({ id: 'reconcile-1', trigger: 'reconcile' }));
+      queue.enqueue.mockResolvedValue('job-2');
+      const result = await service.request(connection, 'reconcile');
+      expect(result).toMatchObject({ queued: true, run: { id: 'reconcile-1' } });
+      expect(runs.findQueued).toHaveBeenCalledWith('conn-1', expect.any(Date), { reconcile: true });
+      expect(queue.enqueue).toHaveBeenCalledWith(
+        { connectionId: 'conn-1', tenantId: 'acme', runId: 'reconcile-1' },
+        { singletonKey: 'conn-1:reconcile' },
       );
     });
 

@@ -7,6 +7,10 @@ import { SyncQueue } from './sync-queue';
 /** A failure's kind is kept as the error's prefix ("transient: RATE_LIMITED: …"), so health can count a streak. */
 export const TRANSIENT_ERROR_PREFIX = 'transient: ';
 
+/** The queue slot a run waits in: a reconcile has its own beside the connection's sync. */
+export const queueSlot = (connectionId: string, trigger: SyncTrigger): string =>
+  trigger === 'reconcile' ? `${connectionId}:reconcile` : connectionId;
+
 /** The queue expires jobs after 6 hours; a `queued` run older than that lost its job. */
 const QUEUED_RUN_STALE_MS = 6 * 3_600_000;
 
@@ -35,22 +39,23 @@ export class SyncRuns {
   ): Promise<{ run: SyncRun; queued: boolean }> {
     // A run waiting for this connection is the follow-up; its row stays `queued` until a worker starts it, also
     // while its job is handed back because the connection is busy on another worker.
-    const waiting = await this.waitingRun(connection.id);
+    const reconcile = trigger === 'reconcile';
+    const waiting = await this.waitingRun(connection.id, reconcile);
     if (waiting) return { run: waiting, queued: false };
     const run = await this.runs.createQueued(connection, trigger);
     const jobId = await this.queue.enqueue(
       { connectionId: connection.id, tenantId: connection.tenantId, runId: run.id },
-      options,
+      { ...options, singletonKey: queueSlot(connection.id, trigger) },
     );
     if (jobId) return { run, queued: true };
     // Another request queued one at the same instant (the queue keeps one waiting job per connection).
     await this.runs.delete(run.id);
-    return { run: (await this.waitingRun(connection.id)) ?? run, queued: false };
+    return { run: (await this.waitingRun(connection.id, reconcile)) ?? run, queued: false };
   }
 
   /** The queued run of the connection, if any; older than the queue's job expiry, it is stale and ignored. */
-  private waitingRun(connectionId: string): Promise<SyncRun | null> {
-    return this.runs.findQueued(connectionId, new Date(Date.now() - QUEUED_RUN_STALE_MS));
+  private waitingRun(connectionId: string, reconcile: boolean): Promise<SyncRun | null> {
+    return this.runs.findQueued(connectionId, new Date(Date.now() - QUEUED_RUN_STALE_MS), { reconcile });
   }
 
   /** Failed runs in a row, most recent first, whose failure was transient (for the health machine). */

@@ -3,6 +3,8 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ActivityDeliveryWorker } from '../activities/activity-delivery.worker';
 import { ChangeHintWorker } from '../realtime/change-hint.worker';
 import { WebhookDeliveryWorker } from '../webhooks/webhook-delivery.worker';
+import { ContactPushWorker } from '../push/contact-push.worker';
+import { RECONCILE_SCHEDULER_ENABLED, ReconcileScheduler } from '../reconcile/reconcile-scheduler';
 import { SYNC_SCHEDULER_ENABLED, SyncScheduler } from './sync-scheduler';
 import { SyncRunReaper } from './sync-run-reaper';
 import { SyncWorker } from './sync-worker';
@@ -25,7 +27,10 @@ export class SyncWorkersModule {
       providers: [
         { provide: SYNC_SCHEDULER_ENABLED, useValue: options.scheduler ?? true },
         SyncScheduler,
+        { provide: RECONCILE_SCHEDULER_ENABLED, useValue: options.scheduler ?? true },
+        ReconcileScheduler,
         SyncWorker,
+        ContactPushWorker,
         ActivityDeliveryWorker,
         WebhookDeliveryWorker,
         ChangeHintWorker,

@@ -16,6 +16,8 @@ import type {
   FieldDescriptor,
   FindCompaniesRequest,
   GetRecordsRequest,
+  IdPage,
+  ListIdsRequest,
   IntegrationPort,
   ReadChangesRequest,
   TokenSet,
@@ -36,6 +38,7 @@ import { findHubSpotByEmail } from './find-by-email';
 import { findHubSpotCompanies } from './find-companies';
 import { getHubSpotRecords } from './get-records';
 import { hubSpotHttpFacts } from './http-facts';
+import { listHubSpotIds } from './list-ids';
 import { HubSpotOAuth } from './oauth';
 import { HubSpotChangeReader } from './read-changes';
 import { registerHubSpotWebhooks, removeHubSpotWebhooks } from './register-webhooks';
@@ -88,6 +91,10 @@ export class HubSpotConnector implements IntegrationPort {
 
   readChanges(session: CrmSession, request: ReadChangesRequest): Promise<ChangePage> {
     return this.reader.readChanges(this.call(session), request);
+  }
+
+  listIds(session: CrmSession, request: ListIdsRequest): Promise<IdPage> {
+    return listHubSpotIds(this.call(session), request);
   }
 
   upsertBatch(session: CrmSession, request: UpsertBatchRequest): Promise<UpsertResult[]> {

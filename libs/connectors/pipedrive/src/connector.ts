@@ -1,6 +1,8 @@
 import type {
   RegisterWebhooksRequest,
   RegisteredWebhooks,
+  IdPage,
+  ListIdsRequest,
   ActivityInput,
   ActivityResult,
   AssociateRecordsRequest,
@@ -39,6 +41,7 @@ import { findPipedriveCompanies } from './find-companies';
 import { PipedriveHttpClient } from './client';
 import { PIPEDRIVE_HTTP_FACTS, PIPEDRIVE_PROVIDER } from './http-facts';
 import { PipedriveOAuth } from './oauth';
+import { listPipedriveIds } from './list-ids';
 import { readPipedriveChanges } from './read-changes';
 import { deletePipedriveRecords } from './delete-records';
 import { getPipedriveRecords } from './get-records';
@@ -100,6 +103,12 @@ export class PipedriveConnector implements IntegrationPort {
   readChanges(session: CrmSession, request: ReadChangesRequest): Promise<ChangePage> {
     return readPipedriveChanges(this.http, session, request, {
       overlapMs: this.config.readOverlapMs,
+      maxPageSize: PIPEDRIVE_HTTP_FACTS.pagination.maxPageSize,
+    });
+  }
+
+  listIds(session: CrmSession, request: ListIdsRequest): Promise<IdPage> {
+    return listPipedriveIds(this.http, session, request, {
       maxPageSize: PIPEDRIVE_HTTP_FACTS.pagination.maxPageSize,
     });
   }

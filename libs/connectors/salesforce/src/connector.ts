@@ -16,6 +16,8 @@ import {
   type FieldDescriptor,
   type FindCompaniesRequest,
   type GetRecordsRequest,
+  type IdPage,
+  type ListIdsRequest,
   type IntegrationPort,
   type ReadChangesRequest,
   type RegisteredWebhooks,
@@ -34,6 +36,7 @@ import { findByEmail } from './find-by-email';
 import { findCompanies } from './find-companies';
 import { getRecords } from './get-records';
 import { SalesforceOAuth } from './oauth';
+import { listIds } from './list-ids';
 import { readChanges } from './read-changes';
 import { SessionConnection } from './session-connection';
 import { upsertBatch } from './upsert-batch';
@@ -82,6 +85,10 @@ export class SalesforceConnector implements IntegrationPort {
 
   readChanges(session: CrmSession, request: ReadChangesRequest): Promise<ChangePage> {
     return readChanges(this.connect(session), request);
+  }
+
+  listIds(session: CrmSession, request: ListIdsRequest): Promise<IdPage> {
+    return listIds(this.connect(session), request);
   }
 
   upsertBatch(session: CrmSession, request: UpsertBatchRequest): Promise<UpsertResult[]> {

@@ -1,10 +1,11 @@
 import { Entity, Enum, Index, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import type { ReconcileDrift } from '../model/reconcile-drift';
 import type { SyncRunCounts } from '../model/sync-run-counts';
 import { newId } from './common';
 import { CrmConnection } from './crm-connection.entity';
 import { Tenant } from './tenant.entity';
 
-export const SYNC_TRIGGERS = ['scheduled', 'manual', 'initial', 'webhook', 'retry'] as const;
+export const SYNC_TRIGGERS = ['scheduled', 'manual', 'initial', 'webhook', 'retry', 'reconcile'] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 
 export const SYNC_RUN_STATUSES = [
@@ -18,6 +19,7 @@ export const SYNC_RUN_STATUSES = [
 export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
 
 export type { SyncCounts, SyncRunCounts } from '../model/sync-run-counts';
+export * from '../model/reconcile-drift';
 
 @Entity({ tableName: 'sync_runs' })
 @Index({ properties: ['connection', 'queuedAt'] })
@@ -49,6 +51,10 @@ export class SyncRun {
 
   @Property({ type: 'json', default: '{}' })
   counts: SyncRunCounts & Opt = {};
+
+  /** A reconcile run's findings by object and kind (`trigger` 'reconcile'); null on every other run. */
+  @Property({ type: 'json', nullable: true })
+  drift?: ReconcileDrift | null;
 
   @Property({ type: 'text', nullable: true })
   error?: string | null;

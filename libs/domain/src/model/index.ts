@@ -5,3 +5,4 @@ export * from './contact-fields';
 export * from './field-provenance';
 export * from './sync-log-actions';
 export * from './sync-run-counts';
+export * from './reconcile-drift';

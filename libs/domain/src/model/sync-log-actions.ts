@@ -10,5 +10,7 @@ export const SYNC_LOG_ACTIONS = [
   'duplicate_found',
   'activity_logged',
   'status_changed',
+  /** A reconcile's report: what it found out of step between the two sides. */
+  'drift_found',
 ] as const;
 export type SyncLogAction = (typeof SYNC_LOG_ACTIONS)[number];

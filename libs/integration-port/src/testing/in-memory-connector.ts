@@ -20,6 +20,8 @@ import type {
   FieldDescriptor,
   FindCompaniesRequest,
   GetRecordsRequest,
+  IdPage,
+  ListIdsRequest,
   ReadChangesRequest,
   RecordError,
   RegisteredWebhooks,
@@ -322,6 +324,15 @@ export class InMemoryCrm {
     this.requireRecord(object, id);
     this.store(object).delete(id);
     this.tombstones.push({ id, object, deletedAt: new Date(instantMs(at, 'at')).toISOString() });
+  }
+
+  /**
+   * Removes a record behind the product's back, leaving no trace a change read reports (a purge, a restore from
+   * backup, records lost with an account): what the reconcile has to notice.
+   */
+  purgeRecord(object: string, id: string): void {
+    this.requireRecord(object, id);
+    this.store(object).delete(id);
   }
 
   getRecord(object: string, id: string): CrmRecord | undefined {
@@ -764,6 +775,23 @@ export class InMemoryConnector implements IntegrationPort {
         : this.crm.position(last.entry.deletedAt, last.entry.id);
     const token: PageToken = { object: request.object, since: request.since, after: lastPosition };
     return { records, deleted, nextPageToken: Buffer.from(JSON.stringify(token)).toString('base64url') };
+  }
+
+  async listIds(session: CrmSession, request: ListIdsRequest): Promise<IdPage> {
+    this.enter(session);
+    const pageSize = Math.min(Math.max(1, request.pageSize ?? 100), this.maxReadPage);
+    const since =
+      request.modifiedSince === undefined ? undefined : instantMs(request.modifiedSince, 'modifiedSince');
+    const all = this.crm
+      .listRecords(request.object)
+      .filter((record) => since === undefined || Date.parse(record.modifiedAt) >= since)
+      .sort((a, b) => Number(a.id) - Number(b.id));
+    // Keyset by id, as real listings page: a record removed between pages moves no other record to another page.
+    const after = request.pageToken === undefined ? 0 : Number(request.pageToken);
+    const rest = all.filter((record) => Number(record.id) > after);
+    const ids = rest.slice(0, pageSize).map((record) => ({ id: record.id, modifiedAt: record.modifiedAt }));
+    const last = ids[ids.length - 1];
+    return rest.length > pageSize && last ? { ids, nextPageToken: last.id } : { ids };
   }
 
   async upsertBatch(session: CrmSession, request: UpsertBatchRequest): Promise<UpsertResult[]> {

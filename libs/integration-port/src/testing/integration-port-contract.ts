@@ -545,6 +545,44 @@ export function describeIntegrationPortContract(
       }
     });
 
+    it('lists the ids and modification times of live records page by page, each once; a deleted record is absent', async () => {
+      const session = await fixture.session();
+      const t1 = nextInstant();
+      const staged = await fixture.staging.createContacts(
+        [newContact('port-list'), newContact('port-list'), newContact('port-list')],
+        { at: t1 },
+      );
+      const removed = staged[2];
+      await fixture.staging.deleteContact(removed.id);
+      const request = { object: fixture.contact.object, modifiedSince: t1, pageSize: 50 };
+      const seen = new Map<string, string>();
+      const followed = new Set<string>();
+      let pageToken: string | undefined;
+      do {
+        const page = await fixture.port.listIds(session, { ...request, pageToken });
+        for (const stamp of page.ids) {
+          expect(seen.has(stamp.id)).toBe(false);
+          expect(stamp.modifiedAt).toMatch(ISO_UTC_OR_OFFSET);
+          seen.set(stamp.id, stamp.modifiedAt);
+        }
+        pageToken = page.nextPageToken || undefined;
+        if (pageToken !== undefined) {
+          expect(followed.has(pageToken)).toBe(false);
+          followed.add(pageToken);
+        }
+      } while (pageToken !== undefined);
+      expect(seen.has(removed.id)).toBe(false);
+      const live = await fixture.port.getRecords(session, {
+        object: fixture.contact.object,
+        ids: [staged[0].id, staged[1].id],
+      });
+      expect(live).toHaveLength(2);
+      for (const record of live) {
+        // The same instant readChanges and getRecords report, so a reconcile compares like with like.
+        expect(Date.parse(seen.get(record.id) ?? '')).toBe(Date.parse(record.modifiedAt));
+      }
+    });
+
     it('upserts a batch with one result per input in order; an invalid record fails alone with the CRM message', async () => {
       const session = await fixture.session();
       const [existing] = await fixture.staging.createContacts([newContact('upsert-existing')]);

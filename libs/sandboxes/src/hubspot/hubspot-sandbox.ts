@@ -276,6 +276,13 @@ export class HubSpotSandbox extends SandboxServer {
       this.nextEventId = 1;
     });
     this.onSeed((request) => this.seedFromControlApi(request));
+    this.onPurge((request) => {
+      const objectType = resolveObjectType(request.object ?? 'contacts');
+      if (objectType === undefined) {
+        throw validationError(`The hubspot sandbox has no object type ${String(request.object)}`);
+      }
+      return { purged: request.ids.filter((id) => this.portal.purge(objectType, id)) };
+    });
   }
 
   // -----------------------------------------------------------------------------------------------------------

@@ -306,6 +306,16 @@ export class HubSpotPortal {
     return record;
   }
 
+  /** Removes a record with no trace (no recycle bin entry, no event); false when there was no live record. */
+  purge(objectType: HubSpotObjectType, id: string): boolean {
+    const current = this.stores[objectType].get(id);
+    if (!current || !this.stores[objectType].purge(id)) return false;
+    if (objectType === 'contacts' && current.properties.email)
+      this.contactIdsByEmail.delete(current.properties.email);
+    this.associations.removeRecord(objectType, id);
+    return true;
+  }
+
   /** Moves a record to the recycle bin; returns false when there was no live record. */
   archive(
     objectType: HubSpotObjectType,

@@ -2,7 +2,7 @@ import type { WebhookFaultCounts, WebhookFaults } from './webhook-dispatcher';
 import type { FaultSpec } from './fault-injector';
 import type { RateLimiterOptions } from './rate-limiter';
 import type { RequestCounterSnapshot } from './request-counter';
-import type { SandboxInfo, SeedRequest } from './sandbox-server';
+import type { PurgeRequest, SandboxInfo, SeedRequest } from './sandbox-server';
 
 /** A recordErrors fault as the control API takes it (serializable predicate). */
 export interface RecordErrorsRequest {
@@ -88,6 +88,11 @@ export class SandboxControlClient {
 
   reset(options: { oauth?: boolean; clock?: boolean } = {}): Promise<void> {
     return this.call('POST', '/reset', options);
+  }
+
+  /** Removes records behind every client's back: no webhook, no recycle bin, no deletion a change read reports. */
+  purge(request: PurgeRequest): Promise<{ purged: string[] }> {
+    return this.call('POST', '/purge', request);
   }
 
   seed(request: SeedRequest): Promise<{ result: unknown }> {

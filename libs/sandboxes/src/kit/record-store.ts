@@ -96,6 +96,19 @@ export class RecordStore<T extends { id: string }> {
     return tombstone;
   }
 
+  /**
+   * Removes the record (live or in the recycle bin) and leaves no tombstone: gone as if it never was (a purge, an
+   * account restored from an older backup), so no change read or recycle bin reports it. False when there was none.
+   */
+  purge(id: string): boolean {
+    // Through delete(), so all the store keeps beside its records forgets the record too; then the tombstone goes,
+    // as does one already in the recycle bin (Salesforce's hard delete, an emptied bin).
+    const wasLive = this.delete(id) !== undefined;
+    const hadTombstone = this.tombstones.delete(id);
+    if (hadTombstone && !wasLive) this.changeCount++;
+    return wasLive || hadTombstone;
+  }
+
   /** Puts a deleted record back (Salesforce undelete, HubSpot restore). */
   restore(id: string): T | undefined {
     const tombstone = this.tombstones.get(id);

@@ -116,6 +116,18 @@ const rateLimitRequestSchema = z.object({
   resetUsage: z.boolean().optional(),
 });
 
+const purgeRequestSchema = z.object({
+  object: z.string().optional(),
+  ids: z.array(z.string()).min(1),
+});
+
+/** What `POST /__sandbox/purge` takes: records to remove behind every client's back (no event, no recycle bin). */
+export interface PurgeRequest {
+  /** Object type (CRM-specific names); the CRM's contact object when omitted. */
+  object?: string;
+  ids: string[];
+}
+
 const seedRequestSchema = z.looseObject({
   object: z.string().optional(),
   count: z.number().int().nonnegative(),
@@ -144,6 +156,7 @@ export class SandboxServer {
   private finalized = false;
   private readonly resetHandlers: Array<() => void> = [];
   private seedHandler: ((request: SeedRequest) => unknown) | undefined;
+  private purgeHandler: ((request: PurgeRequest) => { purged: string[] }) | undefined;
   private readonly host: string;
 
   constructor(protected readonly options: SandboxServerOptions) {
@@ -217,6 +230,11 @@ export class SandboxServer {
   /** The CRM module's seeding, run by seed() and POST /__sandbox/seed; returns what the control API answers. */
   onSeed(handler: (request: SeedRequest) => unknown): void {
     this.seedHandler = handler;
+  }
+
+  /** The CRM module's purge, run by POST /__sandbox/purge: records vanish with no deletion any API reports. */
+  onPurge(handler: (request: PurgeRequest) => { purged: string[] }): void {
+    this.purgeHandler = handler;
   }
 
   seed(request: SeedRequest): unknown {
@@ -416,6 +434,13 @@ export class SandboxServer {
       const body = (req.body ?? {}) as { oauth?: boolean; clock?: boolean };
       this.reset({ oauth: body.oauth === true, clock: body.clock === true });
       res.status(204).end();
+    });
+    router.post('/purge', (req, res) => {
+      const body = parse(purgeRequestSchema, req, res);
+      if (!body) return;
+      if (!this.purgeHandler)
+        return void res.status(501).json({ error: `${this.name} sandbox cannot purge` });
+      res.json(this.purgeHandler(body));
     });
     router.post('/seed', async (req, res) => {
       const body = parse(seedRequestSchema, req, res);

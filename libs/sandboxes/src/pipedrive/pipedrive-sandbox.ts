@@ -208,6 +208,11 @@ export class PipedriveSandbox extends SandboxServer {
         throw new PipedriveHttpError(400, `seeding ${object} is not supported; seed persons`);
       return { created: this.seedPersons(request.count, { sameTimestamp: request.sameTimestamp }).length };
     });
+    this.onPurge((request) => {
+      const object = (request.object ?? 'persons') as PipedriveObject;
+      const store = this.spec(object).store;
+      return { purged: request.ids.filter((id) => store.purge(id)) };
+    });
     if (this.demoPersons > 0) this.seedPersons(this.demoPersons);
   }
 

@@ -195,6 +195,13 @@ export class SalesforceOrg {
     return record && { object, record };
   }
 
+  /** Removes a record (live or in the recycle bin) with no trace: a hard delete; false when there was none. */
+  purge(id: string): boolean {
+    const object = this.schema.objectForId(id);
+    if (!object || id.length < 15) return false;
+    return this.store(object.name).purge(to18(id.slice(0, 15)));
+  }
+
   /** A deleted record (in the recycle bin) by id. */
   findDeleted(id: string): SalesforceRecord | undefined {
     const object = this.schema.objectForId(id);

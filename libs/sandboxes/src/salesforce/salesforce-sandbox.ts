@@ -215,6 +215,8 @@ export class SalesforceSandbox extends SandboxServer {
     });
     this.onReset(() => this.org.reset());
     this.onSeed((request) => this.handleSeed(request));
+    // Ids name their object (key prefix), so a purge needs no object type.
+    this.onPurge((request) => ({ purged: request.ids.filter((id) => this.org.purge(id)) }));
     this.registerRoutes();
     const demo = options.demoData;
     if (demo?.contacts) this.seedContacts(demo.contacts);

@@ -11,6 +11,7 @@ import { SYNC_EXECUTOR_OPTIONS, SYNC_FIELD_MAPPINGS, type SyncExecutorOptions } 
 import type { SyncQueueOptions } from '../sync-queue';
 import { SyncWorkersModule } from '../sync-workers.module';
 import { SYNC_QUEUE_OPTIONS, SYNC_SESSION_PROVIDER } from '../sync.tokens';
+import { CONTACT_PUSH_OPTIONS, type ContactPushOptions } from '../../push/contact-push.tokens';
 
 export interface SyncTestAppOptions {
   databaseUrl: string;
@@ -19,6 +20,8 @@ export interface SyncTestAppOptions {
   mappings?: FieldMappingSource;
   executor?: SyncExecutorOptions;
   queue?: SyncQueueOptions;
+  /** The immediate push's tuning (a test sets no debounce and triggers the push itself). */
+  push?: ContactPushOptions;
   /** Run workers (pg-boss `work`) in this app. */
   workers?: boolean;
   platformServiceToken?: string;
@@ -40,6 +43,7 @@ function testBindings(options: SyncTestAppOptions): DynamicModule {
     { provide: SYNC_EXECUTOR_OPTIONS, useValue: options.executor ?? {} },
     { provide: SYNC_QUEUE_OPTIONS, useValue: { pollingIntervalSeconds: 0.5, ...options.queue } },
     ...(options.providers ?? []),
+    { provide: CONTACT_PUSH_OPTIONS, useValue: options.push ?? {} },
   ];
   return {
     module: SyncTestBindings,
