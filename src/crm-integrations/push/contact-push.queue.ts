@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type PgBoss from 'pg-boss';
-import { createQueueIfMissing } from '../jobs/create-queue';
+import { SharedJobQueue } from '../jobs/shared-job-queue';
 import { SyncQueue } from '../sync/sync-queue';
 import {
   CONTACT_PUSH_OPTIONS,
@@ -19,28 +19,21 @@ import {
 @Injectable()
 export class ContactPushQueue {
   readonly options: Required<ContactPushOptions>;
-  private ready?: Promise<PgBoss>;
+  private readonly queue: SharedJobQueue<ContactPushJob>;
 
-  constructor(
-    private readonly syncQueue: SyncQueue,
-    @Optional() @Inject(CONTACT_PUSH_OPTIONS) options?: ContactPushOptions,
-  ) {
+  constructor(syncQueue: SyncQueue, @Optional() @Inject(CONTACT_PUSH_OPTIONS) options?: ContactPushOptions) {
     this.options = { ...DEFAULT_CONTACT_PUSH_OPTIONS, ...options };
+    this.queue = new SharedJobQueue(syncQueue, {
+      name: CONTACT_PUSH_QUEUE,
+      policy: 'short',
+      retryLimit: 2,
+      expireInSeconds: 900,
+    });
   }
 
-  /** pg-boss with the push queue created (pg-boss 10 stores nothing sent to a missing queue). */
+  /** pg-boss with the push queue created. */
   boss(): Promise<PgBoss> {
-    this.ready ??= (async () => {
-      const boss = await this.syncQueue.start();
-      await createQueueIfMissing(boss, CONTACT_PUSH_QUEUE, {
-        name: CONTACT_PUSH_QUEUE,
-        policy: 'short',
-        retryLimit: 2,
-        expireInSeconds: 900,
-      });
-      return boss;
-    })();
-    return this.ready;
+    return this.queue.boss();
   }
 
   /** Queues the contacts' pushes to start after the debounce (or `delayMs`); a contact already waiting is not added twice. */
@@ -83,7 +76,7 @@ export class ContactPushQueue {
     );
   }
 
-  async stopWorkers(): Promise<void> {
-    if (this.ready) await (await this.ready).offWork(CONTACT_PUSH_QUEUE);
+  stopWorkers(): Promise<void> {
+    return this.queue.stopWorkers();
   }
 }

@@ -41,7 +41,8 @@ export class SyncQueue implements OnApplicationShutdown {
       const boss = new PgBoss({
         connectionString: this.crmOptions.database.clientUrl,
         schema: schema ? `${schema}_pgboss` : 'pgboss',
-        max: 4,
+        // One instance serves every queue of the process (sync, activities, webhooks, change hints, push).
+        max: 6,
         schedule: false,
         supervise: this.options.supervise ?? true,
         application_name: 'pmcrm-sync-queue',

@@ -1,8 +1,6 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
-import PgBoss from 'pg-boss';
-import { CRM_INTEGRATIONS_OPTIONS, type CrmIntegrationsOptions } from '../crm-integrations.options';
-import { createQueueIfMissing } from '../jobs/create-queue';
-import type { SyncQueueOptions } from '../sync/sync-queue';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { SharedJobQueue } from '../jobs/shared-job-queue';
+import { SyncQueue, type SyncQueueOptions } from '../sync/sync-queue';
 import { SYNC_QUEUE_OPTIONS } from '../sync/sync.tokens';
 
 /** The pg-boss queue of webhook jobs: one job takes a tenant's new feed entries and sends what is due. */
@@ -18,43 +16,18 @@ export interface WebhookDeliveryJob {
  * retries: each delivery keeps its own next attempt, and the job asks for a follow-up at the earliest one.
  */
 @Injectable()
-export class WebhookQueue implements OnApplicationShutdown {
-  private readonly logger = new Logger('WebhookQueue');
-  private starting?: Promise<PgBoss>;
-  private boss?: PgBoss;
+export class WebhookQueue {
+  private readonly queue: SharedJobQueue<WebhookDeliveryJob>;
   private readonly options: SyncQueueOptions;
 
-  constructor(
-    @Inject(CRM_INTEGRATIONS_OPTIONS) private readonly crmOptions: CrmIntegrationsOptions,
-    @Optional() @Inject(SYNC_QUEUE_OPTIONS) options?: SyncQueueOptions,
-  ) {
+  constructor(syncQueue: SyncQueue, @Optional() @Inject(SYNC_QUEUE_OPTIONS) options?: SyncQueueOptions) {
     this.options = options ?? {};
-  }
-
-  private start(): Promise<PgBoss> {
-    this.starting ??= (async () => {
-      const schema = this.crmOptions.database.schema;
-      const boss = new PgBoss({
-        connectionString: this.crmOptions.database.clientUrl,
-        schema: schema ? `${schema}_pgboss` : 'pgboss',
-        max: 2,
-        schedule: false,
-        // The sync queue's instance runs pg-boss maintenance for every queue of the schema.
-        supervise: false,
-        application_name: 'pmcrm-webhook-queue',
-      });
-      boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
-      await boss.start();
-      await createQueueIfMissing(boss, WEBHOOK_DELIVERY_QUEUE, {
-        name: WEBHOOK_DELIVERY_QUEUE,
-        policy: 'short',
-        retryLimit: 0,
-        expireInHours: 1,
-      });
-      this.boss = boss;
-      return boss;
-    })();
-    return this.starting;
+    this.queue = new SharedJobQueue(syncQueue, {
+      name: WEBHOOK_DELIVERY_QUEUE,
+      policy: 'short',
+      retryLimit: 0,
+      expireInHours: 1,
+    });
   }
 
   /**
@@ -62,11 +35,9 @@ export class WebhookQueue implements OnApplicationShutdown {
    * takes every change waiting); a later one (a retry) is one per tenant and time, so a retry due sooner is never
    * held behind one due later.
    */
-  async enqueue(tenantId: string, options: { startAfter?: Date } = {}): Promise<string | null> {
-    const boss = await this.start();
+  enqueue(tenantId: string, options: { startAfter?: Date } = {}): Promise<string | null> {
     const { startAfter } = options;
-    return boss.send(
-      WEBHOOK_DELIVERY_QUEUE,
+    return this.queue.send(
       { tenantId },
       startAfter
         ? { singletonKey: `${tenantId}@${startAfter.getTime()}`, startAfter }
@@ -74,21 +45,11 @@ export class WebhookQueue implements OnApplicationShutdown {
     );
   }
 
-  async work(handler: (job: WebhookDeliveryJob) => Promise<void>): Promise<void> {
-    const boss = await this.start();
-    await boss.work<WebhookDeliveryJob>(
-      WEBHOOK_DELIVERY_QUEUE,
-      { pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2, batchSize: 1 },
-      async ([job]) => handler(job.data),
-    );
+  work(handler: (job: WebhookDeliveryJob) => Promise<void>): Promise<void> {
+    return this.queue.work(1, this.options.pollingIntervalSeconds ?? 2, handler);
   }
 
-  async stopWorkers(): Promise<void> {
-    if (this.boss) await this.boss.offWork(WEBHOOK_DELIVERY_QUEUE);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    const boss = this.boss ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
-    if (boss) await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+  stopWorkers(): Promise<void> {
+    return this.queue.stopWorkers();
   }
 }
