@@ -3,6 +3,7 @@ import type {
   ActivityResult,
   AuthorizeUrlRequest,
   ChangePage,
+  ChangeSubscription,
   CodeExchangeRequest,
   ConnectorCapabilities,
   CrmRecord,
@@ -13,6 +14,7 @@ import type {
   GetRecordsRequest,
   ProviderId,
   ReadChangesRequest,
+  SubscribeChangesRequest,
   TokenSet,
   UpsertBatchRequest,
   UpsertResult,
@@ -62,6 +64,13 @@ export interface IntegrationPort {
 
   /** Verifies the request's signature or credentials and returns its events; throws INVALID_SIGNATURE. */
   parseWebhook(request: WebhookRequest, secrets: WebhookSecrets): WebhookEvent[];
+
+  /**
+   * Optional: follows the CRM's change stream (Salesforce Change Data Capture) with the session it is handed. A
+   * connector without a stream leaves it out. It never refreshes the session: an auth failure is reported and the
+   * caller subscribes again with a fresh one.
+   */
+  subscribeChanges?(session: CrmSession, request: SubscribeChangesRequest): Promise<ChangeSubscription>;
 }
 
 /** DI token for the explicit provider → connector map (`IntegrationPortRegistry`). */

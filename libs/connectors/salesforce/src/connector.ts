@@ -5,6 +5,7 @@ import {
   type ActivityResult,
   type AuthorizeUrlRequest,
   type ChangePage,
+  type ChangeSubscription,
   type CodeExchangeRequest,
   type ConnectorCapabilities,
   type CrmRecord,
@@ -15,6 +16,7 @@ import {
   type GetRecordsRequest,
   type IntegrationPort,
   type ReadChangesRequest,
+  type SubscribeChangesRequest,
   type TokenSet,
   type UpsertBatchRequest,
   type UpsertResult,
@@ -30,6 +32,7 @@ import { getRecords } from './get-records';
 import { SalesforceOAuth } from './oauth';
 import { readChanges } from './read-changes';
 import { SessionConnection } from './session-connection';
+import { subscribeChanges } from './subscribe-changes';
 import { upsertBatch } from './upsert-batch';
 
 /**
@@ -95,6 +98,11 @@ export class SalesforceConnector implements IntegrationPort {
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {
     return logActivities(this.connect(session), activities, this.config.activityKeyField);
+  }
+
+  /** Change Data Capture over the Streaming API (CometD), one channel per object. */
+  subscribeChanges(session: CrmSession, request: SubscribeChangesRequest): Promise<ChangeSubscription> {
+    return subscribeChanges(session, this.config, request);
   }
 
   /** Salesforce sends no webhooks this connector accepts yet (capabilities say so): every request is refused. */

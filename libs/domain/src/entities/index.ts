@@ -21,6 +21,7 @@ export * from './idempotency-key.entity';
 export * from './contact-change.entity';
 export * from './webhook-endpoint.entity';
 export * from './webhook-delivery.entity';
+export * from './change-stream-position.entity';
 
 import { ActivityDelivery } from './activity-delivery.entity';
 import { ActivityEvent } from './activity-event.entity';
@@ -44,6 +45,7 @@ import { IdempotencyKey } from './idempotency-key.entity';
 import { ContactChange } from './contact-change.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
+import { ChangeStreamPosition } from './change-stream-position.entity';
 
 /** Every entity of the product, for the ORM config and AdminJS. */
 export const ALL_ENTITIES = [
@@ -69,4 +71,5 @@ export const ALL_ENTITIES = [
   ContactChange,
   WebhookEndpoint,
   WebhookDelivery,
+  ChangeStreamPosition,
 ];

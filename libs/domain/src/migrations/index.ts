@@ -8,6 +8,7 @@ import { Migration20261205100000_activities } from './Migration20261205100000_ac
 import { Migration20261206040000_service_token_expiry } from './Migration20261206040000_service_token_expiry';
 import { Migration20261206060000_contact_email_status } from './Migration20261206060000_contact_email_status';
 import { Migration20261206030000_contact_feed_webhooks } from './Migration20261206030000_contact_feed_webhooks';
+import { Migration20261206100000_change_stream_positions } from './Migration20261206100000_change_stream_positions';
 
 /**
  * Committed migrations, in order, listed explicitly so the compiled build and ts-jest load the same classes.
@@ -23,4 +24,5 @@ export const MIGRATIONS: MigrationObject[] = [
   Migration20261206030000_contact_feed_webhooks,
   Migration20261206040000_service_token_expiry,
   Migration20261206060000_contact_email_status,
+  Migration20261206100000_change_stream_positions,
 ].map((migration) => ({ name: migration.name, class: migration }));

@@ -92,7 +92,8 @@ describe('Salesforce sandbox Change Data Capture over CometD, driven by jsforce 
   });
 
   afterEach(() => {
-    for (const client of clients.splice(0)) client.disconnect();
+    // faye's Client has disconnect(); jsforce's typings leave it out.
+    for (const client of clients.splice(0)) (client as unknown as { disconnect(): void }).disconnect();
     sandbox.changeEvents.configure({ delayMs: 0, dropNext: 0, duplicateNext: 0 });
   });
 
