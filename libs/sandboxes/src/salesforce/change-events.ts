@@ -11,6 +11,11 @@ import type { RecordChange } from './org';
 
 /** Change events are retained for three days (high-volume platform events and CDC). */
 export const CHANGE_EVENT_RETENTION_MS = 72 * 3_600_000;
+/**
+ * The sandbox keeps at most this many events (a benchmark stages far more records than any test replays); older
+ * ones count as expired, so their replay ids are refused like ids from before the retention window.
+ */
+export const MAX_RETAINED_CHANGE_EVENTS = 20_000;
 
 export type ChangeType =
   | RecordChange['changeType']
@@ -138,6 +143,7 @@ export class ChangeEventBus {
     };
     this.nextReplayId += 1 + (this.nextReplayId % 3);
     this.events.push(event);
+    if (this.events.length > MAX_RETAINED_CHANGE_EVENTS) this.events.shift();
     for (const listener of [...this.listeners]) listener();
     return event;
   }
@@ -147,6 +153,19 @@ export class ChangeEventBus {
     const horizon = this.clock.nowMs() - CHANGE_EVENT_RETENTION_MS;
     while (this.events.length > 0 && this.events[0].commitMs < horizon) this.events.shift();
     return this.events;
+  }
+
+  /** Index in `retained()` of the first event after `replayId` (ids increase along the list). */
+  indexAfter(replayId: number): number {
+    const events = this.retained();
+    let low = 0;
+    let high = events.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (events[middle].replayId <= replayId) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   /** The newest replay id handed out (0 before any event). */

@@ -228,8 +228,9 @@ export class StreamingEndpoint {
     const out: BayeuxMessage[] = [];
     const events = this.bus.retained();
     for (const [channel, subscription] of client.subscriptions) {
-      for (const event of events) {
-        if (event.replayId <= subscription.cursor || !StreamingEndpoint.matches(channel, event)) continue;
+      for (let index = this.bus.indexAfter(subscription.cursor); index < events.length; index++) {
+        const event = events[index];
+        if (!StreamingEndpoint.matches(channel, event)) continue;
         const live = event.replayId > subscription.liveFrom;
         // Delivery is in order: a delayed event holds back the ones after it.
         if (live && event.deliverAtMs > now) break;
@@ -303,8 +304,9 @@ export class StreamingEndpoint {
     const now = this.clock.nowMs();
     const events = this.bus.retained();
     for (const [channel, subscription] of client.subscriptions) {
-      for (const event of events) {
-        if (event.replayId <= subscription.cursor || !StreamingEndpoint.matches(channel, event)) continue;
+      for (let index = this.bus.indexAfter(subscription.cursor); index < events.length; index++) {
+        const event = events[index];
+        if (!StreamingEndpoint.matches(channel, event)) continue;
         const live = event.replayId > subscription.liveFrom;
         if (live && event.deliverAtMs > now) break;
         if (!(live && event.lostLive)) return true;
