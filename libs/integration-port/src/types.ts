@@ -405,6 +405,8 @@ export interface SubscribeChangesRequest {
    * 'all' for every retained change, or absent for new changes only.
    */
   from: Readonly<Record<string, string>>;
+  /** Where a channel without an entry in `from` starts: 'new' (default) or 'all' retained changes. */
+  defaultFrom?: 'new' | 'all';
   /** Called once per change, one at a time per channel, in stream order; the next waits for this to settle. */
   onChange(change: StreamedChange): Promise<void>;
   onFailure(failure: ChangeStreamFailure): void;

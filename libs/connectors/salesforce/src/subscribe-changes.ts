@@ -88,7 +88,7 @@ export async function subscribeChanges(
       new StreamingExtension.AuthFailure((message: { error?: string }) =>
         fail({ kind: 'auth', channel, message: message.error ?? 'Salesforce session invalid' }),
       ),
-      new StreamingExtension.Replay(channel, replayFrom(request.from[channel])),
+      new StreamingExtension.Replay(channel, replayFrom(request.from[channel] ?? request.defaultFrom)),
     ]);
     clients.push(client);
     queues[index] = Promise.resolve();

@@ -119,6 +119,11 @@ describe('Salesforce Change Data Capture subscriber (jsforce streaming against t
   });
 
   afterEach(async () => {
+    // Each test follows its own connection only: the ones before it are disconnected.
+    await apps[0]
+      ?.get<MikroORM>(CRM_ORM)
+      .em.fork()
+      .nativeUpdate(CrmConnection, {}, { status: 'disconnected' });
     for (const app of apps.splice(0)) await app.close();
     sandbox.changeEvents.configure({ delayMs: 0, dropNext: 0, duplicateNext: 0 });
   });
@@ -231,6 +236,33 @@ describe('Salesforce Change Data Capture subscriber (jsforce streaming against t
 
     const [barbara] = sandbox.stageRecords('Contact', [{ LastName: 'Liskov' }]);
     await sink.until(() => sink.forRecord(barbara.id).length === 1);
+  });
+
+  it('stores no position for a hint the sink refused, and hands that change over again', async () => {
+    const sink = new RecordingSink();
+    let refusals = 1;
+    const accept = sink.accept.bind(sink);
+    sink.accept = (hints) => {
+      if (refusals-- > 0) return Promise.reject(new Error('hint queue unavailable'));
+      return accept(hints);
+    };
+    const app = await startApp(sink);
+    const connectionId = await connectedConnection(app, 'stream-refused');
+    const subscriber = app.get(SalesforceChangeSubscriber);
+    await subscriber.refresh();
+    await subscriber.ready(connectionId);
+    const before = await storedPosition(app, connectionId);
+
+    const [margaret] = sandbox.stageRecords('Contact', [{ LastName: 'Hamilton' }]);
+    const created = String(sandbox.changeEvents.latestReplayId);
+    const [hint] = await sink
+      .until(() => sink.forRecord(margaret.id).length > 0)
+      .then(() => sink.forRecord(margaret.id));
+    expect(hint).toMatchObject({ connectionId, action: 'created', eventId: created });
+    expect(refusals).toBeLessThan(0);
+    expect(before).toBeNull();
+    await subscriber.stop(connectionId);
+    expect((await storedPosition(app, connectionId))?.position).toBe(created);
   });
 
   it('falls back to every retained event when the stored replay id is refused, and marks the gap for a reconcile', async () => {

@@ -37,6 +37,11 @@ interface Stream {
   chain: Promise<void>;
   stopped: boolean;
   timer?: NodeJS.Timeout;
+  /** Subscribed before: a channel with no stored position must not restart at 'new' (its first changes may
+   * have been refused by the sink, or missed while the stream was down), so it restarts at 'all'. */
+  subscribedBefore?: boolean;
+  /** Woken when a failure replaces the current subscription (for `ready()`). */
+  replaced: Array<() => void>;
 }
 
 /** A change event becomes a hint; a gap names the object (and its records, if any): the sync reads current state. */
@@ -94,7 +99,14 @@ export class SalesforceChangeSubscriber implements OnApplicationBootstrap, OnMod
 
   /** Starts streams for connected real-time Salesforce connections and stops the others (disconnect, switch off). */
   refresh(): Promise<void> {
-    this.refreshing ??= this.matchConnections().finally(() => (this.refreshing = undefined));
+    this.refreshing ??= this.matchConnections()
+      .catch((error: unknown) => {
+        // The timer calls this: a database hiccup is logged and the next tick tries again.
+        this.logger.error(
+          `Salesforce change streams: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      })
+      .finally(() => (this.refreshing = undefined));
     return this.refreshing;
   }
 
@@ -102,8 +114,16 @@ export class SalesforceChangeSubscriber implements OnApplicationBootstrap, OnMod
   async ready(connectionId: string): Promise<void> {
     const stream = this.streams.get(connectionId);
     if (!stream) throw new Error(`No change stream for connection ${connectionId}`);
-    await stream.chain;
-    await stream.current?.ready;
+    for (;;) {
+      await stream.chain;
+      const current = stream.current;
+      if (!current) return;
+      const outcome = await Promise.race([
+        current.ready.then(() => 'ready' as const),
+        new Promise<'replaced'>((resolve) => stream.replaced.push(() => resolve('replaced'))),
+      ]);
+      if (outcome === 'ready' && stream.current === current) return;
+    }
   }
 
   async stop(connectionId: string): Promise<void> {
@@ -120,9 +140,8 @@ export class SalesforceChangeSubscriber implements OnApplicationBootstrap, OnMod
   }
 
   private async matchConnections(): Promise<void> {
-    if (!this.sink) return;
-    const port = this.registry.get(PROVIDER);
-    if (!port.subscribeChanges) return;
+    if (!this.sink || !this.registry.has(PROVIDER)) return;
+    if (!this.registry.get(PROVIDER).subscribeChanges) return;
     const wanted = (await this.positions.connectedOf(PROVIDER)).filter(
       (candidate) => candidate.realtime && candidate.objects.length > 0,
     );
@@ -141,7 +160,13 @@ export class SalesforceChangeSubscriber implements OnApplicationBootstrap, OnMod
   }
 
   private start(connectionId: string, objects: string[]): void {
-    const stream: Stream = { connectionId, objects, chain: Promise.resolve(), stopped: false };
+    const stream: Stream = {
+      connectionId,
+      objects,
+      chain: Promise.resolve(),
+      stopped: false,
+      replaced: [],
+    };
     this.streams.set(connectionId, stream);
     void this.enqueue(stream, async () => {
       try {
@@ -172,12 +197,15 @@ export class SalesforceChangeSubscriber implements OnApplicationBootstrap, OnMod
     const subscription: ChangeSubscription = await port.subscribeChanges!(session, {
       objects: stream.objects,
       from,
+      // A first subscription follows new changes only (the scheduled sync covers the past); a later one must not.
+      defaultFrom: stream.subscribedBefore ? 'all' : 'new',
       onChange: (change) => this.accept(stream, change),
       onFailure: (failure) => {
         if (stream.current === subscription && !stream.stopped) this.onFailure(stream, failure);
       },
     });
     stream.current = subscription;
+    stream.subscribedBefore = true;
     stream.accessToken = session.accessToken;
     this.logger.log(
       `Salesforce change stream of connection ${stream.connectionId} subscribed to ${subscription.channels.join(', ')}`,
@@ -197,6 +225,7 @@ export class SalesforceChangeSubscriber implements OnApplicationBootstrap, OnMod
   }
 
   private onFailure(stream: Stream, failure: ChangeStreamFailure): void {
+    for (const wake of stream.replaced.splice(0)) wake();
     const where = `Salesforce change stream of connection ${stream.connectionId}${failure.channel ? ` (${failure.channel})` : ''}`;
     switch (failure.kind) {
       case 'auth': {
