@@ -74,7 +74,7 @@ export class ChangeStreamPositionRepository extends CrmRepository {
     );
   }
 
-  /** Connections whose stream lost its place since `since` (for the reconcile to pick up). */
+  /** The channels of a connection whose stream lost its place (for the reconcile to pick up). */
   async gapsOf(connectionId: string): Promise<ChangeStreamPosition[]> {
     return this.fork().find(ChangeStreamPosition, { connection: connectionId, gapDetectedAt: { $ne: null } });
   }
