@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { SyncWorkersModule } from './crm-integrations/sync';
+import { SalesforceStreamModule } from './crm-integrations/realtime/salesforce-stream';
 import { ConfigError } from './standalone/config/env.schema';
 import { prepareRuntime } from './standalone/runtime';
 import { StandaloneModule } from './standalone/standalone.module';
@@ -17,7 +18,8 @@ async function startWorker(): Promise<void> {
   // This process runs the workers whatever RUN_WORKERS says; that flag tells `npm start` whether to add them too.
   const workerRuntime = { ...runtime, env: { ...runtime.env, RUN_WORKERS: false } };
   const app = await NestFactory.createApplicationContext(
-    StandaloneModule.forRoot(workerRuntime, [SyncWorkersModule.forRoot()]),
+    // The Salesforce change streams idle until a ChangeHintSink is bound (the real-time hint queue).
+    StandaloneModule.forRoot(workerRuntime, [SyncWorkersModule.forRoot(), SalesforceStreamModule.forRoot()]),
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));

@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { setupCrmHttp, type CrmIntegrationsOptions } from '../crm-integrations';
 import { SyncWorkersModule } from '../crm-integrations/sync';
+import { SalesforceStreamModule } from '../crm-integrations/realtime/salesforce-stream';
 import type { Express } from 'express';
 import { serveAdminWithoutExternalFonts } from './admin/admin-offline';
 import { ADMIN_ROOT_PATH, loadStandaloneAdmin, type StandaloneAdmin } from './admin/standalone-admin';
@@ -32,7 +33,7 @@ export async function createStandaloneApp(
       [
         ...(admin ? [admin.module] : []),
         // `npm start` runs API and sync workers in one process; RUN_WORKERS=false leaves them to `npm run worker`.
-        ...(runtime.env.RUN_WORKERS ? [SyncWorkersModule.forRoot()] : []),
+        ...(runtime.env.RUN_WORKERS ? [SyncWorkersModule.forRoot(), SalesforceStreamModule.forRoot()] : []),
       ],
       overrides,
     ),

@@ -5,6 +5,7 @@ import type {
   AssociateResult,
   AuthorizeUrlRequest,
   ChangePage,
+  ChangeSubscription,
   CodeExchangeRequest,
   ConnectorCapabilities,
   CrmRecord,
@@ -20,6 +21,7 @@ import type {
   ReadChangesRequest,
   RegisterWebhooksRequest,
   RegisteredWebhooks,
+  SubscribeChangesRequest,
   TokenSet,
   UpsertBatchRequest,
   UpsertResult,
@@ -96,6 +98,13 @@ export interface IntegrationPort {
 
   /** Removes webhooks `registerWebhooks` created; one already gone counts as removed. */
   removeWebhooks(session: CrmSession, ids: string[]): Promise<void>;
+
+  /**
+   * Optional: follows the CRM's change stream (Salesforce Change Data Capture) with the session it is handed. A
+   * connector without a stream leaves it out. It never refreshes the session: an auth failure is reported and the
+   * caller subscribes again with a fresh one.
+   */
+  subscribeChanges?(session: CrmSession, request: SubscribeChangesRequest): Promise<ChangeSubscription>;
 }
 
 /** DI token for the explicit provider → connector map (`IntegrationPortRegistry`). */

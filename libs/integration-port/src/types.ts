@@ -472,3 +472,53 @@ export interface WebhookEvent {
   changedFields?: string[];
   eventId?: string;
 }
+
+/** One change a CRM's change stream reported (Salesforce Change Data Capture over the Streaming API). */
+export interface StreamedChange {
+  /** The stream channel it came on; positions are kept per channel. */
+  channel: string;
+  /** The CRM's own object name. */
+  object: string;
+  /** May be empty for a gap that names no record (the whole object must be read again). */
+  recordIds: string[];
+  action: WebhookEvent['action'];
+  /** The CRM could not describe the change (a CDC GAP_* event): read the current state instead. */
+  gap: boolean;
+  changedFields: string[];
+  /** When the CRM committed the change (ISO 8601). */
+  occurredAt: string;
+  /** The stream position of this change (a replay id), to resume after it. */
+  position: string;
+}
+
+/** Why a change stream stopped delivering; the subscriber decides what to do (refresh, resume, fall back). */
+export interface ChangeStreamFailure {
+  /** auth: the session died (refresh and subscribe again); invalid_position: the stored position is unknown or
+   * expired (a gap); handler: `onChange` threw; stream: any other subscribe or transport failure. */
+  kind: 'auth' | 'invalid_position' | 'handler' | 'stream';
+  channel?: string;
+  message: string;
+}
+
+export interface SubscribeChangesRequest {
+  /** The CRM's object names to follow. */
+  objects: string[];
+  /**
+   * Where each channel resumes: a `position` from an earlier change (delivered again from the one after it),
+   * 'all' for every retained change, or absent for new changes only.
+   */
+  from: Readonly<Record<string, string>>;
+  /** Where a channel without an entry in `from` starts: 'new' (default) or 'all' retained changes. */
+  defaultFrom?: 'new' | 'all';
+  /** Called once per change, one at a time per channel, in stream order; the next waits for this to settle. */
+  onChange(change: StreamedChange): Promise<void>;
+  onFailure(failure: ChangeStreamFailure): void;
+}
+
+export interface ChangeSubscription {
+  readonly channels: string[];
+  /** Settles when every channel's subscription is acknowledged (rejects when one is refused). */
+  readonly ready: Promise<void>;
+  /** Disconnects and waits until the change being handled, if any, is done. */
+  stop(): Promise<void>;
+}

@@ -24,7 +24,7 @@ export function salesforceCapabilities(config: ResolvedSalesforceConfig): Connec
     defaultMappings: SALESFORCE_DEFAULT_MAPPINGS,
     emailStatusFields: SALESFORCE_EMAIL_STATUS_FIELDS,
     defaultCompanyMappings: SALESFORCE_DEFAULT_COMPANY_MAPPINGS,
-    // Outbound messages and Change Data Capture (CometD) are not wired yet: no webhooks for now.
+    // No webhooks: changes arrive over Change Data Capture (CometD), see subscribe-changes.ts.
     webhooks: { supported: false, verification: 'none' },
     // Refresh tokens rotate only when the connected app turns rotation on; the vault keeps the old one otherwise.
     oauth: { pkce: true, defaultScopes: [...config.defaultScopes], refreshRotates: false },

@@ -7,6 +7,7 @@ import {
   type AssociateResult,
   type AuthorizeUrlRequest,
   type ChangePage,
+  type ChangeSubscription,
   type CodeExchangeRequest,
   type ConnectorCapabilities,
   type CrmRecord,
@@ -21,6 +22,7 @@ import {
   type IntegrationPort,
   type ReadChangesRequest,
   type RegisteredWebhooks,
+  type SubscribeChangesRequest,
   type TokenSet,
   type UpsertBatchRequest,
   type UpsertResult,
@@ -39,6 +41,7 @@ import { SalesforceOAuth } from './oauth';
 import { listIds } from './list-ids';
 import { readChanges } from './read-changes';
 import { SessionConnection } from './session-connection';
+import { subscribeChanges } from './subscribe-changes';
 import { upsertBatch } from './upsert-batch';
 import { registerSalesforceWebhooks, removeSalesforceWebhooks } from './register-webhooks';
 
@@ -117,6 +120,11 @@ export class SalesforceConnector implements IntegrationPort {
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {
     return logActivities(this.connect(session), activities, this.config.activityKeyField);
+  }
+
+  /** Change Data Capture over the Streaming API (CometD), one channel per object. */
+  subscribeChanges(session: CrmSession, request: SubscribeChangesRequest): Promise<ChangeSubscription> {
+    return subscribeChanges(session, this.config, request);
   }
 
   /** Salesforce sends no webhooks this connector accepts yet (capabilities say so): every request is refused. */

@@ -25,6 +25,7 @@ export * from './webhook-delivery.entity';
 export * from './field-mapping-config.entity';
 export * from './change-hint.entity';
 export * from './realtime-channel.entity';
+export * from './change-stream-position.entity';
 
 import { ActivityDelivery } from './activity-delivery.entity';
 import { ActivityEvent } from './activity-event.entity';
@@ -52,6 +53,7 @@ import { WebhookDelivery } from './webhook-delivery.entity';
 import { CrmFieldCache, FieldMappingConfig } from './field-mapping-config.entity';
 import { ChangeHintRecord } from './change-hint.entity';
 import { RealtimeChannel } from './realtime-channel.entity';
+import { ChangeStreamPosition } from './change-stream-position.entity';
 
 /** Every entity of the product, for the ORM config and AdminJS. */
 export const ALL_ENTITIES = [
@@ -82,4 +84,5 @@ export const ALL_ENTITIES = [
   CrmFieldCache,
   ChangeHintRecord,
   RealtimeChannel,
+  ChangeStreamPosition,
 ];

@@ -12,6 +12,7 @@ import { Migration20261206040000_service_token_expiry } from './Migration2026120
 import { Migration20261206050000_admin_viewer_role } from './Migration20261206050000_admin_viewer_role';
 import { Migration20261206060000_contact_email_status } from './Migration20261206060000_contact_email_status';
 import { Migration20261206090000_realtime } from './Migration20261206090000_realtime';
+import { Migration20261206100000_change_stream_positions } from './Migration20261206100000_change_stream_positions';
 import { Migration20261206110000_reconcile_drift } from './Migration20261206110000_reconcile_drift';
 
 /**
@@ -32,5 +33,6 @@ export const MIGRATIONS: MigrationObject[] = [
   Migration20261206050000_admin_viewer_role,
   Migration20261206060000_contact_email_status,
   Migration20261206090000_realtime,
+  Migration20261206100000_change_stream_positions,
   Migration20261206110000_reconcile_drift,
 ].map((migration) => ({ name: migration.name, class: migration }));

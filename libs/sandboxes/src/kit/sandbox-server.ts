@@ -151,6 +151,8 @@ export class SandboxServer {
   readonly webhooks: WebhookDispatcher;
   readonly random: SeededRandom;
   readonly people: FakePersonGenerator;
+  /** CRM-specific control routes under `/__sandbox` (never counted or faulted), e.g. Salesforce's change events. */
+  readonly controlExtensions = express.Router();
   private server: http.Server | undefined;
   private url: string | undefined;
   private finalized = false;
@@ -182,7 +184,7 @@ export class SandboxServer {
     this.app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
     this.app.use(express.urlencoded({ extended: false, limit }));
     this.app.use(express.text({ limit, type: ['text/csv', 'text/plain'] }));
-    this.app.use('/__sandbox', this.controlRouter());
+    this.app.use('/__sandbox', this.controlRouter(), this.controlExtensions);
     this.app.use(this.counters.middleware());
     this.app.use(this.faults.middleware());
     this.oauth.mount((method, path, handler) => this.route(method, path, handler));

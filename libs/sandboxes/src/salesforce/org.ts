@@ -52,6 +52,17 @@ export class SalesforceApiError extends Error {
 /** Asks the fault injector whether a record should fail validation (kit FaultInjector.recordError). */
 export type RecordFaultHook = (objectName: string, input: Record<string, unknown>) => DmlError | undefined;
 
+/** One committed record change, as Change Data Capture reports it (streaming.ts turns it into a change event). */
+export interface RecordChange {
+  entityName: string;
+  changeType: 'CREATE' | 'UPDATE' | 'DELETE' | 'UNDELETE';
+  recordId: string;
+  /** Fields whose value changed (UPDATE), or every non-null field (CREATE). */
+  changedFields: string[];
+  /** The record's fields after the change (nothing for DELETE). */
+  fields: Record<string, unknown>;
+}
+
 export interface QueryPage {
   totalSize: number;
   done: boolean;
@@ -117,6 +128,8 @@ export class SalesforceOrg {
   readonly orgName: string;
   readonly user: { firstName: string; lastName: string; email: string; username: string };
   recordFault: RecordFaultHook | undefined;
+  /** Called after each committed create, update and delete (the Change Data Capture feed listens here). */
+  onRecordChange: ((change: RecordChange) => void) | undefined;
   private readonly stores = new Map<string, RecordStore<SalesforceRecord>>();
   private readonly cursors = new Map<string, QueryCursor>();
 
@@ -482,6 +495,13 @@ export class SalesforceOrg {
     if (object.name === 'Task' && !fields.TaskSubtype) fields.TaskSubtype = 'Task';
     this.derived(object, fields);
     this.store(object.name).insert({ id, fields });
+    this.onRecordChange?.({
+      entityName: object.name,
+      changeType: 'CREATE',
+      recordId: id,
+      changedFields: Object.keys(fields).filter((name) => fields[name] !== null && fields[name] !== false),
+      fields,
+    });
     return id;
   }
 
@@ -491,7 +511,7 @@ export class SalesforceOrg {
     values: Record<string, unknown>,
   ): void {
     const now = formatDateTime(this.clock.nowMs());
-    const fields = {
+    const fields: Record<string, unknown> = {
       ...record.fields,
       ...values,
       LastModifiedDate: now,
@@ -500,6 +520,15 @@ export class SalesforceOrg {
     };
     this.derived(object, fields);
     this.store(object.name).update(record.id, { fields });
+    this.onRecordChange?.({
+      entityName: object.name,
+      changeType: 'UPDATE',
+      recordId: record.id,
+      changedFields: Object.keys(fields).filter(
+        (name) => JSON.stringify(fields[name]) !== JSON.stringify(record.fields[name]),
+      ),
+      fields,
+    });
   }
 
   private remove(object: ObjectDefinition, record: SalesforceRecord): void {
@@ -518,6 +547,13 @@ export class SalesforceOrg {
         if (typeof parent === 'string' && parent.slice(0, 15) === accountId) this.remove(contact, child);
       }
     }
+    this.onRecordChange?.({
+      entityName: object.name,
+      changeType: 'DELETE',
+      recordId: record.id,
+      changedFields: [],
+      fields: {},
+    });
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ import {
   SalesforceSchema,
 } from './schema';
 import { formatDateTime, parseDateTime, SoqlError } from './soql';
+import { ChangeEventBus } from './change-events';
+import { StreamingEndpoint } from './streaming';
+import { mountStreamingControl } from './streaming-control';
 
 export interface SalesforceSandboxOptions {
   clientId?: string;
@@ -119,6 +122,9 @@ function toErrorBody(errors: DmlError[]): Array<Record<string, unknown>> {
 export class SalesforceSandbox extends SandboxServer {
   readonly org: SalesforceOrg;
   readonly schema: SalesforceSchema;
+  /** Change Data Capture: every committed change, retained 72 h, served over CometD at /cometd/{version}. */
+  readonly changeEvents: ChangeEventBus;
+  readonly streaming: StreamingEndpoint;
 
   constructor(options: SalesforceSandboxOptions = {}) {
     const clock = options.clock ?? new SandboxClock();
@@ -213,7 +219,17 @@ export class SalesforceSandbox extends SandboxServer {
       }
       return parsed;
     });
+    this.changeEvents = new ChangeEventBus(this.clock, this.random);
+    this.streaming = new StreamingEndpoint(this.changeEvents, this.oauth, this.clock, (entity) =>
+      Boolean(this.org.object(entity)),
+    );
+    this.org.onRecordChange = (change) => void this.changeEvents.publishChange(change);
+    mountStreamingControl(this.controlExtensions, this.changeEvents, this.streaming);
     this.onReset(() => this.org.reset());
+    this.onReset(() => {
+      this.changeEvents.reset();
+      this.streaming.forgetClients();
+    });
     this.onSeed((request) => this.handleSeed(request));
     // Ids name their object (key prefix), so a purge needs no object type.
     this.onPurge((request) => ({ purged: request.ids.filter((id) => this.org.purge(id)) }));
@@ -438,6 +454,9 @@ export class SalesforceSandbox extends SandboxServer {
   private registerRoutes(): void {
     const api = this.api();
     const data = '/services/data/:version';
+
+    // Streaming API (CometD, long-polling): Change Data Capture channels; see streaming.ts.
+    this.post('/cometd/:version', (req, res) => this.streaming.handle(req, res));
 
     // "Revoking OAuth Tokens" (Mobile SDK guide / Salesforce Help): POST form `token` (GET ?token= too). A refresh
     // token takes its sessions with it; 200 on success, 400 invalid_token for an unknown or already revoked token.

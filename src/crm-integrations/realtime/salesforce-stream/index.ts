@@ -1,0 +1,2 @@
+export * from './salesforce-change-subscriber';
+export * from './salesforce-stream.module';
