@@ -13,8 +13,7 @@ import {
   type SessionProvider,
 } from '@pm/sync-engine';
 import { ActivityContactRepository, RecordLinkRepository } from '../repositories';
-import { SYNC_FIELD_MAPPINGS } from '../sync/sync-executor';
-import { StoredFieldMappingSource } from '../mappings/stored-field-mapping.source';
+import { EngineFieldMappings } from '../mappings/engine-field-mappings';
 import type { LinkedRecord, LogLine } from './activity.repository';
 
 export interface MissingContactsOutcome {
@@ -35,9 +34,8 @@ export class MissingContacts {
   constructor(
     private readonly contacts: ActivityContactRepository,
     private readonly links: RecordLinkRepository,
-    @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly mappings?: FieldMappingSource,
-    /** The tenant's stored mappings, as the sync executor uses them (SYNC_FIELD_MAPPINGS replaces them). */
-    @Optional() private readonly storedMappings?: StoredFieldMappingSource,
+    /** The mappings every engine run reads, so a contact is created as a sync would create it. */
+    @Optional() @Inject(EngineFieldMappings) private readonly mappings?: FieldMappingSource,
   ) {}
 
   async link(
@@ -117,7 +115,7 @@ export class MissingContacts {
     connection: CrmConnection,
     port: IntegrationPort,
   ): Promise<{ object: string; mapping: ObjectMapping } | undefined> {
-    const source = this.mappings ?? this.storedMappings ?? new DefaultFieldMappingSource(port);
+    const source = this.mappings ?? new DefaultFieldMappingSource(port);
     const mappingConnection = {
       id: connection.id,
       tenantId: connection.tenant.id,

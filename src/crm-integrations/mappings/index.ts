@@ -7,6 +7,12 @@ export * from './stored-field-mapping.source';
 import { FieldMappingService } from './field-mapping.service';
 import { MappingRecomparison } from './mapping-recomparison';
 import { StoredFieldMappingSource } from './stored-field-mapping.source';
+import { EngineFieldMappings } from './engine-field-mappings';
 
 /** Providers the feature module registers for field mapping. */
-export const MAPPING_PROVIDERS = [FieldMappingService, MappingRecomparison, StoredFieldMappingSource];
+export const MAPPING_PROVIDERS = [
+  FieldMappingService,
+  MappingRecomparison,
+  StoredFieldMappingSource,
+  EngineFieldMappings,
+];

@@ -47,7 +47,7 @@ describe('ContactPushExecutor', () => {
     locals = new InMemoryLocalContacts();
     locks.withConnectionLock.mockImplementation(async (_id, work) => ({
       acquired: true,
-      result: await work(),
+      result: await work(new AbortController().signal),
     }));
     budgets.forAccount.mockImplementation((_key, policies) => new InMemoryRateBudget(policies));
     runs.whyNotRunnable.mockResolvedValue(null);

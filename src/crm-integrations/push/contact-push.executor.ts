@@ -17,7 +17,8 @@ import {
 } from '../repositories';
 import { LocalContactStoreAdapter } from '../sync/local-contact-store';
 import { RateBudgetFactory } from '../sync/rate-budget.factory';
-import { SYNC_FIELD_MAPPINGS, toSyncConnection } from '../sync/sync-executor';
+import { EngineFieldMappings } from '../mappings/engine-field-mappings';
+import { toSyncConnection } from '../sync/sync-executor';
 import { SyncLocks } from '../sync/sync-locks';
 import { SyncRuns } from '../sync/sync-runs';
 import { SYNC_SESSION_PROVIDER } from '../sync/sync.tokens';
@@ -52,7 +53,7 @@ export class ContactPushExecutor {
     private readonly locals: LocalContactStoreAdapter,
     @Optional() @Inject(INTEGRATION_PORTS) private readonly ports?: IntegrationPortMap,
     @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
-    @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly mappings?: FieldMappingSource,
+    @Optional() @Inject(EngineFieldMappings) private readonly mappings?: FieldMappingSource,
   ) {}
 
   async handle(jobs: ContactPushJob[]): Promise<PushResult[]> {
@@ -61,7 +62,10 @@ export class ContactPushExecutor {
       byConnection.set(job.connectionId, [...(byConnection.get(job.connectionId) ?? []), job]);
     const results: PushResult[] = [];
     for (const [connectionId, group] of byConnection) {
-      const locked = await this.locks.withConnectionLock(connectionId, () => this.push(connectionId, group));
+      // A lock whose database session ends (PostgreSQL restarted) stops the push after its current batch.
+      const locked = await this.locks.withConnectionLock(connectionId, (lockLost) =>
+        this.push(connectionId, group, lockLost),
+      );
       if (locked.acquired) results.push(locked.result);
       else {
         await this.queue.handBack(group);
@@ -71,7 +75,11 @@ export class ContactPushExecutor {
     return results;
   }
 
-  private async push(connectionId: string, jobs: ContactPushJob[]): Promise<PushResult> {
+  private async push(
+    connectionId: string,
+    jobs: ContactPushJob[],
+    lockLost: AbortSignal,
+  ): Promise<PushResult> {
     const connection = await this.connections.findById(connectionId);
     const port = connection && this.ports?.[connection.provider];
     if (!connection || !port || !this.sessions || !isRealtime(connection.settings)) {
@@ -96,6 +104,7 @@ export class ContactPushExecutor {
       connection: toSyncConnection(connection),
       contactIds: jobs.map((job) => job.contactId),
       pushId: `push:${randomUUID()}`,
+      signal: lockLost,
     });
     if (outcome.status === 'failed') {
       // Nothing is lost: the contacts' changes are still ahead of the outbound cursor, so the next sync writes them.

@@ -23,7 +23,7 @@ describe('ContactPushService', () => {
     connections.listForTenant.mockResolvedValue([
       aConnection({ id: 'live', settings: settings({ realtime: true }) }),
       aConnection({ id: 'scheduled', settings: settings({}) }),
-      aConnection({ id: 'truthy-string', settings: settings({ realtime: 'yes' }) }),
+      aConnection({ id: 'truthy-string', settings: settings({ realtime: 'yes' as never }) }),
       aConnection({ id: 'read-only', settings: settings({ realtime: true, direction: 'from_crm' }) }),
       aConnection({ id: 'gone', status: 'disconnected', settings: settings({ realtime: true }) }),
     ]);

@@ -1,5 +1,6 @@
 import { Get, Param } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
+import { ConnectionParams } from '../connections/connection.dto';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { CrmApiController } from '../http/crm-api-controller.decorator';
 import { RealtimeStatusDto } from './realtime.dto';
@@ -15,10 +16,7 @@ export class RealtimeController {
     description: 'Real-time on or off, and the end-to-end lag p50/p95',
   })
   @ApiProblems(400, 404)
-  get(
-    @Param('tenantId') tenantId: string,
-    @Param('connectionId') connectionId: string,
-  ): Promise<RealtimeStatusDto> {
+  get(@Param() { tenantId, connectionId }: ConnectionParams): Promise<RealtimeStatusDto> {
     return this.status.status(tenantId, connectionId);
   }
 }

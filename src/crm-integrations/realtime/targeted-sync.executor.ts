@@ -1,3 +1,4 @@
+import { EngineFieldMappings } from '../mappings/engine-field-mappings';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { CrmConnection } from '@pm/domain';
@@ -23,12 +24,7 @@ import {
 } from '../repositories';
 import { LocalContactStoreAdapter } from '../sync/local-contact-store';
 import { RateBudgetFactory } from '../sync/rate-budget.factory';
-import {
-  SYNC_EXECUTOR_OPTIONS,
-  SYNC_FIELD_MAPPINGS,
-  toSyncConnection,
-  type SyncExecutorOptions,
-} from '../sync/sync-executor';
+import { SYNC_EXECUTOR_OPTIONS, toSyncConnection, type SyncExecutorOptions } from '../sync/sync-executor';
 import { SyncLocks } from '../sync/sync-locks';
 import { SyncRuns } from '../sync/sync-runs';
 import { SYNC_SESSION_PROVIDER } from '../sync/sync.tokens';
@@ -67,7 +63,7 @@ export class TargetedSyncExecutor {
     @Optional() @Inject(REALTIME_OPTIONS) options?: RealtimeOptions,
     @Optional() @Inject(INTEGRATION_PORTS) private readonly ports?: IntegrationPortMap,
     @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
-    @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly mappings?: FieldMappingSource,
+    @Optional() @Inject(EngineFieldMappings) private readonly mappings?: FieldMappingSource,
     @Optional() @Inject(SYNC_EXECUTOR_OPTIONS) private readonly executorOptions?: SyncExecutorOptions,
   ) {
     this.options = resolveRealtimeOptions(options);
@@ -94,8 +90,9 @@ export class TargetedSyncExecutor {
       );
       return 'ignored';
     }
-    const locked = await this.locks.withConnectionLock(connectionId, () =>
-      this.runLocked(connection, pending),
+    // A lock whose database session ends (PostgreSQL restarted) stops the run after its current page.
+    const locked = await this.locks.withConnectionLock(connectionId, (lockLost) =>
+      this.runLocked(connection, pending, lockLost),
     );
     if (!locked.acquired) {
       await this.queue.enqueue(connectionId, this.options.busyRetryMs);
@@ -104,7 +101,11 @@ export class TargetedSyncExecutor {
     return locked.result;
   }
 
-  private async runLocked(connection: CrmConnection, pending: PendingHint[]): Promise<TargetedSyncResult> {
+  private async runLocked(
+    connection: CrmConnection,
+    pending: PendingHint[],
+    lockLost: AbortSignal,
+  ): Promise<TargetedSyncResult> {
     const port = this.ports?.[connection.provider];
     if (!port || !this.sessions) return 'nothing';
     const run = await this.runRepository.createQueued(
@@ -138,6 +139,7 @@ export class TargetedSyncExecutor {
       connection: toSyncConnection(connection),
       runId: run.id,
       targets: targetsOf(pending),
+      signal: lockLost,
     });
     await this.runRepository.update(run.id, {
       status: outcome.status,

@@ -27,7 +27,7 @@ import {
   type ConnectionStatusLine,
   type ConnectionSyncChanges,
 } from '../repositories';
-import { StoredFieldMappingSource } from '../mappings/stored-field-mapping.source';
+import { EngineFieldMappings } from '../mappings/engine-field-mappings';
 import { LocalCompanyStoreAdapter } from './local-company-store';
 import { LocalContactStoreAdapter } from './local-contact-store';
 import { RateBudgetFactory } from './rate-budget.factory';
@@ -39,8 +39,7 @@ import { SYNC_SESSION_PROVIDER, type ContactSyncJob } from './sync.tokens';
 /** DI token for `SyncExecutorOptions`. */
 export const SYNC_EXECUTOR_OPTIONS = Symbol('SYNC_EXECUTOR_OPTIONS');
 
-/** DI token for a `FieldMappingSource` replacing the tenant's stored mappings (`StoredFieldMappingSource`). */
-export const SYNC_FIELD_MAPPINGS = Symbol('SYNC_FIELD_MAPPINGS');
+export { SYNC_FIELD_MAPPINGS } from '../mappings/engine-field-mappings';
 
 export interface SyncExecutorOptions {
   runner?: ContactSyncRunnerOptions;
@@ -91,10 +90,9 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     private readonly companies: LocalCompanyStoreAdapter,
     @Optional() @Inject(INTEGRATION_PORTS) private readonly ports?: IntegrationPortMap,
     @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
-    @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly mappings?: FieldMappingSource,
+    /** The mappings every engine run reads (a host's override, else the tenant's stored ones). */
+    @Optional() @Inject(EngineFieldMappings) private readonly mappings?: FieldMappingSource,
     @Optional() @Inject(SYNC_EXECUTOR_OPTIONS) options?: SyncExecutorOptions,
-    /** The tenant's stored mappings; SYNC_FIELD_MAPPINGS, when a host binds it, replaces them. */
-    @Optional() private readonly storedMappings?: StoredFieldMappingSource,
   ) {
     this.options = { enabledCheckMs: 5_000, busyRetryMs: 15_000, ...options };
   }
@@ -190,7 +188,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
         companies: this.companies,
         retries: this.retries,
         log: this.log,
-        mappings: this.mappings ?? this.storedMappings,
+        mappings: this.mappings,
         options: this.options.runner,
       };
       // A reconcile runs under the same lock, budget and bookkeeping as a sync; only the engine's pass differs.

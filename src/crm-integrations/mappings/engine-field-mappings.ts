@@ -1,0 +1,27 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { ObjectMapping } from '@pm/integration-port';
+import type { FieldMappingSource, MappingConnection } from '@pm/sync-engine';
+import { StoredFieldMappingSource } from './stored-field-mapping.source';
+
+/** DI token for a `FieldMappingSource` a host binds to replace the tenant's stored mappings. */
+export const SYNC_FIELD_MAPPINGS = Symbol('SYNC_FIELD_MAPPINGS');
+
+/**
+ * The mappings every engine run reads (scheduled sync, reconcile, targeted sync, immediate push, contacts created
+ * for e-mail events): a host's `SYNC_FIELD_MAPPINGS` when bound, else the tenant's stored mappings. One provider,
+ * so no run can sync with other mappings than the rest.
+ */
+@Injectable()
+export class EngineFieldMappings implements FieldMappingSource {
+  constructor(
+    private readonly stored: StoredFieldMappingSource,
+    @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly override?: FieldMappingSource,
+  ) {}
+
+  mappingFor(
+    connection: MappingConnection,
+    object: string,
+  ): ObjectMapping | undefined | Promise<ObjectMapping | undefined> {
+    return (this.override ?? this.stored).mappingFor(connection, object);
+  }
+}
