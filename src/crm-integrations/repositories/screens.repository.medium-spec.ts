@@ -65,7 +65,14 @@ describe("The screens' reads on PostgreSQL: the log across tenants (SyncLogRepos
     const from = new Date('2026-12-06T00:00:00Z');
     const to = new Date('2026-12-07T00:00:00Z');
     expect(await log.countsBetween('acme', from, to)).toEqual([
-      { connectionId: acmeId, contactsIn: 1, contactsOut: 1, activitiesLogged: 0, conflictsResolved: 0, errors: 1 },
+      {
+        connectionId: acmeId,
+        contactsIn: 1,
+        contactsOut: 1,
+        activitiesLogged: 0,
+        conflictsResolved: 0,
+        errors: 1,
+      },
     ]);
     const everyTenant = await log.countsBetween(null, from, to);
     expect(everyTenant.map((row) => [row.connectionId, row.contactsOut]).sort()).toEqual(

@@ -1,10 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  CrmConnection,
-  ProviderSetting,
-  SyncRun,
-  Tenant,
-} from '@pm/domain';
+import { CrmConnection, ProviderSetting, SyncRun, Tenant } from '@pm/domain';
 import { CrmRepository } from './base.repository';
 
 /** Which rows a screen reads: one tenant's (tenantId set), one connection's, or every tenant's (tenantId null). */

@@ -186,10 +186,19 @@ describe('SyncActivityService', () => {
     const screens = autoMock<ScreensRepository>('screens');
     const { counts, service } = activityOver(screens);
     const zero = { contactsIn: 0, contactsOut: 0, activitiesLogged: 0, conflictsResolved: 0, errors: 0 };
-    counts.todayCounts.mockResolvedValue({ ...day, totals: zero, connections: [row('c1', 5, 3), row('c2', 1, 0, 2)] });
+    counts.todayCounts.mockResolvedValue({
+      ...day,
+      totals: zero,
+      connections: [row('c1', 5, 3), row('c2', 1, 0, 2)],
+    });
     const today = await service.todayCounts({ tenantId: 'acme' });
     expect(counts.todayCounts).toHaveBeenCalledWith('acme', undefined);
-    expect(today.totals).toEqual({ contactsSynced: 9, activitiesLogged: 14, conflictsResolved: 0, errors: 2 });
+    expect(today.totals).toEqual({
+      contactsSynced: 9,
+      activitiesLogged: 14,
+      conflictsResolved: 0,
+      errors: 2,
+    });
     expect(today.byConnection.get('c1')).toEqual({
       contactsSynced: 8,
       activitiesLogged: 7,
@@ -221,10 +230,18 @@ describe('SyncActivityService', () => {
     syncLog.count.mockResolvedValue(41);
     screens.listConnections.mockResolvedValue([aConnection({ id: CONNECTION_ID, provider: 'hubspot' })]);
 
-    const page = await service.log({ tenantId: 'acme', action: 'created', errorsOnly: true }, { pageSize: 500 });
-    expect(syncLog.page).toHaveBeenCalledWith('acme', expect.objectContaining({ action: undefined, errorsOnly: true, limit: 100 }));
+    const page = await service.log(
+      { tenantId: 'acme', action: 'created', errorsOnly: true },
+      { pageSize: 500 },
+    );
+    expect(syncLog.page).toHaveBeenCalledWith(
+      'acme',
+      expect.objectContaining({ action: undefined, errorsOnly: true, limit: 100 }),
+    );
     expect(page).toEqual({
-      lines: [expect.objectContaining({ id: '9', arrow: '←', provider: 'hubspot', message: 'HubSpot said no' })],
+      lines: [
+        expect.objectContaining({ id: '9', arrow: '←', provider: 'hubspot', message: 'HubSpot said no' }),
+      ],
       nextCursor: 'next',
       total: 41,
       pageSize: 100,

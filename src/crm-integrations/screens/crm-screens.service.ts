@@ -251,7 +251,9 @@ export class CrmScreensService {
     const [connections, today, recent, runs, realtime] = await Promise.all([
       this.screens.listConnections({ tenantId }),
       // A connection's counts are read within its own tenant (a platform admin's scope is every tenant).
-      this.activity.todayCounts(connection ? { tenantId: connection.tenant.id, connectionId: connection.id } : scope),
+      this.activity.todayCounts(
+        connection ? { tenantId: connection.tenant.id, connectionId: connection.id } : scope,
+      ),
       this.activity.log(scope, { pageSize: 10 }),
       this.activity.recentRuns(scope, 5),
       connection ? this.activity.realtime(connection.tenant.id, connection.id) : null,

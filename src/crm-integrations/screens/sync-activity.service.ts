@@ -158,12 +158,16 @@ export class SyncActivityService {
    * Today's counts for the scope (a tenant's, or every tenant's with tenantId null), summed and per connection.
    * With a connectionId, tenantId must be that connection's tenant (the caller has looked it up).
    */
-  async todayCounts(scope: ScreenScope): Promise<{ totals: TodayCounts; byConnection: Map<string, TodayCounts> }> {
+  async todayCounts(
+    scope: ScreenScope,
+  ): Promise<{ totals: TodayCounts; byConnection: Map<string, TodayCounts> }> {
     const counted: TodayCountsDto =
       scope.tenantId === null
         ? await this.activity.platformTodayCounts()
         : await this.activity.todayCounts(scope.tenantId, scope.connectionId);
-    const rows = counted.connections.filter((row) => !scope.connectionId || row.connectionId === scope.connectionId);
+    const rows = counted.connections.filter(
+      (row) => !scope.connectionId || row.connectionId === scope.connectionId,
+    );
     const byConnection = new Map(rows.map((row) => [row.connectionId, todayCountsView(row)]));
     const totals = todayCountsView(undefined);
     for (const row of byConnection.values()) {

@@ -80,7 +80,10 @@ export class SyncLogService {
    * How many lines the filters match (the cursor is ignored): the screens' "Page 2 of 7". tenantId null counts
    * every tenant's, as `platformPage` reads them; the caller has checked the tenant and connection.
    */
-  count(tenantId: string | null, filters: Omit<SyncLogPageFilters, 'cursor' | 'limit'> = {}): Promise<number> {
+  async count(
+    tenantId: string | null,
+    filters: Omit<SyncLogPageFilters, 'cursor' | 'limit'> = {},
+  ): Promise<number> {
     return this.log.count(this.filterOf(tenantId, filters));
   }
 
