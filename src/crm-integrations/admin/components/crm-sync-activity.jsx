@@ -29,6 +29,8 @@ const FullLog = ({ state, connections, connectionId }) => {
     const request = ++latest.current;
     const response = await state.run('log', { ...nextFilter, cursor: nextCursors[nextCursors.length - 1], pageSize: 20 });
     if (request !== latest.current) return;
+    // The page number changes with the lines it numbers, not before they arrive.
+    setCursors(nextCursors);
     setResult(response.data || { lines: [], total: 0, pageSize: 20, nextCursor: null, error: response.error });
   };
   useEffect(() => {
@@ -37,13 +39,9 @@ const FullLog = ({ state, connections, connectionId }) => {
   const change = (key, value) => {
     const next = { ...filter, [key]: value };
     setFilter(next);
-    setCursors([undefined]);
     load(next, [undefined]);
   };
-  const go = (nextCursors) => {
-    setCursors(nextCursors);
-    load(filter, nextCursors);
-  };
+  const go = (nextCursors) => load(filter, nextCursors);
   const page = cursors.length;
   const pages = result ? Math.max(1, Math.ceil(result.total / result.pageSize)) : 1;
   return (
