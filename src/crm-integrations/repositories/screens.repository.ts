@@ -10,7 +10,8 @@ export interface ScreenScope {
 
 /**
  * The read side of the AdminJS screens (home, Sync Activity, admin controls): connections, runs and switches
- * across a tenant or across tenants (the counts and the log are the API's: SyncLogRepository). Called from AdminJS handlers, outside any Nest request: every method forks.
+ * across a tenant or across tenants. The counts and the log are the API's (SyncLogRepository, through its
+ * services). Called from AdminJS handlers, outside any Nest request: every method forks.
  */
 @Injectable()
 export class ScreensRepository extends CrmRepository {
