@@ -6,6 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
   AdminUser,
   AuditLogEntry,
+  ChangeHintRecord,
   ConnectionCredential,
   Contact,
   CrmConnection,
@@ -237,6 +238,82 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
       .getByText(/just now|minute/)
       .waitFor();
     await screenshot(s.page, 'home');
+  });
+
+  it('turns real-time on from the Configuration page and shows the measured lag on Sync Activity', async () => {
+    const em = orm.em.fork();
+    const now = Date.now();
+    // Three applied change events of beta's connection: lags 400, 800 and 1,200 ms (p50 800, p95 1,160).
+    for (const [index, lagMs] of [400, 800, 1200].entries()) {
+      em.create(ChangeHintRecord, {
+        connection: em.getReference(CrmConnection, betaConnectionId),
+        object: 'Contact',
+        crmId: `003-${index}`,
+        action: 'updated',
+        occurredAt: new Date(now - lagMs),
+        appliedAt: new Date(now),
+        lagMs,
+        outcome: 'present',
+      });
+    }
+    await em.flush();
+
+    await s.page.goto(pageUrl(s, 'crmConfiguration', { connectionId: hubspotId }));
+    const realtime = s.page.getByRole('checkbox', { name: /Sync changes within a minute/ });
+    expect(await realtime.isChecked()).toBe(false);
+    await realtime.check();
+    await s.page.getByTestId('save-settings').click();
+    await s.page.getByText('Settings saved.').waitFor();
+    expect((await orm.em.fork().findOneOrFail(CrmConnection, hubspotId)).settings.realtime).toBe(true);
+
+    const figure = (name: string) => s.page.locator(`[data-realtime="${name}"] strong`).innerText();
+    await s.page.goto(pageUrl(s, 'crmSyncActivity', { connectionId: hubspotId }));
+    await s.page.getByTestId('realtime').waitFor();
+    expect(await figure('enabled')).toBe('on');
+    await s.page.goto(pageUrl(s, 'crmSyncActivity', { connectionId: betaConnectionId }));
+    await s.page.getByTestId('realtime').waitFor();
+    expect([
+      await figure('enabled'),
+      await figure('lagP50Ms'),
+      await figure('lagP95Ms'),
+      await figure('eventsLastHour'),
+    ]).toEqual(['off', '800 ms', '1.2 s', '3']);
+  });
+
+  it("pages the full log by the API's cursor: next and back again, every line once", async () => {
+    const em = orm.em.fork();
+    const start = Date.parse('2026-12-01T08:00:00Z');
+    for (let index = 0; index < 24; index++) {
+      em.create(SyncLogEntry, {
+        tenant: em.getReference(Tenant, 'beta'),
+        connection: em.getReference(CrmConnection, betaConnectionId),
+        at: new Date(start + index * 60_000),
+        direction: 'from_crm',
+        object: 'Contact',
+        recordKey: `paged-${index}@beta.example`,
+        action: 'updated',
+        message: `Paged line ${String(index).padStart(2, '0')}`,
+      });
+    }
+    await em.flush();
+    await s.page.goto(pageUrl(s, 'crmSyncActivity'));
+    await s.page.getByTestId('view-full-log').click();
+    const fullLog = s.page.getByTestId('full-log');
+    await fullLog.locator('select[name="connectionId"]').selectOption(betaConnectionId);
+    await fullLog.locator('select[name="direction"]').selectOption('from_crm');
+    const paging = s.page.getByTestId('log-paging');
+    await paging.getByText('Page 1 of 2 · 24 lines').waitFor();
+    const messages = () => fullLog.locator('li').filter({ hasText: 'Paged line' }).allInnerTexts();
+    const first = await messages();
+    await paging.getByRole('button', { name: 'Next' }).click();
+    await paging.getByText('Page 2 of 2 · 24 lines').waitFor();
+    const second = await messages();
+    expect(await paging.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    const seen = [...first, ...second].map((text) => /Paged line (\d+)/.exec(text)?.[1]);
+    expect(seen).toEqual(Array.from({ length: 24 }, (_, index) => String(23 - index).padStart(2, '0')));
+    await paging.getByRole('button', { name: 'Previous' }).click();
+    await paging.getByText('Page 1 of 2 · 24 lines').waitFor();
+    expect(await messages()).toEqual(first);
   });
 
   it('disconnects (revoked at the sandbox) and reconnects the same connection', async () => {

@@ -166,7 +166,7 @@ export function crmPages(
             errorsOnly: input.errorsOnly === true,
             from: text(input.from),
             to: text(input.to),
-            page: Number(input.page) || 1,
+            cursor: text(input.cursor),
             pageSize: Number(input.pageSize) || 20,
           }),
       },

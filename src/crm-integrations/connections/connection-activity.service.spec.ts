@@ -70,4 +70,26 @@ describe('ConnectionActivityService', () => {
     expect(log.countsBetween).toHaveBeenCalledWith('acme', MIDNIGHT, NOW, 'c1');
     expect(today.connections.map((c) => c.connectionId)).toEqual(['c1']);
   });
+
+  it('counts every tenant’s connections for a platform admin, without asking for a tenant', async () => {
+    connections.listAll.mockResolvedValue([aConnection({ id: 'c1' }), aConnection({ id: 'c9' })]);
+    log.countsBetween.mockResolvedValue([
+      {
+        connectionId: 'c9',
+        contactsIn: 0,
+        contactsOut: 4,
+        activitiesLogged: 0,
+        conflictsResolved: 0,
+        errors: 1,
+      },
+    ]);
+    const today = await service.platformTodayCounts();
+    expect(log.countsBetween).toHaveBeenCalledWith(null, MIDNIGHT, NOW, undefined);
+    expect(tenants.require).not.toHaveBeenCalled();
+    expect(today.connections.map((row) => [row.connectionId, row.contactsOut])).toEqual([
+      ['c1', 0],
+      ['c9', 4],
+    ]);
+    expect(today.totals).toMatchObject({ contactsOut: 4, errors: 1 });
+  });
 });

@@ -37,10 +37,25 @@ export class ConnectionActivityService {
     return this.connections.inContext(() => this.countToday(tenantId, connectionId));
   }
 
+  /** Every tenant's connections, counted since midnight UTC: a platform admin's screens (no API route). */
+  platformTodayCounts(): Promise<TodayCountsDto> {
+    return this.connections.inContext(async () =>
+      this.count(null, await this.connections.listAll(), undefined),
+    );
+  }
+
   private async countToday(tenantId: string, connectionId?: string): Promise<TodayCountsDto> {
     const listed: CrmConnection[] = connectionId
       ? [await this.connectionService.require(tenantId, connectionId)]
       : await this.tenants.require(tenantId).then(() => this.connections.listForTenant(tenantId));
+    return this.count(tenantId, listed, connectionId);
+  }
+
+  private async count(
+    tenantId: string | null,
+    listed: CrmConnection[],
+    connectionId: string | undefined,
+  ): Promise<TodayCountsDto> {
     const to = this.clock.now();
     const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), to.getUTCDate()));
     const counted = new Map<string, SyncLogCounts>(

@@ -12,6 +12,11 @@ export class ConnectionRepository extends CrmRepository {
     return this.em.find(CrmConnection, { tenant: tenantId }, { orderBy: { createdAt: 'asc' } });
   }
 
+  /** Every tenant's connections: for a platform admin's screens only. */
+  listAll(): Promise<CrmConnection[]> {
+    return this.em.find(CrmConnection, {}, { orderBy: { createdAt: 'asc' } });
+  }
+
   /** Scoped by tenant: another tenant's connection id finds nothing. */
   findForTenant(tenantId: string, id: string): Promise<CrmConnection | null> {
     return this.em.findOne(CrmConnection, { id, tenant: tenantId });

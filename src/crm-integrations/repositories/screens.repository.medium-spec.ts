@@ -2,11 +2,13 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { createOrmConfig, CrmConnection, SyncLogEntry, Tenant, type SyncLogAction } from '@pm/domain';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { ScreensRepository } from './screens.repository';
+import { SyncLogRepository } from './sync-log.repository';
 
-describe("ScreensRepository: the screens' counts, log filters and CRM switches on PostgreSQL", () => {
+describe("The screens' reads on PostgreSQL: the log across tenants (SyncLogRepository), connections, CRM switches", () => {
   let database: TestDatabase;
   let orm: MikroORM;
   let screens: ScreensRepository;
+  let log: SyncLogRepository;
   let acmeId: string;
   let betaId: string;
 
@@ -15,6 +17,7 @@ describe("ScreensRepository: the screens' counts, log filters and CRM switches o
     orm = await MikroORM.init(createOrmConfig({ clientUrl: database.url, poolMax: 2 }));
     await orm.getMigrator().up();
     screens = new ScreensRepository(orm);
+    log = new SyncLogRepository(orm);
     const em = orm.em.fork();
     const acme = em.create(Tenant, { id: 'acme', name: 'Acme' });
     const beta = em.create(Tenant, { id: 'beta', name: 'Beta' });
@@ -58,39 +61,53 @@ describe("ScreensRepository: the screens' counts, log filters and CRM switches o
     await database?.drop();
   });
 
-  it("counts a tenant's lines since a time, by action, and never another tenant's", async () => {
-    const since = new Date('2026-12-06T00:00:00Z');
-    expect(await screens.countSince({ tenantId: 'acme' }, since, ['created', 'updated'])).toBe(2);
-    expect(await screens.countSince({ tenantId: 'acme' }, since, ['error'])).toBe(1);
-    expect(await screens.countSince({ tenantId: null }, since, ['created'])).toBe(2);
-    expect(await screens.countSince({ tenantId: 'acme', connectionId: betaId }, since, ['created'])).toBe(0);
+  it("counts a tenant's lines of a day per connection, or every tenant's for a platform admin", async () => {
+    const from = new Date('2026-12-06T00:00:00Z');
+    const to = new Date('2026-12-07T00:00:00Z');
+    expect(await log.countsBetween('acme', from, to)).toEqual([
+      {
+        connectionId: acmeId,
+        contactsIn: 1,
+        contactsOut: 1,
+        activitiesLogged: 0,
+        conflictsResolved: 0,
+        errors: 1,
+      },
+    ]);
+    const everyTenant = await log.countsBetween(null, from, to);
+    expect(everyTenant.map((row) => [row.connectionId, row.contactsOut]).sort()).toEqual(
+      [
+        [acmeId, 1],
+        [betaId, 1],
+      ].sort(),
+    );
+    expect(await log.countsBetween('acme', from, to, betaId)).toEqual([]);
   });
 
-  it('filters the log by direction, errors only and dates, newest first, a page at a time', async () => {
-    const messages = async (filter: Parameters<ScreensRepository['listLog']>[0], offset = 0, limit = 10) => {
-      const { rows, total } = await screens.listLog(filter, { offset, limit });
-      return { messages: rows.map((row) => row.message), total };
+  it('filters the log by direction, errors only and dates, newest first, across tenants only when asked', async () => {
+    const read = async (filter: Partial<Parameters<SyncLogRepository['page']>[0]>) => {
+      const full = { tenantId: 'acme', limit: 10, ...filter };
+      const rows = await log.page(full);
+      return { messages: rows.map((row) => row.message), total: await log.count(full) };
     };
-    expect(await messages({ tenantId: 'acme', direction: 'from_crm' })).toEqual({
+    expect(await read({ direction: 'from_crm' })).toEqual({
       messages: ['error at 2026-12-06T10:00:00Z', 'updated at 2026-12-06T09:00:00Z'],
       total: 2,
     });
-    expect((await messages({ tenantId: 'acme', errorsOnly: true })).messages).toEqual([
-      'error at 2026-12-06T10:00:00Z',
-    ]);
+    expect((await read({ actions: ['error'] })).messages).toEqual(['error at 2026-12-06T10:00:00Z']);
     expect(
-      await messages({
-        tenantId: 'acme',
-        from: new Date('2026-12-06T00:00:00Z'),
-        to: new Date('2026-12-06T09:30:00Z'),
-      }),
+      await read({ from: new Date('2026-12-06T00:00:00Z'), to: new Date('2026-12-06T09:30:00Z') }),
     ).toEqual({ messages: ['updated at 2026-12-06T09:00:00Z', 'created at 2026-12-06T08:00:00Z'], total: 2 });
-    expect(await messages({ tenantId: 'acme' }, 1, 2)).toEqual({
-      messages: ['updated at 2026-12-06T09:00:00Z', 'created at 2026-12-06T08:00:00Z'],
+    expect(await read({ limit: 2 })).toEqual({
+      messages: ['error at 2026-12-06T10:00:00Z', 'updated at 2026-12-06T09:00:00Z'],
       total: 4,
     });
-    expect((await messages({ tenantId: 'acme', connectionId: betaId })).total).toBe(0);
-    expect((await messages({ tenantId: null, connectionId: betaId })).total).toBe(1);
+    expect((await read({ connectionId: betaId })).total).toBe(0);
+    expect(await read({ tenantId: null, connectionId: betaId })).toEqual({
+      messages: ['created at 2026-12-06T10:30:00Z'],
+      total: 1,
+    });
+    expect((await read({ tenantId: null })).total).toBe(5);
     expect((await screens.listConnections({ tenantId: 'acme' })).map((c) => c.id)).toEqual([acmeId]);
     expect(await screens.findConnection({ tenantId: 'acme' }, betaId)).toBeNull();
   });

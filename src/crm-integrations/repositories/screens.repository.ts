@@ -1,12 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  CrmConnection,
-  ProviderSetting,
-  SyncLogEntry,
-  SyncRun,
-  Tenant,
-  type SyncLogAction,
-} from '@pm/domain';
+import { CrmConnection, ProviderSetting, SyncRun, Tenant } from '@pm/domain';
 import { CrmRepository } from './base.repository';
 
 /** Which rows a screen reads: one tenant's (tenantId set), one connection's, or every tenant's (tenantId null). */
@@ -15,18 +8,10 @@ export interface ScreenScope {
   connectionId?: string;
 }
 
-/** The full log's filters (the Sync Activity page's "View Full Log"). */
-export interface ScreenLogFilter extends ScreenScope {
-  direction?: 'to_crm' | 'from_crm' | 'none';
-  action?: SyncLogAction;
-  errorsOnly?: boolean;
-  from?: Date;
-  to?: Date;
-}
-
 /**
- * The read side of the AdminJS screens (home, Sync Activity, admin controls): counts, logs and switches across a
- * tenant or across tenants. Called from AdminJS handlers, outside any Nest request: every method forks.
+ * The read side of the AdminJS screens (home, Sync Activity, admin controls): connections, runs and switches
+ * across a tenant or across tenants. The counts and the log are the API's (SyncLogRepository, through its
+ * services). Called from AdminJS handlers, outside any Nest request: every method forks.
  */
 @Injectable()
 export class ScreensRepository extends CrmRepository {
@@ -42,36 +27,6 @@ export class ScreensRepository extends CrmRepository {
 
   findConnection(scope: ScreenScope, connectionId: string): Promise<CrmConnection | null> {
     return this.fork().findOne(CrmConnection, { ...this.where(scope, 'id'), id: connectionId });
-  }
-
-  /** How many of the scope's log lines about records since `since` have one of `actions`. */
-  countSince(scope: ScreenScope, since: Date, actions: SyncLogAction[]): Promise<number> {
-    return this.fork().count(SyncLogEntry, {
-      ...this.where(scope, 'connection'),
-      at: { $gte: since },
-      action: { $in: actions },
-    });
-  }
-
-  /** One page of log lines, newest first, and how many match. */
-  async listLog(
-    filter: ScreenLogFilter,
-    page: { offset: number; limit: number },
-  ): Promise<{ rows: SyncLogEntry[]; total: number }> {
-    const where: Record<string, unknown> = { ...this.where(filter, 'connection') };
-    if (filter.direction) where.direction = filter.direction;
-    if (filter.errorsOnly) where.action = 'error';
-    else if (filter.action) where.action = filter.action;
-    if (filter.from || filter.to) {
-      where.at = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lte: filter.to } : {}) };
-    }
-    const [rows, total] = await this.fork().findAndCount(SyncLogEntry, where, {
-      orderBy: { id: 'desc' },
-      offset: page.offset,
-      limit: page.limit,
-      populate: ['connection'],
-    });
-    return { rows, total };
   }
 
   /** The newest runs of the scope. */

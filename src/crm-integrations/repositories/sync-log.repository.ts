@@ -4,9 +4,10 @@ import { CrmConnection, SyncLogEntry, SyncRun, Tenant, type SyncLogAction } from
 import type { SyncConnection, SyncLogLine, SyncLogSink } from '@pm/sync-engine';
 import { CrmRepository } from './base.repository';
 
-/** Which log lines to read: always one tenant's; the rest narrows. */
+/** Which log lines to read: one tenant's, or every tenant's (null); the rest narrows. */
 export interface SyncLogFilter {
-  tenantId: string;
+  /** null: every tenant's lines, for a platform admin's screens only (no API route reads across tenants). */
+  tenantId: string | null;
   connectionId?: string;
   runId?: string;
   direction?: SyncLogEntry['direction'];
@@ -68,15 +69,7 @@ export class SyncLogRepository extends CrmRepository implements SyncLogSink {
    * the order and the keyset, so a page costs the same however deep it is.
    */
   page(filter: SyncLogFilter): Promise<SyncLogEntry[]> {
-    const where: FilterQuery<SyncLogEntry> = { tenant: filter.tenantId };
-    if (filter.connectionId) where.connection = filter.connectionId;
-    if (filter.runId) where.run = filter.runId;
-    if (filter.direction) where.direction = filter.direction;
-    if (filter.actions) where.action = { $in: filter.actions };
-    if (filter.from || filter.to) {
-      where.at = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
-    }
-    const and: FilterQuery<SyncLogEntry>[] = [where];
+    const and: FilterQuery<SyncLogEntry>[] = [this.matching(filter)];
     if (filter.before) {
       const { at, id } = filter.before;
       // `at <= cursor` alone is what the index can seek to; the OR then drops the lines of that instant already read.
@@ -89,13 +82,32 @@ export class SyncLogRepository extends CrmRepository implements SyncLogSink {
     );
   }
 
+  /** How many lines the filter matches, whatever the page (the screens' "Page 2 of 7"). */
+  count(filter: Omit<SyncLogFilter, 'before' | 'limit'>): Promise<number> {
+    return this.fork().count(SyncLogEntry, this.matching(filter));
+  }
+
+  private matching(filter: Omit<SyncLogFilter, 'before' | 'limit'>): FilterQuery<SyncLogEntry> {
+    const where: FilterQuery<SyncLogEntry> = {};
+    if (filter.tenantId !== null) where.tenant = filter.tenantId;
+    if (filter.connectionId) where.connection = filter.connectionId;
+    if (filter.runId) where.run = filter.runId;
+    if (filter.direction) where.direction = filter.direction;
+    if (filter.actions) where.action = { $in: filter.actions };
+    if (filter.from || filter.to) {
+      where.at = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
+    }
+    return where;
+  }
+
   /**
-   * Per connection of the tenant (or the one given), what its log lines in [from, to) count: contacts synced in
-   * (from the CRM) and out (to it), activities logged, conflicts resolved, errors. One aggregate over the
-   * (tenant, at) index; a connection without lines in the range is not in the answer.
+   * Per connection of the tenant (or the one given; every tenant's with tenantId null, for a platform admin's
+   * screens), what its log lines in [from, to) count: contacts synced in (from the CRM) and out (to it),
+   * activities logged, conflicts resolved, errors. One aggregate over the (tenant, at) index; a connection
+   * without lines in the range is not in the answer.
    */
   async countsBetween(
-    tenantId: string,
+    tenantId: string | null,
     from: Date,
     to: Date,
     connectionId?: string,
@@ -119,9 +131,9 @@ export class SyncLogRepository extends CrmRepository implements SyncLogSink {
             count(*) filter (where action = 'conflict_resolved') as conflicts_resolved,
             count(*) filter (where action = 'error') as errors
           from sync_log_entries
-          where tenant_id = ? and at >= ? and at < ?${connectionId ? ' and connection_id = ?' : ''}
+          where at >= ? and at < ?${tenantId !== null ? ' and tenant_id = ?' : ''}${connectionId ? ' and connection_id = ?' : ''}
           group by connection_id`,
-        [tenantId, from, to, ...(connectionId ? [connectionId] : [])],
+        [from, to, ...(tenantId !== null ? [tenantId] : []), ...(connectionId ? [connectionId] : [])],
       );
     return rows.map((row) => ({
       connectionId: row.connection_id,

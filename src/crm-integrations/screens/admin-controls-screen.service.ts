@@ -24,7 +24,7 @@ export class AdminControlsScreenService {
       this.screens.listTenants(tenantId),
       this.screens.listProviderSettings(),
       this.screens.listConnections({ tenantId }),
-      this.activity.log({ tenantId, errorsOnly: true }, { page: 1, pageSize: 20 }),
+      this.activity.log({ tenantId, errorsOnly: true }, { pageSize: 20 }),
     ]);
     const switchOf = (provider: string, tenant: string | null) =>
       settings.find((s) => s.provider === provider && (s.tenant?.id ?? null) === tenant)?.enabled ?? null;

@@ -3,17 +3,28 @@ import { IntegrationPortRegistry, type IntegrationPort } from '@pm/integration-p
 import { autoMock } from '@pm/integration-port/testing';
 import type { CrmAdminIdentity } from '../admin/admin-identity';
 import type { AuditService } from '../audit/audit.service';
+import type { ConnectionActivityService } from '../connections/connection-activity.service';
 import type { ConnectionService } from '../connections/connection.service';
 import type { ProviderAccessService } from '../connectors/provider-access.service';
 import type { ConnectFlowService } from '../oauth/connect-flow.service';
+import type { RealtimeStatusService } from '../realtime/realtime-status.service';
 import type { ScreensRepository } from '../repositories';
+import type { SyncLogService } from '../sync/sync-log.service';
 import type { SyncService } from '../sync/sync.service';
 import { aConnection } from '../testing/entities';
 import { AdminControlsScreenService } from './admin-controls-screen.service';
 import { CrmScreensService } from './crm-screens.service';
 import { FieldMappingScreenService } from './field-mapping-screen.service';
 import { DefaultFieldMappingSource, type FieldMappingScreenSource } from './field-mapping-screen';
-import { runCountsRows, startOfDay, SyncActivityService } from './sync-activity.service';
+import { runCountsRows, SyncActivityService } from './sync-activity.service';
+
+/** The screens' activity part over mocked API services. */
+function activityOver(screens: jest.Mocked<ScreensRepository>) {
+  const counts = autoMock<ConnectionActivityService>('activity');
+  const syncLog = autoMock<SyncLogService>('syncLog');
+  const realtime = autoMock<RealtimeStatusService>('realtime');
+  return { counts, syncLog, realtime, service: new SyncActivityService(screens, counts, syncLog, realtime) };
+}
 
 const hubspot = {
   capabilities: () => ({
@@ -57,8 +68,8 @@ describe('CrmScreensService', () => {
       sync,
       screens,
       audit,
-      new SyncActivityService(screens),
-      new AdminControlsScreenService(registry, screens, audit, new SyncActivityService(screens)),
+      activityOver(screens).service,
+      new AdminControlsScreenService(registry, screens, audit, activityOver(screens).service),
       new FieldMappingScreenService(registry, screens, autoMock<FieldMappingScreenSource>('mappings')),
     );
   });
@@ -157,25 +168,87 @@ describe('CrmScreensService', () => {
 });
 
 describe('SyncActivityService', () => {
-  it("counts today's lines from midnight UTC, contacts as created, updated and deleted lines", async () => {
+  const day = { date: '2026-12-06', from: '2026-12-06T00:00:00.000Z', to: '2026-12-06T15:30:00.000Z' };
+  const row = (connectionId: string, contactsIn: number, contactsOut: number, errors = 0) => ({
+    connectionId,
+    provider: 'hubspot',
+    crmAccountName: null,
+    status: 'connected',
+    health: 'healthy',
+    contactsIn,
+    contactsOut,
+    activitiesLogged: 7,
+    conflictsResolved: 0,
+    errors,
+  });
+
+  it("shows the API's counts, contacts in and out as one figure, per connection and summed", async () => {
     const screens = autoMock<ScreensRepository>('screens');
-    const counts: Record<string, number> = { created: 5, updated: 2, deleted: 1, activity_logged: 7 };
-    screens.countSince.mockImplementation(async (_scope, _since, actions) =>
-      actions.reduce((sum, action) => sum + (counts[action] ?? 0), 0),
-    );
-    const now = new Date('2026-12-06T15:30:00Z');
-    expect(await new SyncActivityService(screens).todayCounts({ tenantId: 'acme' }, now)).toEqual({
+    const { counts, service } = activityOver(screens);
+    const zero = { contactsIn: 0, contactsOut: 0, activitiesLogged: 0, conflictsResolved: 0, errors: 0 };
+    counts.todayCounts.mockResolvedValue({
+      ...day,
+      totals: zero,
+      connections: [row('c1', 5, 3), row('c2', 1, 0, 2)],
+    });
+    const today = await service.todayCounts({ tenantId: 'acme' });
+    expect(counts.todayCounts).toHaveBeenCalledWith('acme', undefined);
+    expect(today.totals).toEqual({
+      contactsSynced: 9,
+      activitiesLogged: 14,
+      conflictsResolved: 0,
+      errors: 2,
+    });
+    expect(today.byConnection.get('c1')).toEqual({
       contactsSynced: 8,
       activitiesLogged: 7,
       conflictsResolved: 0,
       errors: 0,
     });
-    expect(screens.countSince).toHaveBeenCalledWith(
-      { tenantId: 'acme' },
-      new Date('2026-12-06T00:00:00Z'),
-      expect.any(Array),
+
+    counts.platformTodayCounts.mockResolvedValue({ ...day, totals: zero, connections: [row('c3', 0, 4)] });
+    expect((await service.todayCounts({ tenantId: null })).totals.contactsSynced).toBe(4);
+  });
+
+  it("reads the log through the API's service: errors only wins over an action, every tenant only for null", async () => {
+    const screens = autoMock<ScreensRepository>('screens');
+    const { syncLog, service } = activityOver(screens);
+    const line = {
+      id: '9',
+      at: '2026-12-06T10:00:00.000Z',
+      connectionId: CONNECTION_ID,
+      runId: null,
+      direction: 'from_crm',
+      object: 'contacts',
+      recordKey: 'ada@example.com',
+      action: 'error',
+      message: 'HubSpot said no',
+      details: null,
+    };
+    syncLog.page.mockResolvedValue({ data: [line], nextCursor: 'next' });
+    syncLog.platformPage.mockResolvedValue({ data: [], nextCursor: null });
+    syncLog.count.mockResolvedValue(41);
+    screens.listConnections.mockResolvedValue([aConnection({ id: CONNECTION_ID, provider: 'hubspot' })]);
+
+    const page = await service.log(
+      { tenantId: 'acme', action: 'created', errorsOnly: true },
+      { pageSize: 500 },
     );
-    expect(startOfDay(new Date('2026-12-06T00:00:00Z'))).toEqual(new Date('2026-12-06T00:00:00Z'));
+    expect(syncLog.page).toHaveBeenCalledWith(
+      'acme',
+      expect.objectContaining({ action: undefined, errorsOnly: true, limit: 100 }),
+    );
+    expect(page).toEqual({
+      lines: [
+        expect.objectContaining({ id: '9', arrow: '←', provider: 'hubspot', message: 'HubSpot said no' }),
+      ],
+      nextCursor: 'next',
+      total: 41,
+      pageSize: 100,
+    });
+    await service.log({ tenantId: null }, { cursor: 'abc', pageSize: 20 });
+    expect(syncLog.platformPage).toHaveBeenCalledWith(expect.objectContaining({ cursor: 'abc', limit: 20 }));
+    expect(syncLog.count).toHaveBeenLastCalledWith(null, expect.not.objectContaining({ cursor: 'abc' }));
   });
 
   it("turns a run's counts into one row per direction and object", () => {

@@ -24,9 +24,12 @@ import {
   type HomeView,
   type SettingsErrors,
 } from './screen-views';
+import type { RealtimeStatusDto } from '../realtime/realtime.dto';
 import {
   SyncActivityService,
+  todayCountsView,
   type LogLineView,
+  type LogPageView,
   type RunView,
   type TodayCounts,
 } from './sync-activity.service';
@@ -40,7 +43,8 @@ export interface LogQuery {
   errorsOnly?: boolean;
   from?: string;
   to?: string;
-  page?: number;
+  /** The previous page's `nextCursor`; none for the first page. */
+  cursor?: string;
   pageSize?: number;
 }
 
@@ -70,17 +74,16 @@ export class CrmScreensService {
 
   async home(identity: CrmAdminIdentity, tenantId?: string): Promise<HomeView> {
     const scope = this.scope(identity, tenantId);
-    const [tenants, connections, errors] = await Promise.all([
+    const [tenants, connections, errors, today] = await Promise.all([
       this.screens.listTenants(scope),
       this.screens.listConnections({ tenantId: scope }),
-      this.activity.log({ tenantId: scope, errorsOnly: true }, { page: 1, pageSize: 5 }),
+      this.activity.log({ tenantId: scope, errorsOnly: true }, { pageSize: 5 }),
+      this.activity.todayCounts({ tenantId: scope }),
     ]);
-    const views = await Promise.all(
-      connections.map(async (connection) => ({
-        ...this.view(connection),
-        today: await this.activity.todayCounts({ tenantId: scope, connectionId: connection.id }),
-      })),
-    );
+    const views = connections.map((connection) => ({
+      ...this.view(connection),
+      today: today.byConnection.get(connection.id) ?? todayCountsView(undefined),
+    }));
     return {
       allTenants: scope === null,
       canChange: identity.role !== 'viewer',
@@ -226,7 +229,10 @@ export class CrmScreensService {
     return { queued: result.queued, runId: result.run.id };
   }
 
-  /** The Sync Activity page: today's counts, the recent log and runs, for a connection or the whole scope. */
+  /**
+   * The Sync Activity page: today's counts, the recent log and runs, for a connection or the whole scope; for a
+   * connection also real-time on or off and the measured lag.
+   */
   async syncActivity(
     identity: CrmAdminIdentity,
     input: { tenantId?: string; connectionId?: string },
@@ -236,34 +242,40 @@ export class CrmScreensService {
     today: TodayCounts;
     recent: LogLineView[];
     runs: RunView[];
+    realtime: RealtimeStatusDto | null;
     canChange: boolean;
   }> {
     const tenantId = this.scope(identity, input.tenantId);
-    if (input.connectionId) await this.connection(identity, input.connectionId);
-    const scope = { tenantId, connectionId: input.connectionId || undefined };
-    const [connections, today, recent, runs] = await Promise.all([
+    const connection = input.connectionId ? await this.connection(identity, input.connectionId) : null;
+    const scope = { tenantId, connectionId: connection?.id };
+    const [connections, today, recent, runs, realtime] = await Promise.all([
       this.screens.listConnections({ tenantId }),
-      this.activity.todayCounts(scope),
-      this.activity.log(scope, { page: 1, pageSize: 10 }),
+      // A connection's counts are read within its own tenant (a platform admin's scope is every tenant).
+      this.activity.todayCounts(
+        connection ? { tenantId: connection.tenant.id, connectionId: connection.id } : scope,
+      ),
+      this.activity.log(scope, { pageSize: 10 }),
       this.activity.recentRuns(scope, 5),
+      connection ? this.activity.realtime(connection.tenant.id, connection.id) : null,
     ]);
     return {
-      connections: connections.map((connection) => this.view(connection)),
-      connectionId: input.connectionId || null,
-      today,
+      connections: connections.map((view) => this.view(view)),
+      connectionId: connection?.id ?? null,
+      today: today.totals,
       recent: recent.lines,
       runs,
+      realtime,
       canChange: identity.role !== 'viewer',
     };
   }
 
-  /** View Full Log: filters (connection, direction, action, errors only, date range) and paging. */
-  fullLog(identity: CrmAdminIdentity, query: LogQuery) {
+  /** View Full Log: filters (connection, direction, action, errors only, date range) and cursor paging. */
+  fullLog(identity: CrmAdminIdentity, query: LogQuery): Promise<LogPageView> {
     const tenantId = this.scope(identity, query.tenantId);
     const date = (text?: string) => (text && !Number.isNaN(Date.parse(text)) ? new Date(text) : undefined);
     const to = date(query.to);
-    // A date without a time means the whole of that day.
-    if (to && query.to && /^\d{4}-\d{2}-\d{2}$/.test(query.to)) to.setUTCHours(23, 59, 59, 999);
+    // A date without a time means the whole of that day: up to the next midnight (the log's `to` is exclusive).
+    if (to && query.to && /^\d{4}-\d{2}-\d{2}$/.test(query.to)) to.setUTCDate(to.getUTCDate() + 1);
     return this.activity.log(
       {
         tenantId,
@@ -274,7 +286,7 @@ export class CrmScreensService {
         from: date(query.from),
         to,
       },
-      { page: query.page ?? 1, pageSize: query.pageSize ?? 20 },
+      { cursor: query.cursor, pageSize: query.pageSize ?? 20 },
     );
   }
 

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import type { SyncLogAction, SyncLogEntry, SyncRun, SyncRunCounts } from '@pm/domain';
-import { ScreensRepository, type ScreenScope, type ScreenLogFilter } from '../repositories';
+import type { SyncLogAction, SyncRun, SyncRunCounts } from '@pm/domain';
+import type { ActivityCountsDto, TodayCountsDto } from '../connections/connection-activity.dto';
+import { ConnectionActivityService } from '../connections/connection-activity.service';
+import type { RealtimeStatusDto } from '../realtime/realtime.dto';
+import { RealtimeStatusService } from '../realtime/realtime-status.service';
+import { ScreensRepository, type ScreenScope } from '../repositories';
+import type { SyncLogPageDto } from '../sync/sync-log.dto';
+import { SyncLogService, type SyncLogPageFilters } from '../sync/sync-log.service';
+import type { SyncLogEntryResponseDto } from '../sync/sync.dto';
 
 /** The seed's "Today's Activity". */
 export interface TodayCounts {
@@ -47,11 +54,38 @@ export interface RunView {
   counts: RunCountsRow[];
 }
 
-const ARROWS = { to_crm: '→', from_crm: '←', none: '·' } as const;
+/** The full log's filters as the screens pass them: the API's, over a screen's scope. */
+export interface ScreenLogFilter extends ScreenScope {
+  direction?: 'to_crm' | 'from_crm' | 'none';
+  action?: SyncLogAction;
+  errorsOnly?: boolean;
+  /** Inclusive. */
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+}
 
-/** Midnight UTC of the day `now` is in: "today" for the counts. */
-export function startOfDay(now: Date): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+/** One page of the full log: the API's cursor paging, and the count the screen numbers its pages by. */
+export interface LogPageView {
+  lines: LogLineView[];
+  /** The next (older) page's cursor; null on the last page. */
+  nextCursor: string | null;
+  total: number;
+  pageSize: number;
+}
+
+const ARROWS: Record<string, LogLineView['arrow']> = { to_crm: '→', from_crm: '←', none: '·' };
+/** The screens' pages hold fewer lines than the API's. */
+const SCREEN_PAGE_MAX = 100;
+
+/** The API's counts as the screens show them: contacts synced either way as one figure. */
+export function todayCountsView(counts: ActivityCountsDto | undefined): TodayCounts {
+  return {
+    contactsSynced: (counts?.contactsIn ?? 0) + (counts?.contactsOut ?? 0),
+    activitiesLogged: counts?.activitiesLogged ?? 0,
+    conflictsResolved: counts?.conflictsResolved ?? 0,
+    errors: counts?.errors ?? 0,
+  };
 }
 
 export function runCountsRows(counts: SyncRunCounts | null | undefined): RunCountsRow[] {
@@ -73,19 +107,18 @@ export function runCountsRows(counts: SyncRunCounts | null | undefined): RunCoun
   return rows;
 }
 
-export function logLineView(entry: SyncLogEntry): LogLineView {
-  const connection = entry.connection as { id: string; provider?: string };
+export function logLineView(line: SyncLogEntryResponseDto, provider: string | null): LogLineView {
   return {
-    id: String(entry.id),
-    at: entry.at.toISOString(),
-    connectionId: connection.id,
-    provider: connection.provider ?? null,
-    arrow: ARROWS[entry.direction] ?? '·',
-    direction: entry.direction,
-    object: entry.object,
-    recordKey: entry.recordKey ?? null,
-    action: entry.action,
-    message: entry.message,
+    id: line.id,
+    at: line.at,
+    connectionId: line.connectionId,
+    provider,
+    arrow: ARROWS[line.direction] ?? '·',
+    direction: line.direction,
+    object: line.object,
+    recordKey: line.recordKey,
+    action: line.action,
+    message: line.message,
   };
 }
 
@@ -103,36 +136,77 @@ export function runView(run: SyncRun): RunView {
 }
 
 /**
- * Today's counts and the sync log as the Sync Activity page and the home page show them. One service on purpose:
- * where the API gains its own counts and filtered log, this is the one place to point at them.
+ * Today's counts and the sync log as the Sync Activity page, the home page and the admin controls show them: the
+ * API's own services (ConnectionActivityService, SyncLogService) read them, so the screens and the API count and
+ * filter alike; this only shapes their answers for the screens and reads across tenants for a platform admin.
  */
 @Injectable()
 export class SyncActivityService {
-  constructor(private readonly screens: ScreensRepository) {}
+  constructor(
+    private readonly screens: ScreensRepository,
+    private readonly activity: ConnectionActivityService,
+    private readonly syncLog: SyncLogService,
+    private readonly realtimeStatus: RealtimeStatusService,
+  ) {}
 
-  async todayCounts(scope: ScreenScope, now = new Date()): Promise<TodayCounts> {
-    const since = startOfDay(now);
-    const count = (actions: SyncLogAction[]) => this.screens.countSince(scope, since, actions);
-    const [contactsSynced, activitiesLogged, conflictsResolved, errors] = await Promise.all([
-      count(['created', 'updated', 'deleted']),
-      count(['activity_logged']),
-      count(['conflict_resolved']),
-      count(['error']),
-    ]);
-    return { contactsSynced, activitiesLogged, conflictsResolved, errors };
+  /** Real-time on or off and the measured lag, as GET …/connections/:id/realtime answers. */
+  realtime(tenantId: string, connectionId: string): Promise<RealtimeStatusDto> {
+    return this.screens.inContext(() => this.realtimeStatus.status(tenantId, connectionId));
   }
 
-  async log(
-    filter: ScreenLogFilter,
-    page: { page: number; pageSize: number },
-  ): Promise<{ lines: LogLineView[]; total: number; page: number; pageSize: number }> {
-    const pageSize = Math.min(Math.max(page.pageSize, 1), 100);
-    const number = Math.max(page.page, 1);
-    const { rows, total } = await this.screens.listLog(filter, {
-      offset: (number - 1) * pageSize,
-      limit: pageSize,
-    });
-    return { lines: rows.map(logLineView), total, page: number, pageSize };
+  /**
+   * Today's counts for the scope (a tenant's, or every tenant's with tenantId null), summed and per connection.
+   * With a connectionId, tenantId must be that connection's tenant (the caller has looked it up).
+   */
+  async todayCounts(
+    scope: ScreenScope,
+  ): Promise<{ totals: TodayCounts; byConnection: Map<string, TodayCounts> }> {
+    const counted: TodayCountsDto =
+      scope.tenantId === null
+        ? await this.activity.platformTodayCounts()
+        : await this.activity.todayCounts(scope.tenantId, scope.connectionId);
+    const rows = counted.connections.filter(
+      (row) => !scope.connectionId || row.connectionId === scope.connectionId,
+    );
+    const byConnection = new Map(rows.map((row) => [row.connectionId, todayCountsView(row)]));
+    const totals = todayCountsView(undefined);
+    for (const row of byConnection.values()) {
+      for (const key of Object.keys(totals) as (keyof TodayCounts)[]) totals[key] += row[key];
+    }
+    return { totals, byConnection };
+  }
+
+  /**
+   * One page of the log, newest first: the first without a cursor, the next with the last page's `nextCursor`.
+   * A connectionId of another tenant finds nothing for a tenant's scope.
+   */
+  async log(filter: ScreenLogFilter, page: { cursor?: string; pageSize: number }): Promise<LogPageView> {
+    const pageSize = Math.min(Math.max(Math.trunc(page.pageSize) || 1, 1), SCREEN_PAGE_MAX);
+    const filters: Omit<SyncLogPageFilters, 'cursor' | 'limit'> = {
+      connectionId: filter.connectionId,
+      direction: filter.direction,
+      // Errors only wins over an action, as the checkbox says.
+      action: filter.errorsOnly || !filter.action ? undefined : [filter.action],
+      errorsOnly: filter.errorsOnly,
+      from: filter.from,
+      to: filter.to,
+    };
+    const paging = { ...filters, cursor: page.cursor || undefined, limit: pageSize };
+    const read: SyncLogPageDto =
+      filter.tenantId === null
+        ? await this.syncLog.platformPage(paging)
+        : await this.syncLog.page(filter.tenantId, paging);
+    const [total, connections] = await Promise.all([
+      this.syncLog.count(filter.tenantId, filters),
+      this.screens.listConnections({ tenantId: filter.tenantId }),
+    ]);
+    const providers = new Map(connections.map((connection) => [connection.id, connection.provider]));
+    return {
+      lines: read.data.map((line) => logLineView(line, providers.get(line.connectionId) ?? null)),
+      nextCursor: read.nextCursor,
+      total,
+      pageSize,
+    };
   }
 
   async recentRuns(scope: ScreenScope, limit: number): Promise<RunView[]> {

@@ -95,4 +95,28 @@ describe('SyncLogService', () => {
       expect.objectContaining({ tenantId: 'acme', connectionId: 'conn-1', runId: 'run-1' }),
     );
   });
+
+  it('reads and counts every tenant’s lines only through the platform methods, with the same filters', async () => {
+    log.page.mockResolvedValue([aLine('9', '2026-12-06T10:00:00Z')]);
+    log.count.mockResolvedValue(7);
+    const page = await service.platformPage({ connectionId: 'conn-1', errorsOnly: true, limit: 20 });
+    expect(page.data.map((line) => line.connectionId)).toEqual(['conn-1']);
+    expect(log.page).toHaveBeenCalledWith(
+      expect.objectContaining({ tenantId: null, connectionId: 'conn-1', actions: ['error'], limit: 21 }),
+    );
+    expect(tenants.require).not.toHaveBeenCalled();
+    expect(await service.count('acme', { direction: 'from_crm', to: '2026-12-07T00:00:00Z' })).toBe(7);
+    expect(log.count).toHaveBeenCalledWith(
+      expect.objectContaining({
+        tenantId: 'acme',
+        direction: 'from_crm',
+        to: new Date('2026-12-07T00:00:00Z'),
+      }),
+    );
+    await expect(
+      service.count(null, { from: '2026-12-07T00:00:00Z', to: '2026-12-06T00:00:00Z' }),
+    ).rejects.toMatchObject({
+      invalidParams: [{ name: 'to', reason: 'must be after from' }],
+    });
+  });
 });

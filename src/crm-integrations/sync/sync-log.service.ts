@@ -68,21 +68,29 @@ export class SyncLogService {
     });
   }
 
-  private async read(tenantId: string, filters: SyncLogPageFilters): Promise<SyncLogPageDto> {
+  /**
+   * Every tenant's log, for a platform admin's screens (no API route reads across tenants). A `connectionId`
+   * narrows it as in `page`; whose connection it is, the caller has checked.
+   */
+  platformPage(filters: SyncLogPageFilters = {}): Promise<SyncLogPageDto> {
+    return this.log.inContext(() => this.read(null, filters));
+  }
+
+  /**
+   * How many lines the filters match (the cursor is ignored): the screens' "Page 2 of 7". tenantId null counts
+   * every tenant's, as `platformPage` reads them; the caller has checked the tenant and connection.
+   */
+  async count(
+    tenantId: string | null,
+    filters: Omit<SyncLogPageFilters, 'cursor' | 'limit'> = {},
+  ): Promise<number> {
+    return this.log.count(this.filterOf(tenantId, filters));
+  }
+
+  private async read(tenantId: string | null, filters: SyncLogPageFilters): Promise<SyncLogPageDto> {
     const limit = filters.limit ?? SYNC_LOG_PAGE_DEFAULT;
-    const from = filters.from ? new Date(filters.from) : undefined;
-    const to = filters.to ? new Date(filters.to) : undefined;
-    if (from && to && from.getTime() >= to.getTime()) {
-      throw new ValidationProblem([{ name: 'to', reason: 'must be after from' }]);
-    }
     const filter: SyncLogFilter = {
-      tenantId,
-      connectionId: filters.connectionId,
-      runId: filters.runId,
-      direction: filters.direction,
-      actions: this.actions(filters),
-      from,
-      to,
+      ...this.filterOf(tenantId, filters),
       before: filters.cursor ? decodeLogCursor(filters.cursor) : undefined,
       // One line more than the page tells whether another page follows.
       limit: limit + 1,
@@ -93,6 +101,26 @@ export class SyncLogService {
     return {
       data: page.map((line) => SyncLogEntryResponseDto.from(line)),
       nextCursor: lines.length > limit && last ? encodeLogCursor(last) : null,
+    };
+  }
+
+  private filterOf(
+    tenantId: string | null,
+    filters: SyncLogPageFilters,
+  ): Omit<SyncLogFilter, 'before' | 'limit'> {
+    const from = filters.from ? new Date(filters.from) : undefined;
+    const to = filters.to ? new Date(filters.to) : undefined;
+    if (from && to && from.getTime() >= to.getTime()) {
+      throw new ValidationProblem([{ name: 'to', reason: 'must be after from' }]);
+    }
+    return {
+      tenantId,
+      connectionId: filters.connectionId,
+      runId: filters.runId,
+      direction: filters.direction,
+      actions: this.actions(filters),
+      from,
+      to,
     };
   }
 

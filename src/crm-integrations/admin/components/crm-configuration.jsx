@@ -178,6 +178,16 @@ const CrmConfiguration = () => {
             ))}
           </select>
         </Group>
+        <Group title="Real-time" field="realtime" errors={errors}>
+          <Choice
+            type="checkbox"
+            name="realtime"
+            label={`Sync changes within a minute (${crm}'s change events, and immediate pushes from PenguinMails)`}
+            checked={!!settings.realtime}
+            onChange={() => set('realtime', !settings.realtime)}
+            disabled={!canChange}
+          />
+        </Group>
         <Group title="Activity Logging" field="activityLogging" errors={errors}>
           <Choice
             type="checkbox"

@@ -1,5 +1,6 @@
-// The seed's Sync Status page: today's counts, the recent log, Sync Now, and the full log with filters and paging.
-import React, { useEffect, useState } from 'react';
+// The seed's Sync Status page: today's counts, real-time lag, the recent log, Sync Now, and the full log with filters
+// and paging.
+import React, { useEffect, useRef, useState } from 'react';
 import { Box, Button, Text } from '@adminjs/design-system';
 import {
   Loading,
@@ -18,25 +19,30 @@ import {
 const ACTIONS = ['created', 'updated', 'skipped', 'conflict_resolved', 'error', 'deleted', 'unlinked', 'duplicate_found', 'activity_logged', 'status_changed'];
 
 const FullLog = ({ state, connections, connectionId }) => {
-  const [filter, setFilter] = useState({ connectionId: connectionId || '', direction: '', action: '', errorsOnly: false, from: '', to: '', page: 1 });
+  const [filter, setFilter] = useState({ connectionId: connectionId || '', direction: '', action: '', errorsOnly: false, from: '', to: '' });
+  // The log pages by cursor (as the API does): cursors[n] opens page n + 1; the first page has none.
+  const [cursors, setCursors] = useState([undefined]);
   const [result, setResult] = useState(null);
-  const load = async (next) => {
-    const response = await state.run('log', next);
-    setResult(response.data || { lines: [], total: 0, page: 1, pageSize: 20, error: response.error });
+  // Only the latest request's answer is shown: an earlier one arriving late would show the wrong filters' lines.
+  const latest = useRef(0);
+  const load = async (nextFilter, nextCursors) => {
+    const request = ++latest.current;
+    const response = await state.run('log', { ...nextFilter, cursor: nextCursors[nextCursors.length - 1], pageSize: 20 });
+    if (request !== latest.current) return;
+    // The page number changes with the lines it numbers, not before they arrive.
+    setCursors(nextCursors);
+    setResult(response.data || { lines: [], total: 0, pageSize: 20, nextCursor: null, error: response.error });
   };
   useEffect(() => {
-    load(filter);
+    load(filter, cursors);
   }, []);
   const change = (key, value) => {
-    const next = { ...filter, [key]: value, page: 1 };
+    const next = { ...filter, [key]: value };
     setFilter(next);
-    load(next);
+    load(next, [undefined]);
   };
-  const go = (page) => {
-    const next = { ...filter, page };
-    setFilter(next);
-    load(next);
-  };
+  const go = (nextCursors) => load(filter, nextCursors);
+  const page = cursors.length;
   const pages = result ? Math.max(1, Math.ceil(result.total / result.pageSize)) : 1;
   return (
     <Panel title="Full Log" testId="full-log">
@@ -86,13 +92,13 @@ const FullLog = ({ state, connections, connectionId }) => {
       {result ? <LogLines lines={result.lines} showConnection /> : <Text>Loading…</Text>}
       {result ? (
         <Box flex alignItems="center" mt="lg" style={{ gap: 12 }} data-testid="log-paging">
-          <Button size="sm" variant="outlined" disabled={result.page <= 1} onClick={() => go(result.page - 1)}>
+          <Button size="sm" variant="outlined" disabled={page <= 1} onClick={() => go(cursors.slice(0, -1))}>
             Previous
           </Button>
           <span>
-            Page {result.page} of {pages} · {result.total} lines
+            Page {page} of {Math.max(page, pages)} · {result.total} lines
           </span>
-          <Button size="sm" variant="outlined" disabled={result.page >= pages} onClick={() => go(result.page + 1)}>
+          <Button size="sm" variant="outlined" disabled={!result.nextCursor} onClick={() => go([...cursors, result.nextCursor])}>
             Next
           </Button>
         </Box>
@@ -100,6 +106,28 @@ const FullLog = ({ state, connections, connectionId }) => {
     </Panel>
   );
 };
+
+const ms = (value) => (value === null || value === undefined ? '—' : value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(1)} s`);
+
+/** Issue 15's per-connection figures: real-time on or off and the measured end-to-end lag, as the API reports them. */
+const Realtime = ({ realtime, configurationHref }) => (
+  <Box mb="xl" data-testid="realtime">
+    <ul style={{ listStyle: 'none', padding: 0, margin: 0 }}>
+      <li data-realtime="enabled">
+        • Real-time: <strong>{realtime.enabled ? 'on' : 'off'}</strong> <a href={configurationHref}>(change)</a>
+      </li>
+      <li data-realtime="lagP50Ms">
+        • Lag p50: <strong>{ms(realtime.lagP50Ms)}</strong>
+      </li>
+      <li data-realtime="lagP95Ms">
+        • Lag p95: <strong>{ms(realtime.lagP95Ms)}</strong>
+      </li>
+      <li data-realtime="eventsLastHour">
+        • Change events in the last hour: <strong>{realtime.eventsLastHour}</strong>
+      </li>
+    </ul>
+  </Box>
+);
 
 const CrmSyncActivity = () => {
   const connectionId = queryParam('connectionId');
@@ -173,6 +201,12 @@ const CrmSyncActivity = () => {
         <Box mb="xl">
           <TodayCounts today={data.today} />
         </Box>
+        {data.realtime ? (
+          <Box>
+            <SubTitle>Real-time</SubTitle>
+            <Realtime realtime={data.realtime} configurationHref={`${rootPath}/pages/crmConfiguration?connectionId=${connectionId}`} />
+          </Box>
+        ) : null}
         <SubTitle>Recent Sync Log</SubTitle>
         <LogLines lines={data.recent} showConnection={!connectionId} />
         <Box mt="lg">
