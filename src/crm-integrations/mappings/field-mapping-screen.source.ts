@@ -61,7 +61,8 @@ export function entryOfRow(row: MappingRowView): Record<string, unknown> {
     ...(row.crm ? { crm: row.crm } : {}),
     ...(row.associated ? { associated: { object: associatedObject, field: associatedField.join('.') } } : {}),
     direction: row.direction,
-    ...(row.codec ? { codec: row.codec } : {}),
+    // The DTO's default applies to a codec sent as null, not to one left out.
+    codec: row.codec ?? null,
     ...(nonEmpty(valueMap) ? { valueMap } : {}),
     ...(formula ? { formula } : {}),
   };
