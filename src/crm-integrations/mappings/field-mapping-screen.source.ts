@@ -1,7 +1,7 @@
 import { HttpException, Injectable } from '@nestjs/common';
 import type { CrmConnection } from '@pm/domain';
 import { customFieldName, LOCAL_CONTACT_FIELDS, type FieldMappingEntry } from '@pm/integration-port';
-import type { LocalContact, MappingProblem } from '@pm/sync-engine';
+import { normaliseLocalValue, type LocalContact, type MappingProblem } from '@pm/sync-engine';
 import type { AuthContext } from '../auth/auth-context';
 import { LimitProblem, ValidationProblem } from '../http/problem-details.filter';
 import { apiValidationPipe } from '../http/validation.pipe';
@@ -68,12 +68,12 @@ export function entryOfRow(row: MappingRowView): Record<string, unknown> {
   };
 }
 
-/** The sample contact's values as the engine reads a contact (an empty input is no value). */
+/** The sample contact's values as a stored contact holds them (e-mail normalised, an empty input no value). */
 function contactValues(sample: Record<string, string>): LocalContact['values'] {
   const values: Record<string, string | null> = Object.fromEntries(
     LOCAL_CONTACT_FIELDS.map((field) => [field, null]),
   );
-  for (const [field, value] of Object.entries(sample)) values[field] = value.trim() === '' ? null : value;
+  for (const [field, value] of Object.entries(sample)) values[field] = normaliseLocalValue(field, value);
   return values as LocalContact['values'];
 }
 

@@ -168,6 +168,7 @@ const CrmFieldMapping = () => {
                     <input
                       aria-label={`PenguinMails field of row ${index}`}
                       list="pm-local-fields"
+                      style={{ width: 150 }}
                       value={row.local || ''}
                       placeholder="(computed by a formula)"
                       onChange={(e) => setRow(index, { local: e.target.value })}
@@ -189,7 +190,7 @@ const CrmFieldMapping = () => {
                 </td>
                 <td style={cell}>
                   {canChange ? (
-                    <select aria-label={`${crmName} field of row ${index}`} style={{ maxWidth: 220 }} value={row.crm || ''} onChange={(e) => setRow(index, { crm: e.target.value || null })}>
+                    <select aria-label={`${crmName} field of row ${index}`} style={{ maxWidth: 200 }} value={row.crm || ''} onChange={(e) => setRow(index, { crm: e.target.value || null })}>
                       <option value="">(none)</option>
                       {row.crm && !crmFieldNames.includes(row.crm) ? <option value={row.crm}>{row.crm} (unknown)</option> : null}
                       {object.crmFields.map((f) => (
@@ -211,14 +212,14 @@ const CrmFieldMapping = () => {
                         value={(row.formula && row.formula.toCrm) || ''}
                         placeholder="→ formula, e.g. firstName & ' ' & lastName"
                         onChange={(e) => setIn(index, 'formula', 'toCrm', e.target.value)}
-                        style={{ width: 230 }}
+                        style={{ width: 210 }}
                       />
                       <input
                         aria-label={`From-CRM formula of row ${index}`}
                         value={(row.formula && row.formula.fromCrm) || ''}
                         placeholder="← formula over the CRM record"
                         onChange={(e) => setIn(index, 'formula', 'fromCrm', e.target.value)}
-                        style={{ width: 230 }}
+                        style={{ width: 210 }}
                       />
                       <details open={!!(row.maps.toCrm || row.maps.fromCrm)}>
                         <summary style={small}>Value maps</summary>
@@ -228,7 +229,7 @@ const CrmFieldMapping = () => {
                           placeholder="→ one a line: customer = Customer"
                           value={row.maps.toCrm}
                           onChange={(e) => setIn(index, 'maps', 'toCrm', e.target.value)}
-                          style={{ width: 230 }}
+                          style={{ width: 210 }}
                         />
                         <textarea
                           aria-label={`From-CRM value map of row ${index}`}
@@ -236,7 +237,7 @@ const CrmFieldMapping = () => {
                           placeholder="← one a line: Customer = customer"
                           value={row.maps.fromCrm}
                           onChange={(e) => setIn(index, 'maps', 'fromCrm', e.target.value)}
-                          style={{ width: 230 }}
+                          style={{ width: 210 }}
                         />
                       </details>
                     </Box>
