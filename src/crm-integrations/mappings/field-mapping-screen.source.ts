@@ -1,6 +1,6 @@
 import { HttpException, Injectable } from '@nestjs/common';
 import type { CrmConnection } from '@pm/domain';
-import { customFieldName, LOCAL_CONTACT_FIELDS, type FieldMappingEntry } from '@pm/integration-port';
+import { customFieldName, LOCAL_CONTACT_FIELDS } from '@pm/integration-port';
 import { normaliseLocalValue, type LocalContact, type MappingProblem } from '@pm/sync-engine';
 import type { AuthContext } from '../auth/auth-context';
 import { LimitProblem, ValidationProblem } from '../http/problem-details.filter';

@@ -210,7 +210,7 @@ const CrmFieldMapping = () => {
                       <input
                         aria-label={`To-CRM formula of row ${index}`}
                         value={(row.formula && row.formula.toCrm) || ''}
-                        placeholder="→ formula, e.g. firstName & ' ' & lastName"
+                        placeholder="→ formula over the contact"
                         onChange={(e) => setIn(index, 'formula', 'toCrm', e.target.value)}
                         style={{ width: 210 }}
                       />
