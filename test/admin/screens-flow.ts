@@ -104,6 +104,45 @@ export async function disconnectAndReconnect(
   await page.getByText(`Connected to ${crmName}.`).waitFor();
 }
 
+/**
+ * On the Field mapping page: a new row whose toCrm formula joins the names into `crmField`, its preview on the
+ * sample contact (Ada Lovelace), a bad row whose error stands beside it and keeps the mapping from saving, then the
+ * bad row removed and the mapping saved. Returns the formula row's index (its `fields[N]` in the saved mapping).
+ */
+export async function editMappingWithFormula(
+  s: Screens,
+  connectionId: string,
+  input: { crmName: string; crmField: string; badRowCrmField: string; shot?: string },
+): Promise<{ formulaRow: number; version: number }> {
+  const { page } = s;
+  await page.goto(pageUrl(s, 'crmFieldMapping', { connectionId }));
+  await page.getByText(`${input.crmName} Field Mapping`).waitFor();
+  const rows = page.locator('[data-testid="mapping-rows"] tbody tr');
+  await rows.first().waitFor();
+  const formulaRow = await rows.count();
+  await page.getByTestId('add-mapping-row').click();
+  await page.getByLabel(`To-CRM formula of row ${formulaRow}`).fill("firstName & ' ' & lastName");
+  await page.getByLabel(`${input.crmName} field of row ${formulaRow}`).selectOption(input.crmField);
+  await page.getByTestId(`row-preview-${formulaRow}`).getByText('"Ada Lovelace"').waitFor();
+  await page.getByTestId('preview-crm').getByText(`"${input.crmField}": "Ada Lovelace"`).waitFor();
+
+  const badRow = formulaRow + 1;
+  await page.getByTestId('add-mapping-row').click();
+  await page.getByLabel(`PenguinMails field of row ${badRow}`).fill('customFields.no spaces');
+  await page.getByLabel(`${input.crmName} field of row ${badRow}`).selectOption(input.badRowCrmField);
+  const badRowError = page.locator(`[data-error-for-row="${badRow}"]`);
+  await badRowError.getByText('is not a PenguinMails contact field').waitFor();
+  if (input.shot) await screenshot(page, input.shot);
+  await page.getByTestId('save-mapping').click();
+  await page.getByText('The mapping was not saved: see the errors beside the rows.').waitFor();
+  await badRowError.getByText('is not a PenguinMails contact field').waitFor();
+
+  await page.getByLabel(`Remove row ${badRow}`).click();
+  await page.getByTestId('save-mapping').click();
+  const saved = await page.getByText(/Mapping saved \(version \d+\)\./).innerText();
+  return { formulaRow, version: Number(/version (\d+)/.exec(saved)?.[1]) };
+}
+
 /** The answer of a page's handler (GET: read it; with `op`: a POST of that operation). */
 export async function pageApi(
   s: Screens,

@@ -17,7 +17,7 @@ import {
   Tenant,
 } from '@pm/domain';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { CRM_ORM } from '../../src/crm-integrations';
+import { CRM_ORM, ServiceTokenService } from '../../src/crm-integrations';
 import { createStandaloneApp } from '../../src/standalone/bootstrap';
 import { prepareRuntime, type StandaloneRuntime } from '../../src/standalone/runtime';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -26,6 +26,7 @@ import {
   changeSettings,
   connectFromConnectPage,
   disconnectAndReconnect,
+  editMappingWithFormula,
   freePort,
   pageApi,
   pageUrl,
@@ -203,10 +204,41 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
     await s.page.getByText('[Manage Field Mapping]').click();
     await s.page.getByText('HubSpot Field Mapping').waitFor();
     await s.page.locator('[data-testid="mapping-rows"] tr[data-local="firstName"]').waitFor();
-    await s.page.getByTestId('preview-crm').getByText('"ada.lovelace@example.com"').waitFor();
+    // The e-mail as the CRM receives it: normalised like a stored contact's.
+    await s.page
+      .getByTestId('preview-crm')
+      .getByText(/"email": "ada\.lovelace@example\.com"/)
+      .waitFor();
     await s.page.getByLabel('Sample firstName').fill('Grace');
     await s.page.getByTestId('preview-crm').getByText('"Grace"').waitFor();
-    await screenshot(s.page, 'field-mapping');
+  });
+
+  it('edits a mapping with a formula and sees the preview, a bad row refused beside it, and saves it', async () => {
+    const { formulaRow, version } = await editMappingWithFormula(s, hubspotId, {
+      crmName: 'HubSpot',
+      crmField: 'city',
+      badRowCrmField: 'state',
+      shot: 'field-mapping',
+    });
+    expect(version).toBe(2);
+    const token = (await app.get(ServiceTokenService).issue('mapping-check', 'acme')).token;
+    const response = await fetch(
+      `${s.baseUrl}/api/v1/tenants/acme/connections/${hubspotId}/mappings?object=contacts`,
+      { headers: { Authorization: `Bearer ${token}` } },
+    );
+    const [stored] = (await response.json()) as { version: number; fields: unknown[]; updatedBy: string }[];
+    expect(stored.version).toBe(2);
+    expect(stored.updatedBy).toBe(`admin:${SUPERADMIN.email}`);
+    expect(stored.fields[formulaRow]).toEqual({
+      crm: 'city',
+      direction: 'to_crm',
+      codec: 'text',
+      formula: { toCrm: "firstName & ' ' & lastName" },
+    });
+    const audit = await orm.em
+      .fork()
+      .findOneOrFail(AuditLogEntry, { action: 'field_mapping.updated', targetId: hubspotId });
+    expect(audit.actor).toBe(`admin:${SUPERADMIN.email}`);
   });
 
   it('syncs now and shows today’s counts, the log with arrows and the run’s counts as a table', async () => {
@@ -393,6 +425,28 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
       const connection = await orm.em.fork().findOneOrFail(CrmConnection, salesforceId);
       expect(connection.settings.frequency).toBe('hourly');
       expect(connection.label).not.toBe('Viewer was here');
+    });
+
+    it('sees the field mapping but cannot change or save it', async () => {
+      await viewer.page.goto(pageUrl(viewer, 'crmFieldMapping', { connectionId: hubspotId }));
+      await viewer.page.getByText('You can look at this mapping but not change it.').waitFor();
+      await viewer.page.locator('[data-testid="mapping-rows"] tr[data-local="firstName"]').waitFor();
+      expect(await viewer.page.getByTestId('save-mapping').count()).toBe(0);
+      expect(
+        await viewer.page
+          .locator('[data-testid="mapping-rows"] select, [data-testid="mapping-rows"] input')
+          .count(),
+      ).toBe(0);
+      const refused = await pageApi(viewer, 'crmFieldMapping', {
+        op: 'save',
+        body: { connectionId: hubspotId, object: 'contacts', rows: [] },
+        headers: await csrfHeader(viewer.page, s.baseUrl),
+      });
+      expect(refused.error).toBe('A viewer cannot change anything');
+      const audits = await orm.em
+        .fork()
+        .count(AuditLogEntry, { action: 'field_mapping.updated', targetId: hubspotId });
+      expect(audits).toBe(1);
     });
   });
 

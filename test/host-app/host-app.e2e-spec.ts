@@ -13,6 +13,7 @@ import { launchBrowser, logIn } from '../admin/browser';
 import {
   changeSettings,
   connectFromConnectPage,
+  editMappingWithFormula,
   disconnectAndReconnect,
   freePort,
   pageApi,
@@ -134,6 +135,12 @@ describe('a host app embedding the plugin', () => {
       crmName: 'HubSpot',
     });
     await changeSettings(screens, connectionId, ['Contacts']);
+    const mapping = await editMappingWithFormula(screens, connectionId, {
+      crmName: 'HubSpot',
+      crmField: 'city',
+      badRowCrmField: 'state',
+    });
+    expect(mapping.version).toBe(2);
     const { contactsSynced } = await syncNow(screens, connectionId);
     expect(contactsSynced).toBeGreaterThan(0);
     await page.getByText('grace@host.example').first().waitFor();

@@ -16,6 +16,8 @@ import {
   previewMapping,
   syncableObjects,
   validateMapping,
+  type FieldPreview,
+  type LocalContact,
   type MappingProblem,
   type SessionProvider,
 } from '@pm/sync-engine';
@@ -166,6 +168,24 @@ export class FieldMappingService {
       fields,
       problems: await this.problems(connection, port, mapping),
     };
+  }
+
+  /**
+   * A proposed mapping tried on given contact values (the Field mapping page's sample contact, which no stored
+   * contact has): each field's value as the CRM would receive it, and what validation on save would say.
+   */
+  async tryOnValues(
+    _auth: AuthContext,
+    tenantId: string,
+    connectionId: string,
+    dto: ObjectMappingDto,
+    values: LocalContact['values'],
+  ): Promise<{ fields: FieldPreview[]; problems: MappingProblem[] }> {
+    const { connection, port } = await this.connectionAndPort(tenantId, connectionId);
+    this.requireSyncable(port, dto.object);
+    const mapping = toObjectMapping(dto, (await this.current(connection, port, dto.object)).mapping);
+    const fields = await previewMapping(mapping, { local: values });
+    return { fields, problems: await this.problems(connection, port, mapping) };
   }
 
   /** Refuses objects the connection cannot sync (the connection settings PATCH asks this too). */

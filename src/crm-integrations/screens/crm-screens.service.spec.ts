@@ -296,8 +296,8 @@ describe('DefaultFieldMappingSource', () => {
     expect(view.editable).toBe(false);
     expect(view.objects[0].rows).toEqual([
       { local: 'email', crm: 'email', direction: 'both' },
-      { local: 'firstName', crm: 'firstname', direction: 'both' },
-      { local: 'company', crm: null, direction: 'from_crm', associated: 'companies.name' },
+      { local: 'firstName', crm: 'firstname', direction: 'both', codec: 'text' },
+      { local: 'company', crm: null, direction: 'from_crm', associated: 'companies.name', codec: 'text' },
     ]);
     expect(view.objects[0].crmFields.map((field) => field.name)).toEqual(['email', 'firstname']);
   });

@@ -5,31 +5,50 @@ import {
   LOCAL_CONTACT_FIELDS,
   type FieldMappingEntry,
   type MappingDirection,
+  type ValueCodec,
 } from '@pm/integration-port';
 
-/** One row of the Field mapping page: a PenguinMails field beside a CRM field, a direction, how values cross. */
+/**
+ * One row of the Field mapping page: one entry of the object's mapping (row N is `fields[N]` of the mapping the API
+ * saves), a PenguinMails field beside a CRM field, a direction, and how values cross.
+ */
 export interface MappingRowView {
+  /** A PenguinMails field (standard, or `customFields.<name>`); '' for a CRM value only a toCrm formula computes. */
   local: string;
   crm: string | null;
   direction: MappingDirection;
-  /** CRM value → PenguinMails value (picklists). */
-  valueMap?: Record<string, string>;
-  /** An expression computing the value (where the mapping service supports formulas). */
-  formula?: string;
+  /** Value maps per direction: PenguinMails value → CRM value (toCrm) and back (fromCrm), e.g. picklists. */
+  valueMap?: { toCrm?: Record<string, string>; fromCrm?: Record<string, string> };
+  /** JSONata formulas per direction: over the contact (toCrm) or over the CRM record (fromCrm). */
+  formula?: { toCrm?: string; fromCrm?: string };
   /** Where the value is read from an associated record ("companies.name"). */
   associated?: string;
+  codec?: ValueCodec;
+}
+
+/** A field of the CRM object, as discovered (describeObject), custom fields included. */
+export interface CrmFieldView {
+  name: string;
+  label: string;
+  type: string;
+  custom?: boolean;
+  required?: boolean;
+  readOnly?: boolean;
 }
 
 export interface FieldMappingView {
   /** Whether rows can be changed here (false: the connector's defaults, shown as they sync). */
   editable: boolean;
-  /** Why not, in words. */
+  /** Why not, or what to know, in words. */
   note: string | null;
+  /** PenguinMails fields a row may name: the standard ones and the custom fields already mapped. */
   localFields: string[];
   objects: {
     object: string;
+    /** The CRM field records are matched on (the contact's e-mail); not a row. */
+    matchField?: string;
     /** The CRM's fields for the object (discovered from the CRM, or those the mapping names). */
-    crmFields: { name: string; label: string; type: string }[];
+    crmFields: CrmFieldView[];
     rows: MappingRowView[];
   }[];
 }
@@ -37,14 +56,16 @@ export interface FieldMappingView {
 export interface MappingPreview {
   /** The sample contact as the CRM would receive it, per CRM field. */
   crm: Record<string, unknown>;
-  /** Errors by row index (a formula that does not evaluate, an unknown field). */
+  /** Per row: the value the CRM would receive, or why its formula failed. */
+  rows?: Record<number, { value: unknown } | { error: string }>;
+  /** Validation problems by row index (-1: the mapping as a whole), as saving would report them. */
   errors: Record<number, string>;
 }
 
 /**
  * What the Field mapping page needs from the mapping service. The screens ship with `DefaultFieldMappingSource`
- * (the connector's defaults, read-only); the field-mapping API's service implements this to make the page
- * editable (bind it to `FIELD_MAPPING_SCREEN_SOURCE`).
+ * (the connector's defaults, read-only); the plugin binds `FIELD_MAPPING_SCREEN_SOURCE` to the field-mapping
+ * service's adapter (`ServiceFieldMappingScreenSource`), which makes the page editable.
  */
 export interface FieldMappingScreenSource {
   view(connection: CrmConnection): Promise<FieldMappingView>;
@@ -59,7 +80,7 @@ export interface FieldMappingScreenSource {
     object: string,
     rows: MappingRowView[],
     actor: string,
-  ): Promise<{ errors: Record<number, string> }>;
+  ): Promise<{ errors: Record<number, string>; version?: number }>;
 }
 
 export const FIELD_MAPPING_SCREEN_SOURCE = Symbol('FIELD_MAPPING_SCREEN_SOURCE');
@@ -76,12 +97,16 @@ export const SAMPLE_CONTACT: Record<string, string> = {
   leadStatus: 'open',
 };
 
-function rowOf(entry: FieldMappingEntry): MappingRowView {
+/** A mapping entry as a row of the page. */
+export function mappingRowOf(entry: FieldMappingEntry): MappingRowView {
   return {
     local: entry.local ?? '',
     crm: entry.crm ?? null,
     direction: entry.direction,
     ...(entry.associated ? { associated: `${entry.associated.object}.${entry.associated.field}` } : {}),
+    ...(entry.codec ? { codec: entry.codec } : {}),
+    ...(entry.valueMap ? { valueMap: { ...entry.valueMap } } : {}),
+    ...(entry.formula ? { formula: { ...entry.formula } } : {}),
   };
 }
 
@@ -113,7 +138,7 @@ export class DefaultFieldMappingSource implements FieldMappingScreenSource {
             ...(mapping.fields.some((entry) => entry.local === 'email')
               ? []
               : [{ local: 'email', crm: mapping.emailField, direction: 'both' as const }]),
-            ...mapping.fields.map(rowOf),
+            ...mapping.fields.map(mappingRowOf),
           ],
         };
       }),

@@ -9,7 +9,7 @@ export * from './screen-access';
 import { AdminControlsScreenService } from './admin-controls-screen.service';
 import { CrmScreensService } from './crm-screens.service';
 import { FieldMappingScreenService } from './field-mapping-screen.service';
-import { DefaultFieldMappingSource, FIELD_MAPPING_SCREEN_SOURCE } from './field-mapping-screen';
+import { FIELD_MAPPING_SCREEN_SOURCE } from './field-mapping-screen';
 import { SyncActivityService } from './sync-activity.service';
 
 /** The screens' services: registered and exported by the plugin module, handed to the AdminJS contribution. */
@@ -18,10 +18,8 @@ export const SCREEN_PROVIDERS = [
   SyncActivityService,
   AdminControlsScreenService,
   FieldMappingScreenService,
-  DefaultFieldMappingSource,
-  // The field-mapping service binds itself here to make the Field mapping page editable.
-  { provide: FIELD_MAPPING_SCREEN_SOURCE, useExisting: DefaultFieldMappingSource },
+  // FIELD_MAPPING_SCREEN_SOURCE is bound by the field-mapping providers (MAPPING_PROVIDERS) to their adapter.
 ];
 
-/** What the plugin module exports of them (a host injects CrmScreensService; the mapping service may rebind). */
+/** What the plugin module exports of them (a host injects CrmScreensService; FIELD_MAPPING_SCREEN_SOURCE too). */
 export const SCREEN_EXPORTS = [CrmScreensService, SyncActivityService, FIELD_MAPPING_SCREEN_SOURCE];

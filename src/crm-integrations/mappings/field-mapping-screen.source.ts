@@ -1,0 +1,220 @@
+import { HttpException, Injectable } from '@nestjs/common';
+import type { CrmConnection } from '@pm/domain';
+import { customFieldName, LOCAL_CONTACT_FIELDS } from '@pm/integration-port';
+import { normaliseLocalValue, type LocalContact, type MappingProblem } from '@pm/sync-engine';
+import type { AuthContext } from '../auth/auth-context';
+import { LimitProblem, ValidationProblem } from '../http/problem-details.filter';
+import { apiValidationPipe } from '../http/validation.pipe';
+import { FieldMappingRepository } from '../repositories';
+import {
+  mappingRowOf,
+  type CrmFieldView,
+  type FieldMappingScreenSource,
+  type FieldMappingView,
+  type MappingPreview,
+  type MappingRowView,
+} from '../screens/field-mapping-screen';
+import { ObjectMappingDto, type CrmObjectFieldsDto } from './field-mapping.dto';
+import { FieldMappingService } from './field-mapping.service';
+
+/** Reads by the screens are not audited; the actor only names who looked, should a service log it. */
+const SCREEN_READER = 'admin-screen';
+
+/** The row a problem's name points at (`fields[3].crm`, or `fields.3.crm` from DTO validation); -1 otherwise. */
+export function rowOfProblem(name: string): number {
+  const match = /^fields(?:\[(\d+)\]|\.(\d+))(?:\.|$)/.exec(name);
+  return match ? Number(match[1] ?? match[2]) : -1;
+}
+
+/** Problems as the page shows them: beside their row (the part at fault named), the rest above the table. */
+export function problemsByRow(problems: readonly MappingProblem[]): Record<number, string> {
+  const errors: Record<number, string[]> = {};
+  for (const problem of problems) {
+    const row = rowOfProblem(problem.name);
+    const part = row < 0 ? problem.name : problem.name.replace(/^fields(\[\d+\]|\.\d+)\.?/, '');
+    (errors[row] ??= []).push(part ? `${part}: ${problem.reason}` : problem.reason);
+  }
+  return Object.fromEntries(Object.entries(errors).map(([row, reasons]) => [row, reasons.join('; ')]));
+}
+
+const nonEmpty = <T extends object>(value: T | undefined): T | undefined =>
+  value && Object.values(value).some((item) => item !== undefined && item !== '') ? value : undefined;
+
+/**
+ * A row of the page as the API's mapping entry. Rows come from the browser: nothing is trusted here, the API's
+ * own DTO validation checks the result.
+ */
+export function entryOfRow(row: MappingRowView): Record<string, unknown> {
+  const [associatedObject, ...associatedField] = (row.associated ?? '').split('.');
+  const formula = nonEmpty(
+    row.formula && {
+      ...(row.formula.toCrm ? { toCrm: row.formula.toCrm } : {}),
+      ...(row.formula.fromCrm ? { fromCrm: row.formula.fromCrm } : {}),
+    },
+  );
+  const valueMap = row.valueMap && {
+    ...(nonEmpty(row.valueMap.toCrm) ? { toCrm: row.valueMap.toCrm } : {}),
+    ...(nonEmpty(row.valueMap.fromCrm) ? { fromCrm: row.valueMap.fromCrm } : {}),
+  };
+  return {
+    ...(row.local ? { local: row.local } : {}),
+    ...(row.crm ? { crm: row.crm } : {}),
+    ...(row.associated ? { associated: { object: associatedObject, field: associatedField.join('.') } } : {}),
+    direction: row.direction,
+    // The DTO's default applies to a codec sent as null, not to one left out.
+    codec: row.codec ?? null,
+    ...(nonEmpty(valueMap) ? { valueMap } : {}),
+    ...(formula ? { formula } : {}),
+  };
+}
+
+/** The sample contact's values as a stored contact holds them (e-mail normalised, an empty input no value). */
+function contactValues(sample: Record<string, string>): LocalContact['values'] {
+  const values: Record<string, string | null> = Object.fromEntries(
+    LOCAL_CONTACT_FIELDS.map((field) => [field, null]),
+  );
+  for (const [field, value] of Object.entries(sample)) values[field] = normaliseLocalValue(field, value);
+  return values as LocalContact['values'];
+}
+
+/**
+ * The Field mapping page on the field-mapping API's service: the same reads (stored mapping, discovered fields),
+ * the same DTO and engine validation, the same preview engine and the same audited save
+ * (`field_mapping.updated`, the admin as actor). It only turns rows into entries and problems into rows.
+ */
+@Injectable()
+export class ServiceFieldMappingScreenSource implements FieldMappingScreenSource {
+  constructor(
+    private readonly service: FieldMappingService,
+    private readonly repository: FieldMappingRepository,
+  ) {}
+
+  async view(connection: CrmConnection): Promise<FieldMappingView> {
+    const auth = this.auth(connection, SCREEN_READER);
+    return this.repository.inContext(async () => {
+      const mappings = await this.service.list(auth, connection.tenant.id, connection.id);
+      const chosen = mappings.filter((mapping) => connection.settings.objects.includes(mapping.object));
+      const notes: string[] = [];
+      const objects: FieldMappingView['objects'] = [];
+      for (const mapping of chosen.length > 0 ? chosen : mappings) {
+        let crmFields: CrmFieldView[];
+        try {
+          const [described] = await this.service.fields(auth, connection.tenant.id, connection.id, {
+            object: mapping.object,
+          });
+          crmFields = fieldsOf(described);
+        } catch (error) {
+          if (!(error instanceof HttpException)) throw error;
+          // The page still shows the mapping; only the CRM's field list is missing.
+          notes.push(`${mapping.object}'s fields could not be read: ${messageOf(error)}`);
+          crmFields = [...new Set(mapping.fields.map((entry) => entry.crm).filter((name) => !!name))].map(
+            (name) => ({ name: name as string, label: name as string, type: 'text' }),
+          );
+        }
+        objects.push({
+          object: mapping.object,
+          matchField: mapping.matchField,
+          crmFields,
+          rows: mapping.fields.map(mappingRowOf),
+        });
+      }
+      const custom = objects.flatMap((object) =>
+        object.rows.map((row) => row.local).filter((local) => customFieldName(local) !== undefined),
+      );
+      return {
+        editable: true,
+        note: notes.length > 0 ? notes.join(' ') : null,
+        localFields: [...new Set([...LOCAL_CONTACT_FIELDS, ...custom])],
+        objects,
+      };
+    });
+  }
+
+  async preview(
+    connection: CrmConnection,
+    object: string,
+    rows: MappingRowView[],
+    sample: Record<string, string>,
+  ): Promise<MappingPreview> {
+    const auth = this.auth(connection, SCREEN_READER);
+    return this.repository.inContext(async () => {
+      try {
+        const dto = await this.validDto(object, rows);
+        const tried = await this.service.tryOnValues(
+          auth,
+          connection.tenant.id,
+          connection.id,
+          dto,
+          contactValues(sample),
+        );
+        const crm: Record<string, unknown> = {};
+        const results: NonNullable<MappingPreview['rows']> = {};
+        tried.fields.forEach((field, index) => {
+          if (!field.toCrm) return;
+          results[index] = field.toCrm;
+          if ('value' in field.toCrm && field.crm) crm[field.crm] = field.toCrm.value;
+        });
+        return { crm, rows: results, errors: problemsByRow(tried.problems) };
+      } catch (error) {
+        return { crm: {}, rows: {}, errors: errorsOf(error) };
+      }
+    });
+  }
+
+  async save(
+    connection: CrmConnection,
+    object: string,
+    rows: MappingRowView[],
+    actor: string,
+  ): Promise<{ errors: Record<number, string>; version?: number }> {
+    const auth = this.auth(connection, actor);
+    return this.repository.inContext(async () => {
+      try {
+        const dto = await this.validDto(object, rows);
+        const saved = await this.service.save(auth, connection.tenant.id, connection.id, dto);
+        return { errors: {}, version: saved.version };
+      } catch (error) {
+        return { errors: errorsOf(error) };
+      }
+    });
+  }
+
+  /** The rows as the API's body, through the API's own validation pipe (same rules, same problem names). */
+  private async validDto(object: string, rows: MappingRowView[]): Promise<ObjectMappingDto> {
+    const body = { object, fields: Array.isArray(rows) ? rows.map(entryOfRow) : rows };
+    return (await apiValidationPipe.transform(body, {
+      type: 'body',
+      metatype: ObjectMappingDto,
+    })) as ObjectMappingDto;
+  }
+
+  private auth(connection: CrmConnection, actor: string): AuthContext {
+    return { actor, tenantId: connection.tenant.id };
+  }
+}
+
+function fieldsOf(described: CrmObjectFieldsDto | undefined): CrmFieldView[] {
+  return (described?.fields ?? []).map((field) => ({
+    name: field.name,
+    label: field.label,
+    type: field.type,
+    custom: field.custom,
+    required: field.required,
+    readOnly: field.readOnly,
+  }));
+}
+
+/** A refusal's problems by row; any other HTTP refusal above the table; anything else is not ours to word. */
+function errorsOf(error: unknown): Record<number, string> {
+  if (error instanceof ValidationProblem || error instanceof LimitProblem) {
+    return problemsByRow(error.invalidParams);
+  }
+  if (error instanceof HttpException) return { [-1]: messageOf(error) };
+  throw error;
+}
+
+function messageOf(error: HttpException): string {
+  const response = error.getResponse();
+  if (typeof response === 'object' && response && 'detail' in response) return String(response.detail);
+  return error.message;
+}
