@@ -15,7 +15,7 @@ import { aConnection } from '../testing/entities';
 import { AdminControlsScreenService } from './admin-controls-screen.service';
 import { CrmScreensService } from './crm-screens.service';
 import { FieldMappingScreenService } from './field-mapping-screen.service';
-import { DefaultFieldMappingSource, type FieldMappingScreenSource } from './field-mapping-screen';
+import type { FieldMappingScreenSource } from './field-mapping-screen';
 import { runCountsRows, SyncActivityService } from './sync-activity.service';
 
 /** The screens' activity part over mocked API services. */
@@ -263,60 +263,5 @@ describe('SyncActivityService', () => {
       { direction: 'from_crm', object: 'contacts', ...zero, errors: 1 },
     ]);
     expect(runCountsRows(null)).toEqual([]);
-  });
-});
-
-describe('DefaultFieldMappingSource', () => {
-  const registry = new IntegrationPortRegistry({
-    hubspot: {
-      capabilities: () => ({
-        defaultMappings: {
-          contacts: {
-            object: 'contacts',
-            emailField: 'email',
-            fields: [
-              { local: 'firstName', crm: 'firstname', direction: 'both', codec: 'text' },
-              {
-                local: 'company',
-                associated: { object: 'companies', field: 'name' },
-                direction: 'from_crm',
-                codec: 'text',
-              },
-            ],
-          },
-        },
-      }),
-    } as unknown as IntegrationPort,
-  });
-  const source = new DefaultFieldMappingSource(registry);
-  const connection = aConnection({ settings: { ...aConnection().settings, objects: ['contacts'] } });
-
-  it("shows the connector's default rows, read-only, the e-mail first", async () => {
-    const view = await source.view(connection);
-    expect(view.editable).toBe(false);
-    expect(view.objects[0].rows).toEqual([
-      { local: 'email', crm: 'email', direction: 'both' },
-      { local: 'firstName', crm: 'firstname', direction: 'both', codec: 'text' },
-      { local: 'company', crm: null, direction: 'from_crm', associated: 'companies.name', codec: 'text' },
-    ]);
-    expect(view.objects[0].crmFields.map((field) => field.name)).toEqual(['email', 'firstname']);
-  });
-
-  it('previews a sample contact as the CRM receives it, and names a row that cannot work', async () => {
-    const preview = await source.preview(
-      connection,
-      'contacts',
-      [
-        { local: 'email', crm: 'email', direction: 'both' },
-        { local: 'firstName', crm: 'firstname', direction: 'both' },
-        { local: 'company', crm: null, direction: 'from_crm' },
-        { local: 'shoeSize', crm: 'shoe_size', direction: 'to_crm' },
-      ],
-      { email: ' Ada@Example.COM ', firstName: ' Ada ' },
-    );
-    expect(preview).toEqual({
-      crm: { email: 'ada@example.com', firstname: 'Ada' },
-      errors: { 3: 'PenguinMails has no field "shoeSize"' },
-    });
   });
 });

@@ -1,12 +1,5 @@
-import { Injectable } from '@nestjs/common';
 import type { CrmConnection } from '@pm/domain';
-import {
-  IntegrationPortRegistry,
-  LOCAL_CONTACT_FIELDS,
-  type FieldMappingEntry,
-  type MappingDirection,
-  type ValueCodec,
-} from '@pm/integration-port';
+import type { FieldMappingEntry, MappingDirection, ValueCodec } from '@pm/integration-port';
 
 /**
  * One row of the Field mapping page: one entry of the object's mapping (row N is `fields[N]` of the mapping the API
@@ -63,9 +56,8 @@ export interface MappingPreview {
 }
 
 /**
- * What the Field mapping page needs from the mapping service. The screens ship with `DefaultFieldMappingSource`
- * (the connector's defaults, read-only); the plugin binds `FIELD_MAPPING_SCREEN_SOURCE` to the field-mapping
- * service's adapter (`ServiceFieldMappingScreenSource`), which makes the page editable.
+ * What the Field mapping page needs from the mapping service: the plugin binds `FIELD_MAPPING_SCREEN_SOURCE` to the
+ * field-mapping service's adapter (`ServiceFieldMappingScreenSource`), so the page edits what the API edits.
  */
 export interface FieldMappingScreenSource {
   view(connection: CrmConnection): Promise<FieldMappingView>;
@@ -108,64 +100,4 @@ export function mappingRowOf(entry: FieldMappingEntry): MappingRowView {
     ...(entry.valueMap ? { valueMap: { ...entry.valueMap } } : {}),
     ...(entry.formula ? { formula: { ...entry.formula } } : {}),
   };
-}
-
-/** The connector's default mapping per object: what syncs today, shown read-only with a preview. */
-@Injectable()
-export class DefaultFieldMappingSource implements FieldMappingScreenSource {
-  constructor(private readonly registry: IntegrationPortRegistry) {}
-
-  async view(connection: CrmConnection): Promise<FieldMappingView> {
-    const capabilities = this.registry.has(connection.provider)
-      ? this.registry.get(connection.provider).capabilities()
-      : null;
-    const mappings = capabilities?.defaultMappings ?? {};
-    const chosen = connection.settings.objects.filter((object) => mappings[object]);
-    return {
-      editable: false,
-      note: 'These are the default mappings this connection syncs with; editing them comes with the field-mapping service.',
-      localFields: [...LOCAL_CONTACT_FIELDS],
-      objects: (chosen.length > 0 ? chosen : Object.keys(mappings)).map((object) => {
-        const mapping = mappings[object];
-        const named = [mapping.emailField, ...mapping.fields.map((entry) => entry.crm)].filter(
-          (name): name is string => !!name,
-        );
-        return {
-          object,
-          crmFields: [...new Set(named)].map((name) => ({ name, label: name, type: 'text' })),
-          rows: [
-            // The e-mail matches records on both sides: always mapped, listed first.
-            ...(mapping.fields.some((entry) => entry.local === 'email')
-              ? []
-              : [{ local: 'email', crm: mapping.emailField, direction: 'both' as const }]),
-            ...mapping.fields.map(mappingRowOf),
-          ],
-        };
-      }),
-    };
-  }
-
-  async preview(
-    connection: CrmConnection,
-    object: string,
-    rows: MappingRowView[],
-    sample: Record<string, string>,
-  ): Promise<MappingPreview> {
-    const crm: Record<string, unknown> = {};
-    const errors: Record<number, string> = {};
-    rows.forEach((row, index) => {
-      if (row.direction === 'from_crm' || !row.crm) return;
-      if (!(LOCAL_CONTACT_FIELDS as readonly string[]).includes(row.local)) {
-        errors[index] = `PenguinMails has no field "${row.local}"`;
-        return;
-      }
-      const value = (sample[row.local] ?? '').trim();
-      crm[row.crm] = row.local === 'email' ? value.toLowerCase() : value === '' ? null : value;
-    });
-    return { crm, errors };
-  }
-
-  async save(): Promise<{ errors: Record<number, string> }> {
-    return { errors: { [-1]: 'Field mappings cannot be edited yet: the defaults apply.' } };
-  }
 }
