@@ -1,4 +1,4 @@
-import type { MappingDirection } from './field-mapping';
+import { customFieldName, type LocalCustomField, type MappingDirection } from './field-mapping';
 
 /**
  * Company mappings as data, shaped like the contacts' `ObjectMapping` so the same machinery (stored tenant
@@ -7,16 +7,35 @@ import type { MappingDirection } from './field-mapping';
  * declares its defaults (`ConnectorCapabilities.defaultCompanyMappings`); the engine knows no CRM field name.
  */
 
-/** A PenguinMails company's fields a mapping can sync. */
+/** A PenguinMails company's standard fields a mapping can sync. */
 export const LOCAL_COMPANY_FIELDS = ['name', 'domain'] as const;
-export type LocalCompanyField = (typeof LOCAL_COMPANY_FIELDS)[number];
+export type StandardCompanyField = (typeof LOCAL_COMPANY_FIELDS)[number];
+
+/** A PenguinMails company field a mapping can name: a standard field or one of its `customFields.<name>`. */
+export type LocalCompanyField = StandardCompanyField | LocalCustomField;
+
+/** Whether `field` is a company field a mapping may name (custom fields as for contacts). */
+export function isLocalCompanyField(field: string): field is LocalCompanyField {
+  return (
+    (LOCAL_COMPANY_FIELDS as readonly string[]).includes(field) ||
+    (customFieldName(field) !== undefined && /^customFields\.[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(field))
+  );
+}
+
+/** The codecs a company entry may use. */
+export const COMPANY_VALUE_CODECS = ['text', 'domain'] as const;
 
 /**
  * How a company value crosses. `text`: trimmed, empty is null. `domain`: a host name, lower-cased, from a bare
  * domain or a web address (`https://www.Acme.com/about` → `acme.com`); written as the bare domain.
  */
-export type CompanyValueCodec = 'text' | 'domain';
+export type CompanyValueCodec = (typeof COMPANY_VALUE_CODECS)[number];
 
+/**
+ * One company field's mapping: the contacts' `FieldMappingEntry` narrowed to what companies use (a local and a CRM
+ * field always; no associated record, value map or formula), so the stored-mapping API, its validation and its
+ * preview treat both alike.
+ */
 export interface CompanyFieldMappingEntry {
   local: LocalCompanyField;
   crm: string;

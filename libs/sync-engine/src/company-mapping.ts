@@ -11,6 +11,7 @@ import {
 } from '@pm/integration-port';
 import type { SyncDirection } from '@pm/domain/model';
 import type { ConflictResolver } from './conflict-resolver';
+import type { MappingConnection } from './field-mapping';
 import { hasChanges, planRecord, revertFields, type RecordPlan, type SyncedValues } from './record-planner';
 
 /**
@@ -21,40 +22,65 @@ import { hasChanges, planRecord, revertFields, type RecordPlan, type SyncedValue
 
 export { companyKey, normaliseCompanyName, normaliseDomain, type CompanyObjectMapping };
 
-/** Local company values in local form: text or null. */
+/** Local company values in local form (standard and `customFields.<name>`): text or null. */
 export type CompanyValues = Partial<Record<LocalCompanyField, string | null>>;
 
 /**
- * Where the engine gets a company object's mapping: the connector's defaults now; a tenant's stored mapping later
- * (the field-mapping machinery serves contacts the same way through `FieldMappingSource`).
+ * Where the engine gets a company object's mapping, as `FieldMappingSource` serves contacts: the connector's
+ * defaults (`DefaultCompanyMappingSource`), or the tenant's stored mapping seeded from them (in the product).
  */
 export interface CompanyMappingSource {
-  companyMappingFor(provider: string, object: string): CompanyObjectMapping | undefined;
+  companyMappingFor(
+    connection: MappingConnection,
+    object: string,
+  ): CompanyObjectMapping | undefined | Promise<CompanyObjectMapping | undefined>;
 }
 
 /** A connector's own default company mapping, as its capabilities declare it. */
 export class DefaultCompanyMappingSource implements CompanyMappingSource {
   constructor(private readonly capabilities: Pick<ConnectorCapabilities, 'defaultCompanyMappings'>) {}
 
-  companyMappingFor(_provider: string, object: string): CompanyObjectMapping | undefined {
+  companyMappingFor(_connection: MappingConnection | null, object: string): CompanyObjectMapping | undefined {
     const mappings = this.capabilities.defaultCompanyMappings ?? {};
     return Object.hasOwn(mappings, object) ? mappings[object] : undefined;
   }
 }
 
+/** The CRM objects a connector syncs as companies: its company objects with a default company mapping. */
+export function syncableCompanyObjects(
+  capabilities: Pick<ConnectorCapabilities, 'objects' | 'defaultCompanyMappings'>,
+): string[] {
+  const defaults = capabilities.defaultCompanyMappings ?? {};
+  return capabilities.objects
+    .filter((candidate) => candidate.role === 'company' && Object.hasOwn(defaults, candidate.name))
+    .map((candidate) => candidate.name);
+}
+
 /** The company object a connection syncs: the first company object its settings select that has a mapping. */
-export function companyObjectToSync(
+export async function companyObjectToSync(
   capabilities: Pick<ConnectorCapabilities, 'provider' | 'objects' | 'defaultCompanyMappings'>,
+  connection: MappingConnection,
   selected: readonly string[],
   source: CompanyMappingSource = new DefaultCompanyMappingSource(capabilities),
-): CompanyObjectMapping | undefined {
+): Promise<CompanyObjectMapping | undefined> {
   for (const candidate of capabilities.objects) {
     if (candidate.role !== 'company' || !selected.includes(candidate.name)) continue;
-    const mapping = source.companyMappingFor(capabilities.provider, candidate.name);
+    const mapping = await source.companyMappingFor(connection, candidate.name);
     if (mapping) return mapping;
   }
   return undefined;
 }
+
+/**
+ * A company mapping in the contacts' shape, for the machinery both share (validation, preview, the planner): no
+ * e-mail key (companies match by domain, else name), the same entries.
+ */
+export const companyMappingAsObjectMapping = (mapping: CompanyObjectMapping): ObjectMapping =>
+  ({
+    object: mapping.object,
+    emailField: '',
+    fields: mapping.fields.map((entry) => ({ ...entry })),
+  }) as unknown as ObjectMapping;
 
 function decodeValue(entry: CompanyFieldMappingEntry, raw: unknown): string | null {
   if (entry.codec === 'domain') return normaliseDomain(raw);
@@ -155,16 +181,7 @@ export function planCompany(input: {
   at: string;
   runId?: string;
 }): CompanyPlan {
-  const asContactMapping = {
-    object: input.mapping.object,
-    emailField: '',
-    fields: input.mapping.fields.map((entry) => ({
-      local: entry.local,
-      crm: entry.crm,
-      direction: entry.direction,
-      codec: 'text',
-    })),
-  } as unknown as ObjectMapping;
+  const asContactMapping = companyMappingAsObjectMapping(input.mapping);
   return planRecord({ ...input, mapping: asContactMapping } as Parameters<
     typeof planRecord
   >[0]) as CompanyPlan;

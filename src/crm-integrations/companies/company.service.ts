@@ -5,6 +5,7 @@ import type { AuthContext } from '../auth/auth-context';
 import { AuditService } from '../audit/audit.service';
 import { ValidationProblem } from '../http/problem-details.filter';
 import { CompanyRepository } from '../repositories';
+import { applyCustomValues } from '../contacts/contact.service';
 import { TenantService } from '../tenants/tenant.service';
 import {
   CompanyResponseDto,
@@ -16,7 +17,8 @@ import {
 /** What sync sets on a company: its name and domain; `companyId` absent finds it by key, else creates it. */
 export interface SyncedCompanyChange {
   companyId?: string;
-  values: { name?: string | null; domain?: string | null };
+  /** `name`, `domain` and `customFields.<name>` (null removes the custom field). */
+  values: { name?: string | null; domain?: string | null } & Partial<Record<string, string | null>>;
 }
 
 const snapshot = (company: Company) => ({ name: company.name, domain: company.domain ?? null });
@@ -113,6 +115,7 @@ export class CompanyService {
     const oldName = created ? undefined : company.name;
     if (change.values.name !== undefined) company.name = (change.values.name as string).trim();
     if (change.values.domain !== undefined) company.domain = normaliseDomain(change.values.domain);
+    applyCustomValues(company, change.values);
     const clash = await this.keyClash(tenantId, company);
     if (clash) throw new Error(`Another company of this tenant already has the key ${clash}`);
     await this.companies.flush();

@@ -12,6 +12,7 @@ import { Migration20261206040000_service_token_expiry } from './Migration2026120
 import { Migration20261206050000_admin_viewer_role } from './Migration20261206050000_admin_viewer_role';
 import { Migration20261206060000_contact_email_status } from './Migration20261206060000_contact_email_status';
 import { Migration20261206090000_realtime } from './Migration20261206090000_realtime';
+import { Migration20261206140000_company_custom_fields } from './Migration20261206140000_company_custom_fields';
 
 /**
  * Committed migrations, in order, listed explicitly so the compiled build and ts-jest load the same classes.
@@ -31,4 +32,5 @@ export const MIGRATIONS: MigrationObject[] = [
   Migration20261206050000_admin_viewer_role,
   Migration20261206060000_contact_email_status,
   Migration20261206090000_realtime,
+  Migration20261206140000_company_custom_fields,
 ].map((migration) => ({ name: migration.name, class: migration }));
