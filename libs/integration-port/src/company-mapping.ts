@@ -1,4 +1,9 @@
-import { customFieldName, type LocalCustomField, type MappingDirection } from './field-mapping';
+import {
+  customFieldName,
+  type FieldMappingEntry,
+  type LocalCustomField, type MappingDirection,
+  type ValueCodec,
+} from './field-mapping';
 
 /**
  * Company mappings as data, shaped like the contacts' `ObjectMapping` so the same machinery (stored tenant
@@ -23,7 +28,7 @@ export function isLocalCompanyField(field: string): field is LocalCompanyField {
 }
 
 /** The codecs a company entry may use. */
-export const COMPANY_VALUE_CODECS = ['text', 'domain'] as const;
+export const COMPANY_VALUE_CODECS = ['text', 'domain'] as const satisfies readonly ValueCodec[];
 
 /**
  * How a company value crosses. `text`: trimmed, empty is null. `domain`: a host name, lower-cased, from a bare
@@ -36,7 +41,8 @@ export type CompanyValueCodec = (typeof COMPANY_VALUE_CODECS)[number];
  * field always; no associated record, value map or formula), so the stored-mapping API, its validation and its
  * preview treat both alike.
  */
-export interface CompanyFieldMappingEntry {
+export interface CompanyFieldMappingEntry
+  extends Omit<FieldMappingEntry<LocalCompanyField>, 'associated' | 'valueMap' | 'formula'> {
   local: LocalCompanyField;
   crm: string;
   direction: MappingDirection;

@@ -2,7 +2,6 @@ import {
   companyKey,
   normaliseCompanyName,
   normaliseDomain,
-  type CompanyFieldMappingEntry,
   type CompanyObjectMapping,
   type ConnectorCapabilities,
   type CrmRecord,
@@ -11,7 +10,7 @@ import {
 } from '@pm/integration-port';
 import type { SyncDirection } from '@pm/domain/model';
 import type { ConflictResolver } from './conflict-resolver';
-import type { MappingConnection } from './field-mapping';
+import { decodeCrmValue, type MappingConnection } from './field-mapping';
 import { hasChanges, planRecord, revertFields, type RecordPlan, type SyncedValues } from './record-planner';
 
 /**
@@ -82,13 +81,6 @@ export const companyMappingAsObjectMapping = (mapping: CompanyObjectMapping): Ob
     fields: mapping.fields.map((entry) => ({ ...entry })),
   }) as unknown as ObjectMapping;
 
-function decodeValue(entry: CompanyFieldMappingEntry, raw: unknown): string | null {
-  if (entry.codec === 'domain') return normaliseDomain(raw);
-  if (raw === null || raw === undefined) return null;
-  const text = String(raw).trim();
-  return text === '' ? null : text;
-}
-
 /**
  * A CRM company's mapped values in local form. A field the CRM did not return at all (a read that leaves optional
  * fields out) is no change: it keeps the last synced value (`base`) where there is one, never clearing a value.
@@ -104,7 +96,7 @@ export function decodeCompany(
     values[entry.local] =
       !(entry.crm in fields) && last !== undefined
         ? ((last.value ?? null) as string | null)
-        : decodeValue(entry, fields[entry.crm]);
+        : decodeCrmValue(entry, fields);
   }
   return values;
 }

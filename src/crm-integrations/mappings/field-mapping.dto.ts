@@ -28,7 +28,7 @@ import type { CrmFieldCache, FieldMappingConfig } from '@pm/domain';
 import { ConnectionParams } from '../connections/connection.dto';
 
 const DIRECTIONS: MappingDirection[] = ['both', 'to_crm', 'from_crm'];
-const CODECS: ValueCodec[] = ['text', 'email', 'primary_of_list'];
+const CODECS: ValueCodec[] = ['text', 'email', 'primary_of_list', 'domain'];
 
 /** At most `max` entries, each a string key to a string value of at most 200 characters. */
 function IsStringMap(max: number, options?: ValidationOptions): PropertyDecorator {
