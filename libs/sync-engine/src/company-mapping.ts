@@ -21,6 +21,19 @@ import { hasChanges, planRecord, revertFields, type RecordPlan, type SyncedValue
 
 export { companyKey, normaliseCompanyName, normaliseDomain, type CompanyObjectMapping };
 
+/**
+ * A stored company mapping (`companyMappingAsObjectMapping`) back in company form, with the contact objects the
+ * connector associates companies with (not the tenant's to edit).
+ */
+export const objectMappingAsCompanyMapping = (
+  mapping: ObjectMapping,
+  associates: readonly string[],
+): CompanyObjectMapping => ({
+  object: mapping.object,
+  fields: mapping.fields as unknown as CompanyObjectMapping['fields'],
+  associates,
+});
+
 /** Local company values in local form (standard and `customFields.<name>`): text or null. */
 export type CompanyValues = Partial<Record<LocalCompanyField, string | null>>;
 
@@ -71,8 +84,8 @@ export async function companyObjectToSync(
 }
 
 /**
- * A company mapping in the contacts' shape, for the machinery both share (validation, preview, the planner): no
- * e-mail key (companies match by domain, else name), the same entries.
+ * A company mapping in the contacts' shape, for the machinery both share (the stored `field_mappings` row,
+ * validation, preview, the planner): no e-mail key (companies match by domain, else name), the same entries.
  */
 export const companyMappingAsObjectMapping = (mapping: CompanyObjectMapping): ObjectMapping =>
   ({

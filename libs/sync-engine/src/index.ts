@@ -16,3 +16,4 @@ export * from './company-mapping';
 export * from './company-ports';
 export { CompanySync } from './company-sync';
 export * from './targeted-sync';
+export { companyValues } from './company-sync-scope';

@@ -212,8 +212,17 @@ function validateEntry(
 
 /** A company mapping as a whole: companies are matched by domain, else name, so the name must be synced. */
 function companyProblems(mapping: ObjectMapping): MappingProblem[] {
-  if (mapping.fields.some((entry) => (entry.local as string | undefined) === 'name')) return [];
-  return [{ name: 'fields', reason: 'a company mapping needs a CRM field mapped to name' }];
+  const problems: MappingProblem[] = [];
+  if (mapping.emailField !== '') {
+    problems.push({
+      name: 'matchField',
+      reason: 'companies are matched by their domain, else their name; leave matchField out',
+    });
+  }
+  if (!mapping.fields.some((entry) => (entry.local as string | undefined) === 'name')) {
+    problems.push({ name: 'fields', reason: 'a company mapping needs a CRM field mapped to name' });
+  }
+  return problems;
 }
 
 /** What a company entry may be: a company field and a CRM field copied as they are (text or domain). */

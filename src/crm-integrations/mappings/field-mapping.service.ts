@@ -11,9 +11,13 @@ import {
   type ObjectMapping,
 } from '@pm/integration-port';
 import {
+  companyMappingAsObjectMapping,
+  companyValues,
   crmFieldsToRead,
+  DefaultCompanyMappingSource,
   DefaultFieldMappingSource,
   previewMapping,
+  syncableCompanyObjects,
   syncableObjects,
   validateMapping,
   type MappingProblem,
@@ -23,7 +27,8 @@ import { AuditService } from '../audit/audit.service';
 import type { AuthContext } from '../auth/auth-context';
 import { ConnectionService } from '../connections/connection.service';
 import { ValidationProblem } from '../http/problem-details.filter';
-import { ContactRepository, FieldMappingRepository } from '../repositories';
+import { CompanyRepository, ContactRepository, FieldMappingRepository } from '../repositories';
+import { toLocalCompany } from '../sync/local-company-store';
 import { toLocalContact } from '../sync/local-contact-store';
 import { rateLimitedPort } from '../rate-limits/rate-limited-port';
 import { RateBudgetFactory } from '../sync/rate-budget.factory';
@@ -42,7 +47,9 @@ import { mappingChanges, MappingRecomparison } from './mapping-recomparison';
 /**
  * A tenant's field mappings per connection: read (seeded from the connector's defaults), discovered CRM fields
  * (describeObject, cached per connection), validated saves (audited; a change of key or direction re-compares the
- * linked records on the next run) and previews against a real record.
+ * linked records on the next run) and previews against a real record. Contact objects and company objects
+ * (Account, companies, organizations) alike: a company mapping is stored in the same shape
+ * (`companyMappingAsObjectMapping`), with no e-mail key since companies match by domain, else name.
  */
 @Injectable()
 export class FieldMappingService {
@@ -50,6 +57,7 @@ export class FieldMappingService {
     private readonly connections: ConnectionService,
     private readonly mappings: FieldMappingRepository,
     private readonly contacts: ContactRepository,
+    private readonly companies: CompanyRepository,
     private readonly registry: IntegrationPortRegistry,
     /** The token vault (refreshing under its lock), as the sync engine gets its sessions. */
     @Inject(SYNC_SESSION_PROVIDER) private readonly sessions: SessionProvider,
@@ -65,7 +73,7 @@ export class FieldMappingService {
     object?: string,
   ): Promise<FieldMappingResponseDto[]> {
     const { connection, port } = await this.connectionAndPort(tenantId, connectionId);
-    const objects = object === undefined ? syncableObjects(port) : [this.requireSyncable(port, object)];
+    const objects = object === undefined ? this.syncable(port) : [this.requireSyncable(port, object)];
     const rows: FieldMappingConfig[] = [];
     for (const name of objects) rows.push(await this.current(connection, port, name));
     return rows.map((row) => FieldMappingResponseDto.from(row));
@@ -87,7 +95,7 @@ export class FieldMappingService {
         },
       ]);
     }
-    const objects = query.object === undefined ? syncableObjects(port) : [query.object];
+    const objects = query.object === undefined ? this.syncable(port) : [query.object];
     const result: CrmObjectFieldsDto[] = [];
     for (const name of objects) {
       const cached = query.refresh ? null : await this.mappings.fieldCache(connection.id, name);
@@ -123,8 +131,9 @@ export class FieldMappingService {
       mapping,
       auth.actor,
     );
-    const changes = mappingChanges(previous ?? current.mapping, mapping);
-    const impact = await this.recomparison.schedule(connection.id, dto.object, changes);
+    const subject = this.subjectOf(port, dto.object);
+    const changes = mappingChanges(previous ?? current.mapping, mapping, subject);
+    const impact = await this.recomparison.schedule(connection.id, dto.object, changes, subject);
     await this.audit.record(auth, {
       tenantId,
       action: 'field_mapping.updated',
@@ -149,19 +158,17 @@ export class FieldMappingService {
         { name: 'mapping.object', reason: `must be "${dto.object}", the object previewed` },
       ]);
     }
-    if (!dto.contactId && !dto.crmRecordId && !dto.email) {
-      throw new ValidationProblem([
-        { name: 'contactId', reason: 'give a sample record: contactId, crmRecordId or email' },
-      ]);
-    }
+    const company = this.subjectOf(port, dto.object) === 'company';
+    this.requireSample(dto, company);
     const current = await this.current(connection, port, dto.object);
     const mapping = dto.mapping ? toObjectMapping(dto.mapping, current.mapping) : current.mapping;
-    const local = await this.sampleContact(tenantId, dto);
+    const local = company ? await this.sampleCompany(tenantId, dto) : await this.sampleContact(tenantId, dto);
     const record = await this.sampleRecord(connection, port, mapping, dto);
     const fields = await previewMapping(mapping, { local: local?.values, crm: record?.fields });
     return {
       object: dto.object,
-      contactId: local?.id ?? null,
+      contactId: company ? null : (local?.id ?? null),
+      ...(company ? { companyId: local?.id ?? null } : {}),
       crmRecordId: record?.id ?? null,
       fields,
       problems: await this.problems(connection, port, mapping),
@@ -170,7 +177,7 @@ export class FieldMappingService {
 
   /** Refuses objects the connection cannot sync (the connection settings PATCH asks this too). */
   requireSyncable(port: IntegrationPort, object: string, name = 'object'): string {
-    const syncable = syncableObjects(port);
+    const syncable = this.syncable(port);
     if (!syncable.includes(object)) {
       throw new ValidationProblem([
         {
@@ -182,13 +189,52 @@ export class FieldMappingService {
     return object;
   }
 
+  /** The objects a connection can sync: its contact objects, then its company objects. */
+  private syncable(port: IntegrationPort): string[] {
+    return [...syncableObjects(port), ...syncableCompanyObjects(port.capabilities())];
+  }
+
+  private subjectOf(port: IntegrationPort, object: string): 'contact' | 'company' {
+    return syncableCompanyObjects(port.capabilities()).includes(object) ? 'company' : 'contact';
+  }
+
+  /** The connector's default mapping of the object, in the stored shape (a company's as `ObjectMapping`). */
+  private defaultsOf(port: IntegrationPort, object: string): ObjectMapping | undefined {
+    const company = new DefaultCompanyMappingSource(port.capabilities()).companyMappingFor(null, object);
+    if (company) return companyMappingAsObjectMapping(company);
+    return new DefaultFieldMappingSource(port).mappingFor(null, object);
+  }
+
   private async current(
     connection: CrmConnection,
     port: IntegrationPort,
     object: string,
   ): Promise<FieldMappingConfig> {
-    const defaults = new DefaultFieldMappingSource(port).mappingFor(null, object) as ObjectMapping;
-    return this.mappings.findOrSeed(connection.id, object, defaults);
+    return this.mappings.findOrSeed(connection.id, object, this.defaultsOf(port, object) as ObjectMapping);
+  }
+
+  /** A preview needs a sample: a contact's for contact objects, a company's for company objects. */
+  private requireSample(dto: PreviewMappingDto, company: boolean): void {
+    if (company && (dto.contactId || dto.email)) {
+      throw new ValidationProblem([
+        {
+          name: dto.contactId ? 'contactId' : 'email',
+          reason: `"${dto.object}" is a company object: give companyId or crmRecordId`,
+        },
+      ]);
+    }
+    if (!company && dto.companyId) {
+      throw new ValidationProblem([
+        { name: 'companyId', reason: `"${dto.object}" is a contact object: give contactId, crmRecordId or email` },
+      ]);
+    }
+    if (company ? !dto.companyId && !dto.crmRecordId : !dto.contactId && !dto.crmRecordId && !dto.email) {
+      throw new ValidationProblem([
+        company
+          ? { name: 'companyId', reason: 'give a sample record: companyId or crmRecordId' }
+          : { name: 'contactId', reason: 'give a sample record: contactId, crmRecordId or email' },
+      ]);
+    }
   }
 
   private async problems(
@@ -199,9 +245,10 @@ export class FieldMappingService {
   ): Promise<MappingProblem[]> {
     const check = (crmFields: FieldDescriptor[]) =>
       validateMapping(mapping, {
-        syncableObjects: syncableObjects(port),
+        syncableObjects: this.syncable(port),
         crmFields,
-        defaults: new DefaultFieldMappingSource(port).mappingFor(null, mapping.object),
+        defaults: this.defaultsOf(port, mapping.object),
+        subject: this.subjectOf(port, mapping.object),
         crmName: this.crmName(port),
         crmObjects: port.capabilities().objects.map((candidate) => candidate.name),
       });
@@ -236,6 +283,13 @@ export class FieldMappingService {
     if (!dto.email) return undefined;
     const contact = await this.contacts.findByEmail(tenantId, dto.email);
     return contact ? toLocalContact(contact) : undefined;
+  }
+
+  private async sampleCompany(tenantId: string, dto: PreviewMappingDto) {
+    if (!dto.companyId) return undefined;
+    const company = await this.companies.findById(tenantId, dto.companyId);
+    if (!company) throw new NotFoundException(`companyId: no company "${dto.companyId}" in this tenant`);
+    return { id: company.id, values: companyValues(toLocalCompany(company)) };
   }
 
   private async sampleRecord(

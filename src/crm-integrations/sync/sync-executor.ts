@@ -188,6 +188,8 @@ export class SyncExecutor implements BeforeApplicationShutdown {
         retries: this.retries,
         log: this.log,
         mappings: this.mappings ?? this.storedMappings,
+        // Companies read the tenant's stored company mapping as contacts do (seeded from the connector's defaults).
+        companyMappings: this.storedMappings,
         options: this.options.runner,
       });
       outcome = await runner.run({
