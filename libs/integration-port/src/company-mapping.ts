@@ -1,7 +1,8 @@
 import {
   customFieldName,
   type FieldMappingEntry,
-  type LocalCustomField, type MappingDirection,
+  type LocalCustomField,
+  type MappingDirection,
   type ValueCodec,
 } from './field-mapping';
 

@@ -309,7 +309,10 @@ describe('company sync with a tenant company mapping', () => {
     const acme = t.companies.add('Acme', 'acme.com');
     t.companies.edit(acme.id, { customFields: { tier: 'gold', region: 'EMEA', owner: 'local owner' } });
     const first = await t.run();
-    expect([first.status, ...t.log.messages()]).toEqual(['succeeded', 'Company synced: acme.com → In-memory CRM']);
+    expect([first.status, ...t.log.messages()]).toEqual([
+      'succeeded',
+      'Company synced: acme.com → In-memory CRM',
+    ]);
     expect(asked).toContain(`${t.connection.id}:companies`);
     const [record] = t.crm.listRecords('companies');
     // both and to_crm are written; from_crm is never written to the CRM.

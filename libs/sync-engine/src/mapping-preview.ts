@@ -49,7 +49,12 @@ async function toCrmPreview(
   const key = mappingKey(entry);
   try {
     const local = entry.formula?.toCrm
-      ? await evaluateFormula(key, entry.formula.toCrm, formulaInputOfContact(values as LocalContact['values']), limits)
+      ? await evaluateFormula(
+          key,
+          entry.formula.toCrm,
+          formulaInputOfContact(values as LocalContact['values']),
+          limits,
+        )
       : ((values as Record<string, string | null | undefined>)[key] ?? null);
     return { value: encodeLocalValue(entry, local) };
   } catch (error) {

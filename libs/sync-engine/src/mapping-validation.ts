@@ -205,7 +205,9 @@ function validateEntry(
   if (toCrmFormula) problems.push(...formulaProblems(`${at}.formula.toCrm`, toCrmFormula, isLocalInput));
   if (fromCrmFormula) problems.push(...formulaProblems(`${at}.formula.fromCrm`, fromCrmFormula, known));
   if (crmField && !crmField.readOnly && writesToCrm(entry) && !toCrmFormula && !trusted) {
-    problems.push(...typeProblems(entry, at, crmField, company ? LOCAL_COMPANY_FIELDS : LOCAL_CONTACT_FIELDS));
+    problems.push(
+      ...typeProblems(entry, at, crmField, company ? LOCAL_COMPANY_FIELDS : LOCAL_CONTACT_FIELDS),
+    );
   }
   return problems;
 }

@@ -194,7 +194,10 @@ describe.each([
       .set(auth)
       .send({
         object: bed.companyObject,
-        fields: [...defaults, { local: 'customFields.tier', crm: bed.tier, direction: 'both', codec: 'text' }],
+        fields: [
+          ...defaults,
+          { local: 'customFields.tier', crm: bed.tier, direction: 'both', codec: 'text' },
+        ],
       })
       .expect(200);
     expect(saved.body).toMatchObject({ version: 2, updatedBy: expect.any(String) });

@@ -225,7 +225,10 @@ export class FieldMappingService {
     }
     if (!company && dto.companyId) {
       throw new ValidationProblem([
-        { name: 'companyId', reason: `"${dto.object}" is a contact object: give contactId, crmRecordId or email` },
+        {
+          name: 'companyId',
+          reason: `"${dto.object}" is a contact object: give contactId, crmRecordId or email`,
+        },
       ]);
     }
     if (company ? !dto.companyId && !dto.crmRecordId : !dto.contactId && !dto.crmRecordId && !dto.email) {

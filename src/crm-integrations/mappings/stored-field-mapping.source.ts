@@ -1,9 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  IntegrationPortRegistry,
-  type CompanyObjectMapping,
-  type ObjectMapping,
-} from '@pm/integration-port';
+import { IntegrationPortRegistry, type CompanyObjectMapping, type ObjectMapping } from '@pm/integration-port';
 import {
   companyMappingAsObjectMapping,
   DefaultCompanyMappingSource,
@@ -47,7 +43,11 @@ export class StoredFieldMappingSource implements FieldMappingSource, CompanyMapp
       this.registry.get(connection.provider).capabilities(),
     ).companyMappingFor(null, object);
     if (!defaults) return undefined;
-    const stored = await this.mappings.findOrSeed(connection.id, object, companyMappingAsObjectMapping(defaults));
+    const stored = await this.mappings.findOrSeed(
+      connection.id,
+      object,
+      companyMappingAsObjectMapping(defaults),
+    );
     return objectMappingAsCompanyMapping(stored.mapping, defaults.associates);
   }
 }
