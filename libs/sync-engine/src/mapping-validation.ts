@@ -1,6 +1,4 @@
 import {
-  COMPANY_VALUE_CODECS,
-  isLocalCompanyField,
   isLocalContactField,
   LOCAL_COMPANY_FIELDS,
   LOCAL_CONTACT_FIELDS,
@@ -9,6 +7,7 @@ import {
   type FieldMappingEntry,
   type ObjectMapping,
 } from '@pm/integration-port';
+import { companyEntryProblems, companyProblems } from './company-mapping-validation';
 import { checkFormula } from './mapping-formulas';
 
 /**
@@ -208,44 +207,6 @@ function validateEntry(
     problems.push(
       ...typeProblems(entry, at, crmField, company ? LOCAL_COMPANY_FIELDS : LOCAL_CONTACT_FIELDS),
     );
-  }
-  return problems;
-}
-
-/** A company mapping as a whole: companies are matched by domain, else name, so the name must be synced. */
-function companyProblems(mapping: ObjectMapping): MappingProblem[] {
-  const problems: MappingProblem[] = [];
-  if (mapping.emailField !== '') {
-    problems.push({
-      name: 'matchField',
-      reason: 'companies are matched by their domain, else their name; leave matchField out',
-    });
-  }
-  if (!mapping.fields.some((entry) => (entry.local as string | undefined) === 'name')) {
-    problems.push({ name: 'fields', reason: 'a company mapping needs a CRM field mapped to name' });
-  }
-  return problems;
-}
-
-/** What a company entry may be: a company field and a CRM field copied as they are (text or domain). */
-function companyEntryProblems(entry: FieldMappingEntry, at: string): MappingProblem[] {
-  const problems: MappingProblem[] = [];
-  if (entry.local === undefined || !isLocalCompanyField(entry.local)) {
-    problems.push({
-      name: `${at}.local`,
-      reason: `${entry.local === undefined ? 'a PenguinMails field is required' : `"${entry.local}" is not a PenguinMails company field`} (${LOCAL_COMPANY_FIELDS.join(', ')} or customFields.<name>)`,
-    });
-  }
-  if (!(COMPANY_VALUE_CODECS as readonly string[]).includes(entry.codec)) {
-    problems.push({
-      name: `${at}.codec`,
-      reason: `a company field is copied as ${COMPANY_VALUE_CODECS.join(' or ')}, not "${entry.codec}"`,
-    });
-  }
-  for (const part of ['associated', 'valueMap', 'formula'] as const) {
-    if (entry[part] !== undefined) {
-      problems.push({ name: `${at}.${part}`, reason: `company mappings do not support ${part} yet` });
-    }
   }
   return problems;
 }

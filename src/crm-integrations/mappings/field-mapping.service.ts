@@ -11,14 +11,9 @@ import {
   type ObjectMapping,
 } from '@pm/integration-port';
 import {
-  companyMappingAsObjectMapping,
   companyValues,
   crmFieldsToRead,
-  DefaultCompanyMappingSource,
-  DefaultFieldMappingSource,
   previewMapping,
-  syncableCompanyObjects,
-  syncableObjects,
   validateMapping,
   type MappingProblem,
   type SessionProvider,
@@ -42,6 +37,12 @@ import {
   type ObjectMappingDto,
   type PreviewMappingDto,
 } from './field-mapping.dto';
+import {
+  defaultMappingOf,
+  mappingSubject,
+  requirePreviewSample,
+  syncableMappingObjects,
+} from './mapping-objects';
 import { mappingChanges, MappingRecomparison } from './mapping-recomparison';
 
 /**
@@ -73,7 +74,8 @@ export class FieldMappingService {
     object?: string,
   ): Promise<FieldMappingResponseDto[]> {
     const { connection, port } = await this.connectionAndPort(tenantId, connectionId);
-    const objects = object === undefined ? this.syncable(port) : [this.requireSyncable(port, object)];
+    const objects =
+      object === undefined ? syncableMappingObjects(port) : [this.requireSyncable(port, object)];
     const rows: FieldMappingConfig[] = [];
     for (const name of objects) rows.push(await this.current(connection, port, name));
     return rows.map((row) => FieldMappingResponseDto.from(row));
@@ -95,7 +97,7 @@ export class FieldMappingService {
         },
       ]);
     }
-    const objects = query.object === undefined ? this.syncable(port) : [query.object];
+    const objects = query.object === undefined ? syncableMappingObjects(port) : [query.object];
     const result: CrmObjectFieldsDto[] = [];
     for (const name of objects) {
       const cached = query.refresh ? null : await this.mappings.fieldCache(connection.id, name);
@@ -131,7 +133,7 @@ export class FieldMappingService {
       mapping,
       auth.actor,
     );
-    const subject = this.subjectOf(port, dto.object);
+    const subject = mappingSubject(port, dto.object);
     const changes = mappingChanges(previous ?? current.mapping, mapping, subject);
     const impact = await this.recomparison.schedule(connection.id, dto.object, changes, subject);
     await this.audit.record(auth, {
@@ -158,8 +160,8 @@ export class FieldMappingService {
         { name: 'mapping.object', reason: `must be "${dto.object}", the object previewed` },
       ]);
     }
-    const company = this.subjectOf(port, dto.object) === 'company';
-    this.requireSample(dto, company);
+    const company = mappingSubject(port, dto.object) === 'company';
+    requirePreviewSample(dto, company);
     const current = await this.current(connection, port, dto.object);
     const mapping = dto.mapping ? toObjectMapping(dto.mapping, current.mapping) : current.mapping;
     const local = company ? await this.sampleCompany(tenantId, dto) : await this.sampleContact(tenantId, dto);
@@ -177,7 +179,7 @@ export class FieldMappingService {
 
   /** Refuses objects the connection cannot sync (the connection settings PATCH asks this too). */
   requireSyncable(port: IntegrationPort, object: string, name = 'object'): string {
-    const syncable = this.syncable(port);
+    const syncable = syncableMappingObjects(port);
     if (!syncable.includes(object)) {
       throw new ValidationProblem([
         {
@@ -189,55 +191,12 @@ export class FieldMappingService {
     return object;
   }
 
-  /** The objects a connection can sync: its contact objects, then its company objects. */
-  private syncable(port: IntegrationPort): string[] {
-    return [...syncableObjects(port), ...syncableCompanyObjects(port.capabilities())];
-  }
-
-  private subjectOf(port: IntegrationPort, object: string): 'contact' | 'company' {
-    return syncableCompanyObjects(port.capabilities()).includes(object) ? 'company' : 'contact';
-  }
-
-  /** The connector's default mapping of the object, in the stored shape (a company's as `ObjectMapping`). */
-  private defaultsOf(port: IntegrationPort, object: string): ObjectMapping | undefined {
-    const company = new DefaultCompanyMappingSource(port.capabilities()).companyMappingFor(null, object);
-    if (company) return companyMappingAsObjectMapping(company);
-    return new DefaultFieldMappingSource(port).mappingFor(null, object);
-  }
-
   private async current(
     connection: CrmConnection,
     port: IntegrationPort,
     object: string,
   ): Promise<FieldMappingConfig> {
-    return this.mappings.findOrSeed(connection.id, object, this.defaultsOf(port, object) as ObjectMapping);
-  }
-
-  /** A preview needs a sample: a contact's for contact objects, a company's for company objects. */
-  private requireSample(dto: PreviewMappingDto, company: boolean): void {
-    if (company && (dto.contactId || dto.email)) {
-      throw new ValidationProblem([
-        {
-          name: dto.contactId ? 'contactId' : 'email',
-          reason: `"${dto.object}" is a company object: give companyId or crmRecordId`,
-        },
-      ]);
-    }
-    if (!company && dto.companyId) {
-      throw new ValidationProblem([
-        {
-          name: 'companyId',
-          reason: `"${dto.object}" is a contact object: give contactId, crmRecordId or email`,
-        },
-      ]);
-    }
-    if (company ? !dto.companyId && !dto.crmRecordId : !dto.contactId && !dto.crmRecordId && !dto.email) {
-      throw new ValidationProblem([
-        company
-          ? { name: 'companyId', reason: 'give a sample record: companyId or crmRecordId' }
-          : { name: 'contactId', reason: 'give a sample record: contactId, crmRecordId or email' },
-      ]);
-    }
+    return this.mappings.findOrSeed(connection.id, object, defaultMappingOf(port, object) as ObjectMapping);
   }
 
   private async problems(
@@ -248,10 +207,10 @@ export class FieldMappingService {
   ): Promise<MappingProblem[]> {
     const check = (crmFields: FieldDescriptor[]) =>
       validateMapping(mapping, {
-        syncableObjects: this.syncable(port),
+        syncableObjects: syncableMappingObjects(port),
         crmFields,
-        defaults: this.defaultsOf(port, mapping.object),
-        subject: this.subjectOf(port, mapping.object),
+        defaults: defaultMappingOf(port, mapping.object),
+        subject: mappingSubject(port, mapping.object),
         crmName: this.crmName(port),
         crmObjects: port.capabilities().objects.map((candidate) => candidate.name),
       });
