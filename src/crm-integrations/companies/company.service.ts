@@ -21,7 +21,11 @@ export interface SyncedCompanyChange {
   values: { name?: string | null; domain?: string | null } & Partial<Record<string, string | null>>;
 }
 
-const snapshot = (company: Company) => ({ name: company.name, domain: company.domain ?? null });
+const snapshot = (company: Company) => ({
+  name: company.name,
+  domain: company.domain ?? null,
+  customFields: company.customFields ?? {},
+});
 
 /**
  * PenguinMails companies, for the HTTP API and the sync engine alike, so both normalise the same way and bump
@@ -63,6 +67,8 @@ export class CompanyService {
     const oldName = existing?.name;
     company.name = dto.name;
     if (dto.domain !== undefined) company.domain = normaliseDomain(dto.domain);
+    if (dto.customFields !== undefined)
+      company.customFields = { ...company.customFields, ...dto.customFields };
     company.deletedAt = null;
     await this.requireUniqueKey(tenantId, company);
     await this.companies.flush();

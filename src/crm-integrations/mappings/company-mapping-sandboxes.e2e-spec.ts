@@ -7,7 +7,6 @@ import { startHubSpotTestBed } from '@pm/connectors/hubspot/testing';
 import { connect as salesforceSession, startSalesforceTestBed } from '@pm/connectors/salesforce/testing';
 import { ContactSyncRunner } from '@pm/sync-engine';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
-import { CompanyService } from '../companies/company.service';
 import { CRM_ORM } from '../database/crm-database';
 import {
   RecordLinkRepository,
@@ -18,7 +17,7 @@ import {
 import { LocalCompanyStoreAdapter } from '../sync/local-company-store';
 import { LocalContactStoreAdapter } from '../sync/local-contact-store';
 import { toSyncConnection } from '../sync/sync-executor';
-import { inRequest, seedConnection, startSyncTestApp } from '../sync/testing/sync-test-app';
+import { seedConnection, startSyncTestApp } from '../sync/testing/sync-test-app';
 import { StoredFieldMappingSource } from './stored-field-mapping.source';
 
 const PLATFORM_TOKEN = 'platform-token-for-company-mapping-tests-0123456789';
@@ -202,17 +201,14 @@ describe.each([
       .expect(200);
     expect(saved.body).toMatchObject({ version: 2, updatedBy: expect.any(String) });
 
-    // PenguinMails → CRM: a local company's custom field reaches the CRM company.
-    await inRequest(app, () =>
-      app.get(CompanyService).upsert({ actor: 'test', tenantId: null }, tenantId, {
-        name: 'Tiered Ltd',
-        domain: 'tiered.example',
-      }),
-    );
-    const em = orm().em.fork();
-    const company = await em.findOneOrFail(Company, { tenant: tenantId, name: 'Tiered Ltd' });
-    company.customFields = { tier: 'gold' };
-    await em.flush();
+    // PenguinMails → CRM: a local company's custom field (set through the companies API) reaches the CRM company.
+    const created = await http
+      .post(`/api/v1/tenants/${tenantId}/companies`)
+      .set(auth)
+      .send({ name: 'Tiered Ltd', domain: 'tiered.example', customFields: { tier: 'gold' } })
+      .expect(201);
+    expect(created.body).toMatchObject({ customFields: { tier: 'gold' } });
+    const company = await localCompany('Tiered Ltd');
     await run();
     expect(bed.tierInCrm('Tiered Ltd')).toBe('gold');
 
