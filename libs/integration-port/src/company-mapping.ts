@@ -39,11 +39,11 @@ export type CompanyValueCodec = (typeof COMPANY_VALUE_CODECS)[number];
 
 /**
  * One company field's mapping: the contacts' `FieldMappingEntry` narrowed to what companies use (a local and a CRM
- * field always; no associated record, value map or formula), so the stored-mapping API, its validation and its
+ * field always; value maps, but no associated record or formula yet), so the stored-mapping API, its validation and its
  * preview treat both alike.
  */
 export interface CompanyFieldMappingEntry
-  extends Omit<FieldMappingEntry<LocalCompanyField>, 'associated' | 'valueMap' | 'formula'> {
+  extends Omit<FieldMappingEntry<LocalCompanyField>, 'associated' | 'formula'> {
   local: LocalCompanyField;
   crm: string;
   direction: MappingDirection;

@@ -8,7 +8,7 @@ import {
 
 /**
  * What `validateMapping` checks besides the shared rules when the object's records are companies: a company mapping
- * in the stored shape (`companyMappingAsObjectMapping`) has no e-mail key, syncs the name, and copies plain values.
+ * in the stored shape (`companyMappingAsObjectMapping`) has no e-mail key, syncs the name, and has no formulas (value maps apply).
  */
 
 /** A `MappingProblem` (declared here too, so this file and mapping-validation.ts do not import each other). */
@@ -32,7 +32,7 @@ export function companyProblems(mapping: ObjectMapping): MappingProblem[] {
   return problems;
 }
 
-/** What a company entry may be: a company field and a CRM field copied as they are (text or domain). */
+/** What a company entry may be: a company field and a CRM field (text or domain, through a value map if given). */
 export function companyEntryProblems(entry: FieldMappingEntry, at: string): MappingProblem[] {
   const problems: MappingProblem[] = [];
   if (entry.local === undefined || !isLocalCompanyField(entry.local)) {
@@ -47,7 +47,7 @@ export function companyEntryProblems(entry: FieldMappingEntry, at: string): Mapp
       reason: `a company field is copied as ${COMPANY_VALUE_CODECS.join(' or ')}, not "${entry.codec}"`,
     });
   }
-  for (const part of ['associated', 'valueMap', 'formula'] as const) {
+  for (const part of ['associated', 'formula'] as const) {
     if (entry[part] !== undefined) {
       problems.push({ name: `${at}.${part}`, reason: `company mappings do not support ${part} yet` });
     }

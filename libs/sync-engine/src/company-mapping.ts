@@ -10,7 +10,7 @@ import {
 } from '@pm/integration-port';
 import type { SyncDirection } from '@pm/domain/model';
 import type { ConflictResolver } from './conflict-resolver';
-import { decodeCrmValue, type MappingConnection } from './field-mapping';
+import { decodeCrmValue, encodeLocalValue, type MappingConnection } from './field-mapping';
 import { hasChanges, planRecord, revertFields, type RecordPlan, type SyncedValues } from './record-planner';
 
 /**
@@ -119,7 +119,7 @@ export function encodeCompany(mapping: CompanyObjectMapping, values: CompanyValu
   const payload: Record<string, unknown> = {};
   for (const entry of mapping.fields) {
     if (entry.direction === 'from_crm' || !(entry.local in values)) continue;
-    payload[entry.crm] = values[entry.local] ?? null;
+    payload[entry.crm] = encodeLocalValue(entry, values[entry.local] ?? null);
   }
   return payload;
 }

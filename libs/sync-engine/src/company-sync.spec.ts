@@ -294,6 +294,20 @@ describe('company sync with a tenant company mapping', () => {
       { local: 'customFields.owner', crm: 'owner', direction: 'from_crm', codec: 'text' },
     ],
   };
+  /** With a value map each way on the tier (PenguinMails words ↔ CRM codes). */
+  const valueMapped: CompanyObjectMapping = {
+    ...MAPPING,
+    fields: [
+      ...MAPPING.fields,
+      {
+        local: 'customFields.tier',
+        crm: 'tier',
+        direction: 'both',
+        codec: 'text',
+        valueMap: { toCrm: { gold: 'T1', silver: 'T2' }, fromCrm: { T1: 'gold', T2: 'silver' } },
+      },
+    ],
+  };
   const asked: string[] = [];
   const source: CompanyMappingSource = {
     companyMappingFor: async (connection, object) => {
@@ -328,5 +342,24 @@ describe('company sync with a tenant company mapping', () => {
       owner: 'Grace',
     });
     expect(t.crm.getRecord('companies', record.id)?.fields.region).toBe('APAC');
+  });
+
+  it('translates a company field through its value map both ways', async () => {
+    const t = inMemorySyncHarness(
+      { objects: ['contacts', 'companies'] },
+      { companies: true, companyMappings: { companyMappingFor: () => valueMapped } },
+    );
+    const acme = t.companies.add('Acme', 'acme.com');
+    t.companies.edit(acme.id, { customFields: { tier: 'gold' } });
+    await t.run();
+    const [record] = t.crm.listRecords('companies');
+    expect(record.fields.tier).toBe('T1');
+    t.crm.updateRecord('companies', record.id, { tier: 'T2' });
+    await t.run();
+    expect(t.companies.companies[0].customFields).toEqual({ tier: 'silver' });
+    // Settled: the translated values compare equal, nothing more is written.
+    t.counting.reset();
+    await t.run();
+    expect(t.counting.writes()).toBe(0);
   });
 });

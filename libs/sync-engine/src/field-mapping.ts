@@ -209,7 +209,7 @@ function translate(map: Readonly<Record<string, string>> | undefined, value: str
 }
 
 /** A local value in the CRM's form, through the entry's value map and codec. */
-export function encodeLocalValue(entry: FieldMappingEntry, value: string | null): unknown {
+export function encodeLocalValue(entry: FieldMappingEntry<string>, value: string | null): unknown {
   const mapped = entry.formula?.toCrm ? value : translate(entry.valueMap?.toCrm, value);
   if (entry.codec === 'primary_of_list') {
     return mapped === null ? [] : [{ value: mapped, primary: true, label: 'work' }];

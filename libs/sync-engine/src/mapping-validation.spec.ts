@@ -222,6 +222,13 @@ describe('company mapping validation', () => {
       companyProblems([
         { local: 'customFields.tier', crm: 'Tier__c', direction: 'both', codec: 'text' },
         { local: 'customFields.size', crm: 'Employees__c', direction: 'both', codec: 'text' },
+        {
+          local: 'customFields.rating',
+          crm: 'Rating__c',
+          direction: 'both',
+          codec: 'text',
+          valueMap: { toCrm: { hot: 'Hot' }, fromCrm: { Hot: 'hot' } },
+        },
       ]),
     ).toEqual([]);
   });

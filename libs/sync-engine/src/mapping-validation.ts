@@ -35,7 +35,7 @@ export interface MappingValidationContext {
   crmObjects?: readonly string[];
   /**
    * What the object's records become locally: contacts (the default), or companies (`companyMappingAsObjectMapping`:
-   * matched by domain, else name, so no e-mail key; company fields; plain copies only).
+   * matched by domain, else name, so no e-mail key; company fields; no formulas).
    */
   subject?: 'contact' | 'company';
 }
