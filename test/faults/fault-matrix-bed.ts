@@ -193,7 +193,7 @@ export class MatrixConnection {
     readonly tenantId: string,
     readonly connectionId: string,
   ) {
-    this.mapping = new DefaultFieldMappingSource(crm.connector).mappingFor(crm.provider, crm.object)!;
+    this.mapping = new DefaultFieldMappingSource(crm.connector).mappingFor(null, crm.object)!;
   }
 
   /** A fresh connection signed in through the sandbox's consent page; its tokens sealed in the vault. */
