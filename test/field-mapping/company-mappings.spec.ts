@@ -15,7 +15,7 @@ const connectors: IntegrationPort[] = [
 describe('the connectors’ default company mappings, as the engine applies them', () => {
   it.each(connectors.map((connector) => [connector.provider, connector] as const))(
     '%s maps its company object (name and domain) and names contact objects it has as associable',
-    (_provider, connector) => {
+    async (_provider, connector) => {
       const capabilities = connector.capabilities();
       const companyObjects = capabilities.objects.filter((object) => object.role === 'company');
       const contactObjects = capabilities.objects.filter((o) => o.role === 'contact').map((o) => o.name);
@@ -29,8 +29,11 @@ describe('the connectors’ default company mappings, as the engine applies them
         expect(mapping?.associates.length).toBeGreaterThan(0);
         for (const associable of mapping?.associates ?? []) expect(contactObjects).toContain(associable);
         // Selected in the settings, the object is synced as companies; not selected, it is not.
-        expect(companyObjectToSync(capabilities, [...contactObjects, object.name])?.object).toBe(object.name);
-        expect(companyObjectToSync(capabilities, contactObjects)).toBeUndefined();
+        const connection = { id: 'c1', tenantId: 't1', provider: connector.provider };
+        expect(
+          (await companyObjectToSync(capabilities, connection, [...contactObjects, object.name]))?.object,
+        ).toBe(object.name);
+        expect(await companyObjectToSync(capabilities, connection, contactObjects)).toBeUndefined();
       }
     },
   );

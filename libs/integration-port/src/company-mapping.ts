@@ -1,4 +1,10 @@
-import type { MappingDirection } from './field-mapping';
+import {
+  customFieldName,
+  type FieldMappingEntry,
+  type LocalCustomField,
+  type MappingDirection,
+  type ValueCodec,
+} from './field-mapping';
 
 /**
  * Company mappings as data, shaped like the contacts' `ObjectMapping` so the same machinery (stored tenant
@@ -7,17 +13,37 @@ import type { MappingDirection } from './field-mapping';
  * declares its defaults (`ConnectorCapabilities.defaultCompanyMappings`); the engine knows no CRM field name.
  */
 
-/** A PenguinMails company's fields a mapping can sync. */
+/** A PenguinMails company's standard fields a mapping can sync. */
 export const LOCAL_COMPANY_FIELDS = ['name', 'domain'] as const;
-export type LocalCompanyField = (typeof LOCAL_COMPANY_FIELDS)[number];
+export type StandardCompanyField = (typeof LOCAL_COMPANY_FIELDS)[number];
+
+/** A PenguinMails company field a mapping can name: a standard field or one of its `customFields.<name>`. */
+export type LocalCompanyField = StandardCompanyField | LocalCustomField;
+
+/** Whether `field` is a company field a mapping may name (custom fields as for contacts). */
+export function isLocalCompanyField(field: string): field is LocalCompanyField {
+  return (
+    (LOCAL_COMPANY_FIELDS as readonly string[]).includes(field) ||
+    (customFieldName(field) !== undefined && /^customFields\.[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(field))
+  );
+}
+
+/** The codecs a company entry may use. */
+export const COMPANY_VALUE_CODECS = ['text', 'domain'] as const satisfies readonly ValueCodec[];
 
 /**
  * How a company value crosses. `text`: trimmed, empty is null. `domain`: a host name, lower-cased, from a bare
  * domain or a web address (`https://www.Acme.com/about` → `acme.com`); written as the bare domain.
  */
-export type CompanyValueCodec = 'text' | 'domain';
+export type CompanyValueCodec = (typeof COMPANY_VALUE_CODECS)[number];
 
-export interface CompanyFieldMappingEntry {
+/**
+ * One company field's mapping: the contacts' `FieldMappingEntry` narrowed to what companies use (a local and a CRM
+ * field always; value maps, but no associated record or formula yet), so the stored-mapping API, its validation and its
+ * preview treat both alike.
+ */
+export interface CompanyFieldMappingEntry
+  extends Omit<FieldMappingEntry<LocalCompanyField>, 'associated' | 'formula'> {
   local: LocalCompanyField;
   crm: string;
   direction: MappingDirection;

@@ -49,9 +49,10 @@ export type MappingDirection = 'both' | 'to_crm' | 'from_crm';
 /**
  * How a value crosses between the two sides. `text`: trimmed string, empty is null. `email`: text, normalised
  * (trimmed, lower-cased). `primary_of_list`: the CRM holds a list of `{ value, primary }` (Pipedrive e-mails and
- * phones); the local side holds the primary one, and a write sends a one-element list marked primary.
+ * phones); the local side holds the primary one, and a write sends a one-element list marked primary. `domain`: a
+ * host name, lower-cased, from a bare domain or a web address (a company's website; `normaliseDomain`).
  */
-export type ValueCodec = 'text' | 'email' | 'primary_of_list';
+export type ValueCodec = 'text' | 'email' | 'primary_of_list' | 'domain';
 
 /**
  * A value that lives on an associated record (a HubSpot contact's company, a Pipedrive person's organization):
@@ -82,12 +83,13 @@ export interface FieldFormulas {
   fromCrm?: string;
 }
 
-export interface FieldMappingEntry {
+/** One field's mapping. `Local`: the local fields it may name (contacts' by default; companies' share the type). */
+export interface FieldMappingEntry<Local extends string = LocalContactField> {
   /**
    * The PenguinMails field. Absent only for a field computed by a `toCrm` formula, which flows to the CRM only; the
    * entry is then keyed by its CRM field (`mappingKey`).
    */
-  local?: LocalContactField;
+  local?: Local;
   /**
    * The contact's own CRM field: what a write sets, and what a read takes when `associated` gives no value. A
    * dotted path reads a related record's field ('Account.Name'). Absent: the value exists only on the association

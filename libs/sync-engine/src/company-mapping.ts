@@ -2,7 +2,6 @@ import {
   companyKey,
   normaliseCompanyName,
   normaliseDomain,
-  type CompanyFieldMappingEntry,
   type CompanyObjectMapping,
   type ConnectorCapabilities,
   type CrmRecord,
@@ -11,6 +10,7 @@ import {
 } from '@pm/integration-port';
 import type { SyncDirection } from '@pm/domain/model';
 import type { ConflictResolver } from './conflict-resolver';
+import { decodeCrmValue, encodeLocalValue, type MappingConnection } from './field-mapping';
 import { hasChanges, planRecord, revertFields, type RecordPlan, type SyncedValues } from './record-planner';
 
 /**
@@ -21,47 +21,78 @@ import { hasChanges, planRecord, revertFields, type RecordPlan, type SyncedValue
 
 export { companyKey, normaliseCompanyName, normaliseDomain, type CompanyObjectMapping };
 
-/** Local company values in local form: text or null. */
+/**
+ * A stored company mapping (`companyMappingAsObjectMapping`) back in company form, with the contact objects the
+ * connector associates companies with (not the tenant's to edit).
+ */
+export const objectMappingAsCompanyMapping = (
+  mapping: ObjectMapping,
+  associates: readonly string[],
+): CompanyObjectMapping => ({
+  object: mapping.object,
+  fields: mapping.fields as unknown as CompanyObjectMapping['fields'],
+  associates,
+});
+
+/** Local company values in local form (standard and `customFields.<name>`): text or null. */
 export type CompanyValues = Partial<Record<LocalCompanyField, string | null>>;
 
 /**
- * Where the engine gets a company object's mapping: the connector's defaults now; a tenant's stored mapping later
- * (the field-mapping machinery serves contacts the same way through `FieldMappingSource`).
+ * Where the engine gets a company object's mapping, as `FieldMappingSource` serves contacts: the connector's
+ * defaults (`DefaultCompanyMappingSource`), or the tenant's stored mapping seeded from them (in the product).
  */
 export interface CompanyMappingSource {
-  companyMappingFor(provider: string, object: string): CompanyObjectMapping | undefined;
+  companyMappingFor(
+    connection: MappingConnection,
+    object: string,
+  ): CompanyObjectMapping | undefined | Promise<CompanyObjectMapping | undefined>;
 }
 
 /** A connector's own default company mapping, as its capabilities declare it. */
 export class DefaultCompanyMappingSource implements CompanyMappingSource {
   constructor(private readonly capabilities: Pick<ConnectorCapabilities, 'defaultCompanyMappings'>) {}
 
-  companyMappingFor(_provider: string, object: string): CompanyObjectMapping | undefined {
+  companyMappingFor(_connection: MappingConnection | null, object: string): CompanyObjectMapping | undefined {
     const mappings = this.capabilities.defaultCompanyMappings ?? {};
     return Object.hasOwn(mappings, object) ? mappings[object] : undefined;
   }
 }
 
+/** The CRM objects a connector syncs as companies: its company objects with a default company mapping. */
+export function syncableCompanyObjects(
+  capabilities: Pick<ConnectorCapabilities, 'objects' | 'defaultCompanyMappings'>,
+): string[] {
+  const defaults = capabilities.defaultCompanyMappings ?? {};
+  return capabilities.objects
+    .filter((candidate) => candidate.role === 'company' && Object.hasOwn(defaults, candidate.name))
+    .map((candidate) => candidate.name);
+}
+
 /** The company object a connection syncs: the first company object its settings select that has a mapping. */
-export function companyObjectToSync(
+export async function companyObjectToSync(
   capabilities: Pick<ConnectorCapabilities, 'provider' | 'objects' | 'defaultCompanyMappings'>,
+  connection: MappingConnection,
   selected: readonly string[],
   source: CompanyMappingSource = new DefaultCompanyMappingSource(capabilities),
-): CompanyObjectMapping | undefined {
+): Promise<CompanyObjectMapping | undefined> {
   for (const candidate of capabilities.objects) {
     if (candidate.role !== 'company' || !selected.includes(candidate.name)) continue;
-    const mapping = source.companyMappingFor(capabilities.provider, candidate.name);
+    const mapping = await source.companyMappingFor(connection, candidate.name);
     if (mapping) return mapping;
   }
   return undefined;
 }
 
-function decodeValue(entry: CompanyFieldMappingEntry, raw: unknown): string | null {
-  if (entry.codec === 'domain') return normaliseDomain(raw);
-  if (raw === null || raw === undefined) return null;
-  const text = String(raw).trim();
-  return text === '' ? null : text;
-}
+/**
+ * A company mapping in the contacts' shape, for the machinery both share (the stored `field_mappings` row,
+ * validation, preview, the planner): no e-mail key (companies match by domain, else name), the same entries.
+ */
+export const companyMappingAsObjectMapping = (mapping: CompanyObjectMapping): ObjectMapping =>
+  ({
+    object: mapping.object,
+    emailField: '',
+    fields: mapping.fields.map((entry) => ({ ...entry })),
+  }) as unknown as ObjectMapping;
 
 /**
  * A CRM company's mapped values in local form. A field the CRM did not return at all (a read that leaves optional
@@ -78,7 +109,7 @@ export function decodeCompany(
     values[entry.local] =
       !(entry.crm in fields) && last !== undefined
         ? ((last.value ?? null) as string | null)
-        : decodeValue(entry, fields[entry.crm]);
+        : decodeCrmValue(entry, fields);
   }
   return values;
 }
@@ -88,7 +119,7 @@ export function encodeCompany(mapping: CompanyObjectMapping, values: CompanyValu
   const payload: Record<string, unknown> = {};
   for (const entry of mapping.fields) {
     if (entry.direction === 'from_crm' || !(entry.local in values)) continue;
-    payload[entry.crm] = values[entry.local] ?? null;
+    payload[entry.crm] = encodeLocalValue(entry, values[entry.local] ?? null);
   }
   return payload;
 }
@@ -155,16 +186,7 @@ export function planCompany(input: {
   at: string;
   runId?: string;
 }): CompanyPlan {
-  const asContactMapping = {
-    object: input.mapping.object,
-    emailField: '',
-    fields: input.mapping.fields.map((entry) => ({
-      local: entry.local,
-      crm: entry.crm,
-      direction: entry.direction,
-      codec: 'text',
-    })),
-  } as unknown as ObjectMapping;
+  const asContactMapping = companyMappingAsObjectMapping(input.mapping);
   return planRecord({ ...input, mapping: asContactMapping } as Parameters<
     typeof planRecord
   >[0]) as CompanyPlan;

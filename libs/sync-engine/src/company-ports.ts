@@ -7,6 +7,8 @@ export interface LocalCompany {
   id: string;
   name: string;
   domain: string | null;
+  /** The company's custom fields in text form, by name (`customFields.<name>` in a mapping). */
+  customFields?: Readonly<Record<string, string | null>>;
   updatedAt: Date;
   deletedAt: Date | null;
 }

@@ -16,6 +16,9 @@ export interface CompanyRunScope {
 export const companyValues = (company: LocalCompany): CompanyValues => ({
   name: company.name,
   domain: company.domain,
+  ...Object.fromEntries(
+    Object.entries(company.customFields ?? {}).map(([name, value]) => [`customFields.${name}`, value]),
+  ),
 });
 
 /** The label a log line names a company by: its domain, else its name. */

@@ -9,6 +9,8 @@ import {
   normaliseDomain,
   planCompany,
   sameCompany,
+  type CompanyMappingSource,
+  type CompanyObjectMapping,
 } from './company-mapping';
 import { inMemorySyncHarness } from './testing';
 
@@ -82,7 +84,7 @@ describe('company matching and planning', () => {
     expect(decodeCompany(MAPPING, { name: 'Acme' })).toEqual({ name: 'Acme', domain: null });
   });
 
-  it('syncs companies only when the settings select a company object the connector maps', () => {
+  it('syncs companies only when the settings select a company object the connector maps', async () => {
     const capabilities = {
       provider: 'in-memory',
       objects: [
@@ -103,10 +105,13 @@ describe('company matching and planning', () => {
       ],
       defaultCompanyMappings: IN_MEMORY_DEFAULT_COMPANY_MAPPINGS,
     };
-    expect(companyObjectToSync(capabilities, ['contacts'])).toBeUndefined();
-    expect(companyObjectToSync(capabilities, ['contacts', 'companies'])?.object).toBe('companies');
+    const connection = { id: 'c1', tenantId: 't1', provider: 'in-memory' };
+    expect(await companyObjectToSync(capabilities, connection, ['contacts'])).toBeUndefined();
+    expect((await companyObjectToSync(capabilities, connection, ['contacts', 'companies']))?.object).toBe(
+      'companies',
+    );
     expect(
-      companyObjectToSync({ ...capabilities, defaultCompanyMappings: {} }, ['companies']),
+      await companyObjectToSync({ ...capabilities, defaultCompanyMappings: {} }, connection, ['companies']),
     ).toBeUndefined();
   });
 });
@@ -275,5 +280,86 @@ describe('company sync with the in-memory CRM', () => {
     const initech = crmCompanies(t).find((record) => record.fields.name === 'Initech');
     expect(t.crmContact('ada@example.com')?.associations).toEqual({ companies: [initech?.id] });
     expect(await t.retries.list(t.connection.id, 'to_crm')).toEqual([]);
+  });
+});
+
+describe('company sync with a tenant company mapping', () => {
+  /** The tenant's mapping, as a stored source serves it: defaults plus custom fields, one per direction. */
+  const tenantMapping: CompanyObjectMapping = {
+    ...MAPPING,
+    fields: [
+      ...MAPPING.fields,
+      { local: 'customFields.tier', crm: 'tier', direction: 'both', codec: 'text' },
+      { local: 'customFields.region', crm: 'region', direction: 'to_crm', codec: 'text' },
+      { local: 'customFields.owner', crm: 'owner', direction: 'from_crm', codec: 'text' },
+    ],
+  };
+  /** With a value map each way on the tier (PenguinMails words ↔ CRM codes). */
+  const valueMapped: CompanyObjectMapping = {
+    ...MAPPING,
+    fields: [
+      ...MAPPING.fields,
+      {
+        local: 'customFields.tier',
+        crm: 'tier',
+        direction: 'both',
+        codec: 'text',
+        valueMap: { toCrm: { gold: 'T1', silver: 'T2' }, fromCrm: { T1: 'gold', T2: 'silver' } },
+      },
+    ],
+  };
+  const asked: string[] = [];
+  const source: CompanyMappingSource = {
+    companyMappingFor: async (connection, object) => {
+      asked.push(`${connection.id}:${object}`);
+      return object === 'companies' ? tenantMapping : undefined;
+    },
+  };
+  const setup = () =>
+    inMemorySyncHarness({ objects: ['contacts', 'companies'] }, { companies: true, companyMappings: source });
+
+  it('syncs a custom company field both ways and honours each field’s direction', async () => {
+    const t = setup();
+    const acme = t.companies.add('Acme', 'acme.com');
+    t.companies.edit(acme.id, { customFields: { tier: 'gold', region: 'EMEA', owner: 'local owner' } });
+    const first = await t.run();
+    expect([first.status, ...t.log.messages()]).toEqual([
+      'succeeded',
+      'Company synced: acme.com → In-memory CRM',
+    ]);
+    expect(asked).toContain(`${t.connection.id}:companies`);
+    const [record] = t.crm.listRecords('companies');
+    // both and to_crm are written; from_crm is never written to the CRM.
+    expect(record.fields).toMatchObject({ name: 'Acme', tier: 'gold', region: 'EMEA' });
+    expect(record.fields.owner).toBeUndefined();
+
+    t.crm.updateRecord('companies', record.id, { tier: 'platinum', region: 'APAC', owner: 'Grace' });
+    expect((await t.run()).status).toBe('succeeded');
+    // both and from_crm are applied locally; the to_crm region keeps its PenguinMails value.
+    expect(t.companies.companies[0].customFields).toEqual({
+      tier: 'platinum',
+      region: 'EMEA',
+      owner: 'Grace',
+    });
+    expect(t.crm.getRecord('companies', record.id)?.fields.region).toBe('APAC');
+  });
+
+  it('translates a company field through its value map both ways', async () => {
+    const t = inMemorySyncHarness(
+      { objects: ['contacts', 'companies'] },
+      { companies: true, companyMappings: { companyMappingFor: () => valueMapped } },
+    );
+    const acme = t.companies.add('Acme', 'acme.com');
+    t.companies.edit(acme.id, { customFields: { tier: 'gold' } });
+    await t.run();
+    const [record] = t.crm.listRecords('companies');
+    expect(record.fields.tier).toBe('T1');
+    t.crm.updateRecord('companies', record.id, { tier: 'T2' });
+    await t.run();
+    expect(t.companies.companies[0].customFields).toEqual({ tier: 'silver' });
+    // Settled: the translated values compare equal, nothing more is written.
+    t.counting.reset();
+    await t.run();
+    expect(t.counting.writes()).toBe(0);
   });
 });

@@ -21,14 +21,19 @@ export class CompanySync {
   ) {}
 
   /** The company sync of a run, or undefined when the connection does not sync companies. */
-  static forRun(
+  static async forRun(
     run: SyncRunScope,
     companies: LocalCompanyStore | undefined,
     contactObjects: readonly string[],
     mappings?: CompanyMappingSource,
-  ): CompanySync | undefined {
+  ): Promise<CompanySync | undefined> {
     if (companies === undefined) return undefined;
-    const mapping = companyObjectToSync(run.crm.capabilities, run.connection.settings.objects, mappings);
+    const mapping = await companyObjectToSync(
+      run.crm.capabilities,
+      run.connection,
+      run.connection.settings.objects,
+      mappings,
+    );
     if (mapping === undefined) return undefined;
     const scope: CompanyRunScope = { run, companies, mapping };
     const associable = contactObjects.filter((object) => mapping.associates.includes(object));

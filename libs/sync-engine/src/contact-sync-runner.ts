@@ -130,7 +130,12 @@ export class ContactSyncRunner {
       );
       const { scope, objects } = await this.scopeWithMappings(request, crm, journal);
       const direction = connection.settings.direction;
-      const companies = CompanySync.forRun(scope, this.deps.companies, objects, this.deps.companyMappings);
+      const companies = await CompanySync.forRun(
+        scope,
+        this.deps.companies,
+        objects,
+        this.deps.companyMappings,
+      );
       if (direction !== 'to_crm') {
         await companies?.inbound();
         const inbound = new InboundPass(scope);

@@ -1,6 +1,7 @@
 import { normaliseEmail } from '@pm/connector-kit';
 import {
   mappingKey,
+  normaliseDomain,
   type AssociatedField,
   type CrmRecord,
   type FieldMappingEntry,
@@ -185,7 +186,7 @@ function primaryOfList(value: unknown): string | null {
  * holds the record's associated values (`associatedValuesOf`); they win over the contact's own field.
  */
 export function decodeCrmValue(
-  entry: FieldMappingEntry,
+  entry: FieldMappingEntry<string>,
   fields: Record<string, unknown>,
   associated: Record<string, unknown> = {},
 ): string | null {
@@ -196,6 +197,7 @@ export function decodeCrmValue(
       ? null
       : readPath(fields, entry.crm);
   const value = entry.codec === 'primary_of_list' ? primaryOfList(raw) : toText(raw);
+  if (entry.codec === 'domain') return normaliseDomain(translate(entry.valueMap?.fromCrm, value));
   if (entry.codec === 'email' || entry.local === 'email') return normaliseEmail(value) ?? null;
   return translate(entry.formula?.toCrm ? undefined : entry.valueMap?.fromCrm, value);
 }
@@ -207,7 +209,7 @@ function translate(map: Readonly<Record<string, string>> | undefined, value: str
 }
 
 /** A local value in the CRM's form, through the entry's value map and codec. */
-export function encodeLocalValue(entry: FieldMappingEntry, value: string | null): unknown {
+export function encodeLocalValue(entry: FieldMappingEntry<string>, value: string | null): unknown {
   const mapped = entry.formula?.toCrm ? value : translate(entry.valueMap?.toCrm, value);
   if (entry.codec === 'primary_of_list') {
     return mapped === null ? [] : [{ value: mapped, primary: true, label: 'work' }];

@@ -19,3 +19,4 @@ export * from './targeted-sync';
 export * from './reconcile-runner';
 export * from './contact-push-runner';
 export { reconcileLine } from './reconcile-report';
+export { companyValues } from './company-sync-scope';

@@ -4,6 +4,7 @@ import {
   mappingKey,
   normaliseLocalValue,
   type FieldMappingEntry,
+  type LocalValues,
   type ObjectMapping,
 } from './field-mapping';
 import { formulaInputOfContact } from './mapped-values';
@@ -34,21 +35,26 @@ export interface FieldPreview {
 }
 
 export interface PreviewSample {
-  /** The PenguinMails contact's values (standard and `customFields.<name>`). */
-  local?: LocalContact['values'];
+  /** The PenguinMails contact's (or company's) values (standard and `customFields.<name>`). */
+  local?: LocalValues;
   /** The CRM record's fields as read. */
   crm?: Record<string, unknown>;
 }
 
 async function toCrmPreview(
   entry: FieldMappingEntry,
-  values: LocalContact['values'],
+  values: LocalValues,
   limits: FormulaLimits,
 ): Promise<FieldPreview['toCrm']> {
   const key = mappingKey(entry);
   try {
     const local = entry.formula?.toCrm
-      ? await evaluateFormula(key, entry.formula.toCrm, formulaInputOfContact(values), limits)
+      ? await evaluateFormula(
+          key,
+          entry.formula.toCrm,
+          formulaInputOfContact(values as LocalContact['values']),
+          limits,
+        )
       : ((values as Record<string, string | null | undefined>)[key] ?? null);
     return { value: encodeLocalValue(entry, local) };
   } catch (error) {

@@ -186,3 +186,103 @@ describe('mapping validation', () => {
     ]);
   });
 });
+
+describe('company mapping validation', () => {
+  const ACCOUNT_FIELDS = [
+    field('Name', 'string', { required: true }),
+    field('Website', 'url'),
+    field('Tier__c', 'string'),
+    field('Employees__c', 'number'),
+    field('Rating__c', 'picklist', { options: [{ value: 'Hot', label: 'Hot' }] }),
+    field('CreatedDate', 'datetime', { readOnly: true }),
+  ];
+  const name: FieldMappingEntry = { local: 'name' as never, crm: 'Name', direction: 'both', codec: 'text' };
+  const website: FieldMappingEntry = {
+    local: 'domain' as never,
+    crm: 'Website',
+    direction: 'both',
+    codec: 'domain',
+  };
+  const ACCOUNT_DEFAULTS: ObjectMapping = { object: 'Account', emailField: '', fields: [name, website] };
+  const companyContext: MappingValidationContext = {
+    syncableObjects: ['Contact', 'Account'],
+    crmFields: ACCOUNT_FIELDS,
+    defaults: ACCOUNT_DEFAULTS,
+    crmName: 'Salesforce',
+    subject: 'company',
+  };
+  const companyProblems = (fields: FieldMappingEntry[], overrides: Partial<ObjectMapping> = {}) =>
+    validateMapping(
+      { ...ACCOUNT_DEFAULTS, fields: [...ACCOUNT_DEFAULTS.fields, ...fields], ...overrides },
+      companyContext,
+    );
+
+  it('accepts company fields and company custom fields, with no e-mail key', () => {
+    expect(
+      companyProblems([
+        { local: 'customFields.tier', crm: 'Tier__c', direction: 'both', codec: 'text' },
+        { local: 'customFields.size', crm: 'Employees__c', direction: 'both', codec: 'text' },
+        {
+          local: 'customFields.rating',
+          crm: 'Rating__c',
+          direction: 'both',
+          codec: 'text',
+          valueMap: { toCrm: { hot: 'Hot' }, fromCrm: { Hot: 'hot' } },
+        },
+      ]),
+    ).toEqual([]);
+  });
+
+  it('names each company problem: contact fields, codecs, formulas, read-only, types, duplicates, key, name', () => {
+    const problems = companyProblems(
+      [
+        { local: 'firstName', crm: 'Tier__c', direction: 'both', codec: 'text' },
+        { local: 'customFields.a', crm: 'Tier__c', direction: 'both', codec: 'email' },
+        {
+          local: 'customFields.b',
+          crm: 'Tier__c',
+          direction: 'from_crm',
+          codec: 'text',
+          formula: { fromCrm: 'Name' },
+        },
+        { local: 'customFields.c', crm: 'CreatedDate', direction: 'both', codec: 'text' },
+        { local: 'customFields.d', crm: 'Nope__c', direction: 'from_crm', codec: 'text' },
+        { local: 'customFields.e', crm: 'Rating__c', direction: 'to_crm', codec: 'text' },
+        { local: 'domain' as never, crm: 'Employees__c', direction: 'to_crm', codec: 'text' },
+        { local: 'name' as never, crm: 'Website', direction: 'from_crm', codec: 'text' },
+      ],
+      { emailField: 'Website' },
+    );
+    const byName = (at: string) => problems.filter((problem) => problem.name === at).map((p) => p.reason);
+    expect(byName('matchField')).toEqual([
+      'companies are matched by their domain, else their name; leave matchField out',
+    ]);
+    expect(byName('fields[2].local')[0]).toContain('"firstName" is not a PenguinMails company field');
+    expect(byName('fields[3].codec')).toEqual(['a company field is copied as text or domain, not "email"']);
+    expect(byName('fields[4].formula')).toEqual(['company mappings do not support formula yet']);
+    expect(byName('fields[5].direction')[0]).toContain('"CreatedDate" is read-only');
+    expect(byName('fields[6].crm')).toEqual(['"Nope__c" is not a field of this CRM object']);
+    expect(byName('fields[7].valueMap')[0]).toContain('"Rating__c" is a picklist');
+    expect(byName('fields[8].crm')[0]).toContain('"Employees__c" is a number field; the text of domain');
+    expect(byName('fields[3].crm')[0]).toContain('"Tier__c" is already written by fields[2]');
+    expect(byName('fields[9].local')[0]).toContain('"name" is already written by fields[0]');
+
+    expect(
+      validateMapping({ ...ACCOUNT_DEFAULTS, fields: [website] }, companyContext).map((p) => p.reason),
+    ).toEqual([
+      'a company mapping needs a CRM field mapped to name',
+      'Salesforce requires "Name" to create a record; map a field or a toCrm formula to it',
+    ]);
+  });
+
+  it('refuses a company object the connection cannot sync', () => {
+    expect(
+      validateMapping({ ...ACCOUNT_DEFAULTS }, { ...companyContext, syncableObjects: ['Contact'] }),
+    ).toEqual([
+      {
+        name: 'object',
+        reason: 'Salesforce object "Account" cannot be synced by this connection (it syncs: Contact)',
+      },
+    ]);
+  });
+});

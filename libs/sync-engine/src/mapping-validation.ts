@@ -1,11 +1,13 @@
 import {
   isLocalContactField,
+  LOCAL_COMPANY_FIELDS,
   LOCAL_CONTACT_FIELDS,
   mappingKey,
   type FieldDescriptor,
   type FieldMappingEntry,
   type ObjectMapping,
 } from '@pm/integration-port';
+import { companyEntryProblems, companyProblems } from './company-mapping-validation';
 import { checkFormula } from './mapping-formulas';
 
 /**
@@ -31,6 +33,11 @@ export interface MappingValidationContext {
   crmName?: string;
   /** Every object the connector knows, for entries read from an associated record. */
   crmObjects?: readonly string[];
+  /**
+   * What the object's records become locally: contacts (the default), or companies (`companyMappingAsObjectMapping`:
+   * matched by domain, else name, so no e-mail key; company fields; no formulas).
+   */
+  subject?: 'contact' | 'company';
 }
 
 /** CRM field types a PenguinMails text field cannot be written into as is (a formula can convert). */
@@ -92,9 +99,12 @@ export function validateMapping(mapping: ObjectMapping, context: MappingValidati
   }
   const byName = new Map(context.crmFields.map((field) => [field.name, field]));
   const known = (name: string) => byName.has(name) || relationOf(name, byName) !== undefined;
+  const company = context.subject === 'company';
   // The API calls the matching key `matchField` (the engine's `emailField`).
   const matchField = byName.get(mapping.emailField);
-  if (!matchField) {
+  if (company) {
+    problems.push(...companyProblems(mapping));
+  } else if (!matchField) {
     problems.push({
       name: 'matchField',
       reason: `"${mapping.emailField}" is not a field of ${mapping.object}`,
@@ -115,7 +125,7 @@ export function validateMapping(mapping: ObjectMapping, context: MappingValidati
   const defaults = context.defaults?.fields ?? [];
   mapping.fields.forEach((entry, index) => {
     const trusted = defaults.some((candidate) => sameEntry(candidate, entry));
-    problems.push(...validateEntry(entry, `fields[${index}]`, byName, known, trusted));
+    problems.push(...validateEntry(entry, `fields[${index}]`, byName, known, trusted, company));
     if (entry.associated && context.crmObjects && !context.crmObjects.includes(entry.associated.object)) {
       problems.push({
         name: `fields[${index}].associated.object`,
@@ -140,17 +150,20 @@ function validateEntry(
   byName: ReadonlyMap<string, FieldDescriptor>,
   known: (name: string) => boolean,
   trusted: boolean,
+  company = false,
 ): MappingProblem[] {
   const problems: MappingProblem[] = [];
   const toCrmFormula = entry.formula?.toCrm;
   const fromCrmFormula = entry.formula?.fromCrm;
-  if (entry.local !== undefined && !isLocalContactField(entry.local)) {
+  if (company) {
+    problems.push(...companyEntryProblems(entry, at));
+  } else if (entry.local !== undefined && !isLocalContactField(entry.local)) {
     problems.push({
       name: `${at}.local`,
       reason: `"${entry.local}" is not a PenguinMails contact field (a standard field or customFields.<name>)`,
     });
   }
-  if (entry.local === undefined && !toCrmFormula) {
+  if (!company && entry.local === undefined && !toCrmFormula) {
     problems.push({ name: `${at}.local`, reason: 'a PenguinMails field is required (or a toCrm formula)' });
   }
   if (entry.local !== undefined && toCrmFormula) {
@@ -191,7 +204,9 @@ function validateEntry(
   if (toCrmFormula) problems.push(...formulaProblems(`${at}.formula.toCrm`, toCrmFormula, isLocalInput));
   if (fromCrmFormula) problems.push(...formulaProblems(`${at}.formula.fromCrm`, fromCrmFormula, known));
   if (crmField && !crmField.readOnly && writesToCrm(entry) && !toCrmFormula && !trusted) {
-    problems.push(...typeProblems(entry, at, crmField));
+    problems.push(
+      ...typeProblems(entry, at, crmField, company ? LOCAL_COMPANY_FIELDS : LOCAL_CONTACT_FIELDS),
+    );
   }
   return problems;
 }
@@ -206,10 +221,15 @@ function formulaProblems(at: string, source: string, known: (field: string) => b
 }
 
 /** A PenguinMails value written into the CRM field: its type must take text, a picklist needs a value map. */
-function typeProblems(entry: FieldMappingEntry, at: string, crmField: FieldDescriptor): MappingProblem[] {
+function typeProblems(
+  entry: FieldMappingEntry,
+  at: string,
+  crmField: FieldDescriptor,
+  standardFields: readonly string[],
+): MappingProblem[] {
   const local = entry.local ?? '';
   // Custom fields hold whatever the tenant stores (numbers, dates); standard fields are text.
-  const standard = (LOCAL_CONTACT_FIELDS as readonly string[]).includes(local);
+  const standard = standardFields.includes(local);
   if (standard && NON_TEXT_TYPES.has(crmField.type)) {
     return [
       {

@@ -1,6 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import type { Company } from '@pm/domain';
 import { TenantParams } from '../tenants/tenant.dto';
 
@@ -31,6 +42,17 @@ export class UpsertCompanyDto {
   @MaxLength(253)
   @Matches(DOMAIN_OR_URL, { message: 'domain must be a domain such as acme.com (or a web address)' })
   domain?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { tier: 'gold' },
+    description:
+      "The tenant's own company fields, merged into the stored ones (customFields.<name> in a mapping)",
+  })
+  @IsOptional()
+  @IsObject()
+  customFields?: Record<string, unknown>;
 }
 
 export class ListCompaniesQuery {
@@ -53,6 +75,7 @@ export class CompanyResponseDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
   @ApiPropertyOptional({ nullable: true, type: String }) domain!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) customFields!: Record<string, unknown>;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 
@@ -61,6 +84,7 @@ export class CompanyResponseDto {
       id: company.id,
       name: company.name,
       domain: company.domain ?? null,
+      customFields: company.customFields ?? {},
       createdAt: company.createdAt.toISOString(),
       updatedAt: company.updatedAt.toISOString(),
     };

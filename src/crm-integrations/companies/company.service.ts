@@ -5,6 +5,7 @@ import type { AuthContext } from '../auth/auth-context';
 import { AuditService } from '../audit/audit.service';
 import { ValidationProblem } from '../http/problem-details.filter';
 import { CompanyRepository } from '../repositories';
+import { applyCustomValues } from '../contacts/contact.service';
 import { TenantService } from '../tenants/tenant.service';
 import {
   CompanyResponseDto,
@@ -16,10 +17,15 @@ import {
 /** What sync sets on a company: its name and domain; `companyId` absent finds it by key, else creates it. */
 export interface SyncedCompanyChange {
   companyId?: string;
-  values: { name?: string | null; domain?: string | null };
+  /** `name`, `domain` and `customFields.<name>` (null removes the custom field). */
+  values: { name?: string | null; domain?: string | null } & Partial<Record<string, string | null>>;
 }
 
-const snapshot = (company: Company) => ({ name: company.name, domain: company.domain ?? null });
+const snapshot = (company: Company) => ({
+  name: company.name,
+  domain: company.domain ?? null,
+  customFields: company.customFields ?? {},
+});
 
 /**
  * PenguinMails companies, for the HTTP API and the sync engine alike, so both normalise the same way and bump
@@ -61,6 +67,8 @@ export class CompanyService {
     const oldName = existing?.name;
     company.name = dto.name;
     if (dto.domain !== undefined) company.domain = normaliseDomain(dto.domain);
+    if (dto.customFields !== undefined)
+      company.customFields = { ...company.customFields, ...dto.customFields };
     company.deletedAt = null;
     await this.requireUniqueKey(tenantId, company);
     await this.companies.flush();
@@ -113,6 +121,7 @@ export class CompanyService {
     const oldName = created ? undefined : company.name;
     if (change.values.name !== undefined) company.name = (change.values.name as string).trim();
     if (change.values.domain !== undefined) company.domain = normaliseDomain(change.values.domain);
+    applyCustomValues(company, change.values);
     const clash = await this.keyClash(tenantId, company);
     if (clash) throw new Error(`Another company of this tenant already has the key ${clash}`);
     await this.companies.flush();

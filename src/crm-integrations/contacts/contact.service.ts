@@ -272,8 +272,14 @@ function snapshot(contact: Contact): Record<SyncedContactField, string | null> {
   return values;
 }
 
-/** Synced custom fields (`customFields.<name>`) into the contact's `customFields`; a null value removes the key. */
-function applyCustomValues(contact: Contact, values: Partial<Record<string, string | null>>): void {
+/**
+ * Synced custom fields (`customFields.<name>`) into a contact's (or a company's) `customFields`; a null value
+ * removes the key.
+ */
+export function applyCustomValues(
+  contact: { customFields: Record<string, unknown> },
+  values: Partial<Record<string, string | null>>,
+): void {
   const next = { ...contact.customFields };
   let changed = false;
   for (const [field, value] of Object.entries(values)) {

@@ -1,6 +1,11 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { ObjectMapping } from '@pm/integration-port';
-import type { FieldMappingSource, MappingConnection } from '@pm/sync-engine';
+import type {
+  CompanyMappingSource,
+  CompanyObjectMapping,
+  FieldMappingSource,
+  MappingConnection,
+} from '@pm/sync-engine';
 import { StoredFieldMappingSource } from './stored-field-mapping.source';
 
 /** DI token for a `FieldMappingSource` a host binds to replace the tenant's stored mappings. */
@@ -12,7 +17,7 @@ export const SYNC_FIELD_MAPPINGS = Symbol('SYNC_FIELD_MAPPINGS');
  * so no run can sync with other mappings than the rest.
  */
 @Injectable()
-export class EngineFieldMappings implements FieldMappingSource {
+export class EngineFieldMappings implements FieldMappingSource, CompanyMappingSource {
   constructor(
     private readonly stored: StoredFieldMappingSource,
     @Optional() @Inject(SYNC_FIELD_MAPPINGS) private readonly override?: FieldMappingSource,
@@ -23,5 +28,13 @@ export class EngineFieldMappings implements FieldMappingSource {
     object: string,
   ): ObjectMapping | undefined | Promise<ObjectMapping | undefined> {
     return (this.override ?? this.stored).mappingFor(connection, object);
+  }
+
+  /** Companies' mappings are the tenant's stored ones (a host's override maps contacts only). */
+  companyMappingFor(
+    connection: MappingConnection,
+    object: string,
+  ): Promise<CompanyObjectMapping | undefined> {
+    return this.stored.companyMappingFor(connection, object);
   }
 }

@@ -113,7 +113,7 @@ export class ServiceFieldMappingScreenSource implements FieldMappingScreenSource
         }
         objects.push({
           object: mapping.object,
-          matchField: mapping.matchField,
+          matchField: mapping.matchField ?? undefined,
           crmFields,
           rows: mapping.fields.map(mappingRowOf),
         });

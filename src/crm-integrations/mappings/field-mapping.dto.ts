@@ -28,7 +28,7 @@ import type { CrmFieldCache, FieldMappingConfig } from '@pm/domain';
 import { ConnectionParams } from '../connections/connection.dto';
 
 const DIRECTIONS: MappingDirection[] = ['both', 'to_crm', 'from_crm'];
-const CODECS: ValueCodec[] = ['text', 'email', 'primary_of_list'];
+const CODECS: ValueCodec[] = ['text', 'email', 'primary_of_list', 'domain'];
 
 /** At most `max` entries, each a string key to a string value of at most 200 characters. */
 function IsStringMap(max: number, options?: ValidationOptions): PropertyDecorator {
@@ -99,7 +99,7 @@ export class FieldMappingEntryDto implements FieldMappingEntry {
     type: String,
     example: 'customFields.favouriteColour',
     description:
-      'A PenguinMails contact field (email, firstName, …) or customFields.<name>; absent for a toCrm formula',
+      'A PenguinMails contact field (email, firstName, …), for a company object a company field (name, domain), or customFields.<name>; absent for a toCrm formula',
   })
   @IsOptional()
   @IsString()
@@ -193,6 +193,14 @@ export class PreviewMappingDto {
   @IsUUID('all')
   contactId?: string;
 
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'A PenguinMails company to preview a company object (Account, companies, …) with',
+  })
+  @IsOptional()
+  @IsUUID('all')
+  companyId?: string;
+
   @ApiPropertyOptional({ example: '003000000000001AAA', description: 'A CRM record to preview with' })
   @IsOptional()
   @IsString()
@@ -230,7 +238,12 @@ export class MappingImpactDto {
 
 export class FieldMappingResponseDto {
   @ApiProperty() object!: string;
-  @ApiProperty() matchField!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The CRM field matched on; null for a company object (matched by domain, else name)',
+  })
+  matchField!: string | null;
   @ApiProperty({ type: [FieldMappingEntryDto] }) fields!: FieldMappingEntry[];
   @ApiProperty({ description: '1: the seeded defaults; bumped on each save' }) version!: number;
   @ApiProperty({ nullable: true, type: String }) updatedBy!: string | null;
@@ -240,7 +253,7 @@ export class FieldMappingResponseDto {
   static from(row: FieldMappingConfig, impact?: MappingImpactDto): FieldMappingResponseDto {
     return {
       object: row.object,
-      matchField: row.mapping.emailField,
+      matchField: row.mapping.emailField === '' ? null : row.mapping.emailField,
       fields: [...row.mapping.fields],
       version: row.version,
       updatedBy: row.updatedBy ?? null,
@@ -290,6 +303,8 @@ export class FieldPreviewDto implements FieldPreview {
 export class MappingPreviewResponseDto {
   @ApiProperty() object!: string;
   @ApiProperty({ nullable: true, type: String }) contactId!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'For a company object' })
+  companyId?: string | null;
   @ApiProperty({ nullable: true, type: String }) crmRecordId!: string | null;
   @ApiProperty({ type: [FieldPreviewDto] }) fields!: FieldPreviewDto[];
   @ApiProperty({ type: [MappingProblemDto], description: 'What validation on save would say' })

@@ -11,10 +11,9 @@ import {
   type ObjectMapping,
 } from '@pm/integration-port';
 import {
+  companyValues,
   crmFieldsToRead,
-  DefaultFieldMappingSource,
   previewMapping,
-  syncableObjects,
   validateMapping,
   type FieldPreview,
   type LocalContact,
@@ -25,7 +24,8 @@ import { AuditService } from '../audit/audit.service';
 import type { AuthContext } from '../auth/auth-context';
 import { ConnectionService } from '../connections/connection.service';
 import { ValidationProblem } from '../http/problem-details.filter';
-import { ContactRepository, FieldMappingRepository } from '../repositories';
+import { CompanyRepository, ContactRepository, FieldMappingRepository } from '../repositories';
+import { toLocalCompany } from '../sync/local-company-store';
 import { toLocalContact } from '../sync/local-contact-store';
 import { rateLimitedPort } from '../rate-limits/rate-limited-port';
 import { RateBudgetFactory } from '../sync/rate-budget.factory';
@@ -39,12 +39,20 @@ import {
   type ObjectMappingDto,
   type PreviewMappingDto,
 } from './field-mapping.dto';
+import {
+  defaultMappingOf,
+  mappingSubject,
+  requirePreviewSample,
+  syncableMappingObjects,
+} from './mapping-objects';
 import { mappingChanges, MappingRecomparison } from './mapping-recomparison';
 
 /**
  * A tenant's field mappings per connection: read (seeded from the connector's defaults), discovered CRM fields
  * (describeObject, cached per connection), validated saves (audited; a change of key or direction re-compares the
- * linked records on the next run) and previews against a real record.
+ * linked records on the next run) and previews against a real record. Contact objects and company objects
+ * (Account, companies, organizations) alike: a company mapping is stored in the same shape
+ * (`companyMappingAsObjectMapping`), with no e-mail key since companies match by domain, else name.
  */
 @Injectable()
 export class FieldMappingService {
@@ -52,6 +60,7 @@ export class FieldMappingService {
     private readonly connections: ConnectionService,
     private readonly mappings: FieldMappingRepository,
     private readonly contacts: ContactRepository,
+    private readonly companies: CompanyRepository,
     private readonly registry: IntegrationPortRegistry,
     /** The token vault (refreshing under its lock), as the sync engine gets its sessions. */
     @Inject(SYNC_SESSION_PROVIDER) private readonly sessions: SessionProvider,
@@ -67,7 +76,8 @@ export class FieldMappingService {
     object?: string,
   ): Promise<FieldMappingResponseDto[]> {
     const { connection, port } = await this.connectionAndPort(tenantId, connectionId);
-    const objects = object === undefined ? syncableObjects(port) : [this.requireSyncable(port, object)];
+    const objects =
+      object === undefined ? syncableMappingObjects(port) : [this.requireSyncable(port, object)];
     const rows: FieldMappingConfig[] = [];
     for (const name of objects) rows.push(await this.current(connection, port, name));
     return rows.map((row) => FieldMappingResponseDto.from(row));
@@ -89,7 +99,7 @@ export class FieldMappingService {
         },
       ]);
     }
-    const objects = query.object === undefined ? syncableObjects(port) : [query.object];
+    const objects = query.object === undefined ? syncableMappingObjects(port) : [query.object];
     const result: CrmObjectFieldsDto[] = [];
     for (const name of objects) {
       const cached = query.refresh ? null : await this.mappings.fieldCache(connection.id, name);
@@ -125,8 +135,9 @@ export class FieldMappingService {
       mapping,
       auth.actor,
     );
-    const changes = mappingChanges(previous ?? current.mapping, mapping);
-    const impact = await this.recomparison.schedule(connection.id, dto.object, changes);
+    const subject = mappingSubject(port, dto.object);
+    const changes = mappingChanges(previous ?? current.mapping, mapping, subject);
+    const impact = await this.recomparison.schedule(connection.id, dto.object, changes, subject);
     await this.audit.record(auth, {
       tenantId,
       action: 'field_mapping.updated',
@@ -151,19 +162,17 @@ export class FieldMappingService {
         { name: 'mapping.object', reason: `must be "${dto.object}", the object previewed` },
       ]);
     }
-    if (!dto.contactId && !dto.crmRecordId && !dto.email) {
-      throw new ValidationProblem([
-        { name: 'contactId', reason: 'give a sample record: contactId, crmRecordId or email' },
-      ]);
-    }
+    const company = mappingSubject(port, dto.object) === 'company';
+    requirePreviewSample(dto, company);
     const current = await this.current(connection, port, dto.object);
     const mapping = dto.mapping ? toObjectMapping(dto.mapping, current.mapping) : current.mapping;
-    const local = await this.sampleContact(tenantId, dto);
+    const local = company ? await this.sampleCompany(tenantId, dto) : await this.sampleContact(tenantId, dto);
     const record = await this.sampleRecord(connection, port, mapping, dto);
     const fields = await previewMapping(mapping, { local: local?.values, crm: record?.fields });
     return {
       object: dto.object,
-      contactId: local?.id ?? null,
+      contactId: company ? null : (local?.id ?? null),
+      ...(company ? { companyId: local?.id ?? null } : {}),
       crmRecordId: record?.id ?? null,
       fields,
       problems: await this.problems(connection, port, mapping),
@@ -190,7 +199,7 @@ export class FieldMappingService {
 
   /** Refuses objects the connection cannot sync (the connection settings PATCH asks this too). */
   requireSyncable(port: IntegrationPort, object: string, name = 'object'): string {
-    const syncable = syncableObjects(port);
+    const syncable = syncableMappingObjects(port);
     if (!syncable.includes(object)) {
       throw new ValidationProblem([
         {
@@ -207,8 +216,7 @@ export class FieldMappingService {
     port: IntegrationPort,
     object: string,
   ): Promise<FieldMappingConfig> {
-    const defaults = new DefaultFieldMappingSource(port).mappingFor(null, object) as ObjectMapping;
-    return this.mappings.findOrSeed(connection.id, object, defaults);
+    return this.mappings.findOrSeed(connection.id, object, defaultMappingOf(port, object) as ObjectMapping);
   }
 
   private async problems(
@@ -219,9 +227,10 @@ export class FieldMappingService {
   ): Promise<MappingProblem[]> {
     const check = (crmFields: FieldDescriptor[]) =>
       validateMapping(mapping, {
-        syncableObjects: syncableObjects(port),
+        syncableObjects: syncableMappingObjects(port),
         crmFields,
-        defaults: new DefaultFieldMappingSource(port).mappingFor(null, mapping.object),
+        defaults: defaultMappingOf(port, mapping.object),
+        subject: mappingSubject(port, mapping.object),
         crmName: this.crmName(port),
         crmObjects: port.capabilities().objects.map((candidate) => candidate.name),
       });
@@ -256,6 +265,13 @@ export class FieldMappingService {
     if (!dto.email) return undefined;
     const contact = await this.contacts.findByEmail(tenantId, dto.email);
     return contact ? toLocalContact(contact) : undefined;
+  }
+
+  private async sampleCompany(tenantId: string, dto: PreviewMappingDto) {
+    if (!dto.companyId) return undefined;
+    const company = await this.companies.findById(tenantId, dto.companyId);
+    if (!company) throw new NotFoundException(`companyId: no company "${dto.companyId}" in this tenant`);
+    return { id: company.id, values: companyValues(toLocalCompany(company)) };
   }
 
   private async sampleRecord(

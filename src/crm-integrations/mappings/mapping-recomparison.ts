@@ -1,11 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import {
+  isLocalCompanyField,
   isLocalContactField,
   mappingKey,
   type FieldMappingEntry,
   type ObjectMapping,
 } from '@pm/integration-port';
-import { entrySignature, LOCAL_CONTACT_OBJECT, writesLocally, writesToCrm } from '@pm/sync-engine';
+import {
+  entrySignature,
+  LOCAL_COMPANY_OBJECT,
+  LOCAL_CONTACT_OBJECT,
+  writesLocally,
+  writesToCrm,
+} from '@pm/sync-engine';
 import { FieldMappingRepository, SyncCursorRepository } from '../repositories';
 import type { MappingImpactDto } from './field-mapping.dto';
 
@@ -24,7 +31,15 @@ export interface MappingChanges {
 
 const signature = entrySignature;
 
-export function mappingChanges(before: ObjectMapping, after: ObjectMapping): MappingChanges {
+/** What the mapped object's records are locally: contacts, or companies (a company object's mapping). */
+export type MappingSubject = 'contact' | 'company';
+
+export function mappingChanges(
+  before: ObjectMapping,
+  after: ObjectMapping,
+  subject: MappingSubject = 'contact',
+): MappingChanges {
+  const isLocal = subject === 'company' ? isLocalCompanyField : isLocalContactField;
   const beforeByKey = new Map(before.fields.map((entry) => [mappingKey(entry), entry]));
   const afterByKey = new Map(after.fields.map((entry) => [mappingKey(entry), entry]));
   const keyChanged = before.emailField !== after.emailField;
@@ -36,7 +51,7 @@ export function mappingChanges(before: ObjectMapping, after: ObjectMapping): Map
   const pushedLocalFields = changedAfter
     .filter((entry) => writesToCrm(entry) && entry.local !== undefined && !entry.formula?.toCrm)
     .map((entry) => entry.local as string)
-    .filter((field) => isLocalContactField(field));
+    .filter((field) => isLocal(field));
   return {
     fields,
     keyChanged,
@@ -58,10 +73,16 @@ export class MappingRecomparison {
     private readonly cursors: SyncCursorRepository,
   ) {}
 
-  async schedule(connectionId: string, object: string, changes: MappingChanges): Promise<MappingImpactDto> {
+  async schedule(
+    connectionId: string,
+    object: string,
+    changes: MappingChanges,
+    subject: MappingSubject = 'contact',
+  ): Promise<MappingImpactDto> {
     const linkedRecords = await this.mappings.countLinks(connectionId, object);
     const changed = changes.fields.length > 0 || changes.keyChanged;
-    if (changes.push) await this.cursors.save(connectionId, LOCAL_CONTACT_OBJECT, 'to_crm', null);
+    const localObject = subject === 'company' ? LOCAL_COMPANY_OBJECT : LOCAL_CONTACT_OBJECT;
+    if (changes.push) await this.cursors.save(connectionId, localObject, 'to_crm', null);
     if (changes.pull) await this.cursors.save(connectionId, object, 'from_crm', null);
     return {
       linkedRecords,
@@ -71,6 +92,7 @@ export class MappingRecomparison {
         connectionId,
         object,
         changes.pushedLocalFields,
+        subject,
       ),
     };
   }

@@ -3,6 +3,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { CrmConnection, CrmFieldCache, FieldMappingConfig } from '@pm/domain';
 import {
   customFieldName,
+  LOCAL_COMPANY_FIELDS,
   LOCAL_CONTACT_FIELDS,
   type FieldDescriptor,
   type ObjectMapping,
@@ -10,7 +11,7 @@ import {
 import { canonicalJson } from '@pm/sync-engine';
 import { CrmRepository } from './base.repository';
 
-/** A contact column by its field name (`firstName` → `first_name`); only the standard fields reach here. */
+/** A contact or company column by its field name (`firstName` → `first_name`); only standard fields reach here. */
 const columnOf = (field: string): string => field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
 /** Tenants' field mappings per connection and object, and the CRM fields each connection described. */
@@ -120,14 +121,21 @@ export class FieldMappingRepository extends CrmRepository {
   /**
    * Linked records of `object` whose PenguinMails value of any of `fields` differs from the value last synced: the
    * ones a re-comparison will write after a change of direction or key (the CRM side is compared on the run).
+   * `subject`: whether the object's records are contacts or companies locally.
    */
-  async countLinksWithLocalChanges(connectionId: string, object: string, fields: string[]): Promise<number> {
+  async countLinksWithLocalChanges(
+    connectionId: string,
+    object: string,
+    fields: string[],
+    subject: 'contact' | 'company' = 'contact',
+  ): Promise<number> {
     if (fields.length === 0) return 0;
     const params: unknown[] = [connectionId, object];
+    const standard: readonly string[] = subject === 'company' ? LOCAL_COMPANY_FIELDS : LOCAL_CONTACT_FIELDS;
     const differs = fields.map((field) => {
       const custom = customFieldName(field);
-      if (custom === undefined && !(LOCAL_CONTACT_FIELDS as readonly string[]).includes(field)) {
-        throw new Error(`Not a contact field: ${field}`);
+      if (custom === undefined && !standard.includes(field)) {
+        throw new Error(`Not a ${subject} field: ${field}`);
       }
       const local = custom === undefined ? `c."${columnOf(field)}"` : `c.custom_fields->>?`;
       if (custom !== undefined) params.push(custom);
@@ -137,7 +145,7 @@ export class FieldMappingRepository extends CrmRepository {
     const [row] = await this.fork()
       .getConnection()
       .execute<{ count: string }[]>(
-        `select count(*) as count from record_links l join contacts c on c.id = l.local_id
+        `select count(*) as count from record_links l join ${subject === 'company' ? 'companies' : 'contacts'} c on c.id = l.local_id
          where l.connection_id = ? and l.crm_object = ? and l.unlinked_at is null and c.deleted_at is null
            and (${differs.join(' or ')})`,
         params,

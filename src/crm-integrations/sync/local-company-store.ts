@@ -9,11 +9,15 @@ import type {
 } from '@pm/sync-engine';
 import { CompanyService } from '../companies/company.service';
 import { CompanyRepository } from '../repositories';
+import { customFieldText } from './local-contact-store';
 
 export const toLocalCompany = (company: Company): LocalCompany => ({
   id: company.id,
   name: company.name,
   domain: company.domain ?? null,
+  customFields: Object.fromEntries(
+    Object.entries(company.customFields ?? {}).map(([name, value]) => [name, customFieldText(value)]),
+  ),
   updatedAt: company.updatedAt,
   deletedAt: company.deletedAt ?? null,
 });

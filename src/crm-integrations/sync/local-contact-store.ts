@@ -16,7 +16,7 @@ import { ContactService } from '../contacts/contact.service';
 import { ContactRepository } from '../repositories';
 
 /** A custom field's value as the engine compares it: text (numbers, booleans and objects as text), null when empty. */
-function customFieldText(value: unknown): string | null {
+export function customFieldText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text.trim() === '' ? null : text.trim();

@@ -10,6 +10,7 @@ import {
   nextSyncDue,
   type ContactSyncOutcome,
   type ContactSyncRunnerOptions,
+  type CompanyMappingSource,
   type FieldMappingSource,
   type HealthEvent,
   type SessionProvider,
@@ -93,6 +94,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     /** The mappings every engine run reads (a host's override, else the tenant's stored ones). */
     @Optional() @Inject(EngineFieldMappings) private readonly mappings?: FieldMappingSource,
     @Optional() @Inject(SYNC_EXECUTOR_OPTIONS) options?: SyncExecutorOptions,
+    @Optional() @Inject(EngineFieldMappings) private readonly companyMappings?: CompanyMappingSource,
   ) {
     this.options = { enabledCheckMs: 5_000, busyRetryMs: 15_000, ...options };
   }
@@ -189,6 +191,8 @@ export class SyncExecutor implements BeforeApplicationShutdown {
         retries: this.retries,
         log: this.log,
         mappings: this.mappings,
+        // Companies read the tenant's stored company mapping as contacts do (seeded from the connector's defaults).
+        companyMappings: this.companyMappings,
         options: this.options.runner,
       };
       // A reconcile runs under the same lock, budget and bookkeeping as a sync; only the engine's pass differs.

@@ -37,6 +37,10 @@ export class Company {
   @Property({ type: 'text', nullable: true })
   domain?: string | null;
 
+  /** The tenant's own company fields, by name (what `customFields.<name>` in a company mapping syncs). */
+  @Property({ type: 'json', default: '{}' })
+  customFields: Record<string, unknown> & Opt = {};
+
   /** `domain:acme.com` or `name:acme ltd`: what the company is unique by within its tenant. */
   @Property({ type: 'text' })
   key!: string & Opt;

@@ -14,6 +14,7 @@ import { Migration20261206060000_contact_email_status } from './Migration2026120
 import { Migration20261206090000_realtime } from './Migration20261206090000_realtime';
 import { Migration20261206100000_change_stream_positions } from './Migration20261206100000_change_stream_positions';
 import { Migration20261206110000_reconcile_drift } from './Migration20261206110000_reconcile_drift';
+import { Migration20261206140000_company_custom_fields } from './Migration20261206140000_company_custom_fields';
 
 /**
  * Committed migrations, in order, listed explicitly so the compiled build and ts-jest load the same classes.
@@ -35,4 +36,5 @@ export const MIGRATIONS: MigrationObject[] = [
   Migration20261206090000_realtime,
   Migration20261206100000_change_stream_positions,
   Migration20261206110000_reconcile_drift,
+  Migration20261206140000_company_custom_fields,
 ].map((migration) => ({ name: migration.name, class: migration }));

@@ -125,6 +125,10 @@ const SCHEMAS: Readonly<
         typeof value === 'string' && value.trim() !== '' ? undefined : 'Name is required',
       ),
       field('domain', 'Domain', 'url', {}, text(253)),
+      // A tenant's own company fields, for company mappings with custom fields.
+      field('tier', 'Tier', 'string', { custom: true }, text(80)),
+      field('region', 'Region', 'string', { custom: true }, text(80)),
+      field('owner', 'Owner', 'string', { custom: true }, text(80)),
     ],
   },
 };

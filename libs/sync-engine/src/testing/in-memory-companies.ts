@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { companyKey, normaliseCompanyName, normaliseDomain } from '@pm/integration-port';
+import { companyKey, customFieldName, normaliseCompanyName, normaliseDomain } from '@pm/integration-port';
 import type {
   LocalCompany,
   LocalCompanyApplyResult,
@@ -28,9 +28,18 @@ export class InMemoryLocalCompanies implements LocalCompanyStore {
     return company;
   }
 
-  edit(id: string, values: { name?: string; domain?: string | null; deleted?: boolean }): LocalCompany {
+  edit(
+    id: string,
+    values: {
+      name?: string;
+      domain?: string | null;
+      deleted?: boolean;
+      customFields?: Record<string, string | null>;
+    },
+  ): LocalCompany {
     const company = this.companies.find((candidate) => candidate.id === id);
     if (!company) throw new Error(`no local company ${id}`);
+    if (values.customFields) company.customFields = { ...company.customFields, ...values.customFields };
     if (values.name !== undefined) company.name = values.name;
     if (values.domain !== undefined) company.domain = normaliseDomain(values.domain);
     if (values.deleted) company.deletedAt = this.contacts.nextStamp();
@@ -89,6 +98,13 @@ export class InMemoryLocalCompanies implements LocalCompanyStore {
       if (created) this.companies.push(company);
       company.name = name;
       company.domain = normaliseDomain(next.domain);
+      const custom = Object.entries(change.values).filter(([field]) => customFieldName(field) !== undefined);
+      if (custom.length > 0) {
+        company.customFields = {
+          ...company.customFields,
+          ...Object.fromEntries(custom.map(([field, value]) => [customFieldName(field), value ?? null])),
+        };
+      }
       company.updatedAt = this.contacts.nextStamp();
       return { key: change.key, ok: true, company: structuredClone(company), created };
     });

@@ -6,6 +6,7 @@ import type { FormulaLimits } from '../mapping-formulas';
 import { AssociatingPort } from './associating-port';
 import { aConnection, inMemoryMappings, inMemorySessions } from './builders';
 import { CountingPort } from './counting-port';
+import type { CompanyMappingSource } from '../company-mapping';
 import { InMemoryLocalCompanies } from './in-memory-companies';
 import {
   InMemoryCursorStore,
@@ -27,6 +28,7 @@ export function inMemorySyncHarness(
     mappings?: FieldMappingSource;
     formulaLimits?: FormulaLimits;
     companies?: boolean;
+    companyMappings?: CompanyMappingSource;
   } = {},
 ) {
   let crmClock = Date.parse('2026-01-01T00:00:00Z');
@@ -50,6 +52,7 @@ export function inMemorySyncHarness(
     cursors,
     locals,
     companies: options.companies ? companies : undefined,
+    companyMappings: options.companyMappings,
     retries,
     log,
     mappings: options.mappings ?? inMemoryMappings,
