@@ -335,7 +335,7 @@ export const CRM_RESOURCE_DEFINITIONS: CrmResourceDefinition[] = [
     label: 'Service tokens',
     options: {
       titleProperty: 'name',
-      listProperties: ['name', 'prefix', 'tenant', 'createdAt', 'lastUsedAt', 'revokedAt'],
+      listProperties: ['name', 'prefix', 'tenant', 'createdAt', 'expiresAt', 'lastUsedAt', 'revokedAt'],
     },
   },
   {
