@@ -120,10 +120,12 @@ export class FieldMappingEntryDto implements FieldMappingEntry {
 
   @ApiProperty({ enum: DIRECTIONS }) @IsIn(DIRECTIONS) direction!: MappingDirection;
 
+  // A property initialiser, not a @Transform: class-transformer runs transforms only for keys the body has, so an
+  // entry leaving `codec` out was refused instead of taking the default.
   @ApiPropertyOptional({ enum: CODECS, default: 'text' })
   @Transform(({ value }: { value: unknown }) => value ?? 'text')
   @IsIn(CODECS)
-  codec!: ValueCodec;
+  codec: ValueCodec = 'text';
 
   @ApiPropertyOptional({ type: ValueMapDto })
   @IsOptional()
