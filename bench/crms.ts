@@ -178,7 +178,14 @@ const pipedrive: BenchCrm<PipedriveSandbox> = {
     }),
   seed: (sandbox, count) => void sandbox.seedContacts(count),
   ids: (sandbox) => sandbox.records('persons').map((record) => String(record.id)),
-  edit: (sandbox, id, lastName) => void sandbox.editInCrm('persons', id, { last_name: lastName }),
+  // Pipedrive writes a person's name whole and derives first_name/last_name from it (last_name alone is read-only):
+  // a user changing the last name edits `name`, the first name kept.
+  edit: (sandbox, id, lastName) => {
+    const current = sandbox.records('persons').find((record) => String(record.id) === id);
+    if (!current) throw new Error(`no Pipedrive person ${id}`);
+    const firstName = (current.first_name as string | null) ?? '';
+    void sandbox.editInCrm('persons', id, { name: `${firstName} ${lastName}`.trim() });
+  },
   limiters: (sandbox) => [sandbox.rateLimiter],
   realtime: {
     contacts: (sandbox) =>

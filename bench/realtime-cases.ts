@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { benchPeople } from './cases';
 import type { BenchCrm } from './crms';
-import type { BenchService } from './harness';
+import type { BenchSandbox, BenchService } from './harness';
 import type { BenchOptions } from './options';
 import type { RowBuilder, RowSet } from './rows';
 import { percentile } from './stats';
@@ -11,7 +11,7 @@ import { percentile } from './stats';
 /** The load per direction and connection the issue names. */
 const CHANGES_PER_MINUTE = 1_000;
 /** After the last change, how long the case waits for the stragglers before it reports them as not seen. */
-const DRAIN_MS = 60_000;
+const DRAIN_MS = Number(process.env.BENCH_RT_DRAIN_MS ?? 60_000);
 /** How often the watchers look: the change feed over HTTP, the sandbox's records in process. */
 const FEED_POLL_MS = 100;
 const SANDBOX_POLL_MS = 50;
@@ -196,7 +196,7 @@ export async function runRealtimeCases(
         byRoute: bench.sandbox.counters.snapshot().byRoute,
         status: 'succeeded',
       };
-      report(inboundRow, inbound, shared);
+      report(inboundRow, inbound, shared, webhookSummary(bench.sandbox.webhooks));
       report(outboundRow, outbound, shared);
       inboundRow.note('serviceLagP50Ms', status.lagP50Ms);
       inboundRow.note('serviceLagP95Ms', status.lagP95Ms);
@@ -211,10 +211,22 @@ export async function runRealtimeCases(
 
 const fmt = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(2)} s`);
 
+/** What the sandbox's webhook deliveries came to, for a case where changes went unseen. */
+function webhookSummary(webhooks: BenchSandbox['sandbox']['webhooks']): string {
+  const byStatus = new Map<string, number>();
+  for (const delivery of webhooks.deliveries()) {
+    const key = delivery.status === undefined ? (delivery.error ?? 'no answer') : String(delivery.status);
+    byStatus.set(key, (byStatus.get(key) ?? 0) + 1);
+  }
+  const answers = [...byStatus].map(([status, count]) => `${count} × ${status}`).join(', ');
+  return `webhooks: ${webhooks.subscriptions().length} subscription(s), deliveries ${answers || 'none'}`;
+}
+
 function report(
   row: RowBuilder,
   lagLog: LagLog,
   shared: Omit<Parameters<RowBuilder['add']>[0], 'records'>,
+  diagnosis?: string,
 ): void {
   const lags = lagLog.lags();
   const seen = lagLog.seenCount();
@@ -223,7 +235,9 @@ function report(
     records: seen,
     ...(seen < lagLog.expected
       ? {
-          error: `${lagLog.expected - seen} of ${lagLog.expected} changes not seen within ${DRAIN_MS / 1000} s`,
+          error:
+            `${lagLog.expected - seen} of ${lagLog.expected} changes not seen within ${DRAIN_MS / 1000} s` +
+            (diagnosis ? ` (${diagnosis})` : ''),
         }
       : {}),
   });
