@@ -6,6 +6,7 @@ import { runCrmCases } from './crm-cases';
 import { benchCrm } from './crms';
 import { BenchService } from './harness';
 import type { BenchOptions } from './options';
+import { runRealtimeCases } from './realtime-cases';
 import { message, RowSet } from './rows';
 
 async function main(): Promise<void> {
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   try {
     await runCrmCases(service, crm, options, rows, log);
     if (options.sections.includes('activities')) await runActivityCases(service, crm, options, rows, log);
+    if (options.sections.includes('realtime')) await runRealtimeCases(service, crm, options, rows, log);
   } finally {
     process.stdout.write(`${JSON.stringify(rows.build())}\n`);
     // From here on the process only leaves: a run left behind may fail loudly as its database goes away.

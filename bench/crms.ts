@@ -60,6 +60,25 @@ export interface BenchCrm<S extends SandboxServer = SandboxServer> {
    * read must look back over the write again. Absent: none.
    */
   indexLagMs?: number;
+  /** How the CRM's change events reach the service (absent: the benchmark has no real-time case for it). */
+  realtime?: BenchRealtime<S>;
+}
+
+export interface BenchCrmContact {
+  id: string;
+  email?: string;
+  lastName?: string;
+}
+
+/** A CRM's change events, as the real-time case needs them. */
+export interface BenchRealtime<S extends SandboxServer = SandboxServer> {
+  /**
+   * Points the CRM's webhooks at the service, where the CRM keeps them per app (HubSpot's app settings); absent
+   * where the service registers them itself when real-time is turned on (Pipedrive).
+   */
+  subscribe?(sandbox: S, serviceUrl: string): void;
+  /** Every live contact record's id, e-mail and last name as the CRM holds them now (in process, no API call). */
+  contacts(sandbox: S): BenchCrmContact[];
 }
 
 const salesforce: BenchCrm<SalesforceSandbox> = {
@@ -118,6 +137,15 @@ const hubspot: BenchCrm<HubSpotSandbox> = {
   ids: (sandbox) => sandbox.records('contacts').map((record) => record.id),
   edit: (sandbox, id, lastName) => void sandbox.editInCrm('contacts', id, { lastname: lastName }),
   limiters: (sandbox) => [sandbox.rateLimiter, sandbox.searchRateLimiter],
+  realtime: {
+    subscribe: (sandbox, serviceUrl) => void sandbox.subscribeWebhooks(`${serviceUrl}/webhooks/hubspot`),
+    contacts: (sandbox) =>
+      sandbox.records('contacts').map((record) => ({
+        id: record.id,
+        email: record.properties.email,
+        lastName: record.properties.lastname,
+      })),
+  },
   enforceRealLimits: (sandbox) => {
     // A public OAuth app: 110 requests per rolling 10 s per account; search 5 per second on its own counter.
     sandbox.rateLimiter.configure({ limit: 110, windowMs: 10_000, enforce: true }, true);
@@ -150,8 +178,23 @@ const pipedrive: BenchCrm<PipedriveSandbox> = {
     }),
   seed: (sandbox, count) => void sandbox.seedContacts(count),
   ids: (sandbox) => sandbox.records('persons').map((record) => String(record.id)),
-  edit: (sandbox, id, lastName) => void sandbox.editInCrm('persons', id, { last_name: lastName }),
+  // Pipedrive writes a person's name whole and derives first_name/last_name from it (last_name alone is read-only):
+  // a user changing the last name edits `name`, the first name kept.
+  edit: (sandbox, id, lastName) => {
+    const current = sandbox.records('persons').find((record) => String(record.id) === id);
+    if (!current) throw new Error(`no Pipedrive person ${id}`);
+    const firstName = (current.first_name as string | null) ?? '';
+    void sandbox.editInCrm('persons', id, { name: `${firstName} ${lastName}`.trim() });
+  },
   limiters: (sandbox) => [sandbox.rateLimiter],
+  realtime: {
+    contacts: (sandbox) =>
+      sandbox.records('persons').map((record) => ({
+        id: String(record.id),
+        email: (record.emails as Array<{ value: string }> | undefined)?.[0]?.value,
+        lastName: (record.last_name as string | null) ?? undefined,
+      })),
+  },
   enforceRealLimits: (sandbox) => {
     // The burst limit of the lowest plan: 80 requests per rolling 2 s per company (token budget left out).
     sandbox.rateLimiter.configure({ limit: 80, windowMs: 2_000, enforce: true }, true);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Global, Module, type DynamicModule } from '@nestjs/common';
@@ -82,7 +83,18 @@ export class RunTimeoutError extends Error {
 }
 
 const FINISHED = new Set(['succeeded', 'partial', 'failed', 'cancelled']);
-const PUBLIC_URL = 'http://bench.local';
+
+/**
+ * A free loopback port, so the service's PUBLIC_URL is where it really listens: HubSpot signs the URL it calls, and
+ * the receiver checks the signature against PUBLIC_URL.
+ */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 /**
  * The service as `npm start` builds it (StandaloneModule with the CrmIntegrationsModule plugin, its HTTP API, the
@@ -121,12 +133,14 @@ export class BenchService {
       // The runtime keeps its generated secrets here; nothing of it outlives the benchmark.
       const dataDir = mkdtempSync(join(tmpdir(), 'pm-crm-bench-data-'));
       dropDataDir = () => rmSync(dataDir, { recursive: true, force: true });
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
       const runtime = await prepareRuntime(
         {
           DATABASE_URL: database.url,
           DATA_DIR: dataDir,
           SERVICE_TOKEN: token,
-          PUBLIC_URL,
+          PUBLIC_URL: url,
           LOG_LEVEL: 'silent',
           DEMO_SANDBOXES: 'off',
           RUN_WORKERS: 'false',
@@ -137,15 +151,18 @@ export class BenchService {
       const connectors = Object.fromEntries(
         [...sandboxes.values()].map(({ crm, port }) => [crm.id, switchablePort(port, budget)]),
       );
+      // HubSpot signs its app webhooks with the app's client secret (the standalone service takes it from its
+      // HubSpot client, which the benchmark replaces with the sandbox's).
+      const hubspot = sandboxes.get('hubspot');
       const app = await NestFactory.create<NestExpressApplication>(
         StandaloneModule.forRoot(runtime, [queueTuning(), SyncWorkersModule.forRoot({ scheduler: false })], {
           connectors,
+          webhookSecrets: { hubspot: hubspot?.sandbox.oauth.clientSecret },
         }),
         { logger: false },
       );
       setupCrmHttp(app);
-      await app.listen(0, '127.0.0.1');
-      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      await app.listen(port, '127.0.0.1');
       return new BenchService(budget, app, url, sandboxes, token, runtime, async () => {
         dropDataDir();
         await database.drop();
@@ -176,7 +193,8 @@ export class BenchService {
     return found;
   }
 
-  private async api<T>(method: string, path: string, body?: unknown, expected = [200, 201, 202]): Promise<T> {
+  /** The service's HTTP API with the benchmark's platform token. */
+  async api<T>(method: string, path: string, body?: unknown, expected = [200, 201, 202]): Promise<T> {
     const response = await fetch(`${this.url}${path}`, {
       method,
       headers: {
@@ -251,6 +269,15 @@ export class BenchService {
   /** A user edits a contact in PenguinMails (the contacts API). */
   async editLocal(tenantId: string, contactId: string, lastName: string): Promise<void> {
     await this.api('PATCH', `/api/v1/tenants/${tenantId}/contacts/${contactId}`, { lastName });
+  }
+
+  /** The tenant's contacts with their e-mails. */
+  async localContacts(tenantId: string): Promise<Array<{ id: string; email: string }>> {
+    const orm = this.app.get<MikroORM>(CRM_ORM);
+    const rows = await orm.em
+      .fork()
+      .find(Contact, { tenant: tenantId, deletedAt: null }, { fields: ['id', 'email'] });
+    return rows.map((row) => ({ id: row.id, email: row.email }));
   }
 
   async localCount(tenantId: string): Promise<number> {

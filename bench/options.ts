@@ -1,5 +1,5 @@
 export type BenchSize = 'small' | 'medium' | 'large';
-export type BenchSection = 'sync' | 'limits' | 'overhead' | 'memory' | 'peers' | 'activities';
+export type BenchSection = 'sync' | 'limits' | 'overhead' | 'memory' | 'peers' | 'activities' | 'realtime';
 export const ALL_SECTIONS: readonly BenchSection[] = [
   'sync',
   'limits',
@@ -7,6 +7,7 @@ export const ALL_SECTIONS: readonly BenchSection[] = [
   'memory',
   'peers',
   'activities',
+  'realtime',
 ];
 
 export interface BenchOptions {
@@ -19,6 +20,11 @@ export interface BenchOptions {
   peerCount: number;
   /** Contacts per memory case (one child process each). */
   memoryCounts: number[];
+  /**
+   * Changes per direction in the real-time case, made at 1,000 a minute (small: 200 over 12 s, so the run stays
+   * short; otherwise 1,000 over one minute).
+   */
+  realtimeChanges: number;
   runs: number;
   crms: string[];
   sections: BenchSection[];
@@ -34,6 +40,7 @@ const SIZES: Record<BenchSize, Omit<BenchOptions, 'size' | 'crms' | 'sections' |
     limitsCount: 200,
     peerCount: 1_000,
     memoryCounts: [1_000],
+    realtimeChanges: 200,
     runs: 1,
     // Pipedrive's 1,000 creates take ~30 s at its 80 requests / 2 s (the deployed budget paces to it).
     runTimeoutMs: 60_000,
@@ -43,6 +50,7 @@ const SIZES: Record<BenchSize, Omit<BenchOptions, 'size' | 'crms' | 'sections' |
     limitsCount: 1_000,
     peerCount: 10_000,
     memoryCounts: [10_000],
+    realtimeChanges: 1_000,
     runs: 3,
     runTimeoutMs: 900_000,
   },
@@ -51,13 +59,14 @@ const SIZES: Record<BenchSize, Omit<BenchOptions, 'size' | 'crms' | 'sections' |
     limitsCount: 5_000,
     peerCount: 10_000,
     memoryCounts: [10_000, 100_000],
+    realtimeChanges: 1_000,
     runs: 3,
     runTimeoutMs: 3_600_000,
   },
 };
 
 export const USAGE = `npm run bench -- [--size small|medium|large] [--runs N] [--crm salesforce,hubspot,pipedrive]
-                   [--only sync,limits,overhead,memory,peers,activities] [--count N] [--out bench/results.json] [--strict]
+                   [--only sync,limits,overhead,memory,peers,activities,realtime] [--count N] [--out bench/results.json] [--strict]
   --size   small: 1,000 contacts, 1 run; medium (default): 10,000, 3 runs; large: 100,000, 3 runs
   --strict exit 1 when any case failed or timed out (default: report the error in its row and exit 0)`;
 

@@ -10,6 +10,7 @@ const TITLES: Record<BenchSection, string> = {
   peers: '5. Peer: the naive official-SDK export against the same sandbox',
   activities:
     '6. E-mail activities: events/s accepted by the ingest route; delivery against the CRM’s ceiling',
+  realtime: '7. Real-time: end-to-end lag per change at 1,000 changes a minute each way (target p95 < 60 s)',
 };
 
 type Column = [header: string, cell: (row: BenchRow) => string];
@@ -76,6 +77,23 @@ const COLUMNS: Record<BenchSection, Column[]> = {
     ['of ceiling', (row) => (row.ratio ? `${formatFigure(scale(row.ratio, 100), 0)}%` : '—')],
     ['CRM calls', (row) => formatFigure(row.calls)],
     ['min', (row) => (row.minCalls === null ? '—' : String(row.minCalls))],
+    ['429s', (row) => formatFigure(row.calls429)],
+  ],
+  realtime: [
+    ...COMMON,
+    ['seen', (row) => formatFigure(row.records)],
+    ['lag p50 s', (row) => seconds(row.figures?.lagP50Ms ?? null)],
+    ['p95 s', (row) => seconds(row.figures?.lagP95Ms ?? null)],
+    ['max s', (row) => seconds(row.figures?.lagMaxMs ?? null)],
+    [
+      'service p50/p95 s',
+      (row) =>
+        row.figures?.serviceLagP50Ms
+          ? `${seconds(row.figures.serviceLagP50Ms)} / ${seconds(row.figures.serviceLagP95Ms ?? null)}`
+          : '—',
+    ],
+    ['wall s', (row) => seconds(row.wallMs)],
+    ['CRM calls', (row) => formatFigure(row.calls)],
     ['429s', (row) => formatFigure(row.calls429)],
   ],
 };

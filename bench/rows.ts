@@ -24,6 +24,8 @@ export interface BenchRow {
   ceilingPerSecond?: number;
   peakRssMb?: Figure | null;
   baselineRssMb?: Figure | null;
+  /** Case-specific figures over the runs (the real-time case's lag percentiles, in ms). */
+  figures?: Record<string, Figure | null>;
   /** Requests by route of the last successful run, as the sandbox counted them. */
   byRoute?: Record<string, number>;
   errors: string[];
@@ -36,6 +38,8 @@ export class RowBuilder {
   readonly peak: number[] = [];
   readonly baseline: number[] = [];
   readonly errors: string[] = [];
+  /** Named figures, one sample per run. */
+  readonly named = new Map<string, number[]>();
   extra: Partial<BenchRow> = {};
 
   constructor(
@@ -44,6 +48,12 @@ export class RowBuilder {
     readonly label: string,
     readonly count: number,
   ) {}
+
+  /** One run's value of a named figure. */
+  note(name: string, value: number | null): void {
+    if (value === null) return;
+    this.named.set(name, [...(this.named.get(name) ?? []), value]);
+  }
 
   add(sample: PhaseSample): void {
     if (sample.error) this.errors.push(sample.error);
@@ -67,6 +77,9 @@ export class RowBuilder {
       cpuMsPerRecord: figure(s.map((x) => (x.records > 0 ? x.cpuMs / x.records : null))),
       ratio: figure(this.ratios),
       ...(this.peak.length ? { peakRssMb: figure(this.peak), baselineRssMb: figure(this.baseline) } : {}),
+      ...(this.named.size
+        ? { figures: Object.fromEntries([...this.named].map(([name, values]) => [name, figure(values)])) }
+        : {}),
       ...(s.length ? { byRoute: s[s.length - 1].byRoute } : {}),
       ...this.extra,
       errors: [...new Set(this.errors)],

@@ -25,3 +25,13 @@ export function formatFigure(value: Figure | null, digits = 0): string {
     ? format(value.median)
     : `${format(value.median)} (${format(value.min)}–${format(value.max)})`;
 }
+
+/** The p-th percentile (0–100) by linear interpolation between the closest ranks; null for no values. */
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p / 100) * (sorted.length - 1);
+  const low = Math.floor(rank);
+  const high = Math.ceil(rank);
+  return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+}
