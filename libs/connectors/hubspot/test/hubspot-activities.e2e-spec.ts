@@ -1,26 +1,11 @@
+import { collectChangePages } from '@pm/connector-kit/testing';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readAllChanges } from '@pm/connector-kit';
-import {
-  CrmErrorCode,
-  type ChangePage,
-  type CrmSession,
-  type ReadChangesRequest,
-} from '@pm/integration-port';
+import { CrmErrorCode, type CrmSession } from '@pm/integration-port';
 import { HubSpotConnector } from '@pm/connectors/hubspot';
 import { startHubSpotTestBed, type HubSpotTestBed } from '../src/testing';
 
 /** Every page of a read, as the engine's paginator drives it. */
-async function readAll(
-  port: HubSpotConnector,
-  session: CrmSession,
-  request: Omit<ReadChangesRequest, 'pageToken'>,
-): Promise<ChangePage[]> {
-  const pages: ChangePage[] = [];
-  for await (const page of readAllChanges(port, session, request)) pages.push(page);
-  return pages;
-}
-
 describe('HubSpot connector against the HubSpot sandbox', () => {
   let bed: HubSpotTestBed;
   let session: CrmSession;
@@ -110,7 +95,7 @@ describe('HubSpot connector against the HubSpot sandbox', () => {
       ]);
 
       // The engagement reads back as an activity with its contact association.
-      const [emailPage] = await readAll(connector, session, { object: 'emails', since: null });
+      const [emailPage] = await collectChangePages(connector, session, { object: 'emails', since: null });
       expect(emailPage.records).toEqual([
         expect.objectContaining({
           id: emailId,

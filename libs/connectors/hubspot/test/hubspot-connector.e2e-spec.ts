@@ -1,27 +1,12 @@
+import { collectChangePages } from '@pm/connector-kit/testing';
 import { Client } from '@hubspot/api-client';
-import { compareByCursorPosition, cursorAfter, dropSeen, readAllChanges } from '@pm/connector-kit';
-import {
-  CrmError,
-  CrmErrorCode,
-  type ChangePage,
-  type CrmSession,
-  type ReadChangesRequest,
-} from '@pm/integration-port';
+import { compareByCursorPosition, cursorAfter, dropSeen } from '@pm/connector-kit';
+import { CrmError, CrmErrorCode, type CrmSession } from '@pm/integration-port';
 import { hubSpotRateLimitBody } from '@pm/sandboxes';
 import { HubSpotConnector } from '@pm/connectors/hubspot';
 import { startHubSpotTestBed, type HubSpotTestBed } from '../src/testing';
 
 /** Every page of a read, as the engine's paginator drives it. */
-async function readAll(
-  port: HubSpotConnector,
-  session: CrmSession,
-  request: Omit<ReadChangesRequest, 'pageToken'>,
-): Promise<ChangePage[]> {
-  const pages: ChangePage[] = [];
-  for await (const page of readAllChanges(port, session, request)) pages.push(page);
-  return pages;
-}
-
 async function crmErrorOf(call: Promise<unknown>): Promise<CrmError> {
   try {
     await call;
@@ -59,7 +44,11 @@ describe('HubSpot connector against the HubSpot sandbox', () => {
       const group = bed.sandbox.seedContacts(3000, { sameTimestamp: true, at });
       const after = bed.sandbox.seedContacts(5, { at: new Date(at.getTime() + 10_000) });
 
-      const pages = await readAll(connector, session, { object: 'contacts', since: null, pageSize: 200 });
+      const pages = await collectChangePages(connector, session, {
+        object: 'contacts',
+        since: null,
+        pageSize: 200,
+      });
       const records = pages.flatMap((page) => page.records);
       expect(records.map((record) => record.id)).toEqual(
         [...before, ...group, ...after].map((record) => record.id),
@@ -74,9 +63,9 @@ describe('HubSpot connector against the HubSpot sandbox', () => {
       const stoppedAt = group[1233];
       const cursor = { modifiedAt: stoppedAt.updatedAt, lastId: stoppedAt.id };
       const resumed = dropSeen(
-        (await readAll(connector, session, { object: 'contacts', since: cursor, pageSize: 200 })).flatMap(
-          (page) => page.records,
-        ),
+        (
+          await collectChangePages(connector, session, { object: 'contacts', since: cursor, pageSize: 200 })
+        ).flatMap((page) => page.records),
         cursor,
       );
       expect(resumed.map((record) => record.id)).toEqual(
@@ -105,7 +94,11 @@ describe('HubSpot connector against the HubSpot sandbox', () => {
       ).rejects.toMatchObject({ code: 400 });
 
       const cursor = { modifiedAt: new Date(at.getTime() - 1000).toISOString() };
-      const pages = await readAll(connector, session, { object: 'contacts', since: cursor, pageSize: 200 });
+      const pages = await collectChangePages(connector, session, {
+        object: 'contacts',
+        since: cursor,
+        pageSize: 200,
+      });
       const ids = pages.flatMap((page) => page.records.map((record) => record.id));
       expect(ids).toHaveLength(10_350);
       expect(ids).toEqual([...group, ...later].map((record) => record.id));
@@ -117,7 +110,7 @@ describe('HubSpot connector against the HubSpot sandbox', () => {
       const [first, second] = bed.sandbox.seedContacts(2, { at: new Date(t0) });
       const [company] = bed.sandbox.seedCompanies(1, { at: new Date(t0) });
       const cursor = cursorAfter(
-        (await readAll(connector, session, { object: 'contacts', since: null })).flatMap(
+        (await collectChangePages(connector, session, { object: 'contacts', since: null })).flatMap(
           (page) => page.records,
         ),
         null,
@@ -126,7 +119,7 @@ describe('HubSpot connector against the HubSpot sandbox', () => {
       bed.sandbox.associateInCrm('contacts', first.id, 'companies', company.id);
 
       const fresh = dropSeen(
-        (await readAll(connector, session, { object: 'contacts', since: cursor })).flatMap(
+        (await collectChangePages(connector, session, { object: 'contacts', since: cursor })).flatMap(
           (page) => page.records,
         ),
         cursor,
@@ -141,7 +134,7 @@ describe('HubSpot connector against the HubSpot sandbox', () => {
       const t0 = Date.now() - 600_000;
       const [kept, removed] = bed.sandbox.seedCompanies(2, { at: new Date(t0) });
       const since = { modifiedAt: new Date(t0).toISOString() };
-      const first = await readAll(connector, session, { object: 'companies', since });
+      const first = await collectChangePages(connector, session, { object: 'companies', since });
       expect(first.flatMap((page) => page.records.map((record) => record.id))).toEqual([kept.id, removed.id]);
       expect(first.flatMap((page) => page.records)[0]).toMatchObject({
         object: 'companies',
@@ -149,7 +142,7 @@ describe('HubSpot connector against the HubSpot sandbox', () => {
       });
 
       bed.sandbox.portal.archive('companies', removed.id, 'CRM_UI', new Date(t0 + 1000));
-      const second = await readAll(connector, session, { object: 'companies', since });
+      const second = await collectChangePages(connector, session, { object: 'companies', since });
       expect(second.flatMap((page) => page.records.map((record) => record.id))).toEqual([kept.id]);
       expect(second.flatMap((page) => page.deleted)).toEqual([
         { id: removed.id, object: 'companies', deletedAt: new Date(t0 + 1000).toISOString() },
@@ -159,7 +152,11 @@ describe('HubSpot connector against the HubSpot sandbox', () => {
 
     it('refuses a page token that belongs to another object', async () => {
       bed.sandbox.seedContacts(3);
-      const [page] = await readAll(connector, session, { object: 'contacts', since: null, pageSize: 2 });
+      const [page] = await collectChangePages(connector, session, {
+        object: 'contacts',
+        since: null,
+        pageSize: 2,
+      });
       const misuse = crmErrorOf(
         connector.readChanges(session, { object: 'companies', since: null, pageToken: page.nextPageToken }),
       );

@@ -1,25 +1,9 @@
-import { readAllChanges } from '@pm/connector-kit';
-import {
-  CrmError,
-  CrmErrorCode,
-  type ChangePage,
-  type CrmSession,
-  type ReadChangesRequest,
-} from '@pm/integration-port';
+import { collectChangePages } from '@pm/connector-kit/testing';
+import { CrmError, CrmErrorCode, type CrmSession } from '@pm/integration-port';
 import { HubSpotConnector } from '@pm/connectors/hubspot';
 import { startHubSpotTestBed, type HubSpotTestBed } from '../src/testing';
 
 /** Every page of a read, as the engine's paginator drives it. */
-async function readAll(
-  port: HubSpotConnector,
-  session: CrmSession,
-  request: Omit<ReadChangesRequest, 'pageToken'>,
-): Promise<ChangePage[]> {
-  const pages: ChangePage[] = [];
-  for await (const page of readAllChanges(port, session, request)) pages.push(page);
-  return pages;
-}
-
 async function crmErrorOf(call: Promise<unknown>): Promise<CrmError> {
   try {
     await call;
@@ -111,7 +95,7 @@ describe('HubSpot connector against the HubSpot sandbox', () => {
       const again = await connector.deleteRecords(session, { object: 'contacts', ids: ids.slice(0, 3) });
       expect(again).toEqual(ids.slice(0, 3).map((id) => ({ id, ok: true })));
 
-      const pages = await readAll(connector, session, { object: 'contacts', since });
+      const pages = await collectChangePages(connector, session, { object: 'contacts', since });
       expect(pages.flatMap((page) => page.records)).toEqual([]);
       const deleted = pages.flatMap((page) => page.deleted);
       expect(deleted.map((entry) => entry.id).sort()).toEqual([...ids].sort());

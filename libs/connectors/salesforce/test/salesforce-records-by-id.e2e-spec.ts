@@ -1,4 +1,5 @@
-import { compareIds, readAllChanges } from '@pm/connector-kit';
+import { collectChangePages } from '@pm/connector-kit/testing';
+import { compareIds } from '@pm/connector-kit';
 import { CrmErrorCode, type CrmSession, type RateLimitObservation } from '@pm/integration-port';
 import { crmFailure } from '@pm/integration-port/testing';
 import type { SalesforceSandbox } from '@pm/sandboxes';
@@ -17,8 +18,7 @@ async function readAll(
   since: { modifiedAt: string; lastId?: string } | null,
   pageSize: number,
 ) {
-  const pages = [];
-  for await (const page of readAllChanges(connector, session, { object, since, pageSize })) pages.push(page);
+  const pages = await collectChangePages(connector, session, { object, since, pageSize });
   return {
     pages,
     records: pages.flatMap((page) => page.records),
