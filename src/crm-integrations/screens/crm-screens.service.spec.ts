@@ -8,6 +8,7 @@ import type { ConnectionService } from '../connections/connection.service';
 import type { ProviderAccessService } from '../connectors/provider-access.service';
 import type { ConnectFlowService } from '../oauth/connect-flow.service';
 import type { RealtimeStatusService } from '../realtime/realtime-status.service';
+import type { ReconcileService } from '../reconcile/reconcile.service';
 import type { ScreensRepository } from '../repositories';
 import type { SyncLogService } from '../sync/sync-log.service';
 import type { SyncService } from '../sync/sync.service';
@@ -23,7 +24,14 @@ function activityOver(screens: jest.Mocked<ScreensRepository>) {
   const counts = autoMock<ConnectionActivityService>('activity');
   const syncLog = autoMock<SyncLogService>('syncLog');
   const realtime = autoMock<RealtimeStatusService>('realtime');
-  return { counts, syncLog, realtime, service: new SyncActivityService(screens, counts, syncLog, realtime) };
+  const reconciles = autoMock<ReconcileService>('reconciles');
+  return {
+    counts,
+    syncLog,
+    realtime,
+    reconciles,
+    service: new SyncActivityService(screens, counts, syncLog, realtime, reconciles),
+  };
 }
 
 const hubspot = {
