@@ -424,6 +424,39 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
     await s.page.locator(`[data-badge="${run.status}"]`).first().waitFor();
   });
 
+  it('shows a company mapping section when the settings sync Accounts: company fields, preview and save', async () => {
+    const em = orm.em.fork();
+    const salesforce = await em.findOneOrFail(CrmConnection, salesforceId);
+    salesforce.settings = { ...salesforce.settings, objects: ['Contact', 'Account'] };
+    await em.flush();
+    await s.page.goto(pageUrl(s, 'crmFieldMapping', { connectionId: salesforceId }));
+    await s.page.locator('select[name="object"]').selectOption({ label: 'Account (companies)' });
+    const rows = s.page.locator('[data-testid="mapping-rows"][data-subject="company"]');
+    await rows.locator('tr[data-local="name"]').waitFor();
+    const offered = await s.page
+      .locator('#pm-local-fields option')
+      .evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value));
+    expect(offered).toEqual(expect.arrayContaining(['name', 'domain']));
+    expect(offered).not.toContain('firstName');
+    await s.page.getByText('Preview on a sample company').waitFor();
+    await s.page.getByLabel('Sample name').fill('Babbage & Co');
+    await s.page.getByTestId('preview-crm').getByText('"Name": "Babbage & Co"').waitFor();
+    const nameRow = await rows.locator('tr[data-local="name"]').getAttribute('data-row');
+    const local = s.page.getByLabel(`PenguinMails field of row ${nameRow}`);
+    await local.fill('firstName');
+    await s.page
+      .locator(`[data-error-for-row="${nameRow}"]`)
+      .getByText(/not a PenguinMails company field/)
+      .waitFor();
+    await local.fill('name');
+    await s.page.getByTestId('save-mapping').click();
+    await s.page.getByText(/Mapping saved \(version \d+\)\./).waitFor();
+    const audit = await orm.em
+      .fork()
+      .findOneOrFail(AuditLogEntry, { action: 'field_mapping.updated', targetId: salesforceId });
+    expect(audit.after).toMatchObject({ object: 'Account' });
+  });
+
   describe('a viewer', () => {
     let viewer: Screens;
     beforeAll(async () => {
