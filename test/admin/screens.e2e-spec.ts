@@ -312,6 +312,40 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
     ]).toEqual(['off', '800 ms', '1.2 s', '3']);
   });
 
+  it("shows the latest reconcile's drift by kind on Sync Activity and reconciles now, audited", async () => {
+    const em = orm.em.fork();
+    const finishedAt = new Date();
+    const drift = { crmRecords: 60, localContacts: 67, missingInCrm: 7, changedInCrm: 2, notInCrm: 3 };
+    em.create(SyncRun, {
+      tenant: em.getReference(Tenant, 'acme'),
+      connection: em.getReference(CrmConnection, hubspotId),
+      trigger: 'reconcile',
+      status: 'succeeded',
+      queuedAt: finishedAt,
+      startedAt: finishedAt,
+      finishedAt,
+      drift: { contacts: { ...drift, changedLocally: 1, notInPenguinMails: 4 } },
+    });
+    await em.flush();
+    await s.page.goto(pageUrl(s, 'crmSyncActivity', { connectionId: hubspotId }));
+    const row = s.page.locator('[data-testid="reconcile-drift"] tr[data-drift-object="contacts"]');
+    await row.waitFor();
+    const kinds = ['missingInCrm', 'changedInCrm', 'notInCrm', 'changedLocally', 'notInPenguinMails'];
+    const shown = await Promise.all(kinds.map((kind) => row.locator(`[data-drift="${kind}"]`).innerText()));
+    expect(shown).toEqual(['7', '2', '3', '1', '4']);
+    expect(await s.page.locator('[data-reconcile-at]').getAttribute('data-reconcile-at')).toBe(
+      finishedAt.toISOString(),
+    );
+    await s.page.getByTestId('reconcile-now').click();
+    await s.page.getByText(/Reconcile queued\.|A reconcile is already waiting\./).waitFor();
+    const requested = await orm.em
+      .fork()
+      .findOneOrFail(AuditLogEntry, { action: 'connection.reconcile_requested', targetId: hubspotId });
+    expect(requested.actor).toBe(`admin:${SUPERADMIN.email}`);
+    const runId = (requested.after as { runId: string }).runId;
+    expect(await orm.em.fork().findOneOrFail(SyncRun, runId)).toMatchObject({ trigger: 'reconcile' });
+  });
+
   it("pages the full log by the API's cursor: next and back again, every line once", async () => {
     const em = orm.em.fork();
     const start = Date.parse('2026-12-01T08:00:00Z');
@@ -390,6 +424,39 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
     await s.page.locator(`[data-badge="${run.status}"]`).first().waitFor();
   });
 
+  it('shows a company mapping section when the settings sync Accounts: company fields, preview and save', async () => {
+    const em = orm.em.fork();
+    const salesforce = await em.findOneOrFail(CrmConnection, salesforceId);
+    salesforce.settings = { ...salesforce.settings, objects: ['Contact', 'Account'] };
+    await em.flush();
+    await s.page.goto(pageUrl(s, 'crmFieldMapping', { connectionId: salesforceId }));
+    await s.page.locator('select[name="object"]').selectOption({ label: 'Account (companies)' });
+    const rows = s.page.locator('[data-testid="mapping-rows"][data-subject="company"]');
+    await rows.locator('tr[data-local="name"]').waitFor();
+    const offered = await s.page
+      .locator('#pm-local-fields option')
+      .evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value));
+    expect(offered).toEqual(expect.arrayContaining(['name', 'domain']));
+    expect(offered).not.toContain('firstName');
+    await s.page.getByText('Preview on a sample company').waitFor();
+    await s.page.getByLabel('Sample name').fill('Babbage & Co');
+    await s.page.getByTestId('preview-crm').getByText('"Name": "Babbage & Co"').waitFor();
+    const nameRow = await rows.locator('tr[data-local="name"]').getAttribute('data-row');
+    const local = s.page.getByLabel(`PenguinMails field of row ${nameRow}`);
+    await local.fill('firstName');
+    await s.page
+      .locator(`[data-error-for-row="${nameRow}"]`)
+      .getByText(/not a PenguinMails company field/)
+      .waitFor();
+    await local.fill('name');
+    await s.page.getByTestId('save-mapping').click();
+    await s.page.getByText(/Mapping saved \(version \d+\)\./).waitFor();
+    const audit = await orm.em
+      .fork()
+      .findOneOrFail(AuditLogEntry, { action: 'field_mapping.updated', targetId: salesforceId });
+    expect(audit.after).toMatchObject({ object: 'Account' });
+  });
+
   describe('a viewer', () => {
     let viewer: Screens;
     beforeAll(async () => {
@@ -417,6 +484,12 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
         headers,
       });
       expect(syncRefused.error).toBe('A viewer cannot change anything');
+      const reconcileRefused = await pageApi(viewer, 'crmSyncActivity', {
+        op: 'reconcileNow',
+        body: { connectionId: salesforceId },
+        headers,
+      });
+      expect(reconcileRefused.error).toBe('A viewer cannot change anything');
       const edit = await viewer.page.request.post(
         `${s.baseUrl}/admin/api/resources/CrmConnection/records/${salesforceId}/edit`,
         { multipart: { label: 'Viewer was here' }, headers },

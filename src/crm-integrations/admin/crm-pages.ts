@@ -157,6 +157,7 @@ export function crmPages(
         }),
       {
         syncNow: (identity, input) => screens.syncNow(identity, connectionId(input)),
+        reconcileNow: (identity, input) => screens.reconcileNow(identity, connectionId(input)),
         log: (identity, input) =>
           screens.fullLog(identity, {
             tenantId: text(input.tenantId),

@@ -1,3 +1,4 @@
+import type { IntegrationPortRegistry } from '@pm/integration-port';
 import { autoMock } from '@pm/integration-port/testing';
 import { ValidationProblem } from '../http/problem-details.filter';
 import type { FieldMappingRepository } from '../repositories';
@@ -29,7 +30,18 @@ describe('the Field mapping page on the field-mapping service', () => {
     service = autoMock<FieldMappingService>('service');
     const repository = autoMock<FieldMappingRepository>('repository');
     repository.inContext.mockImplementation((work) => work());
-    source = new ServiceFieldMappingScreenSource(service, repository);
+    // A CRM with a contact object and a company object (its company mapping defaults declared, as connectors do).
+    const port = {
+      capabilities: () => ({
+        objects: [
+          { name: 'contacts', role: 'contact' },
+          { name: 'companies', role: 'company' },
+        ],
+        defaultCompanyMappings: { companies: {} },
+      }),
+    };
+    const registry = { has: () => true, get: () => port } as unknown as IntegrationPortRegistry;
+    source = new ServiceFieldMappingScreenSource(service, repository, registry);
   });
 
   it('finds the row a problem names, in the engine’s and the DTO’s spelling', () => {
@@ -127,5 +139,23 @@ describe('the Field mapping page on the field-mapping service', () => {
     });
     const values = service.tryOnValues.mock.calls[0][4];
     expect(values).toMatchObject({ email: 'ada@x.example', firstName: null, lastName: null });
+  });
+
+  it('lists a company object the settings select with company fields, and previews it on the sample company', async () => {
+    const company = aConnection({ settings: { ...connection.settings, objects: ['contacts', 'companies'] } });
+    const mapping = (object: string, local: string) =>
+      ({ object, version: 1, fields: [{ local, crm: local, direction: 'both' }] }) as never;
+    service.list.mockResolvedValue([mapping('contacts', 'email'), mapping('companies', 'customFields.tier')]);
+    service.fields.mockResolvedValue([]);
+    const view = await source.view(company);
+    expect(view.objects.map((object) => [object.object, object.subject, object.localFields])).toEqual([
+      ['contacts', 'contact', undefined],
+      ['companies', 'company', ['name', 'domain', 'customFields.tier']],
+    ]);
+    expect(view.localFields).not.toContain('customFields.tier');
+
+    service.tryOnValues.mockResolvedValue({ fields: [], problems: [] });
+    await source.preview(company, 'companies', [], { name: ' Acme ', domain: '' });
+    expect(service.tryOnValues.mock.calls[0][4]).toEqual({ name: 'Acme', domain: null });
   });
 });

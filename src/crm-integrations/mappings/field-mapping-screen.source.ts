@@ -1,6 +1,11 @@
 import { HttpException, Injectable } from '@nestjs/common';
 import type { CrmConnection } from '@pm/domain';
-import { customFieldName, LOCAL_CONTACT_FIELDS } from '@pm/integration-port';
+import {
+  customFieldName,
+  IntegrationPortRegistry,
+  LOCAL_COMPANY_FIELDS,
+  LOCAL_CONTACT_FIELDS,
+} from '@pm/integration-port';
 import { normaliseLocalValue, type LocalContact, type MappingProblem } from '@pm/sync-engine';
 import type { AuthContext } from '../auth/auth-context';
 import { LimitProblem, ValidationProblem } from '../http/problem-details.filter';
@@ -16,6 +21,7 @@ import {
 } from '../screens/field-mapping-screen';
 import { ObjectMappingDto, type CrmObjectFieldsDto } from './field-mapping.dto';
 import { FieldMappingService } from './field-mapping.service';
+import { mappingSubject } from './mapping-objects';
 
 /** Reads by the screens are not audited; the actor only names who looked, should a service log it. */
 const SCREEN_READER = 'admin-screen';
@@ -77,6 +83,16 @@ function contactValues(sample: Record<string, string>): LocalContact['values'] {
   return values as LocalContact['values'];
 }
 
+/** The sample company's values as a stored company holds them (an empty input no value). */
+function companyValues(sample: Record<string, string>): Record<string, string | null> {
+  const values: Record<string, string | null> = Object.fromEntries(
+    LOCAL_COMPANY_FIELDS.map((field) => [field, null]),
+  );
+  for (const [field, value] of Object.entries(sample))
+    values[field] = value.trim() === '' ? null : value.trim();
+  return values;
+}
+
 /**
  * The Field mapping page on the field-mapping API's service: the same reads (stored mapping, discovered fields),
  * the same DTO and engine validation, the same preview engine and the same audited save
@@ -87,6 +103,7 @@ export class ServiceFieldMappingScreenSource implements FieldMappingScreenSource
   constructor(
     private readonly service: FieldMappingService,
     private readonly repository: FieldMappingRepository,
+    private readonly registry: IntegrationPortRegistry,
   ) {}
 
   async view(connection: CrmConnection): Promise<FieldMappingView> {
@@ -111,16 +128,21 @@ export class ServiceFieldMappingScreenSource implements FieldMappingScreenSource
             (name) => ({ name: name as string, label: name as string, type: 'text' }),
           );
         }
+        const rows = mapping.fields.map(mappingRowOf);
+        const company = this.isCompany(connection, mapping.object);
         objects.push({
           object: mapping.object,
+          subject: company ? 'company' : 'contact',
           matchField: mapping.matchField ?? undefined,
           crmFields,
-          rows: mapping.fields.map(mappingRowOf),
+          rows,
+          // A company row names a company field: name, domain or one of its custom fields.
+          ...(company ? { localFields: [...new Set([...LOCAL_COMPANY_FIELDS, ...customOf(rows)])] } : {}),
         });
       }
-      const custom = objects.flatMap((object) =>
-        object.rows.map((row) => row.local).filter((local) => customFieldName(local) !== undefined),
-      );
+      const custom = objects
+        .filter((object) => object.subject === 'contact')
+        .flatMap((object) => customOf(object.rows));
       return {
         editable: true,
         note: notes.length > 0 ? notes.join(' ') : null,
@@ -145,7 +167,10 @@ export class ServiceFieldMappingScreenSource implements FieldMappingScreenSource
           connection.tenant.id,
           connection.id,
           dto,
-          contactValues(sample),
+          // A company object is tried on the sample company (the engine reads whichever values it is given).
+          this.isCompany(connection, object)
+            ? (companyValues(sample) as LocalContact['values'])
+            : contactValues(sample),
         );
         const crm: Record<string, unknown> = {};
         const results: NonNullable<MappingPreview['rows']> = {};
@@ -188,9 +213,20 @@ export class ServiceFieldMappingScreenSource implements FieldMappingScreenSource
     })) as ObjectMappingDto;
   }
 
+  private isCompany(connection: CrmConnection, object: string): boolean {
+    return (
+      this.registry.has(connection.provider) &&
+      mappingSubject(this.registry.get(connection.provider), object) === 'company'
+    );
+  }
+
   private auth(connection: CrmConnection, actor: string): AuthContext {
     return { actor, tenantId: connection.tenant.id };
   }
+}
+
+function customOf(rows: MappingRowView[]): string[] {
+  return rows.map((row) => row.local).filter((local) => customFieldName(local) !== undefined);
 }
 
 function fieldsOf(described: CrmObjectFieldsDto | undefined): CrmFieldView[] {

@@ -8,6 +8,7 @@ import type { ConnectionService } from '../connections/connection.service';
 import type { ProviderAccessService } from '../connectors/provider-access.service';
 import type { ConnectFlowService } from '../oauth/connect-flow.service';
 import type { RealtimeStatusService } from '../realtime/realtime-status.service';
+import type { ReconcileService } from '../reconcile/reconcile.service';
 import type { ScreensRepository } from '../repositories';
 import type { SyncLogService } from '../sync/sync-log.service';
 import type { SyncService } from '../sync/sync.service';
@@ -23,7 +24,14 @@ function activityOver(screens: jest.Mocked<ScreensRepository>) {
   const counts = autoMock<ConnectionActivityService>('activity');
   const syncLog = autoMock<SyncLogService>('syncLog');
   const realtime = autoMock<RealtimeStatusService>('realtime');
-  return { counts, syncLog, realtime, service: new SyncActivityService(screens, counts, syncLog, realtime) };
+  const reconciles = autoMock<ReconcileService>('reconciles');
+  return {
+    counts,
+    syncLog,
+    realtime,
+    reconciles,
+    service: new SyncActivityService(screens, counts, syncLog, realtime, reconciles),
+  };
 }
 
 const hubspot = {
@@ -87,6 +95,7 @@ describe('CrmScreensService', () => {
       service.saveSettings(viewer, CONNECTION_ID, { frequency: 'daily' }),
       service.disconnect(viewer, CONNECTION_ID),
       service.syncNow(viewer, CONNECTION_ID),
+      service.reconcileNow(viewer, CONNECTION_ID),
       service.startConnect(viewer, { tenantId: 'acme', provider: 'hubspot', returnTo: 'http://x' }),
       service.reconnect(viewer, CONNECTION_ID, 'http://x'),
       service.mapping.saveMapping(viewer, { connectionId: CONNECTION_ID, object: 'contacts', rows: [] }),
@@ -180,6 +189,44 @@ describe('SyncActivityService', () => {
     activitiesLogged: 7,
     conflictsResolved: 0,
     errors,
+  });
+
+  it('shows the newest reconcile that found drift, and says when another is waiting', async () => {
+    const screens = autoMock<ScreensRepository>('screens');
+    screens.inContext.mockImplementation((work) => work());
+    const { reconciles, service } = activityOver(screens);
+    const drift = {
+      contacts: {
+        crmRecords: 60,
+        localContacts: 67,
+        missingInCrm: 7,
+        changedInCrm: 0,
+        notInCrm: 0,
+        changedLocally: 0,
+        notInPenguinMails: 0,
+      },
+    };
+    const run = (id: string, status: string, found: typeof drift | null) =>
+      ({
+        id,
+        status,
+        queuedAt: 'q',
+        startedAt: 's',
+        finishedAt: found ? `f-${id}` : null,
+        drift: found,
+      }) as never;
+    reconciles.listRuns.mockResolvedValue([
+      run('r3', 'queued', null),
+      run('r2', 'succeeded', drift),
+      run('r1', 'succeeded', drift),
+    ]);
+    expect(await service.reconcile('acme', 'c1')).toEqual({
+      latest: { runId: 'r2', at: 'f-r2', status: 'succeeded', drift },
+      pending: true,
+    });
+    expect(reconciles.listRuns).toHaveBeenCalledWith('acme', 'c1', 5);
+    reconciles.listRuns.mockResolvedValue([]);
+    expect(await service.reconcile('acme', 'c1')).toEqual({ latest: null, pending: false });
   });
 
   it("shows the API's counts, contacts in and out as one figure, per connection and summed", async () => {

@@ -30,6 +30,7 @@ import {
   todayCountsView,
   type LogLineView,
   type LogPageView,
+  type ReconcileView,
   type RunView,
   type TodayCounts,
 } from './sync-activity.service';
@@ -229,9 +230,30 @@ export class CrmScreensService {
     return { queued: result.queued, runId: result.run.id };
   }
 
+  /** Reconcile now: queued through the API's service (same checks), audited with who asked, like Sync Now. */
+  async reconcileNow(
+    identity: CrmAdminIdentity,
+    connectionId: string,
+  ): Promise<{ queued: boolean; runId: string }> {
+    const auth = this.changer(identity);
+    const connection = await this.connection(identity, connectionId);
+    const result = await this.activity.reconcileNow(connection.tenant.id, connectionId);
+    await this.screens.inOwnContext(() =>
+      this.audit.record(auth, {
+        tenantId: connection.tenant.id,
+        action: 'connection.reconcile_requested',
+        targetType: 'crm_connection',
+        targetId: connectionId,
+        before: null,
+        after: { runId: result.runId, queued: result.queued },
+      }),
+    );
+    return result;
+  }
+
   /**
    * The Sync Activity page: today's counts, the recent log and runs, for a connection or the whole scope; for a
-   * connection also real-time on or off and the measured lag.
+   * connection also real-time on or off, the measured lag and the latest reconcile's drift.
    */
   async syncActivity(
     identity: CrmAdminIdentity,
@@ -243,12 +265,13 @@ export class CrmScreensService {
     recent: LogLineView[];
     runs: RunView[];
     realtime: RealtimeStatusDto | null;
+    reconcile: ReconcileView | null;
     canChange: boolean;
   }> {
     const tenantId = this.scope(identity, input.tenantId);
     const connection = input.connectionId ? await this.connection(identity, input.connectionId) : null;
     const scope = { tenantId, connectionId: connection?.id };
-    const [connections, today, recent, runs, realtime] = await Promise.all([
+    const [connections, today, recent, runs, realtime, reconcile] = await Promise.all([
       this.screens.listConnections({ tenantId }),
       // A connection's counts are read within its own tenant (a platform admin's scope is every tenant).
       this.activity.todayCounts(
@@ -257,6 +280,7 @@ export class CrmScreensService {
       this.activity.log(scope, { pageSize: 10 }),
       this.activity.recentRuns(scope, 5),
       connection ? this.activity.realtime(connection.tenant.id, connection.id) : null,
+      connection ? this.activity.reconcile(connection.tenant.id, connection.id) : null,
     ]);
     return {
       connections: connections.map((view) => this.view(view)),
@@ -265,6 +289,7 @@ export class CrmScreensService {
       recent: recent.lines,
       runs,
       realtime,
+      reconcile,
       canChange: identity.role !== 'viewer',
     };
   }

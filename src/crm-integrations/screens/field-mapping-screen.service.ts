@@ -4,6 +4,7 @@ import type { CrmAdminIdentity } from '../admin/admin-identity';
 import { ScreensRepository } from '../repositories';
 import {
   FIELD_MAPPING_SCREEN_SOURCE,
+  SAMPLE_COMPANY,
   SAMPLE_CONTACT,
   type FieldMappingScreenSource,
   type FieldMappingView,
@@ -30,6 +31,7 @@ export class FieldMappingScreenService {
     FieldMappingView & {
       connection: ConnectionView;
       sample: Record<string, string>;
+      companySample: Record<string, string>;
       canChange: boolean;
     }
   > {
@@ -39,6 +41,7 @@ export class FieldMappingScreenService {
       ...view,
       connection: connectionView(connection, this.displayName(connection.provider)),
       sample: { ...SAMPLE_CONTACT },
+      companySample: { ...SAMPLE_COMPANY },
       canChange: identity.role !== 'viewer' && view.editable,
     };
   }

@@ -38,6 +38,10 @@ export interface FieldMappingView {
   localFields: string[];
   objects: {
     object: string;
+    /** What the object's records are in PenguinMails: contacts, or companies (Account, companies, organizations). */
+    subject: 'contact' | 'company';
+    /** A company object's PenguinMails fields (name, domain, customFields.<name>); contacts use `localFields`. */
+    localFields?: string[];
     /** The CRM field records are matched on (the contact's e-mail); not a row. */
     matchField?: string;
     /** The CRM's fields for the object (discovered from the CRM, or those the mapping names). */
@@ -87,6 +91,12 @@ export const SAMPLE_CONTACT: Record<string, string> = {
   phone: '+44 20 7946 0000',
   lifecycleStage: 'customer',
   leadStatus: 'open',
+};
+
+/** A PenguinMails company to preview a company object's mapping on. */
+export const SAMPLE_COMPANY: Record<string, string> = {
+  name: 'Analytical Engines Ltd',
+  domain: 'analytical-engines.example',
 };
 
 /** A mapping entry as a row of the page. */

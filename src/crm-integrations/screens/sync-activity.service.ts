@@ -3,6 +3,8 @@ import type { SyncLogAction, SyncRun, SyncRunCounts } from '@pm/domain';
 import type { ActivityCountsDto, TodayCountsDto } from '../connections/connection-activity.dto';
 import { ConnectionActivityService } from '../connections/connection-activity.service';
 import type { RealtimeStatusDto } from '../realtime/realtime.dto';
+import type { ReconcileRunResponseDto } from '../reconcile/reconcile.dto';
+import { ReconcileService } from '../reconcile/reconcile.service';
 import { RealtimeStatusService } from '../realtime/realtime-status.service';
 import { ScreensRepository, type ScreenScope } from '../repositories';
 import type { SyncLogPageDto } from '../sync/sync-log.dto';
@@ -52,6 +54,19 @@ export interface RunView {
   finishedAt: string | null;
   error: string | null;
   counts: RunCountsRow[];
+}
+
+/** The latest reconcile that found something, and whether another is waiting or running. */
+export interface ReconcileView {
+  /** The newest finished reconcile with its drift per CRM object; null before the first. */
+  latest: {
+    runId: string;
+    at: string;
+    status: string;
+    drift: NonNullable<ReconcileRunResponseDto['drift']>;
+  } | null;
+  /** A reconcile queued or running now (its drift is not known yet). */
+  pending: boolean;
 }
 
 /** The full log's filters as the screens pass them: the API's, over a screen's scope. */
@@ -147,7 +162,33 @@ export class SyncActivityService {
     private readonly activity: ConnectionActivityService,
     private readonly syncLog: SyncLogService,
     private readonly realtimeStatus: RealtimeStatusService,
+    private readonly reconciles: ReconcileService,
   ) {}
+
+  /** The connection's latest reconcile and its drift by kind, as GET …/connections/:id/reconciles lists them. */
+  async reconcile(tenantId: string, connectionId: string): Promise<ReconcileView> {
+    const runs = await this.screens.inContext(() => this.reconciles.listRuns(tenantId, connectionId, 5));
+    const latest = runs.find((run) => run.drift);
+    return {
+      latest: latest?.drift
+        ? {
+            runId: latest.id,
+            at: latest.finishedAt ?? latest.startedAt ?? latest.queuedAt,
+            status: latest.status,
+            drift: latest.drift,
+          }
+        : null,
+      pending: runs.some((run) => run.status === 'queued' || run.status === 'running'),
+    };
+  }
+
+  /** Reconcile now, as POST …/connections/:id/reconcile does it (same checks: refused while not runnable). */
+  reconcileNow(tenantId: string, connectionId: string): Promise<{ queued: boolean; runId: string }> {
+    return this.screens.inOwnContext(async () => {
+      const result = await this.reconciles.reconcileNow(tenantId, connectionId);
+      return { queued: result.queued, runId: result.run.id };
+    });
+  }
 
   /** Real-time on or off and the measured lag, as GET …/connections/:id/realtime answers. */
   realtime(tenantId: string, connectionId: string): Promise<RealtimeStatusDto> {

@@ -55,16 +55,20 @@ const CrmFieldMapping = () => {
   const { data, rootPath } = state;
   const [objectIndex, setObjectIndex] = useState(0);
   const [rows, setRows] = useState(null);
-  const [sample, setSample] = useState(null);
+  // One sample per kind of record: a contact for contact objects, a company for company objects.
+  const [samples, setSamples] = useState(null);
   const [preview, setPreview] = useState(null);
   const [saveErrors, setSaveErrors] = useState(null);
   const [notice, setNotice] = useState(null);
   const latest = useRef(0);
   const object = data && data.objects ? data.objects[objectIndex] : null;
+  const subject = object && object.subject === 'company' ? 'company' : 'contact';
+  const sample = samples ? samples[subject] : null;
+  const setSample = (next) => setSamples({ ...samples, [subject]: next });
 
   useEffect(() => {
     if (object) setRows(object.rows.map(editable));
-    if (data && data.sample && !sample) setSample(data.sample);
+    if (data && data.sample && !samples) setSamples({ contact: data.sample, company: data.companySample || {} });
   }, [data, objectIndex]);
 
   // The preview (and what saving would say) follows every edit, a moment after typing stops; only the latest
@@ -125,6 +129,7 @@ const CrmFieldMapping = () => {
                 {data.objects.map((o, i) => (
                   <option key={o.object} value={i}>
                     {o.object}
+                    {o.subject === 'company' ? ' (companies)' : ''}
                   </option>
                 ))}
               </select>
@@ -142,12 +147,12 @@ const CrmFieldMapping = () => {
           </div>
         ) : null}
         <datalist id="pm-local-fields">
-          {data.localFields.map((f) => (
+          {(object.localFields || data.localFields).map((f) => (
             <option key={f} value={f} />
           ))}
           <option value="customFields." />
         </datalist>
-        <table data-testid="mapping-rows" style={{ borderCollapse: 'collapse', width: '100%' }}>
+        <table data-testid="mapping-rows" data-object={object.object} data-subject={subject} style={{ borderCollapse: 'collapse', width: '100%' }}>
           <thead>
             <tr>
               <th style={cell}>#</th>
@@ -275,10 +280,10 @@ const CrmFieldMapping = () => {
           </Box>
         ) : null}
       </Panel>
-      <Panel title="Preview on a sample contact" testId="mapping-preview">
+      <Panel title={`Preview on a sample ${subject}`} testId="mapping-preview">
         <Box flex style={{ gap: 40 }}>
           <Box>
-            <SubTitle>PenguinMails contact</SubTitle>
+            <SubTitle>PenguinMails {subject}</SubTitle>
             {sampleKeys.map((key) => (
               <div key={key} style={{ padding: '2px 0' }}>
                 <label>

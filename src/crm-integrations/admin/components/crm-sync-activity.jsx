@@ -129,6 +129,66 @@ const Realtime = ({ realtime, configurationHref }) => (
   </Box>
 );
 
+const DRIFT_KINDS = [
+  ['missingInCrm', 'Missing in the CRM'],
+  ['changedInCrm', 'Changed in the CRM'],
+  ['notInCrm', 'Not in the CRM'],
+  ['changedLocally', 'Changed locally'],
+  ['notInPenguinMails', 'Not in PenguinMails'],
+];
+const cell = { padding: '4px 10px', borderBottom: '1px solid #e5e7eb', textAlign: 'right' };
+
+/** Issue 15's reconcile: the latest one's drift per CRM object and kind, when it ran, and Reconcile now. */
+const Reconcile = ({ reconcile, canChange, onReconcile }) => (
+  <Box mb="xl" data-testid="reconcile">
+    <Text mb="sm">
+      {reconcile.latest ? (
+        <span data-reconcile-at={reconcile.latest.at}>
+          Last reconcile {timeAgo(reconcile.latest.at)} ({new Date(reconcile.latest.at).toLocaleString()}) · <StatusBadge value={reconcile.latest.status} />
+        </span>
+      ) : (
+        'No reconcile has run yet.'
+      )}
+      {reconcile.pending ? ' · a reconcile is waiting or running' : ''}
+    </Text>
+    {reconcile.latest ? (
+      <table data-testid="reconcile-drift" style={{ borderCollapse: 'collapse', marginBottom: 12 }}>
+        <thead>
+          <tr>
+            <th style={{ ...cell, textAlign: 'left' }}>Object</th>
+            <th style={cell}>In the CRM</th>
+            <th style={cell}>In PenguinMails</th>
+            {DRIFT_KINDS.map(([kind, label]) => (
+              <th key={kind} style={cell}>
+                {label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {Object.entries(reconcile.latest.drift).map(([object, drift]) => (
+            <tr key={object} data-drift-object={object}>
+              <td style={{ ...cell, textAlign: 'left' }}>{object}</td>
+              <td style={cell}>{drift.crmRecords}</td>
+              <td style={cell}>{drift.localContacts}</td>
+              {DRIFT_KINDS.map(([kind]) => (
+                <td key={kind} style={cell} data-drift={kind}>
+                  {drift[kind] ?? 0}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    ) : null}
+    {canChange ? (
+      <Button size="sm" variant="outlined" onClick={onReconcile} data-testid="reconcile-now">
+        Reconcile now
+      </Button>
+    ) : null}
+  </Box>
+);
+
 const CrmSyncActivity = () => {
   const connectionId = queryParam('connectionId');
   const state = usePage('crmSyncActivity', connectionId ? { connectionId } : {});
@@ -157,6 +217,14 @@ const CrmSyncActivity = () => {
     if (result.error) return setNotice({ type: 'error', message: result.error });
     setNotice({ type: 'success', message: 'Sync queued.' });
     setWaiting(result.data.runId);
+  };
+
+  const reconcileNow = async () => {
+    setNotice(null);
+    const result = await state.run('reconcileNow', { connectionId });
+    if (result.error) return setNotice({ type: 'error', message: result.error });
+    setNotice({ type: 'success', message: result.data.queued ? 'Reconcile queued.' : 'A reconcile is already waiting.' });
+    await state.reload();
   };
 
   if (!data) return <Loading state={state} />;
@@ -205,6 +273,12 @@ const CrmSyncActivity = () => {
           <Box>
             <SubTitle>Real-time</SubTitle>
             <Realtime realtime={data.realtime} configurationHref={`${rootPath}/pages/crmConfiguration?connectionId=${connectionId}`} />
+          </Box>
+        ) : null}
+        {data.reconcile ? (
+          <Box>
+            <SubTitle>Reconcile</SubTitle>
+            <Reconcile reconcile={data.reconcile} canChange={data.canChange} onReconcile={reconcileNow} />
           </Box>
         ) : null}
         <SubTitle>Recent Sync Log</SubTitle>
