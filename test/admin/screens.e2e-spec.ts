@@ -435,7 +435,7 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
     await rows.locator('tr[data-local="name"]').waitFor();
     const offered = await s.page
       .locator('#pm-local-fields option')
-      .evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value));
+      .evaluateAll((options) => options.map((option) => (option as unknown as { value: string }).value));
     expect(offered).toEqual(expect.arrayContaining(['name', 'domain']));
     expect(offered).not.toContain('firstName');
     await s.page.getByText('Preview on a sample company').waitFor();
