@@ -115,7 +115,8 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1440, height: 1100 } });
     s = { page: await context.newPage(), baseUrl: `http://127.0.0.1:${port}`, rootPath: '/admin' };
-  });
+    // Starting the whole service, bundling AdminJS's components and a browser: over a minute on a busy machine.
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();

@@ -19,7 +19,8 @@ export class InMemoryCrmAuth {
 
   constructor(
     private readonly clientId: string,
-    private readonly accountId: string,
+    /** Read at each exchange, as the CRM answers for whichever account signed in (a test may switch it). */
+    private readonly accountId: () => string,
     private readonly clock: () => Date,
   ) {}
 
@@ -103,7 +104,7 @@ export class InMemoryCrmAuth {
       refreshToken,
       expiresAt,
       scope: scopes.join(' ') || undefined,
-      account: { id: this.accountId, name: 'In-memory CRM account' },
+      account: { id: this.accountId(), name: 'In-memory CRM account' },
     };
   }
 }

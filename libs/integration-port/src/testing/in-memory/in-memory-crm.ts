@@ -62,7 +62,7 @@ export class InMemoryCrm {
     this.clientId = options.clientId ?? 'in-memory-client';
     this.clientSecret = options.clientSecret ?? 'in-memory-client-secret';
     this.accountId = options.accountId ?? 'in-memory-account-1';
-    this.auth = new InMemoryCrmAuth(this.clientId, this.accountId, this.clock);
+    this.auth = new InMemoryCrmAuth(this.clientId, () => this.accountId, this.clock);
   }
 
   now(): string {
