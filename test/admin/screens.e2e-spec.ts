@@ -124,7 +124,8 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
     await runtime?.stop();
     await database?.drop();
     rmSync(bundleDir, { recursive: true, force: true });
-  });
+    // Closing waits for a run still going (the reconcile the test queued): up to pg-boss's 30 s graceful stop.
+  }, 180_000);
 
   it('brands the login page and replaces the stock dashboard with Home', async () => {
     await s.page.goto(`${s.baseUrl}/admin/login`);

@@ -20,6 +20,9 @@ export interface SyncQueueOptions {
  * connection *runs* at a time is the advisory lock's job (see SyncLocks), which, unlike pg-boss's `stately` policy,
  * never makes a busy connection's queued job block other tenants' jobs at the head of the queue.
  */
+/** Longer than pg-boss's one-second check for stopped workers (see `onApplicationShutdown`). */
+const PG_BOSS_WORKER_SETTLE_MS = 1_100;
+
 @Injectable()
 export class SyncQueue implements OnApplicationShutdown {
   private readonly logger = new Logger('SyncQueue');
@@ -120,6 +123,11 @@ export class SyncQueue implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     const boss = this.boss ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
-    if (boss) await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+    if (!boss) return;
+    await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+    // pg-boss's stop (and offWork) leave a loop that checks every second until each worker reports stopped; it
+    // outlives `stop()`. Letting it finish here means nothing of pg-boss runs after the application has closed (a
+    // host's test runner tears its module registry down right after, and that loop's lazy require then throws).
+    await new Promise((resolve) => setTimeout(resolve, PG_BOSS_WORKER_SETTLE_MS).unref());
   }
 }
