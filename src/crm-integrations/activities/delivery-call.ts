@@ -4,6 +4,7 @@ import type { ConnectorCapabilities, CrmSession, IntegrationPort } from '@pm/int
 import type { SessionProvider } from '@pm/sync-engine';
 import { rateLimitedPort, requestsFor } from '../rate-limits/rate-limited-port';
 import type { RateBudgetFactory } from '../sync/rate-budget.factory';
+import { budgetAccountKey } from '../sync/rate-budget.factory';
 import type { PgRateBudgetOptions } from '../rate-limits/pg-rate-budget';
 
 /** DI token for `ActivityDeliveryOptions`. */
@@ -76,11 +77,10 @@ export function openDeliveryCall(context: {
 }): DeliveryCall {
   const { connection, port, sessions, options } = context;
   const capabilities = port.capabilities();
-  const budget = context.budgets.forAccount(
-    `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
-    capabilities.rateLimits,
-    { whenDailyExhausted: 'signal', ...options.budgetClock },
-  );
+  const budget = context.budgets.forAccount(budgetAccountKey(connection), capabilities.rateLimits, {
+    whenDailyExhausted: 'signal',
+    ...options.budgetClock,
+  });
   let session: CrmSession | undefined;
   return {
     port: rateLimitedPort(port, budget, 'activity'),

@@ -28,7 +28,7 @@ import { CompanyRepository, ContactRepository, FieldMappingRepository } from '..
 import { toLocalCompany } from '../sync/local-company-store';
 import { toLocalContact } from '../sync/local-contact-store';
 import { rateLimitedPort } from '../rate-limits/rate-limited-port';
-import { RateBudgetFactory } from '../sync/rate-budget.factory';
+import { RateBudgetFactory, budgetAccountKey } from '../sync/rate-budget.factory';
 import { SYNC_SESSION_PROVIDER } from '../sync/sync.tokens';
 import {
   CrmObjectFieldsDto,
@@ -337,11 +337,9 @@ export class FieldMappingService {
       throw new NotFoundException(`No connector is installed for provider "${connection.provider}"`);
     }
     const port = this.registry.get(connection.provider);
-    const budget = this.budgets.forAccount(
-      `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
-      port.capabilities().rateLimits,
-      { whenDailyExhausted: 'signal' },
-    );
+    const budget = this.budgets.forAccount(budgetAccountKey(connection), port.capabilities().rateLimits, {
+      whenDailyExhausted: 'signal',
+    });
     return { connection, port: rateLimitedPort(port, budget, 'interactive') };
   }
 

@@ -16,7 +16,7 @@ import {
   SyncRetryRepository,
 } from '../repositories';
 import { LocalContactStoreAdapter } from '../sync/local-contact-store';
-import { RateBudgetFactory } from '../sync/rate-budget.factory';
+import { RateBudgetFactory, budgetAccountKey } from '../sync/rate-budget.factory';
 import { EngineFieldMappings } from '../mappings/engine-field-mappings';
 import { toSyncConnection } from '../sync/sync-executor';
 import { SyncLocks } from '../sync/sync-locks';
@@ -86,11 +86,9 @@ export class ContactPushExecutor {
       return { connectionId, kind: 'skipped' };
     }
     if (await this.runs.whyNotRunnable(connection)) return { connectionId, kind: 'skipped' };
-    const budget = this.budgets.forAccount(
-      `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
-      port.capabilities().rateLimits,
-      { whenDailyExhausted: 'signal' },
-    );
+    const budget = this.budgets.forAccount(budgetAccountKey(connection), port.capabilities().rateLimits, {
+      whenDailyExhausted: 'signal',
+    });
     const outcome = await new ContactPushRunner({
       port: rateLimitedPort(port, budget, 'interactive'),
       sessions: this.sessions,

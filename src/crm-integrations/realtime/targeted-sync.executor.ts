@@ -23,7 +23,7 @@ import {
   type PendingHint,
 } from '../repositories';
 import { LocalContactStoreAdapter } from '../sync/local-contact-store';
-import { RateBudgetFactory } from '../sync/rate-budget.factory';
+import { RateBudgetFactory, budgetAccountKey } from '../sync/rate-budget.factory';
 import { SYNC_EXECUTOR_OPTIONS, toSyncConnection, type SyncExecutorOptions } from '../sync/sync-executor';
 import { SyncLocks } from '../sync/sync-locks';
 import { SyncRuns } from '../sync/sync-runs';
@@ -117,11 +117,10 @@ export class TargetedSyncExecutor {
       startedAt: new Date(),
       workerId: WORKER_ID,
     });
-    const budget = this.budgets.forAccount(
-      `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
-      port.capabilities().rateLimits,
-      { whenDailyExhausted: 'signal', ...this.executorOptions?.budgetClock },
-    );
+    const budget = this.budgets.forAccount(budgetAccountKey(connection), port.capabilities().rateLimits, {
+      whenDailyExhausted: 'signal',
+      ...this.executorOptions?.budgetClock,
+    });
     const runner = new TargetedSyncRunner({
       // A change someone just made is waiting to be seen: it goes ahead of background sync.
       port: rateLimitedPort(port, budget, 'interactive'),

@@ -31,7 +31,7 @@ import {
 import { EngineFieldMappings } from '../mappings/engine-field-mappings';
 import { LocalCompanyStoreAdapter } from './local-company-store';
 import { LocalContactStoreAdapter } from './local-contact-store';
-import { RateBudgetFactory } from './rate-budget.factory';
+import { RateBudgetFactory, budgetAccountKey } from './rate-budget.factory';
 import { SyncLocks } from './sync-locks';
 import { SyncQueue } from './sync-queue';
 import { queueSlot, SyncRuns, TRANSIENT_ERROR_PREFIX } from './sync-runs';
@@ -172,7 +172,7 @@ export class SyncExecutor implements BeforeApplicationShutdown {
       // Every call of the run spends from the CRM account's one budget, shared with other workers and with
       // activity delivery; a user's "Sync now" goes ahead of scheduled background work.
       const budget = this.budgets.forAccount(
-        `${connection.provider}:${connection.crmAccountId ?? connection.id}`,
+        budgetAccountKey(connection),
         port.capabilities().rateLimits,
         // A used-up daily allocation stops the run with QUOTA_EXHAUSTED, which pauses the connection until the
         // allocation refills (instead of holding a worker for hours); nothing is lost, the cursor resumes.
