@@ -13,6 +13,7 @@ import type {
   DeleteRecordsRequest,
   DeleteResult,
   FieldDescriptor,
+  FindByFieldRequest,
   FindCompaniesRequest,
   GetRecordsRequest,
   IdPage,
@@ -63,6 +64,13 @@ export interface IntegrationPort {
 
   /** Records of `object` whose e-mail is one of `emails` (lower-cased); more than one per e-mail is possible. */
   findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]>;
+
+  /**
+   * Records of `object` whose `field` holds one of `values` (see `FindByFieldRequest`); more than one per value is
+   * possible. Batched at the CRM's limit inside the call. The look-up of a matching key that is not the e-mail.
+   * (Optional only until every connector implements it.)
+   */
+  findByField?(session: CrmSession, request: FindByFieldRequest): Promise<CrmRecord[]>;
 
   /**
    * Records of `object` by CRM id (e.g. the companies a page of contacts is associated with), batched at the CRM's

@@ -32,6 +32,7 @@ export type PortOperation =
   | 'listIds'
   | 'upsertBatch'
   | 'findByEmail'
+  | 'findByField'
   | 'getRecords'
   | 'deleteRecords'
   | 'logActivities'
@@ -367,6 +368,23 @@ export interface DeleteRecordsRequest {
  * of `names` (case-insensitively) or whose domain (a web address's host) is one of `domains`. The connector may
  * answer near matches (a name search); the caller keeps only exact ones.
  */
+/**
+ * Records whose `field` holds one of `values`: the look-up of a matching key other than the connector's own e-mail
+ * field (a custom external id, a second e-mail field).
+ */
+export interface FindByFieldRequest {
+  object: string;
+  /** The CRM's own field name (a custom field included). */
+  field: string;
+  /**
+   * The wanted values as text. Compared exactly, except where the CRM itself compares the field without regard to
+   * case (e-mail fields): there case is ignored, as the CRM does.
+   */
+  values: string[];
+  /** Fields to return besides `field`; absent: the connector's default set for the object. */
+  fields?: string[];
+}
+
 export interface FindCompaniesRequest {
   object: string;
   names: string[];

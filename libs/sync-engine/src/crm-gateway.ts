@@ -6,6 +6,7 @@ import {
   withRetry,
   type RetryPolicy,
 } from '@pm/connector-kit';
+import { CrmError, CrmErrorCode } from '@pm/integration-port';
 import type {
   AssociateRecordsRequest,
   AssociateResult,
@@ -112,6 +113,29 @@ export class CrmGateway {
       inBatches(emails, this.options.findByEmailChunk),
       this.gate.limit,
       (batch) => this.call((session) => this.port.findByEmail(session, object, batch)),
+    );
+    return answers.flat();
+  }
+
+  /**
+   * The records of `object` whose `field` holds one of `values` (a matching key other than the e-mail), in look-ups of
+   * at most `findByEmailChunk` values.
+   */
+  async findByField(object: string, field: string, values: readonly string[]): Promise<CrmRecord[]> {
+    const find = this.port.findByField?.bind(this.port);
+    if (!find) {
+      throw new CrmError(
+        CrmErrorCode.VALIDATION_FAILED,
+        `This CRM cannot look ${object} records up by ${field}`,
+        {
+          provider: this.port.provider,
+        },
+      );
+    }
+    const answers = await mapWithConcurrency(
+      inBatches(values, this.options.findByEmailChunk),
+      this.gate.limit,
+      (batch) => this.call((session) => find(session, { object, field, values: batch })),
     );
     return answers.flat();
   }

@@ -13,6 +13,7 @@ import type {
   DeleteRecordsRequest,
   DeleteResult,
   FieldDescriptor,
+  FindByFieldRequest,
   FindCompaniesRequest,
   GetRecordsRequest,
   IdPage,
@@ -32,6 +33,7 @@ import { inMemoryCapabilities } from './in-memory/capabilities';
 import { deleteRecords } from './in-memory/delete-records';
 import { describeObject } from './in-memory/describe-object';
 import { findByEmail } from './in-memory/find-by-email';
+import { findByField } from './in-memory/find-by-field';
 import { findCompanies } from './in-memory/find-companies';
 import { getRecords } from './in-memory/get-records';
 import type { InMemoryCrm } from './in-memory/in-memory-crm';
@@ -132,6 +134,11 @@ export class InMemoryConnector implements IntegrationPort {
   async findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]> {
     enterSession(this.crm, session);
     return findByEmail(this.crm, object, emails);
+  }
+
+  async findByField(session: CrmSession, request: FindByFieldRequest): Promise<CrmRecord[]> {
+    enterSession(this.crm, session);
+    return findByField(this.crm, request);
   }
 
   async getRecords(session: CrmSession, request: GetRecordsRequest): Promise<CrmRecord[]> {
