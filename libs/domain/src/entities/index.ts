@@ -26,6 +26,7 @@ export * from './field-mapping-config.entity';
 export * from './change-hint.entity';
 export * from './realtime-channel.entity';
 export * from './change-stream-position.entity';
+export * from './change-stream-lease.entity';
 
 import { ActivityDelivery } from './activity-delivery.entity';
 import { ActivityEvent } from './activity-event.entity';
@@ -54,6 +55,7 @@ import { CrmFieldCache, FieldMappingConfig } from './field-mapping-config.entity
 import { ChangeHintRecord } from './change-hint.entity';
 import { RealtimeChannel } from './realtime-channel.entity';
 import { ChangeStreamPosition } from './change-stream-position.entity';
+import { ChangeStreamLease } from './change-stream-lease.entity';
 
 /** Every entity of the product, for the ORM config and AdminJS. */
 export const ALL_ENTITIES = [
@@ -85,4 +87,5 @@ export const ALL_ENTITIES = [
   ChangeHintRecord,
   RealtimeChannel,
   ChangeStreamPosition,
+  ChangeStreamLease,
 ];

@@ -285,4 +285,29 @@ describe('Salesforce Change Data Capture subscriber (jsforce streaming against t
     const [gap] = await positions.gapsOf(connectionId);
     expect(gap.gapDetectedAt).toBeInstanceOf(Date);
   });
+
+  it('has one of two workers follow a stream, and the other take it over when that one stops, missing nothing', async () => {
+    const firstSink = new RecordingSink();
+    const first = await startApp(firstSink);
+    const connectionId = await connectedConnection(first, 'stream-two-workers');
+    const secondSink = new RecordingSink();
+    const second = await startApp(secondSink);
+    await first.get(SalesforceChangeSubscriber).refresh();
+    await second.get(SalesforceChangeSubscriber).refresh();
+    expect(first.get(SalesforceChangeSubscriber).running()).toEqual([connectionId]);
+    expect(second.get(SalesforceChangeSubscriber).running()).toEqual([]);
+    await first.get(SalesforceChangeSubscriber).ready(connectionId);
+
+    const [ken] = sandbox.stageRecords('Contact', [{ LastName: 'Thompson' }]);
+    await firstSink.until(() => firstSink.forRecord(ken.id).length === 1);
+
+    // The first worker stops; a change made before anyone follows again reaches the second worker's sink.
+    await closeApp(first);
+    sandbox.editInCrm('Contact', ken.id, { Title: 'Unix' });
+    await second.get(SalesforceChangeSubscriber).refresh();
+    expect(second.get(SalesforceChangeSubscriber).running()).toEqual([connectionId]);
+    await secondSink.until(() => secondSink.forRecord(ken.id).some((hint) => hint.action === 'updated'));
+    expect(secondSink.forRecord(ken.id).map((hint) => hint.action)).toEqual(['updated']);
+    expect(firstSink.forRecord(ken.id).map((hint) => hint.action)).toEqual(['created']);
+  });
 });

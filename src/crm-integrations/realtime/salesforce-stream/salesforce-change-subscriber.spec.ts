@@ -7,6 +7,7 @@ import {
   type SubscribeChangesRequest,
 } from '@pm/integration-port';
 import { autoMock } from '@pm/integration-port/testing';
+import type { ChangeStreamLeaseRepository } from '../../repositories/change-stream-lease.repository';
 import type { ChangeStreamPositionRepository } from '../../repositories/change-stream-position.repository';
 import type { ReconcileService } from '../../reconcile/reconcile.service';
 import type { TokenVault } from '../../vault/token-vault';
@@ -54,6 +55,7 @@ describe('SalesforceChangeSubscriber', () => {
   let port: jest.Mocked<IntegrationPort>;
   let vault: jest.Mocked<TokenVault>;
   let positions: jest.Mocked<ChangeStreamPositionRepository>;
+  let leases: jest.Mocked<ChangeStreamLeaseRepository>;
   let sink: jest.Mocked<ChangeHintSink>;
   let requests: SubscribeChangesRequest[];
 
@@ -61,6 +63,10 @@ describe('SalesforceChangeSubscriber', () => {
     port = autoMock<IntegrationPort>('port');
     vault = autoMock<TokenVault>('vault');
     positions = autoMock<ChangeStreamPositionRepository>('positions');
+    leases = autoMock<ChangeStreamLeaseRepository>('leases');
+    // No other worker: every lease asked for is granted.
+    leases.claim.mockImplementation(async (ids) => [...ids]);
+    leases.release.mockResolvedValue();
     sink = autoMock<ChangeHintSink>('sink');
     requests = [];
     jest
@@ -84,6 +90,7 @@ describe('SalesforceChangeSubscriber', () => {
       registry,
       vault,
       positions,
+      leases,
       withSink ? sink : undefined,
       { refreshIntervalMs: 0 },
       reconcile,
@@ -155,5 +162,43 @@ describe('SalesforceChangeSubscriber', () => {
     expect(positions.markGap).toHaveBeenCalledWith('c1', CHANNEL, expect.any(Date));
     expect(reconcile.request).toHaveBeenCalledWith({ id: 'c1', tenantId: 'acme' });
     expect(requests).toHaveLength(2);
+  });
+
+  it('follows only the streams whose lease it holds, and lets go of one another worker took over', async () => {
+    positions.connectedOf.mockResolvedValue([
+      { id: 'c1', tenantId: 'acme', provider: 'salesforce', objects: ['Contact'], realtime: true },
+      { id: 'c2', tenantId: 'acme', provider: 'salesforce', objects: ['Contact'], realtime: true },
+    ]);
+    // Another worker holds c2.
+    leases.claim.mockImplementation(async (ids) => ids.filter((id) => id !== 'c2'));
+    const service = subscriber();
+    await service.refresh();
+    await service.ready('c1');
+    expect(service.running()).toEqual(['c1']);
+    expect(leases.claim).toHaveBeenCalledWith(['c1', 'c2'], service.holder, 90_000);
+
+    // This worker's lease on c1 ran out (it was paused) and the other worker took the stream over.
+    leases.claim.mockResolvedValue([]);
+    await service.refresh();
+    expect(service.running()).toEqual([]);
+    expect(leases.release).not.toHaveBeenCalled();
+  });
+
+  it('gives its leases up when a connection stops being real-time, and all of them when the process stops', async () => {
+    positions.connectedOf.mockResolvedValue([
+      { id: 'c1', tenantId: 'acme', provider: 'salesforce', objects: ['Contact'], realtime: true },
+    ]);
+    const service = subscriber();
+    await service.refresh();
+    await service.ready('c1');
+    positions.connectedOf.mockResolvedValue([
+      { id: 'c1', tenantId: 'acme', provider: 'salesforce', objects: ['Contact'], realtime: false },
+    ]);
+    await service.refresh();
+    expect(service.running()).toEqual([]);
+    expect(leases.release).toHaveBeenCalledWith(service.holder, ['c1']);
+
+    await service.onModuleDestroy();
+    expect(leases.release).toHaveBeenLastCalledWith(service.holder);
   });
 });

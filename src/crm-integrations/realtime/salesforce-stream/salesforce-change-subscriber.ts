@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   Inject,
   Injectable,
@@ -12,6 +14,7 @@ import {
   type ChangeSubscription,
   type StreamedChange,
 } from '@pm/integration-port';
+import { ChangeStreamLeaseRepository } from '../../repositories/change-stream-lease.repository';
 import { ChangeStreamPositionRepository } from '../../repositories/change-stream-position.repository';
 import { ReconcileService } from '../../reconcile/reconcile.service';
 import { TokenVault } from '../../vault/token-vault';
@@ -22,6 +25,11 @@ export interface SalesforceStreamOptions {
   refreshIntervalMs?: number;
   /** Wait before subscribing again after a stream or hint failure (ms), so a failing sink is not hammered. */
   restartDelayMs?: number;
+  /**
+   * How long this process's hold on a stream lasts without a refresh renewing it (ms); default three refresh
+   * intervals, at least 90 s. Another worker takes a stream over only after its holder let the lease run out.
+   */
+  leaseMs?: number;
 }
 
 export const SALESFORCE_STREAM_OPTIONS = Symbol('SALESFORCE_STREAM_OPTIONS');
@@ -71,11 +79,14 @@ export class SalesforceChangeSubscriber implements OnApplicationBootstrap, OnMod
   private readonly streams = new Map<string, Stream>();
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  /** This process, as the holder of stream leases. */
+  readonly holder = `${hostname()}:${process.pid}:${randomUUID()}`;
 
   constructor(
     private readonly registry: IntegrationPortRegistry,
     private readonly vault: TokenVault,
     private readonly positions: ChangeStreamPositionRepository,
+    private readonly leases: ChangeStreamLeaseRepository,
     @Optional() @Inject(CHANGE_HINT_SINK) private readonly sink: ChangeHintSink | undefined,
     @Optional() @Inject(SALESFORCE_STREAM_OPTIONS) private readonly options: SalesforceStreamOptions = {},
     @Optional() private readonly reconcile?: ReconcileService,
@@ -93,6 +104,8 @@ export class SalesforceChangeSubscriber implements OnApplicationBootstrap, OnMod
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     await this.refreshing;
     await this.stopAll();
+    // Another worker may follow these streams at once rather than when the leases run out.
+    await this.leases.release(this.holder).catch(() => undefined);
   }
 
   /** Connection ids with a running stream. */
@@ -100,7 +113,10 @@ export class SalesforceChangeSubscriber implements OnApplicationBootstrap, OnMod
     return [...this.streams.keys()];
   }
 
-  /** Starts streams for connected real-time Salesforce connections and stops the others (disconnect, switch off). */
+  /**
+   * Starts streams for connected real-time Salesforce connections whose lease this process holds or can take, renews
+   * those leases, and stops the other streams (disconnect, switch off, or another worker took the stream over).
+   */
   refresh(): Promise<void> {
     this.refreshing ??= this.matchConnections()
       .catch((error: unknown) => {
@@ -145,21 +161,31 @@ export class SalesforceChangeSubscriber implements OnApplicationBootstrap, OnMod
   private async matchConnections(): Promise<void> {
     if (!this.sink || !this.registry.has(PROVIDER)) return;
     if (!this.registry.get(PROVIDER).subscribeChanges) return;
-    const wanted = (await this.positions.connectedOf(PROVIDER)).filter(
+    const candidates = (await this.positions.connectedOf(PROVIDER)).filter(
       (candidate) => candidate.realtime && candidate.objects.length > 0,
     );
-    const wantedIds = new Set(wanted.map((candidate) => candidate.id));
-    await Promise.all(
-      this.running()
-        .filter((id) => !wantedIds.has(id))
-        .map((id) => this.stop(id)),
+    const held = new Set(
+      await this.leases.claim(
+        candidates.map((candidate) => candidate.id),
+        this.holder,
+        this.leaseMs(),
+      ),
     );
+    const wanted = candidates.filter((candidate) => held.has(candidate.id));
+    const dropped = this.running().filter((id) => !held.has(id));
+    await Promise.all(dropped.map((id) => this.stop(id)));
+    const unwanted = dropped.filter((id) => !candidates.some((candidate) => candidate.id === id));
+    if (unwanted.length > 0) await this.leases.release(this.holder, unwanted);
     for (const candidate of wanted) {
       const stream = this.streams.get(candidate.id);
       if (stream && sameObjects(stream.objects, candidate.objects)) continue;
       if (stream) await this.stop(candidate.id);
       this.start(candidate.id, candidate.tenantId, candidate.objects);
     }
+  }
+
+  private leaseMs(): number {
+    return this.options?.leaseMs ?? Math.max(3 * (this.options?.refreshIntervalMs ?? 30_000), 90_000);
   }
 
   private start(connectionId: string, tenantId: string, objects: string[]): void {
