@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
+import { PeriodicTick } from '../jobs/periodic-tick';
 import { ReconcileService } from './reconcile.service';
 
 /** How often the scheduler looks for connections due a reconcile. */
@@ -15,26 +16,17 @@ export const RECONCILE_SCHEDULER_ENABLED = Symbol('RECONCILE_SCHEDULER_ENABLED')
  * one. Several processes may tick at once; a connection has one waiting reconcile at most, so that costs nothing.
  */
 @Injectable()
-export class ReconcileScheduler {
-  private readonly logger = new Logger('ReconcileScheduler');
-  private ticking = false;
-
+export class ReconcileScheduler extends PeriodicTick {
   constructor(
     private readonly reconciles: ReconcileService,
-    @Optional() @Inject(RECONCILE_SCHEDULER_ENABLED) private readonly enabled: boolean = true,
-  ) {}
+    @Optional() @Inject(RECONCILE_SCHEDULER_ENABLED) enabled: boolean = true,
+  ) {
+    super(new Logger('ReconcileScheduler'), enabled);
+  }
 
   @Interval('crm-reconcile-scheduler', RECONCILE_TICK_MS)
-  async onTick(): Promise<void> {
-    if (!this.enabled || this.ticking) return;
-    this.ticking = true;
-    try {
-      await this.tick(new Date());
-    } catch (error) {
-      this.logger.error(`Reconcile tick failed: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      this.ticking = false;
-    }
+  onTick(): Promise<void> {
+    return this.guardedTick();
   }
 
   /** Queues a reconcile of every connection due at `now`; returns the ids queued. */

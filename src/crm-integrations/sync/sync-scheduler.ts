@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { frequencyIntervalMs } from '@pm/sync-engine';
+import { PeriodicTick } from '../jobs/periodic-tick';
 import { SyncRuns } from './sync-runs';
 
 /** How often the scheduler looks for due connections (the frequency itself is per connection). */
@@ -14,26 +15,17 @@ export const SYNC_SCHEDULER_ENABLED = Symbol('SYNC_SCHEDULER_ENABLED');
  * (until their pause ends), disconnected ones, inactive tenants and providers an admin disabled are never enqueued.
  */
 @Injectable()
-export class SyncScheduler {
-  private readonly logger = new Logger('SyncScheduler');
-  private ticking = false;
-
+export class SyncScheduler extends PeriodicTick {
   constructor(
     private readonly runs: SyncRuns,
-    @Optional() @Inject(SYNC_SCHEDULER_ENABLED) private readonly enabled: boolean = true,
-  ) {}
+    @Optional() @Inject(SYNC_SCHEDULER_ENABLED) enabled: boolean = true,
+  ) {
+    super(new Logger('SyncScheduler'), enabled);
+  }
 
   @Interval('crm-sync-scheduler', SYNC_TICK_MS)
-  async onTick(): Promise<void> {
-    if (!this.enabled || this.ticking) return;
-    this.ticking = true;
-    try {
-      await this.tick(new Date());
-    } catch (error) {
-      this.logger.error(`Scheduler tick failed: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      this.ticking = false;
-    }
+  onTick(): Promise<void> {
+    return this.guardedTick();
   }
 
   /** Enqueues every connection due at `now`; returns the ids enqueued. */
