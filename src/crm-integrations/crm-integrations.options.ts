@@ -33,6 +33,8 @@ export interface CrmIntegrationsOptions {
    * a controllable one.
    */
   clock?: () => Date;
+  /** How long kept records live before the hourly retention pass deletes them (see RetentionService). */
+  retention?: RetentionOptions;
   webhooks?: {
     /**
      * Let tenants' webhook URLs reach loopback, private and link-local addresses (a backend on the same private
@@ -43,3 +45,19 @@ export interface CrmIntegrationsOptions {
 }
 
 export const CRM_INTEGRATIONS_OPTIONS = Symbol('CRM_INTEGRATIONS_OPTIONS');
+
+/** Days each kind of record is kept; defaults in `RETENTION_DEFAULTS`. */
+export interface RetentionOptions {
+  /** Change feed entries (a reader further behind gets 410 and starts again). */
+  changeFeedDays?: number;
+  /** Settled webhook deliveries (delivered or given up); pending ones are never deleted. */
+  webhookDeliveryDays?: number;
+  /** Sync log lines. */
+  syncLogDays?: number;
+}
+
+export const RETENTION_DEFAULTS: Required<RetentionOptions> = {
+  changeFeedDays: 30,
+  webhookDeliveryDays: 30,
+  syncLogDays: 90,
+};

@@ -25,6 +25,11 @@ export class StandaloneModule {
       publicUrl: runtime.publicUrl,
       platformServiceToken: runtime.env.SERVICE_TOKEN,
       webhooks: { allowPrivateReceivers: runtime.env.WEBHOOK_ALLOW_PRIVATE_RECEIVERS },
+      retention: {
+        changeFeedDays: runtime.env.RETENTION_CHANGE_FEED_DAYS,
+        webhookDeliveryDays: runtime.env.RETENTION_WEBHOOK_DELIVERY_DAYS,
+        syncLogDays: runtime.env.RETENTION_SYNC_LOG_DAYS,
+      },
       // HubSpot signs its app-level webhooks with the app's client secret.
       webhookSecrets: { hubspot: runtime.crmClients.hubspot?.clientSecret },
       ...overrides,

@@ -5,6 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { startHubSpotTestBed, type HubSpotTestBed } from '@pm/connectors/hubspot/testing';
 import type { SyncConnection } from '@pm/sync-engine';
 import { CRM_ORM, ServiceTokenService } from '../../src/crm-integrations';
+import { CRM_INTEGRATIONS_OPTIONS } from '../../src/crm-integrations/crm-integrations.options';
+import { RetentionRepository } from '../../src/crm-integrations/repositories';
+import { RetentionService } from '../../src/crm-integrations/retention/retention.service';
 import { seedSyncConnection, startFeatureApp, syncOnce } from '../support/crm-change-bed';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -160,5 +163,36 @@ describe('contact change feed API', () => {
       .set('Authorization', `Bearer ${globexToken}`)
       .expect(200);
     expect(globex.body.data).toEqual([]);
+  });
+
+  it('answers 410 naming cursor once the retention deleted changes a reader had not read; a new reader starts after them', async () => {
+    const behind = await drain();
+    const session = await bed.session();
+    bed.sandbox.createInCrm('contacts', { email: 'rita@crm.example', firstname: 'Rita', lastname: 'Crm' });
+    await syncOnce(app, bed.connector, session, connection);
+    expect((await read(behind.cursor)).data.map((change) => change.email)).toEqual(['rita@crm.example']);
+
+    // 31 days on, the hourly pass deletes every entry (the default keeps 30 days).
+    const retention = new RetentionService(
+      app.get(RetentionRepository),
+      app.get(CRM_INTEGRATIONS_OPTIONS),
+      true,
+    );
+    const outcome = await retention.tick(new Date(Date.now() + 31 * 86_400_000));
+    expect(outcome.changeFeed).toBeGreaterThan(0);
+
+    const expired = await request(app.getHttpServer())
+      .get(CHANGES)
+      .query({ cursor: behind.cursor })
+      .set('Authorization', `Bearer ${acmeToken}`)
+      .expect(410);
+    expect(expired.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(expired.body.invalidParams).toEqual([
+      { name: 'cursor', reason: expect.stringMatching(/^has expired/) },
+    ]);
+
+    const fresh = await drain();
+    expect(fresh.seen).toEqual([]);
+    expect((await read(fresh.cursor)).data).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { HttpException, NotFoundException } from '@nestjs/common';
 import { autoMock } from '@pm/integration-port/testing';
 import { ContactChange } from '@pm/domain';
-import type { ContactChangeRepository } from '../repositories';
+import type { ContactChangeRepository, RetentionRepository } from '../repositories';
 import type { TenantService } from '../tenants/tenant.service';
 import { aTenant } from '../testing/entities';
 import { ContactChangeFeedService, decodeFeedCursor, encodeFeedCursor } from './contact-change-feed.service';
@@ -25,13 +25,16 @@ function aChange(id: string): ContactChange {
 describe('ContactChangeFeedService', () => {
   let changes: jest.Mocked<ContactChangeRepository>;
   let tenants: jest.Mocked<TenantService>;
+  let retention: jest.Mocked<RetentionRepository>;
   let service: ContactChangeFeedService;
 
   beforeEach(() => {
     changes = autoMock<ContactChangeRepository>('changes');
     tenants = autoMock<TenantService>('tenants');
     tenants.require.mockResolvedValue(aTenant());
-    service = new ContactChangeFeedService(changes, tenants);
+    retention = autoMock<RetentionRepository>('retention');
+    retention.feedDeletedThrough.mockResolvedValue('0');
+    service = new ContactChangeFeedService(changes, retention, tenants);
   });
 
   it('pages from the cursor, asking one more to tell whether more wait; the cursor names the last entry', async () => {
@@ -76,5 +79,30 @@ describe('ContactChangeFeedService', () => {
   it('answers 404 for an unknown tenant', async () => {
     tenants.require.mockRejectedValue(new NotFoundException('Tenant "nope" does not exist'));
     await expect(service.page(auth, 'nope', {})).rejects.toThrow(NotFoundException);
+  });
+
+  it('answers 410 naming the cursor when entries after it were deleted by the retention, before reading any', async () => {
+    retention.feedDeletedThrough.mockResolvedValue('500');
+    const error = (await service
+      .page(auth, 'acme', { cursor: encodeFeedCursor('499') })
+      .catch((caught: unknown) => caught)) as HttpException;
+    expect(error.getStatus()).toBe(410);
+    expect(error.getResponse()).toMatchObject({ invalidParams: [{ name: 'cursor' }] });
+    expect(changes.page).not.toHaveBeenCalled();
+
+    // A reader that had read up to the last deleted entry lost nothing.
+    changes.page.mockResolvedValue([aChange('501')]);
+    const page = await service.page(auth, 'acme', { cursor: encodeFeedCursor('500') });
+    expect(page.data.map((change) => change.sequence)).toEqual(['501']);
+  });
+
+  it('starts a reader without a cursor after the deleted entries, so its next cursor is not an expired one', async () => {
+    retention.feedDeletedThrough.mockResolvedValue('500');
+    changes.page.mockResolvedValue([]);
+    const page = await service.page(auth, 'acme', {});
+    expect(changes.page).toHaveBeenCalledWith('acme', '500', 101);
+    await expect(service.page(auth, 'acme', { cursor: page.nextCursor })).resolves.toMatchObject({
+      data: [],
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '../auth/auth-context';
-import { ValidationProblem } from '../http/problem-details.filter';
-import { ContactChangeRepository } from '../repositories';
+import { GoneProblem, ValidationProblem } from '../http/problem-details.filter';
+import { ContactChangeRepository, RetentionRepository } from '../repositories';
 import { TenantService } from '../tenants/tenant.service';
 import { ContactChangeDto, type ContactChangePageDto, type ContactChangesQuery } from './contact-change.dto';
 
@@ -17,6 +17,7 @@ const POSITION = /^(0|[1-9][0-9]{0,18})$/;
 export class ContactChangeFeedService {
   constructor(
     private readonly changes: ContactChangeRepository,
+    private readonly retention: RetentionRepository,
     private readonly tenants: TenantService,
   ) {}
 
@@ -26,10 +27,16 @@ export class ContactChangeFeedService {
     query: ContactChangesQuery,
   ): Promise<ContactChangePageDto> {
     const limit = query.limit ?? 100;
-    const after =
-      query.cursor === 'now' ? null : query.cursor === undefined ? '0' : decodeFeedCursor(query.cursor);
+    const cursor = query.cursor;
+    const after = cursor === undefined || cursor === 'now' ? undefined : decodeFeedCursor(cursor);
     await this.tenants.require(tenantId);
-    const from = after ?? (await this.changes.latestId(tenantId));
+    const from =
+      after !== undefined
+        ? await this.retained(tenantId, after)
+        : cursor === 'now'
+          ? await this.changes.latestId(tenantId)
+          : // No cursor: from the oldest entry kept.
+            await this.retention.feedDeletedThrough(tenantId);
     // One more than asked tells whether more wait.
     const rows = await this.changes.page(tenantId, from, limit + 1);
     const page = rows.slice(0, limit);
@@ -38,6 +45,24 @@ export class ContactChangeFeedService {
       nextCursor: encodeFeedCursor(page.at(-1)?.id ?? from),
       hasMore: rows.length > limit,
     };
+  }
+
+  /**
+   * `after`, when every entry after it is still kept; one the retention pass deleted was never read by this reader,
+   * which must start again.
+   */
+  private async retained(tenantId: string, after: string): Promise<string> {
+    const deletedThrough = await this.retention.feedDeletedThrough(tenantId);
+    if (BigInt(after) < BigInt(deletedThrough)) {
+      throw new GoneProblem([
+        {
+          name: 'cursor',
+          reason:
+            'has expired: changes after it were deleted by the feed retention; read the contacts again, then follow the feed from cursor=now',
+        },
+      ]);
+    }
+    return after;
   }
 }
 

@@ -96,11 +96,12 @@ export class ContactsController {
 
   /**
    * The change feed: changes the CRMs made to contacts, oldest first, each naming its connection and the fields it
-   * moved. Resume from `nextCursor`; a change is never skipped or repeated across pages and restarts.
+   * moved. Resume from `nextCursor`; a change is never skipped or repeated across pages and restarts. Entries are
+   * kept `retention.changeFeedDays` (30 by default): a cursor older than the kept entries gets 410, never a gap.
    */
   @Get('changes')
   @ApiOkResponse({ type: ContactChangePageDto })
-  @ApiProblems(400)
+  @ApiProblems(400, [410, 'The cursor is older than the kept entries (invalidParams names it): start again'])
   changes(
     @Auth() auth: AuthContext,
     @Param() { tenantId }: TenantParams,

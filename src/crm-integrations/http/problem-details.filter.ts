@@ -43,12 +43,26 @@ export class LimitProblem extends HttpException {
   }
 }
 
+/** What the request points at is gone for good (a change feed cursor older than the feed keeps): 410. */
+export class GoneProblem extends HttpException {
+  constructor(readonly invalidParams: InvalidParam[]) {
+    super(
+      {
+        detail: invalidParams.map((param) => `${param.name}: ${param.reason}`).join('; '),
+        invalidParams,
+      },
+      HttpStatus.GONE,
+    );
+  }
+}
+
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
+  410: 'Gone',
   413: 'Content Too Large',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',

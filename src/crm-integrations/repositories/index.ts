@@ -22,6 +22,7 @@ export * from './field-mapping.repository';
 export * from './screens.repository';
 export * from './change-hint.repository';
 export * from './realtime-channel.repository';
+export * from './retention.repository';
 
 import { ActivityContactRepository } from './activity-contact.repository';
 import { AuditLogRepository } from './audit-log.repository';
@@ -36,6 +37,7 @@ import { WebhookRepository } from './webhook.repository';
 import { FieldMappingRepository } from './field-mapping.repository';
 import { ChangeHintRepository } from './change-hint.repository';
 import { RealtimeChannelRepository } from './realtime-channel.repository';
+import { RetentionRepository } from './retention.repository';
 import { OAuthStateRepository } from './oauth-state.repository';
 import { ProviderSettingRepository } from './provider-setting.repository';
 import { RecordLinkRepository } from './record-link.repository';
@@ -72,4 +74,5 @@ export const REPOSITORIES = [
   ScreensRepository,
   ChangeHintRepository,
   RealtimeChannelRepository,
+  RetentionRepository,
 ];

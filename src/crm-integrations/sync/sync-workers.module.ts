@@ -5,6 +5,7 @@ import { ChangeHintWorker } from '../realtime/change-hint.worker';
 import { WebhookDeliveryWorker } from '../webhooks/webhook-delivery.worker';
 import { ContactPushWorker } from '../push/contact-push.worker';
 import { RECONCILE_SCHEDULER_ENABLED, ReconcileScheduler } from '../reconcile/reconcile-scheduler';
+import { RETENTION_ENABLED, RetentionService } from '../retention/retention.service';
 import { SYNC_SCHEDULER_ENABLED, SyncScheduler } from './sync-scheduler';
 import { SyncRunReaper } from './sync-run-reaper';
 import { SyncWorker } from './sync-worker';
@@ -29,6 +30,8 @@ export class SyncWorkersModule {
         SyncScheduler,
         { provide: RECONCILE_SCHEDULER_ENABLED, useValue: options.scheduler ?? true },
         ReconcileScheduler,
+        { provide: RETENTION_ENABLED, useValue: options.scheduler ?? true },
+        RetentionService,
         SyncWorker,
         ContactPushWorker,
         ActivityDeliveryWorker,

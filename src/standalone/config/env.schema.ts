@@ -92,6 +92,10 @@ export const envSchema = z
       .enum(['true', 'false'])
       .default('false')
       .transform((value) => value === 'true'),
+    /** Days the retention pass keeps change feed entries, settled webhook deliveries and sync log lines. */
+    RETENTION_CHANGE_FEED_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    RETENTION_WEBHOOK_DELIVERY_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    RETENTION_SYNC_LOG_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   })
   .refine((env) => !(env.ADMIN_EMAIL && !env.ADMIN_PASSWORD), {
     path: ['ADMIN_PASSWORD'],

@@ -11,6 +11,8 @@ export type ContactChangeKind = (typeof CONTACT_CHANGE_KINDS)[number];
  */
 @Entity({ tableName: 'contact_changes' })
 @Index({ properties: ['tenant', 'id'] })
+// The retention pass deletes by age across tenants.
+@Index({ properties: ['occurredAt'] })
 export class ContactChange {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string & Opt;

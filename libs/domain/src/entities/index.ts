@@ -27,6 +27,7 @@ export * from './change-hint.entity';
 export * from './realtime-channel.entity';
 export * from './change-stream-position.entity';
 export * from './change-stream-lease.entity';
+export * from './retention-mark.entity';
 
 import { ActivityDelivery } from './activity-delivery.entity';
 import { ActivityEvent } from './activity-event.entity';
@@ -56,6 +57,7 @@ import { ChangeHintRecord } from './change-hint.entity';
 import { RealtimeChannel } from './realtime-channel.entity';
 import { ChangeStreamPosition } from './change-stream-position.entity';
 import { ChangeStreamLease } from './change-stream-lease.entity';
+import { RetentionMark } from './retention-mark.entity';
 
 /** Every entity of the product, for the ORM config and AdminJS. */
 export const ALL_ENTITIES = [
@@ -88,4 +90,5 @@ export const ALL_ENTITIES = [
   RealtimeChannel,
   ChangeStreamPosition,
   ChangeStreamLease,
+  RetentionMark,
 ];

@@ -10,6 +10,8 @@ export * from '../model/sync-log-actions';
 @Entity({ tableName: 'sync_log_entries' })
 @Index({ properties: ['connection', 'at'] })
 @Index({ properties: ['tenant', 'at'] })
+// The retention pass deletes by age across tenants.
+@Index({ properties: ['at'] })
 export class SyncLogEntry {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;

@@ -10,6 +10,8 @@ export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
 @Entity({ tableName: 'webhook_deliveries' })
 @Index({ properties: ['tenant', 'createdAt'] })
 @Index({ properties: ['status', 'nextAttemptAt'] })
+// The retention pass deletes by age across tenants.
+@Index({ properties: ['createdAt'] })
 export class WebhookDelivery {
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = newId();

@@ -16,6 +16,7 @@ import { Migration20261206100000_change_stream_positions } from './Migration2026
 import { Migration20261206110000_reconcile_drift } from './Migration20261206110000_reconcile_drift';
 import { Migration20261206140000_company_custom_fields } from './Migration20261206140000_company_custom_fields';
 import { Migration20261207160000_change_stream_leases } from './Migration20261207160000_change_stream_leases';
+import { Migration20261207170000_retention } from './Migration20261207170000_retention';
 
 /**
  * Committed migrations, in order, listed explicitly so the compiled build and ts-jest load the same classes.
@@ -39,4 +40,5 @@ export const MIGRATIONS: MigrationObject[] = [
   Migration20261206110000_reconcile_drift,
   Migration20261206140000_company_custom_fields,
   Migration20261207160000_change_stream_leases,
+  Migration20261207170000_retention,
 ].map((migration) => ({ name: migration.name, class: migration }));
