@@ -33,7 +33,7 @@ import { ConnectFlowService } from './oauth/connect-flow.service';
 import { OAuthCallbackController } from './oauth/oauth-callback.controller';
 import { OAuthStateStore } from './oauth/oauth-state.store';
 import { TokenVault } from './vault/token-vault';
-import { REPOSITORIES } from './repositories';
+import { REPOSITORIES, RetentionRepository } from './repositories';
 import { TenantService } from './tenants/tenant.service';
 import { TenantsController } from './tenants/tenants.controller';
 import { ServiceTokensController } from './service-tokens/service-tokens.controller';
@@ -116,6 +116,8 @@ const EXPORTS = [
   TokenVault,
   IntegrationPortRegistry,
   ConnectionActivityService,
+  // The workers' retention pass (SyncWorkersModule) deletes through it.
+  RetentionRepository,
   ...SYNC_EXPORTS,
   ...ACTIVITY_EXPORTS,
   ...WEBHOOK_EXPORTS,

@@ -1,10 +1,5 @@
 import {
-  DriverException,
-  ForeignKeyConstraintViolationException,
-  NotNullConstraintViolationException,
   ReferenceKind,
-  UniqueConstraintViolationException,
-  wrap,
   type EntityManager,
   type EntityMetadata,
   type EntityProperty,
@@ -15,13 +10,15 @@ import { AuditLogEntry } from '@pm/domain';
 import type { ActionContext, BaseProperty, BaseRecord, Filter, ParamsType } from 'adminjs';
 import { adminActor, type CrmAdminIdentity, type CrmAdminResolver } from './admin-identity';
 import type { AdminJsRuntime } from './adminjs-runtime';
+import { databaseRefusal } from './crm-entity-errors';
+import { rowSnapshot } from './crm-entity-snapshot';
 import { adminFilterToWhere, parseAdminInput } from './crm-entity-input';
 import { defineCrmProperty } from './crm-entity-property';
 import {
   canAdmin,
-  isJsonProperty,
   isReference,
   isUuidColumn,
+  tenantIdOfRow,
   tenantScope,
   UUID,
   type CrmAdminOperation,
@@ -302,20 +299,9 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
 
     /** Database refusals become form errors the admin can act on instead of a crashed page. */
     private toAdminError(error: unknown): unknown {
-      if (!(error instanceof DriverException)) return error;
-      const column =
-        /column "([^"]+)"/.exec(error.message)?.[1] ?? /Key \(([^)]+)\)/.exec(error.message)?.[1];
-      const field =
-        [...this.entityProps.values()].find((prop) => prop.fieldNames?.includes(column ?? ''))?.name ??
-        column;
-      const message =
-        error instanceof UniqueConstraintViolationException
-          ? 'is already taken'
-          : error instanceof NotNullConstraintViolationException
-            ? 'is required'
-            : error instanceof ForeignKeyConstraintViolationException
-              ? 'refers to a record that does not exist'
-              : 'was refused by the database';
+      const refusal = databaseRefusal(error, this.entityProps);
+      if (!refusal) return error;
+      const { field, message } = refusal;
       const base = { message: `The database refused the change: ${message}`, type: 'database' };
       return field && this.props.has(field)
         ? new ValidationError({ [field]: { message, type: 'database' } }, base)
@@ -331,7 +317,7 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
       after: Record<string, unknown> | null,
     ): void {
       em.create(AuditLogEntry, {
-        tenantId: this.tenantIdOf(row),
+        tenantId: tenantIdOfRow(row, this.policy.tenantPath),
         actor: adminActor(identity),
         action: `admin.${this.policy.resourceId}.${verb}`,
         targetType: this.meta.className,
@@ -341,24 +327,6 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
       });
     }
 
-    private tenantIdOf(row: object): string | null {
-      const values = row as Record<string, unknown>;
-      const idOf = (value: unknown): string | null =>
-        value && typeof value === 'object' ? String(wrap(value, true).getPrimaryKey()) : null;
-      switch (this.policy.tenantPath) {
-        case 'tenant':
-          return idOf(values.tenant);
-        case 'id':
-          return String(values.id);
-        case 'tenantId':
-          return (values.tenantId as string | null) ?? null;
-        case 'connection.tenant':
-          return idOf((values.connection as Record<string, unknown> | undefined)?.tenant);
-        default:
-          return null;
-      }
-    }
-
     /** A row as AdminJS params: only the shown properties, references as ids, JSON as indented text. */
     private toParams(row: object): Record<string, unknown> {
       return this.snapshot(row, true);
@@ -366,25 +334,7 @@ export function defineCrmEntityResource(runtime: AdminJsRuntime) {
 
     /** The shown properties of a row; for the audit trail JSON stays structured. */
     private snapshot(row: object, jsonAsText = false): Record<string, unknown> {
-      const values = row as Record<string, unknown>;
-      const params: Record<string, unknown> = {};
-      for (const [name, prop] of this.entityProps) {
-        const value = values[name];
-        if (isReference(prop)) {
-          params[name] =
-            value && typeof value === 'object' ? String(wrap(value, true).getPrimaryKey()) : null;
-        } else if (isJsonProperty(prop)) {
-          params[name] =
-            value === null || value === undefined
-              ? null
-              : jsonAsText
-                ? JSON.stringify(value, null, 2)
-                : value;
-        } else {
-          params[name] = value ?? null;
-        }
-      }
-      return params;
+      return rowSnapshot(row, this.entityProps, jsonAsText);
     }
 
     /** Form values (all strings) to entity data, for editable properties only: nothing else can be set. */

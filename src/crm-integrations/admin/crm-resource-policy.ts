@@ -1,4 +1,4 @@
-import { ReferenceKind, type EntityManager, type EntityProperty } from '@mikro-orm/core';
+import { ReferenceKind, wrap, type EntityManager, type EntityProperty } from '@mikro-orm/core';
 import type { CrmAdminIdentity } from './admin-identity';
 import type { AdminJsRuntime } from './adminjs-runtime';
 
@@ -76,6 +76,25 @@ export function tenantScope(
       return { connection: { tenant: identity.tenantId } };
     default:
       throw new Error('A tenant admin has no access to platform-level rows');
+  }
+}
+
+/** The tenant a row belongs to, read along the policy's path (null for platform-level rows). */
+export function tenantIdOfRow(row: object, tenantPath: TenantPath | null): string | null {
+  const values = row as Record<string, unknown>;
+  const idOf = (value: unknown): string | null =>
+    value && typeof value === 'object' ? String(wrap(value, true).getPrimaryKey()) : null;
+  switch (tenantPath) {
+    case 'tenant':
+      return idOf(values.tenant);
+    case 'id':
+      return String(values.id);
+    case 'tenantId':
+      return (values.tenantId as string | null) ?? null;
+    case 'connection.tenant':
+      return idOf((values.connection as Record<string, unknown> | undefined)?.tenant);
+    default:
+      return null;
   }
 }
 
