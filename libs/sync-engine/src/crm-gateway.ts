@@ -89,11 +89,95 @@ export class CrmGateway {
    * The pages of one change read, the next asked for while the caller applies the current one; a stop request
    * lets the page in hand finish and fetches no further.
    */
-  changePages(request: Omit<ReadChangesRequest, 'pageToken'>): AsyncGenerator<ChangePage, void, undefined> {
-    return paginate(
-      (pageToken) => this.call((session) => this.port.readChanges(session, { ...request, pageToken })),
+  changePages(
+    request: Omit<ReadChangesRequest, 'pageToken' | 'associations'>,
+    associations?: readonly string[],
+  ): AsyncGenerator<ChangePage, void, undefined> {
+    // A CRM that reads associations with requests of their own (HubSpot): read them here, for several pages at once.
+    const acrossPages = associations !== undefined && this.readsAssociations;
+    const pages = paginate(
+      (pageToken) =>
+        this.call((session) =>
+          this.port.readChanges(session, {
+            ...request,
+            pageToken,
+            ...(associations === undefined ? {} : { associations: acrossPages ? [] : [...associations] }),
+          }),
+        ),
       { prefetch: true, signal: this.signal },
     );
+    if (!acrossPages || associations.length === 0) return pages;
+    const pageSize = request.pageSize ?? this.capabilities.maxReadPage;
+    return this.withAssociations(pages, request.object, associations, pageSize);
+  }
+
+  /** Whether the connector reads associations on request (`readAssociations`, `maxAssociationRead`). */
+  private get readsAssociations(): boolean {
+    return this.port.readAssociations !== undefined && (this.capabilities.maxAssociationRead ?? 0) > 0;
+  }
+
+  /**
+   * The pages as read, held until one more page could take their records past one association read
+   * (`maxAssociationRead`), then given their associations in one read per associated object and handed on: a read
+   * of N pages of 200 makes ⌈N × 200 / 1,000⌉ association reads, not N. The cursor still passes each page only once
+   * the caller has applied it.
+   */
+  private async *withAssociations(
+    pages: AsyncGenerator<ChangePage, void, undefined>,
+    object: string,
+    toObjects: readonly string[],
+    pageSize: number,
+  ): AsyncGenerator<ChangePage, void, undefined> {
+    const most = this.capabilities.maxAssociationRead as number;
+    let held: ChangePage[] = [];
+    let records = 0;
+    for await (const page of pages) {
+      held.push(page);
+      records += page.records.length;
+      if (records + pageSize <= most) continue;
+      await this.addAssociations(object, toObjects, held);
+      yield* held;
+      held = [];
+      records = 0;
+    }
+    if (held.length > 0) {
+      await this.addAssociations(object, toObjects, held);
+      yield* held;
+    }
+  }
+
+  private async addAssociations(
+    object: string,
+    toObjects: readonly string[],
+    pages: ChangePage[],
+  ): Promise<void> {
+    const records = pages.flatMap((page) => page.records);
+    if (records.length === 0) return;
+    const most = this.capabilities.maxAssociationRead as number;
+    const reads = toObjects.flatMap((toObject) =>
+      inBatches(
+        records.map((record) => record.id),
+        most,
+      ).map((ids) => ({ toObject, ids })),
+    );
+    const answers = await mapWithConcurrency(reads, this.gate.limit, (read) =>
+      this.call((session) =>
+        (this.port.readAssociations as NonNullable<IntegrationPort['readAssociations']>)(session, {
+          object,
+          toObject: read.toObject,
+          ids: read.ids,
+        }),
+      ),
+    );
+    const byObject = new Map<string, Record<string, string[]>>();
+    reads.forEach((read, i) =>
+      byObject.set(read.toObject, { ...byObject.get(read.toObject), ...answers[i] }),
+    );
+    for (const record of records) {
+      const associations = { ...record.associations };
+      for (const toObject of toObjects) associations[toObject] = byObject.get(toObject)?.[record.id] ?? [];
+      record.associations = associations;
+    }
   }
 
   /** The pages of one id listing (the reconcile's read), one after another; a stop request ends it between pages. */
@@ -218,8 +302,9 @@ export class CrmGateway {
    */
   async readAssociated(mapping: ObjectMapping, records: readonly CrmRecord[]): Promise<AssociatedRecords> {
     const reads = associatedIdsToRead(mapping, records);
+    // Their own associations are not used: none are read.
     const found = await mapWithConcurrency(reads, this.gate.limit, (read) =>
-      this.getRecords({ object: read.object, ids: read.ids, fields: read.fields }),
+      this.getRecords({ object: read.object, ids: read.ids, fields: read.fields, associations: [] }),
     );
     return new Map(
       reads.map((read, index) => [read.object, new Map(found[index].map((record) => [record.id, record]))]),

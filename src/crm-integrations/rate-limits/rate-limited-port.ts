@@ -98,6 +98,7 @@ export function rateLimitedPort(
     return results;
   };
 
+  const readAssociations = port.readAssociations?.bind(port);
   return {
     provider: port.provider,
     capabilities: () => port.capabilities(),
@@ -147,6 +148,16 @@ export function rateLimitedPort(
       inSlices('associateRecords', session, request.pairs, (s, pairs) =>
         port.associateRecords(s, { ...request, pairs }),
       ),
+    // Present only where the connector has it (the engine reads associations inline otherwise); slices joined.
+    ...(readAssociations && {
+      readAssociations: async (session, request) =>
+        Object.assign(
+          {},
+          ...(await inSlices('readAssociations', session, request.ids, async (s, ids) => [
+            await readAssociations(s, { ...request, ids }),
+          ])),
+        ) as Record<string, string[]>,
+    }),
     logActivities: (session, activities) =>
       inSlices('logActivities', session, activities, (s, slice) => port.logActivities(s, slice)),
     // One request per object subscribed (Pipedrive creates one webhook each), one per webhook removed.
