@@ -23,6 +23,7 @@ import type {
   UpsertInput,
   UpsertResult,
 } from '@pm/integration-port';
+import { withAssociationsAcrossPages } from './associations-across-pages';
 import { associatedIdsToRead, type AssociatedRecords, type ObjectMapping } from './field-mapping';
 import type { SessionProvider } from './ports';
 
@@ -87,7 +88,9 @@ export class CrmGateway {
 
   /**
    * The pages of one change read, the next asked for while the caller applies the current one; a stop request
-   * lets the page in hand finish and fetches no further.
+   * lets the page in hand finish and fetches no further. `associations`: the associated objects whose ids the
+   * records need (absent: whatever the connector reads); where the connector reads them with requests of their own,
+   * they are read here for several pages at once.
    */
   changePages(
     request: Omit<ReadChangesRequest, 'pageToken' | 'associations'>,
@@ -107,77 +110,20 @@ export class CrmGateway {
       { prefetch: true, signal: this.signal },
     );
     if (!acrossPages || associations.length === 0) return pages;
-    const pageSize = request.pageSize ?? this.capabilities.maxReadPage;
-    return this.withAssociations(pages, request.object, associations, pageSize);
+    const port = this.port as Required<Pick<IntegrationPort, 'readAssociations'>>;
+    return withAssociationsAcrossPages(pages, {
+      toObjects: associations,
+      pageSize: request.pageSize ?? this.capabilities.maxReadPage,
+      maxIds: this.capabilities.maxAssociationRead as number,
+      concurrency: this.gate.limit,
+      read: (toObject, ids) =>
+        this.call((session) => port.readAssociations(session, { object: request.object, toObject, ids })),
+    });
   }
 
   /** Whether the connector reads associations on request (`readAssociations`, `maxAssociationRead`). */
   private get readsAssociations(): boolean {
     return this.port.readAssociations !== undefined && (this.capabilities.maxAssociationRead ?? 0) > 0;
-  }
-
-  /**
-   * The pages as read, held until one more page could take their records past one association read
-   * (`maxAssociationRead`), then given their associations in one read per associated object and handed on: a read
-   * of N pages of 200 makes ⌈N × 200 / 1,000⌉ association reads, not N. The cursor still passes each page only once
-   * the caller has applied it.
-   */
-  private async *withAssociations(
-    pages: AsyncGenerator<ChangePage, void, undefined>,
-    object: string,
-    toObjects: readonly string[],
-    pageSize: number,
-  ): AsyncGenerator<ChangePage, void, undefined> {
-    const most = this.capabilities.maxAssociationRead as number;
-    let held: ChangePage[] = [];
-    let records = 0;
-    for await (const page of pages) {
-      held.push(page);
-      records += page.records.length;
-      if (records + pageSize <= most) continue;
-      await this.addAssociations(object, toObjects, held);
-      yield* held;
-      held = [];
-      records = 0;
-    }
-    if (held.length > 0) {
-      await this.addAssociations(object, toObjects, held);
-      yield* held;
-    }
-  }
-
-  private async addAssociations(
-    object: string,
-    toObjects: readonly string[],
-    pages: ChangePage[],
-  ): Promise<void> {
-    const records = pages.flatMap((page) => page.records);
-    if (records.length === 0) return;
-    const most = this.capabilities.maxAssociationRead as number;
-    const reads = toObjects.flatMap((toObject) =>
-      inBatches(
-        records.map((record) => record.id),
-        most,
-      ).map((ids) => ({ toObject, ids })),
-    );
-    const answers = await mapWithConcurrency(reads, this.gate.limit, (read) =>
-      this.call((session) =>
-        (this.port.readAssociations as NonNullable<IntegrationPort['readAssociations']>)(session, {
-          object,
-          toObject: read.toObject,
-          ids: read.ids,
-        }),
-      ),
-    );
-    const byObject = new Map<string, Record<string, string[]>>();
-    reads.forEach((read, i) =>
-      byObject.set(read.toObject, { ...byObject.get(read.toObject), ...answers[i] }),
-    );
-    for (const record of records) {
-      const associations = { ...record.associations };
-      for (const toObject of toObjects) associations[toObject] = byObject.get(toObject)?.[record.id] ?? [];
-      record.associations = associations;
-    }
   }
 
   /** The pages of one id listing (the reconcile's read), one after another; a stop request ends it between pages. */
