@@ -19,6 +19,7 @@ import type {
   IdPage,
   ListIdsRequest,
   ProviderId,
+  ReadAssociationsRequest,
   ReadChangesRequest,
   RegisterWebhooksRequest,
   RegisteredWebhooks,
@@ -94,6 +95,14 @@ export interface IntegrationPort {
   associateRecords(session: CrmSession, request: AssociateRecordsRequest): Promise<AssociateResult[]>;
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]>;
+
+  /**
+   * Optional, for a CRM whose reads return no associations and that reads them with requests of their own (HubSpot's
+   * v4 batch read): the `toObject` ids each of `ids` is associated with, at most `maxAssociationRead` ids a call (an
+   * id without any may be absent). A connector that has it declares `maxAssociationRead`, and its `readChanges`
+   * reads only the associations asked for, so the caller can read them for several pages at once.
+   */
+  readAssociations?(session: CrmSession, request: ReadAssociationsRequest): Promise<Record<string, string[]>>;
 
   /** Verifies the request's signature or credentials and returns its events; throws INVALID_SIGNATURE. */
   parseWebhook(request: WebhookRequest, secrets: WebhookSecrets): WebhookEvent[];

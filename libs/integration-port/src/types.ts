@@ -38,6 +38,7 @@ export type PortOperation =
   | 'logActivities'
   | 'findCompanies'
   | 'associateRecords'
+  | 'readAssociations'
   | 'registerWebhooks'
   | 'removeWebhooks';
 
@@ -99,6 +100,8 @@ export interface ConnectorCapabilities {
   requestCounts?: Partial<Record<ItemOperation, RequestCount>>;
   /** Most records one read page returns. */
   maxReadPage: number;
+  /** Most ids one `readAssociations` call takes; present only where the connector has that operation. */
+  maxAssociationRead?: number;
   /** Calls one account may have in flight at once (used where there is no batch write). */
   maxConcurrency: number;
   rateLimits: RateLimitPolicy[];
@@ -277,6 +280,12 @@ export interface ReadChangesRequest {
   /** Fields to return; absent: the connector's default set for the object. */
   fields?: string[];
   pageSize?: number;
+  /**
+   * The associated objects whose ids the records should carry (`CrmRecord.associations`); absent: every one the
+   * connector reads. A connector that reads associations with requests of their own (`readAssociations`) makes
+   * only these, so a caller that reads them itself across pages (the sync's gateway) passes [].
+   */
+  associations?: string[];
 }
 
 /** One page of changes. The shared paginator loops pages; a connector returns exactly one. */
@@ -356,6 +365,15 @@ export interface GetRecordsRequest {
   ids: string[];
   /** Fields to return; absent: the connector's default set for the object. */
   fields?: string[];
+  /** As `ReadChangesRequest.associations`: the associated objects whose ids to fill in; absent: every one. */
+  associations?: string[];
+}
+
+/** The ids of the `toObject` records each of `ids` is associated with (see `IntegrationPort.readAssociations`). */
+export interface ReadAssociationsRequest {
+  object: string;
+  toObject: string;
+  ids: string[];
 }
 
 export interface DeleteRecordsRequest {

@@ -60,12 +60,16 @@ export class CompanyInboundPass {
     const state = await cursors.load(connection.id, object, 'from_crm');
     let cursor = state.value;
     const readStartedAt = run.now().getTime();
-    const pages = run.crm.changePages({
-      object,
-      since: state.value,
-      fields: companyFieldsToRead(mapping),
-      pageSize: run.tuning.readPageSize ?? run.crm.capabilities.maxReadPage,
-    });
+    const pages = run.crm.changePages(
+      {
+        object,
+        since: state.value,
+        fields: companyFieldsToRead(mapping),
+        pageSize: run.tuning.readPageSize ?? run.crm.capabilities.maxReadPage,
+      },
+      // A company mapping reads no associated record's values.
+      [],
+    );
     for await (const page of pages) {
       await this.applyPage(page);
       const deleted = page.deleted.map((record) => ({ id: record.id, modifiedAt: record.deletedAt }));

@@ -1,5 +1,5 @@
 import { DEFAULT_RETRY_POLICY } from '@pm/connector-kit';
-import type { IntegrationPort } from '@pm/integration-port';
+import type { IntegrationPort, ReadAssociationsRequest, ReadChangesRequest } from '@pm/integration-port';
 import { InMemoryConnector, InMemoryCrm } from '@pm/integration-port/testing';
 import { CrmGateway } from './crm-gateway';
 import { inMemorySessions } from './testing';
@@ -66,5 +66,56 @@ describe('CrmGateway', () => {
     expect(gateway.maxInFlight).toBe(4);
     expect(seen.calls).toBeGreaterThan(34);
     expect(seen.peak).toBe(4);
+  });
+
+  it('reads associations for several pages at once, where the connector reads them with requests of their own', async () => {
+    const crm = new InMemoryCrm();
+    const connector = new InMemoryConnector(crm, { maxReadPage: 10 });
+    const ids = Array.from(
+      { length: 27 },
+      (_, i) => crm.createRecord('contacts', { email: `a${i}@example.com` }).id,
+    );
+    const reads: { toObject: string; ids: string[] }[] = [];
+    const asked: (string[] | undefined)[] = [];
+    // A connector like HubSpot's: pages carry no associations; they are read 12 ids a request.
+    const port = Object.assign(Object.create(connector) as IntegrationPort, {
+      capabilities: () => ({ ...connector.capabilities(), maxAssociationRead: 12 }),
+      readChanges: (session: never, request: ReadChangesRequest) => {
+        asked.push(request.associations);
+        return connector.readChanges(session, request);
+      },
+      readAssociations: async (_session: never, request: ReadAssociationsRequest) => {
+        reads.push({ toObject: request.toObject, ids: request.ids });
+        return Object.fromEntries(request.ids.map((id) => [id, [`company-of-${id}`]]));
+      },
+    });
+    const gateway = await CrmGateway.open(port, inMemorySessions(crm, connector), 'connection-1', {
+      retryPolicy: DEFAULT_RETRY_POLICY,
+      sleep: async () => undefined,
+      findByEmailChunk: 10,
+    });
+
+    const pages = [];
+    for await (const page of gateway.changePages({ object: 'contacts', since: null, pageSize: 4 }, [
+      'companies',
+    ])) {
+      pages.push(page);
+    }
+
+    // Seven pages of at most 4: pages are held while one more could still fit in a read of 12.
+    expect(pages.map((page) => page.records.length)).toEqual([4, 4, 4, 4, 4, 4, 3]);
+    expect(reads.map((read) => read.ids.length)).toEqual([12, 12, 3]);
+    expect(asked.every((associations) => associations?.length === 0)).toBe(true);
+    const records = pages.flatMap((page) => page.records);
+    expect(records.map((record) => record.id).sort()).toEqual([...ids].sort());
+    for (const record of records)
+      expect(record.associations).toEqual({ companies: [`company-of-${record.id}`] });
+
+    // A read whose mapping uses no associated value reads none.
+    reads.length = 0;
+    for await (const page of gateway.changePages({ object: 'contacts', since: null, pageSize: 4 }, [])) {
+      expect(page.records.every((record) => record.associations === undefined)).toBe(true);
+    }
+    expect(reads).toEqual([]);
   });
 });

@@ -24,6 +24,7 @@ import type {
   UpsertInput,
   UpsertResult,
 } from '@pm/integration-port';
+import { withAssociationsAcrossPages } from './associations-across-pages';
 import { associatedIdsToRead, type AssociatedRecords, type ObjectMapping } from './field-mapping';
 import type { SessionProvider } from './ports';
 
@@ -88,13 +89,42 @@ export class CrmGateway {
 
   /**
    * The pages of one change read, the next asked for while the caller applies the current one; a stop request
-   * lets the page in hand finish and fetches no further.
+   * lets the page in hand finish and fetches no further. `associations`: the associated objects whose ids the
+   * records need (absent: whatever the connector reads); where the connector reads them with requests of their own,
+   * they are read here for several pages at once.
    */
-  changePages(request: Omit<ReadChangesRequest, 'pageToken'>): AsyncGenerator<ChangePage, void, undefined> {
-    return paginate(
-      (pageToken) => this.call((session) => this.port.readChanges(session, { ...request, pageToken })),
+  changePages(
+    request: Omit<ReadChangesRequest, 'pageToken' | 'associations'>,
+    associations?: readonly string[],
+  ): AsyncGenerator<ChangePage, void, undefined> {
+    // A CRM that reads associations with requests of their own (HubSpot): read them here, for several pages at once.
+    const acrossPages = associations !== undefined && this.readsAssociations;
+    const pages = paginate(
+      (pageToken) =>
+        this.call((session) =>
+          this.port.readChanges(session, {
+            ...request,
+            pageToken,
+            ...(associations === undefined ? {} : { associations: acrossPages ? [] : [...associations] }),
+          }),
+        ),
       { prefetch: true, signal: this.signal },
     );
+    if (!acrossPages || associations.length === 0) return pages;
+    const port = this.port as Required<Pick<IntegrationPort, 'readAssociations'>>;
+    return withAssociationsAcrossPages(pages, {
+      toObjects: associations,
+      pageSize: request.pageSize ?? this.capabilities.maxReadPage,
+      maxIds: this.capabilities.maxAssociationRead as number,
+      concurrency: this.gate.limit,
+      read: (toObject, ids) =>
+        this.call((session) => port.readAssociations(session, { object: request.object, toObject, ids })),
+    });
+  }
+
+  /** Whether the connector reads associations on request (`readAssociations`, `maxAssociationRead`). */
+  private get readsAssociations(): boolean {
+    return this.port.readAssociations !== undefined && (this.capabilities.maxAssociationRead ?? 0) > 0;
   }
 
   /** The pages of one id listing (the reconcile's read), one after another; a stop request ends it between pages. */
@@ -150,7 +180,7 @@ export class CrmGateway {
     options: UpsertOptions = {},
   ): Promise<Map<string, UpsertResult>> {
     const answers = await mapWithConcurrency(
-      inBatches(inputs, Math.max(1, this.capabilities.maxWriteBatch)),
+      inBatches(inputs, this.writeBatchSize(inputs.length)),
       this.gate.limit,
       (records) =>
         this.call((session, attempt) =>
@@ -162,6 +192,18 @@ export class CrmGateway {
         ),
     );
     return new Map(answers.flat().map((result) => [result.key, result]));
+  }
+
+  /**
+   * Records per upsert call: the connector's `maxWriteBatch`, except where each record is a request of its own
+   * (Pipedrive), whose calls send their requests one after another: there `n` records are spread over every call the
+   * gate lets run at once (200 creates: 5 calls of 40, not 2 of 100), which costs no extra request.
+   */
+  private writeBatchSize(n: number): number {
+    const most = Math.max(1, this.capabilities.maxWriteBatch);
+    const perRequest = this.capabilities.writeRecordsPerRequest ?? most;
+    if (perRequest >= most) return most;
+    return Math.min(most, Math.max(perRequest, Math.ceil(n / this.gate.limit)));
   }
 
   /** One `deleteRecords` call for `ids`; the connector batches at the CRM's limit. Results by record id. */
@@ -242,8 +284,9 @@ export class CrmGateway {
    */
   async readAssociated(mapping: ObjectMapping, records: readonly CrmRecord[]): Promise<AssociatedRecords> {
     const reads = associatedIdsToRead(mapping, records);
+    // Their own associations are not used: none are read.
     const found = await mapWithConcurrency(reads, this.gate.limit, (read) =>
-      this.getRecords({ object: read.object, ids: read.ids, fields: read.fields }),
+      this.getRecords({ object: read.object, ids: read.ids, fields: read.fields, associations: [] }),
     );
     return new Map(
       reads.map((read, index) => [read.object, new Map(found[index].map((record) => [record.id, record]))]),

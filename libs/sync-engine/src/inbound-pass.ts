@@ -1,7 +1,13 @@
 import { cursorAfter } from '@pm/connector-kit';
 import type { ChangePage, CrmRecord, SyncCursor, UpsertResult } from '@pm/integration-port';
 import { Deletions } from './deletions';
-import { crmFieldsToRead, crmRecordEmail, encodeForCrm, type ObjectMapping } from './field-mapping';
+import {
+  associatedReads,
+  crmFieldsToRead,
+  crmRecordEmail,
+  encodeForCrm,
+  type ObjectMapping,
+} from './field-mapping';
 import { InboundMatcher, type InboundItem } from './inbound-matching';
 import { crmModifiedAfter, linkSnapshot } from './link-snapshots';
 import type { LinkSnapshot, LocalContact, LocalContactChange, RetryItem } from './ports';
@@ -55,12 +61,16 @@ export class InboundPass {
     // A first read sees every record: their e-mails spare the outbound pass its look-ups (see `completeReads`).
     // Past COMPLETE_READ_EMAILS_MAX the set is dropped (the look-ups are made) so memory stays flat with size.
     let emailsRead = since === null ? new Set<string>() : undefined;
-    const pages = this.run.crm.changePages({
-      object,
-      since,
-      fields: crmFieldsToRead(mapping),
-      pageSize: this.run.tuning.readPageSize ?? this.run.crm.capabilities.maxReadPage,
-    });
+    const pages = this.run.crm.changePages(
+      {
+        object,
+        since,
+        fields: crmFieldsToRead(mapping),
+        pageSize: this.run.tuning.readPageSize ?? this.run.crm.capabilities.maxReadPage,
+      },
+      // Only the associations the mapping reads values from.
+      associatedReads(mapping).map((read) => read.object),
+    );
     for await (const page of pages) {
       for (const record of emailsRead ? page.records : []) {
         const email = crmRecordEmail(mapping, record.fields);

@@ -85,6 +85,40 @@ describe('rateLimitedPort', () => {
     expect(calls.map((call) => call.cost)).toEqual([3, 4, 2]);
   });
 
+  it('grants writes sent one request after another in slices of an eighth of the largest grant, so none holds the window long after the CRM let it go', async () => {
+    const calls: number[] = [];
+    const budget: RateBudget = {
+      acquire: async (cost) => void calls.push(cost),
+      report: async () => undefined,
+      // Pipedrive's 80 requests per 2 s.
+      largestGrant: () => 80,
+    };
+    const pipedriveLike: IntegrationPort = Object.create(connector, {
+      capabilities: {
+        value: () => ({
+          ...connector.capabilities(),
+          maxWriteBatch: 100,
+          writeRecordsPerRequest: 1,
+          requestCounts: {
+            upsertBatch: { requestsPerItem: 2, perUpsert: { update: 2, create: 2, matchedCreate: 1 } },
+          },
+        }),
+      },
+    });
+    const port = rateLimitedPort(pipedriveLike, budget, 'interactive');
+    const records = Array.from({ length: 23 }, (_, i) => ({
+      key: `s${i}`,
+      fields: { email: `serial${i}@example.com` },
+    }));
+    const results = await port.upsertBatch(
+      { connectionId: 'c1', accessToken: tokens.accessToken },
+      { object: 'contacts', records, createsMatched: true },
+    );
+    expect(results.filter((result) => result.ok)).toHaveLength(23);
+    // At most 10 requests a grant (5 records of up to 2 each): matched creates are charged 1 each.
+    expect(calls).toEqual([5, 5, 5, 5, 3]);
+  });
+
   it('splits a look-up too large for one grant into calls that each fit, charging what the CRM counts', async () => {
     const calls: { cost: number; operation?: string }[] = [];
     const budget: RateBudget = {

@@ -3,6 +3,7 @@ import { HUBSPOT_DEFAULT_COMPANY_MAPPINGS, HUBSPOT_DEFAULT_MAPPINGS } from './de
 import { HUBSPOT_WEBHOOK_SUBSCRIPTIONS } from './register-webhooks';
 import {
   HUBSPOT_DEFAULT_SCOPES,
+  HUBSPOT_MAX_ASSOCIATION_READ,
   HUBSPOT_MAX_BATCH,
   HUBSPOT_MAX_SEARCH_PAGE,
   HUBSPOT_OBJECTS,
@@ -19,8 +20,13 @@ export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCa
     maxWriteBatch: HUBSPOT_MAX_BATCH,
     // Associating a batch of 100 contacts reads their company associations, archives stale ones and creates the
     // new ones: three requests per 100 pairs (one per 33 keeps the reservation on the safe side).
-    requestCounts: { associateRecords: { itemsPerRequest: 33 } },
+    // An association read takes 1,000 ids a request.
+    requestCounts: {
+      associateRecords: { itemsPerRequest: 33 },
+      readAssociations: { itemsPerRequest: HUBSPOT_MAX_ASSOCIATION_READ },
+    },
     maxReadPage: HUBSPOT_MAX_SEARCH_PAGE,
+    maxAssociationRead: HUBSPOT_MAX_ASSOCIATION_READ,
     // Batches carry the volume; a few calls in flight stay far inside 110 per 10 s.
     maxConcurrency: 4,
     rateLimits: [

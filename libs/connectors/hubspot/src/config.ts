@@ -42,6 +42,8 @@ export const HUBSPOT_DEFAULT_ACTIVITY_KEY_PROPERTY = 'penguinmails_activity_key'
 export const HUBSPOT_MAX_BATCH = 100;
 /** Search pages hold at most 200 results. */
 export const HUBSPOT_MAX_SEARCH_PAGE = 200;
+/** Ids one v4 associations batch read takes (`POST /crm/v4/associations/{from}/{to}/batch/read`). */
+export const HUBSPOT_MAX_ASSOCIATION_READ = 1_000;
 /** The plain list endpoint (used for the recycle bin) pages at most 100. */
 export const HUBSPOT_MAX_LIST_PAGE = 100;
 /** A search can page through at most this many results (`after` ≥ 10,000 is refused with a 400). */

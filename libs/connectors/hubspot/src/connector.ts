@@ -19,6 +19,7 @@ import type {
   IdPage,
   ListIdsRequest,
   IntegrationPort,
+  ReadAssociationsRequest,
   ReadChangesRequest,
   TokenSet,
   UpsertBatchRequest,
@@ -40,6 +41,7 @@ import { getHubSpotRecords } from './get-records';
 import { hubSpotHttpFacts } from './http-facts';
 import { listHubSpotIds } from './list-ids';
 import { HubSpotOAuth } from './oauth';
+import { readHubSpotAssociations } from './read-associations';
 import { HubSpotChangeReader } from './read-changes';
 import { registerHubSpotWebhooks, removeHubSpotWebhooks } from './register-webhooks';
 import { parseHubSpotWebhook } from './parse-webhook';
@@ -119,6 +121,10 @@ export class HubSpotConnector implements IntegrationPort {
 
   associateRecords(session: CrmSession, request: AssociateRecordsRequest): Promise<AssociateResult[]> {
     return associateHubSpotRecords(this.call(session), request);
+  }
+
+  readAssociations(session: CrmSession, request: ReadAssociationsRequest): Promise<Record<string, string[]>> {
+    return readHubSpotAssociations(this.call(session), request);
   }
 
   logActivities(session: CrmSession, activities: ActivityInput[]): Promise<ActivityResult[]> {

@@ -42,7 +42,7 @@ export async function getHubSpotRecords(call: HubSpotCall, request: GetRecordsRe
     }
     const byId = new Map(response.results.map((result) => [result.id, toCrmRecord(info, result)]));
     const found = chunk.flatMap((id) => byId.get(id) ?? []);
-    await addHubSpotAssociations(call, info, found);
+    await addHubSpotAssociations(call, info, found, request.associations);
     records.push(...found);
   }
   return records;

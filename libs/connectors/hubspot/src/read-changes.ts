@@ -109,7 +109,7 @@ export class HubSpotChangeReader {
       ({ records, next } = await this.readRange(call, info, properties, pageSize, state));
     }
     if (next === undefined && this.reportsDeletions(info, token)) next = { phase: 'deleted' };
-    await addHubSpotAssociations(call, info, records);
+    await addHubSpotAssociations(call, info, records, request.associations);
     return {
       records,
       deleted: [],

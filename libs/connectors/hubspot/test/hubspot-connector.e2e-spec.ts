@@ -130,6 +130,37 @@ describe('HubSpot connector against the HubSpot sandbox', () => {
       expect(fresh.map((record) => record.id)).not.toContain(second.id);
     });
 
+    it('reads no associations where the caller asks for none, and reads them for many records in one request on request', async () => {
+      const at = new Date(Date.now() - 600_000);
+      const contacts = bed.sandbox.seedContacts(3, { at });
+      const [company] = bed.sandbox.seedCompanies(1, { at });
+      bed.sandbox.associateInCrm('contacts', contacts[0].id, 'companies', company.id);
+      const associationReads = () =>
+        bed.sandbox.counters.count('POST /crm/v4/associations/:fromObjectType/:toObjectType/batch/read');
+      const before = associationReads();
+
+      const page = await connector.readChanges(session, {
+        object: 'contacts',
+        since: null,
+        pageSize: 200,
+        associations: [],
+      });
+      expect(page.records.length).toBeGreaterThanOrEqual(3);
+      expect(page.records.every((record) => record.associations === undefined)).toBe(true);
+      expect(associationReads()).toBe(before);
+
+      const ids = page.records.map((record) => record.id);
+      const byId = await connector.readAssociations(session, {
+        object: 'contacts',
+        toObject: 'companies',
+        ids,
+      });
+      expect(associationReads()).toBe(before + 1);
+      expect(byId[contacts[0].id]).toEqual([company.id]);
+      expect(byId[contacts[1].id] ?? []).toEqual([]);
+      expect(connector.capabilities().maxAssociationRead).toBe(1_000);
+    });
+
     it('reads companies by hs_lastmodifieddate and reports companies moved to the recycle bin', async () => {
       const t0 = Date.now() - 600_000;
       const [kept, removed] = bed.sandbox.seedCompanies(2, { at: new Date(t0) });
