@@ -30,7 +30,7 @@ export function findByFieldCases(ctx: ContractContext): void {
       `KEY-${runId}-FIRST`,
       undefined,
     ]);
-    const found = await ctx.fixture.port.findByField!(session, {
+    const found = await ctx.fixture.port.findByField(session, {
       object,
       field: fields.customKey,
       values: [first, shared, `key-${runId}-nobody`],
@@ -49,7 +49,7 @@ export function findByFieldCases(ctx: ContractContext): void {
     await stageWithKeys('field-none', [`key-${runId}-someone`]);
     for (const values of [[`key-${runId}-no-one`, `key-${runId}-nobody-else`], []]) {
       expect(
-        await ctx.fixture.port.findByField!(session, { object, field: fields.customKey, values }),
+        await ctx.fixture.port.findByField(session, { object, field: fields.customKey, values }),
       ).toEqual([]);
     }
   });
@@ -60,7 +60,7 @@ export function findByFieldCases(ctx: ContractContext): void {
     const mixed = newContact('field-email');
     mixed.email = `Field.${runId}.MiXeD-${ctx.emailSequence}@Example.COM`;
     const [record] = await ctx.fixture.staging.createContacts([mixed]);
-    const found = await ctx.fixture.port.findByField!(session, {
+    const found = await ctx.fixture.port.findByField(session, {
       object,
       field: fields.email,
       values: [mixed.email.toLowerCase(), `nobody-${runId}@example.com`],
