@@ -12,7 +12,17 @@ export const VALUES_PER_QUERY = 100;
 const IN_LIST_CHARS = 10_000;
 
 const NUMBER_TYPES = new Set(['double', 'int', 'long', 'currency', 'percent']);
-const TEXT_TYPES = new Set(['string', 'email', 'phone', 'url', 'picklist', 'combobox', 'encryptedstring']);
+// A text area that describe says is filterable (a short one, an address street) takes IN like any text.
+const TEXT_TYPES = new Set([
+  'string',
+  'email',
+  'phone',
+  'url',
+  'picklist',
+  'combobox',
+  'encryptedstring',
+  'textarea',
+]);
 const ID_TYPES = new Set(['id', 'reference']);
 const SALESFORCE_ID = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
 

@@ -38,8 +38,8 @@ export function soqlInLists(literals: readonly string[], maxItems: number, maxCh
   let current: string[] = [];
   let length = 0;
   for (const literal of literals) {
-    // ", " between literals, encoded.
-    const size = encodeURIComponent(literal).length + 4;
+    // ", " between literals, encoded (%2C%20).
+    const size = encodeURIComponent(literal).length + 6;
     if (current.length > 0 && (current.length >= maxItems || length + size > maxChars)) {
       lists.push(current);
       current = [];
