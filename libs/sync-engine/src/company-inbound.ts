@@ -3,6 +3,7 @@ import type { ChangePage, CrmRecord, SyncCursor } from '@pm/integration-port';
 import { CompanyDeletions } from './company-deletions';
 import {
   companyFieldsToRead,
+  crmCompanyValues,
   decodeCompany,
   encodeCompany,
   matchingCompanies,
@@ -12,6 +13,7 @@ import {
   hasCompanyFields,
   revertCompanyFields,
   type CompanyPlan,
+  type CompanyValues,
 } from './company-mapping';
 import { LOCAL_COMPANY_OBJECT, type LocalCompany, type LocalCompanyChange } from './company-ports';
 import {
@@ -21,6 +23,7 @@ import {
   planCompanyForRun,
   type CompanyRunScope,
 } from './company-sync-scope';
+import { FormulaError } from './mapping-formulas';
 import type { LinkSnapshot, RetryItem } from './ports';
 import { EPOCH } from './sync-run-scope';
 
@@ -122,8 +125,38 @@ export class CompanyInboundPass {
     await run.journal.succeeded('from_crm', object, succeeded);
   }
 
+  /**
+   * Each record's values, `fromCrm` formulas evaluated. A record whose formula fails is logged with the formula's
+   * message and put on the retry list; the rest of the page goes on.
+   */
+  private async decode(
+    records: readonly CrmRecord[],
+    linkByCrmId: ReadonlyMap<string, LinkSnapshot>,
+  ): Promise<Map<string, CompanyValues>> {
+    const { run, mapping } = this.scope;
+    const decoded = new Map<string, CompanyValues>();
+    for (const record of records) {
+      const base = linkByCrmId.get(record.id)?.synced;
+      try {
+        decoded.set(record.id, await crmCompanyValues(mapping, record.fields, base, run.formulaLimits));
+      } catch (error) {
+        if (!(error instanceof FormulaError)) throw error;
+        const item = {
+          direction: 'from_crm' as const,
+          object: mapping.object,
+          recordId: record.id,
+          recordKey: companyLabel(decodeCompany(mapping, record.fields, base)),
+          error: error.message,
+          payload: record,
+        };
+        await run.journal.mappingFailed(item, run.crmName, 'Company');
+      }
+    }
+    return decoded;
+  }
+
   /** Each record's local company (by link, else domain or name) and plan; unusable records are logged and skipped. */
-  private async match(records: readonly CrmRecord[]): Promise<InboundCompany[]> {
+  private async match(page: readonly CrmRecord[]): Promise<InboundCompany[]> {
     const { run, companies, mapping } = this.scope;
     const { connection, journal, crmName } = run;
     const object = mapping.object;
@@ -131,15 +164,11 @@ export class CompanyInboundPass {
     const links = await run.links.findByCrmIds(
       connection.id,
       object,
-      records.map((record) => record.id),
+      page.map((record) => record.id),
     );
     const linkByCrmId = new Map(links.map((link) => [link.crmId, link]));
-    const decoded = new Map(
-      records.map((record) => [
-        record.id,
-        decodeCompany(mapping, record.fields, linkByCrmId.get(record.id)?.synced),
-      ]),
-    );
+    const decoded = await this.decode(page, linkByCrmId);
+    const records = page.filter((record) => decoded.has(record.id));
     const unlinked = records.filter((record) => !linkByCrmId.has(record.id));
     const [linkedLocals, candidates] = await Promise.all([
       companies.findByIds(
@@ -161,7 +190,7 @@ export class CompanyInboundPass {
       if (link.crmObject === object) claimed.set(link.localId, link.crmId);
     }
     const items: InboundCompany[] = [];
-    const newInPage: { values: ReturnType<typeof decodeCompany>; crmId: string }[] = [];
+    const newInPage: { values: CompanyValues; crmId: string }[] = [];
     for (const record of records) {
       const values = decoded.get(record.id) ?? {};
       const label = companyLabel(values);

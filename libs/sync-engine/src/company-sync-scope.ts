@@ -1,7 +1,8 @@
 import type { CompanyObjectMapping, CompanyPlan, CompanyValues } from './company-mapping';
-import { planCompany } from './company-mapping';
+import { localCompanyValues, planCompany } from './company-mapping';
 import type { LocalCompany, LocalCompanyStore } from './company-ports';
 import { LOCAL_COMPANY_OBJECT } from './company-ports';
+import { FormulaError } from './mapping-formulas';
 import type { LinkSnapshot } from './ports';
 import type { SyncedValues } from './record-planner';
 import type { SyncRunScope } from './sync-run-scope';
@@ -66,4 +67,41 @@ export function companyLink(
     crmModifiedAt: pair.crmModifiedAt,
     lastSyncedAt: scope.run.now(),
   };
+}
+
+/**
+ * Runs `compute` for one local company; a formula that fails there fails this company only: counted, logged with
+ * the formula's message and put on the retry list (to_crm), while the rest of the page goes on.
+ */
+export async function unlessCompanyFormulaFails<T>(
+  scope: CompanyRunScope,
+  company: LocalCompany,
+  compute: () => Promise<T>,
+): Promise<T | undefined> {
+  const { run, mapping } = scope;
+  try {
+    return await compute();
+  } catch (error) {
+    if (!(error instanceof FormulaError)) throw error;
+    const item = {
+      direction: 'to_crm' as const,
+      object: mapping.object,
+      recordId: company.id,
+      recordKey: companyLabel(companyValues(company)),
+      error: error.message,
+    };
+    await run.journal.mappingFailed(item, run.crmName, 'Company');
+    return undefined;
+  }
+}
+
+/** A local company as one side of a plan, `toCrm` formulas evaluated; undefined when one failed (logged). */
+export function companyLocalSide(
+  scope: CompanyRunScope,
+  company: LocalCompany,
+): Promise<{ values: CompanyValues; modifiedAt: string } | undefined> {
+  return unlessCompanyFormulaFails(scope, company, async () => ({
+    values: await localCompanyValues(scope.mapping, companyValues(company), scope.run.formulaLimits),
+    modifiedAt: company.updatedAt.toISOString(),
+  }));
 }
