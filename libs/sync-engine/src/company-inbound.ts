@@ -19,11 +19,12 @@ import { LOCAL_COMPANY_OBJECT, type LocalCompany, type LocalCompanyChange } from
 import {
   companyLabel,
   companyLink,
+  companyLocalSide,
   companyValues,
   planCompanyForRun,
+  unlessFormulaFails,
   type CompanyRunScope,
 } from './company-sync-scope';
-import { FormulaError } from './mapping-formulas';
 import type { LinkSnapshot, RetryItem } from './ports';
 import { EPOCH } from './sync-run-scope';
 
@@ -137,22 +138,18 @@ export class CompanyInboundPass {
     const decoded = new Map<string, CompanyValues>();
     for (const record of records) {
       const base = linkByCrmId.get(record.id)?.synced;
-      try {
-        decoded.set(record.id, await crmCompanyValues(mapping, record.fields, base, run.formulaLimits));
-      } catch (error) {
-        if (!(error instanceof FormulaError)) throw error;
-        const item = {
-          direction: 'from_crm' as const,
-          object: mapping.object,
-          recordId: record.id,
-          recordKey: companyLabel(decodeCompany(mapping, record.fields, base)),
-          error: error.message,
-          payload: record,
-        };
-        await run.journal.mappingFailed(item, run.crmName, 'Company');
-      }
+      const label = companyLabel(decodeCompany(mapping, record.fields, base));
+      const values = await unlessFormulaFails(this.scope, this.failure(record, label), () =>
+        crmCompanyValues(mapping, record.fields, base, run.formulaLimits),
+      );
+      if (values !== undefined) decoded.set(record.id, values);
     }
     return decoded;
+  }
+
+  /** The failure record of a CRM company read: retried from its payload. */
+  private failure(record: CrmRecord, label: string): Omit<RetryItem, 'error' | 'object'> {
+    return { direction: 'from_crm', recordId: record.id, recordKey: label, payload: record };
   }
 
   /** Each record's local company (by link, else domain or name) and plan; unusable records are logged and skipped. */
@@ -242,11 +239,13 @@ export class CompanyInboundPass {
         if (local) claimed.set(local.id, record.id);
         else newInPage.push({ values, crmId: record.id });
       }
+      const localSide = local
+        ? await companyLocalSide(this.scope, local, this.failure(record, label))
+        : { values: {}, modifiedAt: EPOCH };
+      if (localSide === undefined) continue;
       const plan = planCompanyForRun(this.scope, {
         base: link?.synced,
-        local: local
-          ? { values: companyValues(local), modifiedAt: local.updatedAt.toISOString() }
-          : { values: {}, modifiedAt: EPOCH },
+        local: localSide,
         crm: { values, modifiedAt: record.modifiedAt },
       });
       items.push({ record, label, link, local, plan });

@@ -144,7 +144,10 @@ export async function crmCompanyValues(
   for (const entry of mapping.fields) {
     if (!entry.formula?.fromCrm) continue;
     const key = mappingKey(entry) as keyof CompanyValues;
-    values[key] = formulaResultAsLocal(entry, await evaluateFormula(key, entry.formula.fromCrm, fields, limits));
+    values[key] = formulaResultAsLocal(
+      entry,
+      await evaluateFormula(key, entry.formula.fromCrm, fields, limits),
+    );
   }
   return values;
 }

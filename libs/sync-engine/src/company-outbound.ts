@@ -12,8 +12,6 @@ import {
   crmCompanyValues,
   crmMatches,
   encodeCompany,
-  normaliseCompanyName,
-  normaliseDomain,
   companyChanged,
   hasCompanyFields,
   revertCompanyFields,
@@ -25,8 +23,10 @@ import {
   companyLink,
   companyLocalSide,
   companyValues,
+  lookupTerms,
+  outboundFailure,
   planCompanyForRun,
-  unlessCompanyFormulaFails,
+  unlessFormulaFails,
   type CompanyRunScope,
 } from './company-sync-scope';
 import type { LinkSnapshot, LocalPosition, RetryItem } from './ports';
@@ -189,7 +189,7 @@ export class CompanyOutboundPass {
       const [matched] = matches;
       const local = await companyLocalSide(this.scope, company);
       if (local === undefined) continue;
-      const crm = await unlessCompanyFormulaFails(this.scope, company, async () =>
+      const crm = await unlessFormulaFails(this.scope, outboundFailure(company), async () =>
         matched
           ? {
               values: await crmCompanyValues(mapping, matched.fields, undefined, run.formulaLimits),
@@ -345,19 +345,4 @@ export class CompanyOutboundPass {
     await journal.retryLater(retryLater);
     await journal.succeeded('to_crm', object, succeeded);
   }
-}
-
-/** The names and domains to look a set of companies up by. */
-export function lookupTerms(values: readonly { name?: string | null; domain?: string | null }[]): {
-  names: string[];
-  domains: string[];
-} {
-  return {
-    names: [
-      ...new Set(
-        values.flatMap((value) => (normaliseCompanyName(value.name) === null ? [] : [value.name!.trim()])),
-      ),
-    ],
-    domains: [...new Set(values.flatMap((value) => normaliseDomain(value.domain) ?? []))],
-  };
 }
