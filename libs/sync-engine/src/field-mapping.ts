@@ -94,7 +94,8 @@ export function crmFieldsToRead(mapping: ObjectMapping): string[] {
     ...(entry.crm === undefined ? [] : [entry.crm]),
     ...formulaReads(entry),
   ]);
-  return [...new Set([mapping.emailField, ...own])];
+  // A company mapping has no e-mail key (`emailField` is '').
+  return [...new Set([mapping.emailField, ...own])].filter((name) => name !== '');
 }
 
 /** The associated objects a mapping reads from, each with the fields to ask `getRecords` for. */
