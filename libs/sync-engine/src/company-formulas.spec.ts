@@ -1,7 +1,11 @@
 import { IN_MEMORY_DEFAULT_COMPANY_MAPPINGS } from '@pm/integration-port/testing';
-import { crmCompanyValues, localCompanyValues, type CompanyObjectMapping } from './company-mapping';
+import {
+  companyMappingAsObjectMapping,
+  crmCompanyValues,
+  localCompanyValues,
+  type CompanyObjectMapping,
+} from './company-mapping';
 import { previewMapping } from './mapping-preview';
-import { companyMappingAsObjectMapping } from './company-mapping';
 import { inMemorySyncHarness } from './testing';
 
 const DEFAULTS = IN_MEMORY_DEFAULT_COMPANY_MAPPINGS.companies;
