@@ -6,7 +6,6 @@ import {
   formulaResultAsLocal,
   LOCAL_CONTACT_FIELDS,
   mappingKey,
-  normaliseLocalValue,
   type AssociatedRecords,
   type LocalValues,
   type ObjectMapping,

@@ -61,7 +61,11 @@ export class RunJournal {
    * A record whose mapped values could not be computed (a formula threw or ran too long): counted as an error,
    * logged with the formula's message and put on the retry list; the rest of the page goes on.
    */
-  async mappingFailed(item: RetryItem, crmName: string, subject: 'Contact' | 'Company' = 'Contact'): Promise<void> {
+  async mappingFailed(
+    item: RetryItem,
+    crmName: string,
+    subject: 'Contact' | 'Company' = 'Contact',
+  ): Promise<void> {
     this.count(item.direction, item.object).errors++;
     const arrow = item.direction === 'to_crm' ? '→' : '←';
     this.log({

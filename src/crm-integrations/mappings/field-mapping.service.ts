@@ -197,7 +197,10 @@ export class FieldMappingService {
     const { connection, port } = await this.connectionAndPort(tenantId, connectionId);
     this.requireSyncable(port, dto.object);
     const mapping = toObjectMapping(dto, (await this.current(connection, port, dto.object)).mapping);
-    const fields = await previewMapping(mapping, { local: values, subject: mappingSubject(port, dto.object) });
+    const fields = await previewMapping(mapping, {
+      local: values,
+      subject: mappingSubject(port, dto.object),
+    });
     return { fields, problems: await this.problems(connection, port, mapping) };
   }
 

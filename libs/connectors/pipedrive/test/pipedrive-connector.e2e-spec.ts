@@ -239,7 +239,12 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       const since = sandbox.addOrganizationField('Customer since', 'date').key;
       const fields = await connector.describeObject(session, 'organizations');
       const byName = new Map(fields.map((field) => [field.name, field]));
-      expect(byName.get(tier)).toMatchObject({ label: 'Tier', type: 'picklist', custom: true, readOnly: false });
+      expect(byName.get(tier)).toMatchObject({
+        label: 'Tier',
+        type: 'picklist',
+        custom: true,
+        readOnly: false,
+      });
       expect(byName.get(tier)?.options?.map((option) => option.label)).toEqual(['Gold', 'Silver']);
       expect(byName.get(since)).toMatchObject({ type: 'date', custom: true });
       expect(byName.get('website')).toMatchObject({ type: 'string', custom: false, readOnly: false });

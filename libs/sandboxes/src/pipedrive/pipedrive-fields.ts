@@ -85,7 +85,17 @@ export function standardOrganizationFields(nowMs: number): PipedriveField[] {
     ['website', 'Website', 'varchar', {}],
     ['industry', 'Industry', 'varchar', {}],
     ['employee_count', 'Number of employees', 'int', {}],
-    ['label_ids', 'Labels', 'set', { options: [{ id: 5, label: 'Customer' }, { id: 6, label: 'Partner' }] }],
+    [
+      'label_ids',
+      'Labels',
+      'set',
+      {
+        options: [
+          { id: 5, label: 'Customer' },
+          { id: 6, label: 'Partner' },
+        ],
+      },
+    ],
     ['visible_to', 'Visible to', 'visible_to', {}],
     ['add_time', 'Organization created', 'date', readOnly],
     ['update_time', 'Update time', 'date', readOnly],
