@@ -10,6 +10,7 @@ import {
   ConnectionCredential,
   Contact,
   CrmConnection,
+  FieldMappingConfig,
   hashPassword,
   SecretBox,
   SyncLogEntry,
@@ -451,12 +452,38 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
       .getByText(/not a PenguinMails company field/)
       .waitFor();
     await local.fill('name');
+    // A company row computed by a formula over the sample company, previewed beside the row and saved.
+    const formulaRow = await rows.locator('tbody tr').count();
+    await s.page.getByTestId('add-mapping-row').click();
+    const formula = s.page.getByLabel(`To-CRM formula of row ${formulaRow}`);
+    expect(await formula.getAttribute('placeholder')).toBe('→ formula over the company');
+    await formula.fill("$uppercase(name) & ' (' & domain & ')'");
+    await s.page.getByLabel(`Salesforce field of row ${formulaRow}`).selectOption('Description');
+    await s.page.getByLabel(`Direction of row ${formulaRow}`).selectOption('to_crm');
+    await s.page.getByLabel('Sample domain').fill('babbage.example');
+    await s.page
+      .getByTestId(`row-preview-${formulaRow}`)
+      .getByText('"BABBAGE & CO (babbage.example)"')
+      .waitFor();
+    await s.page
+      .getByTestId('preview-crm')
+      .getByText('"Description": "BABBAGE & CO (babbage.example)"')
+      .waitFor();
     await s.page.getByTestId('save-mapping').click();
     await s.page.getByText(/Mapping saved \(version \d+\)\./).waitFor();
     const audit = await orm.em
       .fork()
       .findOneOrFail(AuditLogEntry, { action: 'field_mapping.updated', targetId: salesforceId });
     expect(audit.after).toMatchObject({ object: 'Account' });
+    const stored = await orm.em
+      .fork()
+      .findOneOrFail(FieldMappingConfig, { connection: salesforceId, object: 'Account' });
+    expect(stored.mapping.fields[formulaRow]).toMatchObject({
+      crm: 'Description',
+      direction: 'to_crm',
+      formula: { toCrm: "$uppercase(name) & ' (' & domain & ')'" },
+    });
+    expect(stored.mapping.fields[formulaRow]).not.toHaveProperty('local');
   });
 
   describe('a viewer', () => {

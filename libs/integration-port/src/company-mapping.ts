@@ -8,7 +8,7 @@ import {
 
 /**
  * Company mappings as data, shaped like the contacts' `ObjectMapping` so the same machinery (stored tenant
- * mappings, discovery, validation) can serve them later: which PenguinMails company field a CRM company field
+ * mappings, discovery, validation, formulas) serves them: which PenguinMails company field a CRM company field
  * holds, which way it flows, and how a company is matched (its domain, else its normalised name). Each connector
  * declares its defaults (`ConnectorCapabilities.defaultCompanyMappings`); the engine knows no CRM field name.
  */
@@ -38,14 +38,12 @@ export const COMPANY_VALUE_CODECS = ['text', 'domain'] as const satisfies readon
 export type CompanyValueCodec = (typeof COMPANY_VALUE_CODECS)[number];
 
 /**
- * One company field's mapping: the contacts' `FieldMappingEntry` narrowed to what companies use (a local and a CRM
- * field always; value maps, but no associated record or formula yet), so the stored-mapping API, its validation and its
- * preview treat both alike.
+ * One company field's mapping: the contacts' `FieldMappingEntry` narrowed to what companies use (value maps and
+ * JSONata formulas, but no associated record), so the stored-mapping API, its validation and its preview treat
+ * both alike. As for contacts, an entry computed by a `toCrm` formula has no local field (it is keyed
+ * `=<crm field>`), and one computed by a `fromCrm` formula may have no CRM field; every other entry has both.
  */
-export interface CompanyFieldMappingEntry
-  extends Omit<FieldMappingEntry<LocalCompanyField>, 'associated' | 'formula'> {
-  local: LocalCompanyField;
-  crm: string;
+export interface CompanyFieldMappingEntry extends Omit<FieldMappingEntry<LocalCompanyField>, 'associated'> {
   direction: MappingDirection;
   codec: CompanyValueCodec;
 }

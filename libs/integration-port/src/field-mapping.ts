@@ -105,7 +105,7 @@ export interface FieldMappingEntry<Local extends string = LocalContactField> {
 }
 
 /** The key an entry's values and synced base are held under: its local field, else `=<crm field>`. */
-export function mappingKey(entry: Pick<FieldMappingEntry, 'local' | 'crm'>): string {
+export function mappingKey(entry: { local?: string; crm?: string }): string {
   return entry.local ?? `=${entry.crm ?? ''}`;
 }
 

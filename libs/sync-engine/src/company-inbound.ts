@@ -3,6 +3,7 @@ import type { ChangePage, CrmRecord, SyncCursor } from '@pm/integration-port';
 import { CompanyDeletions } from './company-deletions';
 import {
   companyFieldsToRead,
+  crmCompanyValues,
   decodeCompany,
   encodeCompany,
   matchingCompanies,
@@ -12,13 +13,16 @@ import {
   hasCompanyFields,
   revertCompanyFields,
   type CompanyPlan,
+  type CompanyValues,
 } from './company-mapping';
 import { LOCAL_COMPANY_OBJECT, type LocalCompany, type LocalCompanyChange } from './company-ports';
 import {
   companyLabel,
   companyLink,
+  companyLocalSide,
   companyValues,
   planCompanyForRun,
+  unlessFormulaFails,
   type CompanyRunScope,
 } from './company-sync-scope';
 import type { LinkSnapshot, RetryItem } from './ports';
@@ -126,8 +130,34 @@ export class CompanyInboundPass {
     await run.journal.succeeded('from_crm', object, succeeded);
   }
 
+  /**
+   * Each record's values, `fromCrm` formulas evaluated. A record whose formula fails is logged with the formula's
+   * message and put on the retry list; the rest of the page goes on.
+   */
+  private async decode(
+    records: readonly CrmRecord[],
+    linkByCrmId: ReadonlyMap<string, LinkSnapshot>,
+  ): Promise<Map<string, CompanyValues>> {
+    const { run, mapping } = this.scope;
+    const decoded = new Map<string, CompanyValues>();
+    for (const record of records) {
+      const base = linkByCrmId.get(record.id)?.synced;
+      const label = companyLabel(decodeCompany(mapping, record.fields, base));
+      const values = await unlessFormulaFails(this.scope, this.failure(record, label), () =>
+        crmCompanyValues(mapping, record.fields, base, run.formulaLimits),
+      );
+      if (values !== undefined) decoded.set(record.id, values);
+    }
+    return decoded;
+  }
+
+  /** The failure record of a CRM company read: retried from its payload. */
+  private failure(record: CrmRecord, label: string): Omit<RetryItem, 'error' | 'object'> {
+    return { direction: 'from_crm', recordId: record.id, recordKey: label, payload: record };
+  }
+
   /** Each record's local company (by link, else domain or name) and plan; unusable records are logged and skipped. */
-  private async match(records: readonly CrmRecord[]): Promise<InboundCompany[]> {
+  private async match(page: readonly CrmRecord[]): Promise<InboundCompany[]> {
     const { run, companies, mapping } = this.scope;
     const { connection, journal, crmName } = run;
     const object = mapping.object;
@@ -135,15 +165,11 @@ export class CompanyInboundPass {
     const links = await run.links.findByCrmIds(
       connection.id,
       object,
-      records.map((record) => record.id),
+      page.map((record) => record.id),
     );
     const linkByCrmId = new Map(links.map((link) => [link.crmId, link]));
-    const decoded = new Map(
-      records.map((record) => [
-        record.id,
-        decodeCompany(mapping, record.fields, linkByCrmId.get(record.id)?.synced),
-      ]),
-    );
+    const decoded = await this.decode(page, linkByCrmId);
+    const records = page.filter((record) => decoded.has(record.id));
     const unlinked = records.filter((record) => !linkByCrmId.has(record.id));
     const [linkedLocals, candidates] = await Promise.all([
       companies.findByIds(
@@ -165,7 +191,7 @@ export class CompanyInboundPass {
       if (link.crmObject === object) claimed.set(link.localId, link.crmId);
     }
     const items: InboundCompany[] = [];
-    const newInPage: { values: ReturnType<typeof decodeCompany>; crmId: string }[] = [];
+    const newInPage: { values: CompanyValues; crmId: string }[] = [];
     for (const record of records) {
       const values = decoded.get(record.id) ?? {};
       const label = companyLabel(values);
@@ -217,11 +243,13 @@ export class CompanyInboundPass {
         if (local) claimed.set(local.id, record.id);
         else newInPage.push({ values, crmId: record.id });
       }
+      const localSide = local
+        ? await companyLocalSide(this.scope, local, this.failure(record, label))
+        : { values: {}, modifiedAt: EPOCH };
+      if (localSide === undefined) continue;
       const plan = planCompanyForRun(this.scope, {
         base: link?.synced,
-        local: local
-          ? { values: companyValues(local), modifiedAt: local.updatedAt.toISOString() }
-          : { values: {}, modifiedAt: EPOCH },
+        local: localSide,
         crm: { values, modifiedAt: record.modifiedAt },
       });
       items.push({ record, label, link, local, plan });

@@ -8,7 +8,8 @@ import {
 
 /**
  * What `validateMapping` checks besides the shared rules when the object's records are companies: a company mapping
- * in the stored shape (`companyMappingAsObjectMapping`) has no e-mail key, syncs the name, and has no formulas (value maps apply).
+ * in the stored shape (`companyMappingAsObjectMapping`) has no e-mail key, syncs the name, and keeps the fields companies
+ * are matched by (name, domain) plain copies of the CRM's; value maps and formulas apply as for contacts.
  */
 
 /** A `MappingProblem` (declared here too, so this file and mapping-validation.ts do not import each other). */
@@ -32,13 +33,30 @@ export function companyProblems(mapping: ObjectMapping): MappingProblem[] {
   return problems;
 }
 
-/** What a company entry may be: a company field and a CRM field (text or domain, through a value map if given). */
+/** The company fields companies are matched by: a `fromCrm` formula may not compute them (see below). */
+const MATCHED_BY: readonly string[] = ['name', 'domain'];
+
+/** The input fields a company's `toCrm` formula may read: its standard fields and its `customFields`. */
+export const isCompanyFormulaInput = (field: string): boolean =>
+  (LOCAL_COMPANY_FIELDS as readonly string[]).includes(field) || field === 'customFields';
+
+/**
+ * What a company entry may be: a company field (none for a value a `toCrm` formula computes) and a CRM field, text or
+ * domain, through a value map or a formula if given.
+ */
 export function companyEntryProblems(entry: FieldMappingEntry, at: string): MappingProblem[] {
   const problems: MappingProblem[] = [];
-  if (entry.local === undefined || !isLocalCompanyField(entry.local)) {
+  if (entry.local === undefined) {
+    if (!entry.formula?.toCrm) {
+      problems.push({
+        name: `${at}.local`,
+        reason: `a PenguinMails field is required, or a toCrm formula (${LOCAL_COMPANY_FIELDS.join(', ')} or customFields.<name>)`,
+      });
+    }
+  } else if (!isLocalCompanyField(entry.local)) {
     problems.push({
       name: `${at}.local`,
-      reason: `${entry.local === undefined ? 'a PenguinMails field is required' : `"${entry.local}" is not a PenguinMails company field`} (${LOCAL_COMPANY_FIELDS.join(', ')} or customFields.<name>)`,
+      reason: `"${entry.local}" is not a PenguinMails company field (${LOCAL_COMPANY_FIELDS.join(', ')} or customFields.<name>)`,
     });
   }
   if (!(COMPANY_VALUE_CODECS as readonly string[]).includes(entry.codec)) {
@@ -47,10 +65,16 @@ export function companyEntryProblems(entry: FieldMappingEntry, at: string): Mapp
       reason: `a company field is copied as ${COMPANY_VALUE_CODECS.join(' or ')}, not "${entry.codec}"`,
     });
   }
-  for (const part of ['associated', 'formula'] as const) {
-    if (entry[part] !== undefined) {
-      problems.push({ name: `${at}.${part}`, reason: `company mappings do not support ${part} yet` });
-    }
+  if (entry.associated !== undefined) {
+    problems.push({ name: `${at}.associated`, reason: 'company mappings do not read associated records' });
+  }
+  if (entry.formula?.fromCrm && entry.local !== undefined && MATCHED_BY.includes(entry.local)) {
+    // Look-ups before a create compare the CRM's own name and domain; a computed one would miss the company and
+    // create it twice.
+    problems.push({
+      name: `${at}.formula.fromCrm`,
+      reason: `companies are matched by ${MATCHED_BY.join(' and ')} as the CRM holds them; a formula cannot compute ${entry.local} (compute a custom field instead)`,
+    });
   }
   return problems;
 }

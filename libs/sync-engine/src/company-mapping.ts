@@ -1,5 +1,7 @@
 import {
   companyKey,
+  LOCAL_COMPANY_FIELDS,
+  mappingKey,
   normaliseCompanyName,
   normaliseDomain,
   type CompanyObjectMapping,
@@ -10,13 +12,21 @@ import {
 } from '@pm/integration-port';
 import type { SyncDirection } from '@pm/domain/model';
 import type { ConflictResolver } from './conflict-resolver';
-import { decodeCrmValue, encodeLocalValue, type MappingConnection } from './field-mapping';
+import {
+  decodeCrmValue,
+  encodeLocalValue,
+  formulaReads,
+  formulaResultAsLocal,
+  type MappingConnection,
+} from './field-mapping';
+import { formulaInputOf } from './mapped-values';
+import { DEFAULT_FORMULA_LIMITS, evaluateFormula, type FormulaLimits } from './mapping-formulas';
 import { hasChanges, planRecord, revertFields, type RecordPlan, type SyncedValues } from './record-planner';
 
 /**
  * How the engine applies a company mapping (the connector's `defaultCompanyMappings`): decoding a CRM company into
- * local values, encoding local values for a write, matching by domain or name, and planning a record three ways with
- * the same planner as contacts. No CRM field name lives here.
+ * local values, encoding local values for a write, evaluating its formulas, matching by domain or name, and planning
+ * a record three ways with the same planner as contacts. No CRM field name lives here.
  */
 
 export { companyKey, normaliseCompanyName, normaliseDomain, type CompanyObjectMapping };
@@ -34,8 +44,11 @@ export const objectMappingAsCompanyMapping = (
   associates,
 });
 
-/** Local company values in local form (standard and `customFields.<name>`): text or null. */
-export type CompanyValues = Partial<Record<LocalCompanyField, string | null>>;
+/**
+ * Company values in local form, by mapping key: standard and `customFields.<name>` fields, and `=<crm field>` for a
+ * value a `toCrm` formula computes for the CRM. Text or null.
+ */
+export type CompanyValues = Partial<Record<LocalCompanyField | `=${string}`, string | null>>;
 
 /**
  * Where the engine gets a company object's mapping, as `FieldMappingSource` serves contacts: the connector's
@@ -95,8 +108,9 @@ export const companyMappingAsObjectMapping = (mapping: CompanyObjectMapping): Ob
   }) as unknown as ObjectMapping;
 
 /**
- * A CRM company's mapped values in local form. A field the CRM did not return at all (a read that leaves optional
- * fields out) is no change: it keeps the last synced value (`base`) where there is one, never clearing a value.
+ * A CRM company's mapped values in local form, plain copies only (a `fromCrm` formula's value comes from
+ * `crmCompanyValues`). A field the CRM did not return at all (a read that leaves optional fields out) is no change:
+ * it keeps the last synced value (`base`) where there is one, never clearing a value.
  */
 export function decodeCompany(
   mapping: CompanyObjectMapping,
@@ -105,8 +119,10 @@ export function decodeCompany(
 ): CompanyValues {
   const values: CompanyValues = {};
   for (const entry of mapping.fields) {
-    const last = base?.[entry.local];
-    values[entry.local] =
+    if (entry.formula?.fromCrm || entry.crm === undefined) continue;
+    const key = mappingKey(entry) as keyof CompanyValues;
+    const last = base?.[key];
+    values[key] =
       !(entry.crm in fields) && last !== undefined
         ? ((last.value ?? null) as string | null)
         : decodeCrmValue(entry, fields);
@@ -114,19 +130,67 @@ export function decodeCompany(
   return values;
 }
 
+/**
+ * A CRM company's mapped values with its `fromCrm` formulas evaluated on the record's fields. A formula that throws
+ * or runs past its bound throws `FormulaError`, which fails this company only.
+ */
+export async function crmCompanyValues(
+  mapping: CompanyObjectMapping,
+  fields: Record<string, unknown>,
+  base?: SyncedValues,
+  limits: FormulaLimits = DEFAULT_FORMULA_LIMITS,
+): Promise<CompanyValues> {
+  const values = decodeCompany(mapping, fields, base);
+  for (const entry of mapping.fields) {
+    if (!entry.formula?.fromCrm) continue;
+    const key = mappingKey(entry) as keyof CompanyValues;
+    values[key] = formulaResultAsLocal(
+      entry,
+      await evaluateFormula(key, entry.formula.fromCrm, fields, limits),
+    );
+  }
+  return values;
+}
+
+/**
+ * A local company's values with what its `toCrm` formulas compute (keyed `=<crm field>`), each formula reading the
+ * company's `name`, `domain` and `customFields`. A failing formula throws `FormulaError` (this company only).
+ */
+export async function localCompanyValues(
+  mapping: CompanyObjectMapping,
+  values: CompanyValues,
+  limits: FormulaLimits = DEFAULT_FORMULA_LIMITS,
+): Promise<CompanyValues> {
+  const formulas = mapping.fields.filter((entry) => entry.formula?.toCrm);
+  if (formulas.length === 0) return values;
+  const computed: CompanyValues = { ...values };
+  const input = formulaInputOf(values, LOCAL_COMPANY_FIELDS);
+  for (const entry of formulas) {
+    const key = mappingKey(entry) as keyof CompanyValues;
+    computed[key] = await evaluateFormula(key, entry.formula?.toCrm as string, input, limits);
+  }
+  return computed;
+}
+
 /** The CRM write payload for local values, only for fields the mapping lets flow to the CRM. */
 export function encodeCompany(mapping: CompanyObjectMapping, values: CompanyValues): Record<string, unknown> {
   const payload: Record<string, unknown> = {};
   for (const entry of mapping.fields) {
-    if (entry.direction === 'from_crm' || !(entry.local in values)) continue;
-    payload[entry.crm] = encodeLocalValue(entry, values[entry.local] ?? null);
+    const key = mappingKey(entry) as keyof CompanyValues;
+    if (entry.direction === 'from_crm' || entry.crm === undefined || !(key in values)) continue;
+    payload[entry.crm] = encodeLocalValue(entry, values[key] ?? null);
   }
   return payload;
 }
 
-/** The CRM fields a company read asks for. */
+/** The CRM fields a company read asks for: the mapped ones and those `fromCrm` formulas read. */
 export const companyFieldsToRead = (mapping: CompanyObjectMapping): string[] => [
-  ...new Set(mapping.fields.map((entry) => entry.crm)),
+  ...new Set(
+    mapping.fields.flatMap((entry) => [
+      ...(entry.crm === undefined ? [] : [entry.crm]),
+      ...formulaReads(entry as Parameters<typeof formulaReads>[0]),
+    ]),
+  ),
 ];
 
 /**

@@ -9,11 +9,9 @@ import {
 import { CompanyDeletions } from './company-deletions';
 import {
   companyFieldsToRead,
+  crmCompanyValues,
   crmMatches,
-  decodeCompany,
   encodeCompany,
-  normaliseCompanyName,
-  normaliseDomain,
   companyChanged,
   hasCompanyFields,
   revertCompanyFields,
@@ -23,8 +21,12 @@ import { LOCAL_COMPANY_OBJECT, type LocalCompany } from './company-ports';
 import {
   companyLabel,
   companyLink,
+  companyLocalSide,
   companyValues,
+  lookupTerms,
+  outboundFailure,
   planCompanyForRun,
+  unlessFormulaFails,
   type CompanyRunScope,
 } from './company-sync-scope';
 import type { LinkSnapshot, LocalPosition, RetryItem } from './ports';
@@ -122,7 +124,9 @@ export class CompanyOutboundPass {
       if (company.deletedAt) {
         if (link) deletions.push({ company, link });
       } else if (link) {
-        const plan = planCompanyForRun(this.scope, { base: link.synced, local: this.localSide(company) });
+        const local = await companyLocalSide(this.scope, company);
+        if (local === undefined) continue;
+        const plan = planCompanyForRun(this.scope, { base: link.synced, local });
         items.push({ company, label: companyLabel(companyValues(company)), link, plan });
       } else unlinked.push(company);
     }
@@ -130,10 +134,6 @@ export class CompanyOutboundPass {
     items.push(...(await this.matchUnlinked(unlinked)));
     const results = await this.write(items);
     await this.record(items, results);
-  }
-
-  private localSide(company: LocalCompany) {
-    return { values: companyValues(company), modifiedAt: company.updatedAt.toISOString() };
   }
 
   /** Unlinked companies, looked up in the CRM by domain and name: matched, refused as duplicates, or created. */
@@ -187,11 +187,19 @@ export class CompanyOutboundPass {
         continue;
       }
       const [matched] = matches;
+      const local = await companyLocalSide(this.scope, company);
+      if (local === undefined) continue;
+      const crm = await unlessFormulaFails(this.scope, outboundFailure(company), async () =>
+        matched
+          ? {
+              values: await crmCompanyValues(mapping, matched.fields, undefined, run.formulaLimits),
+              modifiedAt: matched.modifiedAt,
+            }
+          : { values: {}, modifiedAt: EPOCH },
+      );
+      if (crm === undefined) continue;
       if (matched) owners.set(matched.id, company.id);
-      const crm = matched
-        ? { values: decodeCompany(mapping, matched.fields), modifiedAt: matched.modifiedAt }
-        : { values: {}, modifiedAt: EPOCH };
-      const plan = planCompanyForRun(this.scope, { local: this.localSide(company), crm });
+      const plan = planCompanyForRun(this.scope, { local, crm });
       items.push({ company, label, matched, plan });
     }
     return items;
@@ -337,19 +345,4 @@ export class CompanyOutboundPass {
     await journal.retryLater(retryLater);
     await journal.succeeded('to_crm', object, succeeded);
   }
-}
-
-/** The names and domains to look a set of companies up by. */
-export function lookupTerms(values: readonly { name?: string | null; domain?: string | null }[]): {
-  names: string[];
-  domains: string[];
-} {
-  return {
-    names: [
-      ...new Set(
-        values.flatMap((value) => (normaliseCompanyName(value.name) === null ? [] : [value.name!.trim()])),
-      ),
-    ],
-    domains: [...new Set(values.flatMap((value) => normaliseDomain(value.domain) ?? []))],
-  };
 }

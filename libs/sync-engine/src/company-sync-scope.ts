@@ -1,8 +1,9 @@
 import type { CompanyObjectMapping, CompanyPlan, CompanyValues } from './company-mapping';
-import { planCompany } from './company-mapping';
+import { localCompanyValues, normaliseCompanyName, normaliseDomain, planCompany } from './company-mapping';
 import type { LocalCompany, LocalCompanyStore } from './company-ports';
 import { LOCAL_COMPANY_OBJECT } from './company-ports';
-import type { LinkSnapshot } from './ports';
+import { FormulaError } from './mapping-formulas';
+import type { LinkSnapshot, RetryItem } from './ports';
 import type { SyncedValues } from './record-planner';
 import type { SyncRunScope } from './sync-run-scope';
 
@@ -65,5 +66,63 @@ export function companyLink(
     localUpdatedAt: pair.localUpdatedAt,
     crmModifiedAt: pair.crmModifiedAt,
     lastSyncedAt: scope.run.now(),
+  };
+}
+
+/**
+ * Runs `compute` for one company record; a formula that fails there fails this record only: counted, logged with
+ * the formula's message and put on the retry list as `failed` (the local company to_crm, the CRM record with its
+ * payload from_crm), while the rest of the page goes on.
+ */
+export async function unlessFormulaFails<T>(
+  scope: CompanyRunScope,
+  failed: Omit<RetryItem, 'error' | 'object'>,
+  compute: () => Promise<T>,
+): Promise<T | undefined> {
+  const { run, mapping } = scope;
+  try {
+    return await compute();
+  } catch (error) {
+    if (!(error instanceof FormulaError)) throw error;
+    const item = { ...failed, object: mapping.object, error: error.message };
+    await run.journal.mappingFailed(item, run.crmName, 'Company');
+    return undefined;
+  }
+}
+
+/** The failure record of a local company written to the CRM. */
+export const outboundFailure = (company: LocalCompany): Omit<RetryItem, 'error' | 'object'> => ({
+  direction: 'to_crm',
+  recordId: company.id,
+  recordKey: companyLabel(companyValues(company)),
+});
+
+/**
+ * A local company as one side of a plan, `toCrm` formulas evaluated (so they compare with the CRM's values);
+ * undefined when one failed (logged as `failed`, outbound by default).
+ */
+export function companyLocalSide(
+  scope: CompanyRunScope,
+  company: LocalCompany,
+  failed = outboundFailure(company),
+): Promise<{ values: CompanyValues; modifiedAt: string } | undefined> {
+  return unlessFormulaFails(scope, failed, async () => ({
+    values: await localCompanyValues(scope.mapping, companyValues(company), scope.run.formulaLimits),
+    modifiedAt: company.updatedAt.toISOString(),
+  }));
+}
+
+/** The names and domains to look a set of companies up by. */
+export function lookupTerms(values: readonly { name?: string | null; domain?: string | null }[]): {
+  names: string[];
+  domains: string[];
+} {
+  return {
+    names: [
+      ...new Set(
+        values.flatMap((value) => (normaliseCompanyName(value.name) === null ? [] : [value.name!.trim()])),
+      ),
+    ],
+    domains: [...new Set(values.flatMap((value) => normaliseDomain(value.domain) ?? []))],
   };
 }

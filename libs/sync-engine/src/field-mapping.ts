@@ -78,7 +78,7 @@ export function syncableObjects(port: Pick<IntegrationPort, 'capabilities'>): st
 }
 
 /** The CRM fields a `fromCrm` formula reads. */
-function formulaReads(entry: FieldMappingEntry): string[] {
+export function formulaReads(entry: FieldMappingEntry): string[] {
   if (!entry.formula?.fromCrm) return [];
   try {
     return formulaInputFields(entry.formula.fromCrm);
@@ -94,7 +94,8 @@ export function crmFieldsToRead(mapping: ObjectMapping): string[] {
     ...(entry.crm === undefined ? [] : [entry.crm]),
     ...formulaReads(entry),
   ]);
-  return [...new Set([mapping.emailField, ...own])];
+  // A company mapping has no e-mail key (`emailField` is '').
+  return [...new Set([mapping.emailField, ...own])].filter((name) => name !== '');
 }
 
 /** The associated objects a mapping reads from, each with the fields to ask `getRecords` for. */
@@ -221,6 +222,11 @@ export function encodeLocalValue(entry: FieldMappingEntry<string>, value: string
 export function normaliseLocalValue(field: string, value: unknown): string | null {
   const text = toText(value);
   return field === 'email' ? (normaliseEmail(text) ?? null) : text;
+}
+
+/** A `fromCrm` formula's result in local form: through the entry's `domain` codec, else normalised as text. */
+export function formulaResultAsLocal(entry: FieldMappingEntry<string>, result: string | null): string | null {
+  return entry.codec === 'domain' ? normaliseDomain(result) : normaliseLocalValue(mappingKey(entry), result);
 }
 
 /** Every mapped field of a CRM record, in local form; `associated` as in `decodeCrmValue`. */

@@ -3,9 +3,9 @@ import {
   associatedValuesOf,
   customFieldName,
   decodeCrmRecord,
+  formulaResultAsLocal,
   LOCAL_CONTACT_FIELDS,
   mappingKey,
-  normaliseLocalValue,
   type AssociatedRecords,
   type LocalValues,
   type ObjectMapping,
@@ -20,17 +20,27 @@ import type { RecordSide } from './record-planner';
  * copy). A formula that fails throws `FormulaError`, which fails that record only.
  */
 
-/** The input a `toCrm` formula reads: the contact's standard fields and its `customFields` object. */
-export function formulaInputOfContact(values: LocalContact['values']): Record<string, unknown> {
+/**
+ * The input a `toCrm` formula reads: the record's standard fields (`standard`: a contact's or a company's) and its
+ * `customFields` object.
+ */
+export function formulaInputOf(
+  values: Readonly<Record<string, string | null | undefined>>,
+  standard: readonly string[],
+): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   const customFields: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(values)) {
     const custom = customFieldName(field);
     if (custom !== undefined) customFields[custom] = value;
-    else if ((LOCAL_CONTACT_FIELDS as readonly string[]).includes(field)) input[field] = value;
+    else if (standard.includes(field)) input[field] = value;
   }
   return { ...input, customFields };
 }
+
+/** The input a contact's `toCrm` formula reads: its standard fields and its `customFields` object. */
+export const formulaInputOfContact = (values: LocalContact['values']): Record<string, unknown> =>
+  formulaInputOf(values, LOCAL_CONTACT_FIELDS);
 
 /** The local values of a contact a mapping compares, `toCrm` formulas evaluated. */
 export async function localValuesOf(
@@ -61,7 +71,7 @@ export async function crmValuesOf(
     if (!entry.formula?.fromCrm) continue;
     const key = mappingKey(entry);
     const result = await evaluateFormula(key, entry.formula.fromCrm, record.fields, limits);
-    values[key] = normaliseLocalValue(key, result);
+    values[key] = formulaResultAsLocal(entry, result);
   }
   return values;
 }

@@ -1,20 +1,21 @@
+import { LOCAL_COMPANY_FIELDS } from '@pm/integration-port';
 import {
   decodeCrmValue,
   encodeLocalValue,
+  formulaResultAsLocal,
+  LOCAL_CONTACT_FIELDS,
   mappingKey,
-  normaliseLocalValue,
   type FieldMappingEntry,
   type LocalValues,
   type ObjectMapping,
 } from './field-mapping';
-import { formulaInputOfContact } from './mapped-values';
+import { formulaInputOf } from './mapped-values';
 import {
   DEFAULT_FORMULA_LIMITS,
   evaluateFormula,
   FormulaError,
   type FormulaLimits,
 } from './mapping-formulas';
-import type { LocalContact } from './ports';
 
 /**
  * A mapping tried on one sample record from either side, field by field, before it is saved: what would be written
@@ -39,22 +40,21 @@ export interface PreviewSample {
   local?: LocalValues;
   /** The CRM record's fields as read. */
   crm?: Record<string, unknown>;
+  /** What the local values are (a `toCrm` formula reads that record's standard fields); contact by default. */
+  subject?: 'contact' | 'company';
 }
 
 async function toCrmPreview(
   entry: FieldMappingEntry,
   values: LocalValues,
+  subject: PreviewSample['subject'],
   limits: FormulaLimits,
 ): Promise<FieldPreview['toCrm']> {
   const key = mappingKey(entry);
+  const standard = subject === 'company' ? LOCAL_COMPANY_FIELDS : LOCAL_CONTACT_FIELDS;
   try {
     const local = entry.formula?.toCrm
-      ? await evaluateFormula(
-          key,
-          entry.formula.toCrm,
-          formulaInputOfContact(values as LocalContact['values']),
-          limits,
-        )
+      ? await evaluateFormula(key, entry.formula.toCrm, formulaInputOf(values, standard), limits)
       : ((values as Record<string, string | null | undefined>)[key] ?? null);
     return { value: encodeLocalValue(entry, local) };
   } catch (error) {
@@ -72,7 +72,7 @@ async function fromCrmPreview(
   try {
     if (!entry.formula?.fromCrm) return { value: decodeCrmValue(entry, fields) };
     const value = await evaluateFormula(key, entry.formula.fromCrm, fields, limits);
-    return { value: normaliseLocalValue(key, value) };
+    return { value: formulaResultAsLocal(entry, value) };
   } catch (error) {
     if (error instanceof FormulaError) return { error: error.message };
     throw error;
@@ -110,7 +110,7 @@ export async function previewMapping(
       direction: entry.direction,
     };
     if (sample.local && entry.direction !== 'from_crm' && entry.crm !== undefined) {
-      preview.toCrm = await toCrmPreview(entry, sample.local, limits);
+      preview.toCrm = await toCrmPreview(entry, sample.local, sample.subject, limits);
     }
     if (sample.crm && entry.direction !== 'to_crm') {
       preview.fromCrm = await fromCrmPreview(entry, sample.crm, limits);

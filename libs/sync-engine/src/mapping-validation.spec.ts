@@ -233,7 +233,7 @@ describe('company mapping validation', () => {
     ).toEqual([]);
   });
 
-  it('names each company problem: contact fields, codecs, formulas, read-only, types, duplicates, key, name', () => {
+  it('names each company problem: contact fields, codecs, read-only, types, duplicates, key, name', () => {
     const problems = companyProblems(
       [
         { local: 'firstName', crm: 'Tier__c', direction: 'both', codec: 'text' },
@@ -243,7 +243,7 @@ describe('company mapping validation', () => {
           crm: 'Tier__c',
           direction: 'from_crm',
           codec: 'text',
-          formula: { fromCrm: 'Name' },
+          associated: { object: 'Contact', field: 'Name' },
         },
         { local: 'customFields.c', crm: 'CreatedDate', direction: 'both', codec: 'text' },
         { local: 'customFields.d', crm: 'Nope__c', direction: 'from_crm', codec: 'text' },
@@ -259,7 +259,7 @@ describe('company mapping validation', () => {
     ]);
     expect(byName('fields[2].local')[0]).toContain('"firstName" is not a PenguinMails company field');
     expect(byName('fields[3].codec')).toEqual(['a company field is copied as text or domain, not "email"']);
-    expect(byName('fields[4].formula')).toEqual(['company mappings do not support formula yet']);
+    expect(byName('fields[4].associated')).toEqual(['company mappings do not read associated records']);
     expect(byName('fields[5].direction')[0]).toContain('"CreatedDate" is read-only');
     expect(byName('fields[6].crm')).toEqual(['"Nope__c" is not a field of this CRM object']);
     expect(byName('fields[7].valueMap')[0]).toContain('"Rating__c" is a picklist');
@@ -273,6 +273,60 @@ describe('company mapping validation', () => {
       'a company mapping needs a CRM field mapped to name',
       'Salesforce requires "Name" to create a record; map a field or a toCrm formula to it',
     ]);
+  });
+
+  it('accepts company formulas both ways: a computed CRM field with no company field, a custom field from the CRM', () => {
+    expect(
+      companyProblems([
+        {
+          crm: 'Tier__c',
+          direction: 'to_crm',
+          codec: 'text',
+          formula: { toCrm: "$uppercase(name) & ' / ' & customFields.region" },
+        },
+        {
+          local: 'customFields.size',
+          direction: 'from_crm',
+          codec: 'text',
+          formula: { fromCrm: "$string(Employees__c) & ' people'" },
+        },
+      ]),
+    ).toEqual([]);
+  });
+
+  it('names each company formula problem: syntax, unknown fields either way, direction, the fields companies match by', () => {
+    const problems = companyProblems([
+      { crm: 'Tier__c', direction: 'to_crm', codec: 'text', formula: { toCrm: '$uppercase(name' } },
+      { crm: 'Rating__c', direction: 'to_crm', codec: 'text', formula: { toCrm: 'firstName' } },
+      {
+        local: 'customFields.size',
+        direction: 'from_crm',
+        codec: 'text',
+        formula: { fromCrm: 'Headcount__c' },
+      },
+      {
+        local: 'customFields.tier',
+        crm: 'Employees__c',
+        direction: 'both',
+        codec: 'text',
+        formula: { toCrm: 'name' },
+      },
+      { local: 'domain' as never, direction: 'from_crm', codec: 'domain', formula: { fromCrm: 'Name' } },
+      { direction: 'to_crm', codec: 'text' },
+    ]);
+    const byName = (at: string) => problems.filter((problem) => problem.name === at).map((p) => p.reason);
+    expect(byName('fields[2].formula.toCrm')[0]).toContain('not a valid JSONata formula');
+    expect(byName('fields[3].formula.toCrm')).toEqual(['reads "firstName", which is not a field here']);
+    expect(byName('fields[4].formula.fromCrm')).toEqual(['reads "Headcount__c", which is not a field here']);
+    expect(byName('fields[5].local')).toEqual([
+      'a field computed by a toCrm formula has no PenguinMails field; leave it out',
+    ]);
+    expect(byName('fields[5].direction')).toEqual(['a toCrm formula flows to the CRM only: use "to_crm"']);
+    expect(byName('fields[6].formula.fromCrm')[0]).toContain(
+      'companies are matched by name and domain as the CRM holds them; a formula cannot compute domain',
+    );
+    expect(byName('fields[7].local')[0]).toContain('a PenguinMails field is required, or a toCrm formula');
+    expect(byName('fields[7].crm')).toEqual(['a CRM field is required (or a fromCrm formula)']);
   });
 
   it('refuses a company object the connection cannot sync', () => {

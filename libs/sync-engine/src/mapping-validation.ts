@@ -7,7 +7,7 @@ import {
   type FieldMappingEntry,
   type ObjectMapping,
 } from '@pm/integration-port';
-import { companyEntryProblems, companyProblems } from './company-mapping-validation';
+import { companyEntryProblems, companyProblems, isCompanyFormulaInput } from './company-mapping-validation';
 import { checkFormula } from './mapping-formulas';
 
 /**
@@ -35,7 +35,7 @@ export interface MappingValidationContext {
   crmObjects?: readonly string[];
   /**
    * What the object's records become locally: contacts (the default), or companies (`companyMappingAsObjectMapping`:
-   * matched by domain, else name, so no e-mail key; company fields; no formulas).
+   * matched by domain, else name, so no e-mail key; company fields; formulas read the company's fields).
    */
   subject?: 'contact' | 'company';
 }
@@ -201,7 +201,10 @@ function validateEntry(
       });
     }
   }
-  if (toCrmFormula) problems.push(...formulaProblems(`${at}.formula.toCrm`, toCrmFormula, isLocalInput));
+  if (toCrmFormula) {
+    const input = company ? isCompanyFormulaInput : isLocalInput;
+    problems.push(...formulaProblems(`${at}.formula.toCrm`, toCrmFormula, input));
+  }
   if (fromCrmFormula) problems.push(...formulaProblems(`${at}.formula.fromCrm`, fromCrmFormula, known));
   if (crmField && !crmField.readOnly && writesToCrm(entry) && !toCrmFormula && !trusted) {
     problems.push(

@@ -61,7 +61,11 @@ export class RunJournal {
    * A record whose mapped values could not be computed (a formula threw or ran too long): counted as an error,
    * logged with the formula's message and put on the retry list; the rest of the page goes on.
    */
-  async mappingFailed(item: RetryItem, crmName: string): Promise<void> {
+  async mappingFailed(
+    item: RetryItem,
+    crmName: string,
+    subject: 'Contact' | 'Company' = 'Contact',
+  ): Promise<void> {
     this.count(item.direction, item.object).errors++;
     const arrow = item.direction === 'to_crm' ? '→' : '←';
     this.log({
@@ -69,7 +73,7 @@ export class RunJournal {
       object: item.object,
       recordKey: item.recordKey,
       action: 'error',
-      message: `Contact not synced: ${item.recordKey ?? item.recordId} ${arrow} ${crmName}: ${item.error}`,
+      message: `${subject} not synced: ${item.recordKey ?? item.recordId} ${arrow} ${crmName}: ${item.error}`,
     });
     await this.retryLater([item]);
   }

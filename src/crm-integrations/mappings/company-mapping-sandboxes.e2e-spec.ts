@@ -3,7 +3,9 @@ import request from 'supertest';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Company, CrmConnection, SyncRun } from '@pm/domain';
 import type { CrmSession, IntegrationPort } from '@pm/integration-port';
+import { v1, v2 } from 'pipedrive';
 import { startHubSpotTestBed } from '@pm/connectors/hubspot/testing';
+import { startPipedriveTestBed } from '@pm/connectors/pipedrive/testing';
 import { connect as salesforceSession, startSalesforceTestBed } from '@pm/connectors/salesforce/testing';
 import { ContactSyncRunner } from '@pm/sync-engine';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
@@ -34,7 +36,7 @@ interface CompanyMappingBed {
   /** The company's custom field as the CRM holds it, found by name. */
   tierInCrm(name: string): unknown;
   /** An edit made in the CRM itself. */
-  setTierInCrm(name: string, value: string): void;
+  setTierInCrm(name: string, value: string): void | Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,40 @@ async function salesforceBed(): Promise<CompanyMappingBed> {
   };
 }
 
+/** Pipedrive: the admin adds the organization field and edits the organization through the official SDK. */
+async function pipedriveBed(): Promise<CompanyMappingBed> {
+  const bed = await startPipedriveTestBed();
+  const { sandbox } = bed;
+  const session = await bed.session();
+  const accessToken = () => session.accessToken;
+  const organizationFields = new v1.OrganizationFieldsApi(
+    new v1.Configuration({ accessToken, basePath: `${sandbox.baseUrl}/v1` }),
+  );
+  const organizations = new v2.OrganizationsApi(
+    new v2.Configuration({ accessToken, basePath: `${sandbox.baseUrl}/api/v2` }),
+  );
+  const added = await organizationFields.addOrganizationField({
+    CreateFieldRequest: { name: 'Tier', field_type: 'varchar' },
+  });
+  const tier = added.data!.key!;
+  const find = (name: string) => sandbox.records('organizations').find((r) => r.name === name);
+  return {
+    provider: bed.connector.provider,
+    port: bed.connector,
+    session,
+    contactObject: 'persons',
+    companyObject: 'organizations',
+    tier,
+    tierInCrm: (name) => (find(name)?.custom_fields as Record<string, unknown> | undefined)?.[tier],
+    setTierInCrm: (name, value) =>
+      organizations.updateOrganization({
+        id: Number(find(name)!.id),
+        UpdateOrganizationRequest: { custom_fields: { [tier]: value } },
+      }),
+    close: () => bed.close(),
+  };
+}
+
 /**
  * Company objects through the same mapping machinery as contacts, against each sandbox with its real connector:
  * the stored mapping seeded from the connector's company defaults, discovery of the company object's fields, a
@@ -87,6 +123,7 @@ async function salesforceBed(): Promise<CompanyMappingBed> {
 describe.each([
   ['HubSpot', hubSpotBed],
   ['Salesforce', salesforceBed],
+  ['Pipedrive', pipedriveBed],
 ])('company field mapping against the %s sandbox', (_name, start) => {
   let database: TestDatabase;
   let app: INestApplication;
@@ -213,7 +250,7 @@ describe.each([
     expect(bed.tierInCrm('Tiered Ltd')).toBe('gold');
 
     // CRM → PenguinMails: an edit in the CRM reaches the local company's custom field.
-    bed.setTierInCrm('Tiered Ltd', 'platinum');
+    await bed.setTierInCrm('Tiered Ltd', 'platinum');
     await run();
     expect((await localCompany('Tiered Ltd')).customFields).toEqual({ tier: 'platinum' });
 

@@ -78,7 +78,10 @@ export class ValueMapDto {
 }
 
 export class FieldFormulasDto {
-  @ApiPropertyOptional({ example: "firstName & ' ' & lastName", description: 'JSONata over the contact' })
+  @ApiPropertyOptional({
+    example: "firstName & ' ' & lastName",
+    description: 'JSONata over the contact (over the company for a company object)',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(2_000)

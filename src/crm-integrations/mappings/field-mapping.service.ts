@@ -168,7 +168,11 @@ export class FieldMappingService {
     const mapping = dto.mapping ? toObjectMapping(dto.mapping, current.mapping) : current.mapping;
     const local = company ? await this.sampleCompany(tenantId, dto) : await this.sampleContact(tenantId, dto);
     const record = await this.sampleRecord(connection, port, mapping, dto);
-    const fields = await previewMapping(mapping, { local: local?.values, crm: record?.fields });
+    const fields = await previewMapping(mapping, {
+      local: local?.values,
+      crm: record?.fields,
+      subject: company ? 'company' : 'contact',
+    });
     return {
       object: dto.object,
       contactId: company ? null : (local?.id ?? null),
@@ -180,8 +184,8 @@ export class FieldMappingService {
   }
 
   /**
-   * A proposed mapping tried on given contact values (the Field mapping page's sample contact, which no stored
-   * contact has): each field's value as the CRM would receive it, and what validation on save would say.
+   * A proposed mapping tried on given contact (or, for a company object, company) values (the Field mapping page's
+   * sample, which no stored record has): each field's value as the CRM would receive it, and what validation on save would say.
    */
   async tryOnValues(
     _auth: AuthContext,
@@ -193,7 +197,10 @@ export class FieldMappingService {
     const { connection, port } = await this.connectionAndPort(tenantId, connectionId);
     this.requireSyncable(port, dto.object);
     const mapping = toObjectMapping(dto, (await this.current(connection, port, dto.object)).mapping);
-    const fields = await previewMapping(mapping, { local: values });
+    const fields = await previewMapping(mapping, {
+      local: values,
+      subject: mappingSubject(port, dto.object),
+    });
     return { fields, problems: await this.problems(connection, port, mapping) };
   }
 

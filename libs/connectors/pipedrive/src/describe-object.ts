@@ -4,7 +4,7 @@ import { PIPEDRIVE_V1_PAGINATION } from './http-facts';
 import { requirePipedriveObject, toRequestBody, type PipedriveObjectName } from './objects';
 import { collectPipedrivePages } from './pages';
 
-/** A person field as `GET /v1/personFields` returns it (the SDK's v1 `Field` model). */
+/** A field as `GET /v1/personFields` and `/v1/organizationFields` return it (the SDK's v1 `Field` model). */
 interface PipedriveField {
   key: string;
   name: string;
@@ -77,22 +77,10 @@ function describeField(object: PipedriveObjectName, field: PipedriveField): Fiel
 }
 
 /**
- * Organizations and activities: the standard API v2 fields, stated here because the sandbox serves field metadata
- * for persons only (real accounts also have /v1/organizationFields and /v1/activityFields, with custom fields).
+ * Activities: the standard API v2 fields, stated here because the sandbox serves no activity field metadata (real
+ * accounts also have /v1/activityFields).
  */
-const STATIC_FIELDS: Readonly<Record<'organizations' | 'activities', PipedriveField[]>> = {
-  organizations: [
-    { key: 'id', name: 'ID', field_type: 'int' },
-    { key: 'name', name: 'Name', field_type: 'varchar', mandatory_flag: true },
-    { key: 'owner_id', name: 'Owner', field_type: 'user' },
-    { key: 'address', name: 'Address', field_type: 'address' },
-    { key: 'website', name: 'Website', field_type: 'varchar' },
-    { key: 'employee_count', name: 'Number of employees', field_type: 'int' },
-    { key: 'label_ids', name: 'Labels', field_type: 'set' },
-    { key: 'visible_to', name: 'Visible to', field_type: 'visible_to' },
-    { key: 'add_time', name: 'Organization created', field_type: 'date' },
-    { key: 'update_time', name: 'Update time', field_type: 'date' },
-  ],
+const STATIC_FIELDS: Readonly<Record<'activities', PipedriveField[]>> = {
   activities: [
     { key: 'id', name: 'ID', field_type: 'int' },
     { key: 'subject', name: 'Subject', field_type: 'varchar', mandatory_flag: true },
@@ -109,17 +97,26 @@ const STATIC_FIELDS: Readonly<Record<'organizations' | 'activities', PipedriveFi
   ],
 };
 
-/** describeObject: persons from `GET {api_domain}/api/v1/personFields` (paged by start/limit), custom fields included. */
+/** Where each object's field metadata lives (API v1, paged by start/limit), custom fields included. */
+const FIELD_ROUTES: Readonly<Record<'persons' | 'organizations', string>> = {
+  persons: '/api/v1/personFields',
+  organizations: '/api/v1/organizationFields',
+};
+
+/**
+ * describeObject: persons from `GET {api_domain}/api/v1/personFields`, organizations from
+ * `/api/v1/organizationFields`, custom fields (40-hex keys) included.
+ */
 export async function describePipedriveObject(
   http: PipedriveHttpClient,
   session: CrmSession,
   objectName: string,
 ): Promise<FieldDescriptor[]> {
   const object = requirePipedriveObject(objectName);
-  if (object !== 'persons') return STATIC_FIELDS[object].map((field) => describeField(object, field));
+  if (object === 'activities') return STATIC_FIELDS[object].map((field) => describeField(object, field));
   const fields = await collectPipedrivePages<PipedriveField>(http, session, PIPEDRIVE_V1_PAGINATION, {
     method: 'GET',
-    path: '/api/v1/personFields',
+    path: FIELD_ROUTES[object],
     query: { start: 0, limit: PIPEDRIVE_V1_PAGINATION.maxPageSize },
   });
   return fields.map((field) => describeField(object, field));

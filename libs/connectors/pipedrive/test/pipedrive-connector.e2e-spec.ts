@@ -234,6 +234,41 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       expect(organizations.find((field) => field.name === 'name')).toMatchObject({ required: true });
     });
 
+    it('describes a custom organization field with its type and options, and writes and reads it by its key', async () => {
+      const tier = sandbox.addOrganizationField('Tier', 'enum', ['Gold', 'Silver']).key;
+      const since = sandbox.addOrganizationField('Customer since', 'date').key;
+      const fields = await connector.describeObject(session, 'organizations');
+      const byName = new Map(fields.map((field) => [field.name, field]));
+      expect(byName.get(tier)).toMatchObject({
+        label: 'Tier',
+        type: 'picklist',
+        custom: true,
+        readOnly: false,
+      });
+      expect(byName.get(tier)?.options?.map((option) => option.label)).toEqual(['Gold', 'Silver']);
+      expect(byName.get(since)).toMatchObject({ type: 'date', custom: true });
+      expect(byName.get('website')).toMatchObject({ type: 'string', custom: false, readOnly: false });
+      expect(byName.get('update_time')).toMatchObject({ type: 'datetime', readOnly: true });
+
+      const [created] = await connector.upsertBatch(session, {
+        object: 'organizations',
+        records: [{ key: 'k', fields: { name: 'Tiered Ltd', [since]: '2024-05-01' } }],
+        createsMatched: true,
+      });
+      expect(created).toMatchObject({ ok: true, created: true });
+      const crmId = (created as { crmId: string }).crmId;
+      await connector.upsertBatch(session, {
+        object: 'organizations',
+        records: [{ key: 'k', crmId, fields: { [tier]: 'Gold' } }],
+      });
+      const [read] = await connector.getRecords(session, {
+        object: 'organizations',
+        ids: [crmId],
+        fields: ['name', tier, since],
+      });
+      expect(read.fields).toEqual({ name: 'Tiered Ltd', [tier]: 'Gold', [since]: '2024-05-01' });
+    });
+
     it('finds persons by several e-mails with one search each and one batched read', async () => {
       const seeded = sandbox.seedPersons(5, { withOrganizations: false });
       const emails = seeded

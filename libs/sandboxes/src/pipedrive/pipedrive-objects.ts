@@ -193,7 +193,7 @@ function normalizeContacts(
 
 /**
  * A local Pipedrive: OAuth (authorize page, token endpoint with HTTP Basic client auth and `api_domain`,
- * revocation), API v2 persons/organizations/activities, v1 personFields and webhooks (v2.0 delivery format), the
+ * revocation), API v2 persons/organizations/activities, v1 personFields, organizationFields and webhooks (v2.0 delivery format), the
  * real error bodies and `x-ratelimit-*` headers. See libs/sandboxes/README.md for what is simplified.
  */
 
@@ -204,6 +204,8 @@ export interface ObjectSpecContext {
   activities: RecordStore<ActivityRecord>;
   /** Keys of the person custom fields (40-hex), in field order. */
   personCustomFieldKeys(): string[];
+  /** Keys of the organization custom fields (40-hex), in field order. */
+  organizationCustomFieldKeys(): string[];
   nowMs(): number;
 }
 
@@ -292,7 +294,7 @@ export function buildObjectSpecs(ctx: ObjectSpecContext): ObjectSpecs {
     plural: 'organizations',
     label: 'Organization',
     store: ctx.organizations,
-    toApi: (record) => organizationToApi(record, []),
+    toApi: (record) => organizationToApi(record, ctx.organizationCustomFieldKeys()),
     sortFields: timeSorts,
     filter: (r, q) => q.owner_id === undefined || r.owner_id === q.owner_id,
     create: (raw, account) => {
@@ -307,11 +309,11 @@ export function buildObjectSpecs(ctx: ObjectSpecContext): ObjectSpecs {
         employee_count: body.employee_count ?? null,
         label_ids: body.label_ids ?? [],
         visible_to: body.visible_to ?? 3,
-        custom_fields: checkCustomFields(body.custom_fields, []),
+        custom_fields: checkCustomFields(body.custom_fields, ctx.organizationCustomFieldKeys()),
         add_time: body.add_time,
       };
     },
-    patch: (_current, raw) => {
+    patch: (current, raw) => {
       const body = parseOrThrow(organizationBodySchema, raw);
       const { add_time: _ignored, custom_fields: custom, ...fields } = body;
       const patch: Partial<OrganizationRecord> = {};
@@ -326,7 +328,11 @@ export function buildObjectSpecs(ctx: ObjectSpecContext): ObjectSpecs {
         'visible_to',
       ] as const)
         if (fields[key] !== undefined) Object.assign(patch, { [key]: fields[key] });
-      if (custom !== undefined) patch.custom_fields = checkCustomFields(custom, []);
+      if (custom !== undefined)
+        patch.custom_fields = {
+          ...current.custom_fields,
+          ...checkCustomFields(custom, ctx.organizationCustomFieldKeys()),
+        };
       return patch;
     },
   };

@@ -63,6 +63,7 @@ describe('Pipedrive sandbox driven by the official pipedrive SDK', () => {
       organizations: new v2.OrganizationsApi(configuration),
       activities: new v2.ActivitiesApi(configuration),
       personFields: new v1.PersonFieldsApi(v1Configuration),
+      organizationFields: new v1.OrganizationFieldsApi(v1Configuration),
       webhooks: new v1.WebhooksApi(v1Configuration),
       token$: () => accessToken,
     };
@@ -357,6 +358,56 @@ describe('Pipedrive sandbox driven by the official pipedrive SDK', () => {
     expect(added.data!.key).toMatch(/^[0-9a-f]{40}$/);
     const [person] = sandbox.seedPersons(1);
     expect(person.custom_fields).toHaveProperty(added.data!.key!, null);
+  });
+
+  it('serves organization field metadata, adds a custom organization field, and carries it on v2 organizations', async () => {
+    const { organizationFields, organizations } = await connect();
+    const standard = await organizationFields.getOrganizationFields({ limit: 500 });
+    expect(standard.data!.map((f) => f.key)).toEqual(
+      expect.arrayContaining(['name', 'website', 'address', 'owner_id', 'employee_count']),
+    );
+    expect(standard.data!.find((f) => f.key === 'name')).toMatchObject({ mandatory_flag: true });
+    const added = await organizationFields.addOrganizationField({
+      CreateFieldRequest: {
+        name: 'Tier',
+        field_type: 'enum',
+        options: [{ label: 'Gold' }, { label: 'Silver' }],
+      },
+    });
+    const tier = added.data!.key!;
+    expect(tier).toMatch(/^[0-9a-f]{40}$/);
+    const listed = await organizationFields.getOrganizationFields({ limit: 500 });
+    expect(listed.data!.find((f) => f.key === tier)).toMatchObject({
+      name: 'Tier',
+      field_type: 'enum',
+      edit_flag: true,
+      options: [expect.objectContaining({ label: 'Gold' }), expect.objectContaining({ label: 'Silver' })],
+    });
+    // Organization fields are a list of their own: the person fields do not gain it.
+    expect(sandbox.personFields().map((f) => f.key)).not.toContain(tier);
+
+    const created = await organizations.addOrganization({
+      AddOrganizationRequest: { name: 'Tiered Ltd', custom_fields: { [tier]: 'Gold' } },
+    });
+    expect(created.data!.custom_fields).toEqual({ [tier]: 'Gold' });
+    const id = created.data!.id!;
+    await organizations.updateOrganization({
+      id,
+      UpdateOrganizationRequest: { website: 'https://tiered.example' },
+    });
+    // A PATCH without custom_fields keeps them; one with a key changes only that key.
+    expect((await organizations.getOrganization({ id })).data!.custom_fields).toEqual({ [tier]: 'Gold' });
+    await organizations.updateOrganization({
+      id,
+      UpdateOrganizationRequest: { custom_fields: { [tier]: 'Silver' } },
+    });
+    expect((await organizations.getOrganization({ id })).data!.custom_fields).toEqual({ [tier]: 'Silver' });
+    const bad = await rejection(
+      organizations.addOrganization({
+        AddOrganizationRequest: { name: 'X', custom_fields: { ['f'.repeat(40)]: 1 } },
+      }),
+    );
+    expect(bad.error).toContain(`custom_fields.${'f'.repeat(40)}: Unknown custom field`);
   });
 
   it('answers a 429 with Retry-After past the 2-second burst window, then lets the retry through', async () => {

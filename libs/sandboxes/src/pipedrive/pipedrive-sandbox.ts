@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   RecordStore,
@@ -24,7 +24,7 @@ import {
   pipedriveErrorReply,
   sendReply,
 } from './pipedrive-errors';
-import { fieldDefaults, standardPersonFields } from './pipedrive-fields';
+import { PipedriveFieldCatalog, standardOrganizationFields, standardPersonFields } from './pipedrive-fields';
 import {
   buildObjectSpecs,
   listQuerySchema,
@@ -112,7 +112,8 @@ export class PipedriveSandbox extends SandboxServer {
   readonly activities: RecordStore<ActivityRecord>;
   readonly companyId: number;
   readonly apiToken: string;
-  private readonly personFieldList: PipedriveField[] = [];
+  private personFieldCatalog!: PipedriveFieldCatalog;
+  private organizationFieldCatalog!: PipedriveFieldCatalog;
   private readonly nextIds = { person: 1, organization: 1, activity: 1, field: 9100, webhook: 1 };
   private readonly tokenCosts: PipedriveTokenCosts;
   private readonly specs: ObjectSpecs;
@@ -195,14 +196,15 @@ export class PipedriveSandbox extends SandboxServer {
     this.organizations = this.createStore<OrganizationRecord>('organizations');
     this.organizations.index(CUSTOM_FIELDS_INDEX, (org) => searchableCustomValues(org.custom_fields));
     this.activities = this.createStore<ActivityRecord>('activities');
+    this.createFieldCatalogs();
     this.specs = buildObjectSpecs({
       persons: this.persons,
       organizations: this.organizations,
       activities: this.activities,
-      personCustomFieldKeys: () => this.customFieldKeys(),
+      personCustomFieldKeys: () => this.personFieldCatalog.customKeys(),
+      organizationCustomFieldKeys: () => this.organizationFieldCatalog.customKeys(),
       nowMs: () => this.clock.nowMs(),
     });
-    this.createStandardPersonFields();
     this.webhooks.signer = undefined; // Pipedrive does not sign deliveries; HTTP Basic auth only.
     this.registerRoutes();
     this.onReset(() => {
@@ -236,8 +238,8 @@ export class PipedriveSandbox extends SandboxServer {
     const withOrganizations = options.withOrganizations ?? true;
     const orgIdsByName = new Map<string, number>();
     for (const org of this.organizations.values()) orgIdsByName.set(org.name, Number(org.id));
-    const leadSource = this.personFieldList.find((f) => f.name === 'Lead source');
-    const linkedIn = this.personFieldList.find((f) => f.name === 'LinkedIn profile');
+    const leadSource = this.personFieldCatalog.list().find((f) => f.name === 'Lead source');
+    const linkedIn = this.personFieldCatalog.list().find((f) => f.name === 'LinkedIn profile');
     // Without sameTimestamp, stamps step one second apart and end at "now", oldest first, but never before the
     // newest existing record: a seed after a sync must not create records that look older than the sync.
     let newestMs = 0;
@@ -377,35 +379,35 @@ export class PipedriveSandbox extends SandboxServer {
     /** Made required in Pipedrive's data-field settings (`mandatory_flag`). */
     flags: { mandatory?: boolean } = {},
   ): PipedriveField {
-    const nowMs = this.clock.nowMs();
-    const field: PipedriveField = {
-      ...fieldDefaults(nowMs),
-      id: this.nextIds.field,
-      // 40 hex characters like Pipedrive's keys; derived from company and field id so they never collide.
-      key: createHash('sha1').update(`${this.companyId}:person:${this.nextIds.field++}`).digest('hex'),
-      name,
-      order_nr: this.personFieldList.length + 1,
-      field_type: fieldType,
-      edit_flag: true,
-      bulk_edit_allowed: true,
-      ...(flags.mandatory ? { mandatory_flag: true } : {}),
-      options: options.length
-        ? options.map((label, index) => ({ id: this.nextIds.field * 10 + index, label }))
-        : null,
-    };
-    this.personFieldList.push(field);
-    return field;
+    return this.personFieldCatalog.add(name, fieldType, options, flags);
   }
 
   personFields(): PipedriveField[] {
-    return [...this.personFieldList];
+    return this.personFieldCatalog.list();
   }
 
   /** Key of a person field by its display name (custom fields have 40-hex keys). */
   personFieldKey(name: string): string {
-    const field = this.personFieldList.find((f) => f.name === name);
-    if (!field) throw new Error(`pipedrive sandbox: no person field named ${name}`);
-    return field.key;
+    return this.personFieldCatalog.key(name);
+  }
+
+  /** Adds a custom organization field (40-hex key, like Pipedrive's) and returns its metadata. */
+  addOrganizationField(
+    name: string,
+    fieldType: string,
+    options: string[] = [],
+    flags: { mandatory?: boolean } = {},
+  ): PipedriveField {
+    return this.organizationFieldCatalog.add(name, fieldType, options, flags);
+  }
+
+  organizationFields(): PipedriveField[] {
+    return this.organizationFieldCatalog.list();
+  }
+
+  /** Key of an organization field by its display name (custom fields have 40-hex keys). */
+  organizationFieldKey(name: string): string {
+    return this.organizationFieldCatalog.key(name);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -435,9 +437,18 @@ export class PipedriveSandbox extends SandboxServer {
     // v1 lives at api.pipedrive.com/v1 and at {api_domain}/api/v1; both prefixes are served.
     for (const prefix of ['/v1', '/api/v1']) {
       // https://developers.pipedrive.com/docs/api/v1/PersonFields#getPersonFields
-      this.get(`${prefix}/personFields`, this.guard(costs.v1), (req, res) => this.listPersonFields(req, res));
+      this.get(`${prefix}/personFields`, this.guard(costs.v1), (req, res) =>
+        res.json(this.personFieldCatalog.page(req.query)),
+      );
       this.post(`${prefix}/personFields`, this.guard(costs.v1), (req, res) =>
-        this.createPersonField(req, res),
+        this.createField(this.personFieldCatalog, req, res),
+      );
+      // https://developers.pipedrive.com/docs/api/v1/OrganizationFields#getOrganizationFields
+      this.get(`${prefix}/organizationFields`, this.guard(costs.v1), (req, res) =>
+        res.json(this.organizationFieldCatalog.page(req.query)),
+      );
+      this.post(`${prefix}/organizationFields`, this.guard(costs.v1), (req, res) =>
+        this.createField(this.organizationFieldCatalog, req, res),
       );
       // https://developers.pipedrive.com/docs/api/v1/Users#getCurrentUser (company_id identifies the account)
       this.get(`${prefix}/users/me`, this.guard(costs.v1), (_req, res) => this.currentUser(res));
@@ -775,26 +786,9 @@ export class PipedriveSandbox extends SandboxServer {
     });
   }
 
-  private listPersonFields(req: Request, res: Response): void {
-    const start = Math.max(0, Number(req.query.start ?? 0) || 0);
-    const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 100) || 100));
-    const page = this.personFieldList.slice(start, start + limit);
-    const more = start + limit < this.personFieldList.length;
-    res.json({
-      success: true,
-      data: page,
-      additional_data: {
-        start,
-        limit,
-        more_items_in_collection: more,
-        ...(more ? { next_start: start + limit } : {}),
-      },
-    });
-  }
-
-  private createPersonField(req: Request, res: Response): void {
+  private createField(catalog: PipedriveFieldCatalog, req: Request, res: Response): void {
     const body = parseOrThrow(personFieldBodySchema, req.body ?? {});
-    const field = this.addPersonField(
+    const field = catalog.add(
       body.name,
       body.field_type,
       (body.options ?? []).map((o) => o.label),
@@ -1018,15 +1012,22 @@ export class PipedriveSandbox extends SandboxServer {
     return spec as unknown as ObjectSpec<StoredRecord>;
   }
 
-  private createStandardPersonFields(): void {
-    this.personFieldList.push(...standardPersonFields(this.clock.nowMs()));
-    // Two custom fields so connectors see real 40-hex keys from the start.
+  private createFieldCatalogs(): void {
+    const account = {
+      companyId: this.companyId,
+      nextFieldId: () => this.nextIds.field++,
+      nowMs: () => this.clock.nowMs(),
+    };
+    const nowMs = this.clock.nowMs();
+    this.personFieldCatalog = new PipedriveFieldCatalog('person', account, standardPersonFields(nowMs));
+    this.organizationFieldCatalog = new PipedriveFieldCatalog(
+      'organization',
+      account,
+      standardOrganizationFields(nowMs),
+    );
+    // Two custom person fields so connectors see real 40-hex keys from the start.
     this.addPersonField('Lead source', 'enum', ['Website', 'Referral', 'Cold outreach', 'Event']);
     this.addPersonField('LinkedIn profile', 'varchar');
-  }
-
-  private customFieldKeys(): string[] {
-    return this.personFieldList.filter((f) => /^[0-9a-f]{40}$/.test(f.key)).map((f) => f.key);
   }
 
   /** Pipedrive's error body (kept as a static for callers of the class). */

@@ -215,7 +215,7 @@ const CrmFieldMapping = () => {
                       <input
                         aria-label={`To-CRM formula of row ${index}`}
                         value={(row.formula && row.formula.toCrm) || ''}
-                        placeholder="→ formula over the contact"
+                        placeholder={`→ formula over the ${subject}`}
                         onChange={(e) => setIn(index, 'formula', 'toCrm', e.target.value)}
                         style={{ width: 210 }}
                       />
