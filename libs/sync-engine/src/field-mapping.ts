@@ -94,7 +94,8 @@ export function crmFieldsToRead(mapping: ObjectMapping): string[] {
     ...(entry.crm === undefined ? [] : [entry.crm]),
     ...formulaReads(entry),
   ]);
-  return [...new Set([mapping.emailField, ...own])];
+  // The matching key's CRM field too: an unlinked record read inbound is matched on it.
+  return [...new Set([mapping.emailField, ...(mapping.matchKey ? [mapping.matchKey.crm] : []), ...own])];
 }
 
 /** The associated objects a mapping reads from, each with the fields to ask `getRecords` for. */

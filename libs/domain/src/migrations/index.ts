@@ -15,6 +15,7 @@ import { Migration20261206090000_realtime } from './Migration20261206090000_real
 import { Migration20261206100000_change_stream_positions } from './Migration20261206100000_change_stream_positions';
 import { Migration20261206110000_reconcile_drift } from './Migration20261206110000_reconcile_drift';
 import { Migration20261206140000_company_custom_fields } from './Migration20261206140000_company_custom_fields';
+import { Migration20261207110000_contact_custom_field_key } from './Migration20261207110000_contact_custom_field_key';
 
 /**
  * Committed migrations, in order, listed explicitly so the compiled build and ts-jest load the same classes.
@@ -37,4 +38,5 @@ export const MIGRATIONS: MigrationObject[] = [
   Migration20261206100000_change_stream_positions,
   Migration20261206110000_reconcile_drift,
   Migration20261206140000_company_custom_fields,
+  Migration20261207110000_contact_custom_field_key,
 ].map((migration) => ({ name: migration.name, class: migration }));
