@@ -4,7 +4,12 @@ import {
   type FieldDescriptor,
   type ObjectMapping,
 } from '@pm/integration-port';
-import type { MappingProblem } from './mapping-validation';
+
+/** As `mapping-validation`'s (declared here too: that module imports this one). */
+interface MappingProblem {
+  name: string;
+  reason: string;
+}
 
 /** CRM field types that can hold a matching key: text-like values and numbers, compared as text. */
 const KEY_TYPES = new Set(['string', 'text', 'email', 'phone', 'url', 'number', 'id']);
@@ -66,7 +71,8 @@ export function matchingKeyProblems(
       reason: `${context.crmName} cannot look ${mapping.object} records up by "${key.crm}"; match on the e-mail`,
     });
   }
-  if (own) problems.push(...conflictingWrites(mapping, key));
+  // Entries are checked against a sound key only: against an unusable one they would add noise, not news.
+  if (own && problems.length === 0) problems.push(...conflictingWrites(mapping, key));
   return problems;
 }
 

@@ -58,6 +58,8 @@ export const SCHEMAS: Readonly<
       field('lastname', 'Last name', 'string', {}, text(80)),
       field('phone', 'Phone', 'phone', {}, text(40)),
       field('company', 'Company name', 'string', {}, text(120)),
+      // A tenant's own external id: what a mapping may match on instead of the e-mail.
+      field('member_id', 'Member id', 'string', { custom: true }, text(64)),
       field(
         'lifecyclestage',
         'Lifecycle stage',
