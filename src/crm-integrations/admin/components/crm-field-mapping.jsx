@@ -55,6 +55,8 @@ const CrmFieldMapping = () => {
   const { data, rootPath } = state;
   const [objectIndex, setObjectIndex] = useState(0);
   const [rows, setRows] = useState(null);
+  // The matching key of a contact object: { matchLocalField, matchField } (companies have none).
+  const [key, setKey] = useState({});
   // One sample per kind of record: a contact for contact objects, a company for company objects.
   const [samples, setSamples] = useState(null);
   const [preview, setPreview] = useState(null);
@@ -68,6 +70,7 @@ const CrmFieldMapping = () => {
 
   useEffect(() => {
     if (object) setRows(object.rows.map(editable));
+    if (object) setKey(object.matchField ? { matchField: object.matchField, matchLocalField: object.matchLocalField || 'email' } : {});
     if (data && data.sample && !samples) setSamples({ contact: data.sample, company: data.companySample || {} });
   }, [data, objectIndex]);
 
@@ -77,13 +80,13 @@ const CrmFieldMapping = () => {
     if (!object || !rows || !sample) return undefined;
     const asked = ++latest.current;
     const timer = setTimeout(() => {
-      state.run('preview', { connectionId, object: object.object, rows: rows.map(sent), sample }).then((result) => {
+      state.run('preview', { connectionId, object: object.object, rows: rows.map(sent), sample, ...key }).then((result) => {
         if (asked !== latest.current) return;
         setPreview(result.error ? { crm: {}, rows: {}, errors: { [-1]: result.error } } : result.data);
       });
     }, 200);
     return () => clearTimeout(timer);
-  }, [rows, sample]);
+  }, [rows, sample, key]);
 
   if (!connectionId) return <Panel title="Field mapping">Open it from a connection's Configuration page.</Panel>;
   if (!data || !rows || !sample) return <Loading state={state} />;
@@ -94,6 +97,12 @@ const CrmFieldMapping = () => {
     setNotice(null);
     setRows(next);
   };
+  const changeKey = (patch) => {
+    setSaveErrors(null);
+    setNotice(null);
+    setKey({ ...key, ...patch });
+  };
+  const keyLocalFields = ['email', ...data.localFields.filter((f) => f.startsWith('customFields.'))];
   const setRow = (index, patch) => change(rows.map((row, i) => (i === index ? { ...row, ...patch } : row)));
   const setIn = (index, key, direction, value) => setRow(index, { [key]: { ...(rows[index][key] || {}), [direction]: value } });
   const errors = saveErrors || (preview ? preview.errors : {});
@@ -101,7 +110,7 @@ const CrmFieldMapping = () => {
   const sampleKeys = [...new Set([...Object.keys(sample), ...rows.map((row) => row.local).filter((local) => local && local.startsWith('customFields.'))])];
   const crmFieldNames = object.crmFields.map((f) => f.name);
   const save = async () => {
-    const result = await state.run('save', { connectionId, object: object.object, rows: rows.map(sent) });
+    const result = await state.run('save', { connectionId, object: object.object, rows: rows.map(sent), ...key });
     const found = result.data ? result.data.errors : { [-1]: result.error };
     if (result.error || Object.keys(found).length) {
       setSaveErrors(found);
@@ -136,9 +145,45 @@ const CrmFieldMapping = () => {
             </label>
           ) : null}
           {object.matchField ? (
-            <span style={small}>
-              Records are matched on the e-mail: <code>{object.matchField}</code>
-            </span>
+            <Box data-testid="matching-key" flex style={{ gap: 8, alignItems: 'center' }}>
+              <span>Matching key</span>
+              {canChange ? (
+                <>
+                  <input
+                    aria-label="Matching key PenguinMails field"
+                    list="pm-key-fields"
+                    style={{ width: 190 }}
+                    value={key.matchLocalField || ''}
+                    onChange={(e) => changeKey({ matchLocalField: e.target.value })}
+                  />
+                  <datalist id="pm-key-fields">
+                    {keyLocalFields.map((f) => (
+                      <option key={f} value={f} />
+                    ))}
+                    <option value="customFields." />
+                  </datalist>
+                  <span>⇄</span>
+                  <select
+                    aria-label={`Matching key ${crmName} field`}
+                    style={{ maxWidth: 220 }}
+                    value={key.matchField || ''}
+                    onChange={(e) => changeKey({ matchField: e.target.value })}
+                  >
+                    {key.matchField && !crmFieldNames.includes(key.matchField) ? <option value={key.matchField}>{key.matchField} (unknown)</option> : null}
+                    {object.crmFields.map((f) => (
+                      <option key={f.name} value={f.name}>
+                        {`${f.label} (${f.name}, ${f.type}${f.custom ? ', custom' : ''})`}
+                      </option>
+                    ))}
+                  </select>
+                </>
+              ) : (
+                <code>
+                  {key.matchLocalField} ⇄ {key.matchField}
+                </code>
+              )}
+              <span style={small}>unlinked records are matched on it first, then on the e-mail</span>
+            </Box>
           ) : null}
         </Box>
         {errors[-1] ? (
