@@ -17,7 +17,7 @@ const firstName: FieldMappingEntry = {
 };
 const memberId: FieldMappingEntry = {
   local: 'customFields.memberId',
-  crm: 'member_id',
+  crm: 'external_id',
   direction: 'both',
   codec: 'text',
 };
@@ -25,7 +25,7 @@ const memberId: FieldMappingEntry = {
 const keyed: ObjectMapping = {
   object: 'contacts',
   emailField: 'email',
-  matchKey: { local: 'customFields.memberId', crm: 'member_id' },
+  matchKey: { local: 'customFields.memberId', crm: 'external_id' },
   fields: [email, firstName, memberId],
 };
 const source = (mapping: ObjectMapping): FieldMappingSource => ({
@@ -39,7 +39,7 @@ describe('matching on a key other than the e-mail', () => {
     const h = harness({ direction: 'to_crm' });
     const record = h.crm.createRecord('contacts', {
       email: 'old@example.com',
-      member_id: 'M-1',
+      external_id: 'M-1',
       firstname: 'Old',
     });
     h.locals.add('new@example.com', { firstName: 'Nina', 'customFields.memberId': 'M-1' });
@@ -51,7 +51,7 @@ describe('matching on a key other than the e-mail', () => {
     expect(h.crm.getRecord('contacts', record.id)?.fields).toMatchObject({
       email: 'new@example.com',
       firstname: 'Nina',
-      member_id: 'M-1',
+      external_id: 'M-1',
     });
     expect(run.counts.to_crm.contacts).toMatchObject({ created: 0, updated: 1 });
     expect(h.links.links).toMatchObject([
@@ -65,7 +65,7 @@ describe('matching on a key other than the e-mail', () => {
     const contact = h.locals.add('new@example.com', { 'customFields.memberId': 'M-2' });
     const record = h.crm.createRecord('contacts', {
       email: 'crm@example.com',
-      member_id: 'M-2',
+      external_id: 'M-2',
       firstname: 'Cleo',
     });
 
@@ -83,7 +83,7 @@ describe('matching on a key other than the e-mail', () => {
   it('a record without a key value is matched by e-mail; one holding another key value is refused', async () => {
     const h = harness();
     const byEmail = h.crm.createRecord('contacts', { email: 'nokey@example.com', firstname: 'Nokey' });
-    const other = h.crm.createRecord('contacts', { email: 'clash@example.com', member_id: 'M-7' });
+    const other = h.crm.createRecord('contacts', { email: 'clash@example.com', external_id: 'M-7' });
     h.locals.add('nokey@example.com', { firstName: 'Nokey' });
     h.locals.add('clash@example.com', { 'customFields.memberId': 'M-8' });
     h.locals.add('fresh@example.com', { 'customFields.memberId': 'M-9' });
@@ -98,20 +98,20 @@ describe('matching on a key other than the e-mail', () => {
       'fresh@example.com',
       'nokey@example.com',
     ]);
-    expect(h.crmContact('fresh@example.com')?.fields.member_id).toBe('M-9');
+    expect(h.crmContact('fresh@example.com')?.fields.external_id).toBe('M-9');
     const linkOf = (crmId: string) => h.links.links.find((link) => link.crmId === crmId);
     expect(linkOf(byEmail.id)?.localId).toBe(h.locals.byEmail('nokey@example.com')?.id);
     expect(linkOf(other.id)).toBeUndefined();
     expect(h.locals.byEmail('clash@example.com')?.values['customFields.memberId']).toBe('M-8');
     expect(h.log.messages()).toContain(
-      'Not linked: contacts 2 in In-memory CRM matches clash@example.com by e-mail, but its member_id "M-7" differs from the contact\'s "M-8"',
+      'Not linked: contacts 2 in In-memory CRM matches clash@example.com by e-mail, but its external_id "M-7" differs from the contact\'s "M-8"',
     );
   });
 
   it('outbound: two CRM records with one key value are skipped and logged, never merged or duplicated', async () => {
     const h = harness({ direction: 'to_crm' });
-    const first = h.crm.createRecord('contacts', { email: 'a@example.com', member_id: 'M-5' });
-    const second = h.crm.createRecord('contacts', { email: 'b@example.com', member_id: 'M-5' });
+    const first = h.crm.createRecord('contacts', { email: 'a@example.com', external_id: 'M-5' });
+    const second = h.crm.createRecord('contacts', { email: 'b@example.com', external_id: 'M-5' });
     h.locals.add('c@example.com', { 'customFields.memberId': 'M-5' });
 
     const run = await h.run();
@@ -120,15 +120,15 @@ describe('matching on a key other than the e-mail', () => {
     expect(h.links.links).toEqual([]);
     expect(run.counts.to_crm.contacts.skipped).toBe(1);
     expect(h.log.messages()).toContain(
-      `Duplicate in In-memory CRM: member_id "M-5" is on 2 contacts records (${first.id}, ${second.id}); not merged`,
+      `Duplicate in In-memory CRM: external_id "M-5" is on 2 contacts records (${first.id}, ${second.id}); not merged`,
     );
   });
 
   it('inbound: a second CRM record with a linked contact key value is skipped as a duplicate', async () => {
     const h = harness({ direction: 'from_crm' });
     const contact = h.locals.add('c@example.com', { 'customFields.memberId': 'M-6' });
-    const first = h.crm.createRecord('contacts', { email: 'a@example.com', member_id: 'M-6' });
-    const second = h.crm.createRecord('contacts', { email: 'b@example.com', member_id: 'M-6' });
+    const first = h.crm.createRecord('contacts', { email: 'a@example.com', external_id: 'M-6' });
+    const second = h.crm.createRecord('contacts', { email: 'b@example.com', external_id: 'M-6' });
 
     const run = await h.run();
 
@@ -136,7 +136,7 @@ describe('matching on a key other than the e-mail', () => {
     expect(h.locals.contacts).toHaveLength(1);
     expect(run.counts.from_crm.contacts.skipped).toBe(1);
     expect(h.log.messages()).toContain(
-      `Duplicate in In-memory CRM: member_id "M-6" is on 2 contacts records (${first.id}, ${second.id}); not merged`,
+      `Duplicate in In-memory CRM: external_id "M-6" is on 2 contacts records (${first.id}, ${second.id}); not merged`,
     );
   });
 
@@ -158,7 +158,7 @@ describe('matching on a key other than the e-mail', () => {
 
   it('the default key (no matchKey) looks records up by e-mail only', async () => {
     const h = harness({ direction: 'to_crm' }, { ...keyed, matchKey: undefined });
-    h.crm.createRecord('contacts', { email: 'old@example.com', member_id: 'M-1' });
+    h.crm.createRecord('contacts', { email: 'old@example.com', external_id: 'M-1' });
     h.locals.add('new@example.com', { 'customFields.memberId': 'M-1' });
 
     await h.run();

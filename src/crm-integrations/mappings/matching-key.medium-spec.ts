@@ -13,7 +13,7 @@ import { inRequest, seedConnection, startSyncTestApp } from '../sync/testing/syn
 
 const TOKEN = 'platform-token-matching-key-0123456789abcdef';
 
-const memberId = { local: 'customFields.memberId', crm: 'member_id', direction: 'both', codec: 'text' };
+const memberId = { local: 'customFields.memberId', crm: 'external_id', direction: 'both', codec: 'text' };
 const fields = [...IN_MEMORY_DEFAULT_MAPPINGS.contacts.fields, memberId];
 
 /**
@@ -69,23 +69,23 @@ describe('a configurable matching key', () => {
           '"lifecyclestage" is a picklist field; a matching key must be a text, e-mail, phone, number or id field',
       },
     ]);
-    expect(await problems({ matchField: 'member_id', matchLocalField: 'firstName' })).toEqual([
+    expect(await problems({ matchField: 'external_id', matchLocalField: 'firstName' })).toEqual([
       {
         name: 'matchLocalField',
         reason: '"firstName" cannot be matched on: use email or a contact custom field (customFields.<name>)',
       },
     ]);
-    const writesKey = { local: 'company', crm: 'member_id', direction: 'to_crm', codec: 'text' };
+    const writesKey = { local: 'company', crm: 'external_id', direction: 'to_crm', codec: 'text' };
     expect(
       await problems({
-        matchField: 'member_id',
+        matchField: 'external_id',
         matchLocalField: 'customFields.memberId',
         fields: [...IN_MEMORY_DEFAULT_MAPPINGS.contacts.fields, writesKey],
       }),
     ).toEqual([
       {
         name: `fields[${IN_MEMORY_DEFAULT_MAPPINGS.contacts.fields.length}].crm`,
-        reason: expect.stringContaining('"member_id" is the matching key'),
+        reason: expect.stringContaining('"external_id" is the matching key'),
       },
     ]);
     // Nothing was saved: the mapping still matches on the e-mail.
@@ -109,11 +109,11 @@ describe('a configurable matching key', () => {
     expect(await execute()).toBe('ran');
 
     const saved = await put(tenantId, connection.id, {
-      matchField: 'member_id',
+      matchField: 'external_id',
       matchLocalField: 'customFields.memberId',
     }).expect(200);
     expect(saved.body).toMatchObject({
-      matchField: 'member_id',
+      matchField: 'external_id',
       matchLocalField: 'customFields.memberId',
       version: 2,
       impact: {
@@ -132,10 +132,10 @@ describe('a configurable matching key', () => {
     );
     const byKey = crm.createRecord('contacts', {
       email: 'crm-side@example.com',
-      member_id: 'M-1',
+      external_id: 'M-1',
       firstname: 'Kay',
     });
-    const byNumber = crm.createRecord('contacts', { email: 'other@example.com', member_id: '4711' });
+    const byNumber = crm.createRecord('contacts', { email: 'other@example.com', external_id: '4711' });
     expect(await execute()).toBe('ran');
 
     const orm = app.get<MikroORM>(CRM_ORM);

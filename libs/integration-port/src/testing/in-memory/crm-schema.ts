@@ -58,8 +58,8 @@ export const SCHEMAS: Readonly<
       field('lastname', 'Last name', 'string', {}, text(80)),
       field('phone', 'Phone', 'phone', {}, text(40)),
       field('company', 'Company name', 'string', {}, text(120)),
-      // A tenant's own external id: what a mapping may match on instead of the e-mail.
-      field('member_id', 'Member id', 'string', { custom: true }, text(64)),
+      // A tenant's own key for a contact (an id from another system), for matching on a field other than the e-mail.
+      field('external_id', 'External ID', 'string', { custom: true }, text(80)),
       field(
         'lifecyclestage',
         'Lifecycle stage',
