@@ -3,6 +3,7 @@
 import React, { useEffect, useRef, useState } from 'react';
 import { Box, Button, Text } from '@adminjs/design-system';
 import { Loading, Notice, Panel, SubTitle, queryParam, usePage } from './crm-ui.jsx';
+import MatchingKey from './crm-matching-key.jsx';
 
 const cell = { padding: '6px 8px', borderBottom: '1px solid #e5e7eb', textAlign: 'left', verticalAlign: 'top' };
 const ARROW = { both: '⇄', to_crm: '→', from_crm: '←' };
@@ -145,45 +146,7 @@ const CrmFieldMapping = () => {
             </label>
           ) : null}
           {object.matchField ? (
-            <Box data-testid="matching-key" flex style={{ gap: 8, alignItems: 'center' }}>
-              <span>Matching key</span>
-              {canChange ? (
-                <>
-                  <input
-                    aria-label="Matching key PenguinMails field"
-                    list="pm-key-fields"
-                    style={{ width: 190 }}
-                    value={key.matchLocalField || ''}
-                    onChange={(e) => changeKey({ matchLocalField: e.target.value })}
-                  />
-                  <datalist id="pm-key-fields">
-                    {keyLocalFields.map((f) => (
-                      <option key={f} value={f} />
-                    ))}
-                    <option value="customFields." />
-                  </datalist>
-                  <span>⇄</span>
-                  <select
-                    aria-label={`Matching key ${crmName} field`}
-                    style={{ maxWidth: 220 }}
-                    value={key.matchField || ''}
-                    onChange={(e) => changeKey({ matchField: e.target.value })}
-                  >
-                    {key.matchField && !crmFieldNames.includes(key.matchField) ? <option value={key.matchField}>{key.matchField} (unknown)</option> : null}
-                    {object.crmFields.map((f) => (
-                      <option key={f.name} value={f.name}>
-                        {`${f.label} (${f.name}, ${f.type}${f.custom ? ', custom' : ''})`}
-                      </option>
-                    ))}
-                  </select>
-                </>
-              ) : (
-                <code>
-                  {key.matchLocalField} ⇄ {key.matchField}
-                </code>
-              )}
-              <span style={small}>unlinked records are matched on it first, then on the e-mail</span>
-            </Box>
+            <MatchingKey value={key} onChange={changeKey} canChange={canChange} crmName={crmName} crmFields={object.crmFields} localFields={keyLocalFields} />
           ) : null}
         </Box>
         {errors[-1] ? (
