@@ -65,7 +65,7 @@ export function matchingKeyProblems(
       reason: `"${key.crm}" is not ${context.crmName}'s e-mail field "${context.defaults.emailField}"`,
     });
   }
-  if (own && context.keyLookup === false) {
+  if (own && problems.length === 0 && context.keyLookup === false) {
     problems.push({
       name: 'matchField',
       reason: `${context.crmName} cannot look ${mapping.object} records up by "${key.crm}"; match on the e-mail`,
