@@ -67,10 +67,10 @@ export interface IntegrationPort {
 
   /**
    * Records of `object` whose `field` holds one of `values` (see `FindByFieldRequest`); more than one per value is
-   * possible. Batched at the CRM's limit inside the call. The look-up of a matching key that is not the e-mail.
-   * (Optional only until every connector implements it.)
+   * possible. Batched at the CRM's limit inside the call. The look-up of a matching key that is not the e-mail. A
+   * field the CRM cannot look records up by is refused with VALIDATION_FAILED naming it.
    */
-  findByField?(session: CrmSession, request: FindByFieldRequest): Promise<CrmRecord[]>;
+  findByField(session: CrmSession, request: FindByFieldRequest): Promise<CrmRecord[]>;
 
   /**
    * Records of `object` by CRM id (e.g. the companies a page of contacts is associated with), batched at the CRM's

@@ -364,11 +364,6 @@ export interface DeleteRecordsRequest {
 }
 
 /**
- * Company records to look up before creating one, so a company is never made twice: those whose name equals one
- * of `names` (case-insensitively) or whose domain (a web address's host) is one of `domains`. The connector may
- * answer near matches (a name search); the caller keeps only exact ones.
- */
-/**
  * Records whose `field` holds one of `values`: the look-up of a matching key other than the connector's own e-mail
  * field (a custom external id, a second e-mail field).
  */
@@ -385,6 +380,11 @@ export interface FindByFieldRequest {
   fields?: string[];
 }
 
+/**
+ * Company records to look up before creating one, so a company is never made twice: those whose name equals one
+ * of `names` (case-insensitively) or whose domain (a web address's host) is one of `domains`. The connector may
+ * answer near matches (a name search); the caller keeps only exact ones.
+ */
 export interface FindCompaniesRequest {
   object: string;
   names: string[];

@@ -8,7 +8,7 @@ import { inMemorySessions } from './testing';
 function trackingPort(connector: InMemoryConnector) {
   const seen = { inFlight: 0, peak: 0, calls: 0 };
   const tracked =
-    (method: 'upsertBatch' | 'findByEmail' | 'readChanges') =>
+    (method: 'upsertBatch' | 'findByEmail' | 'findByField' | 'readChanges') =>
     async (...args: unknown[]) => {
       seen.calls++;
       seen.inFlight++;
@@ -23,6 +23,7 @@ function trackingPort(connector: InMemoryConnector) {
   const port = Object.assign(Object.create(connector) as IntegrationPort, {
     upsertBatch: tracked('upsertBatch'),
     findByEmail: tracked('findByEmail'),
+    findByField: tracked('findByField'),
     readChanges: tracked('readChanges'),
   });
   return { port, seen };
@@ -32,7 +33,9 @@ describe('CrmGateway', () => {
   it('keeps the connection at most at maxConcurrency calls in flight, whatever runs at once', async () => {
     const crm = new InMemoryCrm();
     const connector = new InMemoryConnector(crm, { maxWriteBatch: 3 });
-    for (let i = 0; i < 30; i++) crm.createRecord('contacts', { email: `crm${i}@example.com` });
+    for (let i = 0; i < 30; i++) {
+      crm.createRecord('contacts', { email: `crm${i}@example.com`, external_id: `ext${i % 10}` });
+    }
     const { port, seen } = trackingPort(connector);
     const gateway = await CrmGateway.open(port, inMemorySessions(crm, connector), 'connection-1', {
       retryPolicy: DEFAULT_RETRY_POLICY,
@@ -52,19 +55,23 @@ describe('CrmGateway', () => {
       }
       return pages;
     };
-    const [written, found, pages] = await Promise.all([
+    const keys = Array.from({ length: 50 }, (_, i) => `ext${i}`);
+    const [written, found, keyed, pages] = await Promise.all([
       gateway.upsert('contacts', inputs, { createsMatched: true }),
       gateway.findByEmail('contacts', emails),
+      gateway.findByField('contacts', 'external_id', keys),
       read(),
     ]);
 
     expect(written.size).toBe(40);
     expect(found).toHaveLength(30);
+    // Three contacts hold each of ext0 … ext9; the other 40 keys match nothing.
+    expect(keyed).toHaveLength(30);
     expect(pages.flatMap((page) => page.records).length).toBeGreaterThanOrEqual(30);
-    // 14 write batches, 20 look-ups and the pages, all at once: never more than the connector's 4 in flight.
+    // 14 write batches, 20 + 5 look-ups and the pages, all at once: never more than the connector's 4 in flight.
     expect(connector.capabilities().maxConcurrency).toBe(4);
     expect(gateway.maxInFlight).toBe(4);
-    expect(seen.calls).toBeGreaterThan(34);
+    expect(seen.calls).toBeGreaterThan(39);
     expect(seen.peak).toBe(4);
   });
 });

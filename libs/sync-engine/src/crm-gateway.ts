@@ -6,7 +6,6 @@ import {
   withRetry,
   type RetryPolicy,
 } from '@pm/connector-kit';
-import { CrmError, CrmErrorCode } from '@pm/integration-port';
 import type {
   AssociateRecordsRequest,
   AssociateResult,
@@ -122,20 +121,10 @@ export class CrmGateway {
    * at most `findByEmailChunk` values.
    */
   async findByField(object: string, field: string, values: readonly string[]): Promise<CrmRecord[]> {
-    const find = this.port.findByField?.bind(this.port);
-    if (!find) {
-      throw new CrmError(
-        CrmErrorCode.VALIDATION_FAILED,
-        `This CRM cannot look ${object} records up by ${field}`,
-        {
-          provider: this.port.provider,
-        },
-      );
-    }
     const answers = await mapWithConcurrency(
       inBatches(values, this.options.findByEmailChunk),
       this.gate.limit,
-      (batch) => this.call((session) => find(session, { object, field, values: batch })),
+      (batch) => this.call((session) => this.port.findByField(session, { object, field, values: batch })),
     );
     return answers.flat();
   }

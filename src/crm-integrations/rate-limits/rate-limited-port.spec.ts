@@ -110,6 +110,38 @@ describe('rateLimitedPort', () => {
     ]);
   });
 
+  it('splits a look-up by another field as the connector counts it, and finds each record once', async () => {
+    const calls: { cost: number; operation?: string }[] = [];
+    const budget: RateBudget = {
+      acquire: async (cost, _priority, options) => void calls.push({ cost, operation: options?.operation }),
+      report: async () => undefined,
+      largestGrant: () => 50,
+    };
+    const searchPerValue: IntegrationPort = Object.create(connector, {
+      capabilities: {
+        value: () => ({
+          ...connector.capabilities(),
+          requestCounts: { findByField: { requestsPerItem: 1, itemsPerRequest: 100 } },
+        }),
+      },
+    });
+    const keyed = crm.createRecord('contacts', { email: 'keyed@example.com', external_id: 'ext-7' });
+    const port = rateLimitedPort(searchPerValue, budget, 'background');
+    // ext-7 is asked in both slices; the record holding it comes back once.
+    const values = [...Array.from({ length: 60 }, (_, i) => `ext-nobody-${i}`), 'ext-7'];
+    values.splice(10, 0, 'ext-7');
+    const found = await port.findByField(
+      { connectionId: 'c1', accessToken: tokens.accessToken },
+      { object: 'contacts', field: 'external_id', values },
+    );
+    // 62 values: 49 searches and a read fit in 50; the other 13 and their read follow.
+    expect(calls).toEqual([
+      { cost: 50, operation: 'findByField' },
+      { cost: 14, operation: 'findByField' },
+    ]);
+    expect(found.map((record) => record.id)).toEqual([keyed.id]);
+  });
+
   it('splits a company look-up too large for one grant, and finds each company once', async () => {
     const calls: { cost: number; operation?: string }[] = [];
     const budget: RateBudget = {

@@ -123,14 +123,12 @@ export function rateLimitedPort(
       uniqueById(
         await inSlices('findByEmail', session, emails, (s, slice) => port.findByEmail(s, object, slice)),
       ),
-    findByField: port.findByField
-      ? async (session, request) =>
-          uniqueById(
-            await inSlices('findByField', session, request.values, (s, values) =>
-              port.findByField!(s, { ...request, values }),
-            ),
-          )
-      : undefined,
+    findByField: async (session, request) =>
+      uniqueById(
+        await inSlices('findByField', session, request.values, (s, values) =>
+          port.findByField(s, { ...request, values }),
+        ),
+      ),
     getRecords: (session, request) =>
       inSlices('getRecords', session, request.ids, (s, ids) => port.getRecords(s, { ...request, ids })),
     deleteRecords: (session, request) =>

@@ -10,6 +10,7 @@ import {
   type HubSpotConnectorConfig,
 } from './config';
 import { HUBSPOT_EMAIL_STATUS_FIELDS } from './email-status-fields';
+import { VALUES_PER_SEARCH } from './find-by-field';
 
 export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCapabilities {
   return {
@@ -19,7 +20,12 @@ export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCa
     maxWriteBatch: HUBSPOT_MAX_BATCH,
     // Associating a batch of 100 contacts reads their company associations, archives stale ones and creates the
     // new ones: three requests per 100 pairs (one per 33 keeps the reservation on the safe side).
-    requestCounts: { associateRecords: { itemsPerRequest: 33 } },
+    // A look-up by another field is one search per 100 values (one page holds every match unless values are shared
+    // by more than two records each).
+    requestCounts: {
+      associateRecords: { itemsPerRequest: 33 },
+      findByField: { itemsPerRequest: VALUES_PER_SEARCH },
+    },
     maxReadPage: HUBSPOT_MAX_SEARCH_PAGE,
     // Batches carry the volume; a few calls in flight stay far inside 110 per 10 s.
     maxConcurrency: 4,
@@ -27,13 +33,13 @@ export function hubSpotCapabilities(config: HubSpotConnectorConfig): ConnectorCa
       // Public (OAuth) apps: 110 calls per 10 s per account (developers.hubspot.com/docs/api/usage-details).
       { kind: 'window', limit: 110, windowMs: 10_000 },
       // Search has its own limit of about 5 calls per second per account; it governs only the calls that search
-      // (change reads, company look-ups, and activity logging's look-up of keys already logged), so batch writes and batch reads
-      // are paced by the 110 per 10 s alone.
+      // (change reads, company look-ups, look-ups by a field other than the e-mail, and activity logging's look-up
+      // of keys already logged), so batch writes and batch reads are paced by the 110 per 10 s alone.
       {
         kind: 'window',
         limit: 5,
         windowMs: 1000,
-        governs: ['readChanges', 'logActivities', 'findCompanies'],
+        governs: ['readChanges', 'logActivities', 'findCompanies', 'findByField'],
       },
     ],
     defaultMappings: HUBSPOT_DEFAULT_MAPPINGS,

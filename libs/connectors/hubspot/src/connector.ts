@@ -14,6 +14,7 @@ import type {
   DeleteRecordsRequest,
   DeleteResult,
   FieldDescriptor,
+  FindByFieldRequest,
   FindCompaniesRequest,
   GetRecordsRequest,
   IdPage,
@@ -35,6 +36,7 @@ import { deleteHubSpotRecords } from './delete-records';
 import { describeHubSpotObject } from './describe-object';
 import { associateHubSpotRecords } from './associate-records';
 import { findHubSpotByEmail } from './find-by-email';
+import { findHubSpotByField } from './find-by-field';
 import { findHubSpotCompanies } from './find-companies';
 import { getHubSpotRecords } from './get-records';
 import { hubSpotHttpFacts } from './http-facts';
@@ -103,6 +105,10 @@ export class HubSpotConnector implements IntegrationPort {
 
   findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]> {
     return findHubSpotByEmail(this.call(session), object, emails);
+  }
+
+  findByField(session: CrmSession, request: FindByFieldRequest): Promise<CrmRecord[]> {
+    return findHubSpotByField(this.call(session), request);
   }
 
   getRecords(session: CrmSession, request: GetRecordsRequest): Promise<CrmRecord[]> {

@@ -24,6 +24,8 @@ export function pipedriveCapabilities(config: ResolvedPipedriveConfig): Connecto
       // read the record to merge its e-mails and phones.
       upsertBatch: { requestsPerItem: 2, perUpsert: { update: 2, create: 2, matchedCreate: 1 } },
       findByEmail: { requestsPerItem: 1, itemsPerRequest: IDS_PER_LIST },
+      // Likewise a look-up by another field: a search per value, then the matches read 100 a request.
+      findByField: { requestsPerItem: 1, itemsPerRequest: IDS_PER_LIST },
       getRecords: { itemsPerRequest: IDS_PER_LIST },
       deleteRecords: { requestsPerItem: 1 },
       logActivities: { requestsPerItem: 2 },

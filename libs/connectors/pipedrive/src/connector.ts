@@ -16,6 +16,7 @@ import type {
   DeleteRecordsRequest,
   DeleteResult,
   FieldDescriptor,
+  FindByFieldRequest,
   FindCompaniesRequest,
   GetRecordsRequest,
   IntegrationPort,
@@ -37,6 +38,7 @@ import {
 import { describePipedriveObject } from './describe-object';
 import { associatePipedriveRecords } from './associate-records';
 import { findPipedrivePersonsByEmail } from './find-by-email';
+import { findPipedriveByField } from './find-by-field';
 import { findPipedriveCompanies } from './find-companies';
 import { PipedriveHttpClient } from './client';
 import { PIPEDRIVE_HTTP_FACTS, PIPEDRIVE_PROVIDER } from './http-facts';
@@ -119,6 +121,10 @@ export class PipedriveConnector implements IntegrationPort {
 
   findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]> {
     return findPipedrivePersonsByEmail(this.http, session, object, emails);
+  }
+
+  findByField(session: CrmSession, request: FindByFieldRequest): Promise<CrmRecord[]> {
+    return findPipedriveByField(this.http, session, request);
   }
 
   getRecords(session: CrmSession, request: GetRecordsRequest): Promise<CrmRecord[]> {

@@ -1,6 +1,7 @@
 import type { ConnectorCapabilities } from '@pm/integration-port';
 import type { ResolvedSalesforceConfig } from './config';
 import { SALESFORCE_DEFAULT_COMPANY_MAPPINGS, SALESFORCE_DEFAULT_MAPPINGS } from './default-mapping';
+import { VALUES_PER_QUERY } from './find-by-field';
 import { TERMS_PER_QUERY } from './find-companies';
 import { SALESFORCE_OBJECTS } from './objects';
 import { MAX_READ_PAGE } from './read-changes';
@@ -14,8 +15,12 @@ export function salesforceCapabilities(config: ResolvedSalesforceConfig): Connec
     shortName: 'SF',
     objects: SALESFORCE_OBJECTS.map((spec) => ({ ...spec.capability })),
     maxWriteBatch: MAX_WRITE_BATCH,
-    // A company look-up is one SOQL query per 50 names and domains.
-    requestCounts: { findCompanies: { itemsPerRequest: TERMS_PER_QUERY } },
+    // A company look-up is one SOQL query per 50 names and domains; a look-up by another field one per 100 values
+    // (the describe it needs is kept ten minutes per org and object, so it is not charged per call).
+    requestCounts: {
+      findCompanies: { itemsPerRequest: TERMS_PER_QUERY },
+      findByField: { itemsPerRequest: VALUES_PER_QUERY },
+    },
     maxReadPage: MAX_READ_PAGE,
     // Salesforce limits concurrent long-running requests (25 per org over 20 s), not short ones; stay modest.
     maxConcurrency: 4,

@@ -15,6 +15,7 @@ import {
   type DeleteRecordsRequest,
   type DeleteResult,
   type FieldDescriptor,
+  type FindByFieldRequest,
   type FindCompaniesRequest,
   type GetRecordsRequest,
   type IdPage,
@@ -35,6 +36,7 @@ import { describeObject, FieldCatalog } from './describe-object';
 import { deleteRecords } from './delete-records';
 import { associateRecords } from './associate-records';
 import { findByEmail } from './find-by-email';
+import { findByField } from './find-by-field';
 import { findCompanies } from './find-companies';
 import { getRecords } from './get-records';
 import { SalesforceOAuth } from './oauth';
@@ -54,7 +56,10 @@ export class SalesforceConnector implements IntegrationPort {
   readonly provider = 'salesforce';
   private readonly config: ResolvedSalesforceConfig;
   private readonly oauth: SalesforceOAuth;
-  /** Field names per org and object, so writes can refuse an unknown field per record (see upsert-batch.ts). */
+  /**
+   * Fields per org and object, so writes can refuse an unknown field per record (see upsert-batch.ts) and look-ups
+   * by a field know its type and whether SOQL can filter on it (find-by-field.ts).
+   */
   private readonly fieldCatalog = new FieldCatalog();
 
   constructor(config: SalesforceConnectorConfig) {
@@ -100,6 +105,10 @@ export class SalesforceConnector implements IntegrationPort {
 
   findByEmail(session: CrmSession, object: string, emails: string[]): Promise<CrmRecord[]> {
     return findByEmail(this.connect(session), object, emails);
+  }
+
+  findByField(session: CrmSession, request: FindByFieldRequest): Promise<CrmRecord[]> {
+    return findByField(this.connect(session), this.fieldCatalog, request);
   }
 
   getRecords(session: CrmSession, request: GetRecordsRequest): Promise<CrmRecord[]> {

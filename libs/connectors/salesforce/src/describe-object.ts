@@ -73,9 +73,23 @@ export async function describeObject(
   return (described.fields as unknown as DescribeField[]).map(toFieldDescriptor);
 }
 
-/** Field names per object and org, kept briefly so each write batch does not cost a describe call. */
+/** What the catalog keeps of one field: enough to refuse a write or build a filter without another describe. */
+export interface CatalogField {
+  name: string;
+  /** Salesforce's own type (`string`, `email`, `double`, `reference`, …). */
+  type: string;
+  /** Whether SOQL may filter on it (long text areas, for one, may not). */
+  filterable: boolean;
+}
+
+interface CatalogEntry {
+  fields: Map<string, CatalogField>;
+  fetchedAtMs: number;
+}
+
+/** Fields per object and org, kept briefly so each write batch or look-up does not cost a describe call. */
 export class FieldCatalog {
-  private readonly entries = new Map<string, { names: Set<string>; fetchedAtMs: number }>();
+  private readonly entries = new Map<string, CatalogEntry>();
 
   constructor(
     private readonly ttlMs = 10 * 60_000,
@@ -95,18 +109,37 @@ export class FieldCatalog {
   ): Promise<string[]> {
     const wanted = [...new Set([...names].map((name) => name.toLowerCase()))];
     let entry = await this.entry(connection, object, false);
-    let unknown = wanted.filter((name) => !entry.names.has(name));
+    let unknown = wanted.filter((name) => !entry.fields.has(name));
     if (unknown.length > 0 && this.now() - entry.fetchedAtMs >= this.minRefreshMs) {
       entry = await this.entry(connection, object, true);
-      unknown = wanted.filter((name) => !entry.names.has(name));
+      unknown = wanted.filter((name) => !entry.fields.has(name));
     }
     return unknown;
   }
 
+  /** One field of the object as its describe states it (described again once if unknown); undefined if none. */
+  async field(
+    connection: SessionConnection,
+    object: string,
+    name: string,
+  ): Promise<CatalogField | undefined> {
+    if ((await this.unknownFields(connection, object, [name])).length > 0) return undefined;
+    return (await this.entry(connection, object, false)).fields.get(name.toLowerCase());
+  }
+
   /** Records a describe made for another reason (describeObject), so writes after it need none. */
-  remember(connection: SessionConnection, object: string, fields: readonly { name: string }[]): void {
+  remember(
+    connection: SessionConnection,
+    object: string,
+    fields: readonly { name: string; type?: string; filterable?: boolean }[],
+  ): void {
     this.entries.set(this.key(connection, object), {
-      names: new Set(fields.map((field) => field.name.toLowerCase())),
+      fields: new Map(
+        fields.map((field) => [
+          field.name.toLowerCase(),
+          { name: field.name, type: field.type ?? 'string', filterable: field.filterable !== false },
+        ]),
+      ),
       fetchedAtMs: this.now(),
     });
   }
@@ -115,13 +148,13 @@ export class FieldCatalog {
     connection: SessionConnection,
     object: string,
     refresh: boolean,
-  ): Promise<{ names: Set<string>; fetchedAtMs: number }> {
+  ): Promise<CatalogEntry> {
     const key = this.key(connection, object);
     const cached = this.entries.get(key);
     if (!refresh && cached && this.now() - cached.fetchedAtMs < this.ttlMs) return cached;
     const described = await connection.call((conn) => conn.describe(object));
     this.remember(connection, object, described.fields);
-    return this.entries.get(key) as { names: Set<string>; fetchedAtMs: number };
+    return this.entries.get(key) as CatalogEntry;
   }
 
   private key(connection: SessionConnection, object: string): string {

@@ -27,3 +27,27 @@ export function soqlName(name: string): string {
   }
   return name;
 }
+
+/**
+ * Literals grouped into `IN (…)` lists of at most `maxItems`, each list at most `maxChars` long once URL-encoded:
+ * a query travels in the URL of `GET /query?q=`, which Salesforce caps (16,384 bytes, HTTP 414 beyond) well before
+ * SOQL's own 100,000-character limit. A literal longer than `maxChars` goes alone.
+ */
+export function soqlInLists(literals: readonly string[], maxItems: number, maxChars: number): string[][] {
+  const lists: string[][] = [];
+  let current: string[] = [];
+  let length = 0;
+  for (const literal of literals) {
+    // ", " between literals, encoded (%2C%20).
+    const size = encodeURIComponent(literal).length + 6;
+    if (current.length > 0 && (current.length >= maxItems || length + size > maxChars)) {
+      lists.push(current);
+      current = [];
+      length = 0;
+    }
+    current.push(literal);
+    length += size;
+  }
+  if (current.length > 0) lists.push(current);
+  return lists;
+}

@@ -69,8 +69,11 @@ export interface ContractFixture {
   contact: {
     /** The CRM's contact object name ('Contact', 'contacts', 'persons'). */
     object: string;
-    /** The CRM field names of the contact's e-mail, first and last name. */
-    fields: { email: string; firstName: string; lastName: string };
+    /**
+     * The CRM field names of the contact's e-mail, first and last name, and of a custom text field that may hold a
+     * matching key (not unique: two contacts may share a value), as `describeObject` names it.
+     */
+    fields: { email: string; firstName: string; lastName: string; customKey: string };
     /** Reads the e-mail from a record where it is not a plain string field (Pipedrive `emails[]`). */
     readEmail?(record: CrmRecord): string | undefined;
     /** Reads the first name likewise. */

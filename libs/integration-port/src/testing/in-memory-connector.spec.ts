@@ -31,7 +31,10 @@ function inMemoryFixture(): ContractFixture {
   return {
     port,
     session: () => (session ??= connect(crm, port)),
-    contact: { object: 'contacts', fields: { email: 'email', firstName: 'firstname', lastName: 'lastname' } },
+    contact: {
+      object: 'contacts',
+      fields: { email: 'email', firstName: 'firstname', lastName: 'lastname', customKey: 'external_id' },
+    },
     oauth: { redirectUri: REDIRECT_URI },
     readPageSize: 25,
     staging: {

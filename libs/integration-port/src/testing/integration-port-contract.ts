@@ -4,6 +4,7 @@ import { createContractContext } from './contract/contract-context';
 import { deleteRecordsCases } from './contract/delete-records';
 import { describeObjectCases } from './contract/describe-object';
 import { findByEmailCases } from './contract/find-by-email';
+import { findByFieldCases } from './contract/find-by-field';
 import { findCompaniesCases } from './contract/find-companies';
 import { getRecordsCases } from './contract/get-records';
 import { listIdsCases } from './contract/list-ids';
@@ -39,6 +40,7 @@ export function describeIntegrationPortContract(
     listIdsCases(ctx);
     upsertBatchCases(ctx);
     findByEmailCases(ctx);
+    findByFieldCases(ctx);
     findCompaniesCases(ctx);
     logActivitiesCases(ctx);
     parseWebhookCases(ctx);

@@ -97,6 +97,27 @@ export class HubSpotPortal {
     return this.stores[objectType];
   }
 
+  /**
+   * Records of `objectType` holding one of `keys` (lower-cased) in `propertyName`, from an index on that property:
+   * HubSpot's search is an index over every property, so a filter on one finds its records without a scan. The
+   * index is built on the first search of the property and kept in step with every write from then on.
+   */
+  recordsWithValues(
+    objectType: HubSpotObjectType,
+    propertyName: string,
+    keys: readonly string[],
+  ): HubSpotRecord[] {
+    const store = this.stores[objectType];
+    const indexName = `property:${propertyName}`;
+    if (!store.hasIndex(indexName)) {
+      store.index(indexName, (record) => {
+        const value = record.properties[propertyName];
+        return typeof value === 'string' && value !== '' ? [value.toLowerCase()] : [];
+      });
+    }
+    return [...new Set(keys)].flatMap((key) => store.lookup(indexName, key));
+  }
+
   reset(): void {
     for (const objectType of HUBSPOT_OBJECT_TYPES) this.stores[objectType].clear();
     Object.assign(this.nextIds, FIRST_IDS);

@@ -23,7 +23,7 @@ import {
   stringList,
 } from './request-params';
 import type { HubSpotRouteContext } from './route-context';
-import { parseSearchRequest, runSearch } from './search';
+import { parseSearchRequest, pinnedValues, runSearch } from './search';
 import {
   batchError,
   BatchError,
@@ -237,12 +237,19 @@ function registerObjectType(context: HubSpotRouteContext, objectType: HubSpotObj
   // POST /crm/v3/objects/{objectType}/search — searches have their own per-second limit.
   server.post(`${base}/search`, context.authenticatedSearch, read, (req, res) => {
     const request = parseSearchRequest(bodyObject(req), propertyType);
-    const page = runSearch(
-      portal.store(objectType).all(),
-      request,
-      propertyType,
-      QUERY_PROPERTIES[objectType],
-    );
+    // Start from the records an EQ/IN filter pins each group to (from the property's index), else from all.
+    const pins = pinnedValues(request, propertyType);
+    const candidates =
+      pins === undefined
+        ? portal.store(objectType).all()
+        : [
+            ...new Map(
+              pins
+                .flatMap((pin) => portal.recordsWithValues(objectType, pin.propertyName, pin.keys))
+                .map((record) => [record.id, record]),
+            ).values(),
+          ];
+    const page = runSearch(candidates, request, propertyType, QUERY_PROPERTIES[objectType]);
     res.json({
       total: page.total,
       results: page.results.map((record) => toSimplePublicObject(record, request.properties)),

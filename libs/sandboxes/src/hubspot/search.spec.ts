@@ -3,6 +3,7 @@ import {
   matchesFilter,
   matchesFilterGroups,
   parseSearchRequest,
+  pinnedValues,
   PropertyTypeLookup,
   runSearch,
   SearchableRecord,
@@ -256,12 +257,48 @@ describe('parseSearchRequest', () => {
       },
       { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'BETWEEN', value: 'a' }] }] },
       { sorts: [{ propertyName: 'email', direction: 'SIDEWAYS' }] },
+      {
+        filterGroups: [
+          {
+            filters: [
+              {
+                propertyName: 'email',
+                operator: 'IN',
+                values: Array.from({ length: 101 }, (_, i) => `p${i}@x.com`),
+              },
+            ],
+          },
+        ],
+      },
     ];
     for (const body of cases) {
       const error = captureError(() => parseSearchRequest(body, typeOf));
       expect(error.httpStatus).toBe(400);
       expect(error.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR' });
     }
+  });
+});
+
+describe('pinnedValues', () => {
+  it('names the EQ/IN text filter each group pins its records to, lower-cased; none when a group pins nothing', () => {
+    const request = parseSearchRequest(
+      {
+        filterGroups: [
+          { filters: [{ propertyName: 'email', operator: 'IN', values: ['Ada@Example.com', 'b@x.org'] }] },
+          { filters: [{ propertyName: 'firstname', operator: 'EQ', value: 'Bob' }] },
+        ],
+      },
+      typeOf,
+    );
+    expect(pinnedValues(request, typeOf)).toEqual([
+      { propertyName: 'email', keys: ['ada@example.com', 'b@x.org'] },
+      { propertyName: 'firstname', keys: ['bob'] },
+    ]);
+    const unpinned = parseSearchRequest(
+      { filterGroups: [{ filters: [{ propertyName: 'numberofemployees', operator: 'EQ', value: '10' }] }] },
+      typeOf,
+    );
+    expect(pinnedValues(unpinned, typeOf)).toBeUndefined();
   });
 });
 

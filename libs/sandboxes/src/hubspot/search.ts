@@ -11,6 +11,8 @@ export const SEARCH_RESULT_CAP = 10_000;
 export const SEARCH_MAX_FILTER_GROUPS = 5;
 export const SEARCH_MAX_FILTERS_PER_GROUP = 6;
 export const SEARCH_MAX_FILTERS_TOTAL = 18;
+/** Values one IN or NOT_IN filter may list. */
+export const SEARCH_MAX_IN_VALUES = 100;
 
 export const FILTER_OPERATORS = [
   'EQ',
@@ -172,6 +174,12 @@ function parseFilter(rawFilter: unknown, propertyType: PropertyTypeLookup): Sear
   }
   if ((filter.operator === 'IN' || filter.operator === 'NOT_IN') && !filter.values?.length) {
     throw validationError(`Filter on ${propertyName} with operator ${operator} requires values`);
+  }
+  if ((filter.values?.length ?? 0) > SEARCH_MAX_IN_VALUES) {
+    throw validationError(
+      `Filter on ${propertyName} with operator ${operator} has ${filter.values?.length} values, but the maximum allowed is ${SEARCH_MAX_IN_VALUES}.`,
+      { subCategory: 'TOO_MANY_VALUES' },
+    );
   }
   return filter;
 }
@@ -363,6 +371,33 @@ export function sortRecords<T extends SearchableRecord>(
     return sign * compare(left.key, right.key) || byId(left.record, right.record);
   });
   return keyed.map((entry) => entry.record);
+}
+
+/** Property types whose values an index holds lower-cased, as the search compares them. */
+const INDEXABLE_TYPES = new Set<PropertyType | undefined>(['string', 'enumeration']);
+
+/**
+ * The property values each filter group pins its records to (an EQ or IN filter on a text property), so the search
+ * can start from an index on that property rather than every record; undefined when some group pins none (every
+ * record must then be looked at). Values are lower-cased, as the search compares text.
+ */
+export function pinnedValues(
+  request: SearchRequest,
+  propertyType: PropertyTypeLookup,
+): Array<{ propertyName: string; keys: string[] }> | undefined {
+  if (request.filterGroups.length === 0) return undefined;
+  const pins: Array<{ propertyName: string; keys: string[] }> = [];
+  for (const group of request.filterGroups) {
+    const pin = group.filters.find(
+      (filter) =>
+        (filter.operator === 'EQ' || filter.operator === 'IN') &&
+        INDEXABLE_TYPES.has(propertyType(filter.propertyName)),
+    );
+    if (pin === undefined) return undefined;
+    const values = pin.operator === 'EQ' ? [pin.value ?? ''] : (pin.values ?? []);
+    pins.push({ propertyName: pin.propertyName, keys: values.map((value) => value.toLowerCase()) });
+  }
+  return pins;
 }
 
 export interface SearchPage<T> {

@@ -175,6 +175,10 @@ export class RecordStore<T extends { id: string }> {
     for (const record of this.records.values()) this.indexRecord(record, index);
   }
 
+  hasIndex(name: string): boolean {
+    return this.indexes.has(name);
+  }
+
   /** The live records holding `key` in the index `name`, by id ascending. */
   lookup(name: string, key: string): T[] {
     const index = this.indexes.get(name);

@@ -78,6 +78,14 @@ export interface PipedriveSandboxOptions {
 
 /** The persons' index by lower-cased e-mail address. */
 const EMAIL_INDEX = 'email';
+const CUSTOM_FIELDS_INDEX = 'custom_fields';
+
+/** A record's custom field values as the search sees them: text and numbers, lower-cased. */
+function searchableCustomValues(custom: Record<string, unknown> | null | undefined): string[] {
+  return Object.values(custom ?? {})
+    .filter((value): value is string | number => typeof value === 'string' || typeof value === 'number')
+    .map((value) => String(value).toLowerCase());
+}
 
 export type PipedriveObject = PipedriveObjectName | 'persons' | 'organizations' | 'activities';
 
@@ -182,7 +190,10 @@ export class PipedriveSandbox extends SandboxServer {
     this.persons = this.createStore<PersonRecord>('persons');
     // Pipedrive's search is indexed: an exact e-mail search does not scan every person.
     this.persons.index(EMAIL_INDEX, (person) => person.emails.map((email) => email.value.toLowerCase()));
+    // So is an exact search of custom field values (a matching key kept in a custom field).
+    this.persons.index(CUSTOM_FIELDS_INDEX, (person) => searchableCustomValues(person.custom_fields));
     this.organizations = this.createStore<OrganizationRecord>('organizations');
+    this.organizations.index(CUSTOM_FIELDS_INDEX, (org) => searchableCustomValues(org.custom_fields));
     this.activities = this.createStore<ActivityRecord>('activities');
     this.specs = buildObjectSpecs({
       persons: this.persons,
@@ -661,12 +672,23 @@ export class PipedriveSandbox extends SandboxServer {
       }
       return best;
     };
-    const stringValues = (values: Record<string, unknown>) =>
-      Object.values(values).filter((v): v is string => typeof v === 'string');
+    const stringValues = (values: Record<string, unknown>) => searchableCustomValues(values);
     const scored: Array<{ record: PersonRecord | OrganizationRecord; score: number }> = [];
-    if (name === 'person' && exact && fields.size === 1 && fields.has('email')) {
-      for (const record of this.persons.lookup(EMAIL_INDEX, term)) {
-        if (query.organization_id !== undefined && record.org_id !== query.organization_id) continue;
+    // An exact search of indexed values only (e-mails, custom fields) reads the indexes, not every record.
+    const indexed = name === 'person' ? [EMAIL_INDEX, CUSTOM_FIELDS_INDEX] : [CUSTOM_FIELDS_INDEX];
+    if (exact && [...fields].every((field) => indexed.includes(field))) {
+      const store = name === 'person' ? this.persons : this.organizations;
+      const found = new Map<string, PersonRecord | OrganizationRecord>();
+      for (const field of fields) {
+        for (const record of store.lookup(field, term)) found.set(record.id, record);
+      }
+      for (const record of found.values()) {
+        if (
+          name === 'person' &&
+          query.organization_id !== undefined &&
+          (record as PersonRecord).org_id !== query.organization_id
+        )
+          continue;
         scored.push({ record, score: 1 });
       }
     } else if (name === 'person') {

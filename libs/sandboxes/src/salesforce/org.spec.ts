@@ -149,3 +149,45 @@ describe('SalesforceOrg DML semantics', () => {
     ]);
   });
 });
+
+describe('SalesforceOrg queries by a matching key', () => {
+  const QUERY = { version: '62.0', includeDeleted: false, pageSize: 2000 };
+  const ids = (page: { records: Array<Record<string, unknown>> }) => page.records.map((row) => row.Id);
+
+  it('answers WHERE <external id> IN (…) case-insensitively, and follows the value when it changes', () => {
+    const org = newOrg();
+    const [first, second, other] = org.createMany(
+      [
+        { type: 'Contact', fields: { LastName: 'One', PenguinMails_Id__c: 'Key-1' } },
+        { type: 'Contact', fields: { LastName: 'Two', PenguinMails_Id__c: 'key-2' } },
+        { type: 'Contact', fields: { LastName: 'Other', PenguinMails_Id__c: 'key-3' } },
+      ],
+      false,
+    );
+    const byKeys = (keys: string) =>
+      ids(org.query(`SELECT Id FROM Contact WHERE PenguinMails_Id__c IN (${keys}) ORDER BY Id`, QUERY));
+    expect(byKeys("'key-1', 'KEY-2', 'key-9'")).toEqual([first.id, second.id]);
+    org.editInCrm('Contact', first.id as string, { PenguinMails_Id__c: 'key-7' });
+    expect(byKeys("'key-1'")).toEqual([]);
+    expect(byKeys("'key-7'")).toEqual([first.id]);
+    // The rest of the WHERE still applies to what the key finds.
+    expect(
+      ids(
+        org.query(
+          "SELECT Id FROM Contact WHERE PenguinMails_Id__c IN ('key-2', 'key-3') AND LastName = 'Other'",
+          QUERY,
+        ),
+      ),
+    ).toEqual([other.id]);
+    org.deleteInCrm('Contact', second.id as string);
+    expect(byKeys("'key-2'")).toEqual([]);
+  });
+
+  it('refuses a filter on a long text area, as Salesforce does (a short one, like MailingStreet, is filterable)', () => {
+    const org = newOrg();
+    expect(() => org.query("SELECT Id FROM Contact WHERE Description IN ('x')", QUERY)).toThrow(
+      "field 'Description' can not be filtered in a query call",
+    );
+    expect(org.query("SELECT Id FROM Contact WHERE MailingStreet = 'x'", QUERY).records).toEqual([]);
+  });
+});

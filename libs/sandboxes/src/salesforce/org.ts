@@ -8,7 +8,14 @@ import { FakePersonGenerator } from '../kit/fake-people';
 import { RecordStore } from '../kit/record-store';
 import { SalesforceIdGenerator, isValidId, to18 } from './ids';
 import { FieldDefinition, ObjectDefinition, SalesforceSchema } from './schema';
-import { formatDateTime, parseDateTime, prepareSoql, SoqlDataSource, SoqlRow } from './soql';
+import {
+  formatDateTime,
+  parseDateTime,
+  prepareSoql,
+  type CompiledQuery,
+  SoqlDataSource,
+  SoqlRow,
+} from './soql';
 
 /** A stored record: `fields` holds every field of the object by its canonical name (nulls included). */
 export interface SalesforceRecord {
@@ -871,6 +878,33 @@ export class SalesforceOrg {
     };
   }
 
+  /**
+   * The only records a query can match when its WHERE pins a field Salesforce indexes (Name, Email, external ids and
+   * unique fields, "Query Plan" / "Indexes" in the SOQL reference) to a few values: read from an index on that field
+   * (built on first use, then kept in step with every write) instead of a scan. Undefined: scan every record.
+   */
+  private indexedCandidates(compiled: CompiledQuery): SalesforceRecord[] | undefined {
+    const filter = compiled.selectiveFilter;
+    if (filter === undefined) return undefined;
+    const field = this.schema.field(compiled.object as ObjectDefinition, filter.field);
+    if (!field || !(field.externalId || field.unique || field.name === 'Email' || field.name === 'Name')) {
+      return undefined;
+    }
+    const store = this.store(compiled.object.name);
+    const indexName = `field:${field.name}`;
+    if (!store.hasIndex(indexName)) {
+      store.index(indexName, (record) => {
+        const value = record.fields[field.name];
+        return typeof value === 'string' && value !== '' ? [value.toLowerCase()] : [];
+      });
+    }
+    const byId = new Map<string, SalesforceRecord>();
+    for (const key of new Set(filter.keys)) {
+      for (const record of store.lookup(indexName, key)) byId.set(record.id, record);
+    }
+    return [...byId.values()];
+  }
+
   /** GET /query (or /queryAll with includeDeleted): runs the SOQL and returns its first page. */
   query(soql: string, options: { version: string; includeDeleted: boolean; pageSize: number }): QueryPage {
     const compiled = prepareSoql(soql, this.dataSource(), {
@@ -878,7 +912,8 @@ export class SalesforceOrg {
       recordUrl: (type, id) => this.recordUrl(options.version, type, id),
     });
     const store = this.store(compiled.object.name);
-    const rows = store.all().map((record) => record.fields);
+    const candidates = options.includeDeleted ? undefined : this.indexedCandidates(compiled);
+    const rows = (candidates ?? store.all()).map((record) => record.fields);
     if (options.includeDeleted) rows.push(...store.deleted().map((tombstone) => tombstone.record.fields));
     const result = compiled.execute(rows);
     if (compiled.isCountOnly) return { totalSize: result.totalSize, done: true, records: [] };

@@ -83,6 +83,9 @@ function field(name: string, type: SoqlFieldType, options: FieldOptions = {}): F
     picklistValues: [],
     calculated: false,
     ...options,
+    // Long text areas cannot be filtered on; a short one (an address street, 255) can.
+    filterable:
+      options.filterable ?? (type !== 'textarea' || (options.length ?? DEFAULT_LENGTH[type] ?? 0) <= 255),
   };
 }
 
@@ -529,7 +532,7 @@ export function describeField(definition: FieldDefinition): Record<string, unkno
     encrypted: false,
     externalId: definition.externalId,
     extraTypeInfo: null,
-    filterable: definition.type !== 'textarea',
+    filterable: definition.filterable !== false,
     filteredLookupInfo: null,
     groupable: definition.type !== 'textarea' && definition.type !== 'datetime',
     highScaleNumber: false,

@@ -610,6 +610,8 @@ export interface SoqlField {
   name: string;
   type: SoqlFieldType;
   custom: boolean;
+  /** Whether WHERE may name it (describe's `filterable`); absent: it may. */
+  filterable?: boolean;
   /** For reference fields: the parent object and the relationship name used in paths (AccountId → Account). */
   referenceTo?: string[];
   relationshipName?: string;
@@ -647,6 +649,12 @@ type BoundSelect =
 export interface CompiledQuery {
   object: SoqlObject;
   isCountOnly: boolean;
+  /**
+   * Where every matching row must hold one of a few values of one field of the object itself (`WHERE f IN (…)` or
+   * `f = …`, alone or ANDed with more): that field and the values (lower-cased, as text compares), so the caller can
+   * answer from an index on the field instead of handing every row to `execute`. Absent for any other WHERE.
+   */
+  selectiveFilter?: { field: string; keys: string[] };
   execute(rows: SoqlRow[]): SoqlExecution;
 }
 
@@ -663,6 +671,13 @@ export interface CompileOptions {
 }
 
 const TEXT_TYPES = new Set<SoqlFieldType>(['string', 'email', 'phone', 'url', 'textarea', 'picklist']);
+/** Text that an index can hold by lower-cased value (long text areas cannot even be filtered on). */
+const INDEXABLE_TEXT_TYPES = new Set<SoqlFieldType>(['string', 'email', 'phone', 'url', 'picklist']);
+
+/** Whether SOQL may filter on the field (describe's `filterable`; long text areas, for one, are not). */
+export function isFilterable(field: SoqlField): boolean {
+  return field.filterable !== false;
+}
 const ID_PATTERN = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
 
 function findField(object: SoqlObject, name: string): SoqlField | undefined {
@@ -776,7 +791,54 @@ export function compileSoql(
     );
   }
 
+  /** A field in WHERE: as bindField, but Salesforce refuses one it cannot filter on before running anything. */
+  const bindFilterField = (fieldPath: FieldPath): BoundField => {
+    const bound = bindField(fieldPath);
+    if (!isFilterable(bound.field)) {
+      throw syntaxError(
+        query.text,
+        fieldPath.position,
+        `field '${bound.path.join('.')}' can not be filtered in a query call`,
+        'INVALID_FIELD',
+      );
+    }
+    return bound;
+  };
+
   const predicate = query.where ? bindCondition(query.where) : () => true;
+  const selectiveFilter = query.where ? selectiveFilterOf(query.where) : undefined;
+
+  /** The `IN`/`=` on a plain text field that every matching row must satisfy, if the WHERE has one. */
+  function selectiveFilterOf(condition: SoqlCondition): CompiledQuery['selectiveFilter'] {
+    if (condition.kind === 'and') {
+      for (const operand of condition.operands) {
+        const found = selectiveFilterOf(operand);
+        if (found) return found;
+      }
+      return undefined;
+    }
+    const values =
+      condition.kind === 'in' && !condition.negated
+        ? condition.values
+        : condition.kind === 'compare' && condition.operator === '='
+          ? [condition.value]
+          : undefined;
+    if (
+      values === undefined ||
+      condition.kind === 'not' ||
+      condition.kind === 'or' ||
+      condition.kind === 'like'
+    )
+      return undefined;
+    if (condition.field.path.length !== 1) return undefined;
+    const field = findField(object as SoqlObject, condition.field.path[0]);
+    if (!field || !INDEXABLE_TEXT_TYPES.has(field.type)) return undefined;
+    if (!values.every((value) => value.kind === 'string')) return undefined;
+    return {
+      field: field.name,
+      keys: values.map((value) => (value as { value: string }).value.toLowerCase()),
+    };
+  }
 
   function bindCondition(condition: SoqlCondition): (row: SoqlRow) => boolean {
     switch (condition.kind) {
@@ -793,7 +855,7 @@ export function compileSoql(
         return (row) => !inner(row);
       }
       case 'like': {
-        const bound = bindField(condition.field);
+        const bound = bindFilterField(condition.field);
         if (!TEXT_TYPES.has(bound.field.type)) {
           throw syntaxError(
             query.text,
@@ -809,7 +871,7 @@ export function compileSoql(
         };
       }
       case 'compare': {
-        const bound = bindField(condition.field);
+        const bound = bindFilterField(condition.field);
         const literal = checkLiteral(bound, condition.value);
         const { operator } = condition;
         if (literal.kind === 'dateLiteral') {
@@ -861,7 +923,7 @@ export function compileSoql(
         };
       }
       case 'in': {
-        const bound = bindField(condition.field);
+        const bound = bindFilterField(condition.field);
         const targets = condition.values.map((literal) => {
           const checked = checkLiteral(bound, literal);
           if (checked.kind === 'dateLiteral') {
@@ -956,6 +1018,7 @@ export function compileSoql(
   return {
     object,
     isCountOnly,
+    ...(selectiveFilter ? { selectiveFilter } : {}),
     execute(rows: SoqlRow[]): SoqlExecution {
       let matched = rows.filter(predicate);
       if (orderBounds.length > 0) {

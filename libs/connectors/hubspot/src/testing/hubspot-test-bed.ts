@@ -13,6 +13,8 @@ import type { HubSpotConnectorConfig } from '../config';
 import { HubSpotConnector } from '../connector';
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/hubspot/callback';
+/** The custom contact property the contract fixture adds for look-ups by a field other than the e-mail. */
+export const EXTERNAL_KEY_PROPERTY = 'external_key';
 
 /** A HubSpot sandbox on a free port and a connector pointed at it, as the product would configure one. */
 export interface HubSpotTestBed {
@@ -89,6 +91,18 @@ export function asCrmRecord(record: HubSpotRecord): CrmRecord {
 export async function hubSpotContractFixture(): Promise<ContractFixture> {
   const bed = await startHubSpotTestBed();
   const { sandbox } = bed;
+  // An admin's own contact property holding a key from another system (not unique: two contacts may share one).
+  sandbox.portal.properties.create(
+    'contacts',
+    {
+      name: EXTERNAL_KEY_PROPERTY,
+      label: 'External key',
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'contactinformation',
+    },
+    new Date(),
+  );
   const at = (options?: { at?: string }) => (options?.at === undefined ? {} : { at: new Date(options.at) });
   return {
     port: bed.connector,
@@ -98,7 +112,15 @@ export async function hubSpotContractFixture(): Promise<ContractFixture> {
       reset: () => bed.sandbox.counters.reset(),
       lookups: () => bed.sandbox.counters.countWhere((key) => /\/batch\/read$|\/search$/.test(key)),
     },
-    contact: { object: 'contacts', fields: { email: 'email', firstName: 'firstname', lastName: 'lastname' } },
+    contact: {
+      object: 'contacts',
+      fields: {
+        email: 'email',
+        firstName: 'firstname',
+        lastName: 'lastname',
+        customKey: EXTERNAL_KEY_PROPERTY,
+      },
+    },
     oauth: { redirectUri: REDIRECT_URI },
     staging: {
       createContacts: async (contacts, options) =>

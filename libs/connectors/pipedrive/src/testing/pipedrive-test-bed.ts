@@ -70,12 +70,14 @@ export async function pipedriveContractFixture(): Promise<ContractFixture> {
   const bed = await startPipedriveTestBed();
   const { sandbox, connector: port } = bed;
   const session = await bed.session();
+  // An admin's own person field holding a key from another system; the port names it by its 40-hex key.
+  const externalKey = sandbox.addPersonField('External key', 'varchar').key;
   return {
     port,
     session: async () => session,
     contact: {
       object: 'persons',
-      fields: { email: 'email', firstName: 'first_name', lastName: 'last_name' },
+      fields: { email: 'email', firstName: 'first_name', lastName: 'last_name', customKey: externalKey },
     },
     staging: pipedriveStaging(sandbox),
     // Look-ups are the e-mail search and list reads of persons.

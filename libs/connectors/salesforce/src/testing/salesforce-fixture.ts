@@ -13,16 +13,25 @@ import { SalesforceConnector } from '../connector';
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/salesforce/callback';
 export const ACTIVITY_KEY_FIELD = 'PenguinMails_Activity_Key__c';
+/** A contact's key in another system: an external id (so Salesforce indexes it), not unique (two may share one). */
+export const EXTERNAL_KEY_FIELD = 'External_Key__c';
 const CLIENT_ID = 'pm-connector-test';
 const CLIENT_SECRET = 'pm-connector-secret';
 
-/** A Salesforce sandbox with a unique activity-key field on Task, as the PenguinMails package installs it. */
+/**
+ * A Salesforce sandbox with a unique activity-key field on Task, as the PenguinMails package installs it, and an
+ * admin's own external key on Contact.
+ */
 function salesforceSandbox(): SalesforceSandbox {
   return createSalesforceSandbox({
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     customFields: {
       ...SALESFORCE_DEFAULT_CUSTOM_FIELDS,
+      Contact: [
+        ...(SALESFORCE_DEFAULT_CUSTOM_FIELDS.Contact ?? []),
+        { name: EXTERNAL_KEY_FIELD, label: 'External key', type: 'string', length: 80, externalId: true },
+      ],
       Task: [
         {
           name: ACTIVITY_KEY_FIELD,
@@ -118,7 +127,10 @@ export async function createContractFixture(): Promise<ContractFixture> {
   return {
     port,
     session: async () => (session ??= toSession(await bed.signIn())),
-    contact: { object: 'Contact', fields: { email: 'Email', firstName: 'FirstName', lastName: 'LastName' } },
+    contact: {
+      object: 'Contact',
+      fields: { email: 'Email', firstName: 'FirstName', lastName: 'LastName', customKey: EXTERNAL_KEY_FIELD },
+    },
     oauth: { redirectUri: REDIRECT_URI },
     // Every look-up the connector makes is a SOQL query.
     requests: {
