@@ -39,8 +39,6 @@ export interface MappingValidationContext {
    * matched by domain, else name, so no e-mail key; company fields; no formulas).
    */
   subject?: 'contact' | 'company';
-  /** Whether the connector can look records up by a field other than its e-mail (`findByField`); absent: yes. */
-  keyLookup?: boolean;
 }
 
 /** CRM field types a PenguinMails text field cannot be written into as is (a formula can convert). */

@@ -111,22 +111,4 @@ describe('matching key validation', () => {
     // Read only into PenguinMails, or written from the key's own side: no conflict.
     expect(problemsWith(key, [email, { ...fromFirstName, direction: 'from_crm' }])).toEqual([]);
   });
-
-  it('refuses a key of its own where the connector cannot look records up by a field', () => {
-    const problems = validateMapping(
-      {
-        object: 'Contact',
-        emailField: 'Email',
-        matchKey: { local: 'customFields.externalId', crm: 'External_Id__c' },
-        fields: [email, externalId],
-      },
-      { ...context, keyLookup: false },
-    );
-    expect(problems).toEqual([
-      {
-        name: 'matchField',
-        reason: 'Salesforce cannot look Contact records up by "External_Id__c"; match on the e-mail',
-      },
-    ]);
-  });
 });

@@ -19,13 +19,13 @@ const EMAIL_KEY_TYPES = new Set(['string', 'text', 'email']);
 /**
  * Problems of a contact mapping's matching key, named as the API names its two sides: `matchField` (the CRM field)
  * and `matchLocalField` (the PenguinMails field). The default key (the e-mail ↔ the connector's e-mail field) is
- * checked only for existing and holding an e-mail; a key of the mapping's own must also be a field the connector
- * can look records up by, and no entry may write either side from another field (that would rewrite the key).
+ * checked only for existing and holding an e-mail; with a key of the mapping's own, no entry may write either side
+ * from another field (that would rewrite the key). Every connector looks records up by any field (`findByField`).
  */
 export function matchingKeyProblems(
   mapping: ObjectMapping,
   byName: ReadonlyMap<string, FieldDescriptor>,
-  context: { defaults?: ObjectMapping; keyLookup?: boolean; crmName: string },
+  context: { defaults?: ObjectMapping; crmName: string },
 ): MappingProblem[] {
   const key = mapping.matchKey ?? { local: 'email', crm: mapping.emailField };
   const problems: MappingProblem[] = [];
@@ -63,12 +63,6 @@ export function matchingKeyProblems(
     problems.push({
       name: 'matchField',
       reason: `"${key.crm}" is not ${context.crmName}'s e-mail field "${context.defaults.emailField}"`,
-    });
-  }
-  if (own && problems.length === 0 && context.keyLookup === false) {
-    problems.push({
-      name: 'matchField',
-      reason: `${context.crmName} cannot look ${mapping.object} records up by "${key.crm}"; match on the e-mail`,
     });
   }
   // Entries are checked against a sound key only: against an unusable one they would add noise, not news.

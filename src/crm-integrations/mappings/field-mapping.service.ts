@@ -233,7 +233,6 @@ export class FieldMappingService {
         subject: mappingSubject(port, mapping.object),
         crmName: this.crmName(port),
         crmObjects: port.capabilities().objects.map((candidate) => candidate.name),
-        keyLookup: typeof port.findByField === 'function',
       });
     const cached = options.fresh ? null : await this.mappings.fieldCache(connection.id, mapping.object);
     if (!cached) return check(await this.describeAndCache(connection, port, mapping.object));
