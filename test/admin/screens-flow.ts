@@ -143,6 +143,34 @@ export async function editMappingWithFormula(
   return { formulaRow, version: Number(/version (\d+)/.exec(saved)?.[1]) };
 }
 
+/**
+ * On the Field mapping page: a matching key the CRM field cannot hold is refused above the rows; then `key` is
+ * chosen and saved. Returns the saved version.
+ */
+export async function chooseMatchingKey(
+  s: Screens,
+  connectionId: string,
+  input: { crmName: string; refusedCrmField: string; key: { local: string; crm: string } },
+): Promise<number> {
+  const { page } = s;
+  await page.goto(pageUrl(s, 'crmFieldMapping', { connectionId }));
+  const keyBox = page.getByTestId('matching-key');
+  const local = keyBox.getByLabel('Matching key PenguinMails field');
+  const crm = keyBox.getByLabel(`Matching key ${input.crmName} field`);
+  await local.waitFor();
+  await crm.selectOption(input.refusedCrmField);
+  await page
+    .locator('[data-error-for-row="-1"]')
+    .getByText(`matchField: "${input.refusedCrmField}" is a`)
+    .waitFor();
+  await local.fill(input.key.local);
+  await crm.selectOption(input.key.crm);
+  await page.locator('[data-error-for-row="-1"]').waitFor({ state: 'detached' });
+  await page.getByTestId('save-mapping').click();
+  const saved = await page.getByText(/Mapping saved \(version \d+\)\./).innerText();
+  return Number(/version (\d+)/.exec(saved)?.[1]);
+}
+
 /** The answer of a page's handler (GET: read it; with `op`: a POST of that operation). */
 export async function pageApi(
   s: Screens,

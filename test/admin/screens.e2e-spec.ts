@@ -25,6 +25,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 import { csrfHeader, launchBrowser, logIn } from './browser';
 import {
   changeSettings,
+  chooseMatchingKey,
   connectFromConnectPage,
   disconnectAndReconnect,
   editMappingWithFormula,
@@ -242,6 +243,39 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
       .fork()
       .findOneOrFail(AuditLogEntry, { action: 'field_mapping.updated', targetId: hubspotId });
     expect(audit.actor).toBe(`admin:${SUPERADMIN.email}`);
+  });
+
+  it('chooses the matching key, a field that cannot hold one refused beside it, saved and audited', async () => {
+    const key = { local: 'customFields.memberId', crm: 'zip' };
+    const version = await chooseMatchingKey(s, hubspotId, {
+      crmName: 'HubSpot',
+      refusedCrmField: 'lifecyclestage',
+      key,
+    });
+    expect(version).toBe(3);
+    const token = (await app.get(ServiceTokenService).issue('key-check', 'acme')).token;
+    const stored = async () => {
+      const response = await fetch(
+        `${s.baseUrl}/api/v1/tenants/acme/connections/${hubspotId}/mappings?object=contacts`,
+        { headers: { Authorization: `Bearer ${token}` } },
+      );
+      return ((await response.json()) as { matchField: string; matchLocalField: string }[])[0];
+    };
+    expect(await stored()).toMatchObject({ matchField: 'zip', matchLocalField: 'customFields.memberId' });
+    const audit = await orm.em
+      .fork()
+      .findOneOrFail(
+        AuditLogEntry,
+        { action: 'field_mapping.updated', targetId: hubspotId },
+        { orderBy: { id: 'desc' } },
+      );
+    expect(audit.after).toMatchObject({ impact: { changedFields: ['matchField'] } });
+    // Back to the e-mail, so the rest of the flow syncs as the demo does.
+    await s.page.getByTestId('matching-key').getByLabel('Matching key PenguinMails field').fill('email');
+    await s.page.getByTestId('matching-key').getByLabel('Matching key HubSpot field').selectOption('email');
+    await s.page.getByTestId('save-mapping').click();
+    await s.page.getByText('Mapping saved (version 4).').waitFor();
+    expect(await stored()).toMatchObject({ matchField: 'email', matchLocalField: 'email' });
   });
 
   it('syncs now and shows today’s counts, the log with arrows and the run’s counts as a table', async () => {
@@ -545,10 +579,14 @@ describe('the CRM screens in the standalone service (demo mode)', () => {
         headers: await csrfHeader(viewer.page, s.baseUrl),
       });
       expect(refused.error).toBe('A viewer cannot change anything');
+      // The matching key is shown, not offered for change.
+      await viewer.page.getByTestId('matching-key').getByText('email ⇄ email').waitFor();
+      expect(await viewer.page.getByTestId('matching-key').locator('select, input').count()).toBe(0);
       const audits = await orm.em
         .fork()
         .count(AuditLogEntry, { action: 'field_mapping.updated', targetId: hubspotId });
-      expect(audits).toBe(1);
+      // The admin's saves: the formula, the matching key and back to the e-mail; none by the viewer.
+      expect(audits).toBe(3);
     });
   });
 

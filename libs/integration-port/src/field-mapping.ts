@@ -109,12 +109,29 @@ export function mappingKey(entry: { local?: string; crm?: string }): string {
   return entry.local ?? `=${entry.crm ?? ''}`;
 }
 
+/** The PenguinMails side of a matching key: the contact's e-mail, or one of its custom fields. */
+export type MatchingLocalField = 'email' | LocalCustomField;
+
+/**
+ * What an unlinked record is matched on: a PenguinMails field and the CRM field holding the same value (a custom
+ * external id, a second e-mail field). Matched exactly as text, except that an e-mail on either side is normalised.
+ */
+export interface MatchingKey {
+  local: MatchingLocalField;
+  crm: string;
+}
+
 /** How one CRM object's records map onto PenguinMails contacts. */
 export interface ObjectMapping {
   /** The CRM's own object name ('Contact', 'contacts', 'persons'). */
   object: string;
-  /** The CRM field holding the e-mail used for matching. */
+  /** The connector's e-mail field of the object: the contact's e-mail, and the default matching key. */
   emailField: string;
+  /**
+   * The matching key, when it is not the default (the contact's e-mail ↔ `emailField`). Absent in every mapping
+   * stored before keys were configurable, which therefore still match on the e-mail.
+   */
+  matchKey?: MatchingKey;
   fields: readonly FieldMappingEntry[];
 }
 

@@ -27,6 +27,12 @@ export function companyProblems(mapping: ObjectMapping): MappingProblem[] {
       reason: 'companies are matched by their domain, else their name; leave matchField out',
     });
   }
+  if (mapping.matchKey !== undefined) {
+    problems.push({
+      name: 'matchLocalField',
+      reason: 'companies are matched by their domain, else their name; leave matchLocalField out',
+    });
+  }
   if (!mapping.fields.some((entry) => (entry.local as string | undefined) === 'name')) {
     problems.push({ name: 'fields', reason: 'a company mapping needs a CRM field mapped to name' });
   }

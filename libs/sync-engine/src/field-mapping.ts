@@ -94,8 +94,10 @@ export function crmFieldsToRead(mapping: ObjectMapping): string[] {
     ...(entry.crm === undefined ? [] : [entry.crm]),
     ...formulaReads(entry),
   ]);
-  // A company mapping has no e-mail key (`emailField` is '').
-  return [...new Set([mapping.emailField, ...own])].filter((name) => name !== '');
+  // The matching key's CRM field too: an unlinked record read inbound is matched on it. A company mapping has no
+  // e-mail key (`emailField` is '').
+  const key = mapping.matchKey ? [mapping.matchKey.crm] : [];
+  return [...new Set([mapping.emailField, ...key, ...own])].filter((name) => name !== '');
 }
 
 /** The associated objects a mapping reads from, each with the fields to ask `getRecords` for. */

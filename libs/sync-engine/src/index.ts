@@ -1,4 +1,5 @@
 export * from './field-mapping';
+export * from './matching-key';
 export * from './conflict-resolver';
 export * from './record-planner';
 export * from './connection-health';

@@ -9,6 +9,7 @@ import {
 } from '@pm/integration-port';
 import { companyEntryProblems, companyProblems, isCompanyFormulaInput } from './company-mapping-validation';
 import { checkFormula } from './mapping-formulas';
+import { matchingKeyProblems } from './matching-key-validation';
 
 /**
  * Checks a tenant's mapping before it is saved, against the CRM's fields as discovered (describeObject). Each
@@ -100,28 +101,8 @@ export function validateMapping(mapping: ObjectMapping, context: MappingValidati
   const byName = new Map(context.crmFields.map((field) => [field.name, field]));
   const known = (name: string) => byName.has(name) || relationOf(name, byName) !== undefined;
   const company = context.subject === 'company';
-  // The API calls the matching key `matchField` (the engine's `emailField`).
-  const matchField = byName.get(mapping.emailField);
-  if (company) {
-    problems.push(...companyProblems(mapping));
-  } else if (!matchField) {
-    problems.push({
-      name: 'matchField',
-      reason: `"${mapping.emailField}" is not a field of ${mapping.object}`,
-    });
-  } else if (!['email', 'string', 'text'].includes(matchField.type)) {
-    problems.push({
-      name: 'matchField',
-      reason: `"${mapping.emailField}" is a ${matchField.type} field; records are matched on an e-mail`,
-    });
-  } else if (context.defaults && mapping.emailField !== context.defaults.emailField) {
-    // The connector looks records up by its own e-mail field (findByEmail); matching on another would miss the
-    // records it finds and create duplicates.
-    problems.push({
-      name: 'matchField',
-      reason: `${crmName} records are looked up by "${context.defaults.emailField}"; matching on "${mapping.emailField}" is not supported`,
-    });
-  }
+  if (company) problems.push(...companyProblems(mapping));
+  else problems.push(...matchingKeyProblems(mapping, byName, { ...context, crmName }));
   const defaults = context.defaults?.fields ?? [];
   mapping.fields.forEach((entry, index) => {
     const trusted = defaults.some((candidate) => sameEntry(candidate, entry));

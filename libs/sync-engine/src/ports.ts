@@ -74,6 +74,8 @@ export interface LocalContactStore {
   findByIds(tenantId: string, ids: string[]): Promise<LocalContact[]>;
   /** By normalised e-mail; deleted ones included. */
   findByEmails(tenantId: string, emails: string[]): Promise<LocalContact[]>;
+  /** By a custom field's value (`name` of `customFields.<name>`), compared as trimmed text; deleted ones included. */
+  findByCustomField(tenantId: string, name: string, values: string[]): Promise<LocalContact[]>;
   /** One result per change, in order; one failing change never stops the others. */
   apply(
     tenantId: string,

@@ -60,6 +60,25 @@ export function duplicateLine(
   };
 }
 
+/** Two or more CRM records hold one matching key value (`field` is the CRM's key field): none is taken. */
+export function keyDuplicateLine(
+  direction: Direction,
+  object: string,
+  recordKey: string,
+  key: { field: string; value: string },
+  crmIds: string[],
+  crm: string,
+): SyncLogLine {
+  return {
+    direction,
+    object,
+    recordKey,
+    action: 'duplicate_found',
+    message: `Duplicate in ${crm}: ${key.field} "${key.value}" is on ${crmIds.length} ${object} records (${crmIds.join(', ')}); not merged`,
+    details: { crmIds, matchField: key.field },
+  };
+}
+
 /** A write to the CRM the CRM refused (or did not answer for): its own message, verbatim. */
 export function pushErrorLine(
   object: string,

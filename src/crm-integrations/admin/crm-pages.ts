@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { HttpException, Logger } from '@nestjs/common';
 import type { AdminPages, ComponentLoader, PageContext, PageHandler } from 'adminjs';
 import type { CrmScreensService } from '../screens/crm-screens.service';
-import type { MappingRowView } from '../screens/field-mapping-screen';
+import type { MappingRowView, MatchingKeyView } from '../screens/field-mapping-screen';
 import type { CrmAdminIdentity, CrmAdminResolver } from './admin-identity';
 
 /** The plugin's React components: shipped as source beside this file (bundled by AdminJS, not by tsc). */
@@ -55,6 +55,11 @@ type Operation = (identity: CrmAdminIdentity, input: Input) => Promise<unknown>;
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined;
+/** The Field mapping page's matching key: each side as typed, or left out (kept as saved). */
+const matchingKeyOf = (input: Input): MatchingKeyView => ({
+  matchField: text(input.matchField),
+  matchLocalField: text(input.matchLocalField),
+});
 const logger = new Logger('CrmAdminPages');
 
 /** What a person reads when an operation is refused: the service's own words, never internals. */
@@ -185,12 +190,14 @@ export function crmPages(
             sample: Object.fromEntries(
               Object.entries((input.sample ?? {}) as Input).map(([key, value]) => [key, String(value ?? '')]),
             ),
+            key: matchingKeyOf(input),
           }),
         save: (identity, input) =>
           screens.mapping.saveMapping(identity, {
             connectionId: connectionId(input),
             object: text(input.object) ?? '',
             rows: Array.isArray(input.rows) ? (input.rows as MappingRowView[]) : [],
+            key: matchingKeyOf(input),
           }),
       },
     ),

@@ -417,6 +417,10 @@ describe.each(BEDS)('field mapping against the %s sandbox', (_name, start) => {
       {
         object: fc.oneof(fc.constant(bed.object), fc.jsonValue()),
         matchField: fc.oneof(fc.constantFrom(...names), fc.jsonValue()),
+        matchLocalField: fc.oneof(
+          fc.constantFrom('email', 'customFields.memberNo', 'firstName'),
+          fc.jsonValue(),
+        ),
         fields: fc.oneof(fc.array(entry, { maxLength: 4 }), fc.jsonValue()),
       },
       { requiredKeys: [] },

@@ -18,6 +18,7 @@ import {
   type FieldMappingView,
   type MappingPreview,
   type MappingRowView,
+  type MatchingKeyView,
 } from '../screens/field-mapping-screen';
 import { ObjectMappingDto, type CrmObjectFieldsDto } from './field-mapping.dto';
 import { FieldMappingService } from './field-mapping.service';
@@ -134,6 +135,7 @@ export class ServiceFieldMappingScreenSource implements FieldMappingScreenSource
           object: mapping.object,
           subject: company ? 'company' : 'contact',
           matchField: mapping.matchField ?? undefined,
+          matchLocalField: mapping.matchLocalField ?? undefined,
           crmFields,
           rows,
           // A company row names a company field: name, domain or one of its custom fields.
@@ -157,11 +159,12 @@ export class ServiceFieldMappingScreenSource implements FieldMappingScreenSource
     object: string,
     rows: MappingRowView[],
     sample: Record<string, string>,
+    key: MatchingKeyView = {},
   ): Promise<MappingPreview> {
     const auth = this.auth(connection, SCREEN_READER);
     return this.repository.inContext(async () => {
       try {
-        const dto = await this.validDto(object, rows);
+        const dto = await this.validDto(object, rows, key);
         const tried = await this.service.tryOnValues(
           auth,
           connection.tenant.id,
@@ -191,11 +194,12 @@ export class ServiceFieldMappingScreenSource implements FieldMappingScreenSource
     object: string,
     rows: MappingRowView[],
     actor: string,
+    key: MatchingKeyView = {},
   ): Promise<{ errors: Record<number, string>; version?: number }> {
     const auth = this.auth(connection, actor);
     return this.repository.inContext(async () => {
       try {
-        const dto = await this.validDto(object, rows);
+        const dto = await this.validDto(object, rows, key);
         const saved = await this.service.save(auth, connection.tenant.id, connection.id, dto);
         return { errors: {}, version: saved.version };
       } catch (error) {
@@ -204,9 +208,21 @@ export class ServiceFieldMappingScreenSource implements FieldMappingScreenSource
     });
   }
 
-  /** The rows as the API's body, through the API's own validation pipe (same rules, same problem names). */
-  private async validDto(object: string, rows: MappingRowView[]): Promise<ObjectMappingDto> {
-    const body = { object, fields: Array.isArray(rows) ? rows.map(entryOfRow) : rows };
+  /**
+   * The rows and the matching key as the API's body, through the API's own validation pipe (same rules, same
+   * problem names). A key side the page leaves empty stays as saved.
+   */
+  private async validDto(
+    object: string,
+    rows: MappingRowView[],
+    key: MatchingKeyView,
+  ): Promise<ObjectMappingDto> {
+    const body = {
+      object,
+      ...(key.matchField ? { matchField: key.matchField } : {}),
+      ...(key.matchLocalField ? { matchLocalField: key.matchLocalField } : {}),
+      fields: Array.isArray(rows) ? rows.map(entryOfRow) : rows,
+    };
     return (await apiValidationPipe.transform(body, {
       type: 'body',
       metatype: ObjectMappingDto,

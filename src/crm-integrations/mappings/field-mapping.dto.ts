@@ -20,10 +20,9 @@ import type {
   FieldMappingEntry,
   LocalContactField,
   MappingDirection,
-  ObjectMapping,
   ValueCodec,
 } from '@pm/integration-port';
-import type { FieldPreview, MappingProblem } from '@pm/sync-engine';
+import { matchingKeyOf, type FieldPreview, type MappingProblem } from '@pm/sync-engine';
 import type { CrmFieldCache, FieldMappingConfig } from '@pm/domain';
 import { ConnectionParams } from '../connections/connection.dto';
 
@@ -151,14 +150,27 @@ export class ObjectMappingDto {
   object!: string;
 
   @ApiPropertyOptional({
-    example: 'Email',
+    example: 'External_Id__c',
     description:
-      'The CRM field matched against the contact e-mail (the matching key); default: the current one',
+      "The matching key's CRM field: the connector's e-mail field, or any field of the object that can hold the key " +
+      '(text, e-mail, phone, number, id: a custom external id, a second e-mail field); default: the current one',
   })
   @IsOptional()
   @IsString()
   @Length(1, 200)
   matchField?: string;
+
+  @ApiPropertyOptional({
+    example: 'customFields.externalId',
+    description:
+      "The matching key's PenguinMails side: `email`, or a contact custom field `customFields.<name>`; default: the " +
+      'current one. Unlinked records are matched on the key first, then by e-mail (a record without a key value ' +
+      'included); one found by e-mail that holds another key value is not linked',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  matchLocalField?: string;
 
   @ApiProperty({ type: [FieldMappingEntryDto] })
   @IsArray()
@@ -246,9 +258,16 @@ export class FieldMappingResponseDto {
   @ApiProperty({
     nullable: true,
     type: String,
-    description: 'The CRM field matched on; null for a company object (matched by domain, else name)',
+    description: "The matching key's CRM field; null for a company object (matched by domain, else name)",
   })
   matchField!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      "The matching key's PenguinMails field (`email` or `customFields.<name>`); null for a company object",
+  })
+  matchLocalField!: string | null;
   @ApiProperty({ type: [FieldMappingEntryDto] }) fields!: FieldMappingEntry[];
   @ApiProperty({ description: '1: the seeded defaults; bumped on each save' }) version!: number;
   @ApiProperty({ nullable: true, type: String }) updatedBy!: string | null;
@@ -258,7 +277,8 @@ export class FieldMappingResponseDto {
   static from(row: FieldMappingConfig, impact?: MappingImpactDto): FieldMappingResponseDto {
     return {
       object: row.object,
-      matchField: row.mapping.emailField === '' ? null : row.mapping.emailField,
+      matchField: row.mapping.emailField === '' ? null : matchingKeyOf(row.mapping).crm,
+      matchLocalField: row.mapping.emailField === '' ? null : matchingKeyOf(row.mapping).local,
       fields: [...row.mapping.fields],
       version: row.version,
       updatedBy: row.updatedBy ?? null,
@@ -314,13 +334,4 @@ export class MappingPreviewResponseDto {
   @ApiProperty({ type: [FieldPreviewDto] }) fields!: FieldPreviewDto[];
   @ApiProperty({ type: [MappingProblemDto], description: 'What validation on save would say' })
   problems!: MappingProblemDto[];
-}
-
-/** The body of a mapping as the engine holds it. */
-export function toObjectMapping(dto: ObjectMappingDto, current: ObjectMapping): ObjectMapping {
-  return {
-    object: dto.object,
-    emailField: dto.matchField ?? current.emailField,
-    fields: dto.fields.map((field) => JSON.parse(JSON.stringify(field)) as FieldMappingEntry),
-  };
 }

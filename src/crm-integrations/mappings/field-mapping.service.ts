@@ -33,7 +33,6 @@ import { SYNC_SESSION_PROVIDER } from '../sync/sync.tokens';
 import {
   CrmObjectFieldsDto,
   FieldMappingResponseDto,
-  toObjectMapping,
   type FieldsQuery,
   type MappingPreviewResponseDto,
   type ObjectMappingDto,
@@ -46,6 +45,7 @@ import {
   syncableMappingObjects,
 } from './mapping-objects';
 import { mappingChanges, MappingRecomparison } from './mapping-recomparison';
+import { toObjectMapping } from './object-mapping-of-dto';
 
 /**
  * A tenant's field mappings per connection: read (seeded from the connector's defaults), discovered CRM fields

@@ -7,7 +7,9 @@ import {
   type ObjectMapping,
 } from '@pm/integration-port';
 import {
+  canonicalJson,
   entrySignature,
+  matchingKeyOf,
   LOCAL_COMPANY_OBJECT,
   LOCAL_CONTACT_OBJECT,
   writesLocally,
@@ -42,7 +44,11 @@ export function mappingChanges(
   const isLocal = subject === 'company' ? isLocalCompanyField : isLocalContactField;
   const beforeByKey = new Map(before.fields.map((entry) => [mappingKey(entry), entry]));
   const afterByKey = new Map(after.fields.map((entry) => [mappingKey(entry), entry]));
-  const keyChanged = before.emailField !== after.emailField;
+  // Either side of the matching key (a mapping without one matches on the e-mail).
+  const keyBefore = before.emailField === '' ? null : matchingKeyOf(before);
+  const keyAfter = after.emailField === '' ? null : matchingKeyOf(after);
+  const keyChanged =
+    before.emailField !== after.emailField || canonicalJson(keyBefore) !== canonicalJson(keyAfter);
   const keys = [...new Set([...beforeByKey.keys(), ...afterByKey.keys()])];
   const fields = keys.filter((key) => signature(beforeByKey.get(key)) !== signature(afterByKey.get(key)));
   const changedAfter = fields.flatMap((key) =>
@@ -62,6 +68,10 @@ export function mappingChanges(
 }
 
 /**
+ * A changed matching key moves no link (links hold record ids): it decides how the next runs match unlinked
+ * records. It still rewinds both directions, so the next run compares every linked record again, and it counts the
+ * linked records as ones to compare, not as ones that will change.
+ *
  * After a mapping change, the next run compares the object's linked records again (three ways, as always: only
  * values that differ are written) instead of re-pushing everything. It does so by rewinding the read positions of
  * the directions whose mapping changed; records that compare equal cost no write.

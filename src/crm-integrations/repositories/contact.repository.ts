@@ -70,6 +70,29 @@ export class ContactRepository extends CrmRepository {
     return this.em.find(Contact, { tenant: tenantId, email: { $in: emails.map(normaliseEmail) } });
   }
 
+  /**
+   * For sync: by one custom field's value (a matching key), deleted ones included. Each value is looked for as text
+   * and, when it reads as a number, as that number (the GIN containment index answers both); the caller compares
+   * the text form.
+   */
+  async findManyByCustomFieldForSync(tenantId: string, name: string, values: string[]): Promise<Contact[]> {
+    if (values.length === 0) return [];
+    const documents = values.flatMap((value) => {
+      const asNumber = Number(value);
+      const forms: unknown[] = value.trim() !== '' && Number.isFinite(asNumber) ? [value, asNumber] : [value];
+      return forms.map((form) => JSON.stringify({ [name]: form }));
+    });
+    const rows = await this.em
+      .getConnection()
+      .execute<
+        { id: string }[]
+      >(`select id from contacts where tenant_id = ? and custom_fields @> any(array[${documents.map(() => '?::jsonb').join(', ')}])`, [tenantId, ...documents]);
+    return this.findManyByIdsForSync(
+      tenantId,
+      rows.map((row) => row.id),
+    );
+  }
+
   create(tenantId: string, email: string): Contact {
     return this.em.create(Contact, {
       email: normaliseEmail(email),

@@ -10,6 +10,7 @@ import {
   type FieldMappingView,
   type MappingPreview,
   type MappingRowView,
+  type MatchingKeyView,
 } from './field-mapping-screen';
 import { changerOf, findScreenConnection } from './screen-access';
 import { connectionView, type ConnectionView } from './screen-views';
@@ -48,19 +49,25 @@ export class FieldMappingScreenService {
 
   async previewMapping(
     identity: CrmAdminIdentity,
-    input: { connectionId: string; object: string; rows: MappingRowView[]; sample: Record<string, string> },
+    input: {
+      connectionId: string;
+      object: string;
+      rows: MappingRowView[];
+      sample: Record<string, string>;
+      key?: MatchingKeyView;
+    },
   ): Promise<MappingPreview> {
     const connection = await findScreenConnection(this.screens, identity, input.connectionId);
-    return this.mappings.preview(connection, input.object, input.rows, input.sample);
+    return this.mappings.preview(connection, input.object, input.rows, input.sample, input.key);
   }
 
   async saveMapping(
     identity: CrmAdminIdentity,
-    input: { connectionId: string; object: string; rows: MappingRowView[] },
+    input: { connectionId: string; object: string; rows: MappingRowView[]; key?: MatchingKeyView },
   ): Promise<{ errors: Record<number, string> }> {
     const auth = changerOf(identity);
     const connection = await findScreenConnection(this.screens, identity, input.connectionId);
-    return this.mappings.save(connection, input.object, input.rows, auth.actor);
+    return this.mappings.save(connection, input.object, input.rows, auth.actor, input.key);
   }
 
   private displayName(provider: string): string {

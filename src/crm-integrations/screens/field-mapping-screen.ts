@@ -42,12 +42,20 @@ export interface FieldMappingView {
     subject: 'contact' | 'company';
     /** A company object's PenguinMails fields (name, domain, customFields.<name>); contacts use `localFields`. */
     localFields?: string[];
-    /** The CRM field records are matched on (the contact's e-mail); not a row. */
+    /** The matching key's CRM field (the connector's e-mail field by default); not a row. Absent for companies. */
     matchField?: string;
+    /** The matching key's PenguinMails field: `email` (the default) or `customFields.<name>`. */
+    matchLocalField?: string;
     /** The CRM's fields for the object (discovered from the CRM, or those the mapping names). */
     crmFields: CrmFieldView[];
     rows: MappingRowView[];
   }[];
+}
+
+/** The matching key as the page sends it; a side left out stays as saved. */
+export interface MatchingKeyView {
+  matchField?: string;
+  matchLocalField?: string;
 }
 
 export interface MappingPreview {
@@ -70,12 +78,14 @@ export interface FieldMappingScreenSource {
     object: string,
     rows: MappingRowView[],
     sample: Record<string, string>,
+    key?: MatchingKeyView,
   ): Promise<MappingPreview>;
   save(
     connection: CrmConnection,
     object: string,
     rows: MappingRowView[],
     actor: string,
+    key?: MatchingKeyView,
   ): Promise<{ errors: Record<number, string>; version?: number }>;
 }
 

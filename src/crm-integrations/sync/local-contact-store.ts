@@ -87,6 +87,17 @@ export class LocalContactStoreAdapter implements LocalContactStore {
     return contacts.map(toLocalContact);
   }
 
+  async findByCustomField(tenantId: string, name: string, values: string[]): Promise<LocalContact[]> {
+    const wanted = new Set(values);
+    const contacts = await this.inContext(() =>
+      this.repository.findManyByCustomFieldForSync(tenantId, name, values),
+    );
+    // Containment matched the value's JSON form; the key compares its trimmed text, as the engine does.
+    return contacts
+      .map(toLocalContact)
+      .filter((contact) => wanted.has(contact.values[`customFields.${name}`]?.trim() ?? ''));
+  }
+
   async apply(
     tenantId: string,
     changes: LocalContactChange[],

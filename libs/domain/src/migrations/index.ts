@@ -15,6 +15,7 @@ import { Migration20261206090000_realtime } from './Migration20261206090000_real
 import { Migration20261206100000_change_stream_positions } from './Migration20261206100000_change_stream_positions';
 import { Migration20261206110000_reconcile_drift } from './Migration20261206110000_reconcile_drift';
 import { Migration20261206140000_company_custom_fields } from './Migration20261206140000_company_custom_fields';
+import { Migration20261207110000_contact_custom_field_key } from './Migration20261207110000_contact_custom_field_key';
 import { Migration20261207160000_change_stream_leases } from './Migration20261207160000_change_stream_leases';
 import { Migration20261207170000_retention } from './Migration20261207170000_retention';
 
@@ -39,6 +40,7 @@ export const MIGRATIONS: MigrationObject[] = [
   Migration20261206100000_change_stream_positions,
   Migration20261206110000_reconcile_drift,
   Migration20261206140000_company_custom_fields,
+  Migration20261207110000_contact_custom_field_key,
   Migration20261207160000_change_stream_leases,
   Migration20261207170000_retention,
 ].map((migration) => ({ name: migration.name, class: migration }));

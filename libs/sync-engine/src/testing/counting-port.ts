@@ -1,6 +1,13 @@
 import type { IntegrationPort } from '@pm/integration-port';
 
-const COUNTED_METHODS = ['readChanges', 'upsertBatch', 'findByEmail', 'getRecords', 'deleteRecords'] as const;
+const COUNTED_METHODS = [
+  'readChanges',
+  'upsertBatch',
+  'findByEmail',
+  'findByField',
+  'getRecords',
+  'deleteRecords',
+] as const;
 type PortMethod = (typeof COUNTED_METHODS)[number];
 const isCounted = (property: string | symbol): property is PortMethod =>
   (COUNTED_METHODS as readonly (string | symbol)[]).includes(property);
@@ -14,6 +21,7 @@ export class CountingPort {
     readChanges: 0,
     upsertBatch: 0,
     findByEmail: 0,
+    findByField: 0,
     getRecords: 0,
     deleteRecords: 0,
   };

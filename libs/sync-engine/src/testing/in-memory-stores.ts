@@ -243,6 +243,12 @@ export class InMemoryLocalContacts implements LocalContactStore {
     return this.contacts.filter((c) => emails.includes(c.email)).map((c) => structuredClone(c));
   }
 
+  async findByCustomField(_tenantId: string, name: string, values: string[]): Promise<LocalContact[]> {
+    return this.contacts
+      .filter((c) => values.includes(c.values[`customFields.${name}`]?.trim() ?? ''))
+      .map((c) => structuredClone(c));
+  }
+
   async apply(_tenantId: string, changes: LocalContactChange[]): Promise<LocalApplyResult[]> {
     return changes.map((change): LocalApplyResult => {
       let contact = change.contactId

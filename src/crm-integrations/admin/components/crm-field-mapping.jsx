@@ -3,6 +3,7 @@
 import React, { useEffect, useRef, useState } from 'react';
 import { Box, Button, Text } from '@adminjs/design-system';
 import { Loading, Notice, Panel, SubTitle, queryParam, usePage } from './crm-ui.jsx';
+import MatchingKey from './crm-matching-key.jsx';
 
 const cell = { padding: '6px 8px', borderBottom: '1px solid #e5e7eb', textAlign: 'left', verticalAlign: 'top' };
 const ARROW = { both: '⇄', to_crm: '→', from_crm: '←' };
@@ -55,6 +56,8 @@ const CrmFieldMapping = () => {
   const { data, rootPath } = state;
   const [objectIndex, setObjectIndex] = useState(0);
   const [rows, setRows] = useState(null);
+  // The matching key of a contact object: { matchLocalField, matchField } (companies have none).
+  const [key, setKey] = useState({});
   // One sample per kind of record: a contact for contact objects, a company for company objects.
   const [samples, setSamples] = useState(null);
   const [preview, setPreview] = useState(null);
@@ -68,6 +71,7 @@ const CrmFieldMapping = () => {
 
   useEffect(() => {
     if (object) setRows(object.rows.map(editable));
+    if (object) setKey(object.matchField ? { matchField: object.matchField, matchLocalField: object.matchLocalField || 'email' } : {});
     if (data && data.sample && !samples) setSamples({ contact: data.sample, company: data.companySample || {} });
   }, [data, objectIndex]);
 
@@ -77,13 +81,13 @@ const CrmFieldMapping = () => {
     if (!object || !rows || !sample) return undefined;
     const asked = ++latest.current;
     const timer = setTimeout(() => {
-      state.run('preview', { connectionId, object: object.object, rows: rows.map(sent), sample }).then((result) => {
+      state.run('preview', { connectionId, object: object.object, rows: rows.map(sent), sample, ...key }).then((result) => {
         if (asked !== latest.current) return;
         setPreview(result.error ? { crm: {}, rows: {}, errors: { [-1]: result.error } } : result.data);
       });
     }, 200);
     return () => clearTimeout(timer);
-  }, [rows, sample]);
+  }, [rows, sample, key]);
 
   if (!connectionId) return <Panel title="Field mapping">Open it from a connection's Configuration page.</Panel>;
   if (!data || !rows || !sample) return <Loading state={state} />;
@@ -94,6 +98,12 @@ const CrmFieldMapping = () => {
     setNotice(null);
     setRows(next);
   };
+  const changeKey = (patch) => {
+    setSaveErrors(null);
+    setNotice(null);
+    setKey({ ...key, ...patch });
+  };
+  const keyLocalFields = ['email', ...data.localFields.filter((f) => f.startsWith('customFields.'))];
   const setRow = (index, patch) => change(rows.map((row, i) => (i === index ? { ...row, ...patch } : row)));
   const setIn = (index, key, direction, value) => setRow(index, { [key]: { ...(rows[index][key] || {}), [direction]: value } });
   const errors = saveErrors || (preview ? preview.errors : {});
@@ -101,7 +111,7 @@ const CrmFieldMapping = () => {
   const sampleKeys = [...new Set([...Object.keys(sample), ...rows.map((row) => row.local).filter((local) => local && local.startsWith('customFields.'))])];
   const crmFieldNames = object.crmFields.map((f) => f.name);
   const save = async () => {
-    const result = await state.run('save', { connectionId, object: object.object, rows: rows.map(sent) });
+    const result = await state.run('save', { connectionId, object: object.object, rows: rows.map(sent), ...key });
     const found = result.data ? result.data.errors : { [-1]: result.error };
     if (result.error || Object.keys(found).length) {
       setSaveErrors(found);
@@ -136,9 +146,7 @@ const CrmFieldMapping = () => {
             </label>
           ) : null}
           {object.matchField ? (
-            <span style={small}>
-              Records are matched on the e-mail: <code>{object.matchField}</code>
-            </span>
+            <MatchingKey value={key} onChange={changeKey} canChange={canChange} crmName={crmName} crmFields={object.crmFields} localFields={keyLocalFields} />
           ) : null}
         </Box>
         {errors[-1] ? (
