@@ -88,7 +88,11 @@ export class CompanyInboundPass {
   async syncNamed(crmIds: readonly string[]): Promise<Set<string>> {
     const { run, mapping } = this.scope;
     const ids = [...new Set(crmIds)];
-    const found = await run.crm.getRecords({ object: mapping.object, ids, fields: companyFieldsToRead(mapping) });
+    const found = await run.crm.getRecords({
+      object: mapping.object,
+      ids,
+      fields: companyFieldsToRead(mapping),
+    });
     const present = new Set(found.map((record) => record.id));
     const deletedAt = run.now().toISOString();
     const gone: DeletedRecord[] = ids

@@ -71,7 +71,8 @@ export class TargetedSyncRunner extends ContactSyncRunner {
       if (companies && companyTargets.length > 0) {
         const ids = [...new Set(companyTargets.flatMap((target) => target.crmIds))];
         const present = await companies.inboundNamed(ids);
-        for (const id of ids) records.set(targetKey(companies.object, id), present.has(id) ? 'present' : 'gone');
+        for (const id of ids)
+          records.set(targetKey(companies.object, id), present.has(id) ? 'present' : 'gone');
       }
       const inbound = new InboundPass(scope);
       for (const target of request.targets) {

@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/support/tes
 import { CRM_ORM } from '../database/crm-database';
 import { seedConnection } from '../sync/testing/sync-test-app';
 import { TargetedSyncExecutor } from './targeted-sync.executor';
+import { HeldReads } from './testing/held-reads';
 import { startRealtimeTestApp } from './testing/realtime-test-app';
 
 const TOKEN = `pmcrm_${'k'.repeat(40)}`;
@@ -25,6 +26,7 @@ describe('real-time sync of HubSpot companies', () => {
   let url: string;
   let connectionId: string;
   let hubspot: Client;
+  let reads: HeldReads;
   // Near the real time: HubSpot's signature timestamp comes from the wall clock and must be within five minutes.
   let nowMs = Math.floor(Date.now() / 1000) * 1000;
 
@@ -48,9 +50,10 @@ describe('real-time sync of HubSpot companies', () => {
     bed.sandbox.clock.set(nowMs);
     bed.sandbox.clock.freeze();
     const session = await bed.session();
+    reads = new HeldReads(bed.connector);
     ({ app, url } = await startRealtimeTestApp({
       databaseUrl: database.url,
-      connectors: { hubspot: bed.connector },
+      connectors: { hubspot: reads.port() },
       sessions: { getSession: async () => session, refreshSession: async () => session },
       realtime: { now: () => new Date(nowMs), debounceMs: 0 },
       webhookSecrets: { hubspot: bed.config.clientSecret },
@@ -95,7 +98,11 @@ describe('real-time sync of HubSpot companies', () => {
       expect.objectContaining({ name: 'Initrode Global', domain: 'initrode.example' }),
     ]);
     expect(
-      (await companyHints()).map((hint) => ({ action: hint.action, lagMs: hint.lagMs, outcome: hint.outcome })),
+      (await companyHints()).map((hint) => ({
+        action: hint.action,
+        lagMs: hint.lagMs,
+        outcome: hint.outcome,
+      })),
     ).toEqual([
       { action: 'created', lagMs: 700, outcome: 'present' },
       { action: 'updated', lagMs: 1_300, outcome: 'present' },
@@ -116,6 +123,41 @@ describe('real-time sync of HubSpot companies', () => {
     expect(
       await orm().findOne(RecordLink, { connection: connectionId, crmId: record.crmId, unlinkedAt: null }),
     ).toBeNull();
-    expect(await companies()).toEqual([expect.objectContaining({ name: 'Initrode Global', deletedAt: null })]);
+    expect(await companies()).toEqual([
+      expect.objectContaining({ name: 'Initrode Global', deletedAt: null }),
+    ]);
+  });
+
+  it('answers a company event 202 while a targeted sync of the account is still reading: never waits on it', async () => {
+    await hubspot.crm.companies.basicApi.create({ properties: { name: 'Held Inc' }, associations: [] });
+    await bed.sandbox.flushWebhooks();
+    const held = reads.hold();
+    let settled = false;
+    const running = app
+      .get(TargetedSyncExecutor)
+      .process(connectionId)
+      .finally(() => (settled = true));
+    await held.entered;
+
+    // The sync is inside its read, holding the connection's lock; HubSpot's next request still gets its answer.
+    const delivered = bed.sandbox.webhooks.deliveries().length;
+    const during = await hubspot.crm.companies.basicApi.create({
+      properties: { name: 'During Read Ltd' },
+      associations: [],
+    });
+    await bed.sandbox.flushWebhooks();
+    const answers = bed.sandbox.webhooks.deliveries().slice(delivered);
+    expect(answers.map((delivery) => delivery.status)).toEqual([202]);
+    expect(JSON.parse(answers[0].requestBody)).toEqual([
+      expect.objectContaining({ subscriptionType: 'company.creation', objectId: Number(during.id) }),
+    ]);
+    expect(settled).toBe(false);
+
+    held.release();
+    expect(await running).toBe('applied');
+    expect(await app.get(TargetedSyncExecutor).process(connectionId)).toBe('applied');
+    expect((await companies()).map((company) => company.name)).toEqual(
+      expect.arrayContaining(['Held Inc', 'During Read Ltd']),
+    );
   });
 });

@@ -125,6 +125,8 @@ describe('real-time sync of Pipedrive organizations', () => {
     expect(
       await orm().findOne(RecordLink, { connection: connectionId, crmId: link.crmId, unlinkedAt: null }),
     ).toBeNull();
-    expect(await companies()).toEqual([expect.objectContaining({ name: 'Penguin Labs GmbH', deletedAt: null })]);
+    expect(await companies()).toEqual([
+      expect.objectContaining({ name: 'Penguin Labs GmbH', deletedAt: null }),
+    ]);
   });
 });
