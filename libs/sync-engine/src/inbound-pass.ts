@@ -2,6 +2,7 @@ import { cursorAfter } from '@pm/connector-kit';
 import type { ChangePage, CrmRecord, SyncCursor, UpsertResult } from '@pm/integration-port';
 import { Deletions } from './deletions';
 import { crmFieldsToRead, crmRecordEmail, encodeForCrm, type ObjectMapping } from './field-mapping';
+import { withFieldsWrittenTogether } from './written-together';
 import { InboundMatcher, type InboundItem } from './inbound-matching';
 import { crmModifiedAfter, linkSnapshot } from './link-snapshots';
 import type { LinkSnapshot, LocalContact, LocalContactChange, RetryItem } from './ports';
@@ -175,12 +176,15 @@ export class InboundPass {
   ): Promise<Map<string, UpsertResult>> {
     const { journal, crmName } = this.run;
     const pushes = items.filter((item) => !item.failed && hasFields(item.plan.toCrm));
+    const capability = this.run.crm.capabilities.objects.find((candidate) => candidate.name === object);
     const results = await this.run.crm.upsert(
       object,
       pushes.map((item) => ({
         key: item.record.id,
         crmId: item.record.id,
-        fields: encodeForCrm(mapping, item.plan.toCrm),
+        fields: withFieldsWrittenTogether(capability, mapping, encodeForCrm(mapping, item.plan.toCrm), {
+          crmFields: item.record.fields,
+        }),
       })),
     );
     const counts = journal.count('to_crm', object);
