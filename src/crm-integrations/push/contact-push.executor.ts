@@ -63,10 +63,8 @@ export class ContactPushExecutor {
     const results: PushResult[] = [];
     for (const [connectionId, group] of byConnection) {
       // A lock whose database session ends (PostgreSQL restarted) stops the push after its current batch.
-      const locked = await this.locks.withConnectionLock(
-        connectionId,
-        (lockLost) => this.push(connectionId, group, lockLost),
-        { waitMs: this.queue.options.lockWaitMs },
+      const locked = await this.locks.withConnectionLock(connectionId, (lockLost) =>
+        this.push(connectionId, group, lockLost),
       );
       if (locked.acquired) results.push(locked.result);
       else {

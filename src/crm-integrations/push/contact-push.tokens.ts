@@ -20,11 +20,6 @@ export interface ContactPushOptions {
   batchSize?: number;
   /** How often an idle worker polls (default 0.5 s: the push's latency budget is seconds). */
   pollingIntervalSeconds?: number;
-  /**
-   * How long a push waits for the connection's lock while a targeted sync or another short holder has it (default
-   * 10 s); still held then (a scheduled run), the jobs come back after `busyRetryMs`.
-   */
-  lockWaitMs?: number;
   /** When the connection is busy (a sync holds its lock), the jobs come back after this long (default 5 s). */
   busyRetryMs?: number;
 }
@@ -33,7 +28,6 @@ export const DEFAULT_CONTACT_PUSH_OPTIONS: Required<ContactPushOptions> = {
   debounceMs: 2_000,
   batchSize: 200,
   pollingIntervalSeconds: 0.5,
-  lockWaitMs: 10_000,
   busyRetryMs: 5_000,
 };
 

@@ -2,11 +2,6 @@
 export interface RealtimeOptions {
   /** Hints of one connection arriving within this window are applied by one targeted sync (default 1,000 ms). */
   debounceMs?: number;
-  /**
-   * How long a targeted sync waits for the connection's lock while an immediate push or another short holder has it
-   * (default 10 s); still held then (a scheduled run), its hints come back after `busyRetryMs`.
-   */
-  lockWaitMs?: number;
   /** When the connection's sync lock is held (a scheduled run), the hints come back after this long. */
   busyRetryMs?: number;
   /** After a targeted sync failed (CRM outage, rate limit), its hints wait this long unless the CRM said longer. */
@@ -27,7 +22,6 @@ export const REALTIME_OPTIONS = Symbol('REALTIME_OPTIONS');
 export function resolveRealtimeOptions(options: RealtimeOptions | undefined): ResolvedRealtimeOptions {
   return {
     debounceMs: 1_000,
-    lockWaitMs: 10_000,
     busyRetryMs: 2_000,
     failureRetryMs: 30_000,
     maxHintsPerRun: 500,

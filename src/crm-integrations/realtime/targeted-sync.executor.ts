@@ -95,11 +95,8 @@ export class TargetedSyncExecutor {
       return 'ignored';
     }
     // A lock whose database session ends (PostgreSQL restarted) stops the run after its current page.
-    const locked = await this.locks.withConnectionLock(
-      connectionId,
-      (lockLost) => this.runLocked(connection, pending, lockLost),
-      // Pushes hold the lock seconds at a time; waiting our turn beats coming back later behind the next one.
-      { waitMs: this.options.lockWaitMs },
+    const locked = await this.locks.withConnectionLock(connectionId, (lockLost) =>
+      this.runLocked(connection, pending, lockLost),
     );
     if (!locked.acquired) {
       await this.queue.enqueue(connectionId, this.options.busyRetryMs);
