@@ -23,6 +23,12 @@ export interface ObjectCapability {
   reportsDeletions: boolean;
   /** Whether `upsertBatch` can match on the e-mail server-side (an idempotent create). */
   upsertByEmail: boolean;
+  /**
+   * Groups of fields the CRM writes only together: an update that sets one field of a group also carries the others'
+   * known values (the engine adds them), so the connector need not read the record first to keep them. Pipedrive
+   * writes a person's name whole, so `first_name` and `last_name` go together.
+   */
+  writtenTogether?: readonly (readonly string[])[];
 }
 
 /** The port's calls that reach the CRM, as rate limits and request counts name them. */
@@ -76,8 +82,10 @@ export interface RequestCount {
    * `upsertBatch` only: requests per record by what the record asks, where that differs. Pipedrive creates a person
    * the caller has matched by e-mail (`createsMatched`) with one request, but searches the e-mail first otherwise.
    * The budget charges the call this sum; `requestsPerItem` (the most a record can cost) still sizes slices.
+   * `updatesPerRead`: the call first reads the records it updates, this many a request (Pipedrive merges e-mails
+   * and phones into the person as it is, read 100 ids a request); charged as one read per that many updates.
    */
-  perUpsert?: { update: number; create: number; matchedCreate: number };
+  perUpsert?: { update: number; create: number; matchedCreate: number; updatesPerRead?: number };
 }
 
 export interface ConnectorCapabilities {

@@ -1,5 +1,5 @@
 import { cursorAfter } from '@pm/connector-kit';
-import type { ChangePage, CrmRecord, SyncCursor } from '@pm/integration-port';
+import type { ChangePage, CrmRecord, DeletedRecord, SyncCursor } from '@pm/integration-port';
 import { CompanyDeletions } from './company-deletions';
 import {
   companyFieldsToRead,
@@ -86,6 +86,29 @@ export class CompanyInboundPass {
         initialSyncCompleted: true,
       });
     }
+  }
+
+  /**
+   * Companies a change hint named, read by id and applied as a page of the scheduled pass (matching, conflict
+   * policy, link snapshots, local winners pushed back); one the CRM no longer returns is a deletion by the
+   * connection's rules. No cursor moves. Returns the ids the CRM still holds.
+   */
+  async syncNamed(crmIds: readonly string[]): Promise<Set<string>> {
+    const { run, mapping } = this.scope;
+    const ids = [...new Set(crmIds)];
+    const found = await run.crm.getRecords({
+      object: mapping.object,
+      ids,
+      fields: companyFieldsToRead(mapping),
+    });
+    const present = new Set(found.map((record) => record.id));
+    const deletedAt = run.now().toISOString();
+    const gone: DeletedRecord[] = ids
+      .filter((id) => !present.has(id))
+      .map((id) => ({ id, object: mapping.object, deletedAt }));
+    await this.applyPage({ records: found, deleted: gone });
+    await run.journal.flush();
+    return present;
   }
 
   /** Without its id while the cursor's instant may still gain records (as for contacts: `openInstantMs`). */

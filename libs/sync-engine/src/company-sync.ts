@@ -45,6 +45,16 @@ export class CompanySync {
     await new CompanyInboundPass(this.scope).sync();
   }
 
+  /** The CRM object synced as companies ('companies', 'organizations', 'Account'). */
+  get object(): string {
+    return this.scope.mapping.object;
+  }
+
+  /** CRM → PenguinMails for the named companies only (change hints); returns the ids the CRM still holds. */
+  inboundNamed(crmIds: readonly string[]): Promise<Set<string>> {
+    return new CompanyInboundPass(this.scope).syncNamed(crmIds);
+  }
+
   /** PenguinMails → CRM, before the contacts' outbound pass: companies named by contacts first exist locally. */
   async outboundBeforeContacts(): Promise<void> {
     await this.associations.ensureLocalCompanies();

@@ -8,6 +8,7 @@ import {
   encodeForCrm,
   type ObjectMapping,
 } from './field-mapping';
+import { withFieldsWrittenTogether } from './written-together';
 import { InboundMatcher, type InboundItem } from './inbound-matching';
 import { crmModifiedAfter, linkSnapshot } from './link-snapshots';
 import type { LinkSnapshot, LocalContact, LocalContactChange, RetryItem } from './ports';
@@ -185,12 +186,15 @@ export class InboundPass {
   ): Promise<Map<string, UpsertResult>> {
     const { journal, crmName } = this.run;
     const pushes = items.filter((item) => !item.failed && hasFields(item.plan.toCrm));
+    const capability = this.run.crm.capabilities.objects.find((candidate) => candidate.name === object);
     const results = await this.run.crm.upsert(
       object,
       pushes.map((item) => ({
         key: item.record.id,
         crmId: item.record.id,
-        fields: encodeForCrm(mapping, item.plan.toCrm),
+        fields: withFieldsWrittenTogether(capability, mapping, encodeForCrm(mapping, item.plan.toCrm), {
+          crmFields: item.record.fields,
+        }),
       })),
     );
     const counts = journal.count('to_crm', object);

@@ -8,6 +8,7 @@ import { hasChanges, hasFields, revertFields } from './record-planner';
 import { conflictLines, pushErrorLine, syncedLine, writeErrorMessage } from './sync-log-messages';
 import { localSideOf } from './mapped-values';
 import { FormulaError } from './mapping-formulas';
+import { withFieldsWrittenTogether } from './written-together';
 import { planForRun, type SyncRunScope } from './sync-run-scope';
 
 /**
@@ -96,10 +97,16 @@ export class OutboundBatch {
     const results = new Map<OutboundItem, UpsertResult | undefined>();
     for (const object of objects) {
       const writes = items.filter((item) => item.object === object && hasFields(item.plan.toCrm));
+      const capability = this.run.crm.capabilities.objects.find((candidate) => candidate.name === object);
       const inputs = writes.map((item) => ({
         key: item.contact.id,
         crmId: item.link?.crmId ?? item.matched?.id,
-        fields: encodeForCrm(item.mapping, item.plan.toCrm),
+        fields: withFieldsWrittenTogether(
+          capability,
+          item.mapping,
+          encodeForCrm(item.mapping, item.plan.toCrm),
+          { crmFields: item.matched?.fields, base: item.link?.synced },
+        ),
       }));
       const byKey = await this.run.crm.upsert(object, inputs, { createsMatched: true });
       for (const item of writes) results.set(item, byKey.get(item.contact.id));

@@ -2,14 +2,15 @@ import { TargetedSyncRunner, targetKey } from './targeted-sync';
 import { inMemoryMappings, inMemorySyncHarness } from './testing';
 
 /** The targeted sync on the in-memory CRM and stores, beside the scheduled runner of the same harness. */
-function setup(settings: Parameters<typeof inMemorySyncHarness>[0] = {}) {
-  const t = inMemorySyncHarness(settings);
+function setup(settings: Parameters<typeof inMemorySyncHarness>[0] = {}, withCompanies = false) {
+  const t = inMemorySyncHarness(settings, { companies: withCompanies });
   const targeted = new TargetedSyncRunner({
     port: t.counting.port,
     sessions: t.sessions,
     links: t.links,
     cursors: t.cursors,
     locals: t.locals,
+    companies: withCompanies ? t.companies : undefined,
     retries: t.retries,
     log: t.log,
     mappings: inMemoryMappings,
@@ -22,7 +23,7 @@ function setup(settings: Parameters<typeof inMemorySyncHarness>[0] = {}) {
       runId: `targeted-${++runs}`,
       targets: [{ object, crmIds }],
     });
-  return { ...t, runTargeted };
+  return { ...t, targeted, runTargeted };
 }
 
 describe('TargetedSyncRunner (in-memory CRM and stores)', () => {
@@ -93,5 +94,100 @@ describe('TargetedSyncRunner (in-memory CRM and stores)', () => {
     const other = await t.runTargeted('companies', ['1']);
     expect(other.status).toBe('succeeded');
     expect(other.records.get(targetKey('companies', '1'))).toBe('ignored');
+  });
+});
+
+describe('TargetedSyncRunner: company hints (in-memory CRM and stores)', () => {
+  const withCompanies = (settings: Parameters<typeof inMemorySyncHarness>[0] = {}) =>
+    setup({ objects: ['contacts', 'companies'], ...settings }, true);
+
+  it('reads a named company by id and applies it through the company inbound pass, moving no cursor', async () => {
+    const t = withCompanies();
+    const globex = t.crm.createRecord('companies', { name: 'Globex', domain: 'https://globex.com' });
+    t.crm.createRecord('companies', { name: 'Initech' });
+    t.counting.reset();
+
+    const outcome = await t.runTargeted('companies', [globex.id, globex.id]);
+
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.records.get(targetKey('companies', globex.id))).toBe('present');
+    expect(t.companies.byName('Globex')).toMatchObject({ domain: 'globex.com' });
+    expect(t.companies.byName('Initech')).toBeUndefined();
+    expect(outcome.counts.from_crm?.companies).toMatchObject({ created: 1 });
+    expect(t.counting.calls.readChanges ?? 0).toBe(0);
+    expect(t.counting.calls.getRecords).toBe(1);
+    expect((await t.cursors.load(t.connection.id, 'companies', 'from_crm')).value).toBeNull();
+
+    // A rename in the CRM follows the link; the scheduled run afterwards finds the pair in step.
+    t.crm.updateRecord('companies', globex.id, { name: 'Globex Group' });
+    await t.runTargeted('companies', [globex.id]);
+    expect(t.companies.byName('Globex Group')).toMatchObject({ domain: 'globex.com' });
+    expect(t.companies.companies).toHaveLength(1);
+    const scheduled = await t.run();
+    expect(scheduled.counts.from_crm?.companies).toMatchObject({ created: 1, updated: 0 });
+    expect(t.companies.companies.filter((company) => !company.deletedAt)).toHaveLength(2);
+  });
+
+  it('keeps the conflict policy for companies: under penguinmails_wins the local name goes back', async () => {
+    const t = withCompanies({ conflictPolicy: 'penguinmails_wins' });
+    const acme = t.crm.createRecord('companies', { name: 'Acme', domain: 'acme.com' });
+    await t.runTargeted('companies', [acme.id]);
+    const [local] = t.companies.companies;
+    t.crm.updateRecord('companies', acme.id, { name: 'Acme CRM' }, '2027-01-01T00:00:00.000Z');
+    t.companies.edit(local.id, { name: 'Acme Local' });
+
+    const outcome = await t.runTargeted('companies', [acme.id]);
+
+    expect(outcome.counts.from_crm?.companies?.conflicts).toBe(1);
+    expect(t.companies.companies[0].name).toBe('Acme Local');
+    expect(t.crm.getRecord('companies', acme.id)?.fields.name).toBe('Acme Local');
+  });
+
+  it('treats a company as deleted only when the CRM no longer returns it, by propagateDeletes', async () => {
+    for (const propagateDeletes of [false, true]) {
+      const t = withCompanies({ propagateDeletes });
+      const acme = t.crm.createRecord('companies', { name: 'Acme', domain: 'acme.com' });
+      await t.runTargeted('companies', [acme.id]);
+      const stillThere = await t.runTargeted('companies', [acme.id]);
+      expect(stillThere.records.get(targetKey('companies', acme.id))).toBe('present');
+      expect(await t.links.findByCrmIds(t.connection.id, 'companies', [acme.id])).toHaveLength(1);
+
+      t.crm.deleteRecord('companies', acme.id);
+      const gone = await t.runTargeted('companies', [acme.id]);
+      expect(gone.records.get(targetKey('companies', acme.id))).toBe('gone');
+      expect(gone.counts.from_crm?.companies?.deleted).toBe(1);
+      expect(await t.links.findByCrmIds(t.connection.id, 'companies', [acme.id])).toHaveLength(0);
+      expect(Boolean(t.companies.companies[0].deletedAt)).toBe(propagateDeletes);
+    }
+  });
+
+  it('applies companies and contacts of one run, companies first; ignores companies the settings leave out', async () => {
+    const t = withCompanies();
+    const acme = t.crm.createRecord('companies', { name: 'Acme', domain: 'acme.com' });
+    const ada = t.crm.createRecord('contacts', { email: 'ada@example.com', firstname: 'Ada' });
+    const outcome = await t.targeted.runTargeted({
+      connection: t.connection,
+      runId: 'both',
+      targets: [
+        { object: 'contacts', crmIds: [ada.id] },
+        { object: 'companies', crmIds: [acme.id] },
+      ],
+    });
+    expect(outcome.records.get(targetKey('companies', acme.id))).toBe('present');
+    expect(outcome.records.get(targetKey('contacts', ada.id))).toBe('present');
+    expect(t.companies.byName('Acme')).toBeDefined();
+    expect(t.locals.byEmail('ada@example.com')).toBeDefined();
+
+    const contactsOnly = setup({ objects: ['contacts'] }, true);
+    const initech = contactsOnly.crm.createRecord('companies', { name: 'Initech' });
+    const ignored = await contactsOnly.runTargeted('companies', [initech.id]);
+    expect(ignored.records.get(targetKey('companies', initech.id))).toBe('ignored');
+    expect(contactsOnly.companies.companies).toHaveLength(0);
+
+    const toCrm = withCompanies({ direction: 'to_crm' });
+    const hooli = toCrm.crm.createRecord('companies', { name: 'Hooli' });
+    const oneWay = await toCrm.runTargeted('companies', [hooli.id]);
+    expect(oneWay.records.get(targetKey('companies', hooli.id))).toBe('ignored');
+    expect(toCrm.companies.companies).toHaveLength(0);
   });
 });

@@ -1,4 +1,5 @@
 import { CrmError, type DeletedRecord } from '@pm/integration-port';
+import { CompanySync } from './company-sync';
 import { classifyRunFailure } from './connection-health';
 import { CrmGateway } from './crm-gateway';
 import { ContactSyncRunner, type ContactSyncOutcome } from './contact-sync-runner';
@@ -36,7 +37,8 @@ export const targetKey = (object: string, crmId: string): string => `${object}|$
  * read from the CRM by id, and applied by the very pass the scheduled sync uses (matching, conflict policy, link
  * snapshots, pushing back local winners, deletions by the connection's rules). A hint is never trusted: a record
  * the hint says was deleted but the CRM still returns is applied as it is, and only a record the CRM no longer
- * returns is a deletion. No cursor moves, so the scheduled sync still reads everything it would have.
+ * returns is a deletion. No cursor moves, so the scheduled sync still reads everything it would have. Companies
+ * (the company object the connection's settings select) go through the company sync's own inbound pass.
  */
 export class TargetedSyncRunner extends ContactSyncRunner {
   async runTargeted(request: TargetedSyncRequest): Promise<TargetedSyncOutcome> {
@@ -56,7 +58,22 @@ export class TargetedSyncRunner extends ContactSyncRunner {
         request.signal,
       );
       const { scope, objects } = await this.scopeWithMappings(request, crm, journal);
-      const synced = new Set(connection.settings.direction === 'to_crm' ? [] : objects);
+      const fromCrm = connection.settings.direction !== 'to_crm';
+      const synced = new Set(fromCrm ? objects : []);
+      // Companies as the scheduled run syncs them (settings select the company object, a company mapping exists):
+      // applied before contacts, as there, so a contact's company is current when the contact is.
+      const companies = fromCrm
+        ? await CompanySync.forRun(scope, this.deps.companies, objects, this.deps.companyMappings)
+        : undefined;
+      const companyTargets = request.targets.filter(
+        (target) => target.object === companies?.object && target.crmIds.length > 0,
+      );
+      if (companies && companyTargets.length > 0) {
+        const ids = [...new Set(companyTargets.flatMap((target) => target.crmIds))];
+        const present = await companies.inboundNamed(ids);
+        for (const id of ids)
+          records.set(targetKey(companies.object, id), present.has(id) ? 'present' : 'gone');
+      }
       const inbound = new InboundPass(scope);
       for (const target of request.targets) {
         if (!synced.has(target.object) || target.crmIds.length === 0) continue;

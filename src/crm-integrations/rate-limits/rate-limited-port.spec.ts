@@ -59,7 +59,10 @@ describe('rateLimitedPort', () => {
           ...connector.capabilities(),
           writeRecordsPerRequest: 1,
           requestCounts: {
-            upsertBatch: { requestsPerItem: 2, perUpsert: { update: 2, create: 2, matchedCreate: 1 } },
+            upsertBatch: {
+              requestsPerItem: 2,
+              perUpsert: { update: 1, create: 2, matchedCreate: 1, updatesPerRead: 4 },
+            },
           },
         }),
       },
@@ -76,13 +79,27 @@ describe('rateLimitedPort', () => {
       object: 'contacts',
       records: [1, 2].map((i) => ({ key: `u${i}`, fields: { email: `u${i}@example.com` } })),
     });
+    const madeId = made.ok ? made.crmId : 'none';
     await port.upsertBatch(session, {
       object: 'contacts',
-      records: [{ key: 'x', crmId: made.ok ? made.crmId : 'none', fields: { firstname: 'X' } }],
+      records: [{ key: 'x', crmId: madeId, fields: { firstname: 'X' } }],
       createsMatched: true,
     });
-    // Three matched creates: 3 requests; two creates that search first: 4; one update that may read first: 2.
-    expect(calls.map((call) => call.cost)).toEqual([3, 4, 2]);
+    await port.upsertBatch(session, {
+      object: 'contacts',
+      records: [
+        ...Array.from({ length: 9 }, (_, i) => ({
+          key: `v${i}`,
+          crmId: madeId,
+          fields: { firstname: `V${i}` },
+        })),
+        { key: 'c', fields: { email: 'c@example.com' } },
+      ],
+      createsMatched: true,
+    });
+    // Three matched creates: 3 requests; two creates that search first: 4; one update and the read of what it
+    // merges into: 2; nine updates, their reads (4 a request: 3) and a matched create: 13.
+    expect(calls.map((call) => call.cost)).toEqual([3, 4, 2, 13]);
   });
 
   it('grants writes sent one request after another in slices of an eighth of the largest grant, so none holds the window long after the CRM let it go', async () => {

@@ -191,10 +191,9 @@ function upsertRequests(
   const per = capabilities.requestCounts?.upsertBatch?.perUpsert;
   if (per === undefined || records.length === 0) return undefined;
   const create = createsMatched ? per.matchedCreate : per.create;
-  return Math.max(
-    1,
-    records.reduce((sum, record) => sum + (record.crmId === undefined ? create : per.update), 0),
-  );
+  const updates = records.filter((record) => record.crmId !== undefined).length;
+  const reads = per.updatesPerRead ? Math.ceil(updates / per.updatesPerRead) : 0;
+  return Math.max(1, (records.length - updates) * create + updates * per.update + reads);
 }
 
 /**

@@ -7,6 +7,7 @@ import { CRM_ORM } from '../database/crm-database';
 import { seedConnection } from '../sync/testing/sync-test-app';
 import { TokenVault } from '../vault/token-vault';
 import { TargetedSyncExecutor } from './targeted-sync.executor';
+import { HeldReads } from './testing/held-reads';
 import { startRealtimeTestApp } from './testing/realtime-test-app';
 
 const TOKEN = `pmcrm_${'p'.repeat(40)}`;
@@ -25,6 +26,7 @@ describe('real-time sync from Pipedrive webhooks', () => {
   let url: string;
   let connectionId: string;
   let nowMs = Math.floor(Date.now() / 1000) * 1000;
+  let reads: HeldReads;
 
   const orm = () => app.get<MikroORM>(CRM_ORM).em.fork();
   const api = (method: string, path: string, body?: unknown) =>
@@ -52,9 +54,10 @@ describe('real-time sync from Pipedrive webhooks', () => {
     bed = await startPipedriveTestBed();
     const tokens = await bed.signIn();
     const session = await bed.session();
+    reads = new HeldReads(bed.connector);
     ({ app, url } = await startRealtimeTestApp({
       databaseUrl: database.url,
-      connectors: { pipedrive: bed.connector },
+      connectors: { pipedrive: reads.port() },
       sessions: { getSession: async () => session, refreshSession: async () => session },
       realtime: { now: () => new Date(nowMs), debounceMs: 0 },
       platformServiceToken: TOKEN,
@@ -180,6 +183,41 @@ describe('real-time sync from Pipedrive webhooks', () => {
     expect(await app.get(TargetedSyncExecutor).process(connectionId)).toBe('applied');
     expect(await link(String(gone.id))).toBeNull();
     expect(await link(String(keep.id))).not.toBeNull();
+  });
+
+  it('answers 202 while a targeted sync of the same connection is still reading: the receiver never waits on it', async () => {
+    bed.sandbox.createInCrm('persons', {
+      name: 'Held Read',
+      emails: [{ value: 'held@example.com', primary: true }],
+    });
+    await bed.sandbox.webhooks.idle();
+    const held = reads.hold();
+    let settled = false;
+    const running = app
+      .get(TargetedSyncExecutor)
+      .process(connectionId)
+      .finally(() => (settled = true));
+    await held.entered;
+
+    // The sync is inside its read, holding the connection's lock; a new event still gets its answer.
+    const delivered = bed.sandbox.webhooks.deliveries().length;
+    const second = bed.sandbox.createInCrm('persons', {
+      name: 'During Read',
+      emails: [{ value: 'during@example.com', primary: true }],
+    });
+    await bed.sandbox.webhooks.idle();
+    const answers = bed.sandbox.webhooks.deliveries().slice(delivered);
+    expect(answers.map((delivery) => delivery.status)).toEqual([202]);
+    expect(JSON.parse(answers[0].requestBody)).toMatchObject({ meta: { entity_id: String(second.id) } });
+    expect(settled).toBe(false);
+    expect(await orm().findOne(Contact, { tenant: TENANT, email: 'held@example.com' })).toBeNull();
+
+    held.release();
+    expect(await running).toBe('applied');
+    expect(await orm().findOne(Contact, { tenant: TENANT, email: 'held@example.com' })).not.toBeNull();
+    // The hint stored during the read waits for the next targeted sync, which applies it.
+    expect(await app.get(TargetedSyncExecutor).process(connectionId)).toBe('applied');
+    expect(await orm().findOne(Contact, { tenant: TENANT, email: 'during@example.com' })).not.toBeNull();
   });
 
   it('removes the webhooks when real-time is turned off', async () => {

@@ -9,6 +9,7 @@ import type {
   SyncRetryRepository,
   SyncRunRepository,
 } from '../repositories';
+import type { LocalCompanyStoreAdapter } from '../sync/local-company-store';
 import type { LocalContactStoreAdapter } from '../sync/local-contact-store';
 import type { RateBudgetFactory } from '../sync/rate-budget.factory';
 import type { SyncLocks } from '../sync/sync-locks';
@@ -55,6 +56,7 @@ describe('TargetedSyncExecutor', () => {
       autoMock<SyncRetryRepository>('SyncRetryRepository'),
       autoMock<SyncLogRepository>('SyncLogRepository'),
       autoMock<LocalContactStoreAdapter>('LocalContactStoreAdapter'),
+      autoMock<LocalCompanyStoreAdapter>('LocalCompanyStoreAdapter'),
       { now: () => NOW, busyRetryMs: 2_000 },
     );
     return { hints, queue, connections, runs, locks, executor };

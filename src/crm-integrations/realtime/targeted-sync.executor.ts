@@ -6,6 +6,7 @@ import { INTEGRATION_PORTS, type IntegrationPortMap } from '@pm/integration-port
 import {
   targetKey,
   TargetedSyncRunner,
+  type CompanyMappingSource,
   type FieldMappingSource,
   type SessionProvider,
   type TargetedSyncOutcome,
@@ -22,6 +23,7 @@ import {
   SyncRunRepository,
   type PendingHint,
 } from '../repositories';
+import { LocalCompanyStoreAdapter } from '../sync/local-company-store';
 import { LocalContactStoreAdapter } from '../sync/local-contact-store';
 import { RateBudgetFactory, budgetAccountKey } from '../sync/rate-budget.factory';
 import { SYNC_EXECUTOR_OPTIONS, toSyncConnection, type SyncExecutorOptions } from '../sync/sync-executor';
@@ -60,11 +62,13 @@ export class TargetedSyncExecutor {
     private readonly retries: SyncRetryRepository,
     private readonly log: SyncLogRepository,
     private readonly locals: LocalContactStoreAdapter,
+    private readonly companies: LocalCompanyStoreAdapter,
     @Optional() @Inject(REALTIME_OPTIONS) options?: RealtimeOptions,
     @Optional() @Inject(INTEGRATION_PORTS) private readonly ports?: IntegrationPortMap,
     @Optional() @Inject(SYNC_SESSION_PROVIDER) private readonly sessions?: SessionProvider,
     @Optional() @Inject(EngineFieldMappings) private readonly mappings?: FieldMappingSource,
     @Optional() @Inject(SYNC_EXECUTOR_OPTIONS) private readonly executorOptions?: SyncExecutorOptions,
+    @Optional() @Inject(EngineFieldMappings) private readonly companyMappings?: CompanyMappingSource,
   ) {
     this.options = resolveRealtimeOptions(options);
   }
@@ -128,6 +132,9 @@ export class TargetedSyncExecutor {
       links: this.links,
       cursors: this.cursors,
       locals: this.locals,
+      // Company hints apply as the scheduled sync applies companies: the tenant's stored company mapping.
+      companies: this.companies,
+      companyMappings: this.companyMappings,
       retries: this.retries,
       log: this.log,
       mappings: this.mappings,

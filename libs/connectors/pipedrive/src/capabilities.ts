@@ -16,13 +16,16 @@ export function pipedriveCapabilities(config: ResolvedPipedriveConfig): Connecto
     // No batch endpoint: every record is its own request (plus an e-mail search before a create, unless the
     // caller matched it already: createsMatched).
     writeRecordsPerRequest: 1,
-    // What each call really sends, so the rate budget reserves it: a write may first search the e-mail (create)
-    // or read the record (merging e-mails and phones); look-ups search one e-mail a request, then read the
-    // matches 100 a request; reads by id take 100 ids a request; deletes and activities go one by one.
+    // What each call really sends, so the rate budget reserves it: a create may first search the e-mail, and the
+    // records updates merge into are read first, 100 a request; look-ups search one e-mail a request, then read
+    // the matches 100 a request; reads by id take 100 ids a request; deletes and activities go one by one.
     requestCounts: {
-      // A create the engine matched is its POST alone; another create searches the e-mail first, an update may
-      // read the record to merge its e-mails and phones.
-      upsertBatch: { requestsPerItem: 2, perUpsert: { update: 2, create: 2, matchedCreate: 1 } },
+      // A create the engine matched is its POST alone; another create searches the e-mail first; an update is its
+      // PATCH, after one read per 100 updates of the records whose e-mails and phones it merges.
+      upsertBatch: {
+        requestsPerItem: 2,
+        perUpsert: { update: 1, create: 2, matchedCreate: 1, updatesPerRead: IDS_PER_LIST },
+      },
       findByEmail: { requestsPerItem: 1, itemsPerRequest: IDS_PER_LIST },
       // Likewise a look-up by another field: a search per value, then the matches read 100 a request.
       findByField: { requestsPerItem: 1, itemsPerRequest: IDS_PER_LIST },

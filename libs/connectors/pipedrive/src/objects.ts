@@ -22,6 +22,8 @@ export const PIPEDRIVE_OBJECTS: readonly ObjectCapability[] = [
     reportsDeletions: false,
     // No server-side upsert: upsertBatch searches by e-mail before creating (see upsert-batch.ts).
     upsertByEmail: false,
+    // API v2 writes `name` only, and derives the parts from it: a change of one part is sent with the other.
+    writtenTogether: [['first_name', 'last_name']],
   },
   {
     name: 'organizations',

@@ -178,6 +178,51 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
       ]);
     });
 
+    it('reads the persons its updates merge into with one list request, not a GET before each PATCH; both name parts need no read', async () => {
+      const people = sandbox.seedPersons(5, { withOrganizations: false });
+      for (const person of people) {
+        sandbox.editInCrm('persons', person.id as number, {
+          name: 'Ada Byron',
+          emails: [
+            { value: `first-${person.id}@penguin.example`, primary: true },
+            { value: `kept-${person.id}@penguin.example`, primary: false },
+          ],
+        });
+      }
+      sandbox.counters.reset();
+      const results = await connector.upsertBatch(session, {
+        object: 'persons',
+        records: [
+          ...people.slice(0, 3).map((person) => ({
+            key: `mail-${person.id}`,
+            crmId: String(person.id),
+            fields: { email: `new-${person.id}@penguin.example` },
+          })),
+          // One name part alone: the other is kept from the person as Pipedrive holds it.
+          { key: 'last', crmId: String(people[3].id), fields: { last_name: 'Lovelace' } },
+          // Both parts (as the engine sends them): nothing to read.
+          { key: 'both', crmId: String(people[4].id), fields: { first_name: 'Augusta', last_name: 'King' } },
+          { key: 'gone', crmId: '999999', fields: { email: 'nobody@penguin.example' } },
+        ],
+      });
+      expect(results.map((result) => result.ok)).toEqual([true, true, true, true, true, false]);
+      expect(results[5]).toMatchObject({
+        error: { code: CrmErrorCode.NOT_FOUND, message: 'Person not found' },
+      });
+      const routes = sandbox.counters.snapshot().byRoute;
+      // The list read (4 ids) and, for the id it did not return, that person's own 404.
+      expect(routes['GET /api/v2/persons']).toBe(1);
+      expect(routes['GET /api/v2/persons/:id']).toBe(1);
+      expect(routes['PATCH /api/v2/persons/:id']).toBe(5);
+      const stored = (id: unknown) => sandbox.records('persons').find((person) => person.id === id)!;
+      expect((stored(people[0].id).emails as Array<{ value: string }>).map((e) => e.value)).toEqual([
+        `new-${people[0].id}@penguin.example`,
+        `kept-${people[0].id}@penguin.example`,
+      ]);
+      expect(stored(people[3].id)).toMatchObject({ first_name: 'Ada', last_name: 'Lovelace' });
+      expect(stored(people[4].id)).toMatchObject({ first_name: 'Augusta', last_name: 'King' });
+    });
+
     it('never duplicates a create whose response was lost after Pipedrive applied it', async () => {
       proxy.loseResponseOf((method, path) => method === 'POST' && path === '/api/v2/persons');
       const input = personInput('lost', 'Lost.Response@penguin.example');

@@ -359,6 +359,13 @@ export class PipedriveSandbox extends SandboxServer {
   }
 
   /** Live records of `object` in API v2 shape, in id order. */
+  /** One record of `object` as the API returns it; undefined when there is none (or it was deleted). */
+  record(object: PipedriveObject, id: number | string): ApiRecord | undefined {
+    const spec = this.spec(object);
+    const stored = spec.store.get(String(id));
+    return stored ? this.apiOf(spec.name, stored) : undefined;
+  }
+
   records(object: PipedriveObject): ApiRecord[] {
     const spec = this.spec(object);
     return (spec.store.all() as StoredRecord[]).map((record) => this.apiOf(spec.name, record));
