@@ -207,6 +207,10 @@ const SERIAL_SLICE_SHARE = 1 / 8;
 
 /** The most requests one grant may cover for `operation`: `largest`, or a share of it for serial requests. */
 function grantCap(capabilities: ConnectorCapabilities, operation: ItemOperation, largest: number): number {
+  // Writes of records only: a slice that fails as a whole (a revoked token) loses the results of the slices before
+  // it in the same call, which a record write survives (its retry looks the record up again) but an activity log
+  // would report as not logged, and re-check.
+  if (operation !== 'upsertBatch') return largest;
   const count = capabilities.requestCounts?.[operation];
   // Where a call also makes requests per group of items (a read of the matches), a smaller slice would add requests.
   if (!count?.requestsPerItem || count.itemsPerRequest) return largest;
