@@ -245,15 +245,27 @@ export class BenchService {
     return connection.id;
   }
 
-  /** Loads contacts into PenguinMails in bulk (the platform's own data, before any sync). */
+  /**
+   * Loads contacts into PenguinMails in bulk (the platform's own data, before any sync): one INSERT … SELECT per
+   * 10,000 from a JSON array, so the loading adds next to nothing to this process's memory (the memory cases measure
+   * the worker, not the loading).
+   */
   async seedLocal(tenantId: string, people: BenchPerson[]): Promise<void> {
-    const orm = this.app.get<MikroORM>(CRM_ORM);
-    for (let start = 0; start < people.length; start += 2_000) {
-      const em = orm.em.fork();
-      for (const person of people.slice(start, start + 2_000)) {
-        em.create(Contact, { tenant: tenantId, ...person });
-      }
-      await em.flush();
+    const connection = this.app.get<MikroORM>(CRM_ORM).em.getConnection();
+    // Millisecond timestamps, as the service writes them (its keyset cursors carry JavaScript dates).
+    const now = new Date();
+    for (let start = 0; start < people.length; start += 10_000) {
+      const rows = people.slice(start, start + 10_000).map((person) => ({
+        email: person.email.trim().toLowerCase(),
+        first_name: person.firstName,
+        last_name: person.lastName,
+      }));
+      await connection.execute(
+        `insert into contacts (id, tenant_id, email, first_name, last_name, custom_fields, created_at, updated_at)
+         select gen_random_uuid(), ?, p.email, p.first_name, p.last_name, '{}', ?, ?
+         from jsonb_to_recordset(?::jsonb) as p(email text, first_name text, last_name text)`,
+        [tenantId, now, now, JSON.stringify(rows)],
+      );
     }
   }
 
