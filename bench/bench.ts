@@ -13,6 +13,8 @@ export interface BenchResults {
     size: string;
     count: number;
     runs: number;
+    /** CRMs run side by side (`--parallel`). */
+    parallel: number;
     startedAt: string;
     durationMs: number;
     node: string;
@@ -31,9 +33,10 @@ const NOTES = [
   'Wall time is end to end: "Sync now" over the HTTP API until the sync runs list shows the run finished (pg-boss worker polling every 0.5 s included).',
   'sync: the service as deployed (its PgRateBudget plans from the connector’s declared limits), sandboxes counting but not enforcing limits.',
   'limits: the sandbox enforces the CRM’s documented limits; ceiling = allowed requests/s × records per request.',
-  'overhead and memory: the service’s rate budget off and the sandbox not enforcing; CPU and RSS include the in-process sandbox (not PostgreSQL).',
+  'overhead and memory: the service’s rate budget off and the sandbox not enforcing; overhead CPU includes the in-process sandbox (not PostgreSQL).',
+  'memory: one process per case running the service (HTTP API and sync worker) for one first sync, its CRM sandbox in another process; peak RSS is that process’s (getrusage), after boot = its RSS once the contacts are loaded; figures: peak heapUsed, external and arrayBuffers (sampled every 100 ms), and the sandbox process’s own peak RSS.',
   'peers: the official SDK creating one record per call against the same sandbox; ratio = service records/s ÷ naive records/s (both unthrottled).',
-  'Each CRM’s cases run in a process of their own, then each memory case; a run that overran its case is reported with how far it got.',
+  'Each CRM’s cases run in a process of their own (small: two CRMs at a time, Pipedrive beside Salesforce then HubSpot; otherwise one at a time), then each memory case; a run that overran its case is reported with how far it got.',
   'HubSpot: the incremental run starts 10 s (the search index lag its connector allows for) after the first sync, as a scheduled run would; the no-op follows it at once.',
   'real-time: one connection with real-time on, both directions at once, each at 1,000 changes a minute (small: 200 over 12 s), one contact per change; lag = CRM edit → the change feed of the service API shows it (webhook, change hint, targeted sync), and API PATCH sent → the sandbox holds it (immediate push, its 2 s per-record debounce included); "service" = GET …/realtime over its latest 200 applied hints (the CRM’s event time → applied).',
   'The file keeps the figures of issue 16 as filed under "before"; each run replaces the rest.',
@@ -57,28 +60,47 @@ export async function runBench(
   const rows: BenchRow[] = [];
 
   if (inProcess.length) {
-    for (const crm of crms) {
+    // Longest first, so the lanes end together: Pipedrive's sync cases are paced by its rate budget.
+    const queue = [...crms].sort((a, b) => Number(b.id === 'pipedrive') - Number(a.id === 'pipedrive'));
+    const rowsByCrm = new Map<string, BenchRow[]>();
+    await inLanes(queue, options.parallel, async (crm) => {
       log(`${crm.label}: starting its sandbox, the service and a database`);
       try {
-        rows.push(...(await runCrmChild(crm, { ...options, sections: inProcess }, databaseServerUrl, log)));
+        rowsByCrm.set(
+          crm.id,
+          await runCrmChild(crm, { ...options, sections: inProcess }, databaseServerUrl, log),
+        );
       } catch (error) {
         log(`${crm.label}: FAILED ${message(error)}`);
-        rows.push(...failedRows(crm, inProcess, options, message(error)));
+        rowsByCrm.set(crm.id, failedRows(crm, inProcess, options, message(error)));
       }
-    }
+    });
+    for (const crm of crms) rows.push(...(rowsByCrm.get(crm.id) ?? []));
   }
 
   if (options.sections.includes('memory')) {
     const memoryRows = new RowSet(log);
-    const crm = crms.find((candidate) => candidate.id === 'hubspot') ?? crms[0];
     for (const count of options.memoryCounts) {
-      const builder = memoryRows.row('memory', crm.label, 'PenguinMails→CRM first sync (own process)', count);
+      const builders = new Map(
+        crms.map((crm) => [
+          crm.id,
+          memoryRows.row('memory', crm.label, 'PenguinMails→CRM first sync (own process)', count),
+        ]),
+      );
       for (let run = 1; run <= options.runs; run++) {
-        await memoryRows.attempt(`${crm.label} memory at ${count}`, [builder], async () => {
-          const result = await runMemoryChild(crm, count, options.runTimeoutMs, databaseServerUrl);
-          builder.add(result.sample);
-          builder.peak.push(result.peakRssMb);
-          builder.baseline.push(result.baselineRssMb);
+        // Each case is a process of its own (its sandbox in another): side by side, their peaks stay their own.
+        await inLanes(crms, options.parallel, async (crm) => {
+          const builder = builders.get(crm.id)!;
+          await memoryRows.attempt(`${crm.label} memory at ${count}`, [builder], async () => {
+            const result = await runMemoryChild(crm, count, options.runTimeoutMs, databaseServerUrl);
+            builder.add(result.sample);
+            builder.peak.push(result.peakRssMb);
+            builder.baseline.push(result.baselineRssMb);
+            builder.note('heapUsedPeakMb', result.heapUsedMb);
+            builder.note('externalPeakMb', result.externalMb);
+            builder.note('arrayBuffersPeakMb', result.arrayBuffersMb);
+            builder.note('sandboxPeakRssMb', result.sandboxPeakRssMb);
+          });
         });
       }
     }
@@ -90,6 +112,7 @@ export async function runBench(
       size: options.size,
       count: options.count,
       runs: options.runs,
+      parallel: options.parallel,
       startedAt: new Date(startedAt).toISOString(),
       durationMs: Date.now() - startedAt,
       node: process.version,
@@ -101,6 +124,19 @@ export async function runBench(
     rows,
     notBuilt: NOT_BUILT,
   };
+}
+
+/** Runs `work` for each item, at most `lanes` at a time, each lane taking the next item when it is free. */
+async function inLanes<T>(
+  items: readonly T[],
+  lanes: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  const queue = [...items];
+  const lane = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, queue.length) }, lane));
 }
 
 /** One row per asked-for section saying why none of a CRM's cases ran. */
@@ -172,6 +208,10 @@ async function runCrmChild(
 interface MemoryChildResult {
   baselineRssMb: number;
   peakRssMb: number;
+  heapUsedMb: number;
+  externalMb: number;
+  arrayBuffersMb: number;
+  sandboxPeakRssMb: number;
   sample: PhaseSample;
 }
 

@@ -52,7 +52,11 @@ async function main(): Promise<void> {
   // The parent going away ends this process too.
   process.on('disconnect', () => process.exit(0));
   process.send?.({
-    ready: { baseUrl: sandbox.baseUrl, clientId: sandbox.oauth.clientId, clientSecret: sandbox.oauth.clientSecret },
+    ready: {
+      baseUrl: sandbox.baseUrl,
+      clientId: sandbox.oauth.clientId,
+      clientSecret: sandbox.oauth.clientSecret,
+    },
   });
 }
 

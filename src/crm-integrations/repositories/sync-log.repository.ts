@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FilterQuery } from '@mikro-orm/core';
-import { CrmConnection, SyncLogEntry, SyncRun, Tenant, type SyncLogAction } from '@pm/domain';
+import { SyncLogEntry, type SyncLogAction } from '@pm/domain';
 import type { SyncConnection, SyncLogLine, SyncLogSink } from '@pm/sync-engine';
 import { CrmRepository } from './base.repository';
 
