@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { PhaseSample } from './cases';
@@ -81,11 +82,10 @@ export async function runBench(
   if (options.sections.includes('memory')) {
     const memoryRows = new RowSet(log);
     for (const count of options.memoryCounts) {
+      const flags = serviceNodeFlags().join(' ');
+      const label = `PenguinMails→CRM first sync (own process${flags ? `, ${flags}` : ''})`;
       const builders = new Map(
-        crms.map((crm) => [
-          crm.id,
-          memoryRows.row('memory', crm.label, 'PenguinMails→CRM first sync (own process)', count),
-        ]),
+        crms.map((crm) => [crm.id, memoryRows.row('memory', crm.label, label, count)]),
       );
       for (let run = 1; run <= options.runs; run++) {
         // Each case is a process of its own (its sandbox in another): side by side, their peaks stay their own.
@@ -158,14 +158,36 @@ function crmChildTimeoutMs(options: BenchOptions): number {
   return options.runs * runsPerRound * (options.runTimeoutMs + 20_000) + 120_000;
 }
 
+/**
+ * The Node.js flags `npm start` runs the service with (package.json's start script), so a memory case measures the
+ * process as deployed.
+ */
+export function serviceNodeFlags(
+  scripts: Record<string, string> = (
+    JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts,
+): string[] {
+  const match = /\bnode((?:\s+--\S+)*)\s+dist\/src\/main\.js/.exec(scripts.start ?? '');
+  return match ? match[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
 function runChild(
   script: string,
   args: string[],
   env: Record<string, string>,
   timeoutMs: number,
   log?: (line: string) => void,
+  nodeFlags: string[] = [],
 ): Promise<string> {
-  const node = [process.execPath, '-r', join(__dirname, 'register.cjs'), join(__dirname, script)];
+  const node = [
+    process.execPath,
+    ...nodeFlags,
+    '-r',
+    join(__dirname, 'register.cjs'),
+    join(__dirname, script),
+  ];
   return new Promise((resolve, reject) => {
     const child = execFile(
       node[0],
@@ -227,6 +249,8 @@ async function runMemoryChild(
     [crm.id, String(count), String(timeoutMs)],
     { BENCH_DATABASE_SERVER: databaseServerUrl },
     timeoutMs + 120_000,
+    undefined,
+    serviceNodeFlags(),
   );
   return JSON.parse(output) as MemoryChildResult;
 }
