@@ -60,52 +60,55 @@ export async function runBench(
   const inProcess = options.sections.filter((section) => section !== 'memory');
   const rows: BenchRow[] = [];
 
+  // One queue of child processes, run `options.parallel` at a time: each CRM's cases (longest first, so the lanes
+  // end together: Pipedrive's sync cases are paced by its rate budget), then the memory cases, which start as soon as
+  // a lane is free (each is a process of its own with its sandbox in another: side by side, its peak stays its own).
+  const jobs: Array<() => Promise<void>> = [];
+  const rowsByCrm = new Map<string, BenchRow[]>();
   if (inProcess.length) {
-    // Longest first, so the lanes end together: Pipedrive's sync cases are paced by its rate budget.
-    const queue = [...crms].sort((a, b) => Number(b.id === 'pipedrive') - Number(a.id === 'pipedrive'));
-    const rowsByCrm = new Map<string, BenchRow[]>();
-    await inLanes(queue, options.parallel, async (crm) => {
-      log(`${crm.label}: starting its sandbox, the service and a database`);
-      try {
-        rowsByCrm.set(
-          crm.id,
-          await runCrmChild(crm, { ...options, sections: inProcess }, databaseServerUrl, log),
-        );
-      } catch (error) {
-        log(`${crm.label}: FAILED ${message(error)}`);
-        rowsByCrm.set(crm.id, failedRows(crm, inProcess, options, message(error)));
-      }
-    });
-    for (const crm of crms) rows.push(...(rowsByCrm.get(crm.id) ?? []));
+    const longestFirst = [...crms].sort(
+      (a, b) => Number(b.id === 'pipedrive') - Number(a.id === 'pipedrive'),
+    );
+    for (const crm of longestFirst) {
+      jobs.push(async () => {
+        log(`${crm.label}: starting its sandbox, the service and a database`);
+        try {
+          const crmOptions = { ...options, sections: inProcess };
+          rowsByCrm.set(crm.id, await runCrmChild(crm, crmOptions, databaseServerUrl, log));
+        } catch (error) {
+          log(`${crm.label}: FAILED ${message(error)}`);
+          rowsByCrm.set(crm.id, failedRows(crm, inProcess, options, message(error)));
+        }
+      });
+    }
   }
-
+  const memoryRows = new RowSet(log);
   if (options.sections.includes('memory')) {
-    const memoryRows = new RowSet(log);
+    const flags = serviceNodeFlags().join(' ');
+    const label = `PenguinMails→CRM first sync (own process${flags ? `, ${flags}` : ''})`;
     for (const count of options.memoryCounts) {
-      const flags = serviceNodeFlags().join(' ');
-      const label = `PenguinMails→CRM first sync (own process${flags ? `, ${flags}` : ''})`;
-      const builders = new Map(
-        crms.map((crm) => [crm.id, memoryRows.row('memory', crm.label, label, count)]),
-      );
-      for (let run = 1; run <= options.runs; run++) {
-        // Each case is a process of its own (its sandbox in another): side by side, their peaks stay their own.
-        await inLanes(crms, options.parallel, async (crm) => {
-          const builder = builders.get(crm.id)!;
-          await memoryRows.attempt(`${crm.label} memory at ${count}`, [builder], async () => {
-            const result = await runMemoryChild(crm, count, options.runTimeoutMs, databaseServerUrl);
-            builder.add(result.sample);
-            builder.peak.push(result.peakRssMb);
-            builder.baseline.push(result.baselineRssMb);
-            builder.note('heapUsedPeakMb', result.heapUsedMb);
-            builder.note('externalPeakMb', result.externalMb);
-            builder.note('arrayBuffersPeakMb', result.arrayBuffersMb);
-            builder.note('sandboxPeakRssMb', result.sandboxPeakRssMb);
-          });
-        });
+      for (const crm of crms) {
+        const builder = memoryRows.row('memory', crm.label, label, count);
+        for (let run = 1; run <= options.runs; run++) {
+          jobs.push(() =>
+            memoryRows.attempt(`${crm.label} memory at ${count}`, [builder], async () => {
+              const result = await runMemoryChild(crm, count, options.runTimeoutMs, databaseServerUrl);
+              builder.add(result.sample);
+              builder.peak.push(result.peakRssMb);
+              builder.baseline.push(result.baselineRssMb);
+              builder.note('heapUsedPeakMb', result.heapUsedMb);
+              builder.note('externalPeakMb', result.externalMb);
+              builder.note('arrayBuffersPeakMb', result.arrayBuffersMb);
+              builder.note('sandboxPeakRssMb', result.sandboxPeakRssMb);
+            }),
+          );
+        }
       }
     }
-    rows.push(...memoryRows.build());
   }
+  await inLanes(jobs, options.parallel, (job) => job());
+  for (const crm of crms) rows.push(...(rowsByCrm.get(crm.id) ?? []));
+  rows.push(...memoryRows.build());
 
   return {
     meta: {
