@@ -147,8 +147,10 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
         ...values,
       });
     }
-    if (created.size > 0) await em.insertMany(RecordLink, [...created.values()]);
-    await em.flush();
+    // One transaction, as a single flush was: the page's links are saved whole or not at all.
+    await em.transactional(async (tx) => {
+      if (created.size > 0) await tx.insertMany(RecordLink, [...created.values()]);
+    });
   }
 
   async unlink(
