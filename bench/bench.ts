@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { PhaseSample } from './cases';
@@ -13,6 +14,8 @@ export interface BenchResults {
     size: string;
     count: number;
     runs: number;
+    /** CRMs run side by side (`--parallel`). */
+    parallel: number;
     startedAt: string;
     durationMs: number;
     node: string;
@@ -31,9 +34,10 @@ const NOTES = [
   'Wall time is end to end: "Sync now" over the HTTP API until the sync runs list shows the run finished (pg-boss worker polling every 0.5 s included).',
   'sync: the service as deployed (its PgRateBudget plans from the connector’s declared limits), sandboxes counting but not enforcing limits.',
   'limits: the sandbox enforces the CRM’s documented limits; ceiling = allowed requests/s × records per request.',
-  'overhead and memory: the service’s rate budget off and the sandbox not enforcing; CPU and RSS include the in-process sandbox (not PostgreSQL).',
+  'overhead and memory: the service’s rate budget off and the sandbox not enforcing; overhead CPU includes the in-process sandbox (not PostgreSQL).',
+  'memory: one process per case running the service (HTTP API and sync worker) for one first sync, its CRM sandbox in another process; peak RSS is that process’s (getrusage), after boot = its RSS once the contacts are loaded; figures: peak heapUsed, external and arrayBuffers (sampled every 100 ms), and the sandbox process’s own peak RSS.',
   'peers: the official SDK creating one record per call against the same sandbox; ratio = service records/s ÷ naive records/s (both unthrottled).',
-  'Each CRM’s cases run in a process of their own, then each memory case; a run that overran its case is reported with how far it got.',
+  'Each CRM’s cases run in a process of their own (small: two CRMs at a time, Pipedrive beside Salesforce then HubSpot; otherwise one at a time), then each memory case; a run that overran its case is reported with how far it got.',
   'HubSpot: the incremental run starts 10 s (the search index lag its connector allows for) after the first sync, as a scheduled run would; the no-op follows it at once.',
   'real-time: one connection with real-time on, both directions at once, each at 1,000 changes a minute (small: 200 over 12 s), one contact per change; lag = CRM edit → the change feed of the service API shows it (webhook, change hint, targeted sync), and API PATCH sent → the sandbox holds it (immediate push, its 2 s per-record debounce included); "service" = GET …/realtime over its latest 200 applied hints (the CRM’s event time → applied).',
   'The file keeps the figures of issue 16 as filed under "before"; each run replaces the rest.',
@@ -56,40 +60,62 @@ export async function runBench(
   const inProcess = options.sections.filter((section) => section !== 'memory');
   const rows: BenchRow[] = [];
 
+  // One queue of child processes, run `options.parallel` at a time: each CRM's cases (longest first, so the lanes
+  // end together: Pipedrive's sync cases are paced by its rate budget), then the memory cases, which start as soon as
+  // a lane is free (each is a process of its own with its sandbox in another: side by side, its peak stays its own).
+  const jobs: Array<() => Promise<void>> = [];
+  const rowsByCrm = new Map<string, BenchRow[]>();
   if (inProcess.length) {
-    for (const crm of crms) {
-      log(`${crm.label}: starting its sandbox, the service and a database`);
-      try {
-        rows.push(...(await runCrmChild(crm, { ...options, sections: inProcess }, databaseServerUrl, log)));
-      } catch (error) {
-        log(`${crm.label}: FAILED ${message(error)}`);
-        rows.push(...failedRows(crm, inProcess, options, message(error)));
-      }
+    const longestFirst = [...crms].sort(
+      (a, b) => Number(b.id === 'pipedrive') - Number(a.id === 'pipedrive'),
+    );
+    for (const crm of longestFirst) {
+      jobs.push(async () => {
+        log(`${crm.label}: starting its sandbox, the service and a database`);
+        try {
+          const crmOptions = { ...options, sections: inProcess };
+          rowsByCrm.set(crm.id, await runCrmChild(crm, crmOptions, databaseServerUrl, log));
+        } catch (error) {
+          log(`${crm.label}: FAILED ${message(error)}`);
+          rowsByCrm.set(crm.id, failedRows(crm, inProcess, options, message(error)));
+        }
+      });
     }
   }
-
+  const memoryRows = new RowSet(log);
   if (options.sections.includes('memory')) {
-    const memoryRows = new RowSet(log);
-    const crm = crms.find((candidate) => candidate.id === 'hubspot') ?? crms[0];
+    const flags = serviceNodeFlags().join(' ');
+    const label = `PenguinMails→CRM first sync (own process${flags ? `, ${flags}` : ''})`;
     for (const count of options.memoryCounts) {
-      const builder = memoryRows.row('memory', crm.label, 'PenguinMails→CRM first sync (own process)', count);
-      for (let run = 1; run <= options.runs; run++) {
-        await memoryRows.attempt(`${crm.label} memory at ${count}`, [builder], async () => {
-          const result = await runMemoryChild(crm, count, options.runTimeoutMs, databaseServerUrl);
-          builder.add(result.sample);
-          builder.peak.push(result.peakRssMb);
-          builder.baseline.push(result.baselineRssMb);
-        });
+      for (const crm of crms) {
+        const builder = memoryRows.row('memory', crm.label, label, count);
+        for (let run = 1; run <= options.runs; run++) {
+          jobs.push(() =>
+            memoryRows.attempt(`${crm.label} memory at ${count}`, [builder], async () => {
+              const result = await runMemoryChild(crm, count, options.runTimeoutMs, databaseServerUrl);
+              builder.add(result.sample);
+              builder.peak.push(result.peakRssMb);
+              builder.baseline.push(result.baselineRssMb);
+              builder.note('heapUsedPeakMb', result.heapUsedMb);
+              builder.note('externalPeakMb', result.externalMb);
+              builder.note('arrayBuffersPeakMb', result.arrayBuffersMb);
+              builder.note('sandboxPeakRssMb', result.sandboxPeakRssMb);
+            }),
+          );
+        }
       }
     }
-    rows.push(...memoryRows.build());
   }
+  await inLanes(jobs, options.parallel, (job) => job());
+  for (const crm of crms) rows.push(...(rowsByCrm.get(crm.id) ?? []));
+  rows.push(...memoryRows.build());
 
   return {
     meta: {
       size: options.size,
       count: options.count,
       runs: options.runs,
+      parallel: options.parallel,
       startedAt: new Date(startedAt).toISOString(),
       durationMs: Date.now() - startedAt,
       node: process.version,
@@ -101,6 +127,19 @@ export async function runBench(
     rows,
     notBuilt: NOT_BUILT,
   };
+}
+
+/** Runs `work` for each item, at most `lanes` at a time, each lane taking the next item when it is free. */
+async function inLanes<T>(
+  items: readonly T[],
+  lanes: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  const queue = [...items];
+  const lane = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, queue.length) }, lane));
 }
 
 /** One row per asked-for section saying why none of a CRM's cases ran. */
@@ -122,14 +161,36 @@ function crmChildTimeoutMs(options: BenchOptions): number {
   return options.runs * runsPerRound * (options.runTimeoutMs + 20_000) + 120_000;
 }
 
+/**
+ * The Node.js flags `npm start` runs the service with (package.json's start script), so a memory case measures the
+ * process as deployed.
+ */
+export function serviceNodeFlags(
+  scripts: Record<string, string> = (
+    JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts,
+): string[] {
+  const match = /\bnode((?:\s+--\S+)*)\s+dist\/src\/main\.js/.exec(scripts.start ?? '');
+  return match ? match[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
 function runChild(
   script: string,
   args: string[],
   env: Record<string, string>,
   timeoutMs: number,
   log?: (line: string) => void,
+  nodeFlags: string[] = [],
 ): Promise<string> {
-  const node = [process.execPath, '-r', join(__dirname, 'register.cjs'), join(__dirname, script)];
+  const node = [
+    process.execPath,
+    ...nodeFlags,
+    '-r',
+    join(__dirname, 'register.cjs'),
+    join(__dirname, script),
+  ];
   return new Promise((resolve, reject) => {
     const child = execFile(
       node[0],
@@ -172,6 +233,10 @@ async function runCrmChild(
 interface MemoryChildResult {
   baselineRssMb: number;
   peakRssMb: number;
+  heapUsedMb: number;
+  externalMb: number;
+  arrayBuffersMb: number;
+  sandboxPeakRssMb: number;
   sample: PhaseSample;
 }
 
@@ -187,6 +252,8 @@ async function runMemoryChild(
     [crm.id, String(count), String(timeoutMs)],
     { BENCH_DATABASE_SERVER: databaseServerUrl },
     timeoutMs + 120_000,
+    undefined,
+    serviceNodeFlags(),
   );
   return JSON.parse(output) as MemoryChildResult;
 }

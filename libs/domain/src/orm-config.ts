@@ -2,6 +2,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { ALL_ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { PostgreSqlTextDriver } from './postgresql-driver';
 
 export interface OrmConfigInput {
   clientUrl: string;
@@ -15,6 +16,7 @@ export interface OrmConfigInput {
 export function createOrmConfig(input: OrmConfigInput): Options {
   return defineConfig({
     clientUrl: input.clientUrl,
+    driver: PostgreSqlTextDriver,
     schema: input.schema,
     entities: ALL_ENTITIES,
     extensions: [Migrator],

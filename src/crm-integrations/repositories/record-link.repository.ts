@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { CrmConnection, RecordLink } from '@pm/domain';
+import type { RequiredEntityData } from '@mikro-orm/core';
+import { newId, RecordLink } from '@pm/domain';
 import { LOCAL_CONTACT_OBJECT, type LinkSnapshot, type LinkStore, type UnlinkReason } from '@pm/sync-engine';
 import { CrmRepository } from './base.repository';
 
@@ -116,28 +117,40 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
         .getResultList();
       for (const link of existing) byKey.set(`${link.crmObject}|${link.crmId}`, link);
     }
+    // New links go in as one native multi-row insert (no entity, change set or snapshot each: a first sync's pages
+    // are all new links); existing ones are updated through the unit of work.
+    const created = new Map<string, RequiredEntityData<RecordLink>>();
     for (const snapshot of links) {
       const key = `${snapshot.crmObject}|${snapshot.crmId}`;
-      let link = byKey.get(key);
-      if (!link) {
-        link = em.create(RecordLink, {
-          connection: em.getReference(CrmConnection, connectionId),
-          localObject: snapshot.localObject,
-          localId: snapshot.localId,
-          crmObject: snapshot.crmObject,
-          crmId: snapshot.crmId,
-        });
-        byKey.set(key, link);
+      const values = {
+        localId: snapshot.localId,
+        synced: snapshot.synced,
+        localUpdatedAt: snapshot.localUpdatedAt,
+        crmModifiedAt: snapshot.crmModifiedAt,
+        lastSyncedAt: snapshot.lastSyncedAt,
+        unlinkedAt: null,
+        unlinkReason: null,
+      };
+      const link = byKey.get(key);
+      if (link) {
+        Object.assign(link, values);
+        continue;
       }
-      link.localId = snapshot.localId;
-      link.synced = snapshot.synced;
-      link.localUpdatedAt = snapshot.localUpdatedAt;
-      link.crmModifiedAt = snapshot.crmModifiedAt;
-      link.lastSyncedAt = snapshot.lastSyncedAt;
-      link.unlinkedAt = null;
-      link.unlinkReason = null;
+      // The same CRM record twice in one call: the later snapshot wins, as it did for a loaded link.
+      created.set(key, {
+        id: created.get(key)?.id ?? newId(),
+        connection: connectionId,
+        localObject: snapshot.localObject,
+        crmObject: snapshot.crmObject,
+        crmId: snapshot.crmId,
+        createdAt: created.get(key)?.createdAt ?? new Date(),
+        ...values,
+      });
     }
-    await em.flush();
+    // One transaction, as a single flush was: the page's links are saved whole or not at all.
+    await em.transactional(async (tx) => {
+      if (created.size > 0) await tx.insertMany(RecordLink, [...created.values()]);
+    });
   }
 
   async unlink(
