@@ -22,6 +22,12 @@ export * from '../model/contact-fields';
 @Entity({ tableName: 'contacts' })
 @Unique({ properties: ['tenant', 'email'] })
 @Index({ properties: ['tenant', 'updatedAt'] })
+// A mapping may match contacts on a custom field: the sync looks key values up by containment (`@>`).
+@Index({
+  name: 'contacts_custom_fields_index',
+  expression:
+    'create index "contacts_custom_fields_index" on "contacts" using gin ("custom_fields" jsonb_path_ops)',
+})
 export class Contact {
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = newId();
