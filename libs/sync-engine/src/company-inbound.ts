@@ -1,41 +1,17 @@
 import { cursorAfter } from '@pm/connector-kit';
 import type { ChangePage, CrmRecord, DeletedRecord, SyncCursor } from '@pm/integration-port';
 import { CompanyDeletions } from './company-deletions';
+import { CompanyInboundMatcher, type InboundCompany } from './company-inbound-matching';
 import {
   companyFieldsToRead,
-  crmCompanyValues,
-  decodeCompany,
   encodeCompany,
-  matchingCompanies,
-  normaliseCompanyName,
-  normaliseDomain,
   companyChanged,
   hasCompanyFields,
   revertCompanyFields,
-  type CompanyPlan,
-  type CompanyValues,
 } from './company-mapping';
-import { LOCAL_COMPANY_OBJECT, type LocalCompany, type LocalCompanyChange } from './company-ports';
-import {
-  companyLabel,
-  companyLink,
-  companyLocalSide,
-  companyValues,
-  planCompanyForRun,
-  unlessFormulaFails,
-  type CompanyRunScope,
-} from './company-sync-scope';
+import type { LocalCompany, LocalCompanyChange } from './company-ports';
+import { companyLink, type CompanyRunScope } from './company-sync-scope';
 import type { LinkSnapshot, RetryItem } from './ports';
-import { EPOCH } from './sync-run-scope';
-
-interface InboundCompany {
-  record: CrmRecord;
-  label: string;
-  link?: LinkSnapshot;
-  local?: LocalCompany;
-  plan: CompanyPlan;
-  failed?: boolean;
-}
 
 /**
  * CRM → PenguinMails for the company object: the retry list, then changes since the saved cursor, page by page
@@ -44,9 +20,11 @@ interface InboundCompany {
  */
 export class CompanyInboundPass {
   private readonly deletions: CompanyDeletions;
+  private readonly matcher: CompanyInboundMatcher;
 
   constructor(private readonly scope: CompanyRunScope) {
     this.deletions = new CompanyDeletions(scope);
+    this.matcher = new CompanyInboundMatcher(scope);
   }
 
   async sync(): Promise<void> {
@@ -122,7 +100,7 @@ export class CompanyInboundPass {
   private async applyPage(page: Pick<ChangePage, 'records' | 'deleted'>): Promise<void> {
     const { run, mapping } = this.scope;
     const object = mapping.object;
-    const items = await this.match(page.records);
+    const items = await this.matcher.match(page.records);
     const retryLater: RetryItem[] = [];
     await this.writeLocally(items, retryLater);
     await this.pushBack(items, retryLater);
@@ -151,133 +129,6 @@ export class CompanyInboundPass {
     await run.journal.retryLater(retryLater);
     const succeeded = items.filter((item) => !item.failed).map((item) => item.record.id);
     await run.journal.succeeded('from_crm', object, succeeded);
-  }
-
-  /**
-   * Each record's values, `fromCrm` formulas evaluated. A record whose formula fails is logged with the formula's
-   * message and put on the retry list; the rest of the page goes on.
-   */
-  private async decode(
-    records: readonly CrmRecord[],
-    linkByCrmId: ReadonlyMap<string, LinkSnapshot>,
-  ): Promise<Map<string, CompanyValues>> {
-    const { run, mapping } = this.scope;
-    const decoded = new Map<string, CompanyValues>();
-    for (const record of records) {
-      const base = linkByCrmId.get(record.id)?.synced;
-      const label = companyLabel(decodeCompany(mapping, record.fields, base));
-      const values = await unlessFormulaFails(this.scope, this.failure(record, label), () =>
-        crmCompanyValues(mapping, record.fields, base, run.formulaLimits),
-      );
-      if (values !== undefined) decoded.set(record.id, values);
-    }
-    return decoded;
-  }
-
-  /** The failure record of a CRM company read: retried from its payload. */
-  private failure(record: CrmRecord, label: string): Omit<RetryItem, 'error' | 'object'> {
-    return { direction: 'from_crm', recordId: record.id, recordKey: label, payload: record };
-  }
-
-  /** Each record's local company (by link, else domain or name) and plan; unusable records are logged and skipped. */
-  private async match(page: readonly CrmRecord[]): Promise<InboundCompany[]> {
-    const { run, companies, mapping } = this.scope;
-    const { connection, journal, crmName } = run;
-    const object = mapping.object;
-    const counts = journal.count('from_crm', object);
-    const links = await run.links.findByCrmIds(
-      connection.id,
-      object,
-      page.map((record) => record.id),
-    );
-    const linkByCrmId = new Map(links.map((link) => [link.crmId, link]));
-    const decoded = await this.decode(page, linkByCrmId);
-    const records = page.filter((record) => decoded.has(record.id));
-    const unlinked = records.filter((record) => !linkByCrmId.has(record.id));
-    const [linkedLocals, candidates] = await Promise.all([
-      companies.findByIds(
-        connection.tenantId,
-        links.map((link) => link.localId),
-      ),
-      companies.findMatching(connection.tenantId, {
-        domains: unlinked.flatMap((record) => normaliseDomain(decoded.get(record.id)?.domain) ?? []),
-        names: unlinked.flatMap((record) => normaliseCompanyName(decoded.get(record.id)?.name) ?? []),
-      }),
-    ]);
-    const localById = new Map([...linkedLocals, ...candidates].map((company) => [company.id, company]));
-    const claimed = new Map<string, string>();
-    for (const link of await run.links.findByLocalIds(
-      connection.id,
-      candidates.map((company) => company.id),
-      LOCAL_COMPANY_OBJECT,
-    )) {
-      if (link.crmObject === object) claimed.set(link.localId, link.crmId);
-    }
-    const items: InboundCompany[] = [];
-    const newInPage: { values: CompanyValues; crmId: string }[] = [];
-    for (const record of records) {
-      const values = decoded.get(record.id) ?? {};
-      const label = companyLabel(values);
-      const link = linkByCrmId.get(record.id);
-      let local = link ? localById.get(link.localId) : undefined;
-      if (link && (!local || local.deletedAt)) {
-        counts.skipped++; // Deleted in PenguinMails: the outbound pass ends the link.
-        continue;
-      }
-      if (!link) {
-        if (values.name === null || values.name === undefined) {
-          counts.skipped++;
-          journal.log({
-            direction: 'from_crm',
-            object,
-            recordKey: record.id,
-            action: 'skipped',
-            message: `Company skipped: ${object} ${record.id} in ${crmName} has no name`,
-          });
-          continue;
-        }
-        [local] = matchingCompanies(values, candidates, companyValues);
-        const other = local
-          ? claimed.get(local.id)
-          : matchingCompanies(values, newInPage, (entry) => entry.values)[0]?.crmId;
-        if (other !== undefined && other !== record.id) {
-          counts.skipped++;
-          journal.log({
-            direction: 'from_crm',
-            object,
-            recordKey: label,
-            action: 'duplicate_found',
-            message: `Duplicate in ${crmName}: ${label} is on ${object} ${other} and ${record.id}; not merged`,
-            details: { crmIds: [other, record.id] },
-          });
-          continue;
-        }
-        if (local?.deletedAt) {
-          counts.skipped++;
-          journal.log({
-            direction: 'from_crm',
-            object,
-            recordKey: label,
-            action: 'skipped',
-            message: `Company skipped: ${label} was deleted in PenguinMails`,
-          });
-          continue;
-        }
-        if (local) claimed.set(local.id, record.id);
-        else newInPage.push({ values, crmId: record.id });
-      }
-      const localSide = local
-        ? await companyLocalSide(this.scope, local, this.failure(record, label))
-        : { values: {}, modifiedAt: EPOCH };
-      if (localSide === undefined) continue;
-      const plan = planCompanyForRun(this.scope, {
-        base: link?.synced,
-        local: localSide,
-        crm: { values, modifiedAt: record.modifiedAt },
-      });
-      items.push({ record, label, link, local, plan });
-    }
-    return items;
   }
 
   private async writeLocally(items: InboundCompany[], retryLater: RetryItem[]): Promise<void> {
