@@ -24,7 +24,10 @@ export function linksWithKeys(
   );
 }
 
-function toSnapshot(link: RecordLink): LinkSnapshot {
+/** A link's columns as plain values (QueryBuilder rows mapped to property names, no entity). */
+type RecordLinkRow = Omit<RecordLink, 'connection'>;
+
+function toSnapshot(link: RecordLinkRow): LinkSnapshot {
   return {
     id: link.id,
     localObject: link.localObject,
@@ -48,7 +51,8 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
       // (connection, crm_object, crm_id) is the unique index.
       .where(linksWithKeys('crm_id', 'crm_object', 'text'), [JSON.stringify(crmIds), connectionId, crmObject])
       .andWhere({ unlinkedAt: null })
-      .getResultList();
+      // Plain rows: the engine only reads them (no entity, identity map or snapshot per link).
+      .execute<RecordLinkRow[]>('all', true);
     return links.map(toSnapshot);
   }
 
@@ -70,7 +74,7 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
         localObject,
       ])
       .andWhere({ unlinkedAt: null })
-      .getResultList();
+      .execute<RecordLinkRow[]>('all', true);
     return links.map(toSnapshot);
   }
 
@@ -88,7 +92,7 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
         connectionId,
         localObject,
       ])
-      .getResultList();
+      .execute<Pick<RecordLinkRow, 'id' | 'localId' | 'unlinkedAt' | 'unlinkReason'>[]>('all', true);
     const active = new Set(links.filter((link) => !link.unlinkedAt).map((link) => link.localId));
     const deletedInCrm = links.filter((link) => link.unlinkedAt && link.unlinkReason === 'deleted_in_crm');
     return [...new Set(deletedInCrm.filter((link) => !active.has(link.localId)).map((link) => link.localId))];
