@@ -24,14 +24,28 @@ export class ContactChangeRepository extends CrmRepository {
     this.em.create(ContactChange, { ...change, tenant: this.em.getReference(Tenant, tenantId) });
   }
 
-  /** Flushes the request context in one transaction that holds the tenant's feed lock from before any insert. */
-  async flushInFeedOrder(tenantId: string): Promise<void> {
+  /** Entries as one native multi-row insert, in the request context's transaction (see `flushInFeedOrder`). */
+  async insertMany(tenantId: string, changes: NewContactChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const occurredAt = new Date();
+    await this.em.insertMany(
+      ContactChange,
+      changes.map((change) => ({ ...change, tenant: tenantId, occurredAt })),
+    );
+  }
+
+  /**
+   * Flushes the request context in one transaction that holds the tenant's feed lock from before any insert;
+   * `inTransaction` (native inserts through the same context) runs under the lock, before the flush.
+   */
+  async flushInFeedOrder(tenantId: string, inTransaction?: () => Promise<void>): Promise<void> {
     const em = this.em;
     await em.begin();
     try {
       await em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [
         `contact_changes:${tenantId}`,
       ]);
+      await inTransaction?.();
       await em.commit();
     } catch (error) {
       await em.rollback();

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Contact, normaliseEmail, Tenant } from '@pm/domain';
+import type { RequiredEntityData } from '@mikro-orm/core';
+import { Contact, CONTACT_TEXT_FIELDS, normaliseEmail, Tenant } from '@pm/domain';
 import { CrmRepository } from './base.repository';
 
 /**
@@ -103,7 +104,10 @@ export class ContactRepository extends CrmRepository {
     return this.syncRows(
       { tenant: tenantId },
       {
-        condition: [`c.custom_fields @> any(array[${documents.map(() => '?::jsonb').join(', ')}])`, documents],
+        condition: [
+          `c.custom_fields @> any(array[${documents.map(() => '?::jsonb').join(', ')}])`,
+          documents,
+        ],
       },
     );
   }
@@ -123,6 +127,38 @@ export class ContactRepository extends CrmRepository {
     if (options.limit !== undefined) query.limit(options.limit);
     // Mapped to property names and types, but no entity is made.
     return query.execute<ContactSyncRow[]>('all', true);
+  }
+
+  /**
+   * A new contact outside the unit of work (no entity state, no change set): the caller fills it in and inserts it
+   * with `insertBuilt` in its own transaction.
+   */
+  build(email: string): Contact {
+    const contact = new Contact();
+    contact.email = normaliseEmail(email);
+    contact.deletedAt = null;
+    return contact;
+  }
+
+  /** Inserts contacts made by `build` as one multi-row insert (in the current transaction, if any). */
+  async insertBuilt(tenantId: string, contacts: Contact[]): Promise<void> {
+    if (contacts.length === 0) return;
+    await this.em.insertMany(
+      Contact,
+      contacts.map((contact) => {
+        const row: Record<string, unknown> = {
+          id: contact.id,
+          tenant: tenantId,
+          email: normaliseEmail(contact.email),
+          customFields: contact.customFields,
+          createdAt: contact.createdAt,
+          updatedAt: contact.updatedAt,
+          deletedAt: contact.deletedAt ?? null,
+        };
+        for (const field of CONTACT_TEXT_FIELDS) row[field] = contact[field] ?? null;
+        return row as RequiredEntityData<Contact>;
+      }),
+    );
   }
 
   create(tenantId: string, email: string): Contact {
