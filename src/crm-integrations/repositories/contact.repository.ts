@@ -1,13 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import type { RequiredEntityData } from '@mikro-orm/core';
 import { Contact, CONTACT_TEXT_FIELDS, normaliseEmail, Tenant } from '@pm/domain';
-import { CrmRepository } from './base.repository';
+import { CrmRepository, insertRows, type RowColumn } from './base.repository';
+
+const underscore = (name: string): string => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
 /**
  * A contact's columns as plain values (no entity): what the sync reads to compare and plan, never to write back.
  * Reading a page this way skips hydration, the identity map and the change-tracking snapshot of every contact.
  */
 export type ContactSyncRow = Omit<Contact, 'tenant'>;
+
+/** The columns `insertBuilt` fills, in the order it lists a contact's values. */
+const BUILT_CONTACT_COLUMNS: RowColumn[] = [
+  ['id', 'uuid'],
+  ['email', 'text'],
+  ['custom_fields', 'jsonb'],
+  ['created_at', 'timestamptz'],
+  ['updated_at', 'timestamptz'],
+  ['deleted_at', 'timestamptz'],
+  ...CONTACT_TEXT_FIELDS.map((field): RowColumn => [underscore(field), 'text']),
+];
 
 export interface ContactPageQuery {
   tenantId: string;
@@ -140,24 +152,22 @@ export class ContactRepository extends CrmRepository {
     return contact;
   }
 
-  /** Inserts contacts made by `build` as one multi-row insert (in the current transaction, if any). */
+  /** Inserts contacts made by `build` as one statement (in the current transaction, if any). */
   async insertBuilt(tenantId: string, contacts: Contact[]): Promise<void> {
-    if (contacts.length === 0) return;
-    await this.em.insertMany(
-      Contact,
-      contacts.map((contact) => {
-        const row: Record<string, unknown> = {
-          id: contact.id,
-          tenant: tenantId,
-          email: normaliseEmail(contact.email),
-          customFields: contact.customFields,
-          createdAt: contact.createdAt,
-          updatedAt: contact.updatedAt,
-          deletedAt: contact.deletedAt ?? null,
-        };
-        for (const field of CONTACT_TEXT_FIELDS) row[field] = contact[field] ?? null;
-        return row as RequiredEntityData<Contact>;
-      }),
+    await insertRows(
+      this.em,
+      'contacts',
+      [['tenant_id', 'text', tenantId]],
+      BUILT_CONTACT_COLUMNS,
+      contacts.map((contact) => [
+        contact.id,
+        normaliseEmail(contact.email),
+        contact.customFields,
+        contact.createdAt,
+        contact.updatedAt,
+        contact.deletedAt ?? null,
+        ...CONTACT_TEXT_FIELDS.map((field) => contact[field] ?? null),
+      ]),
     );
   }
 
