@@ -24,11 +24,17 @@ describe('ContactService change feed entries', () => {
     contacts = autoMock<ContactRepository>('contacts');
     changes = autoMock<ContactChangeRepository>('changes');
     changes.stage.mockReturnValue();
-    changes.flushInFeedOrder.mockResolvedValue();
+    // The flush runs the page's native inserts under the feed lock, as the repository does.
+    changes.flushInFeedOrder.mockImplementation(async (_tenant, inTransaction) => {
+      await inTransaction?.();
+    });
+    changes.insertMany.mockResolvedValue();
+    contacts.insertBuilt.mockResolvedValue();
+    contacts.build.mockImplementation((email) => aContact({ email }));
     service = new ContactService(contacts, autoMock<TenantService>('tenants'), changes);
   });
 
-  it('stages an entry with the changed fields only, flushed in feed order with the contact', async () => {
+  it('writes a page’s entries with the changed fields only, in feed order with the contacts', async () => {
     const ada = aContact({ firstName: 'Ada', lastName: 'Lovelace' });
     contacts.findManyByIdsForSync.mockResolvedValue([ada]);
     contacts.findManyByEmailsForSync.mockResolvedValue([]);
@@ -38,24 +44,26 @@ describe('ContactService change feed entries', () => {
       origin,
     );
     expect(result).toMatchObject({ ok: true, created: false });
-    expect(changes.stage).toHaveBeenCalledWith('acme', {
-      contactId: ada.id,
-      connectionId: 'conn-1',
-      provider: 'hubspot',
-      kind: 'updated',
-      email: 'ada@example.com',
-      fields: ['firstName'],
-      values: { firstName: 'Augusta' },
-    });
-    expect(changes.flushInFeedOrder).toHaveBeenCalledWith('acme');
+    expect(changes.insertMany).toHaveBeenCalledWith('acme', [
+      {
+        contactId: ada.id,
+        connectionId: 'conn-1',
+        provider: 'hubspot',
+        kind: 'updated',
+        email: 'ada@example.com',
+        fields: ['firstName'],
+        values: { firstName: 'Augusta' },
+      },
+    ]);
+    expect(changes.flushInFeedOrder).toHaveBeenCalledWith('acme', expect.any(Function));
+    expect(contacts.insertBuilt).toHaveBeenCalledWith('acme', []);
   });
 
-  it('stages a created contact with every field it got, and nothing for a change that moves nothing', async () => {
+  it('inserts a created contact with an entry of every field it got, and nothing for a change that moves nothing', async () => {
     const same = aContact({ email: 'same@example.com', firstName: 'Sam' });
     contacts.findManyByIdsForSync.mockResolvedValue([]);
     contacts.findManyByEmailsForSync.mockResolvedValue([same]);
-    contacts.create.mockImplementation((_tenant, email) => aContact({ email }));
-    await service.applySyncedValuesMany(
+    const [created] = await service.applySyncedValuesMany(
       'acme',
       [
         { email: 'new@example.com', values: { firstName: 'Nia', company: null } },
@@ -63,13 +71,21 @@ describe('ContactService change feed entries', () => {
       ],
       origin,
     );
-    expect(changes.stage).toHaveBeenCalledTimes(1);
-    expect(changes.stage.mock.calls[0][1]).toMatchObject({
+    const [[, contactsInserted]] = contacts.insertBuilt.mock.calls;
+    expect(contactsInserted).toEqual([
+      expect.objectContaining({ email: 'new@example.com', firstName: 'Nia' }),
+    ]);
+    expect(created).toMatchObject({ ok: true, created: true, contact: contactsInserted[0] });
+    const [[, entries]] = changes.insertMany.mock.calls;
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
       kind: 'created',
+      contactId: contactsInserted[0].id,
       email: 'new@example.com',
       fields: ['email', 'firstName'],
       values: { email: 'new@example.com', firstName: 'Nia' },
     });
+    expect(changes.stage).not.toHaveBeenCalled();
   });
 
   it('without an origin (not a CRM change) stages nothing and flushes plainly', async () => {

@@ -3,7 +3,7 @@ import { CONTACT_TEXT_FIELDS, normaliseEmail, type Contact } from '@pm/domain';
 import type { LocalChangeOrigin } from '@pm/sync-engine';
 import { customFieldName } from '@pm/integration-port';
 import type { AuthContext } from '../auth/auth-context';
-import { ContactChangeRepository, ContactRepository } from '../repositories';
+import { ContactChangeRepository, ContactRepository, type NewContactChange } from '../repositories';
 import { TenantService } from '../tenants/tenant.service';
 import { CONTACT_PUSH_NOTIFIER, type ContactPushNotifier } from './contact-push-notifier';
 import { ValidationProblem } from '../http/problem-details.filter';
@@ -27,6 +27,12 @@ export interface SyncedContactChange {
   email: string;
   /** Standard fields by name; custom fields as `customFields.<name>` (null removes the key). */
   values: Partial<Record<SyncedContactField, string | null>> & Partial<Record<string, string | null>>;
+}
+
+/** A page's new contacts (built outside the unit of work) and feed entries, inserted natively at its flush. */
+interface PageInserts {
+  contacts: Contact[];
+  changes: NewContactChange[];
 }
 
 /**
@@ -155,17 +161,26 @@ export class ContactService {
     for (const contact of await this.contacts.findManyByEmailsForSync(tenantId, emails)) {
       known.set(`email:${contact.email}`, contact);
     }
+    // A CRM's page: its new contacts and feed entries go in as native multi-row inserts beside the unit of work's
+    // updates (a first sync's pages are all new contacts; an entity, change set and snapshot each cost more than the
+    // write itself), in the same transaction under the feed lock, feed entries in staging order.
+    const inserts: PageInserts | undefined = origin ? { contacts: [], changes: [] } : undefined;
     const results: ({ ok: true; contact: Contact; created: boolean } | { ok: false; message: string })[] = [];
     for (const change of changes) {
       try {
-        const result = await this.stageSyncedValues(tenantId, change, known, origin);
+        const result = await this.stageSyncedValues(tenantId, change, known, origin, inserts);
         known.set(`email:${result.contact.email}`, result.contact);
         results.push({ ok: true, ...result });
       } catch (error) {
         results.push({ ok: false, message: error instanceof Error ? error.message : String(error) });
       }
     }
-    await this.flushSynced(tenantId, origin);
+    if (inserts) {
+      await this.changes.flushInFeedOrder(tenantId, async () => {
+        await this.contacts.insertBuilt(tenantId, inserts.contacts);
+        await this.changes.insertMany(tenantId, inserts.changes);
+      });
+    } else await this.flushSynced(tenantId, origin);
     return results;
   }
 
@@ -178,6 +193,7 @@ export class ContactService {
     change: SyncedContactChange,
     known?: Map<string, Contact>,
     origin?: LocalChangeOrigin,
+    inserts?: PageInserts,
   ): Promise<{ contact: Contact; created: boolean }> {
     const byEmail = async (email: string) =>
       known
@@ -191,7 +207,10 @@ export class ContactService {
     let created = false;
     if (!contact) {
       if (change.contactId) throw new Error(`Contact "${change.contactId}" does not exist for this tenant`);
-      contact = this.contacts.create(tenantId, change.email);
+      if (inserts) {
+        contact = this.contacts.build(change.email);
+        inserts.contacts.push(contact);
+      } else contact = this.contacts.create(tenantId, change.email);
       created = true;
     }
     const before = created ? null : snapshot(contact);
@@ -207,7 +226,7 @@ export class ContactService {
     for (const field of FIELDS) {
       if (field in change.values) contact[field] = change.values[field] ?? null;
     }
-    if (origin) this.stageFeedEntry(tenantId, contact, before, origin);
+    if (origin) this.stageFeedEntry(tenantId, contact, before, origin, inserts);
     applyCustomValues(contact, change.values);
     return { contact, created };
   }
@@ -217,13 +236,14 @@ export class ContactService {
     contact: Contact,
     before: Record<SyncedContactField, string | null> | null,
     origin: LocalChangeOrigin,
+    inserts?: PageInserts,
   ): void {
     const after = snapshot(contact);
     const fields = (Object.keys(after) as SyncedContactField[]).filter((field) =>
       before ? before[field] !== after[field] : after[field] !== null,
     );
     if (before && fields.length === 0) return;
-    this.changes.stage(tenantId, {
+    const entry: NewContactChange = {
       contactId: contact.id,
       connectionId: origin.connectionId,
       provider: origin.provider,
@@ -231,7 +251,9 @@ export class ContactService {
       email: contact.email,
       fields,
       values: Object.fromEntries(fields.map((field) => [field, after[field]])),
-    });
+    };
+    if (inserts) inserts.changes.push(entry);
+    else this.changes.stage(tenantId, entry);
   }
 
   /** Changes from a CRM go out with their feed entries, in feed order; others are a plain flush. */

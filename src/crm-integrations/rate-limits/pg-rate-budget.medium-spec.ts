@@ -111,4 +111,21 @@ describe('PgRateBudget: one CRM account, one budget, shared by every worker', ()
     await b.acquire(1, 'interactive');
     expect(time.now() - before).toBeGreaterThanOrEqual(10_000);
   });
+
+  it('with no limit declared, grants at once yet still waits out a Retry-After another worker saw', async () => {
+    const time = fakeTime('2026-11-24T12:00:00Z');
+    const start = time.now();
+    const a = new PgRateBudget(workerA, 'pipedrive:no-limits', [], { now: time.now, sleep: time.sleep });
+    const b = new PgRateBudget(workerB, 'pipedrive:no-limits', [], { now: time.now, sleep: time.sleep });
+    for (let call = 0; call < 50; call++) await (await b.acquire(10, 'background')).settle();
+    expect(time.now()).toBe(start);
+
+    await a.report({ retryAfterMs: 4_000 });
+    await b.acquire(1, 'background');
+    expect(time.now() - start).toBeGreaterThanOrEqual(4_000);
+    // The pause is over: the next call goes at once.
+    const after = time.now();
+    await b.acquire(1, 'background');
+    expect(time.now()).toBe(after);
+  });
 });

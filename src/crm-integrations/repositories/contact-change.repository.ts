@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ContactChange, Tenant, type ContactChangeKind } from '@pm/domain';
-import { CrmRepository } from './base.repository';
+import { CrmRepository, insertRows, type RowColumn } from './base.repository';
 
 export interface NewContactChange {
   contactId: string;
@@ -11,6 +11,17 @@ export interface NewContactChange {
   fields: string[];
   values: Record<string, string | null>;
 }
+
+/** An entry's own columns, in the order `insertMany` lists them. */
+const CHANGE_COLUMNS: RowColumn[] = [
+  ['contact_id', 'uuid'],
+  ['connection_id', 'uuid'],
+  ['provider', 'text'],
+  ['kind', 'text'],
+  ['email', 'text'],
+  ['fields', 'jsonb'],
+  ['values', 'jsonb'],
+];
 
 /**
  * The contact change feed. Entries are staged on the request context beside the contact writes and flushed with them
@@ -24,14 +35,40 @@ export class ContactChangeRepository extends CrmRepository {
     this.em.create(ContactChange, { ...change, tenant: this.em.getReference(Tenant, tenantId) });
   }
 
-  /** Flushes the request context in one transaction that holds the tenant's feed lock from before any insert. */
-  async flushInFeedOrder(tenantId: string): Promise<void> {
+  /** Entries as one native insert, in feed order, in the request context's transaction (see `flushInFeedOrder`). */
+  async insertMany(tenantId: string, changes: NewContactChange[]): Promise<void> {
+    await insertRows(
+      this.em,
+      'contact_changes',
+      [
+        ['tenant_id', 'text', tenantId],
+        ['occurred_at', 'timestamptz', new Date()],
+      ],
+      CHANGE_COLUMNS,
+      changes.map((change) => [
+        change.contactId,
+        change.connectionId,
+        change.provider,
+        change.kind,
+        change.email,
+        change.fields,
+        change.values,
+      ]),
+    );
+  }
+
+  /**
+   * Flushes the request context in one transaction that holds the tenant's feed lock from before any insert;
+   * `inTransaction` (native inserts through the same context) runs under the lock, before the flush.
+   */
+  async flushInFeedOrder(tenantId: string, inTransaction?: () => Promise<void>): Promise<void> {
     const em = this.em;
     await em.begin();
     try {
       await em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [
         `contact_changes:${tenantId}`,
       ]);
+      await inTransaction?.();
       await em.commit();
     } catch (error) {
       await em.rollback();

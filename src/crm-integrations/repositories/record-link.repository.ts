@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { RequiredEntityData } from '@mikro-orm/core';
 import { newId, RecordLink } from '@pm/domain';
 import { LOCAL_CONTACT_OBJECT, type LinkSnapshot, type LinkStore, type UnlinkReason } from '@pm/sync-engine';
-import { CrmRepository } from './base.repository';
+import { CrmRepository, insertRows, type RowColumn } from './base.repository';
 
 /**
  * `l.id in (…)`: the links of one connection and object holding any of these keys, found by one index probe per
@@ -24,7 +23,24 @@ export function linksWithKeys(
   );
 }
 
-function toSnapshot(link: RecordLink): LinkSnapshot {
+/** A link's columns as plain values (QueryBuilder rows mapped to property names, no entity). */
+type RecordLinkRow = Omit<RecordLink, 'connection'>;
+
+/** A new link's columns, in the order `save` lists its values (the connection is shared by every row). */
+const LINK_COLUMNS: RowColumn[] = [
+  ['id', 'uuid'],
+  ['local_object', 'text'],
+  ['local_id', 'uuid'],
+  ['crm_object', 'text'],
+  ['crm_id', 'text'],
+  ['synced', 'jsonb'],
+  ['local_updated_at', 'timestamptz'],
+  ['crm_modified_at', 'timestamptz'],
+  ['last_synced_at', 'timestamptz'],
+  ['created_at', 'timestamptz'],
+];
+
+function toSnapshot(link: RecordLinkRow): LinkSnapshot {
   return {
     id: link.id,
     localObject: link.localObject,
@@ -48,7 +64,8 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
       // (connection, crm_object, crm_id) is the unique index.
       .where(linksWithKeys('crm_id', 'crm_object', 'text'), [JSON.stringify(crmIds), connectionId, crmObject])
       .andWhere({ unlinkedAt: null })
-      .getResultList();
+      // Plain rows: the engine only reads them (no entity, identity map or snapshot per link).
+      .execute<RecordLinkRow[]>('all', true);
     return links.map(toSnapshot);
   }
 
@@ -70,7 +87,7 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
         localObject,
       ])
       .andWhere({ unlinkedAt: null })
-      .getResultList();
+      .execute<RecordLinkRow[]>('all', true);
     return links.map(toSnapshot);
   }
 
@@ -88,7 +105,7 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
         connectionId,
         localObject,
       ])
-      .getResultList();
+      .execute<Pick<RecordLinkRow, 'id' | 'localId' | 'unlinkedAt' | 'unlinkReason'>[]>('all', true);
     const active = new Set(links.filter((link) => !link.unlinkedAt).map((link) => link.localId));
     const deletedInCrm = links.filter((link) => link.unlinkedAt && link.unlinkReason === 'deleted_in_crm');
     return [...new Set(deletedInCrm.filter((link) => !active.has(link.localId)).map((link) => link.localId))];
@@ -117,9 +134,10 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
         .getResultList();
       for (const link of existing) byKey.set(`${link.crmObject}|${link.crmId}`, link);
     }
-    // New links go in as one native multi-row insert (no entity, change set or snapshot each: a first sync's pages
-    // are all new links); existing ones are updated through the unit of work.
-    const created = new Map<string, RequiredEntityData<RecordLink>>();
+    // New links go in as one native insert (no entity, change set or snapshot each: a first sync's pages are all
+    // new links); existing ones are updated through the unit of work.
+    const created = new Map<string, unknown[]>();
+    const createdAt = new Date();
     for (const snapshot of links) {
       const key = `${snapshot.crmObject}|${snapshot.crmId}`;
       const values = {
@@ -137,19 +155,24 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
         continue;
       }
       // The same CRM record twice in one call: the later snapshot wins, as it did for a loaded link.
-      created.set(key, {
-        id: created.get(key)?.id ?? newId(),
-        connection: connectionId,
-        localObject: snapshot.localObject,
-        crmObject: snapshot.crmObject,
-        crmId: snapshot.crmId,
-        createdAt: created.get(key)?.createdAt ?? new Date(),
-        ...values,
-      });
+      created.set(key, [
+        created.get(key)?.[0] ?? newId(),
+        snapshot.localObject,
+        snapshot.localId,
+        snapshot.crmObject,
+        snapshot.crmId,
+        snapshot.synced,
+        snapshot.localUpdatedAt,
+        snapshot.crmModifiedAt,
+        snapshot.lastSyncedAt,
+        createdAt,
+      ]);
     }
     // One transaction, as a single flush was: the page's links are saved whole or not at all.
     await em.transactional(async (tx) => {
-      if (created.size > 0) await tx.insertMany(RecordLink, [...created.values()]);
+      await insertRows(tx, 'record_links', [['connection_id', 'uuid', connectionId]], LINK_COLUMNS, [
+        ...created.values(),
+      ]);
     });
   }
 

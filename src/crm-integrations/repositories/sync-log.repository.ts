@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { FilterQuery } from '@mikro-orm/core';
 import { SyncLogEntry, type SyncLogAction } from '@pm/domain';
 import type { SyncConnection, SyncLogLine, SyncLogSink } from '@pm/sync-engine';
-import { CrmRepository } from './base.repository';
+import { CrmRepository, insertRows, type RowColumn } from './base.repository';
 
 /** Which log lines to read: one tenant's, or every tenant's (null); the rest narrows. */
 export interface SyncLogFilter {
@@ -31,28 +31,42 @@ export interface SyncLogCounts {
   errors: number;
 }
 
+/** A log line's own columns, in the order `write` lists them. */
+const LOG_LINE_COLUMNS: RowColumn[] = [
+  ['direction', 'text'],
+  ['object', 'text'],
+  ['record_key', 'text'],
+  ['action', 'text'],
+  ['message', 'text'],
+  ['details', 'jsonb?'],
+];
+
 /** The per-connection sync log: the engine's `SyncLogSink`, and what the log route reads. */
 @Injectable()
 export class SyncLogRepository extends CrmRepository implements SyncLogSink {
   async write(connection: SyncConnection, runId: string | null, lines: SyncLogLine[]): Promise<void> {
     if (lines.length === 0) return;
     const at = new Date();
-    // A native multi-row insert: the lines are only written, never read back, so they skip the unit of work (an
-    // entity, a change set and a snapshot per line was most of what a sync page allocated).
-    await this.fork().insertMany(
-      SyncLogEntry,
-      lines.map((line) => ({
-        tenant: connection.tenantId,
-        connection: connection.id,
-        run: runId,
-        at,
-        direction: line.direction,
-        object: line.object,
-        recordKey: line.recordKey,
-        action: line.action,
-        message: line.message,
-        details: line.details ?? null,
-      })),
+    // One native insert: the lines are only written, never read back, so they skip the unit of work (an entity, a
+    // change set and a snapshot per line was most of what a sync page allocated) and MikroORM's per-value literals.
+    await insertRows(
+      this.fork(),
+      'sync_log_entries',
+      [
+        ['tenant_id', 'text', connection.tenantId],
+        ['connection_id', 'uuid', connection.id],
+        ['run_id', 'uuid', runId],
+        ['at', 'timestamptz', at],
+      ],
+      LOG_LINE_COLUMNS,
+      lines.map((line) => [
+        line.direction,
+        line.object,
+        line.recordKey ?? null,
+        line.action,
+        line.message,
+        line.details ?? null,
+      ]),
     );
   }
 

@@ -13,7 +13,7 @@ import {
 } from '@pm/sync-engine';
 import { CONTACT_CHANGE_LISTENER, type ContactChangeListener } from '../contacts/contact-change-listener';
 import { ContactService } from '../contacts/contact.service';
-import { ContactRepository } from '../repositories';
+import { ContactRepository, type ContactSyncRow } from '../repositories';
 
 /** A custom field's value as the engine compares it: text (numbers, booleans and objects as text), null when empty. */
 export function customFieldText(value: unknown): string | null {
@@ -22,7 +22,7 @@ export function customFieldText(value: unknown): string | null {
   return text.trim() === '' ? null : text.trim();
 }
 
-export function toLocalContact(contact: Contact): LocalContact {
+export function toLocalContact(contact: Contact | ContactSyncRow): LocalContact {
   const values = {} as LocalContact['values'];
   for (const field of LOCAL_CONTACT_FIELDS)
     values[field] = (contact[field] as string | null | undefined) ?? null;
@@ -78,19 +78,19 @@ export class LocalContactStoreAdapter implements LocalContactStore {
   }
 
   async findByIds(tenantId: string, ids: string[]): Promise<LocalContact[]> {
-    const contacts = await this.inContext(() => this.repository.findManyByIdsForSync(tenantId, ids));
+    const contacts = await this.inContext(() => this.repository.findRowsByIdsForSync(tenantId, ids));
     return contacts.map(toLocalContact);
   }
 
   async findByEmails(tenantId: string, emails: string[]): Promise<LocalContact[]> {
-    const contacts = await this.inContext(() => this.repository.findManyByEmailsForSync(tenantId, emails));
+    const contacts = await this.inContext(() => this.repository.findRowsByEmailsForSync(tenantId, emails));
     return contacts.map(toLocalContact);
   }
 
   async findByCustomField(tenantId: string, name: string, values: string[]): Promise<LocalContact[]> {
     const wanted = new Set(values);
     const contacts = await this.inContext(() =>
-      this.repository.findManyByCustomFieldForSync(tenantId, name, values),
+      this.repository.findRowsByCustomFieldForSync(tenantId, name, values),
     );
     // Containment matched the value's JSON form; the key compares its trimmed text, as the engine does.
     return contacts
