@@ -20,8 +20,11 @@ export interface SyncQueueOptions {
  * connection *runs* at a time is the advisory lock's job (see SyncLocks), which, unlike pg-boss's `stately` policy,
  * never makes a busy connection's queued job block other tenants' jobs at the head of the queue.
  */
-/** Longer than pg-boss's one-second check for stopped workers (see `onApplicationShutdown`). */
-const PG_BOSS_WORKER_SETTLE_MS = 1_100;
+/**
+ * Two of pg-boss's one-second checks for stopped workers (see `onApplicationShutdown`): one may find a worker still
+ * finishing its last fetch on a busy machine (seen with one check's worth).
+ */
+const PG_BOSS_WORKER_SETTLE_MS = 2_100;
 
 @Injectable()
 export class SyncQueue implements OnApplicationShutdown {
