@@ -18,6 +18,9 @@ import {
 import { ACTIVITY_EVENT_TYPES, BOUNCE_TYPES, type ActivityEventType, type BounceType } from '@pm/domain';
 import { ConnectionParams } from '../connections/connection.dto';
 
+/** Also the reason for an ISO-8601 form the validator passes but Date cannot read (a week or ordinal date). */
+export const OCCURRED_AT_MESSAGE = 'occurredAt must be an ISO-8601 date and time';
+
 /** Most events one ingest call takes; more is refused whole with 413 naming the limit. */
 export const MAX_EVENTS_PER_INGEST = 1_000;
 
@@ -58,7 +61,7 @@ export class ActivityEventDto {
   subject?: string;
 
   @ApiProperty({ description: 'When it happened (ISO-8601 with offset)', example: '2026-12-05T10:00:00Z' })
-  @IsISO8601({ strict: true }, { message: 'occurredAt must be an ISO-8601 date and time' })
+  @IsISO8601({ strict: true }, { message: OCCURRED_AT_MESSAGE })
   occurredAt!: string;
 
   @ApiPropertyOptional({ description: 'The link clicked (required for clicked)' })
