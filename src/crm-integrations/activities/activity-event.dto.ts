@@ -17,6 +17,7 @@ import {
 } from 'class-validator';
 import { ACTIVITY_EVENT_TYPES, BOUNCE_TYPES, type ActivityEventType, type BounceType } from '@pm/domain';
 import { ConnectionParams } from '../connections/connection.dto';
+import { ItemsCheckedByRoute } from '../http/validation.pipe';
 
 /** Also the reason for an ISO-8601 form the validator passes but Date cannot read (a week or ordinal date). */
 export const OCCURRED_AT_MESSAGE = 'occurredAt must be an ISO-8601 date and time';
@@ -95,6 +96,7 @@ export class IngestActivitiesDto {
     description: 'Each event is validated on its own; see the per-event results',
   })
   @IsArray({ message: 'events must be an array' })
+  @ItemsCheckedByRoute()
   events!: unknown[];
 }
 
