@@ -117,9 +117,36 @@ describe('activity ingest API', () => {
       ['evt-click-9', 'evt-open-4', 'evt-sent-1', 'evt-sent-10', 'evt-sent-7'].sort(),
     );
     expect(stored.find((event) => event.eventId === 'evt-sent-1')?.email).toBe('person.1@example.com');
+    expect(stored.find((event) => event.eventId === 'evt-click-9')).toMatchObject({
+      type: 'clicked',
+      url: 'https://penguinmails.com/pricing',
+      campaignId: 'cmp_1',
+      occurredAt: new Date('2026-12-05T10:00:00Z'),
+      snippet: null,
+      bounceType: null,
+    });
+    expect(stored.find((event) => event.eventId === 'evt-sent-7')).toMatchObject({
+      bounceType: 'hard',
+      reason: 'mailbox does not exist',
+    });
     // One pending delivery per new event for the connection that logs activities, none for the one that does not.
     expect(await deliveries(loggingId)).toBe(5);
     expect(await deliveries(quietId)).toBe(0);
+  });
+
+  it('rejects an ISO-8601 week or ordinal date, which no clock reads, by its index: never a 500', async () => {
+    const events = [sent(30, { occurredAt: '2026-W49-1' }), sent(31), sent(32, { occurredAt: '2026-340' })];
+    const response = await http.post(ROUTE).set(acme()).send({ events }).expect(207);
+    expect(response.body).toMatchObject({ accepted: 1, rejected: 2 });
+    expect(response.body.results[0]).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/occurredAt/),
+    });
+    expect(response.body.results[2]).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/occurredAt/),
+    });
+    expect(await orm.em.fork().count(ActivityEvent, { tenant: 'acme', eventId: 'evt-sent-30' })).toBe(0);
   });
 
   it('logs nothing twice when the same batch is retried', async () => {

@@ -17,6 +17,10 @@ import {
 } from 'class-validator';
 import { ACTIVITY_EVENT_TYPES, BOUNCE_TYPES, type ActivityEventType, type BounceType } from '@pm/domain';
 import { ConnectionParams } from '../connections/connection.dto';
+import { ItemsCheckedByRoute } from '../http/validation.pipe';
+
+/** Also the reason for an ISO-8601 form the validator passes but Date cannot read (a week or ordinal date). */
+export const OCCURRED_AT_MESSAGE = 'occurredAt must be an ISO-8601 date and time';
 
 /** Most events one ingest call takes; more is refused whole with 413 naming the limit. */
 export const MAX_EVENTS_PER_INGEST = 1_000;
@@ -58,7 +62,7 @@ export class ActivityEventDto {
   subject?: string;
 
   @ApiProperty({ description: 'When it happened (ISO-8601 with offset)', example: '2026-12-05T10:00:00Z' })
-  @IsISO8601({ strict: true }, { message: 'occurredAt must be an ISO-8601 date and time' })
+  @IsISO8601({ strict: true }, { message: OCCURRED_AT_MESSAGE })
   occurredAt!: string;
 
   @ApiPropertyOptional({ description: 'The link clicked (required for clicked)' })
@@ -92,6 +96,7 @@ export class IngestActivitiesDto {
     description: 'Each event is validated on its own; see the per-event results',
   })
   @IsArray({ message: 'events must be an array' })
+  @ItemsCheckedByRoute()
   events!: unknown[];
 }
 

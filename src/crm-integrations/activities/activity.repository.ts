@@ -92,51 +92,52 @@ export class ActivityRepository {
 
   /**
    * Stores the events new for the tenant (an event id seen before is left alone) and a pending delivery of each
-   * new one per connection, in one transaction. Returns the event ids that were new.
+   * new one per connection, in one statement (so one round trip, and all or nothing). Returns the event ids that
+   * were new. The events go as one array per column: a batch of 1,000 costs no per-row SQL building here.
    */
   async storeEvents(tenantId: string, events: ValidEvent[], connectionIds: string[]): Promise<Set<string>> {
     if (events.length === 0) return new Set();
-    return this.knex.transaction(async (trx) => {
-      const inserted: { id: string; event_id: string }[] = await trx(this.table('activity_events'))
-        .insert(
-          events.map((event) => ({
-            id: trx.raw('gen_random_uuid()'),
-            tenant_id: tenantId,
-            event_id: event.eventId,
-            type: event.type,
-            message_id: event.messageId,
-            campaign_id: event.campaignId,
-            email: event.email,
-            subject: event.subject,
-            occurred_at: event.occurredAt,
-            url: event.url,
-            snippet: event.snippet,
-            bounce_type: event.bounceType,
-            reason: event.reason,
-            received_at: trx.fn.now(),
-          })),
-        )
-        .onConflict(['tenant_id', 'event_id'])
-        .ignore()
-        .returning(['id', 'event_id']);
-      const deliveries = connectionIds.flatMap((connectionId) =>
-        inserted.map((row) => ({
-          id: trx.raw('gen_random_uuid()'),
-          connection_id: connectionId,
-          event_id: row.id,
-          status: 'pending',
-          attempts: 0,
-          created_at: trx.fn.now(),
-        })),
-      );
-      for (const batch of inBatches(deliveries, 2_000)) {
-        await trx(this.table('activity_deliveries'))
-          .insert(batch)
-          .onConflict(['connection_id', 'event_id'])
-          .ignore();
-      }
-      return new Set(inserted.map((row) => row.event_id));
-    });
+    // A text column as an array; a field left out is a null entry, which pg sends as NULL (knex's binding types
+    // have no arrays with nulls).
+    const column = (key: Exclude<keyof ValidEvent, 'occurredAt'>) =>
+      events.map((event) => event[key] ?? null) as string[];
+    const result = await this.knex.raw<{ rows: { event_id: string }[] }>(
+      `with incoming as (
+         select * from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[],
+                              ?::text[], ?::text[], ?::text[], ?::text[])
+           as e(event_id, type, message_id, campaign_id, email, subject, occurred_at, url, snippet, bounce_type, reason)
+       ), stored as (
+         insert into ${this.table('activity_events')} (id, tenant_id, event_id, type, message_id, campaign_id, email,
+                                                       subject, occurred_at, url, snippet, bounce_type, reason, received_at)
+         select gen_random_uuid(), ?, event_id, type, message_id, campaign_id, email, subject, occurred_at, url,
+                snippet, bounce_type, reason, now()
+           from incoming
+         on conflict (tenant_id, event_id) do nothing
+         returning id, event_id
+       ), pending as (
+         insert into ${this.table('activity_deliveries')} (id, connection_id, event_id, status, attempts, created_at)
+         select gen_random_uuid(), connection.id, stored.id, 'pending', 0, now()
+           from stored cross join unnest(?::uuid[]) as connection(id)
+         on conflict (connection_id, event_id) do nothing
+       )
+       select event_id from stored`,
+      [
+        column('eventId'),
+        column('type'),
+        column('messageId'),
+        column('campaignId'),
+        column('email'),
+        column('subject'),
+        events.map((event) => event.occurredAt.toISOString()),
+        column('url'),
+        column('snippet'),
+        column('bounceType'),
+        column('reason'),
+        tenantId,
+        connectionIds,
+      ],
+    );
+    return new Set(result.rows.map((row) => row.event_id));
   }
 
   /** Undelivered events of a connection: pending, then refused before, then held; oldest first within each. */

@@ -31,6 +31,9 @@ export class BodyShapePipe implements PipeTransform {
   }
 }
 
+const isCheckable = (value: unknown) =>
+  typeof value === 'string' || (value !== null && typeof value === 'object');
+
 export function findShapeProblems(root: unknown): InvalidParam[] {
   const problems: InvalidParam[] = [];
   const stack: { value: unknown; path: string; depth: number }[] = [{ value: root, path: '', depth: 0 }];
@@ -47,23 +50,28 @@ export function findShapeProblems(root: unknown): InvalidParam[] {
       problems.push({ name: name(path), reason: `is nested deeper than ${MAX_BODY_DEPTH} levels` });
       continue;
     }
-    const entries = Array.isArray(value)
-      ? value.map((item, index) => [String(index), item] as const)
-      : Object.keys(value).map((key) => [key, (value as Record<string, unknown>)[key]] as const);
-    for (const [key, child] of entries) {
-      const childPath = path ? `${path}.${key}` : key;
-      if (!Array.isArray(value)) {
-        if (FORBIDDEN_KEYS.has(key)) {
-          problems.push({ name: childPath, reason: 'is not an allowed field name' });
-          continue;
-        }
-        const keyReason = badTextReason(key);
-        if (keyReason) {
-          problems.push({ name: `${path ? `${path}.` : ''}(field name)`, reason: keyReason });
-          continue;
-        }
+    // Children go on the stack in order (no key/value pairs built: an ingest batch has thousands of fields);
+    // numbers, booleans and nulls have nothing to check.
+    const childPath = (key: string) => (path ? `${path}.${key}` : key);
+    if (Array.isArray(value)) {
+      value.forEach((child: unknown, index) => {
+        if (isCheckable(child))
+          stack.push({ value: child, path: childPath(String(index)), depth: depth + 1 });
+      });
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      if (FORBIDDEN_KEYS.has(key)) {
+        problems.push({ name: childPath(key), reason: 'is not an allowed field name' });
+        continue;
       }
-      stack.push({ value: child, path: childPath, depth: depth + 1 });
+      const keyReason = badTextReason(key);
+      if (keyReason) {
+        problems.push({ name: `${path ? `${path}.` : ''}(field name)`, reason: keyReason });
+        continue;
+      }
+      const child = (value as Record<string, unknown>)[key];
+      if (isCheckable(child)) stack.push({ value: child, path: childPath(key), depth: depth + 1 });
     }
   }
   return problems.reverse();
