@@ -35,12 +35,11 @@ describe('ingesting e-mail events', () => {
     service = new ActivityIngestService(tenants, repository, queue, audit, contacts);
   });
 
-  it('marks the PenguinMails contact on a new hard bounce or unsubscribe, not on a soft bounce or a repeat', async () => {
+  it('marks the PenguinMails contact on a hard bounce or unsubscribe, also when repeated, never on a soft bounce', async () => {
     await service.ingest({ actor: 'test', tenantId: null } as never, 'acme', [
       { ...base, eventId: 'evt-hard', type: 'bounced', bounceType: 'hard', reason: '550 unknown user' },
       { ...base, eventId: 'evt-soft', type: 'bounced', bounceType: 'soft', reason: '452 full' },
       { ...base, eventId: 'evt-unsub', type: 'unsubscribed', occurredAt: '2026-12-05T11:00:00Z' },
-      { ...base, eventId: 'evt-old', type: 'unsubscribed' },
       { ...base, eventId: 'evt-sent', type: 'sent' },
     ]);
     expect(contacts.markEmailStatus).toHaveBeenCalledWith('acme', [
@@ -58,5 +57,24 @@ describe('ingesting e-mail events', () => {
       },
     ]);
     expect(queue.enqueue).toHaveBeenCalledWith('conn-1');
+  });
+
+  it('marks again for an event already stored: a request that failed after storing its events is retried', async () => {
+    // The first attempt stored `evt-old` and then failed before marking; the retry finds it stored.
+    contacts.markEmailStatus.mockRejectedValueOnce(new Error('connection terminated'));
+    const retried = [{ ...base, eventId: 'evt-old', type: 'unsubscribed' }];
+    await expect(service.ingest({ actor: 'test', tenantId: null } as never, 'acme', retried)).rejects.toThrow(
+      'connection terminated',
+    );
+    const answer = await service.ingest({ actor: 'test', tenantId: null } as never, 'acme', retried);
+    expect(answer).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect(contacts.markEmailStatus).toHaveBeenLastCalledWith('acme', [
+      {
+        email: 'ada@example.com',
+        status: 'unsubscribed',
+        reason: null,
+        at: new Date('2026-12-05T10:00:00Z'),
+      },
+    ]);
   });
 });

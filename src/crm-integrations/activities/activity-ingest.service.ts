@@ -64,11 +64,12 @@ export class ActivityIngestService {
         status: stored.has(event.eventId) ? 'accepted' : 'duplicate',
       };
     }
-    // A hard bounce or an unsubscribe marks the PenguinMails contact, whatever the connections.
+    // A hard bounce or an unsubscribe marks the PenguinMails contact, whatever the connections. A repeat marks it
+    // again: the events are committed before the marks, so a request that failed in between and is retried finds
+    // its events stored and must still mark. Marking is idempotent and never replaces a newer mark.
     await this.contacts.markEmailStatus(
       tenantId,
       valid.flatMap(({ event }) => {
-        if (!stored.has(event.eventId)) return [];
         const status =
           event.type === 'unsubscribed'
             ? ('unsubscribed' as const)
