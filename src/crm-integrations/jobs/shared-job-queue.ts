@@ -4,6 +4,8 @@ import { createQueueIfMissing } from './create-queue';
 /** Where a queue gets the process's one pg-boss instance (the sync queue starts it, maintains it and stops it). */
 export interface JobBossProvider {
   start(): Promise<PgBoss>;
+  /** A worker loop is about to be registered (shutdown then lets pg-boss's worker-stop check finish). */
+  workerStarting(): void;
 }
 
 /**
@@ -38,6 +40,7 @@ export class SharedJobQueue<TJob extends object> {
     handler: (job: TJob) => Promise<void>,
   ): Promise<void> {
     const boss = await this.boss();
+    this.provider.workerStarting();
     for (let lane = 0; lane < Math.max(1, lanes); lane++) {
       await boss.work<TJob>(this.definition.name, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) =>
         handler(job.data),

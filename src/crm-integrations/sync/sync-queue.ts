@@ -30,6 +30,8 @@ const PG_BOSS_WORKER_SETTLE_MS = 2_100;
 export class SyncQueue implements OnApplicationShutdown {
   private readonly logger = new Logger('SyncQueue');
   private boss?: PgBoss;
+  /** Whether this process registered a worker loop (a producer-only process has none to wait for at shutdown). */
+  private hasWorkers = false;
   private starting?: Promise<PgBoss>;
   private readonly options: SyncQueueOptions;
 
@@ -87,8 +89,13 @@ export class SyncQueue implements OnApplicationShutdown {
     );
   }
 
+  workerStarting(): void {
+    this.hasWorkers = true;
+  }
+
   async work(handler: (job: ContactSyncJob) => Promise<void>): Promise<string> {
     const boss = await this.start();
+    this.workerStarting();
     const concurrency = Math.max(1, this.options.workerConcurrency ?? 2);
     // pg-boss 10 runs one fetch loop per `work` call; several loops give several jobs in flight.
     const ids: string[] = [];
@@ -131,6 +138,7 @@ export class SyncQueue implements OnApplicationShutdown {
     // pg-boss's stop (and offWork) leave a loop that checks every second until each worker reports stopped; it
     // outlives `stop()`. Letting it finish here means nothing of pg-boss runs after the application has closed (a
     // host's test runner tears its module registry down right after, and that loop's lazy require then throws).
-    await new Promise((resolve) => setTimeout(resolve, PG_BOSS_WORKER_SETTLE_MS).unref());
+    if (this.hasWorkers)
+      await new Promise((resolve) => setTimeout(resolve, PG_BOSS_WORKER_SETTLE_MS).unref());
   }
 }
