@@ -121,13 +121,7 @@ export class ContactSyncRunner {
     const journal = new RunJournal(connection, request.runId, this.deps.log, this.deps.retries);
     let crm: CrmGateway | undefined;
     try {
-      crm = await CrmGateway.open(
-        this.deps.port,
-        this.deps.sessions,
-        connection.id,
-        this.options,
-        request.signal,
-      );
+      crm = await this.openGateway(request);
       const { scope, objects } = await this.scopeWithMappings(request, crm, journal);
       const direction = connection.settings.direction;
       const companies = await CompanySync.forRun(
@@ -209,14 +203,18 @@ export class ContactSyncRunner {
     request: ContactSyncRequest,
     journal: RunJournal,
   ): Promise<{ scope: SyncRunScope; objects: string[] }> {
-    const crm = await CrmGateway.open(
+    return this.scopeWithMappings(request, await this.openGateway(request), journal);
+  }
+
+  /** The gateway to the connection's CRM for one run, with this runner's options and the request's abort signal. */
+  protected openGateway(request: ContactSyncRequest): Promise<CrmGateway> {
+    return CrmGateway.open(
       this.deps.port,
       this.deps.sessions,
       request.connection.id,
       this.options,
       request.signal,
     );
-    return this.scopeWithMappings(request, crm, journal);
   }
 
   /**

@@ -1,6 +1,5 @@
 import { uniqueNormalisedEmails } from '@pm/connector-kit';
-import type { CrmRecord } from '@pm/integration-port';
-import { customFieldName } from '@pm/integration-port';
+import { customFieldName, type CrmRecord } from '@pm/integration-port';
 import {
   associatedValuesOf,
   crmRecordEmail,

@@ -50,13 +50,7 @@ export class TargetedSyncRunner extends ContactSyncRunner {
     }
     let crm: CrmGateway | undefined;
     try {
-      crm = await CrmGateway.open(
-        this.deps.port,
-        this.deps.sessions,
-        connection.id,
-        this.options,
-        request.signal,
-      );
+      crm = await this.openGateway(request);
       const { scope, objects } = await this.scopeWithMappings(request, crm, journal);
       const fromCrm = connection.settings.direction !== 'to_crm';
       const synced = new Set(fromCrm ? objects : []);
