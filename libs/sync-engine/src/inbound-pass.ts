@@ -1,19 +1,13 @@
 import { cursorAfter } from '@pm/connector-kit';
 import type { ChangePage, CrmRecord, SyncCursor, UpsertResult } from '@pm/integration-port';
 import { Deletions } from './deletions';
-import {
-  associatedReads,
-  crmFieldsToRead,
-  crmRecordEmail,
-  encodeForCrm,
-  type ObjectMapping,
-} from './field-mapping';
-import { withFieldsWrittenTogether } from './written-together';
+import { associatedReads, crmFieldsToRead, crmRecordEmail, type ObjectMapping } from './field-mapping';
 import { InboundMatcher, type InboundItem } from './inbound-matching';
+import { InboundPushBack, type HeldPushes } from './inbound-push-back';
 import { crmModifiedAfter, linkSnapshot } from './link-snapshots';
-import type { LinkSnapshot, LocalContact, LocalContactChange, RetryItem } from './ports';
-import { hasChanges, hasFields, revertFields } from './record-planner';
-import { conflictLines, pushErrorLine, syncedLine, writeErrorMessage } from './sync-log-messages';
+import type { LinkSnapshot, LocalContactChange, RetryItem } from './ports';
+import { hasChanges, hasFields } from './record-planner';
+import { conflictLines, syncedLine } from './sync-log-messages';
 import type { SyncRunScope } from './sync-run-scope';
 
 /** Most e-mails a complete first read keeps for the outbound pass (about 8 MB); a larger CRM is looked up. */
@@ -22,15 +16,21 @@ const COMPLETE_READ_EMAILS_MAX = 100_000;
 /**
  * CRM → PenguinMails for one object: first the records left on the retry list, then the changes since the saved
  * cursor, page by page. The cursor passes a page only once the page is applied, so a run stopped anywhere loses
- * nothing. Local values that won a conflict (or changed only locally) go back to the CRM with the page.
+ * nothing. Local values that won a conflict (or changed only locally) go back to the CRM in full batches: they are
+ * held across pages (see `InboundPushBack`), and the cursor waits for them.
  */
 export class InboundPass {
   private readonly matcher: InboundMatcher;
   private readonly deletions: Deletions;
+  private readonly pushBack: InboundPushBack;
+  /** Pushes read but not yet written; their links and the cursor past their page wait for the write. */
+  private held: HeldPushes[] = [];
+  private readonly heldIds = new Set<string>();
 
   constructor(private readonly run: SyncRunScope) {
     this.matcher = new InboundMatcher(run);
     this.deletions = new Deletions(run);
+    this.pushBack = new InboundPushBack(run);
   }
 
   /**
@@ -72,19 +72,27 @@ export class InboundPass {
       // Only the associations the mapping reads values from.
       associatedReads(mapping).map((read) => read.object),
     );
+    let savedThrough = since;
+    const saveCursor = async () => {
+      await cursors.save(connection.id, object, 'from_crm', this.closedCursor(cursor, readStartedAt));
+      savedThrough = cursor;
+      await journal.flush();
+    };
     for await (const page of pages) {
       for (const record of emailsRead ? page.records : []) {
         const email = crmRecordEmail(mapping, record.fields);
         if (email !== null) emailsRead?.add(email);
       }
       if (emailsRead && emailsRead.size > COMPLETE_READ_EMAILS_MAX) emailsRead = undefined;
-      await this.applyPage(object, mapping, page);
+      await this.applyHolding(object, mapping, page);
       const deleted = page.deleted.map((record) => ({ id: record.id, modifiedAt: record.deletedAt }));
       cursor = cursorAfter([...page.records, ...deleted], cursor);
-      // The page is applied: only now may the cursor pass it.
-      await cursors.save(connection.id, object, 'from_crm', this.closedCursor(cursor, readStartedAt));
-      await journal.flush();
+      if (this.heldCount() >= this.pushBack.batchSize) await this.flushPushes();
+      // The page is applied (its pushes written): only now may the cursor pass it.
+      if (this.heldCount() === 0) await saveCursor();
     }
+    await this.flushPushes();
+    if (cursor !== savedThrough) await saveCursor();
     if (!state.initialSyncCompletedAt) {
       await cursors.save(connection.id, object, 'from_crm', this.closedCursor(cursor, readStartedAt), {
         initialSyncCompleted: true,
@@ -112,17 +120,58 @@ export class InboundPass {
     mapping: ObjectMapping,
     page: Pick<ChangePage, 'records' | 'deleted'>,
   ): Promise<void> {
+    await this.applyHolding(object, mapping, page);
+    await this.flushPushes();
+  }
+
+  /**
+   * Applies a page except its pushes to the CRM, which are held (`flushPushes` writes them). Links last: a crash
+   * before they are saved leaves the old links behind, and the re-read page converges without writes.
+   */
+  private async applyHolding(
+    object: string,
+    mapping: ObjectMapping,
+    page: Pick<ChangePage, 'records' | 'deleted'>,
+  ): Promise<void> {
+    // A record read again while its push is held (edited meanwhile): the held write goes first, so the new read is
+    // planned against the link that write leaves, and one batch never names a record twice.
+    if (page.records.some((record) => this.heldIds.has(`${object}:${record.id}`))) await this.flushPushes();
     const items = await this.matcher.match(object, mapping, page.records);
     const retryLater: RetryItem[] = [];
     await this.writeLocally(object, items, retryLater);
-    const pushed = await this.pushBack(object, mapping, items, retryLater);
     this.tally(object, items);
-    // Links last: a crash before this line leaves links behind, and the re-read page converges without writes.
-    await this.saveLinks(object, items, pushed);
+    const pushes = items.filter((item) => !item.failed && hasFields(item.plan.toCrm));
+    const settled = pushes.length === 0 ? items : items.filter((item) => !pushes.includes(item));
+    await this.saveLinks(object, settled, new Map());
     await this.deletions.deletedInCrm(object, page.deleted);
     await this.run.journal.retryLater(retryLater);
     const succeeded = items.filter((item) => !item.failed).map((item) => item.record.id);
     await this.run.journal.succeeded('from_crm', object, succeeded);
+    if (pushes.length === 0) return;
+    this.held.push({ object, mapping, items: pushes });
+    for (const item of pushes) this.heldIds.add(`${object}:${item.record.id}`);
+  }
+
+  private heldCount(): number {
+    return this.heldIds.size;
+  }
+
+  /** Writes the held pushes, one object at a time, then their links. */
+  private async flushPushes(): Promise<void> {
+    const byObject = new Map<string, HeldPushes>();
+    for (const held of this.held) {
+      const same = byObject.get(held.object);
+      if (same) same.items.push(...held.items);
+      else byObject.set(held.object, { ...held, items: [...held.items] });
+    }
+    this.held = [];
+    this.heldIds.clear();
+    for (const held of byObject.values()) {
+      const retryLater: RetryItem[] = [];
+      const pushed = await this.pushBack.write(held, retryLater);
+      await this.saveLinks(held.object, held.items, pushed);
+      await this.run.journal.retryLater(retryLater);
+    }
   }
 
   /** Local writes (through the contacts service), one result per contact; a failed one is retried next run. */
@@ -175,54 +224,6 @@ export class InboundPass {
         }),
       );
     }
-  }
-
-  /** Local values that won (or changed only locally) go to the CRM now, in batches. Results by CRM id. */
-  private async pushBack(
-    object: string,
-    mapping: ObjectMapping,
-    items: InboundItem[],
-    retryLater: RetryItem[],
-  ): Promise<Map<string, UpsertResult>> {
-    const { journal, crmName } = this.run;
-    const pushes = items.filter((item) => !item.failed && hasFields(item.plan.toCrm));
-    const capability = this.run.crm.capabilities.objects.find((candidate) => candidate.name === object);
-    const results = await this.run.crm.upsert(
-      object,
-      pushes.map((item) => ({
-        key: item.record.id,
-        crmId: item.record.id,
-        fields: withFieldsWrittenTogether(capability, mapping, encodeForCrm(mapping, item.plan.toCrm), {
-          crmFields: item.record.fields,
-        }),
-      })),
-    );
-    const counts = journal.count('to_crm', object);
-    for (const item of pushes) {
-      const result = results.get(item.record.id);
-      if (result?.ok) {
-        counts.updated++;
-        journal.log(
-          syncedLine('to_crm', object, item.email, crmName, {
-            created: false,
-            crmId: item.record.id,
-            fields: item.plan.toCrm,
-          }),
-        );
-        continue;
-      }
-      revertFields(item.plan, item.plan.toCrm, item.link?.synced);
-      counts.errors++;
-      retryLater.push({
-        direction: 'to_crm',
-        object,
-        recordId: (item.local as LocalContact).id,
-        recordKey: item.email,
-        error: writeErrorMessage(result),
-      });
-      journal.log(pushErrorLine(object, item.email, result, crmName));
-    }
-    return results;
   }
 
   /** Conflicts settled, and linked records that had nothing to do. */
