@@ -1,5 +1,5 @@
 import { inBatches, mapWithConcurrency } from '@pm/connector-kit';
-import type { ChangePage } from '@pm/integration-port';
+import type { ChangePage, CrmRecord } from '@pm/integration-port';
 
 export interface AssociationsAcrossPages {
   /** The associated objects whose ids the records need. */
@@ -10,6 +10,11 @@ export interface AssociationsAcrossPages {
   maxIds: number;
   /** Association reads at once (the gateway's lanes). */
   concurrency: number;
+  /**
+   * Of the records read, those whose associations are wanted (default: all). The others (say, records the caller
+   * knows unchanged since it last synced them) are handed on without associations.
+   */
+  needing?: (records: CrmRecord[]) => Promise<CrmRecord[]>;
   /** One association read (through the gateway's retry loop and gate): id → associated ids. */
   read(toObject: string, ids: string[]): Promise<Record<string, string[]>>;
 }
@@ -42,7 +47,8 @@ export async function* withAssociationsAcrossPages(
 }
 
 async function addAssociations(pages: ChangePage[], options: AssociationsAcrossPages): Promise<void> {
-  const records = pages.flatMap((page) => page.records);
+  const read = pages.flatMap((page) => page.records);
+  const records = options.needing && read.length > 0 ? await options.needing(read) : read;
   if (records.length === 0) return;
   const ids = records.map((record) => record.id);
   const reads = options.toObjects.flatMap((toObject) =>

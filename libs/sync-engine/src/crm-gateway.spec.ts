@@ -124,5 +124,24 @@ describe('CrmGateway', () => {
       expect(page.records.every((record) => record.associations === undefined)).toBe(true);
     }
     expect(reads).toEqual([]);
+
+    // Records the caller needs no associations for (unchanged since they synced) are left out of the reads.
+    const wanted = new Set(ids.slice(0, 5));
+    const handed = [];
+    for await (const page of gateway.changePages(
+      { object: 'contacts', since: null, pageSize: 4 },
+      ['companies'],
+      { needing: async (records) => records.filter((record) => wanted.has(record.id)) },
+    )) {
+      handed.push(...page.records);
+    }
+    expect(reads.flatMap((read) => read.ids).sort()).toEqual([...wanted].sort());
+    expect(handed).toHaveLength(27);
+    expect(
+      handed
+        .filter((record) => record.associations !== undefined)
+        .map((record) => record.id)
+        .sort(),
+    ).toEqual([...wanted].sort());
   });
 });

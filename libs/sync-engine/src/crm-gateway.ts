@@ -23,7 +23,7 @@ import type {
   UpsertInput,
   UpsertResult,
 } from '@pm/integration-port';
-import { withAssociationsAcrossPages } from './associations-across-pages';
+import { withAssociationsAcrossPages, type AssociationsAcrossPages } from './associations-across-pages';
 import { associatedIdsToRead, type AssociatedRecords, type ObjectMapping } from './field-mapping';
 import type { SessionProvider } from './ports';
 
@@ -95,6 +95,7 @@ export class CrmGateway {
   changePages(
     request: Omit<ReadChangesRequest, 'pageToken' | 'associations'>,
     associations?: readonly string[],
+    options: Pick<AssociationsAcrossPages, 'needing'> = {},
   ): AsyncGenerator<ChangePage, void, undefined> {
     // A CRM that reads associations with requests of their own (HubSpot): read them here, for several pages at once.
     const acrossPages = associations !== undefined && this.readsAssociations;
@@ -116,6 +117,7 @@ export class CrmGateway {
       pageSize: request.pageSize ?? this.capabilities.maxReadPage,
       maxIds: this.capabilities.maxAssociationRead as number,
       concurrency: this.gate.limit,
+      needing: options.needing,
       read: (toObject, ids) =>
         this.call((session) => port.readAssociations(session, { object: request.object, toObject, ids })),
     });

@@ -4,6 +4,7 @@ import { Deletions } from './deletions';
 import { associatedReads, crmFieldsToRead, crmRecordEmail, type ObjectMapping } from './field-mapping';
 import { InboundMatcher, type InboundItem } from './inbound-matching';
 import { InboundPushBack, type HeldPushes } from './inbound-push-back';
+import { readPosition, RECOMPARE_ALL, UnchangedRecords } from './unchanged-records';
 import { crmModifiedAfter, linkSnapshot } from './link-snapshots';
 import type { LinkSnapshot, LocalContactChange, RetryItem } from './ports';
 import { hasChanges, hasFields } from './record-planner';
@@ -56,12 +57,13 @@ export class InboundPass {
       await journal.flush();
     }
     const state = await cursors.load(connection.id, object, 'from_crm');
-    const since = state.value;
+    const { since, recompare } = readPosition(state.value);
     let cursor = since;
     const readStartedAt = this.run.now().getTime();
     // A first read sees every record: their e-mails spare the outbound pass its look-ups (see `completeReads`).
     // Past COMPLETE_READ_EMAILS_MAX the set is dropped (the look-ups are made) so memory stays flat with size.
     let emailsRead = since === null ? new Set<string>() : undefined;
+    const unchanged = recompare ? undefined : new UnchangedRecords(this.run, object);
     const pages = this.run.crm.changePages(
       {
         object,
@@ -71,10 +73,15 @@ export class InboundPass {
       },
       // Only the associations the mapping reads values from.
       associatedReads(mapping).map((read) => read.object),
+      { needing: unchanged && ((records) => unchanged.changed(records)) },
     );
     let savedThrough = since;
-    const saveCursor = async () => {
-      await cursors.save(connection.id, object, 'from_crm', this.closedCursor(cursor, readStartedAt));
+    // A re-comparison's cursors keep saying so until its read is done: a resumed one still compares every record.
+    const saveCursor = async (readDone = false) => {
+      const closed = this.closedCursor(cursor, readStartedAt);
+      const value =
+        recompare && !readDone ? { ...(closed ?? RECOMPARE_ALL), recompare: true as const } : closed;
+      await cursors.save(connection.id, object, 'from_crm', value);
       savedThrough = cursor;
       await journal.flush();
     };
@@ -84,7 +91,10 @@ export class InboundPass {
         if (email !== null) emailsRead?.add(email);
       }
       if (emailsRead && emailsRead.size > COMPLETE_READ_EMAILS_MAX) emailsRead = undefined;
-      await this.applyHolding(object, mapping, page);
+      const records = unchanged ? await unchanged.changed(page.records) : page.records;
+      unchanged?.forget(page.records);
+      journal.count('from_crm', object).skipped += page.records.length - records.length;
+      await this.applyHolding(object, mapping, { records, deleted: page.deleted });
       const deleted = page.deleted.map((record) => ({ id: record.id, modifiedAt: record.deletedAt }));
       cursor = cursorAfter([...page.records, ...deleted], cursor);
       if (this.heldCount() >= this.pushBack.batchSize) await this.flushPushes();
@@ -92,7 +102,7 @@ export class InboundPass {
       if (this.heldCount() === 0) await saveCursor();
     }
     await this.flushPushes();
-    if (cursor !== savedThrough) await saveCursor();
+    if (cursor !== savedThrough || recompare) await saveCursor(true);
     if (!state.initialSyncCompletedAt) {
       await cursors.save(connection.id, object, 'from_crm', this.closedCursor(cursor, readStartedAt), {
         initialSyncCompleted: true,

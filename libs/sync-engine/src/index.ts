@@ -21,3 +21,4 @@ export * from './reconcile-runner';
 export * from './contact-push-runner';
 export { reconcileLine } from './reconcile-report';
 export { companyValues } from './company-sync-scope';
+export { RECOMPARE_ALL } from './unchanged-records';

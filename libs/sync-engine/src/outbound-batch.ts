@@ -145,9 +145,11 @@ export class OutboundBatch {
       // A create that failed has nothing more to record (no link, no fill); it is retried next run.
       if (this.writeFailed(item, result, retryLater) && !item.link) continue;
       const fill = filled.get(`${item.object}:${item.contact.id}`);
-      if (fill && !fill.ok) revertFields(item.plan, item.plan.toLocal, item.link?.synced);
+      const fillFailed = fill !== undefined && !fill.ok;
+      if (fillFailed) revertFields(item.plan, item.plan.toLocal, item.link?.synced);
       this.tally(item, result);
-      const link = this.linkAfter(item, result, fill?.ok ? fill.contact.updatedAt : item.contact.updatedAt);
+      const localUpdatedAt = fill?.ok ? fill.contact.updatedAt : item.contact.updatedAt;
+      const link = this.linkAfter(item, result, localUpdatedAt, fillFailed);
       if (link) links.push(link);
     }
     if (links.length > 0) await this.run.links.save(this.run.connection.id, links);
@@ -202,11 +204,15 @@ export class OutboundBatch {
     }
   }
 
-  /** The link to save for an item: a first link, or one whose values moved; none for an unchanged one. */
+  /**
+   * The link to save for an item: a first link, or one whose values moved; none for an unchanged one. After a failed
+   * local fill it records no CRM version: the record's values are not all applied, so a read must plan it again.
+   */
   private linkAfter(
     item: OutboundItem,
     result: UpsertResult | undefined,
     localUpdatedAt: Date,
+    fillFailed: boolean,
   ): LinkSnapshot | undefined {
     const crmId = result?.ok ? result.crmId : (item.link?.crmId ?? item.matched?.id);
     if (crmId === undefined || (item.link && !hasChanges(item.plan))) return undefined;
@@ -218,7 +224,7 @@ export class OutboundBatch {
       crmId,
       plan: item.plan,
       localUpdatedAt,
-      crmModifiedAt: crmModifiedAfter(result?.ok ? result : undefined, seen),
+      crmModifiedAt: fillFailed ? null : crmModifiedAfter(result?.ok ? result : undefined, seen),
       at: this.run.now(),
     });
   }

@@ -12,6 +12,7 @@ import {
   matchingKeyOf,
   LOCAL_COMPANY_OBJECT,
   LOCAL_CONTACT_OBJECT,
+  RECOMPARE_ALL,
   writesLocally,
   writesToCrm,
 } from '@pm/sync-engine';
@@ -93,7 +94,11 @@ export class MappingRecomparison {
     const changed = changes.fields.length > 0 || changes.keyChanged;
     const localObject = subject === 'company' ? LOCAL_COMPANY_OBJECT : LOCAL_CONTACT_OBJECT;
     if (changes.push) await this.cursors.save(connectionId, localObject, 'to_crm', null);
-    if (changes.pull) await this.cursors.save(connectionId, object, 'from_crm', null);
+    // Contacts read again are compared again, even those the CRM has not changed since they last synced.
+    if (changes.pull) {
+      const from = subject === 'company' ? null : RECOMPARE_ALL;
+      await this.cursors.save(connectionId, object, 'from_crm', from);
+    }
     return {
       linkedRecords,
       changedFields: changes.keyChanged ? ['matchField', ...changes.fields] : changes.fields,

@@ -23,7 +23,7 @@ export class SyncCursorState {
   direction!: 'from_crm' | 'to_crm';
 
   @Property({ type: 'json', nullable: true })
-  value?: { modifiedAt: string; lastId?: string; readAt?: string } | null;
+  value?: { modifiedAt: string; lastId?: string; readAt?: string; recompare?: true } | null;
 
   /** When the first full read of this object finished; null while the initial sync is still running. */
   @Property({ type: 'datetime', nullable: true })

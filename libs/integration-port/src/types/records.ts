@@ -46,6 +46,11 @@ export interface SyncCursor {
    * than the CRM's index lag before it was visible to that read, so the next read need not look back past that.
    */
   readAt?: string;
+  /**
+   * Set by a mapping change (and kept on the cursors saved while that read goes on): the read compares every record
+   * again, those unchanged since they last synced included. Engine-only: connectors never see it.
+   */
+  recompare?: true;
 }
 
 export interface CrmRecord {

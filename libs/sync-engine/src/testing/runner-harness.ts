@@ -29,10 +29,13 @@ export function inMemorySyncHarness(
     formulaLimits?: FormulaLimits;
     companies?: boolean;
     companyMappings?: CompanyMappingSource;
+    /** How far the CRM's clock moves per write (default one second; not a whole second: sub-second stamps). */
+    crmTickMs?: number;
   } = {},
 ) {
   let crmClock = Date.parse('2026-01-01T00:00:00Z');
-  const crm = new InMemoryCrm({ now: () => new Date((crmClock += 1_000)) });
+  const tick = options.crmTickMs ?? 1_000;
+  const crm = new InMemoryCrm({ now: () => new Date((crmClock += tick)) });
   const connector = new InMemoryConnector(crm, { maxWriteBatch: options.maxWriteBatch ?? 3 });
   const associating = new AssociatingPort(connector);
   const counting = new CountingPort(associating.port);
