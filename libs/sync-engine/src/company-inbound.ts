@@ -53,6 +53,8 @@ export class CompanyInboundPass {
       [],
     );
     for await (const page of pages) {
+      // The contact pass that follows takes its company values from these (those pushed back are forgotten).
+      run.crm.rememberRead(object, page.records);
       await this.applyPage(page);
       const deleted = page.deleted.map((record) => ({ id: record.id, modifiedAt: record.deletedAt }));
       cursor = cursorAfter([...page.records, ...deleted], cursor);

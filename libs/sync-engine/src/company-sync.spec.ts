@@ -151,6 +151,34 @@ describe('company sync with the in-memory CRM', () => {
     expect(ada.id).toBeDefined();
   });
 
+  it('a first read takes the contacts’ company names from the companies it just read, not from a second read', async () => {
+    const t = setup();
+    const acme = t.crm.createRecord('companies', { name: 'Acme', domain: 'acme.com' });
+    const globex = t.crm.createRecord('companies', { name: 'Globex' });
+    for (let i = 0; i < 4; i++) {
+      const contact = t.crm.createRecord('contacts', { email: `c${i}@example.com`, firstname: `C${i}` });
+      t.associating.associate(contact.id, [i % 2 === 0 ? acme.id : globex.id]);
+    }
+
+    expect((await t.run()).status).toBe('succeeded');
+
+    expect(t.counting.calls.getRecords).toBe(0);
+    expect(t.locals.byEmail('c0@example.com')?.values.company).toBe('Acme');
+    expect(t.locals.byEmail('c1@example.com')?.values.company).toBe('Globex');
+
+    // A company renamed locally is written back by the company pass: its contacts are not given the old name.
+    const local = t.companies.byName('Acme');
+    t.companies.edit(local?.id as string, { name: 'Acme Ltd' });
+    t.crm.updateRecord('companies', acme.id, { domain: 'acme.co.uk' });
+    t.crm.updateRecord('contacts', t.crmContact('c0@example.com')?.id as string, { firstname: 'Cee' });
+    await t.run();
+    expect(t.crm.getRecord('companies', acme.id)?.fields.name).toBe('Acme Ltd');
+    expect(t.locals.byEmail('c0@example.com')?.values).toMatchObject({
+      firstName: 'Cee',
+      company: 'Acme Ltd',
+    });
+  });
+
   it('links a local company to the CRM company with its domain or name instead of creating a second one', async () => {
     const t = setup();
     t.crm.createRecord('companies', { name: 'ACME Corporation', domain: 'www.acme.com' });

@@ -27,6 +27,9 @@ import { withAssociationsAcrossPages, type AssociationsAcrossPages } from './ass
 import { associatedIdsToRead, type AssociatedRecords, type ObjectMapping } from './field-mapping';
 import type { SessionProvider } from './ports';
 
+/** Most records per object a run keeps of what it read (see `rememberRead`): a few MB of company records. */
+const RECORDS_READ_KEPT = 20_000;
+
 export interface CrmGatewayOptions {
   retryPolicy: RetryPolicy;
   /** Injectable so tests do not wait out backoffs. */
@@ -56,6 +59,7 @@ export class CrmGateway {
   /** Calls retried inside the run (rate limits, outages) that then succeeded or gave up. */
   retriedCalls = 0;
   private readonly gate: ConcurrencyGate;
+  private readonly recordsRead = new Map<string, Map<string, CrmRecord>>();
 
   private constructor(
     private readonly port: IntegrationPort,
@@ -170,6 +174,7 @@ export class CrmGateway {
     inputs: readonly UpsertInput[],
     options: UpsertOptions = {},
   ): Promise<Map<string, UpsertResult>> {
+    this.forgetWritten(object, inputs);
     const answers = await mapWithConcurrency(
       inBatches(inputs, this.writeBatchSize(inputs.length)),
       this.gate.limit,
@@ -199,6 +204,10 @@ export class CrmGateway {
 
   /** One `deleteRecords` call for `ids`; the connector batches at the CRM's limit. Results by record id. */
   async deleteRecords(object: string, ids: string[]): Promise<Map<string, DeleteResult>> {
+    this.forgetWritten(
+      object,
+      ids.map((crmId) => ({ crmId })),
+    );
     const answered = await this.call((session) => this.port.deleteRecords(session, { object, ids }));
     return new Map(answered.map((result) => [result.id, result]));
   }
@@ -231,6 +240,7 @@ export class CrmGateway {
     lookup: (creates: readonly UpsertInput[]) => { names: string[]; domains: string[] },
     rematch: (input: UpsertInput, found: readonly CrmRecord[]) => CrmRecord | undefined,
   ): Promise<Map<string, UpsertResult>> {
+    this.forgetWritten(request.object, inputs);
     const answers = await mapWithConcurrency(
       inBatches(inputs, Math.max(1, this.capabilities.maxWriteBatch)),
       this.gate.limit,
@@ -274,14 +284,47 @@ export class CrmGateway {
    * `getRecords` call per associated object for the whole page, never one per record.
    */
   async readAssociated(mapping: ObjectMapping, records: readonly CrmRecord[]): Promise<AssociatedRecords> {
-    const reads = associatedIdsToRead(mapping, records);
+    const reads = associatedIdsToRead(mapping, records).map((read) => {
+      const known = read.ids.flatMap((id) => {
+        const record = this.recordsRead.get(read.object)?.get(id);
+        return record && read.fields.every((field) => field in record.fields) ? [record] : [];
+      });
+      const knownIds = new Set(known.map((record) => record.id));
+      return { ...read, known, ids: read.ids.filter((id) => !knownIds.has(id)) };
+    });
     // Their own associations are not used: none are read.
     const found = await mapWithConcurrency(reads, this.gate.limit, (read) =>
-      this.getRecords({ object: read.object, ids: read.ids, fields: read.fields, associations: [] }),
+      read.ids.length === 0
+        ? Promise.resolve([])
+        : this.getRecords({ object: read.object, ids: read.ids, fields: read.fields, associations: [] }),
     );
     return new Map(
-      reads.map((read, index) => [read.object, new Map(found[index].map((record) => [record.id, record]))]),
+      reads.map((read, index) => [
+        read.object,
+        new Map([...read.known, ...found[index]].map((record) => [record.id, record])),
+      ]),
     );
+  }
+
+  /**
+   * Records this run has just read and left as the CRM holds them (the company pass's, which runs before the
+   * contacts): a contact page's company values then come from them, not from a second read. At most
+   * `RECORDS_READ_KEPT` per object; past it, the rest are read as before.
+   */
+  rememberRead(object: string, records: readonly CrmRecord[]): void {
+    let kept = this.recordsRead.get(object);
+    if (!kept) this.recordsRead.set(object, (kept = new Map()));
+    for (const record of records) {
+      if (kept.size >= RECORDS_READ_KEPT && !kept.has(record.id)) break;
+      kept.set(record.id, record);
+    }
+  }
+
+  /** Records about to change in the CRM: what was remembered of them is no longer what the CRM holds. */
+  private forgetWritten(object: string, inputs: readonly Pick<UpsertInput, 'crmId'>[]): void {
+    const kept = this.recordsRead.get(object);
+    if (!kept) return;
+    for (const input of inputs) if (input.crmId !== undefined) kept.delete(input.crmId);
   }
 
   /** Every CRM call: retried by the shared policy, one slot of the gate per attempt (none held while waiting). */
