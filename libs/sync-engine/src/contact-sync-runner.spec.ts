@@ -271,6 +271,22 @@ describe('ContactSyncRunner (in-memory CRM and stores)', () => {
     expect(t.locals.byEmail('kept@example.com')?.deletedAt).toBeNull();
   });
 
+  it('reads a company once per run, however many pages its contacts are spread over', async () => {
+    const t = setup({}, { readPageSize: 2 });
+    const acme = t.crm.createRecord('companies', { name: 'Acme Corp' });
+    for (let i = 0; i < 6; i++) {
+      t.associating.associate(t.crm.createRecord('contacts', { email: `staff${i}@acme.example` }).id, [
+        acme.id,
+      ]);
+    }
+
+    await t.run();
+
+    expect(t.counting.calls.readChanges).toBeGreaterThanOrEqual(3);
+    expect(t.counting.calls.getRecords).toBe(1);
+    expect(t.locals.contacts.map((contact) => contact.values.company)).toEqual(Array(6).fill('Acme Corp'));
+  });
+
   it('a contact’s company follows its associated company, read with one getRecords call per page', async () => {
     const t = setup({}, { readPageSize: 3 });
     const acme = t.crm.createRecord('companies', { name: 'Acme Corp' });

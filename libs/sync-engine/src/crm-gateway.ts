@@ -281,7 +281,8 @@ export class CrmGateway {
 
   /**
    * The associated records a page's mapped values come from (the company record a contact belongs to, say): one
-   * `getRecords` call per associated object for the whole page, never one per record.
+   * `getRecords` call per associated object for the whole page, never one per record, and none for a record this run
+   * has read already (see `rememberRead`).
    */
   async readAssociated(mapping: ObjectMapping, records: readonly CrmRecord[]): Promise<AssociatedRecords> {
     const reads = associatedIdsToRead(mapping, records).map((read) => {
@@ -298,6 +299,8 @@ export class CrmGateway {
         ? Promise.resolve([])
         : this.getRecords({ object: read.object, ids: read.ids, fields: read.fields, associations: [] }),
     );
+    // The next pages' contacts mostly belong to the same companies.
+    reads.forEach((read, index) => this.rememberRead(read.object, found[index]));
     return new Map(
       reads.map((read, index) => [
         read.object,
@@ -308,7 +311,8 @@ export class CrmGateway {
 
   /**
    * Records this run has just read and left as the CRM holds them (the company pass's, which runs before the
-   * contacts): a contact page's company values then come from them, not from a second read. At most
+   * contacts, and earlier pages' associated records): a contact page's company values then come from them, not from a
+   * second read. At most
    * `RECORDS_READ_KEPT` per object; past it, the rest are read as before.
    */
   rememberRead(object: string, records: readonly CrmRecord[]): void {
