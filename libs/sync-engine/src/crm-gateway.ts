@@ -24,11 +24,9 @@ import type {
   UpsertResult,
 } from '@pm/integration-port';
 import { withAssociationsAcrossPages, type AssociationsAcrossPages } from './associations-across-pages';
-import { associatedIdsToRead, type AssociatedRecords, type ObjectMapping } from './field-mapping';
+import { associatedReads, type AssociatedRecords, type ObjectMapping } from './field-mapping';
 import type { SessionProvider } from './ports';
-
-/** Most records per object a run keeps of what it read (see `rememberRead`): a few MB of company records. */
-const RECORDS_READ_KEPT = 20_000;
+import { AssociatedRecordReader } from './associated-record-reader';
 
 export interface CrmGatewayOptions {
   retryPolicy: RetryPolicy;
@@ -59,7 +57,8 @@ export class CrmGateway {
   /** Calls retried inside the run (rate limits, outages) that then succeeded or gave up. */
   retriedCalls = 0;
   private readonly gate: ConcurrencyGate;
-  private readonly recordsRead = new Map<string, Map<string, CrmRecord>>();
+  /** Associated records, read across pages and kept for the run. */
+  private readonly associated: AssociatedRecordReader;
 
   private constructor(
     private readonly port: IntegrationPort,
@@ -71,6 +70,9 @@ export class CrmGateway {
   ) {
     this.capabilities = port.capabilities();
     this.gate = new ConcurrencyGate(Math.max(1, this.capabilities.maxConcurrency));
+    this.associated = new AssociatedRecordReader(this.capabilities, this.gate.limit, (request) =>
+      this.getRecords(request),
+    );
   }
 
   /** Opens the gateway for one run: one session for the whole run, refreshed only when the CRM refuses it. */
@@ -99,10 +101,14 @@ export class CrmGateway {
   changePages(
     request: Omit<ReadChangesRequest, 'pageToken' | 'associations'>,
     associations?: readonly string[],
-    options: Pick<AssociationsAcrossPages, 'needing'> = {},
+    options: Pick<AssociationsAcrossPages, 'needing'> & {
+      /** The mapping whose associated values the records need: those records are read here, across pages. */
+      mapping?: ObjectMapping;
+    } = {},
   ): AsyncGenerator<ChangePage, void, undefined> {
     // A CRM that reads associations with requests of their own (HubSpot): read them here, for several pages at once.
     const acrossPages = associations !== undefined && this.readsAssociations;
+    const pageSize = request.pageSize ?? this.capabilities.maxReadPage;
     const pages = paginate(
       (pageToken) =>
         this.call((session) =>
@@ -114,17 +120,24 @@ export class CrmGateway {
         ),
       { prefetch: true, signal: this.signal },
     );
-    if (!acrossPages || associations.length === 0) return pages;
     const port = this.port as Required<Pick<IntegrationPort, 'readAssociations'>>;
-    return withAssociationsAcrossPages(pages, {
-      toObjects: associations,
-      pageSize: request.pageSize ?? this.capabilities.maxReadPage,
-      maxIds: this.capabilities.maxAssociationRead as number,
-      concurrency: this.gate.limit,
-      needing: options.needing,
-      read: (toObject, ids) =>
-        this.call((session) => port.readAssociations(session, { object: request.object, toObject, ids })),
-    });
+    const withIds =
+      !acrossPages || associations.length === 0
+        ? pages
+        : withAssociationsAcrossPages(pages, {
+            toObjects: associations,
+            pageSize,
+            maxIds: this.capabilities.maxAssociationRead as number,
+            concurrency: this.gate.limit,
+            needing: options.needing,
+            read: (toObject, ids) =>
+              this.call((session) =>
+                port.readAssociations(session, { object: request.object, toObject, ids }),
+              ),
+          });
+    const { mapping } = options;
+    if (!mapping || associatedReads(mapping).length === 0) return withIds;
+    return this.associated.acrossPages(withIds, mapping, pageSize);
   }
 
   /** Whether the connector reads associations on request (`readAssociations`, `maxAssociationRead`). */
@@ -174,7 +187,7 @@ export class CrmGateway {
     inputs: readonly UpsertInput[],
     options: UpsertOptions = {},
   ): Promise<Map<string, UpsertResult>> {
-    this.forgetWritten(object, inputs);
+    this.associated.forget(object, inputs);
     const answers = await mapWithConcurrency(
       inBatches(inputs, this.writeBatchSize(inputs.length)),
       this.gate.limit,
@@ -204,7 +217,7 @@ export class CrmGateway {
 
   /** One `deleteRecords` call for `ids`; the connector batches at the CRM's limit. Results by record id. */
   async deleteRecords(object: string, ids: string[]): Promise<Map<string, DeleteResult>> {
-    this.forgetWritten(
+    this.associated.forget(
       object,
       ids.map((crmId) => ({ crmId })),
     );
@@ -240,7 +253,7 @@ export class CrmGateway {
     lookup: (creates: readonly UpsertInput[]) => { names: string[]; domains: string[] },
     rematch: (input: UpsertInput, found: readonly CrmRecord[]) => CrmRecord | undefined,
   ): Promise<Map<string, UpsertResult>> {
-    this.forgetWritten(request.object, inputs);
+    this.associated.forget(request.object, inputs);
     const answers = await mapWithConcurrency(
       inBatches(inputs, Math.max(1, this.capabilities.maxWriteBatch)),
       this.gate.limit,
@@ -282,53 +295,18 @@ export class CrmGateway {
   /**
    * The associated records a page's mapped values come from (the company record a contact belongs to, say): one
    * `getRecords` call per associated object for the whole page, never one per record, and none for a record this run
-   * has read already (see `rememberRead`).
+   * has read already.
    */
-  async readAssociated(mapping: ObjectMapping, records: readonly CrmRecord[]): Promise<AssociatedRecords> {
-    const reads = associatedIdsToRead(mapping, records).map((read) => {
-      const known = read.ids.flatMap((id) => {
-        const record = this.recordsRead.get(read.object)?.get(id);
-        return record && read.fields.every((field) => field in record.fields) ? [record] : [];
-      });
-      const knownIds = new Set(known.map((record) => record.id));
-      return { ...read, known, ids: read.ids.filter((id) => !knownIds.has(id)) };
-    });
-    // Their own associations are not used: none are read.
-    const found = await mapWithConcurrency(reads, this.gate.limit, (read) =>
-      read.ids.length === 0
-        ? Promise.resolve([])
-        : this.getRecords({ object: read.object, ids: read.ids, fields: read.fields, associations: [] }),
-    );
-    // The next pages' contacts mostly belong to the same companies.
-    reads.forEach((read, index) => this.rememberRead(read.object, found[index]));
-    return new Map(
-      reads.map((read, index) => [
-        read.object,
-        new Map([...read.known, ...found[index]].map((record) => [record.id, record])),
-      ]),
-    );
+  readAssociated(mapping: ObjectMapping, records: readonly CrmRecord[]): Promise<AssociatedRecords> {
+    return this.associated.readFor(mapping, records);
   }
 
   /**
    * Records this run has just read and left as the CRM holds them (the company pass's, which runs before the
-   * contacts, and earlier pages' associated records): a contact page's company values then come from them, not from a
-   * second read. At most
-   * `RECORDS_READ_KEPT` per object; past it, the rest are read as before.
+   * contacts): a contact page's company values then come from them, not from a second read.
    */
   rememberRead(object: string, records: readonly CrmRecord[]): void {
-    let kept = this.recordsRead.get(object);
-    if (!kept) this.recordsRead.set(object, (kept = new Map()));
-    for (const record of records) {
-      if (kept.size >= RECORDS_READ_KEPT && !kept.has(record.id)) break;
-      kept.set(record.id, record);
-    }
-  }
-
-  /** Records about to change in the CRM: what was remembered of them is no longer what the CRM holds. */
-  private forgetWritten(object: string, inputs: readonly Pick<UpsertInput, 'crmId'>[]): void {
-    const kept = this.recordsRead.get(object);
-    if (!kept) return;
-    for (const input of inputs) if (input.crmId !== undefined) kept.delete(input.crmId);
+    this.associated.remember(object, records);
   }
 
   /** Every CRM call: retried by the shared policy, one slot of the gate per attempt (none held while waiting). */

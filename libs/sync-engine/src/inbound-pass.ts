@@ -73,7 +73,7 @@ export class InboundPass {
       },
       // Only the associations the mapping reads values from.
       associatedReads(mapping).map((read) => read.object),
-      { needing: unchanged && ((records) => unchanged.changed(records)) },
+      { needing: unchanged && ((records) => unchanged.changed(records)), mapping },
     );
     let savedThrough = since;
     // A re-comparison's cursors keep saying so until its read is done: a resumed one still compares every record.
