@@ -1,17 +1,9 @@
 import { mapWithConcurrency } from '@pm/connector-kit';
-import type {
-  ChangePage,
-  ConnectorCapabilities,
-  CrmRecord,
-  GetRecordsRequest,
-  UpsertInput,
-} from '@pm/integration-port';
+import type { ChangePage, CrmRecord, GetRecordsRequest, UpsertInput } from '@pm/integration-port';
 import { withAssociatedRecordsAcrossPages, type AssociatedRead } from './associated-records-across-pages';
 import { associatedIdsToRead, type AssociatedRecords, type ObjectMapping } from './field-mapping';
 import { RecordsReadInRun } from './records-read-in-run';
 
-/** Ids one `getRecords` request takes where the connector does not say (HubSpot's and Salesforce's batch reads). */
-const IDS_PER_RECORD_READ = 100;
 /** Most read records held back while their associated records gather into a full read request. */
 const ASSOCIATED_HOLD_RECORDS = 2_000;
 
@@ -23,7 +15,6 @@ export class AssociatedRecordReader {
   private readonly kept = new RecordsReadInRun();
 
   constructor(
-    private readonly capabilities: ConnectorCapabilities,
     private readonly concurrency: number,
     private readonly getRecords: (request: GetRecordsRequest) => Promise<CrmRecord[]>,
   ) {}
@@ -37,7 +28,6 @@ export class AssociatedRecordReader {
     return withAssociatedRecordsAcrossPages(pages, {
       idsToRead: (records) => associatedIdsToRead(mapping, records),
       known: (object, id, fields) => this.kept.lookup(object, id, fields) !== undefined,
-      idsPerRequest: this.capabilities.requestCounts?.getRecords?.itemsPerRequest ?? IDS_PER_RECORD_READ,
       maxHeldRecords: Math.max(pageSize, ASSOCIATED_HOLD_RECORDS),
       read: async (read) => void (await this.readAndKeep(read)),
     });

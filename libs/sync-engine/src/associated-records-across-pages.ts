@@ -12,8 +12,6 @@ export interface AssociatedRecordsAcrossPages {
   idsToRead(records: readonly CrmRecord[]): AssociatedRead[];
   /** Whether this run already holds that record with those fields (see `CrmGateway.rememberRead`). */
   known(object: string, id: string, fields: readonly string[]): boolean;
-  /** Ids one read request takes (`getRecords`'s `itemsPerRequest`): fewer new ids than this wait for more pages. */
-  idsPerRequest: number;
   /** Most records held back while waiting. */
   maxHeldRecords: number;
   /** Reads the records and keeps them for the run (the matcher then finds them without a call). */
@@ -21,11 +19,11 @@ export interface AssociatedRecordsAcrossPages {
 }
 
 /**
- * The pages as read, held until the associated records they need and the run does not hold yet (the companies of
- * a page's contacts) fill a read request, or `maxHeldRecords` are held; those are then read in one go and the pages
- * handed on (at once when they need none). Contacts spread over many pages mostly share companies, so a page alone would make a small read for
- * its few new ones: a read of 10,000 contacts in 20 pages then reads their companies in full requests, not 20 small
- * ones. The caller still applies (and moves its cursor past) each page in turn.
+ * The pages as read, held until `maxHeldRecords` are held (or the read ends); the associated records they need and
+ * the run does not hold yet (the companies of their contacts) are then read in one go and the pages handed on (at
+ * once when they need none). Contacts spread over many pages mostly share companies, so a page alone would make a
+ * small read for its few new ones: a read of 10,000 contacts in 20 pages reads their companies in a few full
+ * requests, not 20 part-full ones. The caller still applies (and moves its cursor past) each page in turn.
  */
 export async function* withAssociatedRecordsAcrossPages(
   pages: AsyncGenerator<ChangePage, void, undefined>,
@@ -53,9 +51,9 @@ export async function* withAssociatedRecordsAcrossPages(
       wanted.set(read.object, entry);
       for (const id of read.ids) if (!options.known(read.object, id, read.fields)) entry.ids.add(id);
     }
-    // Nothing to read: no reason to hold the pages back.
-    const waiting = wantedCount();
-    if (waiting > 0 && waiting < options.idsPerRequest && records < options.maxHeldRecords) continue;
+    // Nothing to read: no reason to hold the pages back. Otherwise the more pages share one read, the fewer part-full
+    // requests it makes.
+    if (wantedCount() > 0 && records < options.maxHeldRecords) continue;
     yield* await release();
   }
   if (held.length > 0) yield* await release();

@@ -70,9 +70,7 @@ export class CrmGateway {
   ) {
     this.capabilities = port.capabilities();
     this.gate = new ConcurrencyGate(Math.max(1, this.capabilities.maxConcurrency));
-    this.associated = new AssociatedRecordReader(this.capabilities, this.gate.limit, (request) =>
-      this.getRecords(request),
-    );
+    this.associated = new AssociatedRecordReader(this.gate.limit, (request) => this.getRecords(request));
   }
 
   /** Opens the gateway for one run: one session for the whole run, refreshed only when the CRM refuses it. */
