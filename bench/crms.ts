@@ -22,6 +22,16 @@ export interface BenchPerson {
   lastName: string;
 }
 
+/** Facts of a CRM's API the fewest possible calls of a run depend on. */
+export interface BenchReads<S extends SandboxServer = SandboxServer> {
+  /** Modification times carry milliseconds: the run's own unchanged writes can be told from edits. */
+  subSecondStamps: boolean;
+  /** Deletions are not in the change read: an incremental read lists them apart (one page). */
+  deletionListing: boolean;
+  /** Companies that contacts belong to (the associated records the default mapping reads a name from). */
+  companiesWithContacts(sandbox: S): number;
+}
+
 /** A CRM's documented limit, as the sandbox enforces it in the "at the real limits" case. */
 export interface RealLimit {
   /** Human description for the table. */
@@ -46,6 +56,8 @@ export interface BenchCrm<S extends SandboxServer = SandboxServer> {
   seed(sandbox: S, count: number): void;
   /** Ids of the live contact records in the CRM. */
   ids(sandbox: S): string[];
+  /** How the CRM's reads are shaped, for the fewest calls a run can make (`bench/minimum.ts`). */
+  reads: BenchReads<S>;
   /** A user edits one contact's last name in the CRM. */
   edit(sandbox: S, id: string, lastName: string): void;
   /** Every limiter that can answer 429 (HubSpot's search has its own). */
@@ -94,6 +106,9 @@ const salesforce: BenchCrm<SalesforceSandbox> = {
     }),
   seed: (sandbox, count) => void sandbox.seedContacts(count),
   ids: (sandbox) => sandbox.records('Contact').map((record) => record.id),
+  // SystemModstamp in whole seconds; queryAll returns deleted rows with the changes; the account name comes with
+  // the contact's own query.
+  reads: { subSecondStamps: false, deletionListing: false, companiesWithContacts: () => 0 },
   edit: (sandbox, id, lastName) => void sandbox.editInCrm('Contact', id, { LastName: lastName }),
   limiters: (sandbox) => [sandbox.rateLimiter],
   enforceRealLimits: (sandbox) => {
@@ -135,6 +150,12 @@ const hubspot: BenchCrm<HubSpotSandbox> = {
   // Contacts already in the CRM (imported an hour ago), not written the instant before the first read.
   seed: (sandbox, count) => void sandbox.seedContacts(count, { at: new Date(Date.now() - 3_600_000) }),
   ids: (sandbox) => sandbox.records('contacts').map((record) => record.id),
+  // lastmodifieddate to the millisecond; search never returns archived records (the recycle bin is listed apart).
+  reads: {
+    subSecondStamps: true,
+    deletionListing: true,
+    companiesWithContacts: (sandbox) => sandbox.records('companies').length,
+  },
   edit: (sandbox, id, lastName) => void sandbox.editInCrm('contacts', id, { lastname: lastName }),
   limiters: (sandbox) => [sandbox.rateLimiter, sandbox.searchRateLimiter],
   realtime: {
@@ -178,6 +199,12 @@ const pipedrive: BenchCrm<PipedriveSandbox> = {
     }),
   seed: (sandbox, count) => void sandbox.seedContacts(count),
   ids: (sandbox) => sandbox.records('persons').map((record) => String(record.id)),
+  // update_time in whole seconds; the persons listing names deleted ones; organizations are read by id, 100 a request.
+  reads: {
+    subSecondStamps: false,
+    deletionListing: false,
+    companiesWithContacts: (sandbox) => sandbox.records('organizations').length,
+  },
   // Pipedrive writes a person's name whole and derives first_name/last_name from it (last_name alone is read-only):
   // a user changing the last name edits `name`, the first name kept.
   edit: (sandbox, id, lastName) => {
