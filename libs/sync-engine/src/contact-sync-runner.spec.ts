@@ -55,6 +55,16 @@ describe('ContactSyncRunner (in-memory CRM and stores)', () => {
     expect(t.locals.contacts).toEqual(localBefore);
   });
 
+  it('writes local pages in whole batches: 12 creates at 3 a request are 4 requests, whatever the local page size', async () => {
+    const t = setup({}, { maxWriteBatch: 3, localPageSize: 5 });
+    for (let i = 0; i < 12; i++) t.locals.add(`w${i}@example.com`);
+
+    await t.run();
+
+    expect(t.counting.batchSizes).toEqual([3, 3, 3, 3]);
+    expect(t.crm.listRecords('contacts')).toHaveLength(12);
+  });
+
   it('pushes only the field that changed locally, and pulls only the field that changed in the CRM', async () => {
     const t = setup();
     t.locals.add('a@example.com', { firstName: 'Ann', company: 'Old Co' });

@@ -56,7 +56,9 @@ export class OutboundPass {
 
   /** Local changes after `start`, through the one paginator (a stop request ends the read between pages). */
   private localChanges(start: LocalPosition | null): AsyncGenerator<LocalChangePage, void, undefined> {
-    const pageSize = this.run.tuning.localPageSize;
+    // Whole write batches per page: 500 contacts at Salesforce's 200 a request would be written 200 + 200 + 100.
+    const batch = Math.max(1, this.run.crm.capabilities.maxWriteBatch);
+    const pageSize = Math.ceil(this.run.tuning.localPageSize / batch) * batch;
     return paginate<LocalChangePage>(
       async (token) => {
         const after = token === undefined ? start : (JSON.parse(token) as LocalPosition);

@@ -25,6 +25,7 @@ export function inMemorySyncHarness(
   options: {
     maxWriteBatch?: number;
     readPageSize?: number;
+    localPageSize?: number;
     mappings?: FieldMappingSource;
     formulaLimits?: FormulaLimits;
     companies?: boolean;
@@ -63,6 +64,7 @@ export function inMemorySyncHarness(
       sleep: async () => undefined,
       localOverlapMs: 0,
       readPageSize: options.readPageSize,
+      ...(options.localPageSize ? { localPageSize: options.localPageSize } : {}),
       formulaLimits: options.formulaLimits,
     },
   });
