@@ -143,9 +143,12 @@ export class InboundPass {
     mapping: ObjectMapping,
     page: Pick<ChangePage, 'records' | 'deleted'>,
   ): Promise<void> {
-    // A record read again while its push is held (edited meanwhile): the held write goes first, so the new read is
-    // planned against the link that write leaves, and one batch never names a record twice.
-    if (page.records.some((record) => this.heldIds.has(`${object}:${record.id}`))) await this.flushPushes();
+    // A record read again while its push is held (edited or deleted meanwhile): the held write goes first, so the new
+    // read is planned against the link that write leaves, and one batch never names a record twice.
+    const again = [...page.records, ...page.deleted].some((record) =>
+      this.heldIds.has(`${object}:${record.id}`),
+    );
+    if (again) await this.flushPushes();
     const items = await this.matcher.match(object, mapping, page.records);
     const retryLater: RetryItem[] = [];
     await this.writeLocally(object, items, retryLater);
