@@ -54,7 +54,12 @@ export class OutboundPass {
     }
   }
 
-  /** Local changes after `start`, through the one paginator (a stop request ends the read between pages). */
+  /**
+   * Local changes after `start`, through the one paginator (a stop request ends the read between pages). The next
+   * page is read while the current one is written (`prefetch`): its keyset position is known from the page alone,
+   * and contacts the current page changes locally (values filled from the CRM) move past the read and come back
+   * later, as they would without it.
+   */
   private localChanges(start: LocalPosition | null): AsyncGenerator<LocalChangePage, void, undefined> {
     // Whole write batches per page: 500 contacts at Salesforce's 200 a request would be written 200 + 200 + 100.
     const batch = Math.max(1, this.run.crm.capabilities.maxWriteBatch);
@@ -70,7 +75,7 @@ export class OutboundPass {
           : undefined;
         return { contacts, nextPageToken: next && JSON.stringify(next) };
       },
-      { signal: this.run.signal },
+      { prefetch: true, signal: this.run.signal },
     );
   }
 }

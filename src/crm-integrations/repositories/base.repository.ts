@@ -10,7 +10,7 @@ export type RowColumn = readonly [name: string, type: string];
  * order), and `shared` values (one for every row) once each. MikroORM's `insertMany` inlines every value as its own
  * SQL literal (a date formatted, a JSON value stringified and escaped, each row's data validated and walked): for
  * a sync page of thousands of rows that cost more than the database's work. Rows keep their array order (a
- * bigserial id follows it); dates go as ISO instants.
+ * bigserial id follows it); dates go as ISO instants. `onConflict`: a clause appended as is (an upsert).
  */
 export async function insertRows(
   em: EntityManager,
@@ -18,6 +18,7 @@ export async function insertRows(
   shared: ReadonlyArray<readonly [name: string, type: string, value: unknown]>,
   columns: readonly RowColumn[],
   rows: unknown[][],
+  onConflict = '',
 ): Promise<void> {
   if (rows.length === 0) return;
   const names = [...shared.map(([name]) => name), ...columns.map(([name]) => name)];
@@ -33,7 +34,8 @@ export async function insertRows(
   ];
   await em.execute(
     `insert into "${table}" (${names.map((name) => `"${name}"`).join(', ')}) select ${values.join(', ')} ` +
-      `from jsonb_array_elements(?::jsonb) with ordinality as r(e, n) order by r.n`,
+      `from jsonb_array_elements(?::jsonb) with ordinality as r(e, n) order by r.n` +
+      (onConflict ? ` ${onConflict}` : ''),
     [...shared.map(([, , value]) => value), JSON.stringify(rows)],
   );
 }

@@ -61,6 +61,35 @@ describe('RecordLinkRepository on PostgreSQL', () => {
     expect(first).toMatchObject({ localId: localIds[0], synced: { email: { value: 'a@x' } } });
   });
 
+  it('reactivates an unlinked link with the new values, keeping its id; of two snapshots of one record the later wins', async () => {
+    const [before, after, later] = [randomUUID(), randomUUID(), randomUUID()];
+    await links.save(connectionId, [snapshot(before, 'relinked')]);
+    const original = await orm.em
+      .fork()
+      .findOneOrFail(RecordLink, { connection: connectionId, crmId: 'relinked' });
+    await links.unlink(connectionId, 'contacts', 'relinked', 'deleted_in_penguinmails', new Date());
+    expect(await links.findByCrmIds(connectionId, 'contacts', ['relinked'])).toEqual([]);
+
+    const syncedAt = new Date('2026-12-01T10:00:00.000Z');
+    await links.save(connectionId, [
+      { ...snapshot(after, 'relinked'), lastSyncedAt: syncedAt },
+      {
+        ...snapshot(later, 'relinked'),
+        lastSyncedAt: syncedAt,
+        synced: { email: { value: 'b@x', side: 'crm', at: 'now', rule: 'initial' } },
+      },
+    ]);
+    const [link] = await links.findByCrmIds(connectionId, 'contacts', ['relinked']);
+    expect(link).toMatchObject({
+      id: original.id,
+      localId: later,
+      lastSyncedAt: syncedAt,
+      synced: { email: { value: 'b@x' } },
+    });
+    const row = await orm.em.fork().findOneOrFail(RecordLink, { id: original.id });
+    expect(row).toMatchObject({ unlinkedAt: null, unlinkReason: null, createdAt: original.createdAt });
+  });
+
   it('keeps links of different CRM objects with the same id apart', async () => {
     const localA = randomUUID();
     const localB = randomUUID();

@@ -111,52 +111,26 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
     return [...new Set(deletedInCrm.filter((link) => !active.has(link.localId)).map((link) => link.localId))];
   }
 
+  /**
+   * One statement per call, whatever the page holds: new links are inserted and existing ones (same connection,
+   * CRM object and id, unlinked ones included) take the snapshot's values and are active again, keeping their id,
+   * local object and creation time. A single statement is atomic, so the page's links are saved whole or not at
+   * all, and a link another worker inserted meanwhile is updated rather than refused. Looking existing links up
+   * first (and updating them as entities) cost three more round trips and a hydrated entity per known link.
+   */
   async save(connectionId: string, links: LinkSnapshot[]): Promise<void> {
     if (links.length === 0) return;
-    const em = this.fork();
-    // One lookup per CRM object with the ids as one array (not an OR per link, which slows down and runs out of
-    // bind parameters on large pages); each id probes the (connection, crm_object, crm_id) unique index.
-    const idsByObject = new Map<string, string[]>();
-    for (const link of links) {
-      const ids = idsByObject.get(link.crmObject) ?? [];
-      ids.push(link.crmId);
-      idsByObject.set(link.crmObject, ids);
-    }
-    const byKey = new Map<string, RecordLink>();
-    for (const [crmObject, crmIds] of idsByObject) {
-      const existing = await em
-        .createQueryBuilder(RecordLink, 'l')
-        .where(linksWithKeys('crm_id', 'crm_object', 'text'), [
-          JSON.stringify(crmIds),
-          connectionId,
-          crmObject,
-        ])
-        .getResultList();
-      for (const link of existing) byKey.set(`${link.crmObject}|${link.crmId}`, link);
-    }
-    // New links go in as one native insert (no entity, change set or snapshot each: a first sync's pages are all
-    // new links); existing ones are updated through the unit of work.
-    const created = new Map<string, unknown[]>();
+    // The same CRM record twice in one call: the later snapshot wins (one statement may not update a row twice).
+    const byKey = new Map<string, LinkSnapshot>();
+    for (const snapshot of links) byKey.set(`${snapshot.crmObject}|${snapshot.crmId}`, snapshot);
     const createdAt = new Date();
-    for (const snapshot of links) {
-      const key = `${snapshot.crmObject}|${snapshot.crmId}`;
-      const values = {
-        localId: snapshot.localId,
-        synced: snapshot.synced,
-        localUpdatedAt: snapshot.localUpdatedAt,
-        crmModifiedAt: snapshot.crmModifiedAt,
-        lastSyncedAt: snapshot.lastSyncedAt,
-        unlinkedAt: null,
-        unlinkReason: null,
-      };
-      const link = byKey.get(key);
-      if (link) {
-        Object.assign(link, values);
-        continue;
-      }
-      // The same CRM record twice in one call: the later snapshot wins, as it did for a loaded link.
-      created.set(key, [
-        created.get(key)?.[0] ?? newId(),
+    await insertRows(
+      this.fork(),
+      'record_links',
+      [['connection_id', 'uuid', connectionId]],
+      LINK_COLUMNS,
+      [...byKey.values()].map((snapshot) => [
+        newId(),
         snapshot.localObject,
         snapshot.localId,
         snapshot.crmObject,
@@ -166,14 +140,12 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
         snapshot.crmModifiedAt,
         snapshot.lastSyncedAt,
         createdAt,
-      ]);
-    }
-    // One transaction, as a single flush was: the page's links are saved whole or not at all.
-    await em.transactional(async (tx) => {
-      await insertRows(tx, 'record_links', [['connection_id', 'uuid', connectionId]], LINK_COLUMNS, [
-        ...created.values(),
-      ]);
-    });
+      ]),
+      `on conflict ("connection_id", "crm_object", "crm_id") do update set ` +
+        `"local_id" = excluded."local_id", "synced" = excluded."synced", ` +
+        `"local_updated_at" = excluded."local_updated_at", "crm_modified_at" = excluded."crm_modified_at", ` +
+        `"last_synced_at" = excluded."last_synced_at", "unlinked_at" = null, "unlink_reason" = null`,
+    );
   }
 
   async unlink(

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CrmConnection, SyncCursorState } from '@pm/domain';
+import { newId, SyncCursorState } from '@pm/domain';
 import type { SyncCursor } from '@pm/integration-port';
 import type { CursorDirection, CursorState, CursorStore } from '@pm/sync-engine';
 import { CrmRepository } from './base.repository';
@@ -15,6 +15,11 @@ export class SyncCursorRepository extends CrmRepository implements CursorStore {
     };
   }
 
+  /**
+   * One statement (an upsert on the (connection, object, direction) key): a run saves its cursor after every page,
+   * and loading the row, then flushing it in a transaction of its own cost four round trips. The first completion
+   * time is kept once set.
+   */
   async save(
     connectionId: string,
     object: string,
@@ -22,18 +27,23 @@ export class SyncCursorRepository extends CrmRepository implements CursorStore {
     value: SyncCursor | null,
     options: { initialSyncCompleted?: boolean } = {},
   ): Promise<void> {
-    const em = this.fork();
-    const state =
-      (await em.findOne(SyncCursorState, { connection: connectionId, object, direction })) ??
-      em.create(SyncCursorState, {
-        connection: em.getReference(CrmConnection, connectionId),
+    const now = new Date();
+    await this.fork().execute(
+      `insert into "sync_cursors" ("id", "connection_id", "object", "direction", "value", ` +
+        `"initial_sync_completed_at", "updated_at") values (?, ?, ?, ?, ?::jsonb, ?, ?) ` +
+        `on conflict ("connection_id", "object", "direction") do update set "value" = excluded."value", ` +
+        `"updated_at" = excluded."updated_at", "initial_sync_completed_at" = ` +
+        `coalesce("sync_cursors"."initial_sync_completed_at", excluded."initial_sync_completed_at")`,
+      [
+        newId(),
+        connectionId,
         object,
         direction,
-      });
-    state.value = value ? { ...value } : null;
-    if (options.initialSyncCompleted && !state.initialSyncCompletedAt)
-      state.initialSyncCompletedAt = new Date();
-    await em.flush();
+        value ? JSON.stringify(value) : null,
+        options.initialSyncCompleted ? now : null,
+        now,
+      ],
+    );
   }
 
   /** Forgets every cursor of the connection: its next sync starts from the beginning. */
