@@ -1,4 +1,5 @@
 import { paginate } from '@pm/connector-kit';
+import type { SyncCursor } from '@pm/integration-port';
 import { OutboundBatch } from './outbound-batch';
 import type { LocalContact, LocalPosition } from './ports';
 import { LOCAL_CONTACT_OBJECT, type SyncRunScope } from './sync-run-scope';
@@ -35,22 +36,42 @@ export class OutboundPass {
     const start: LocalPosition | null = saved
       ? { updatedAt: new Date(Date.parse(saved.modifiedAt) - this.run.tuning.localOverlapMs).toISOString() }
       : null;
-    for await (const { contacts } of this.localChanges(start)) {
-      if (contacts.length === 0) break;
-      await this.batch.push(objects, contacts);
-      const last = contacts[contacts.length - 1];
-      const position = { modifiedAt: last.updatedAt.toISOString(), lastId: last.id };
-      // Never move the cursor back (the overlap re-reads contacts before it).
-      if (!saved || Date.parse(position.modifiedAt) >= Date.parse(saved.modifiedAt)) {
-        await cursors.save(connection.id, LOCAL_CONTACT_OBJECT, 'to_crm', position);
+    // A written page's log lines, then its cursor, are saved while the next page is read and written: the cursor
+    // still passes a page only once its CRM writes and links are saved, and each save waits for the one before, so
+    // the cursor only moves forward. Links are saved before the next page starts, since its matching reads them.
+    let saving: Promise<void> | undefined;
+    try {
+      for await (const { contacts } of this.localChanges(start)) {
+        if (contacts.length === 0) break;
+        await this.batch.push(objects, contacts);
+        const last = contacts[contacts.length - 1];
+        const position = { modifiedAt: last.updatedAt.toISOString(), lastId: last.id };
+        // Never move the cursor back (the overlap re-reads contacts before it).
+        const moves = !saved || Date.parse(position.modifiedAt) >= Date.parse(saved.modifiedAt);
+        await saving;
+        saving = this.pageDone(moves ? position : undefined);
+        // Awaited before the next save or below; this only keeps a failure meanwhile from going unhandled.
+        saving.catch(() => undefined);
       }
-      await journal.flush();
+    } catch (error) {
+      // The page in flight failed (or the run was stopped): the previous page's cursor is still saved first.
+      await saving?.catch(() => undefined);
+      throw error;
     }
+    await saving;
     if (!state.initialSyncCompletedAt) {
       const latest = await cursors.load(connection.id, LOCAL_CONTACT_OBJECT, 'to_crm');
       await cursors.save(connection.id, LOCAL_CONTACT_OBJECT, 'to_crm', latest.value, {
         initialSyncCompleted: true,
       });
+    }
+  }
+
+  /** A written page's log lines, then (unless it would move back) the cursor past it. */
+  private async pageDone(position: SyncCursor | undefined): Promise<void> {
+    await this.run.journal.flush();
+    if (position) {
+      await this.run.cursors.save(this.run.connection.id, LOCAL_CONTACT_OBJECT, 'to_crm', position);
     }
   }
 
