@@ -28,6 +28,8 @@ export interface RealLimit {
   describe: string;
   /** Requests per second the limit allows over a long run. */
   requestsPerSecond: number;
+  /** Requests per second it allows a change read (HubSpot's search limit), where that is lower; absent: the same. */
+  readRequestsPerSecond?: number;
 }
 
 /**
@@ -150,7 +152,7 @@ const hubspot: BenchCrm<HubSpotSandbox> = {
     // A public OAuth app: 110 requests per rolling 10 s per account; search 5 per second on its own counter.
     sandbox.rateLimiter.configure({ limit: 110, windowMs: 10_000, enforce: true }, true);
     sandbox.searchRateLimiter.configure({ limit: 5, windowMs: 1_000, enforce: true }, true);
-    return { describe: '110 req/10 s, search 5/s', requestsPerSecond: 11 };
+    return { describe: '110 req/10 s, search 5/s', requestsPerSecond: 11, readRequestsPerSecond: 5 };
   },
   naiveExport: async (sandbox, people) => {
     const tokens = sandbox.oauth.issueTokensDirectly();
