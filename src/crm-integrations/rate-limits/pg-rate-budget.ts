@@ -8,6 +8,7 @@ import {
   observe,
   rateLimits,
   settle,
+  windowsOf,
   type Decision,
   type Ledger,
   type RateLimits,
@@ -98,7 +99,7 @@ export class PgRateBudget implements RateBudget {
 
   /** The call granted at `stampAt` has ended: its calls leave the windows one window length from now. */
   private async settle(stampAt: number): Promise<void> {
-    if (this.limits.windows.length === 0) return;
+    if (windowsOf(this.limits, null).length === 0) return;
     const nowMs = this.now();
     await this.inTransaction(async (connection, context, ledger) => {
       const next = settle(this.limits, ledger, stampAt, nowMs);
@@ -114,7 +115,7 @@ export class PgRateBudget implements RateBudget {
     stampAt: number,
   ): Promise<Decision> {
     const nowMs = this.now();
-    if (this.limits.windows.length === 0 && !this.limits.daily)
+    if (windowsOf(this.limits, null).length === 0 && !this.limits.daily)
       return this.tryTakeUnlimited(cost, priority, stampAt);
     return this.inTransaction(async (connection, context, ledger) => {
       const decision = decide(this.limits, ledger, { cost, priority, operation, stampAt }, nowMs);
@@ -135,7 +136,7 @@ export class PgRateBudget implements RateBudget {
       .getConnection()
       .execute<
         Record<string, unknown>[]
-      >(`select window_grants, day_started_at, daily_used, paused_until from rate_budgets where key = ?`, [this.key]);
+      >(`select window_grants, day_started_at, daily_used, daily_limit, paused_until from rate_budgets where key = ?`, [this.key]);
     if (rows.length === 0) {
       return this.inTransaction(async (_connection, _context, ledger) => {
         this.lastSeen = ledger;
@@ -155,7 +156,7 @@ export class PgRateBudget implements RateBudget {
       const context = em.getTransactionContext();
       const select = () =>
         connection.execute<Record<string, unknown>[]>(
-          `select window_grants, day_started_at, daily_used, paused_until from rate_budgets where key = ? for update`,
+          `select window_grants, day_started_at, daily_used, daily_limit, paused_until from rate_budgets where key = ? for update`,
           [this.key],
           'all',
           context,
@@ -180,7 +181,8 @@ export class PgRateBudget implements RateBudget {
     ledger: Ledger,
     nowMs: number,
   ): Promise<void> {
-    // window_limit and window_ms show the first window, for people reading the table.
+    // window_limit and window_ms show the first window, for people reading the table; daily_limit the allocation in
+    // force (the one the CRM reported, else the declared one), which the spread's pace is sized from.
     const first = this.limits.windows[0];
     await connection.execute(
       `update rate_budgets set window_limit = ?, window_ms = ?, window_grants = ?::jsonb, daily_limit = ?,
@@ -189,7 +191,7 @@ export class PgRateBudget implements RateBudget {
         first?.limit ?? null,
         first?.windowMs ?? null,
         JSON.stringify(ledger.grants),
-        this.limits.daily?.limit ?? null,
+        ledger.dailyLimit ?? this.limits.daily?.limit ?? null,
         ledger.dayStartedAt === null ? null : new Date(ledger.dayStartedAt),
         ledger.dailyUsed,
         ledger.pausedUntil === null ? null : new Date(ledger.pausedUntil),
@@ -220,6 +222,7 @@ function toLedger(raw: Record<string, unknown>): Ledger {
     grants,
     dayStartedAt: asMs(raw.day_started_at),
     dailyUsed: Number(raw.daily_used),
+    dailyLimit: raw.daily_limit == null ? null : Number(raw.daily_limit),
     pausedUntil: asMs(raw.paused_until),
   };
 }
