@@ -55,6 +55,16 @@ describe('ContactSyncRunner (in-memory CRM and stores)', () => {
     expect(t.locals.contacts).toEqual(localBefore);
   });
 
+  it('writes a first export in full batches: local pages hold whole batches of the CRM (no 200, 200, 100)', async () => {
+    const t = setup({}, { maxWriteBatch: 200 });
+    for (let i = 0; i < 1_200; i++) t.locals.add(`bulk${i}@example.com`, { firstName: `B${i}` });
+
+    const run = await t.run();
+
+    expect(run.counts.to_crm.contacts.created).toBe(1_200);
+    expect(t.counting.batchSizes).toEqual([200, 200, 200, 200, 200, 200]);
+  });
+
   it('pushes only the field that changed locally, and pulls only the field that changed in the CRM', async () => {
     const t = setup();
     t.locals.add('a@example.com', { firstName: 'Ann', company: 'Old Co' });
