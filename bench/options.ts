@@ -89,8 +89,9 @@ export const USAGE = `npm run bench -- [--size small|medium|large|huge] [--runs 
                    [--only sync,limits,overhead,memory,peers,activities,realtime] [--count N] [--limits-count N] [--out bench/results.json] [--strict]
   --size   small: 1,000 contacts, 1 run; medium (default): 10,000, 3 runs; large: 100,000, 3 runs;
            huge: memory at 100,000 and 1,000,000, 1 run (not in CI; use with --only memory)
-  --limits-count  contacts per case at the real limits (small: 200, medium: 1,000, large: 5,000); large enough
-           that the calls outlast one window (HubSpot: 20,000 writes in 200 batches, past 110 per 10 s)
+  --limits-count  contacts per first sync at the real limits, and activities delivered there (small: 200, medium:
+           1,000, large: 5,000); a limit binds only once the calls outlast its burst (HubSpot: past 110 batches,
+           11,000 contacts; Salesforce: past 100, 20,000; Pipedrive: any size)
   --parallel  CRMs run at the same time, each in its own process (small: 2, else 1)
   --strict exit 1 when any case failed or timed out (default: report the error in its row and exit 0)`;
 
