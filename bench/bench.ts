@@ -156,8 +156,8 @@ function failedRows(
 
 /** Longest a CRM's child may take: every case timing out, plus starting and stopping. */
 function crmChildTimeoutMs(options: BenchOptions): number {
-  // overhead ×2, peers, sync 2 directions × 3 phases, limits, activities ×2, real-time
-  const runsPerRound = 2 + 1 + 2 * 3 + 1 + 2 + 1;
+  // overhead ×2, peers, sync 2 directions × 3 phases, limits ×2, activities ×2, real-time
+  const runsPerRound = 2 + 1 + 2 * 3 + 2 + 2 + 1;
   return options.runs * runsPerRound * (options.runTimeoutMs + 20_000) + 120_000;
 }
 

@@ -237,18 +237,32 @@ export async function runSyncCase(
 
 export interface RealLimitResult extends PhaseSample {
   limit: string;
-  /** Records per second the limit allows at full batches: requests/s × records per request. */
+  /**
+   * Records per second the limit allows at full requests: writes, allowed requests/s × records per request; reads,
+   * allowed read requests/s × records per read page.
+   */
   ceilingPerSecond: number;
 }
 
-/** The first export of `count` contacts while the sandbox enforces the CRM's documented limits. */
+/** Records per second `limit` allows in `direction`: requests per second × records each request carries. */
+export function realLimitCeiling(bench: BenchSandbox, limit: RealLimit, direction: Direction): number {
+  return direction === 'to_crm'
+    ? limit.requestsPerSecond * requestsPerWrite(bench)
+    : (limit.readRequestsPerSecond ?? limit.requestsPerSecond) * bench.port.capabilities().maxReadPage;
+}
+
+/**
+ * The first sync of `count` contacts in `direction` (an export of contacts created in PenguinMails, or an import of
+ * contacts already in the CRM) while the sandbox enforces the CRM's documented limits.
+ */
 export async function runRealLimitCase(
   service: BenchService,
   crm: BenchCrm,
+  direction: Direction,
   count: number,
   timeoutMs: number,
 ): Promise<RealLimitResult> {
-  const { bench, tenantId, connectionId } = await prepare(service, crm, 'to_crm', count);
+  const { bench, tenantId, connectionId } = await prepare(service, crm, direction, count);
   const limiters = crm.limiters(bench.sandbox);
   const saved = limiters.map((limiter) => ({ ...limiter.config }));
   let limit: RealLimit | undefined;
@@ -259,15 +273,16 @@ export async function runRealLimitCase(
       bench,
       tenantId,
       connectionId,
-      minimumCalls(bench, count, NO_READ),
+      direction === 'to_crm'
+        ? minimumCalls(bench, count, NO_READ)
+        : minimumCalls(bench, 0, { returned: count, ownWrites: 0, fromCursor: false }),
       timeoutMs,
-      async () => ({ written: crm.ids(bench.sandbox).length, expected: count }),
+      async () => ({
+        written: direction === 'to_crm' ? crm.ids(bench.sandbox).length : await service.localCount(tenantId),
+        expected: count,
+      }),
     );
-    return {
-      ...sample,
-      limit: limit.describe,
-      ceilingPerSecond: limit.requestsPerSecond * requestsPerWrite(bench),
-    };
+    return { ...sample, limit: limit.describe, ceilingPerSecond: realLimitCeiling(bench, limit, direction) };
   } finally {
     limiters.forEach((limiter, i) => limiter.configure(saved[i], true));
   }

@@ -40,9 +40,11 @@ export async function runCrmCases(
         )
       : [],
   );
-  const limits = wants('limits')
-    ? rows.row('limits', crm.label, 'PenguinMails→CRM first sync', options.limitsCount)
-    : undefined;
+  const limitRows = DIRECTIONS.map((direction) =>
+    wants('limits')
+      ? rows.row('limits', crm.label, `${DIRECTION_LABEL[direction]} first sync`, options.limitsCount)
+      : undefined,
+  );
   const overheadRows = DIRECTIONS.map((direction) =>
     wants('overhead')
       ? rows.row('overhead', crm.label, `${DIRECTION_LABEL[direction]} first sync`, options.count)
@@ -120,15 +122,28 @@ export async function runCrmCases(
         });
       }
     }
-    if (limits) {
-      await rows.attempt(`${crm.label} at the real limits`, [limits], async () => {
-        const result = await runRealLimitCase(service, crm, options.limitsCount, options.runTimeoutMs);
-        limits.add(result);
-        limits.extra = { limit: result.limit, ceilingPerSecond: result.ceilingPerSecond };
-        if (!result.error && result.records > 0) {
-          limits.ratios.push(result.records / (result.wallMs / 1000) / result.ceilingPerSecond);
-        }
-      });
+    // CRM→PenguinMails first, for the same reason as above: an export that overruns may not stop.
+    for (const [d, direction] of [...DIRECTIONS.entries()].reverse()) {
+      const limits = limitRows[d];
+      if (!limits) continue;
+      await rows.attempt(
+        `${crm.label} ${DIRECTION_LABEL[direction]} at the real limits`,
+        [limits],
+        async () => {
+          const result = await runRealLimitCase(
+            service,
+            crm,
+            direction,
+            options.limitsCount,
+            options.runTimeoutMs,
+          );
+          limits.add(result);
+          limits.extra = { limit: result.limit, ceilingPerSecond: result.ceilingPerSecond };
+          if (!result.error && result.records > 0) {
+            limits.ratios.push(result.records / (result.wallMs / 1000) / result.ceilingPerSecond);
+          }
+        },
+      );
     }
   }
 }

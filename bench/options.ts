@@ -86,9 +86,12 @@ const SIZES: Record<BenchSize, Omit<BenchOptions, 'size' | 'crms' | 'sections' |
 };
 
 export const USAGE = `npm run bench -- [--size small|medium|large|huge] [--runs N] [--parallel N] [--crm salesforce,hubspot,pipedrive]
-                   [--only sync,limits,overhead,memory,peers,activities,realtime] [--count N] [--out bench/results.json] [--strict]
+                   [--only sync,limits,overhead,memory,peers,activities,realtime] [--count N] [--limits-count N] [--out bench/results.json] [--strict]
   --size   small: 1,000 contacts, 1 run; medium (default): 10,000, 3 runs; large: 100,000, 3 runs;
            huge: memory at 100,000 and 1,000,000, 1 run (not in CI; use with --only memory)
+  --limits-count  contacts per first sync at the real limits, and activities delivered there (small: 200, medium:
+           1,000, large: 5,000); a limit binds only once the calls outlast its burst (HubSpot: past 110 batches,
+           11,000 contacts; Salesforce: past 100, 20,000; Pipedrive: any size)
   --parallel  CRMs run at the same time, each in its own process (small: 2, else 1)
   --strict exit 1 when any case failed or timed out (default: report the error in its row and exit 0)`;
 
@@ -118,7 +121,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     else flags.set(name, inline ?? argv[++i] ?? '');
   }
   if (flags.has('help')) throw new Error(USAGE);
-  const known = ['size', 'runs', 'parallel', 'crm', 'only', 'count', 'out', 'strict'];
+  const known = ['size', 'runs', 'parallel', 'crm', 'only', 'count', 'limits-count', 'out', 'strict'];
   const unknown = [...flags.keys()].filter((name) => !known.includes(name));
   if (unknown.length) throw new Error(`unknown option --${unknown[0]}\n${USAGE}`);
 
@@ -136,6 +139,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
           peerCount: Math.min(preset.peerCount, count),
           memoryCounts: [count],
         }
+      : {}),
+    ...(flags.has('limits-count')
+      ? { limitsCount: positiveInt(flags.get('limits-count'), 'limits-count') }
       : {}),
     runs: flags.has('runs') ? positiveInt(flags.get('runs'), 'runs') : preset.runs,
     parallel: flags.has('parallel') ? positiveInt(flags.get('parallel'), 'parallel') : preset.parallel,

@@ -45,6 +45,7 @@ const COLUMNS: Record<BenchSection, Column[]> = {
     ['ceiling/s', (row) => (row.ceilingPerSecond ?? 0).toLocaleString('en-US')],
     ['of ceiling', (row) => formatFigure(row.ratio && scale(row.ratio, 100), 0) + (row.ratio ? '%' : '')],
     ['CRM calls', (row) => formatFigure(row.calls)],
+    ['min', (row) => (row.minCalls === null ? '—' : String(row.minCalls))],
     ['429s', (row) => formatFigure(row.calls429)],
   ],
   overhead: [

@@ -128,4 +128,49 @@ describe('PgRateBudget: one CRM account, one budget, shared by every worker', ()
     await b.acquire(1, 'background');
     expect(time.now()).toBe(after);
   });
+
+  it("paces every worker to the org's reported allocation spread over the day (Salesforce)", async () => {
+    const time = fakeTime('2026-11-24T12:00:00Z');
+    const start = time.now();
+    // Declared: 15,000 a day (one call per 5.76 s spread); the org reports 432,000 (5 a second).
+    const policies = [{ kind: 'daily' as const, limit: 15_000, spread: { burst: 100 } }];
+    const options = { now: time.now, sleep: time.sleep };
+    const a = new PgRateBudget(workerA, 'salesforce:org-spread', policies, options);
+    await a.report({ dailyLimit: 432_000, dailyRemaining: 431_000 });
+    // Another worker, which never saw the header, reads the allocation from the row: 100 calls at once, then the
+    // 101st waits for the first to leave the 20-s window (at 15,000 it would wait 576 s).
+    const b = new PgRateBudget(workerB, 'salesforce:org-spread', policies, options);
+    for (let call = 0; call < 10; call++) await (await b.acquire(10, 'interactive')).settle();
+    expect(time.now()).toBe(start);
+    await b.acquire(1, 'interactive');
+    expect(time.now() - start).toBeGreaterThanOrEqual(20_000);
+    expect(time.now() - start).toBeLessThan(21_000);
+  });
+
+  it('frees each request of a serial call one window after its answer, in one write when the call settles', async () => {
+    const time = fakeTime('2026-11-24T12:00:00Z');
+    const start = time.now();
+    const policies = [{ kind: 'window' as const, limit: 10, windowMs: 1_000 }];
+    const budget = new PgRateBudget(workerA, 'pipedrive:serial', policies, {
+      now: time.now,
+      sleep: time.sleep,
+    });
+    const grant = await budget.acquire(10, 'interactive');
+    // Five requests answered over the first 500 ms; the other five not known answered when the call ends at 900 ms.
+    for (let request = 0; request < 5; request++) {
+      time.advance(100);
+      grant.answered?.();
+    }
+    time.advance(400);
+    await grant.settle();
+    time.advance(701); // 1,601 ms: the five answered by 500 ms have left the window, the rest have not.
+    const other = new PgRateBudget(workerB, 'pipedrive:serial', policies, {
+      now: time.now,
+      sleep: time.sleep,
+    });
+    await other.acquire(5, 'interactive');
+    expect(time.now() - start).toBe(1_601);
+    await other.acquire(1, 'interactive');
+    expect(time.now() - start).toBeGreaterThanOrEqual(1_900);
+  });
 });

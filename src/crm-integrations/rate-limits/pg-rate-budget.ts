@@ -8,6 +8,7 @@ import {
   observe,
   rateLimits,
   settle,
+  windowsOf,
   type Decision,
   type Ledger,
   type RateLimits,
@@ -69,7 +70,14 @@ export class PgRateBudget implements RateBudget {
       // A fraction keeps this grant's stamp apart from any other's, so settling finds exactly its calls.
       const stampAt = this.now() + IN_FLIGHT_LEASE_MS + Math.random();
       const decision = await this.tryTake(cost, priority, options.operation, stampAt);
-      if (decision.granted) return { settle: () => this.settle(stampAt) };
+      if (decision.granted) {
+        // Kept in memory until the call settles: one transaction per call, not one per request answered.
+        const answeredAt: number[] = [];
+        return {
+          settle: () => this.settle(stampAt, answeredAt),
+          answered: () => void answeredAt.push(this.now()),
+        };
+      }
       if (decision.dailyExhausted && whenDailyExhausted === 'signal') {
         throw new CrmError(CrmErrorCode.QUOTA_EXHAUSTED, 'The daily API allocation is used up', {
           retryAfterMs: decision.waitMs,
@@ -96,12 +104,15 @@ export class PgRateBudget implements RateBudget {
     return this.options.now?.() ?? Date.now();
   }
 
-  /** The call granted at `stampAt` has ended: its calls leave the windows one window length from now. */
-  private async settle(stampAt: number): Promise<void> {
-    if (this.limits.windows.length === 0) return;
+  /**
+   * The call granted at `stampAt` has ended: its requests leave the windows one window length after their answer
+   * (`answeredAt`), those not known answered one window length from now.
+   */
+  private async settle(stampAt: number, answeredAt: readonly number[]): Promise<void> {
+    if (windowsOf(this.limits, null).length === 0) return;
     const nowMs = this.now();
     await this.inTransaction(async (connection, context, ledger) => {
-      const next = settle(this.limits, ledger, stampAt, nowMs);
+      const next = settle(this.limits, ledger, stampAt, nowMs, answeredAt);
       await this.write(connection, context, next, nowMs);
       this.lastSeen = next;
     });
@@ -114,7 +125,7 @@ export class PgRateBudget implements RateBudget {
     stampAt: number,
   ): Promise<Decision> {
     const nowMs = this.now();
-    if (this.limits.windows.length === 0 && !this.limits.daily)
+    if (windowsOf(this.limits, null).length === 0 && !this.limits.daily)
       return this.tryTakeUnlimited(cost, priority, stampAt);
     return this.inTransaction(async (connection, context, ledger) => {
       const decision = decide(this.limits, ledger, { cost, priority, operation, stampAt }, nowMs);
@@ -135,7 +146,7 @@ export class PgRateBudget implements RateBudget {
       .getConnection()
       .execute<
         Record<string, unknown>[]
-      >(`select window_grants, day_started_at, daily_used, paused_until from rate_budgets where key = ?`, [this.key]);
+      >(`select window_grants, day_started_at, daily_used, daily_limit, paused_until from rate_budgets where key = ?`, [this.key]);
     if (rows.length === 0) {
       return this.inTransaction(async (_connection, _context, ledger) => {
         this.lastSeen = ledger;
@@ -155,7 +166,7 @@ export class PgRateBudget implements RateBudget {
       const context = em.getTransactionContext();
       const select = () =>
         connection.execute<Record<string, unknown>[]>(
-          `select window_grants, day_started_at, daily_used, paused_until from rate_budgets where key = ? for update`,
+          `select window_grants, day_started_at, daily_used, daily_limit, paused_until from rate_budgets where key = ? for update`,
           [this.key],
           'all',
           context,
@@ -180,7 +191,8 @@ export class PgRateBudget implements RateBudget {
     ledger: Ledger,
     nowMs: number,
   ): Promise<void> {
-    // window_limit and window_ms show the first window, for people reading the table.
+    // window_limit and window_ms show the first window, for people reading the table; daily_limit the allocation in
+    // force (the one the CRM reported, else the declared one), which the spread's pace is sized from.
     const first = this.limits.windows[0];
     await connection.execute(
       `update rate_budgets set window_limit = ?, window_ms = ?, window_grants = ?::jsonb, daily_limit = ?,
@@ -189,7 +201,7 @@ export class PgRateBudget implements RateBudget {
         first?.limit ?? null,
         first?.windowMs ?? null,
         JSON.stringify(ledger.grants),
-        this.limits.daily?.limit ?? null,
+        ledger.dailyLimit ?? this.limits.daily?.limit ?? null,
         ledger.dayStartedAt === null ? null : new Date(ledger.dayStartedAt),
         ledger.dailyUsed,
         ledger.pausedUntil === null ? null : new Date(ledger.pausedUntil),
@@ -220,6 +232,7 @@ function toLedger(raw: Record<string, unknown>): Ledger {
     grants,
     dayStartedAt: asMs(raw.day_started_at),
     dailyUsed: Number(raw.daily_used),
+    dailyLimit: raw.daily_limit == null ? null : Number(raw.daily_limit),
     pausedUntil: asMs(raw.paused_until),
   };
 }

@@ -8,7 +8,13 @@ import {
   type Ledger,
 } from './rate-ledger';
 
-const empty = (): Ledger => ({ grants: {}, dayStartedAt: null, dailyUsed: 0, pausedUntil: null });
+const empty = (): Ledger => ({
+  grants: {},
+  dayStartedAt: null,
+  dailyUsed: 0,
+  dailyLimit: null,
+  pausedUntil: null,
+});
 const T0 = Date.parse('2026-12-05T12:00:00Z');
 
 describe('rate ledger', () => {
@@ -75,5 +81,120 @@ describe('rate ledger', () => {
     const settled = settle(pipedrive, ledger, inFlight, T0 + 5_000);
     expect(decide(pipedrive, settled, { cost: 1, priority: 'interactive' }, T0 + 6_999).granted).toBe(false);
     expect(decide(pipedrive, settled, { cost: 1, priority: 'interactive' }, T0 + 7_000).granted).toBe(true);
+  });
+
+  it('lets each request of a serial call leave the window one window after its answer, not after the whole call', () => {
+    const inFlight = T0 + 60_000.75;
+    const granted = decide(pipedrive, empty(), { cost: 80, priority: 'interactive', stampAt: inFlight }, T0);
+    const ledger = granted.granted ? granted.ledger : empty();
+    // 80 requests one after another, answered every 12.5 ms over the first second; the call settles at 1 s.
+    const answeredAt = Array.from({ length: 80 }, (_, i) => T0 + 12.5 * (i + 1));
+    const settled = settle(pipedrive, ledger, inFlight, T0 + 1_000, answeredAt);
+    // The first request leaves at 2,012.5 ms (not 3,000, as when all 80 counted from the call's end).
+    expect(decide(pipedrive, settled, { cost: 1, priority: 'interactive' }, T0 + 2_000).granted).toBe(false);
+    expect(decide(pipedrive, settled, { cost: 1, priority: 'interactive' }, T0 + 2_013).granted).toBe(true);
+    expect(decide(pipedrive, settled, { cost: 40, priority: 'interactive' }, T0 + 2_501).granted).toBe(true);
+    // Requests not known answered still count until one window after the call ended.
+    const partly = settle(pipedrive, ledger, inFlight, T0 + 1_000, answeredAt.slice(0, 10));
+    expect(decide(pipedrive, partly, { cost: 11, priority: 'interactive' }, T0 + 2_999).granted).toBe(false);
+    expect(decide(pipedrive, partly, { cost: 10, priority: 'interactive' }, T0 + 2_999).granted).toBe(true);
+  });
+
+  it('counts requests a call made beyond its charge (answers past its grants) in the windows it was charged to', () => {
+    const inFlight = T0 + 60_000.5;
+    const granted = decide(
+      hubspot,
+      empty(),
+      { cost: 1, priority: 'interactive', operation: 'upsertBatch', stampAt: inFlight },
+      T0,
+    );
+    const ledger = granted.granted ? granted.ledger : empty();
+    // Charged one request, it made two (a describe, then the write).
+    const settled = settle(hubspot, ledger, inFlight, T0 + 200, [T0 + 100, T0 + 200]);
+    expect(settled.grants['110/10000']).toEqual([T0 + 100, T0 + 200]);
+    // The search window, which the write was not charged to, learns nothing from it.
+    expect(settled.grants['5/1000:readChanges']).toEqual([]);
+  });
+
+  describe("a daily allocation spent at its even spread (Salesforce's only limit)", () => {
+    const salesforce = rateLimits([{ kind: 'daily', limit: 15_000, spread: { burst: 100 } }]);
+    /** Grants `cost` calls at `at`, failing the test if they are refused. */
+    const grant = (ledger: Ledger, cost: number, at: number): Ledger => {
+      const decision = decide(salesforce, ledger, { cost, priority: 'interactive' }, at);
+      if (!decision.granted) throw new Error(`refused at ${at - T0} ms: wait ${decision.waitMs} ms`);
+      return decision.ledger;
+    };
+
+    it('lets a burst go at once, then paces to the allocation spread over the day', () => {
+      // 15,000 a day spread evenly is one call every 5.76 s: a burst of 100 frees 576 s after it was made.
+      const burst = grant(empty(), 100, T0);
+      expect(decide(salesforce, burst, { cost: 1, priority: 'interactive' }, T0 + 1_000)).toEqual({
+        granted: false,
+        waitMs: 576_000 - 1_000 + 1,
+        dailyExhausted: false,
+      });
+      expect(decide(salesforce, burst, { cost: 1, priority: 'interactive' }, T0 + 576_001).granted).toBe(
+        true,
+      );
+      // Background work spends at most three quarters of the spread, the rest left to the org's other integrations.
+      expect(largestGrant(salesforce, 'background')).toBe(75);
+      expect(largestGrant(salesforce, 'interactive')).toBe(100);
+    });
+
+    it("paces to the org's own allocation once Sforce-Limit-Info reports it", () => {
+      // An org of 432,000 a day (5 calls a second spread evenly): 100 calls per 20 s.
+      const reported = observe(salesforce, empty(), { dailyLimit: 432_000, dailyRemaining: 432_000 }, T0);
+      expect(reported?.dailyLimit).toBe(432_000);
+      const burst = grant(reported!, 100, T0);
+      expect(decide(salesforce, burst, { cost: 1, priority: 'interactive' }, T0 + 5_000)).toMatchObject({
+        granted: false,
+        waitMs: 15_001,
+      });
+      const next = grant(burst, 100, T0 + 20_001);
+      // Over a long run: never more than 100 in any 20 s, so at most 5 a second.
+      expect(decide(salesforce, next, { cost: 1, priority: 'interactive' }, T0 + 39_000).granted).toBe(false);
+      // The same headers again change nothing (no database write).
+      expect(
+        observe(salesforce, next, { dailyLimit: 432_000, dailyRemaining: 431_800 }, T0 + 20_001),
+      ).toBeNull();
+    });
+
+    it("counts the org's use against its reported allocation, not the declared default", () => {
+      // 20,000 used today by the org's other integrations: over the declared 15,000, well within its own 150,000.
+      const ledger = observe(salesforce, empty(), { dailyLimit: 150_000, dailyRemaining: 130_000 }, T0)!;
+      expect(ledger.dailyUsed).toBe(20_000);
+      expect(decide(salesforce, ledger, { cost: 1, priority: 'interactive' }, T0).granted).toBe(true);
+      const nearlyUsedUp = observe(salesforce, ledger, { dailyLimit: 150_000, dailyRemaining: 0 }, T0)!;
+      expect(decide(salesforce, nearlyUsedUp, { cost: 1, priority: 'interactive' }, T0)).toMatchObject({
+        granted: false,
+        dailyExhausted: true,
+      });
+    });
+
+    it('keeps the grants of calls in flight in the spread until they settle', () => {
+      const inFlight = T0 + 60_000.5;
+      const reported = observe(salesforce, empty(), { dailyLimit: 432_000, dailyRemaining: 432_000 }, T0)!;
+      const decision = decide(
+        salesforce,
+        reported,
+        { cost: 100, priority: 'interactive', stampAt: inFlight },
+        T0,
+      );
+      const ledger = decision.granted ? decision.ledger : empty();
+      expect(decide(salesforce, ledger, { cost: 1, priority: 'interactive' }, T0 + 30_000).granted).toBe(
+        false,
+      );
+      const settled = settle(salesforce, ledger, inFlight, T0 + 30_000);
+      expect(decide(salesforce, settled, { cost: 1, priority: 'interactive' }, T0 + 49_999).granted).toBe(
+        false,
+      );
+      expect(decide(salesforce, settled, { cost: 1, priority: 'interactive' }, T0 + 50_001).granted).toBe(
+        true,
+      );
+    });
+
+    it('refuses a burst that is not a positive whole number of calls', () => {
+      expect(() => rateLimits([{ kind: 'daily', limit: 15_000, spread: { burst: 0 } }])).toThrow(RangeError);
+    });
   });
 });

@@ -29,15 +29,50 @@ export interface WindowLimit {
 
 export interface RateLimits {
   windows: WindowLimit[];
-  daily?: { limit: number; governs?: readonly PortOperation[] };
+  /** `spreadBurst`: the allocation is spent no faster than its even spread, this many calls at a time. */
+  daily?: { limit: number; governs?: readonly PortOperation[]; spreadBurst?: number };
 }
 
-/** One account's spend: grant times per window, the day's count, and a pause the CRM asked for. */
+/**
+ * One account's spend: grant times per window, the day's count, the allocation the CRM last reported (null: none
+ * yet, the declared one applies), and a pause the CRM asked for.
+ */
 export interface Ledger {
   grants: Record<string, number[]>;
   dayStartedAt: number | null;
   dailyUsed: number;
+  dailyLimit: number | null;
   pausedUntil: number | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Names the log of the daily allocation's spread window (its length follows the allocation, its id does not). */
+export const DAILY_SPREAD_WINDOW_ID = 'daily-spread';
+
+/** The allocation in force: the one the CRM last reported, else the declared one. */
+function allocation(limits: RateLimits, ledger: Pick<Ledger, 'dailyLimit'> | null): number | undefined {
+  if (!limits.daily) return undefined;
+  return ledger?.dailyLimit ?? limits.daily.limit;
+}
+
+/**
+ * The windows a call is checked against: the CRM's own, and the daily allocation's even spread where the policy
+ * asks for one (`burst` calls per the time the allocation takes to give that many at an even pace).
+ */
+export function windowsOf(limits: RateLimits, ledger: Pick<Ledger, 'dailyLimit'> | null): WindowLimit[] {
+  const burst = limits.daily?.spreadBurst;
+  if (!limits.daily || burst === undefined) return limits.windows;
+  const perDay = allocation(limits, ledger)!;
+  return [
+    ...limits.windows,
+    {
+      id: DAILY_SPREAD_WINDOW_ID,
+      limit: burst,
+      windowMs: Math.ceil((burst * DAY_MS) / perDay),
+      governs: limits.daily.governs,
+    },
+  ];
 }
 
 export type Decision =
@@ -49,7 +84,11 @@ export function rateLimits(policies: readonly RateLimitPolicy[]): RateLimits {
   for (const policy of policies) {
     if (!(policy.limit > 0)) throw new RangeError(`A rate limit needs a positive limit, got ${policy.limit}`);
     if (policy.kind === 'daily') {
-      limits.daily = { limit: policy.limit, governs: policy.governs };
+      const burst = policy.spread?.burst;
+      if (burst !== undefined && !(Number.isInteger(burst) && burst > 0)) {
+        throw new RangeError(`A daily spread needs a positive whole burst, got ${burst}`);
+      }
+      limits.daily = { limit: policy.limit, governs: policy.governs, spreadBurst: burst };
       continue;
     }
     if (!(policy.windowMs > 0)) {
@@ -78,7 +117,7 @@ function share(window: WindowLimit, priority: RatePriority): number {
 /** The largest cost one grant can ever be for `operation` at `priority`. */
 export function largestGrant(limits: RateLimits, priority: RatePriority, operation?: PortOperation): number {
   let largest = Number.POSITIVE_INFINITY;
-  for (const window of limits.windows) {
+  for (const window of windowsOf(limits, null)) {
     if (governs(window, operation)) largest = Math.min(largest, share(window, priority));
   }
   if (limits.daily && governs(limits.daily, operation)) largest = Math.min(largest, limits.daily.limit);
@@ -95,7 +134,7 @@ export function assertGrantable(
   if (!(cost > 0) || !Number.isInteger(cost)) {
     throw new RangeError(`A rate-budget cost must be a positive whole number of calls, got ${cost}`);
   }
-  for (const window of limits.windows) {
+  for (const window of windowsOf(limits, null)) {
     if (governs(window, operation) && cost > share(window, priority)) {
       throw new RangeError(
         `${cost} calls${operation ? ` of ${operation}` : ''} exceed what the ${window.limit}-per-${window.windowMs}-ms ` +
@@ -121,11 +160,16 @@ export function decide(
     return { granted: false, waitMs: ledger.pausedUntil - nowMs, dailyExhausted: false };
   }
   const current = rolled(limits, ledger, nowMs);
-  if (limits.daily && governs(limits.daily, operation) && current.dailyUsed + cost > limits.daily.limit) {
+  const windows = windowsOf(limits, current);
+  if (
+    limits.daily &&
+    governs(limits.daily, operation) &&
+    current.dailyUsed + cost > allocation(limits, current)!
+  ) {
     return { granted: false, waitMs: nextUtcMidnight(nowMs) - nowMs, dailyExhausted: true };
   }
   let waitMs = 0;
-  for (const window of limits.windows) {
+  for (const window of windows) {
     if (!governs(window, operation)) continue;
     const grants = current.grants[window.id];
     const allowed = share(window, priority);
@@ -136,7 +180,7 @@ export function decide(
     }
   }
   if (waitMs > 0) return { granted: false, waitMs, dailyExhausted: false };
-  for (const window of limits.windows) {
+  for (const window of windows) {
     if (governs(window, operation)) {
       current.grants[window.id].push(...Array<number>(cost).fill(stampAt));
     }
@@ -146,13 +190,30 @@ export function decide(
   return { granted: true, ledger: current };
 }
 
-/** The grants stamped `stampAt` (calls in flight) restamped `nowMs`: the call ended, they leave one window later. */
-export function settle(limits: RateLimits, ledger: Ledger, stampAt: number, nowMs: number): Ledger {
+/**
+ * The grants stamped `stampAt` (calls in flight) restamped: the call ended, they leave one window later. A request
+ * the CRM answered at `answeredAt[i]` was counted by it no later than that, so one grant takes that time; the rest
+ * (requests not known answered) take `nowMs`. More answers than grants are requests the call made beyond what it was
+ * charged (Salesforce's first write of an object describes it first): they are added to each window the call was
+ * charged to, at their answer, so the calls after it wait for them.
+ */
+export function settle(
+  limits: RateLimits,
+  ledger: Ledger,
+  stampAt: number,
+  nowMs: number,
+  answeredAt: readonly number[] = [],
+): Ledger {
   const next = rolled(limits, ledger, nowMs);
-  for (const window of limits.windows) {
-    next.grants[window.id] = next.grants[window.id]
-      .map((at) => (at === stampAt ? Math.min(at, nowMs) : at))
-      .sort((a, b) => a - b);
+  const answers = answeredAt.map((at) => Math.min(at, nowMs)).sort((a, b) => a - b);
+  for (const window of windowsOf(limits, next)) {
+    const grants = next.grants[window.id];
+    const granted = grants.filter((at) => at === stampAt).length;
+    if (granted === 0) continue;
+    const restamped = Array.from({ length: Math.max(granted, answers.length) }, (_, i) =>
+      i < answers.length ? answers[i] : nowMs,
+    );
+    next.grants[window.id] = [...grants.filter((at) => at !== stampAt), ...restamped].sort((a, b) => a - b);
   }
   return next;
 }
@@ -178,6 +239,16 @@ export function observe(
       grants.push(...Array<number>(counted - grants.length).fill(nowMs));
       changed = true;
     }
+  }
+  // The account's own allocation (a Salesforce org's edition × licences), which also sets the spread's pace.
+  if (
+    limits.daily &&
+    state.dailyLimit !== undefined &&
+    state.dailyLimit > 0 &&
+    state.dailyLimit !== next.dailyLimit
+  ) {
+    next.dailyLimit = state.dailyLimit;
+    changed = true;
   }
   if (limits.daily && state.dailyLimit !== undefined && state.dailyRemaining !== undefined) {
     const counted = state.dailyLimit - state.dailyRemaining;
@@ -213,7 +284,7 @@ function describedWindow(limits: RateLimits, state: RateLimitState): WindowLimit
 /** A copy with expired grants dropped, unknown windows added, and the day rolled over at UTC midnight. */
 function rolled(limits: RateLimits, ledger: Ledger, nowMs: number): Ledger {
   const grants: Record<string, number[]> = {};
-  for (const window of limits.windows) {
+  for (const window of windowsOf(limits, ledger)) {
     const since = nowMs - window.windowMs;
     grants[window.id] = (ledger.grants[window.id] ?? []).filter((at) => at > since).sort((a, b) => a - b);
   }
@@ -223,7 +294,7 @@ function rolled(limits: RateLimits, ledger: Ledger, nowMs: number): Ledger {
     dayStartedAt = startOfUtcDay(nowMs);
     dailyUsed = 0;
   }
-  return { grants, dayStartedAt, dailyUsed, pausedUntil: ledger.pausedUntil };
+  return { grants, dayStartedAt, dailyUsed, dailyLimit: ledger.dailyLimit, pausedUntil: ledger.pausedUntil };
 }
 
 function startOfUtcDay(nowMs: number): number {

@@ -58,7 +58,18 @@ export type RateLimitPolicy = (
       windowMs: number;
     }
   /** A daily allocation (Salesforce API requests, HubSpot daily, Pipedrive daily token budget). */
-  | { kind: 'daily'; limit: number }
+  | {
+      kind: 'daily';
+      /** The allocation to plan with until the CRM's headers report the account's own. */
+      limit: number;
+      /**
+       * Spend the allocation no faster than its even spread over the day, at most `burst` calls at a time: a rolling
+       * window of `burst` calls per `burst / (allocation / 24 h)`, sized from the allocation the CRM last reported.
+       * For a CRM whose only limit is a daily allocation (Salesforce), so that one connection's large sync or a loop
+       * cannot use up, in minutes, an allocation the account's other integrations share. Absent: no pace.
+       */
+      spread?: { burst: number };
+    }
 ) & {
   /**
    * The operations whose requests this limit counts (HubSpot's search limit governs only the calls that search);
