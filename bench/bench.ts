@@ -30,7 +30,7 @@ export interface BenchResults {
 }
 
 const NOTES = [
-  'CRM calls are the requests each sandbox counted during the run; min = ⌈writes / records per request⌉ + ⌈records the change read returns / read page⌉ (at least one; the previous run’s own writes come back once: no CRM’s change read leaves them out) + where the mapping reads the contact’s company: HubSpot’s association ids (1,000 a request, for records not unchanged since the service wrote them) and the companies themselves (Pipedrive’s organizations, 100 a request) + HubSpot’s recycle-bin page on a read from a cursor (bench/minimum.ts).',
+  'CRM calls are the requests each sandbox counted during the run; min = ⌈writes / records per request⌉ + ⌈records the change read returns / read page⌉ (at least one; the previous run’s own writes come back once: no CRM’s change read leaves them out) + where the mapping reads the contact’s company: HubSpot’s association ids (1,000 a request, for records not unchanged since the service wrote them) and the companies themselves (Pipedrive’s organizations, 100 a request) + HubSpot’s recycle-bin page on a read from a cursor; HubSpot’s next read also looks back over its search index lag (bench/minimum.ts).',
   'Wall time is end to end: "Sync now" over the HTTP API until the sync runs list shows the run finished (pg-boss worker polling every 0.5 s included).',
   'sync: the service as deployed (its PgRateBudget plans from the connector’s declared limits), sandboxes counting but not enforcing limits.',
   'limits: the sandbox enforces the CRM’s documented limits; ceiling = allowed requests/s × records per request.',

@@ -28,6 +28,11 @@ export interface BenchReads<S extends SandboxServer = SandboxServer> {
   subSecondStamps: boolean;
   /** Deletions are not in the change read: an incremental read lists them apart (one page). */
   deletionListing: boolean;
+  /**
+   * The change read looks back over the CRM's index lag (HubSpot's search): what changed just before a read comes
+   * back once more in the next.
+   */
+  rereadsIndexLag: boolean;
   /** Companies that contacts belong to (the associated records the default mapping reads a name from). */
   companiesWithContacts(sandbox: S): number;
 }
@@ -115,7 +120,12 @@ const salesforce: BenchCrm<SalesforceSandbox> = {
   ids: (sandbox) => sandbox.records('Contact').map((record) => record.id),
   // SystemModstamp in whole seconds; queryAll returns deleted rows with the changes; the account name comes with
   // the contact's own query.
-  reads: { subSecondStamps: false, deletionListing: false, companiesWithContacts: () => 0 },
+  reads: {
+    subSecondStamps: false,
+    deletionListing: false,
+    rereadsIndexLag: false,
+    companiesWithContacts: () => 0,
+  },
   edit: (sandbox, id, lastName) => void sandbox.editInCrm('Contact', id, { LastName: lastName }),
   limiters: (sandbox) => [sandbox.rateLimiter],
   enforceRealLimits: (sandbox) => {
@@ -174,6 +184,7 @@ const hubspot: BenchCrm<HubSpotSandbox> = {
   reads: {
     subSecondStamps: true,
     deletionListing: true,
+    rereadsIndexLag: true,
     companiesWithContacts: (sandbox) => sandbox.records('companies').length,
   },
   edit: (sandbox, id, lastName) => void sandbox.editInCrm('contacts', id, { lastname: lastName }),
@@ -223,6 +234,7 @@ const pipedrive: BenchCrm<PipedriveSandbox> = {
   reads: {
     subSecondStamps: false,
     deletionListing: false,
+    rereadsIndexLag: false,
     companiesWithContacts: (sandbox) => sandbox.records('organizations').length,
   },
   // Pipedrive writes a person's name whole and derives first_name/last_name from it (last_name alone is read-only):

@@ -4,13 +4,13 @@ import type { BenchSandbox } from './harness';
 export interface ReadWork {
   /** Records the CRM's change read returns: changed since the last read, the previous run's own writes included. */
   returned: number;
-  /** Of those, the previous run's own writes, unchanged since. */
-  ownWrites: number;
+  /** Of those, records unchanged since a run synced them (its own writes, a re-read of what it applied). */
+  alreadySynced: number;
   /** The read starts from a cursor (an earlier read returned records), so it also looks for deletions. */
   fromCursor: boolean;
 }
 
-export const NO_READ: ReadWork = { returned: 0, ownWrites: 0, fromCursor: false };
+export const NO_READ: ReadWork = { returned: 0, alreadySynced: 0, fromCursor: false };
 
 /**
  * The fewest requests a run can make for this work through the CRM's API with the connection's default mapping:
@@ -30,7 +30,7 @@ export function minimumCalls(bench: BenchSandbox, writes: number, read: ReadWork
   const perWrite = capabilities.writeRecordsPerRequest ?? capabilities.maxWriteBatch;
   const mapping = capabilities.defaultMappings?.[bench.crm.object];
   const readsAssociated = mapping?.fields.some((entry) => entry.associated !== undefined) ?? false;
-  const planned = read.returned - (bench.crm.reads.subSecondStamps ? read.ownWrites : 0);
+  const planned = read.returned - (bench.crm.reads.subSecondStamps ? read.alreadySynced : 0);
   const associationIds =
     readsAssociated && capabilities.maxAssociationRead
       ? Math.ceil(planned / capabilities.maxAssociationRead)
