@@ -17,9 +17,11 @@ describe('npm run bench: the real-time case (HubSpot, 20 changes each way)', () 
     service = await BenchService.start(process.env.TEST_DATABASE_URL!, [hubspot]);
   });
 
+  // A graceful stop lets the jobs in flight finish (webhook-driven syncs and pushes queued to the last moment), up to
+  // 30 s per queue: on a busy machine that outlasts the default hook timeout.
   afterAll(async () => {
     await service?.stop();
-  });
+  }, 120_000);
 
   it('sees every change on the other side and reports the lag percentiles with the calls counted', async () => {
     const rows = new RowSet(() => undefined);
