@@ -100,22 +100,6 @@ describe('rate ledger', () => {
     expect(decide(pipedrive, partly, { cost: 10, priority: 'interactive' }, T0 + 2_999).granted).toBe(true);
   });
 
-  it('counts requests a call made beyond its charge (answers past its grants) in the windows it was charged to', () => {
-    const inFlight = T0 + 60_000.5;
-    const granted = decide(
-      hubspot,
-      empty(),
-      { cost: 1, priority: 'interactive', operation: 'upsertBatch', stampAt: inFlight },
-      T0,
-    );
-    const ledger = granted.granted ? granted.ledger : empty();
-    // Charged one request, it made two (a describe, then the write).
-    const settled = settle(hubspot, ledger, inFlight, T0 + 200, [T0 + 100, T0 + 200]);
-    expect(settled.grants['110/10000']).toEqual([T0 + 100, T0 + 200]);
-    // The search window, which the write was not charged to, learns nothing from it.
-    expect(settled.grants['5/1000:readChanges']).toEqual([]);
-  });
-
   describe("a daily allocation spent at its even spread (Salesforce's only limit)", () => {
     const salesforce = rateLimits([{ kind: 'daily', limit: 15_000, spread: { burst: 100 } }]);
     /** Grants `cost` calls at `at`, failing the test if they are refused. */

@@ -193,9 +193,7 @@ export function decide(
 /**
  * The grants stamped `stampAt` (calls in flight) restamped: the call ended, they leave one window later. A request
  * the CRM answered at `answeredAt[i]` was counted by it no later than that, so one grant takes that time; the rest
- * (requests not known answered) take `nowMs`. More answers than grants are requests the call made beyond what it was
- * charged (Salesforce's first write of an object describes it first): they are added to each window the call was
- * charged to, at their answer, so the calls after it wait for them.
+ * (requests not known answered) take `nowMs`.
  */
 export function settle(
   limits: RateLimits,
@@ -205,15 +203,16 @@ export function settle(
   answeredAt: readonly number[] = [],
 ): Ledger {
   const next = rolled(limits, ledger, nowMs);
-  const answers = answeredAt.map((at) => Math.min(at, nowMs)).sort((a, b) => a - b);
+  const answers = [...answeredAt].sort((a, b) => a - b);
   for (const window of windowsOf(limits, next)) {
-    const grants = next.grants[window.id];
-    const granted = grants.filter((at) => at === stampAt).length;
-    if (granted === 0) continue;
-    const restamped = Array.from({ length: Math.max(granted, answers.length) }, (_, i) =>
-      i < answers.length ? answers[i] : nowMs,
-    );
-    next.grants[window.id] = [...grants.filter((at) => at !== stampAt), ...restamped].sort((a, b) => a - b);
+    let answered = 0;
+    next.grants[window.id] = next.grants[window.id]
+      .map((at) => {
+        if (at !== stampAt) return at;
+        const answer = answered < answers.length ? answers[answered++] : nowMs;
+        return Math.min(answer, nowMs, at);
+      })
+      .sort((a, b) => a - b);
   }
   return next;
 }
