@@ -28,12 +28,6 @@ export interface AcquireOptions {
  */
 export interface RateGrant {
   settle(): Promise<void>;
-  /**
-   * One of the granted requests was answered now (its response came back, so the CRM counted it at its arrival, no
-   * later). A call that sends its requests one after another (Pipedrive's per-record writes) says so per response:
-   * at `settle` those grants leave the windows one window after their answer instead of after the whole call.
-   */
-  answered?(): void;
 }
 
 export interface RateBudget {

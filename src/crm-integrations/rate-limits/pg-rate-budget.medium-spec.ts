@@ -146,31 +146,4 @@ describe('PgRateBudget: one CRM account, one budget, shared by every worker', ()
     expect(time.now() - start).toBeGreaterThanOrEqual(20_000);
     expect(time.now() - start).toBeLessThan(21_000);
   });
-
-  it('frees each request of a serial call one window after its answer, in one write when the call settles', async () => {
-    const time = fakeTime('2026-11-24T12:00:00Z');
-    const start = time.now();
-    const policies = [{ kind: 'window' as const, limit: 10, windowMs: 1_000 }];
-    const budget = new PgRateBudget(workerA, 'pipedrive:serial', policies, {
-      now: time.now,
-      sleep: time.sleep,
-    });
-    const grant = await budget.acquire(10, 'interactive');
-    // Five requests answered over the first 500 ms; the other five not known answered when the call ends at 900 ms.
-    for (let request = 0; request < 5; request++) {
-      time.advance(100);
-      grant.answered?.();
-    }
-    time.advance(400);
-    await grant.settle();
-    time.advance(701); // 1,601 ms: the five answered by 500 ms have left the window, the rest have not.
-    const other = new PgRateBudget(workerB, 'pipedrive:serial', policies, {
-      now: time.now,
-      sleep: time.sleep,
-    });
-    await other.acquire(5, 'interactive');
-    expect(time.now() - start).toBe(1_601);
-    await other.acquire(1, 'interactive');
-    expect(time.now() - start).toBeGreaterThanOrEqual(1_900);
-  });
 });

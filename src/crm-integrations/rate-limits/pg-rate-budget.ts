@@ -70,14 +70,7 @@ export class PgRateBudget implements RateBudget {
       // A fraction keeps this grant's stamp apart from any other's, so settling finds exactly its calls.
       const stampAt = this.now() + IN_FLIGHT_LEASE_MS + Math.random();
       const decision = await this.tryTake(cost, priority, options.operation, stampAt);
-      if (decision.granted) {
-        // Kept in memory until the call settles: one transaction per call, not one per request answered.
-        const answeredAt: number[] = [];
-        return {
-          settle: () => this.settle(stampAt, answeredAt),
-          answered: () => void answeredAt.push(this.now()),
-        };
-      }
+      if (decision.granted) return { settle: () => this.settle(stampAt) };
       if (decision.dailyExhausted && whenDailyExhausted === 'signal') {
         throw new CrmError(CrmErrorCode.QUOTA_EXHAUSTED, 'The daily API allocation is used up', {
           retryAfterMs: decision.waitMs,
@@ -104,15 +97,12 @@ export class PgRateBudget implements RateBudget {
     return this.options.now?.() ?? Date.now();
   }
 
-  /**
-   * The call granted at `stampAt` has ended: its requests leave the windows one window length after their answer
-   * (`answeredAt`), those not known answered one window length from now.
-   */
-  private async settle(stampAt: number, answeredAt: readonly number[]): Promise<void> {
+  /** The call granted at `stampAt` has ended: its calls leave the windows one window length from now. */
+  private async settle(stampAt: number): Promise<void> {
     if (windowsOf(this.limits, null).length === 0) return;
     const nowMs = this.now();
     await this.inTransaction(async (connection, context, ledger) => {
-      const next = settle(this.limits, ledger, stampAt, nowMs, answeredAt);
+      const next = settle(this.limits, ledger, stampAt, nowMs);
       await this.write(connection, context, next, nowMs);
       this.lastSeen = next;
     });

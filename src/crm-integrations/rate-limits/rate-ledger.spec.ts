@@ -83,23 +83,6 @@ describe('rate ledger', () => {
     expect(decide(pipedrive, settled, { cost: 1, priority: 'interactive' }, T0 + 7_000).granted).toBe(true);
   });
 
-  it('lets each request of a serial call leave the window one window after its answer, not after the whole call', () => {
-    const inFlight = T0 + 60_000.75;
-    const granted = decide(pipedrive, empty(), { cost: 80, priority: 'interactive', stampAt: inFlight }, T0);
-    const ledger = granted.granted ? granted.ledger : empty();
-    // 80 requests one after another, answered every 12.5 ms over the first second; the call settles at 1 s.
-    const answeredAt = Array.from({ length: 80 }, (_, i) => T0 + 12.5 * (i + 1));
-    const settled = settle(pipedrive, ledger, inFlight, T0 + 1_000, answeredAt);
-    // The first request leaves at 2,012.5 ms (not 3,000, as when all 80 counted from the call's end).
-    expect(decide(pipedrive, settled, { cost: 1, priority: 'interactive' }, T0 + 2_000).granted).toBe(false);
-    expect(decide(pipedrive, settled, { cost: 1, priority: 'interactive' }, T0 + 2_013).granted).toBe(true);
-    expect(decide(pipedrive, settled, { cost: 40, priority: 'interactive' }, T0 + 2_501).granted).toBe(true);
-    // Requests not known answered still count until one window after the call ended.
-    const partly = settle(pipedrive, ledger, inFlight, T0 + 1_000, answeredAt.slice(0, 10));
-    expect(decide(pipedrive, partly, { cost: 11, priority: 'interactive' }, T0 + 2_999).granted).toBe(false);
-    expect(decide(pipedrive, partly, { cost: 10, priority: 'interactive' }, T0 + 2_999).granted).toBe(true);
-  });
-
   describe("a daily allocation spent at its even spread (Salesforce's only limit)", () => {
     const salesforce = rateLimits([{ kind: 'daily', limit: 15_000, spread: { burst: 100 } }]);
     /** Grants `cost` calls at `at`, failing the test if they are refused. */

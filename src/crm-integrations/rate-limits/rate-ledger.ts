@@ -190,28 +190,12 @@ export function decide(
   return { granted: true, ledger: current };
 }
 
-/**
- * The grants stamped `stampAt` (calls in flight) restamped: the call ended, they leave one window later. A request
- * the CRM answered at `answeredAt[i]` was counted by it no later than that, so one grant takes that time; the rest
- * (requests not known answered) take `nowMs`.
- */
-export function settle(
-  limits: RateLimits,
-  ledger: Ledger,
-  stampAt: number,
-  nowMs: number,
-  answeredAt: readonly number[] = [],
-): Ledger {
+/** The grants stamped `stampAt` (calls in flight) restamped `nowMs`: the call ended, they leave one window later. */
+export function settle(limits: RateLimits, ledger: Ledger, stampAt: number, nowMs: number): Ledger {
   const next = rolled(limits, ledger, nowMs);
-  const answers = [...answeredAt].sort((a, b) => a - b);
   for (const window of windowsOf(limits, next)) {
-    let answered = 0;
     next.grants[window.id] = next.grants[window.id]
-      .map((at) => {
-        if (at !== stampAt) return at;
-        const answer = answered < answers.length ? answers[answered++] : nowMs;
-        return Math.min(answer, nowMs, at);
-      })
+      .map((at) => (at === stampAt ? Math.min(at, nowMs) : at))
       .sort((a, b) => a - b);
   }
   return next;

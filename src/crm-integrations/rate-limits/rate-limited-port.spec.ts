@@ -262,29 +262,4 @@ describe('rateLimitedPort', () => {
     expect(reports).toEqual([{ windowLimit: 100, windowRemaining: 42 }]);
     expect(seen).toEqual([{ windowLimit: 100, windowRemaining: 42 }]);
   });
-
-  it('tells the grant of each request answered before the call settles (a per-record write answers one by one)', async () => {
-    const events: string[] = [];
-    const budget: RateBudget = {
-      acquire: async () => ({
-        answered: () => void events.push('answered'),
-        settle: async () => void events.push('settled'),
-      }),
-      report: async () => undefined,
-    };
-    const serial: IntegrationPort = Object.create(connector, {
-      describeObject: {
-        value: async (session: CrmSession) => {
-          for (let request = 0; request < 3; request++)
-            session.onRateLimit?.({ windowRemaining: 79 - request });
-          return [];
-        },
-      },
-    });
-    await rateLimitedPort(serial, budget, 'background').describeObject(
-      { connectionId: 'c1', accessToken: 'x' },
-      'contacts',
-    );
-    expect(events).toEqual(['answered', 'answered', 'answered', 'settled']);
-  });
 });

@@ -65,9 +65,7 @@ export function rateLimitedPort(
       return await call({
         ...session,
         signal,
-        // Every response with rate-limit headers is one request answered (connectors report each response's).
         onRateLimit: (observation) => {
-          grant?.answered?.();
           session.onRateLimit?.(observation);
           void budget.report(observation).catch(() => undefined);
         },
