@@ -93,8 +93,9 @@ describe('rate ledger', () => {
     };
 
     it('lets a burst go at once, then paces to the allocation spread over the day', () => {
-      // 15,000 a day spread evenly is one call every 5.76 s: a burst of 100 frees 576 s after it was made.
-      const burst = grant(empty(), 100, T0);
+      // 15,000 a day spread evenly is one call every 5.76 s: a burst of 100 frees 576 s after it was made; 5 of every
+      // 100 are kept for requests no call is charged (a describe before an object's first write).
+      const burst = grant(empty(), 95, T0);
       expect(decide(salesforce, burst, { cost: 1, priority: 'interactive' }, T0 + 1_000)).toEqual({
         granted: false,
         waitMs: 576_000 - 1_000 + 1,
@@ -104,25 +105,25 @@ describe('rate ledger', () => {
         true,
       );
       // Background work spends at most three quarters of the spread, the rest left to the org's other integrations.
-      expect(largestGrant(salesforce, 'background')).toBe(75);
-      expect(largestGrant(salesforce, 'interactive')).toBe(100);
+      expect(largestGrant(salesforce, 'background')).toBe(71);
+      expect(largestGrant(salesforce, 'interactive')).toBe(95);
     });
 
     it("paces to the org's own allocation once Sforce-Limit-Info reports it", () => {
-      // An org of 432,000 a day (5 calls a second spread evenly): 100 calls per 20 s.
+      // An org of 432,000 a day (5 calls a second spread evenly): 95 charged calls per 20 s (and 5 spare).
       const reported = observe(salesforce, empty(), { dailyLimit: 432_000, dailyRemaining: 432_000 }, T0);
       expect(reported?.dailyLimit).toBe(432_000);
-      const burst = grant(reported!, 100, T0);
+      const burst = grant(reported!, 95, T0);
       expect(decide(salesforce, burst, { cost: 1, priority: 'interactive' }, T0 + 5_000)).toMatchObject({
         granted: false,
         waitMs: 15_001,
       });
-      const next = grant(burst, 100, T0 + 20_001);
-      // Over a long run: never more than 100 in any 20 s, so at most 5 a second.
+      const next = grant(burst, 95, T0 + 20_001);
+      // Over a long run: never more than 100 in any 20 s (95 charged), so at most 5 a second.
       expect(decide(salesforce, next, { cost: 1, priority: 'interactive' }, T0 + 39_000).granted).toBe(false);
       // The same headers again change nothing (no database write).
       expect(
-        observe(salesforce, next, { dailyLimit: 432_000, dailyRemaining: 431_800 }, T0 + 20_001),
+        observe(salesforce, next, { dailyLimit: 432_000, dailyRemaining: 431_810 }, T0 + 20_001),
       ).toBeNull();
     });
 
@@ -144,7 +145,7 @@ describe('rate ledger', () => {
       const decision = decide(
         salesforce,
         reported,
-        { cost: 100, priority: 'interactive', stampAt: inFlight },
+        { cost: 95, priority: 'interactive', stampAt: inFlight },
         T0,
       );
       const ledger = decision.granted ? decision.ledger : empty();

@@ -47,6 +47,9 @@ export interface Ledger {
 
 const DAY_MS = 86_400_000;
 
+/** One request in this many of a spread's burst is kept for requests no call is charged. */
+const SPREAD_UNCHARGED_SHARE = 20;
+
 /** Names the log of the daily allocation's spread window (its length follows the allocation, its id does not). */
 export const DAILY_SPREAD_WINDOW_ID = 'daily-spread';
 
@@ -68,7 +71,9 @@ export function windowsOf(limits: RateLimits, ledger: Pick<Ledger, 'dailyLimit'>
     ...limits.windows,
     {
       id: DAILY_SPREAD_WINDOW_ID,
-      limit: burst,
+      // A twentieth of each burst is left for requests no call is charged (the describe a connector makes before
+      // an object's first write), so the even spread holds even with them.
+      limit: burst - Math.ceil(burst / SPREAD_UNCHARGED_SHARE),
       windowMs: Math.ceil((burst * DAY_MS) / perDay),
       governs: limits.daily.governs,
     },
