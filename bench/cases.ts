@@ -34,8 +34,8 @@ function newTenant(prefix: string): string {
   return `bench-${prefix}-${process.pid}-${Date.now().toString(36)}-${tenantSequence}`;
 }
 
-export function benchPeople(count: number, tag: string): BenchPerson[] {
-  return Array.from({ length: count }, (_, i) => ({
+export function benchPeople(count: number, tag: string, from = 0): BenchPerson[] {
+  return Array.from({ length: count }, (_, n) => n + from).map((i) => ({
     email: `${tag}.${String(i).padStart(6, '0')}@bench.example`,
     firstName: `First${i}`,
     lastName: `Last${i}`,

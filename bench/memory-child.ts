@@ -100,7 +100,10 @@ async function main(): Promise<void> {
     service.budget.declaredLimits = false;
     const tenantId = `bench-memory-${crm.id}-${process.pid}`;
     const connectionId = await service.connect(tenantId, crm);
-    await service.seedLocal(tenantId, benchPeople(count, tenantId));
+    // In slices: a million people held at once would not fit under the worker's own heap cap.
+    for (let from = 0; from < count; from += 50_000) {
+      await service.seedLocal(tenantId, benchPeople(Math.min(50_000, count - from), tenantId, from));
+    }
     await sandbox.request('resetCounters');
     const baselineRssMb = process.memoryUsage().rss / 1_048_576;
     const memory = sampleMemory();
