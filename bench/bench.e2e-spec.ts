@@ -35,6 +35,18 @@ describe('npm run bench: the smallest case (HubSpot, 200 contacts, one run)', ()
     expect(hubspot.ids(sandbox)).toHaveLength(200);
     // Two contacts edited on each side: each crosses over once.
     expect(result.incremental).toMatchObject({ status: 'succeeded', records: 4 });
+    const crmNames = hubspot.realtime!.contacts(sandbox).map((contact) => contact.lastName ?? '');
+    expect(crmNames.filter((name) => name.startsWith('EditedInPm')).sort()).toEqual([
+      'EditedInPm0',
+      'EditedInPm1',
+    ]);
+    const localNames = (await service.localContacts(result.tenantId)).map(
+      (contact) => contact.lastName ?? '',
+    );
+    expect(localNames.filter((name) => name.startsWith('EditedInCrm')).sort()).toEqual([
+      'EditedInCrm0',
+      'EditedInCrm1',
+    ]);
     expect(result.noop).toMatchObject({ status: 'succeeded', records: 0 });
     // A converged connection (its run once HubSpot's index lag has passed): one search, one association read and the
     // recycle-bin scan at most, not a re-read of the export.

@@ -155,6 +155,8 @@ async function failureAsSample(phase: () => Promise<PhaseSample>): Promise<Phase
 }
 
 export interface SyncCaseResult {
+  /** The tenant the case synced, for checks on what it left behind. */
+  tenantId: string;
   first: PhaseSample;
   incremental?: PhaseSample;
   noop?: PhaseSample;
@@ -188,20 +190,20 @@ export async function runSyncCase(
     }),
   );
   const firstEnded = performance.now();
-  if (options.firstOnly) return { first };
+  if (options.firstOnly) return { tenantId, first };
   if (first.error) {
     const skipped = notRun('the first sync did not succeed');
-    return { first, incremental: skipped, noop: skipped };
+    return { tenantId, first, incremental: skipped, noop: skipped };
   }
 
   // The next run starts once the CRM's index shows the first sync's writes, as a scheduled run would.
   const lagLeft = (crm.indexLagMs ?? 0) - (performance.now() - firstEnded);
   if (lagLeft > 0) await new Promise((resolve) => setTimeout(resolve, lagLeft));
   const changed = Math.max(1, Math.round(count / 100));
-  const localIds = await service.localIds(tenantId, changed);
-  for (const [i, id] of localIds.entries()) await service.editLocal(tenantId, id, `EditedInPm${i}`);
-  // The CRM's newest records, so the two sides' edits are (mostly) different contacts.
+  // The CRM's newest records, and local contacts not linked to them: each edit is a change of its own.
   const crmIds = crm.ids(bench.sandbox).slice(-changed);
+  const localIds = await service.localIds(tenantId, changed, connectionId, crmIds);
+  for (const [i, id] of localIds.entries()) await service.editLocal(tenantId, id, `EditedInPm${i}`);
   for (const [i, id] of crmIds.entries()) crm.edit(bench.sandbox, id, `EditedInCrm${i}`);
   const incremental = await failureAsSample(() =>
     syncPhase(
@@ -220,7 +222,8 @@ export async function runSyncCase(
       timeoutMs,
     ),
   );
-  if (incremental.error) return { first, incremental, noop: notRun('the incremental run did not succeed') };
+  if (incremental.error)
+    return { tenantId, first, incremental, noop: notRun('the incremental run did not succeed') };
   const noop = await failureAsSample(() =>
     syncPhase(
       service,
@@ -237,7 +240,7 @@ export async function runSyncCase(
       timeoutMs,
     ),
   );
-  return { first, incremental, noop };
+  return { tenantId, first, incremental, noop };
 }
 
 export interface RealLimitResult extends PhaseSample {

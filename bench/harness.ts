@@ -7,7 +7,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { Contact } from '@pm/domain';
+import { Contact, RecordLink } from '@pm/domain';
 import type { ConnectorCapabilities, IntegrationPort } from '@pm/integration-port';
 import { approveAuthorization, type SandboxServer } from '@pm/sandboxes';
 import { CRM_ORM, setupCrmHttp } from '../src/crm-integrations';
@@ -289,12 +289,27 @@ export class BenchService {
     }
   }
 
-  /** Ids of the tenant's first `count` contacts (by e-mail). */
-  async localIds(tenantId: string, count: number): Promise<string[]> {
-    const orm = this.app.get<MikroORM>(CRM_ORM);
-    const rows = await orm.em
-      .fork()
-      .find(Contact, { tenant: tenantId }, { orderBy: { email: 'asc' }, limit: count, fields: ['id'] });
+  /**
+   * Ids of the tenant's first `count` contacts (by e-mail), leaving out those the connection links to `notLinkedTo`
+   * (CRM ids): a contact edited on both sides is one conflict, not two changes.
+   */
+  async localIds(
+    tenantId: string,
+    count: number,
+    connectionId: string,
+    notLinkedTo: string[],
+  ): Promise<string[]> {
+    const em = this.app.get<MikroORM>(CRM_ORM).em.fork();
+    const linked = await em.find(
+      RecordLink,
+      { connection: connectionId, crmId: { $in: notLinkedTo } },
+      { fields: ['localId'] },
+    );
+    const rows = await em.find(
+      Contact,
+      { tenant: tenantId, id: { $nin: linked.map((link) => link.localId) } },
+      { orderBy: { email: 'asc' }, limit: count, fields: ['id'] },
+    );
     return rows.map((row) => row.id);
   }
 
@@ -303,13 +318,13 @@ export class BenchService {
     await this.api('PATCH', `/api/v1/tenants/${tenantId}/contacts/${contactId}`, { lastName });
   }
 
-  /** The tenant's contacts with their e-mails. */
-  async localContacts(tenantId: string): Promise<Array<{ id: string; email: string }>> {
+  /** The tenant's contacts with their e-mails and last names. */
+  async localContacts(tenantId: string): Promise<Array<{ id: string; email: string; lastName?: string }>> {
     const orm = this.app.get<MikroORM>(CRM_ORM);
     const rows = await orm.em
       .fork()
-      .find(Contact, { tenant: tenantId, deletedAt: null }, { fields: ['id', 'email'] });
-    return rows.map((row) => ({ id: row.id, email: row.email }));
+      .find(Contact, { tenant: tenantId, deletedAt: null }, { fields: ['id', 'email', 'lastName'] });
+    return rows.map((row) => ({ id: row.id, email: row.email, lastName: row.lastName ?? undefined }));
   }
 
   async localCount(tenantId: string): Promise<number> {
