@@ -47,8 +47,7 @@ describe('real-time sync of HubSpot companies', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     bed = await startHubSpotTestBed();
-    bed.sandbox.clock.set(nowMs);
-    bed.sandbox.clock.freeze();
+    bed.sandbox.clock.freeze(nowMs);
     const session = await bed.session();
     reads = new HeldReads(bed.connector);
     ({ app, url } = await startRealtimeTestApp({

@@ -87,8 +87,7 @@ describe('real-time sync from HubSpot webhooks', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     bed = await startHubSpotTestBed();
-    bed.sandbox.clock.set(nowMs);
-    bed.sandbox.clock.freeze();
+    bed.sandbox.clock.freeze(nowMs);
     await start();
     const connection = await seedConnection(app, {
       tenantId: TENANT,

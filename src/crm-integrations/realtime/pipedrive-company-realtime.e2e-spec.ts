@@ -80,8 +80,7 @@ describe('real-time sync of Pipedrive organizations', () => {
     );
     // Past every instant the sandbox has stamped: its store keeps timestamps rising (see pipedrive-realtime).
     nowMs = Math.ceil(Date.now() / 1000) * 1000 + 60_000;
-    bed.sandbox.clock.set(nowMs);
-    bed.sandbox.clock.freeze();
+    bed.sandbox.clock.freeze(nowMs);
   });
 
   afterAll(async () => {

@@ -111,8 +111,7 @@ describe('real-time sync from Pipedrive webhooks', () => {
     // Past every write the sandbox has stamped so far: its store keeps timestamps rising, so an instant it already
     // used would be moved on by a millisecond and the lag would read 899.
     nowMs = Math.ceil(Date.now() / 1000) * 1000 + 60_000;
-    bed.sandbox.clock.set(nowMs);
-    bed.sandbox.clock.freeze();
+    bed.sandbox.clock.freeze(nowMs);
     bed.sandbox.createInCrm('persons', {
       name: 'Piper Drive',
       emails: [{ value: 'piper@example.com', primary: true }],

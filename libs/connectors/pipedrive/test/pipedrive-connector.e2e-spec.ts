@@ -47,8 +47,7 @@ describe('Pipedrive connector against the Pipedrive sandbox', () => {
 
   describe('reading changes', () => {
     it('reads 3,000 persons sharing one update_time exactly once, in id order, and resumes inside the group', async () => {
-      sandbox.clock.set('2026-03-01T09:00:00Z');
-      sandbox.clock.freeze();
+      sandbox.clock.freeze('2026-03-01T09:00:00Z');
       sandbox.seedPersons(3000, { sameTimestamp: true, withOrganizations: false });
       sandbox.clock.reset();
       const pages: CrmRecord[][] = [];

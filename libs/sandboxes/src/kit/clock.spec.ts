@@ -54,6 +54,17 @@ describe('SandboxClock', () => {
     expect(clock.nowMs()).toBe(base + 60_025);
   });
 
+  it('freezes a running clock at the instant given, however much wall time passes while it does', () => {
+    const clock = new SandboxClock();
+    const spy = jest.spyOn(Date, 'now');
+    // Each wall-clock read a millisecond later, as on a busy machine.
+    let wall = Date.parse('2026-12-06T08:00:00Z');
+    spy.mockImplementation(() => (wall += 1));
+    clock.freeze('2020-01-01T00:00:00Z');
+    expect(clock.nowMs()).toBe(Date.parse('2020-01-01T00:00:00Z'));
+    spy.mockRestore();
+  });
+
   it('rejects invalid dates', () => {
     expect(() => new SandboxClock().set('not a date')).toThrow(RangeError);
   });

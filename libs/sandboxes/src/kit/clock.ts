@@ -53,8 +53,13 @@ export class SandboxClock {
     else this.offsetMs += ms;
   }
 
-  freeze(): void {
-    if (this.frozenAtMs === undefined) this.frozenAtMs = this.nowMs();
+  /**
+   * Stops the clock: at `at` exactly where given (a `set` then `freeze` reads the wall clock twice, and a busy machine
+   * lets a millisecond pass between the reads), else where it stands.
+   */
+  freeze(at?: DateInput): void {
+    if (at !== undefined) this.frozenAtMs = toEpochMs(at);
+    else if (this.frozenAtMs === undefined) this.frozenAtMs = this.nowMs();
   }
 
   unfreeze(): void {

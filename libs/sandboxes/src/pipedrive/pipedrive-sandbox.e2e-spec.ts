@@ -301,8 +301,7 @@ describe('Pipedrive sandbox driven by the official pipedrive SDK', () => {
   });
 
   it('never seeds persons that look older than the ones already there', () => {
-    sandbox.clock.set('2025-06-01T12:00:00Z');
-    sandbox.clock.freeze();
+    sandbox.clock.freeze('2025-06-01T12:00:00Z');
     sandbox.seedPersons(5);
     sandbox.clock.advance(2000);
     const second = sandbox.seedPersons(10);

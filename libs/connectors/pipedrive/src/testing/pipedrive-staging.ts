@@ -11,7 +11,7 @@ import { toCrmRecord, toRequestBody, type PipedriveApiRecord } from '../objects'
 
 export interface PipedriveSandboxLike {
   baseUrl: string;
-  clock: { set(date: Date | string | number): void; freeze(): void; reset(): void };
+  clock: { freeze(at: Date | string | number): void; reset(): void };
   oauth: { clientId: string; clientSecret: string };
   createInCrm(object: 'persons', fields: Record<string, unknown>): Record<string, unknown>;
   editInCrm(object: 'persons', id: number | string, fields: Record<string, unknown>): Record<string, unknown>;
@@ -24,8 +24,7 @@ export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/pipedrive/callback';
 /** Runs `stage` with the sandbox clock frozen at `at` (whole seconds), so every change carries that stamp. */
 function atInstant<T>(sandbox: PipedriveSandboxLike, at: string | undefined, stage: () => T): T {
   if (at === undefined) return stage();
-  sandbox.clock.set(at);
-  sandbox.clock.freeze();
+  sandbox.clock.freeze(at);
   try {
     return stage();
   } finally {
