@@ -44,3 +44,41 @@ describe('SyncQueue on PostgreSQL (pg-boss)', () => {
     await second;
   }, 30_000);
 });
+
+describe('SyncQueue shutdown with a job still running past its stop wait', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('returns only after the job handler has returned, so nothing of pg-boss outlives the application', async () => {
+    const queue = new SyncQueue({ database: { clientUrl: database.url } } as CrmIntegrationsOptions, {
+      pollingIntervalSeconds: 60,
+      workerConcurrency: 1,
+      supervise: false,
+      stopWaitSeconds: 1,
+    });
+    const boss = await queue.start();
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    // The job outlasts pg-boss's stop: it is still working 3 s after pg-boss gave up waiting and closed its pool.
+    const stopped = new Promise<void>((resolve) => boss.once('stopped', () => resolve()));
+    let handlerReturned = false;
+    await queue.work(async () => {
+      started();
+      await stopped;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      handlerReturned = true;
+    });
+    await queue.enqueue({ connectionId: 'connection-long', tenantId: 'tenant', runId: 'run-long' });
+    await running;
+
+    await queue.onApplicationShutdown();
+    expect(handlerReturned).toBe(true);
+  }, 60_000);
+});

@@ -11,6 +11,8 @@ export interface SyncQueueOptions {
   workerConcurrency?: number;
   /** Run pg-boss maintenance (expiry, archiving) in this process. */
   supervise?: boolean;
+  /** How long a graceful stop waits for jobs in flight before failing them (default 30 s). */
+  stopWaitSeconds?: number;
 }
 
 /**
@@ -34,6 +36,9 @@ export class SyncQueue implements OnApplicationShutdown {
   private hasWorkers = false;
   /** This process's worker loops on the sync queue (see `work`), woken when a job is queued here. */
   private readonly workerIds: string[] = [];
+  /** Job handlers running now, on every queue of the process's pg-boss (see `onApplicationShutdown`). */
+  private handlersInFlight = 0;
+  private readonly handlersSettled: Array<() => void> = [];
   private starting?: Promise<PgBoss>;
   private readonly options: SyncQueueOptions;
 
@@ -101,6 +106,21 @@ export class SyncQueue implements OnApplicationShutdown {
     this.hasWorkers = true;
   }
 
+  async handling<T>(handler: () => Promise<T>): Promise<T> {
+    this.handlersInFlight++;
+    try {
+      return await handler();
+    } finally {
+      if (--this.handlersInFlight === 0) for (const settled of this.handlersSettled.splice(0)) settled();
+    }
+  }
+
+  /** Resolves once no job handler of this process runs (at once when none does). */
+  private handlersIdle(): Promise<void> {
+    if (this.handlersInFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.handlersSettled.push(resolve));
+  }
+
   async work(handler: (job: ContactSyncJob) => Promise<void>): Promise<string> {
     const boss = await this.start();
     this.workerStarting();
@@ -112,7 +132,7 @@ export class SyncQueue implements OnApplicationShutdown {
         await boss.work<ContactSyncJob>(
           CONTACT_SYNC_QUEUE,
           { pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2, batchSize: 1 },
-          async ([job]) => handler(job.data),
+          async ([job]) => this.handling(() => handler(job.data)),
         ),
       );
     }
@@ -144,11 +164,14 @@ export class SyncQueue implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     const boss = this.boss ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
     if (!boss) return;
-    await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+    await boss.stop({ graceful: true, wait: true, timeout: (this.options.stopWaitSeconds ?? 30) * 1_000 });
     // pg-boss's stop (and offWork) leave a loop that checks every second until each worker reports stopped; it
     // outlives `stop()`. Letting it finish here means nothing of pg-boss runs after the application has closed (a
     // host's test runner tears its module registry down right after, and that loop's lazy require then throws).
-    if (this.hasWorkers)
-      await new Promise((resolve) => setTimeout(resolve, PG_BOSS_WORKER_SETTLE_MS).unref());
+    // A worker stops only once its handler returns, which on a busy machine can be after `stop()`'s own wait gave
+    // up: the checks can end only after that.
+    if (!this.hasWorkers) return;
+    await Promise.race([this.handlersIdle(), new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
+    await new Promise((resolve) => setTimeout(resolve, PG_BOSS_WORKER_SETTLE_MS).unref());
   }
 }

@@ -146,5 +146,7 @@ describe('a sync worker process killed mid-run', () => {
     expect(local['in4@example.com'].phone).toBe('+1 555 0104');
     expect(remote['out25@example.com'].firstName).toBe('Twenty-five');
     expect(remote['out2@example.com']).toMatchObject({ firstName: 'Two', lastName: 'Out2' });
-  });
+    // Two worker processes, each transpiling the service's TypeScript as it loads: 40 s alone on a busy machine, 70 s
+    // beside a full suite.
+  }, 180_000);
 });
