@@ -111,13 +111,31 @@ export async function evaluateFormula(
   input: Record<string, unknown>,
   limits: FormulaLimits = DEFAULT_FORMULA_LIMITS,
 ): Promise<string | null> {
-  let result: unknown;
-  try {
-    result = await compiled.get(source, limits).evaluate(input);
-  } catch (error) {
-    throw new FormulaError(field, describeFailure(error, limits));
+  const expression = compiled.get(source, limits);
+  for (let attempt = 1; ; attempt++) {
+    const cpuBefore = process.cpuUsage();
+    try {
+      return toFieldValue(field, await expression.evaluate(input), limits);
+    } catch (error) {
+      if (error instanceof FormulaError) throw error;
+      if (attempt < MAX_STARVED_ATTEMPTS && wasStarved(error, cpuBefore, limits)) continue;
+      throw new FormulaError(field, describeFailure(error, limits));
+    }
   }
-  return toFieldValue(field, result, limits);
+}
+
+/** Evaluations of one formula for one record that may end at the deadline without having used its time. */
+const MAX_STARVED_ATTEMPTS = 3;
+
+/**
+ * JSONata's deadline is wall-clock time. A formula that runs away spends that time on the CPU; one that passed the
+ * deadline while this process did not get the CPU (a busy machine, a garbage collection) used little of it, and is
+ * evaluated again rather than failing its record.
+ */
+function wasStarved(error: unknown, cpuBefore: NodeJS.CpuUsage, limits: FormulaLimits): boolean {
+  if ((error as JsonataFailure | undefined)?.code !== 'D1012') return false;
+  const used = process.cpuUsage(cpuBefore);
+  return (used.user + used.system) / 1_000 < limits.timeoutMs / 2;
 }
 
 /** What a formula check found: its syntax error, or the input fields it reads that do not exist. */
