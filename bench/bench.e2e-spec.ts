@@ -1,4 +1,4 @@
-import { runSyncCase } from './cases';
+import { benchPeople, runSyncCase } from './cases';
 import { benchCrm } from './crms';
 import { BenchService } from './harness';
 import { figure, formatFigure } from './stats';
@@ -33,6 +33,13 @@ describe('npm run bench: the smallest case (HubSpot, 200 contacts, one run)', ()
     expect(result.first.minCalls).toBe(3);
     expect(result.first.calls).toBeGreaterThanOrEqual(result.first.minCalls);
     expect(hubspot.ids(sandbox)).toHaveLength(200);
+    // The contacts PostgreSQL made for the case (generate_series) are the benchmark's people, e-mail for e-mail.
+    const crmEmails = hubspot.realtime!.contacts(sandbox).map((contact) => contact.email);
+    expect(crmEmails.sort()).toEqual(
+      benchPeople(200, result.tenantId)
+        .map((person) => person.email)
+        .sort(),
+    );
     // Two contacts edited on each side: each crosses over once.
     expect(result.incremental).toMatchObject({ status: 'succeeded', records: 4 });
     const crmNames = hubspot.realtime!.contacts(sandbox).map((contact) => contact.lastName ?? '');

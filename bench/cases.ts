@@ -34,8 +34,8 @@ function newTenant(prefix: string): string {
   return `bench-${prefix}-${process.pid}-${Date.now().toString(36)}-${tenantSequence}`;
 }
 
-export function benchPeople(count: number, tag: string, from = 0): BenchPerson[] {
-  return Array.from({ length: count }, (_, n) => n + from).map((i) => ({
+export function benchPeople(count: number, tag: string): BenchPerson[] {
+  return Array.from({ length: count }, (_, i) => ({
     email: `${tag}.${String(i).padStart(6, '0')}@bench.example`,
     firstName: `First${i}`,
     lastName: `Last${i}`,
@@ -124,7 +124,7 @@ async function prepare(service: BenchService, crm: BenchCrm, direction: Directio
   bench.sandbox.reset();
   const tenantId = newTenant(crm.id);
   const connectionId = await service.connect(tenantId, crm);
-  if (direction === 'to_crm') await service.seedLocal(tenantId, benchPeople(count, tenantId));
+  if (direction === 'to_crm') await service.seedLocalPeople(tenantId, count);
   else crm.seed(bench.sandbox, count);
   // The connect flow's own requests (token exchange, account lookup) are not the sync's.
   bench.sandbox.counters.reset();

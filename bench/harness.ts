@@ -290,6 +290,25 @@ export class BenchService {
   }
 
   /**
+   * Loads `count` contacts into PenguinMails, the same as `seedLocal(tenantId, benchPeople(count, tenantId))`, in one
+   * set-based statement that PostgreSQL runs on its own (generate_series): nothing of the contacts passes through this
+   * process, so a memory case's figures are the service's alone, whatever the count.
+   */
+  async seedLocalPeople(tenantId: string, count: number): Promise<void> {
+    const connection = this.app.get<MikroORM>(CRM_ORM).em.getConnection();
+    const now = new Date();
+    // lpad cuts a longer text to the length: the width is at least the number's own, as padStart leaves it.
+    await connection.execute(
+      `insert into contacts (id, tenant_id, email, first_name, last_name, custom_fields, created_at, updated_at)
+       select gen_random_uuid(), ?,
+              lower(?::text || '.' || lpad(i::text, greatest(6, length(i::text)), '0') || '@bench.example'),
+              'First' || i, 'Last' || i, '{}', ?, ?
+       from generate_series(0, ?::int - 1) as i`,
+      [tenantId, tenantId, now, now, count],
+    );
+  }
+
+  /**
    * Ids of the tenant's first `count` contacts (by e-mail), leaving out those the connection links to `notLinkedTo`
    * (CRM ids): a contact edited on both sides is one conflict, not two changes.
    */

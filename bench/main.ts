@@ -8,6 +8,10 @@ import { startDatabaseServer } from './database';
 import { parseBenchArgs } from './options';
 import { renderReport } from './report';
 
+// This script runs under `node -r ./bench/register.cjs` (npm run bench); the same module instance answers here.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { precompile } = require('./register.cjs') as { precompile(dirs: string[]): void };
+
 async function main(): Promise<number> {
   let options;
   try {
@@ -20,6 +24,8 @@ async function main(): Promise<number> {
   log(
     `bench: size ${options.size}, N=${options.count}, runs ${options.runs}, CRMs ${options.crms.join(', ')}`,
   );
+  // The child processes then load the cached JavaScript, not the TypeScript compiler (see register.cjs).
+  precompile(['src', 'libs', 'bench']);
   const server = await startDatabaseServer();
   let results;
   try {

@@ -97,8 +97,9 @@ export class RowSet {
 
   constructor(private readonly log: (line: string) => void) {}
 
+  /** The same case at another N is a row of its own (`--size huge`: memory at 100,000 and 1,000,000). */
   row(section: BenchSection, crm: string, label: string, count: number): RowBuilder {
-    const key = `${section}|${crm}|${label}`;
+    const key = `${section}|${crm}|${label}|${count}`;
     if (!this.rows.has(key)) this.rows.set(key, new RowBuilder(section, crm, label, count));
     return this.rows.get(key)!;
   }
