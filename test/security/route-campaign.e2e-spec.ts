@@ -87,7 +87,13 @@ describe(`bad-input campaign over every route (seed ${SEED}; replay with FC_SEED
           }),
         );
       });
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed for idleness just as this request went out (a pause longer than its
+        // keep-alive timeout on a busy machine): Node's documented case for sending again on a new socket.
+        if (req.reusedSocket && error.code === 'ECONNRESET')
+          send(method, path, headers, body).then(resolve, reject);
+        else reject(error);
+      });
       if (body !== undefined) req.end(body);
       else req.end();
     });

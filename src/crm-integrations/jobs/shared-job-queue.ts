@@ -6,8 +6,8 @@ export interface JobBossProvider {
   start(): Promise<PgBoss>;
   /** A worker loop is about to be registered (shutdown then lets pg-boss's worker-stop check finish). */
   workerStarting(): void;
-  /** Runs one job's handler, counted as in flight until it settles (shutdown waits for it). */
-  handling<T>(handler: () => Promise<T>): Promise<T>;
+  /** Runs one job's handler of queue `queue`, counted as in flight until it settles (shutdown waits for it). */
+  handling<T>(queue: string, handler: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -45,7 +45,7 @@ export class SharedJobQueue<TJob extends object> {
     this.provider.workerStarting();
     for (let lane = 0; lane < Math.max(1, lanes); lane++) {
       await boss.work<TJob>(this.definition.name, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) =>
-        this.provider.handling(() => handler(job.data)),
+        this.provider.handling(this.definition.name, () => handler(job.data)),
       );
     }
   }

@@ -142,6 +142,20 @@ describe('SyncExecutor', () => {
     expect(recorded.statusLine).toBeUndefined();
   });
 
+  it('a job fetched after shutdown began stops at once, applying nothing, and says why on the run', async () => {
+    runs.whyNotRunnable.mockResolvedValue(null);
+    runs.transientFailureStreak.mockResolvedValue(0);
+    crm.createRecord('contacts', { email: 'ada@example.com', firstname: 'Ada' });
+    const stopping = executor();
+    stopping.beforeApplicationShutdown();
+    expect(await stopping.execute(job)).toBe('ran');
+    const recorded = runRepository.recordOutcome.mock.calls[0][0];
+    expect(recorded.run.status).not.toBe('succeeded');
+    expect(recorded.run.error).toContain('the worker is shutting down');
+    // Nothing read or applied: no page was begun.
+    expect(recorded.run.counts).toEqual({});
+  });
+
   it('runs a reconcile run through the reconcile engine: its drift is recorded and the sync schedule is left alone', async () => {
     runs.whyNotRunnable.mockResolvedValue(null);
     runs.transientFailureStreak.mockResolvedValue(0);

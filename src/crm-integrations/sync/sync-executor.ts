@@ -59,6 +59,8 @@ const WORKER_ID = `${hostname()}:${process.pid}`;
 /** How long a connection whose credentials were refused waits before a scheduled retry. */
 const AUTH_RETRY_MS = 3_600_000;
 
+const STOPPED_FOR_SHUTDOWN = 'Stopped: the worker is shutting down';
+
 function nextUtcMidnight(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
 }
@@ -73,6 +75,8 @@ export class SyncExecutor implements BeforeApplicationShutdown {
   private readonly logger = new Logger('SyncExecutor');
   /** Runs in flight in this process, stopped (after their page) when the process shuts down. */
   private readonly inFlight = new Set<AbortController>();
+  /** Set once the process began shutting down. */
+  private stopping = false;
   private readonly options: Required<Omit<SyncExecutorOptions, 'runner' | 'budgetClock'>> &
     Pick<SyncExecutorOptions, 'runner' | 'budgetClock'>;
 
@@ -152,6 +156,8 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     }
 
     const abort = new AbortController();
+    // A job fetched while the process was already shutting down stops at once too (its run resumes from the cursor).
+    if (this.stopping) abort.abort(new Error(STOPPED_FOR_SHUTDOWN));
     this.inFlight.add(abort);
     // Without its lock the run may overlap another worker's: it stops after the page in flight (cursor saved).
     const onLockLost = () =>
@@ -213,7 +219,8 @@ export class SyncExecutor implements BeforeApplicationShutdown {
 
   /** A worker shutting down lets each run finish its page (cursor saved) and stop; the next run resumes there. */
   beforeApplicationShutdown(): void {
-    for (const abort of this.inFlight) abort.abort(new Error('Stopped: the worker is shutting down'));
+    this.stopping = true;
+    for (const abort of this.inFlight) abort.abort(new Error(STOPPED_FOR_SHUTDOWN));
   }
 
   private async stillRunnable(connectionId: string): Promise<string | null> {

@@ -37,7 +37,7 @@ export class SyncQueue implements OnApplicationShutdown {
   /** This process's worker loops on the sync queue (see `work`), woken when a job is queued here. */
   private readonly workerIds: string[] = [];
   /** Job handlers running now, on every queue of the process's pg-boss (see `onApplicationShutdown`). */
-  private handlersInFlight = 0;
+  private readonly handlersInFlight = new Map<string, number>();
   private readonly handlersSettled: Array<() => void> = [];
   private starting?: Promise<PgBoss>;
   private readonly options: SyncQueueOptions;
@@ -106,18 +106,23 @@ export class SyncQueue implements OnApplicationShutdown {
     this.hasWorkers = true;
   }
 
-  async handling<T>(handler: () => Promise<T>): Promise<T> {
-    this.handlersInFlight++;
+  async handling<T>(queue: string, handler: () => Promise<T>): Promise<T> {
+    this.handlersInFlight.set(queue, (this.handlersInFlight.get(queue) ?? 0) + 1);
     try {
       return await handler();
     } finally {
-      if (--this.handlersInFlight === 0) for (const settled of this.handlersSettled.splice(0)) settled();
+      const left = (this.handlersInFlight.get(queue) ?? 1) - 1;
+      if (left > 0) this.handlersInFlight.set(queue, left);
+      else this.handlersInFlight.delete(queue);
+      if (this.handlersInFlight.size === 0) for (const settled of this.handlersSettled.splice(0)) settled();
     }
   }
 
   /** Resolves once no job handler of this process runs (at once when none does). */
   private handlersIdle(): Promise<void> {
-    if (this.handlersInFlight === 0) return Promise.resolve();
+    if (this.handlersInFlight.size === 0) return Promise.resolve();
+    const running = [...this.handlersInFlight].map(([queue, count]) => `${queue} ×${count}`).join(', ');
+    this.logger.warn(`Waiting for jobs still running after the queue stopped: ${running}`);
     return new Promise((resolve) => this.handlersSettled.push(resolve));
   }
 
@@ -132,7 +137,7 @@ export class SyncQueue implements OnApplicationShutdown {
         await boss.work<ContactSyncJob>(
           CONTACT_SYNC_QUEUE,
           { pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2, batchSize: 1 },
-          async ([job]) => this.handling(() => handler(job.data)),
+          async ([job]) => this.handling(CONTACT_SYNC_QUEUE, () => handler(job.data)),
         ),
       );
     }
