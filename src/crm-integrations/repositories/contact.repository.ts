@@ -21,29 +21,6 @@ const BUILT_CONTACT_COLUMNS: RowColumn[] = [
   ...CONTACT_TEXT_FIELDS.map((field): RowColumn => [underscore(field), 'text']),
 ];
 
-/** A JSON array parameter as a PostgreSQL array, for `= any(…)` (an index probe per element). */
-const JSON_TEXTS = 'array(select jsonb_array_elements_text(?::jsonb))';
-const JSON_UUIDS = 'array(select jsonb_array_elements_text(?::jsonb)::uuid)';
-
-/** Property names by column (`first_name` → `firstName`), filled as columns are first seen. */
-const PROPERTY_OF = new Map<string, string>();
-const camel = (column: string): string =>
-  column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
-/** Timestamp columns: the driver leaves them as PostgreSQL's text (MikroORM's own mapping parses them). */
-const DATE_COLUMNS = new Set(['created_at', 'updated_at', 'deleted_at', 'email_status_at']);
-
-/** A `contacts` row (JSON parsed by the driver) as the properties `ContactSyncRow` names. */
-function contactFromRow(row: Record<string, unknown>, parseDate: (value: string) => Date): ContactSyncRow {
-  const contact: Record<string, unknown> = {};
-  for (const column in row) {
-    let property = PROPERTY_OF.get(column);
-    if (property === undefined) PROPERTY_OF.set(column, (property = camel(column)));
-    const value = row[column];
-    contact[property] = DATE_COLUMNS.has(column) && typeof value === 'string' ? parseDate(value) : value;
-  }
-  return contact as unknown as ContactSyncRow;
-}
-
 export interface ContactPageQuery {
   tenantId: string;
   limit: number;
@@ -89,47 +66,39 @@ export class ContactRepository extends CrmRepository {
     after: { updatedAt: Date; id?: string } | null,
     limit: number,
   ): Promise<ContactSyncRow[]> {
-    const [condition, params]: [string, unknown[]] =
-      after === null
-        ? ['true', []]
-        : after.id === undefined
-          ? ['c.updated_at >= ?', [after.updatedAt]]
-          : // The first test leads the (tenant, updated at) index; the second keeps the keyset's order.
-            [
-              'c.updated_at >= ? and (c.updated_at > ? or c.id > ?::uuid)',
-              [after.updatedAt, after.updatedAt, after.id],
-            ];
-    return this.syncRows(tenantId, condition, params, 'order by c.updated_at asc, c.id asc limit ?', [limit]);
+    const where: Record<string, unknown> = { tenant: tenantId };
+    if (after && after.id === undefined) where.updatedAt = { $gte: after.updatedAt };
+    if (after && after.id !== undefined) {
+      where.$or = [
+        { updatedAt: { $gt: after.updatedAt } },
+        { updatedAt: after.updatedAt, id: { $gt: after.id } },
+      ];
+    }
+    return this.syncRows(where, { orderBy: { updatedAt: 'asc', id: 'asc' }, limit });
   }
 
   /** For sync: by ids, deleted ones included (plain rows). */
   findRowsByIdsForSync(tenantId: string, ids: string[]): Promise<ContactSyncRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.syncRows(tenantId, `c.id = any(${JSON_UUIDS})`, [JSON.stringify(ids)]);
+    return this.syncRows({ tenant: tenantId, id: { $in: ids } });
   }
 
   /** For sync: by normalised e-mails, deleted ones included (plain rows). */
   findRowsByEmailsForSync(tenantId: string, emails: string[]): Promise<ContactSyncRow[]> {
     if (emails.length === 0) return Promise.resolve([]);
-    return this.syncRows(tenantId, `c.email = any(${JSON_TEXTS})`, [
-      JSON.stringify(emails.map(normaliseEmail)),
-    ]);
+    return this.syncRows({ tenant: tenantId, email: { $in: emails.map(normaliseEmail) } });
   }
 
   /** For sync's writes: by ids, deleted ones included, as entities the caller changes and flushes. */
   findManyByIdsForSync(tenantId: string, ids: string[]): Promise<Contact[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.syncEntities(tenantId, `c.id = any(${JSON_UUIDS})`, JSON.stringify(ids));
+    return this.em.find(Contact, { tenant: tenantId, id: { $in: ids } });
   }
 
   /** For sync's writes: by normalised e-mails, deleted ones included, as entities. */
   findManyByEmailsForSync(tenantId: string, emails: string[]): Promise<Contact[]> {
     if (emails.length === 0) return Promise.resolve([]);
-    return this.syncEntities(
-      tenantId,
-      `c.email = any(${JSON_TEXTS})`,
-      JSON.stringify(emails.map(normaliseEmail)),
-    );
+    return this.em.find(Contact, { tenant: tenantId, email: { $in: emails.map(normaliseEmail) } });
   }
 
   /**
@@ -145,41 +114,31 @@ export class ContactRepository extends CrmRepository {
       return forms.map((form) => JSON.stringify({ [name]: form }));
     });
     return this.syncRows(
-      tenantId,
-      `c.custom_fields @> any(array[${documents.map(() => '?::jsonb').join(', ')}])`,
-      documents,
+      { tenant: tenantId },
+      {
+        condition: [
+          `c.custom_fields @> any(array[${documents.map(() => '?::jsonb').join(', ')}])`,
+          documents,
+        ],
+      },
     );
   }
 
-  /**
-   * The tenant's contacts meeting `condition` (SQL on alias `c`, `?` parameters), as plain rows: one statement with
-   * its lists as one JSON parameter, and rows mapped by hand. MikroORM's criteria walk a page's `$in` list value by
-   * value and its result mapping visits every column of every row; for a sync page of thousands of contacts both
-   * cost more than PostgreSQL's work.
-   */
-  private async syncRows(
-    tenantId: string,
-    condition: string,
-    params: unknown[],
-    tail = '',
-    tailParams: unknown[] = [],
+  private syncRows(
+    where: Record<string, unknown>,
+    options: {
+      orderBy?: Record<string, 'asc' | 'desc'>;
+      limit?: number;
+      /** An SQL condition with its parameters, besides `where`. */
+      condition?: [string, unknown[]];
+    } = {},
   ): Promise<ContactSyncRow[]> {
-    const rows = await this.em.execute<Record<string, unknown>[]>(
-      `select c.* from "contacts" as c where c.tenant_id = ? and ${condition} ${tail}`,
-      [tenantId, ...params, ...tailParams],
-    );
-    const platform = this.em.getPlatform();
-    return rows.map((row) => contactFromRow(row, (value) => platform.parseDate(value) as Date));
-  }
-
-  /** As `syncRows`, but as entities in the current context (the caller changes and flushes them). */
-  private syncEntities(tenantId: string, condition: string, list: string): Promise<Contact[]> {
-    return this.em
-      .createQueryBuilder(Contact, 'c')
-      .select('*')
-      .where({ tenant: tenantId })
-      .andWhere(condition, [list])
-      .getResultList();
+    const query = this.em.createQueryBuilder(Contact, 'c').select('*').where(where);
+    if (options.condition) query.andWhere(...options.condition);
+    if (options.orderBy) query.orderBy(options.orderBy);
+    if (options.limit !== undefined) query.limit(options.limit);
+    // Mapped to property names and types, but no entity is made.
+    return query.execute<ContactSyncRow[]>('all', true);
   }
 
   /**

@@ -23,19 +23,8 @@ export function linksWithKeys(
   );
 }
 
-/** The columns of a link the engine reads, as the driver returns them (timestamps parsed, JSON parsed). */
-interface LinkRow {
-  id: string;
-  local_object: string;
-  local_id: string;
-  crm_object: string;
-  crm_id: string;
-  synced: LinkSnapshot['synced'];
-  /** Timestamps as PostgreSQL's text (the driver leaves them to MikroORM's mapping, which this skips). */
-  local_updated_at: string | null;
-  crm_modified_at: string | null;
-  last_synced_at: string | null;
-}
+/** A link's columns as plain values (QueryBuilder rows mapped to property names, no entity). */
+type RecordLinkRow = Omit<RecordLink, 'connection'>;
 
 /** A new link's columns, in the order `save` lists its values (the connection is shared by every row). */
 const LINK_COLUMNS: RowColumn[] = [
@@ -51,17 +40,17 @@ const LINK_COLUMNS: RowColumn[] = [
   ['created_at', 'timestamptz'],
 ];
 
-function toSnapshot(link: LinkRow, parseDate: (value: string | null) => Date | null): LinkSnapshot {
+function toSnapshot(link: RecordLinkRow): LinkSnapshot {
   return {
     id: link.id,
-    localObject: link.local_object,
-    localId: link.local_id,
-    crmObject: link.crm_object,
-    crmId: link.crm_id,
+    localObject: link.localObject,
+    localId: link.localId,
+    crmObject: link.crmObject,
+    crmId: link.crmId,
     synced: link.synced,
-    localUpdatedAt: parseDate(link.local_updated_at),
-    crmModifiedAt: parseDate(link.crm_modified_at),
-    lastSyncedAt: parseDate(link.last_synced_at),
+    localUpdatedAt: link.localUpdatedAt ?? null,
+    crmModifiedAt: link.crmModifiedAt ?? null,
+    lastSyncedAt: link.lastSyncedAt ?? null,
   };
 }
 
@@ -70,12 +59,14 @@ function toSnapshot(link: LinkRow, parseDate: (value: string | null) => Date | n
 export class RecordLinkRepository extends CrmRepository implements LinkStore {
   async findByCrmIds(connectionId: string, crmObject: string, crmIds: string[]): Promise<LinkSnapshot[]> {
     if (crmIds.length === 0) return [];
-    // (connection, crm_object, crm_id) is the unique index.
-    return this.activeLinks(linksWithKeys('crm_id', 'crm_object', 'text'), [
-      JSON.stringify(crmIds),
-      connectionId,
-      crmObject,
-    ]);
+    const links = await this.fork()
+      .createQueryBuilder(RecordLink, 'l')
+      // (connection, crm_object, crm_id) is the unique index.
+      .where(linksWithKeys('crm_id', 'crm_object', 'text'), [JSON.stringify(crmIds), connectionId, crmObject])
+      .andWhere({ unlinkedAt: null })
+      // Plain rows: the engine only reads them (no entity, identity map or snapshot per link).
+      .execute<RecordLinkRow[]>('all', true);
+    return links.map(toSnapshot);
   }
 
   /**
@@ -88,28 +79,16 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
     localObject: string = LOCAL_CONTACT_OBJECT,
   ): Promise<LinkSnapshot[]> {
     if (localIds.length === 0) return [];
-    return this.activeLinks(linksWithKeys('local_id', 'local_object', 'uuid'), [
-      JSON.stringify(localIds),
-      connectionId,
-      localObject,
-    ]);
-  }
-
-  /**
-   * Active links meeting `condition`, as plain rows mapped by hand: the engine only reads them, and MikroORM's
-   * result mapping (every column of every row, for a page of thousands) cost more than the query.
-   */
-  private async activeLinks(condition: string, params: unknown[]): Promise<LinkSnapshot[]> {
-    const em = this.fork();
-    const rows = await em.execute<LinkRow[]>(
-      `select l.id, l.local_object, l.local_id, l.crm_object, l.crm_id, l.synced, l.local_updated_at, ` +
-        `l.crm_modified_at, l.last_synced_at from "record_links" as l where ${condition} and l.unlinked_at is null`,
-      params,
-    );
-    const platform = em.getPlatform();
-    return rows.map((row) =>
-      toSnapshot(row, (value) => (value === null ? null : (platform.parseDate(value) as Date))),
-    );
+    const links = await this.fork()
+      .createQueryBuilder(RecordLink, 'l')
+      .where(linksWithKeys('local_id', 'local_object', 'uuid'), [
+        JSON.stringify(localIds),
+        connectionId,
+        localObject,
+      ])
+      .andWhere({ unlinkedAt: null })
+      .execute<RecordLinkRow[]>('all', true);
+    return links.map(toSnapshot);
   }
 
   async findDeletedInCrmLocalIds(
@@ -118,18 +97,18 @@ export class RecordLinkRepository extends CrmRepository implements LinkStore {
     localObject: string = LOCAL_CONTACT_OBJECT,
   ): Promise<string[]> {
     if (localIds.length === 0) return [];
-    const links = await this.fork().execute<
-      { local_id: string; unlinked_at: string | null; unlink_reason: string | null }[]
-    >(
-      `select l.local_id, l.unlinked_at, l.unlink_reason from "record_links" as l where ` +
-        linksWithKeys('local_id', 'local_object', 'uuid'),
-      [JSON.stringify(localIds), connectionId, localObject],
-    );
-    const active = new Set(links.filter((link) => !link.unlinked_at).map((link) => link.local_id));
-    const deletedInCrm = links.filter((link) => link.unlinked_at && link.unlink_reason === 'deleted_in_crm');
-    return [
-      ...new Set(deletedInCrm.filter((link) => !active.has(link.local_id)).map((link) => link.local_id)),
-    ];
+    const links = await this.fork()
+      .createQueryBuilder(RecordLink, 'l')
+      .select(['l.id', 'l.localId', 'l.unlinkedAt', 'l.unlinkReason'])
+      .where(linksWithKeys('local_id', 'local_object', 'uuid'), [
+        JSON.stringify(localIds),
+        connectionId,
+        localObject,
+      ])
+      .execute<Pick<RecordLinkRow, 'id' | 'localId' | 'unlinkedAt' | 'unlinkReason'>[]>('all', true);
+    const active = new Set(links.filter((link) => !link.unlinkedAt).map((link) => link.localId));
+    const deletedInCrm = links.filter((link) => link.unlinkedAt && link.unlinkReason === 'deleted_in_crm');
+    return [...new Set(deletedInCrm.filter((link) => !active.has(link.localId)).map((link) => link.localId))];
   }
 
   /**
