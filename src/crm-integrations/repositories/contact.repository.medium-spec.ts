@@ -3,7 +3,7 @@ import { Contact, createOrmConfig, Tenant } from '@pm/domain';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { ContactRepository } from './contact.repository';
 
-describe('ContactRepository sync reads on PostgreSQL (plain rows)', () => {
+describe('ContactRepository sync reads on PostgreSQL', () => {
   let database: TestDatabase;
   let orm: MikroORM;
   let contacts: ContactRepository;
