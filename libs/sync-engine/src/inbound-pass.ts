@@ -4,6 +4,7 @@ import { Deletions } from './deletions';
 import { associatedReads, crmFieldsToRead, crmRecordEmail, type ObjectMapping } from './field-mapping';
 import { InboundMatcher, type InboundItem } from './inbound-matching';
 import { InboundPushBack, type HeldPushes } from './inbound-push-back';
+import { readAhead } from './page-read-ahead';
 import { readPosition, RECOMPARE_ALL, UnchangedRecords } from './unchanged-records';
 import { crmModifiedAfter, linkSnapshot } from './link-snapshots';
 import type { LinkSnapshot, LocalContactChange, RetryItem } from './ports';
@@ -13,6 +14,9 @@ import type { SyncRunScope } from './sync-run-scope';
 
 /** Most e-mails a complete first read keeps for the outbound pass (about 8 MB); a larger CRM is looked up. */
 const COMPLETE_READ_EMAILS_MAX = 100_000;
+
+/** Most records applied as one page when pages read ahead are joined (see `readAhead`). */
+const APPLIED_PAGE_MAX = 2_000;
 
 /**
  * CRM → PenguinMails for one object: first the records left on the retry list, then the changes since the saved
@@ -64,7 +68,7 @@ export class InboundPass {
     // Past COMPLETE_READ_EMAILS_MAX the set is dropped (the look-ups are made) so memory stays flat with size.
     let emailsRead = since === null ? new Set<string>() : undefined;
     const unchanged = recompare ? undefined : new UnchangedRecords(this.run, object);
-    const pages = this.run.crm.changePages(
+    const read = this.run.crm.changePages(
       {
         object,
         since,
@@ -75,6 +79,9 @@ export class InboundPass {
       associatedReads(mapping).map((read) => read.object),
       { needing: unchanged && ((records) => unchanged.changed(records)), mapping },
     );
+    // Small CRM pages read while one is applied are applied together: their fixed costs are paid once.
+    const pageSize = this.run.tuning.readPageSize ?? this.run.crm.capabilities.maxReadPage;
+    const pages = readAhead(read, Math.max(pageSize, APPLIED_PAGE_MAX), this.run.signal);
     let savedThrough = since;
     // A re-comparison's cursors keep saying so until its read is done: a resumed one still compares every record.
     // The page's log lines are taken as the call is made (before the next page adds its own).
