@@ -26,10 +26,7 @@ import type { SyncRunScope, SyncRunTuning } from './sync-run-scope';
 export { LOCAL_CONTACT_OBJECT } from './sync-run-scope';
 
 export interface ContactSyncRunnerOptions {
-  /**
-   * Local contacts read per outbound page (default 2,000; 500 where the CRM writes one record per request, so its
-   * cursor still moves every few hundred requests). Each page costs a few queries and commits whatever its size.
-   */
+  /** Local contacts read per outbound page. */
   localPageSize?: number;
   /**
    * How far before the saved local cursor an outbound read restarts: a contact saved by a transaction that began
@@ -109,7 +106,7 @@ export class ContactSyncRunner {
   constructor(protected readonly deps: ContactSyncRunnerDeps) {
     this.clock = deps.clock ?? (() => new Date());
     this.options = {
-      localPageSize: 2_000,
+      localPageSize: 500,
       localOverlapMs: 5_000,
       retryPolicy: DEFAULT_RETRY_POLICY,
       sleep: abortableSleep,

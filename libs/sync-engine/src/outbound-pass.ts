@@ -4,12 +4,6 @@ import { OutboundBatch } from './outbound-batch';
 import type { LocalContact, LocalPosition } from './ports';
 import { LOCAL_CONTACT_OBJECT, type SyncRunScope } from './sync-run-scope';
 
-/**
- * Most contacts per page where the CRM writes one record per request: such a page takes minutes at the CRM's limit,
- * and its cursor should not wait longer than that.
- */
-const SINGLE_WRITE_PAGE = 500;
-
 /** One page of local changes; the next page's token is the keyset position after its last contact. */
 interface LocalChangePage {
   contacts: LocalContact[];
@@ -89,14 +83,8 @@ export class OutboundPass {
    */
   private localChanges(start: LocalPosition | null): AsyncGenerator<LocalChangePage, void, undefined> {
     // Whole write batches per page: 500 contacts at Salesforce's 200 a request would be written 200 + 200 + 100.
-    const { maxWriteBatch, writeRecordsPerRequest } = this.run.crm.capabilities;
-    const batch = Math.max(1, maxWriteBatch);
-    const perRequest = writeRecordsPerRequest ?? batch;
-    const wanted =
-      perRequest > 1
-        ? this.run.tuning.localPageSize
-        : Math.min(this.run.tuning.localPageSize, SINGLE_WRITE_PAGE);
-    const pageSize = Math.ceil(wanted / batch) * batch;
+    const batch = Math.max(1, this.run.crm.capabilities.maxWriteBatch);
+    const pageSize = Math.ceil(this.run.tuning.localPageSize / batch) * batch;
     return paginate<LocalChangePage>(
       async (token) => {
         const after = token === undefined ? start : (JSON.parse(token) as LocalPosition);
