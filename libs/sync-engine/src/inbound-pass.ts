@@ -4,6 +4,7 @@ import { Deletions } from './deletions';
 import { associatedReads, crmFieldsToRead, crmRecordEmail, type ObjectMapping } from './field-mapping';
 import { InboundMatcher, type InboundItem } from './inbound-matching';
 import { InboundPushBack, type HeldPushes } from './inbound-push-back';
+import { readAhead } from './page-read-ahead';
 import { readPosition, RECOMPARE_ALL, UnchangedRecords } from './unchanged-records';
 import { crmModifiedAfter, linkSnapshot } from './link-snapshots';
 import type { LinkSnapshot, LocalContactChange, RetryItem } from './ports';
@@ -13,6 +14,9 @@ import type { SyncRunScope } from './sync-run-scope';
 
 /** Most e-mails a complete first read keeps for the outbound pass (about 8 MB); a larger CRM is looked up. */
 const COMPLETE_READ_EMAILS_MAX = 100_000;
+
+/** Most records applied as one page when pages read ahead are joined (see `readAhead`). */
+const APPLIED_PAGE_MAX = 2_000;
 
 /**
  * CRM → PenguinMails for one object: first the records left on the retry list, then the changes since the saved
@@ -64,7 +68,7 @@ export class InboundPass {
     // Past COMPLETE_READ_EMAILS_MAX the set is dropped (the look-ups are made) so memory stays flat with size.
     let emailsRead = since === null ? new Set<string>() : undefined;
     const unchanged = recompare ? undefined : new UnchangedRecords(this.run, object);
-    const pages = this.run.crm.changePages(
+    const read = this.run.crm.changePages(
       {
         object,
         since,
@@ -75,32 +79,55 @@ export class InboundPass {
       associatedReads(mapping).map((read) => read.object),
       { needing: unchanged && ((records) => unchanged.changed(records)), mapping },
     );
+    // Small CRM pages read while one is applied are applied together: their fixed costs are paid once.
+    const pageSize = this.run.tuning.readPageSize ?? this.run.crm.capabilities.maxReadPage;
+    const pages = readAhead(read, Math.max(pageSize, APPLIED_PAGE_MAX), this.run.signal);
     let savedThrough = since;
     // A re-comparison's cursors keep saying so until its read is done: a resumed one still compares every record.
+    // The page's log lines are taken as the call is made (before the next page adds its own).
     const saveCursor = async (readDone = false) => {
-      const closed = this.closedCursor(cursor, readStartedAt);
+      const through = cursor;
+      const closed = this.closedCursor(through, readStartedAt);
       const value =
         recompare && !readDone ? { ...(closed ?? RECOMPARE_ALL), recompare: true as const } : closed;
+      const logged = journal.flush();
       await cursors.save(connection.id, object, 'from_crm', value);
-      savedThrough = cursor;
-      await journal.flush();
+      savedThrough = through;
+      await logged;
     };
-    for await (const page of pages) {
-      for (const record of emailsRead ? page.records : []) {
-        const email = crmRecordEmail(mapping, record.fields);
-        if (email !== null) emailsRead?.add(email);
+    // An applied page's cursor (and log lines) are saved while the next page is read and applied: the cursor still
+    // passes a page only once its writes and links are saved, and each save waits for the one before, so it only
+    // moves forward. A failure stops the run after the save in flight ends.
+    let saving: Promise<void> | undefined;
+    const saveInBackground = async () => {
+      await saving;
+      saving = saveCursor();
+      // Awaited before the next save or below; this only keeps a failure meanwhile from going unhandled.
+      saving.catch(() => undefined);
+    };
+    try {
+      for await (const page of pages) {
+        for (const record of emailsRead ? page.records : []) {
+          const email = crmRecordEmail(mapping, record.fields);
+          if (email !== null) emailsRead?.add(email);
+        }
+        if (emailsRead && emailsRead.size > COMPLETE_READ_EMAILS_MAX) emailsRead = undefined;
+        const records = unchanged ? await unchanged.changed(page.records) : page.records;
+        unchanged?.forget(page.records);
+        journal.count('from_crm', object).skipped += page.records.length - records.length;
+        await this.applyHolding(object, mapping, { records, deleted: page.deleted });
+        const deleted = page.deleted.map((record) => ({ id: record.id, modifiedAt: record.deletedAt }));
+        cursor = cursorAfter([...page.records, ...deleted], cursor);
+        if (this.heldCount() >= this.pushBack.batchSize) await this.flushPushes();
+        // The page is applied (its pushes written): only now may the cursor pass it.
+        if (this.heldCount() === 0) await saveInBackground();
       }
-      if (emailsRead && emailsRead.size > COMPLETE_READ_EMAILS_MAX) emailsRead = undefined;
-      const records = unchanged ? await unchanged.changed(page.records) : page.records;
-      unchanged?.forget(page.records);
-      journal.count('from_crm', object).skipped += page.records.length - records.length;
-      await this.applyHolding(object, mapping, { records, deleted: page.deleted });
-      const deleted = page.deleted.map((record) => ({ id: record.id, modifiedAt: record.deletedAt }));
-      cursor = cursorAfter([...page.records, ...deleted], cursor);
-      if (this.heldCount() >= this.pushBack.batchSize) await this.flushPushes();
-      // The page is applied (its pushes written): only now may the cursor pass it.
-      if (this.heldCount() === 0) await saveCursor();
+    } catch (error) {
+      // The page in flight failed (or the run was stopped): the previous page's cursor is still saved first.
+      await saving?.catch(() => undefined);
+      throw error;
     }
+    await saving;
     await this.flushPushes();
     if (cursor !== savedThrough || recompare) await saveCursor(true);
     if (!state.initialSyncCompletedAt) {
