@@ -79,8 +79,9 @@ export class ActivityDeliveryService {
 
   /** Delivers what waits for the connection, one delivery per connection at a time across all workers. */
   async deliver(connectionId: string): Promise<DeliveryOutcome> {
-    const locked = await this.locks.withConnectionLock(`activity-delivery:${connectionId}`, () =>
-      this.deliverLocked(connectionId),
+    // Without its lock (its session ended, or the process is stopping) the delivery stops: another worker may take it.
+    const locked = await this.locks.withConnectionLock(`activity-delivery:${connectionId}`, (lockLost) =>
+      this.deliverLocked(connectionId, lockLost),
     );
     return locked.acquired ? locked.result : { status: 'busy' };
   }
@@ -97,7 +98,7 @@ export class ActivityDeliveryService {
     }
   }
 
-  private async deliverLocked(connectionId: string): Promise<DeliveryOutcome> {
+  private async deliverLocked(connectionId: string, lockLost: AbortSignal): Promise<DeliveryOutcome> {
     const connection = await this.repository.findConnection(connectionId);
     if (!connection) return { status: 'not_delivering', reason: 'the connection was removed' };
     if (!connection.settings.activityLogging)
@@ -127,6 +128,7 @@ export class ActivityDeliveryService {
       sessions: this.sessions,
       budgets: this.budgets,
       options: this.options,
+      signal: lockLost,
     });
     if (connection.settings.createMissingContacts === true) {
       // Receipts alone never create a contact: they have nothing to write.

@@ -74,6 +74,8 @@ export function openDeliveryCall(context: {
   sessions: SessionProvider;
   budgets: RateBudgetFactory;
   options: ActivityDeliveryOptions;
+  /** Stops every budget wait, CRM call and retry (the delivery's lock was lost, or the process is stopping). */
+  signal?: AbortSignal;
 }): DeliveryCall {
   const { connection, port, sessions, options } = context;
   const capabilities = port.capabilities();
@@ -83,13 +85,14 @@ export function openDeliveryCall(context: {
   });
   let session: CrmSession | undefined;
   return {
-    port: rateLimitedPort(port, budget, 'activity'),
+    port: rateLimitedPort(port, budget, 'activity', { signal: context.signal }),
     crmName: capabilities.displayName,
     call: async (fn) => {
       session ??= await sessions.getSession(connection.id);
       return withRetry(() => fn(session as CrmSession), {
         policy: options.retryPolicy,
         sleep: options.sleep,
+        signal: context.signal,
         refreshAuth: async () => {
           session = await sessions.refreshSession(connection.id, session?.accessToken);
         },
