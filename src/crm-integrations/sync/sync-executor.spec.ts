@@ -156,6 +156,22 @@ describe('SyncExecutor', () => {
     expect(recorded.run.counts).toEqual({});
   });
 
+  it('a run whose lock was lost before it began stops at once, applying nothing', async () => {
+    runs.whyNotRunnable.mockResolvedValue(null);
+    runs.transientFailureStreak.mockResolvedValue(0);
+    crm.createRecord('contacts', { email: 'ada@example.com', firstname: 'Ada' });
+    const lost = new AbortController();
+    lost.abort(new Error('the database session holding the sync lock ended (terminated)'));
+    locks.withConnectionLock.mockImplementation(async (_id, work) => ({
+      acquired: true,
+      result: await work(lost.signal),
+    }));
+    expect(await executor().execute(job)).toBe('ran');
+    const recorded = runRepository.recordOutcome.mock.calls[0][0];
+    expect(recorded.run.error).toContain('Stopped: the database session holding the sync lock ended');
+    expect(recorded.run.counts).toEqual({});
+  });
+
   it('runs a reconcile run through the reconcile engine: its drift is recorded and the sync schedule is left alone', async () => {
     runs.whyNotRunnable.mockResolvedValue(null);
     runs.transientFailureStreak.mockResolvedValue(0);

@@ -163,6 +163,8 @@ export class SyncExecutor implements BeforeApplicationShutdown {
     const onLockLost = () =>
       abort.abort(new Error(`Stopped: ${String((lockLost?.reason as Error)?.message)}`));
     lockLost?.addEventListener('abort', onLockLost, { once: true });
+    // A lock already lost (its session ended, or the process began to stop) fires no event any more.
+    if (lockLost?.aborted) onLockLost();
     const watcher = setInterval(() => {
       this.stillRunnable(connection.id).then(
         (reason) => {
